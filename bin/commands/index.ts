@@ -1,0 +1,6 @@
+// Every subcommand, in the order `dumont --help` lists them.
+import { doctor } from "./doctor.ts";
+import { env } from "./env.ts";
+import type { Command } from "./types.ts";
+
+export const commands: readonly Command[] = [doctor, env];

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Dumont's one setup step. Both README commands run it first; it is idempotent and a second run
+# only checks stamps. It installs what is missing and nothing else:
+#   1. Debian packages the local cloud and the data plane use (needs root only if some are missing)
+#   2. npm dependencies (npm ci, when package-lock.json changed since the last run)
+#   3. Go-built tools in .tools/ (git-ignored): the Pulumi CLI, its Node.js language host, the
+#      dynamic-provider shim, the command provider plugin, MinIO and s5cmd. Each is built in a
+#      temporary folder and moved into place only when complete, so a killed build never leaves a
+#      tool that a later run mistakes for a good one.
+# Usage: setup/setup.sh [--quiet] [--bench]   (--bench adds the benchmark baselines, e.g. restic)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=setup/versions.sh
+source "$ROOT/setup/versions.sh"
+TOOLS="$ROOT/.tools"
+QUIET=0
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) QUIET=1 ;;
+    --bench) BENCH=1 ;;
+    *) echo "setup: unknown option '$arg' (expected --quiet or --bench)" >&2; exit 2 ;;
+  esac
+done
+
+say() { [ "$QUIET" = 1 ] || echo "setup: $*" >&2; }
+fail() { echo "setup: error: $*" >&2; exit 1; }
+started=$SECONDS
+
+# ---------------------------------------------------------------------------------------------
+# 1. Debian packages
+# ---------------------------------------------------------------------------------------------
+# command -> package. The local cloud's hosts need sshd, rsync, lz4, tar, curl, md5sum; the
+# controller needs ssh-keygen, ip (iproute2), unshare/nsenter (util-linux) and ps/pkill (procps).
+declare -A PACKAGE_OF=(
+  [sshd]=openssh-server [ssh-keygen]=openssh-client [rsync]=rsync [lz4]=lz4
+  [ip]=iproute2 [curl]=curl [unshare]=util-linux [nsenter]=util-linux [pkill]=procps
+  [tar]=tar [md5sum]=coreutils [git]=git
+)
+[ "$BENCH" = 1 ] && PACKAGE_OF[restic]=restic
+missing_packages=()
+for cmd in "${!PACKAGE_OF[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+    missing_packages+=("${PACKAGE_OF[$cmd]}")
+  fi
+done
+if [ ${#missing_packages[@]} -gt 0 ]; then
+  mapfile -t missing_packages < <(printf '%s\n' "${missing_packages[@]}" | sort -u)
+  if [ "$(id -u)" != 0 ]; then
+    fail "missing Debian packages: ${missing_packages[*]}. Install them as root:
+  sudo apt-get update && sudo apt-get install -y ${missing_packages[*]}
+then run setup again."
+  fi
+  say "installing Debian packages: ${missing_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null || fail "apt-get update failed"
+  apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null \
+    || fail "apt-get install ${missing_packages[*]} failed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 2. npm dependencies
+# ---------------------------------------------------------------------------------------------
+mkdir -p "$TOOLS"
+lock_hash=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
+if [ ! -x "$ROOT/node_modules/.bin/node" ] || [ "$(cat "$TOOLS/npm.stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  say "npm ci (package-lock.json changed or node_modules missing)"
+  command -v npm >/dev/null || fail "npm is missing: install Node.js and npm (Debian: apt-get install -y nodejs npm)"
+  rm -f "$TOOLS/npm.stamp"
+  (cd "$ROOT" && npm ci --no-fund --no-audit --loglevel=error) || fail "npm ci failed"
+  echo "$lock_hash" > "$TOOLS/npm.stamp"
+fi
+"$ROOT/node_modules/.bin/node" --version >/dev/null 2>&1 \
+  || fail "the project's Node.js (npm package node@$NODE_VERSION) does not run; remove node_modules and run setup again"
+
+# ---------------------------------------------------------------------------------------------
+# 3. Go-built tools
+# ---------------------------------------------------------------------------------------------
+# A tool is "installed" when its folder exists under .tools/ with its version in the name; the
+# folder is only ever created by an atomic rename of a finished build.
+need_go() {
+  command -v go >/dev/null 2>&1 || fail "Go $GO_MIN_VERSION or newer is needed to build $1 (Pulumi's engine is built from its Go modules here).
+  Install it from your distribution (Debian: apt-get install -y golang-go, if new enough) or https://go.dev/dl,
+  put 'go' on PATH, and run setup again. Or install $1 yourself and put it on PATH."
+  local have
+  have=$(go env GOVERSION | sed 's/^go//')
+  if [ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -n1)" != "$GO_MIN_VERSION" ]; then
+    fail "Go $have is too old to build $1; Go $GO_MIN_VERSION or newer is needed"
+  fi
+}
+
+# build_tool NAME DEST_DIR BUILD_FUNCTION PRODUCT...: runs BUILD_FUNCTION with $STAGE (a fresh temp
+# dir) and renames $STAGE to DEST_DIR only if it succeeded and every PRODUCT (a path relative to
+# the stage) is an executable file.
+build_tool() {
+  local name=$1 dest=$2 fn=$3
+  shift 3
+  [ -d "$dest" ] && return 0
+  need_go "$name"
+  say "building $name (first run only; minutes on 2 cores)"
+  local t0=$SECONDS
+  STAGE=$(mktemp -d "$TOOLS/.build-$name.XXXXXX")
+  local product ok=1
+  (set -euo pipefail; "$fn") >"$STAGE.log" 2>&1 || ok=0
+  for product in "$@"; do
+    [ -x "$STAGE/$product" ] || { ok=0; echo "missing product: $product" >>"$STAGE.log"; }
+  done
+  if [ "$ok" = 0 ]; then
+    tail -n 30 "$STAGE.log" >&2
+    rm -rf "$STAGE"
+    fail "building $name failed (full log: $STAGE.log)"
+  fi
+  rm -rf "$dest"
+  mv "$STAGE" "$dest"
+  rm -f "$STAGE.log"
+  say "built $name in $((SECONDS - t0))s"
+}
+
+export CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+
+# The CLI is built from a wrapper module (setup/go/pulumi) because Pulumi's own go.mod carries
+# replace directives, which `go install pkg@version` refuses. The Node.js language host and the
+# command provider are Dumont's own (setup/go/*/main.go say why), built against the same SDK.
+build_pulumi() {
+  cp "$ROOT/setup/go/pulumi/go.mod" "$ROOT/setup/go/pulumi/go.sum" "$STAGE/"
+  mkdir -p "$STAGE/bin"
+  (cd "$STAGE" && go build -mod=mod -o bin/ -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+  (cd "$ROOT/setup/go/language-host" && go build -mod=mod -o "$STAGE/bin/pulumi-language-nodejs" \
+    -ldflags "-s -w -X main.version=$PULUMI_VERSION" .)
+  rm -f "$STAGE/go.mod" "$STAGE/go.sum"
+  # The engine finds this bundled plugin next to the real pulumi binary.
+  install -m 0755 "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$STAGE/bin/"
+  "$STAGE/bin/pulumi" version | grep -qx "v$PULUMI_VERSION"
+}
+
+build_command_provider() {
+  (cd "$ROOT/setup/go/command-provider" && go build -mod=mod -o "$STAGE/pulumi-resource-command" \
+    -ldflags "-s -w -X main.version=$COMMAND_VERSION" .)
+}
+
+# A throwaway main module that requires MODULE@VERSION and builds PACKAGE from it. Plain
+# `go install pkg@version` would also work for these, but it asks the proxy for the module's
+# version list (to report deprecations), which this proxy refuses for some modules.
+build_from_module() {
+  local module=$1 version=$2 package=$3
+  shift 3
+  mkdir -p "$STAGE/mod"
+  (cd "$STAGE/mod" && go mod init example.invalid/build >/dev/null 2>&1 \
+    && go get "$module@$version" && go build -o "$STAGE/" "$@" "$package")
+  rm -rf "$STAGE/mod"
+}
+
+build_minio() {
+  build_from_module github.com/minio/minio "$MINIO_VERSION" github.com/minio/minio -tags kqueue
+}
+
+build_s5cmd() {
+  build_from_module github.com/peak/s5cmd/v2 "v$S5CMD_VERSION" github.com/peak/s5cmd/v2 \
+    -ldflags "-X github.com/peak/s5cmd/v2/version.Version=v$S5CMD_VERSION"
+}
+
+# Folder names carry a hash of the sources they are built from, so an edit rebuilds.
+src_hash() { cat "$@" | sha256sum | cut -c1-10; }
+PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/*)"
+COMMAND_DIR="$TOOLS/command-v$COMMAND_VERSION-$(src_hash "$ROOT"/setup/go/command-provider/*)"
+
+# A pulumi already on PATH (outside .tools) is used when it is at least the SDK's version.
+user_pulumi=""
+if p=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v "^$TOOLS" | paste -sd:) command -v pulumi 2>/dev/null); then
+  v=$("$p" version 2>/dev/null | sed 's/^v//') || v=""
+  if [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$PULUMI_VERSION" "$v" | sort -V | head -n1)" = "$PULUMI_VERSION" ]; then
+    user_pulumi=$p
+    say "using your pulumi $v at $p"
+  else
+    say "ignoring pulumi ${v:-of unknown version} at $p: the SDK needs $PULUMI_VERSION or newer"
+  fi
+fi
+
+[ -n "$user_pulumi" ] || build_tool "pulumi-$PULUMI_VERSION" "$PULUMI_DIR" build_pulumi \
+  bin/pulumi bin/pulumi-language-nodejs bin/pulumi-resource-pulumi-nodejs
+build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
+build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
+build_tool "s5cmd-$S5CMD_VERSION" "$TOOLS/s5cmd-v$S5CMD_VERSION" build_s5cmd s5cmd
+
+# .tools/bin is what `dumont env` puts on PATH: links to the pinned builds.
+mkdir -p "$TOOLS/bin"
+if [ -n "$user_pulumi" ]; then
+  rm -f "$TOOLS/bin/pulumi"
+else
+  ln -sfn "$PULUMI_DIR/bin/pulumi" "$TOOLS/bin/pulumi"
+fi
+ln -sfn "$TOOLS/minio-$MINIO_VERSION/minio" "$TOOLS/bin/minio"
+ln -sfn "$TOOLS/s5cmd-v$S5CMD_VERSION/s5cmd" "$TOOLS/bin/s5cmd"
+
+# The command provider goes into the project's plugin cache under its exact version, off PATH.
+export PULUMI_HOME="$TOOLS/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+if [ "$(cat "$TOOLS/command-plugin.stamp" 2>/dev/null)" != "$COMMAND_DIR" ]; then
+  "${user_pulumi:-$TOOLS/bin/pulumi}" plugin install resource command "$COMMAND_VERSION" \
+    --file "$COMMAND_DIR/pulumi-resource-command" --reinstall >"$TOOLS/command-plugin.log" 2>&1 \
+    || fail "pulumi plugin install of the command provider failed: $(cat "$TOOLS/command-plugin.log")"
+  echo "$COMMAND_DIR" > "$TOOLS/command-plugin.stamp"
+fi
+
+say "ready in $((SECONDS - started))s"
