@@ -13,7 +13,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup/versions.sh
 source "$ROOT/setup/versions.sh"
-TOOLS="$ROOT/.tools"
+# DUMONT_TOOLS_DIR moves the built tools elsewhere (e.g. a cache shared by several checkouts).
+TOOLS="${DUMONT_TOOLS_DIR:-$ROOT/.tools}"
 QUIET=0
 BENCH=0
 for arg in "$@"; do
@@ -64,12 +65,12 @@ fi
 # ---------------------------------------------------------------------------------------------
 mkdir -p "$TOOLS"
 lock_hash=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
-if [ ! -x "$ROOT/node_modules/.bin/node" ] || [ "$(cat "$TOOLS/npm.stamp" 2>/dev/null)" != "$lock_hash" ]; then
+npm_stamp="$ROOT/node_modules/.dumont-npm-stamp"
+if [ ! -x "$ROOT/node_modules/.bin/node" ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$lock_hash" ]; then
   say "npm ci (package-lock.json changed or node_modules missing)"
   command -v npm >/dev/null || fail "npm is missing: install Node.js and npm (Debian: apt-get install -y nodejs npm)"
-  rm -f "$TOOLS/npm.stamp"
   (cd "$ROOT" && npm ci --no-fund --no-audit --loglevel=error) || fail "npm ci failed"
-  echo "$lock_hash" > "$TOOLS/npm.stamp"
+  echo "$lock_hash" > "$npm_stamp"
 fi
 "$ROOT/node_modules/.bin/node" --version >/dev/null 2>&1 \
   || fail "the project's Node.js (npm package node@$NODE_VERSION) does not run; remove node_modules and run setup again"
@@ -101,8 +102,14 @@ build_tool() {
   say "building $name (first run only; minutes on 2 cores)"
   local t0=$SECONDS
   STAGE=$(mktemp -d "$TOOLS/.build-$name.XXXXXX")
-  local product ok=1
-  (set -euo pipefail; "$fn") >"$STAGE.log" 2>&1 || ok=0
+  local product ok=1 rc
+  # Not `( … ) || ok=0`: bash ignores errexit inside a subshell that is part of an || list, and a
+  # failed step must stop the build.
+  set +e
+  (set -euo pipefail; "$fn") >"$STAGE.log" 2>&1
+  rc=$?
+  set -e
+  [ "$rc" = 0 ] || ok=0
   for product in "$@"; do
     [ -x "$STAGE/$product" ] || { ok=0; echo "missing product: $product" >>"$STAGE.log"; }
   done

@@ -1,6 +1,7 @@
 // Every subcommand, in the order `dumont --help` lists them.
 import { doctor } from "./doctor.ts";
 import { env } from "./env.ts";
+import { smoke } from "./smoke.ts";
 import type { Command } from "./types.ts";
 
-export const commands: readonly Command[] = [doctor, env];
+export const commands: readonly Command[] = [smoke, doctor, env];

@@ -1,0 +1,41 @@
+// Opening stacks through the Automation API, in the project's tool environment. Every Dumont
+// operation goes through here so that the backend, secrets and the engine's offline settings are
+// the same for `dumont …`, the tests and a user's plain `pulumi`.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { stateDir } from "../harness/tools/paths.ts";
+import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
+
+export interface InlineStackOptions {
+  readonly project: string;
+  readonly stack: string;
+  readonly program: PulumiFn;
+  /** Backend URL; defaults to the project's file backend (PULUMI_BACKEND_URL or .state/pulumi). */
+  readonly backendUrl?: string;
+  /** Extra variables for the engine and the providers it starts. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Creates or selects a stack whose program is a function in this process. Its work folder sits
+ * under .state/ inside the checkout, because the engine starts dynamic providers there and they
+ * must resolve @pulumi/pulumi from the project's node_modules.
+ */
+export async function openInlineStack(options: InlineStackOptions): Promise<Stack> {
+  ensurePassphrase();
+  const env = { ...toolEnvironment(), ...options.env };
+  const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL!;
+  if (backendUrl.startsWith("file://")) mkdirSync(backendUrl.slice("file://".length), { recursive: true });
+  const workDir = path.join(stateDir, "workspaces", options.project);
+  mkdirSync(workDir, { recursive: true });
+  return LocalWorkspace.createOrSelectStack(
+    { projectName: options.project, stackName: options.stack, program: options.program },
+    {
+      workDir,
+      envVars: { ...env, PULUMI_BACKEND_URL: backendUrl },
+      secretsProvider: "passphrase",
+      projectSettings: { name: options.project, runtime: "nodejs", backend: { url: backendUrl } },
+    },
+  );
+}
