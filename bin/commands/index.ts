@@ -1,7 +1,8 @@
 // Every subcommand, in the order `dumont --help` lists them.
 import { doctor } from "./doctor.ts";
 import { env } from "./env.ts";
+import { localCloudDown, localCloudFault, localCloudStatus, localCloudUp } from "./local-cloud.ts";
 import { smoke } from "./smoke.ts";
 import type { Command } from "./types.ts";
 
-export const commands: readonly Command[] = [smoke, doctor, env];
+export const commands: readonly Command[] = [smoke, localCloudUp, localCloudDown, localCloudStatus, localCloudFault, doctor, env];

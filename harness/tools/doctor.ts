@@ -1,10 +1,11 @@
 // `dumont doctor`: every tool and service Dumont uses, where it is, which version, and for what is
 // missing, how to get it. Checks run the tools themselves; nothing is inferred from stamps.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { toolEnvironment } from "./environment.ts";
 import { pinnedVersions } from "./versions.ts";
+import { which } from "./which.ts";
 
 export type ToolStatus = "ok" | "missing" | "wrong-version";
 
@@ -34,18 +35,7 @@ interface ToolCheck {
 const setupFix = "run `bash setup/setup.sh` (or any README command, which runs it first)";
 
 function onPath(command: string) {
-  return (env: Record<string, string>) => {
-    for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-      const candidate = path.join(dir, command);
-      try {
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not in this folder
-      }
-    }
-    return undefined;
-  };
+  return (env: Record<string, string>) => which(command, env.PATH);
 }
 
 /** Bundled plugins must sit next to the real pulumi binary (the engine looks there after symlinks). */

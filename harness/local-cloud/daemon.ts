@@ -1,0 +1,145 @@
+// The local cloud's long-running process, started by `dumont local-cloud up` (control.ts):
+//   node harness/local-cloud/daemon.ts CLOUD_DIR CONFIG_JSON
+// It builds the bridge, starts MinIO and the S3 proxy, serves the Vast API and the admin API, and
+// writes endpoints.json once everything answers. On SIGTERM or an admin shutdown it removes all it
+// made. If it cannot start completely it removes what it made and says why in startup-error.txt.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, rename, rmdir, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import path from "node:path";
+import { handleAdmin } from "./admin-api.ts";
+import { Cloud, type CloudSettings } from "./cloud.ts";
+import type { Endpoints } from "./endpoints.ts";
+import { hostMount } from "./host-files.ts";
+import { startMinio, type MinioServer } from "./minio.ts";
+import { cloudNames } from "./names.ts";
+import { createBridge, deleteBridge } from "./network.ts";
+import { startS3Proxy, type S3Proxy } from "./s3-fault-proxy.ts";
+import { defaultInventory } from "./vast/inventory.ts";
+import { VastApi } from "./vast/api.ts";
+
+export interface DaemonConfig {
+  readonly cloud: string;
+  readonly stateDir: string;
+  readonly settings?: Partial<CloudSettings>;
+  readonly creditUsd?: number;
+}
+
+const [cloudDir, configJson] = process.argv.slice(2);
+if (!cloudDir || !configJson) {
+  console.error("usage: daemon.ts CLOUD_DIR CONFIG_JSON (started by `dumont local-cloud up`)");
+  process.exit(2);
+}
+const config = JSON.parse(configJson) as DaemonConfig;
+const names = cloudNames(config.cloud);
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+// What has been made so far, in order, so that teardown removes exactly that.
+const made: { bridge?: boolean; mountPoints: string[]; minio?: MinioServer; proxy?: S3Proxy; server?: Server; cloud?: Cloud } = { mountPoints: [] };
+let stopping = false;
+
+async function teardown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log("shutting down");
+  await made.cloud?.shutdown().catch((e) => log(`shutdown of hosts: ${e}`));
+  await made.proxy?.close().catch(() => undefined);
+  made.server?.closeAllConnections();
+  await new Promise<void>((done) => (made.server ? made.server.close(() => done()) : done()));
+  await made.minio?.stop().catch(() => undefined);
+  if (made.bridge) await deleteBridge(names);
+  for (const dir of made.mountPoints.reverse()) await rmdir(dir).catch(() => undefined);
+  log("stopped");
+}
+
+async function start(): Promise<Endpoints> {
+  await mkdir(cloudDir!, { recursive: true });
+  // Mount points the hosts' private views need on the controller; removed at down if we made them.
+  for (const dir of ["/workspace", hostMount]) {
+    if (!existsSync(dir)) {
+      await mkdir(dir, { recursive: true });
+      made.mountPoints.push(dir);
+    }
+  }
+  await createBridge(names);
+  made.bridge = true;
+  log(`bridge ${names.bridge} at ${names.gateway}/24`);
+
+  made.minio = await startMinio(path.join(cloudDir!, "minio-data"), path.join(cloudDir!, "minio.log"));
+  await writeFile(path.join(cloudDir!, "minio.pid"), String(made.minio.pid));
+  log(`minio on ${made.minio.endpoint}`);
+
+  const cloud = new Cloud({
+    names, cloudDir: cloudDir!, stateDir: config.stateDir, inventory: defaultInventory, settings: config.settings, creditUsd: config.creditUsd,
+  });
+  made.cloud = cloud;
+  made.proxy = await startS3Proxy(names.gateway, made.minio.port, cloud.faults);
+  log(`s3 endpoint ${made.proxy.endpoint}`);
+
+  const api = new VastApi(cloud);
+  const adminToken = randomBytes(24).toString("hex");
+  const proxy = made.proxy;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", async () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
+      try {
+        const handled =
+          (await api.handle(req, res, raw)) ||
+          (await handleAdmin(cloud, { token: adminToken, shutdown: () => void stop(0), s3InjectedErrors: proxy.injectedErrors }, req, res, raw));
+        if (!handled) {
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ success: false, error: "not_found", msg: `${req.url} is not served here` }));
+        }
+      } catch (error) {
+        log(`request ${req.method} ${req.url} failed: ${(error as Error).stack}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      }
+    });
+  });
+  made.server = server;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+  });
+  api.baseUrl = `http://127.0.0.1:${port}`;
+  log(`vast api on ${api.baseUrl}`);
+
+  return {
+    cloud: names.cloud,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dir: cloudDir!,
+    vast: { url: api.baseUrl, apiKey: cloud.account.apiKey },
+    admin: { url: `${api.baseUrl}/admin`, token: adminToken },
+    s3: {
+      endpoint: made.proxy.endpoint, region: "us-east-1",
+      accessKeyId: made.minio.accessKeyId, secretAccessKey: made.minio.secretAccessKey, directEndpoint: made.minio.endpoint,
+    },
+    network: { bridge: names.bridge, gateway: names.gateway, subnet: `${names.subnet}.0/24` },
+    minioPid: made.minio.pid,
+  };
+}
+
+async function stop(code: number): Promise<void> {
+  await teardown();
+  process.exit(code);
+}
+
+process.on("SIGTERM", () => void stop(0));
+process.on("SIGINT", () => void stop(0));
+
+try {
+  const endpoints = await start();
+  const file = path.join(cloudDir, "endpoints.json");
+  await writeFile(`${file}.tmp`, JSON.stringify(endpoints, null, 2), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  log("ready");
+} catch (error) {
+  log(`startup failed: ${(error as Error).stack}`);
+  await writeFile(path.join(cloudDir, "startup-error.txt"), (error as Error).message).catch(() => undefined);
+  await stop(1);
+}

@@ -1,0 +1,49 @@
+// What a running local cloud tells the rest of Dumont: where its Vast API, admin API and S3
+// endpoint are, and the credentials for them. Written by the daemon to
+// .state/local-cloud/<cloud>/endpoints.json (mode 0600) once everything answers.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { stateDir } from "../tools/paths.ts";
+
+export interface Endpoints {
+  readonly cloud: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly dir: string;
+  readonly vast: { readonly url: string; readonly apiKey: string };
+  readonly admin: { readonly url: string; readonly token: string };
+  readonly s3: {
+    /** Reachable from the controller and from every host; faults are injected here. */
+    readonly endpoint: string;
+    readonly region: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    /** MinIO itself on loopback, without the fault proxy. */
+    readonly directEndpoint: string;
+  };
+  readonly network: { readonly bridge: string; readonly gateway: string; readonly subnet: string };
+  readonly minioPid: number;
+}
+
+export const defaultCloudName = "main";
+
+export function cloudDir(cloud: string): string {
+  return path.join(stateDir, "local-cloud", cloud);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The endpoints of a running cloud, or undefined if it is not running. */
+export async function readEndpoints(cloud = defaultCloudName): Promise<Endpoints | undefined> {
+  const raw = await readFile(path.join(cloudDir(cloud), "endpoints.json"), "utf8").catch(() => undefined);
+  if (!raw) return undefined;
+  const endpoints = JSON.parse(raw) as Endpoints;
+  return isAlive(endpoints.pid) ? endpoints : undefined;
+}

@@ -1,0 +1,62 @@
+// The S3 endpoint Dumont is given: an HTTP relay in front of MinIO, listening on the cloud's
+// gateway address so that hosts and the controller reach it at the same URL (presigned URLs are
+// signed for one host name). The Host header passes through untouched, so SigV4 signatures stay
+// valid. When an S3 fault is armed, it answers some requests with S3 errors or delays them.
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { FaultBook } from "./faults.ts";
+
+export interface S3Proxy {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Requests answered with an injected error, for tests to check that faults really fired. */
+  readonly injectedErrors: () => number;
+  close(): Promise<void>;
+}
+
+function s3ErrorXml(status: number): string {
+  const [code, message] = status === 503 ? ["SlowDown", "Please reduce your request rate."] : ["InternalError", "We encountered an internal error. Please try again."];
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>dumont-fault</RequestId></Error>`;
+}
+
+export function startS3Proxy(listenHost: string, targetPort: number, faults: FaultBook): Promise<S3Proxy> {
+  let injected = 0;
+  const server: Server = createServer(async (req, res) => {
+    const latency = faults.standing("s3-latency");
+    if (latency?.ms) await sleep(latency.ms);
+    const errors = faults.standing("s3-errors");
+    if (errors && Math.random() < (errors.rate ?? 1)) {
+      injected++;
+      const status = errors.status ?? 503;
+      req.resume();
+      res.writeHead(status, { "content-type": "application/xml", connection: "close" });
+      res.end(s3ErrorXml(status));
+      return;
+    }
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    upstream.on("error", (error) => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end(`proxy: ${error.message}`);
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, listenHost, () => {
+      const address = server.address();
+      if (!address || typeof address === "string") return reject(new Error("proxy has no port"));
+      resolve({
+        endpoint: `http://${listenHost}:${address.port}`,
+        port: address.port,
+        injectedErrors: () => injected,
+        close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
+      });
+    });
+  });
+}
