@@ -45,12 +45,12 @@ export function ensurePassphrase(): void {
   writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
 }
 
-/** Applies the tool environment to this process, so child processes and the Automation API see it. */
+/**
+ * Applies the tool environment to this process, so child processes and the Automation API see it.
+ * It writes nothing: the passphrase and the backend folder are made when a stack is first opened.
+ */
 export function applyToolEnvironment(): void {
   Object.assign(process.env, toolEnvironment());
-  ensurePassphrase();
-  const backend = process.env.PULUMI_BACKEND_URL ?? "";
-  if (backend.startsWith("file://")) mkdirSync(backend.slice("file://".length), { recursive: true });
 }
 
 /** Shell `export` lines for `eval "$(npx dumont env)"`. */
