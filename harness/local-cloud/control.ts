@@ -117,6 +117,7 @@ async function removeLeftovers(cloud: string): Promise<Leftovers & { processes: 
   if (minioPid && isAlive(minioPid) && readFileSafe(`/proc/${minioPid}/cmdline`).includes(dir)) {
     process.kill(minioPid, "SIGKILL");
     processes++;
+    for (let i = 0; i < 100 && isAlive(minioPid); i++) await sleep(20);
   }
   const leftovers = await findLeftovers(names);
   for (const ns of leftovers.namespaces) {

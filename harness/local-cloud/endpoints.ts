@@ -1,6 +1,7 @@
 // What a running local cloud tells the rest of Dumont: where its Vast API, admin API and S3
 // endpoint are, and the credentials for them. Written by the daemon to
 // .state/local-cloud/<cloud>/endpoints.json (mode 0600) once everything answers.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { stateDir } from "../tools/paths.ts";
@@ -31,10 +32,16 @@ export function cloudDir(cloud: string): string {
   return path.join(stateDir, "local-cloud", cloud);
 }
 
+/** True while the process runs; a zombie (dead, not yet reaped by its parent) counts as gone. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return false;
   }

@@ -133,8 +133,14 @@ function open(target: SshTarget, pinned: string | undefined): Promise<SshConnect
   let mismatch: Error | undefined;
   const expected = pinned ? keyBlob(pinned) : undefined;
   return new Promise((resolve, reject) => {
-    client.once("ready", () => resolve(new SshConnection(client, label, presented)));
-    client.once("error", (error) => reject(mismatch ?? error));
+    let connection: SshConnection | undefined;
+    client.once("ready", () => resolve((connection = new SshConnection(client, label, presented))));
+    // ssh2 may report more than one error for one failed connection (e.g. a timeout, then the lost
+    // socket); only the first settles the promise, later ones close what is left.
+    client.on("error", (error) => {
+      if (!connection) reject(mismatch ?? error);
+      client.end();
+    });
     client.connect({
       host: target.host,
       port: target.port,
