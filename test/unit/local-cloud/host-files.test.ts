@@ -1,0 +1,22 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { envFile, hostInitScript, sshdConfig } from "../../../harness/local-cloud/host-files.ts";
+
+describe("host files", () => {
+  it("sshd allows keys only, from Vast's key set and the host's own file", () => {
+    expect(sshdConfig(22022)).toMatchSnapshot();
+  });
+
+  it("init gives the host its own /workspace, /root and /tmp and hides the controller's state", () => {
+    expect(hostInitScript()).toMatchSnapshot();
+    // The script parses as POSIX sh.
+    execFileSync("sh", ["-n", "-c", hostInitScript()]);
+  });
+
+  it("env lines survive the shell, and docker flags that Vast puts in env are not variables", () => {
+    const file = envFile({ TOKEN: "it's a \"secret\" $HOME", "-p 8080:8080": "1", PLAIN: "x" });
+    expect(file).not.toContain("8080");
+    const printed = execFileSync("sh", ["-c", `set -a; ${file.replaceAll("\n", "; ")} printf '%s|%s' "$TOKEN" "$PLAIN"`], { encoding: "utf8" });
+    expect(printed).toBe("it's a \"secret\" $HOME|x");
+  });
+});
