@@ -162,6 +162,41 @@ function open(target: SshTarget, pinned: string | undefined): Promise<SshConnect
   });
 }
 
+/**
+ * The host key a server presents, without logging in: the key exchange completes (so the server
+ * really speaks SSH), then the connection is dropped before authentication.
+ */
+export function probeHostKey(host: string, port: number, timeoutMs = 10_000): Promise<string> {
+  const client = new Client();
+  return new Promise((resolve, reject) => {
+    let presented = "";
+    const timer = setTimeout(() => {
+      client.end();
+      reject(new Error(`no SSH handshake from ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on("handshake", () => {
+      clearTimeout(timer);
+      client.end();
+      resolve(presented);
+    });
+    client.on("error", (error) => {
+      clearTimeout(timer);
+      client.end();
+      if (presented) resolve(presented);
+      else reject(error);
+    });
+    client.connect({
+      host, port, username: "root", readyTimeout: timeoutMs, algorithms: preferredAlgorithms,
+      // Recording, not trusting: the caller pins what is returned here.
+      hostVerifier: (key: Buffer) => {
+        presented = keyLine(key);
+        return true;
+      },
+      authHandler: () => false,
+    });
+  });
+}
+
 /** Connects, runs one command, disconnects. */
 export async function runOnce(target: SshTarget, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const connection = await connect(target);

@@ -1,0 +1,232 @@
+// What the Vast instance provider does, outside the serialized provider object (which only imports
+// this file): rent the best live offer that is still there, wait until it runs and SSH answers,
+// pin the host key; never leak an instance, whatever fails.
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { firstContact, probeHostKey } from "../../harness/ssh/client.ts";
+import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
+import { offerQuery, rankOffers, type GpuRequirements } from "./gpu-query.ts";
+
+export interface VastInstanceInputs extends GpuRequirements {
+  readonly image: string;
+  readonly onstart: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Base label; each rent gets a unique suffix so that a lost reply can be reconciled by label. */
+  readonly label: string;
+  readonly sshPublicKey: string;
+  /** When given, readiness includes a real login with this key. */
+  readonly sshPrivateKey?: string;
+  readonly readyTimeoutSeconds: number;
+  readonly pollIntervalSeconds: number;
+}
+
+export interface VastInstanceOutputs extends VastInstanceInputs {
+  readonly instanceId: number;
+  readonly vastLabel: string;
+  readonly offerId: number;
+  readonly machineId: number;
+  readonly gpuName: string;
+  readonly numGpus: number;
+  readonly location: string;
+  readonly reliability: number;
+  readonly sshHost: string;
+  readonly sshPort: number;
+  readonly sshPath: "direct" | "proxy";
+  readonly publicIp: string;
+  readonly hostKey: string;
+  /** $/h for compute (Vast's dph_base) and in total with storage (dph_total). */
+  readonly dphBase: number;
+  readonly dphTotal: number;
+  readonly storageCostPerGbMonth: number;
+  readonly inetUpCostPerGb: number;
+  readonly inetDownCostPerGb: number;
+  readonly status: string;
+}
+
+/** Instance statuses from which a rental never reaches "running". */
+const deadStatuses = new Set(["exited", "offline", "unknown", "stopped", "frozen"]);
+const maxMachinesTried = 3;
+
+export class ProvisioningError extends Error {}
+
+type Log = (message: string) => void;
+
+/** Rents, waits, checks SSH; on failure tries other machines, and destroys every instance it made. */
+export async function createInstance(access: VastClientSettings, inputs: VastInstanceInputs, log: Log = () => {}): Promise<VastInstanceOutputs> {
+  const client = new VastClient(access);
+  const excluded = new Set(inputs.excludeMachineIds);
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= maxMachinesTried; attempt++) {
+    const offers = rankOffers(await client.searchOffers(offerQuery({ ...inputs, excludeMachineIds: [...excluded] })), { ...inputs, excludeMachineIds: [...excluded] });
+    if (offers.length === 0) {
+      throw new ProvisioningError(
+        `no Vast offer matches ${inputs.gpuCount}x ${inputs.gpuNames.join("/")} with ${inputs.diskGb} GB disk at ≤ $${inputs.maxPricePerHour}/h, ` +
+          `reliability ≥ ${inputs.minReliability}${excluded.size ? `, excluding machines ${[...excluded].join(", ")}` : ""}` +
+          (failures.length ? `; earlier attempts: ${failures.join("; ")}` : ""),
+      );
+    }
+    const rented = await rentFirstAvailable(client, offers, inputs, log);
+    try {
+      return await waitUntilReady(client, rented.instanceId, rented.offer, rented.vastLabel, inputs, log);
+    } catch (error) {
+      log(`instance ${rented.instanceId} on machine ${rented.offer.machine_id} failed: ${(error as Error).message}; destroying it`);
+      await destroyAndConfirm(client, rented.instanceId);
+      failures.push(`machine ${rented.offer.machine_id}: ${(error as Error).message}`);
+      excluded.add(rented.offer.machine_id);
+      if (error instanceof TimeoutError) break;
+    }
+  }
+  throw new ProvisioningError(`could not get a working GPU instance: ${failures.join("; ")}`);
+}
+
+class TimeoutError extends Error {}
+
+interface Rented {
+  readonly instanceId: number;
+  readonly offer: Offer;
+  readonly vastLabel: string;
+}
+
+/**
+ * Tries offers in order. An offer taken meanwhile is skipped. A rent that failed ambiguously (5xx,
+ * lost reply) is reconciled by its unique label: an instance that exists anyway is adopted.
+ */
+async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], inputs: VastInstanceInputs, log: Log): Promise<Rented> {
+  const unavailable: string[] = [];
+  for (const offer of offers) {
+    const vastLabel = `${inputs.label}.${randomBytes(4).toString("hex")}`;
+    for (let rateLimited = 0; ; rateLimited++) {
+      try {
+        log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
+        const { instanceId } = await client.rent(offer.id, {
+          image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: inputs.onstart, env: inputs.env,
+          runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
+        });
+        await client.attachSshKey(instanceId, inputs.sshPublicKey);
+        return { instanceId, offer, vastLabel };
+      } catch (error) {
+        if (error instanceof VastApiError && error.isOfferUnavailable) {
+          unavailable.push(String(offer.id));
+          log(`offer ${offer.id} is no longer available; trying the next`);
+          break;
+        }
+        // A 429 is refused before anything happens: the same rent may be tried again.
+        if (error instanceof VastApiError && error.isRateLimit && rateLimited < 6) {
+          await sleep(1000 * 2 ** rateLimited);
+          continue;
+        }
+        if (error instanceof VastApiError && error.isAuth) throw error;
+        const adopted = await reconcile(client, vastLabel, error);
+        if (adopted !== undefined) {
+          log(`the rent of offer ${offer.id} failed (${(error as Error).message}) but instance ${adopted} exists: adopting it`);
+          await client.attachSshKey(adopted, inputs.sshPublicKey);
+          return { instanceId: adopted, offer, vastLabel };
+        }
+        log(`renting offer ${offer.id} failed: ${(error as Error).message}; trying the next`);
+        unavailable.push(`${offer.id} (${(error as Error).message})`);
+        break;
+      }
+    }
+  }
+  throw new ProvisioningError(`every matching offer was taken or failed: ${unavailable.join(", ")}`);
+}
+
+/** The instance a failed rent created anyway, found by its error body or its unique label. */
+async function reconcile(client: VastClient, vastLabel: string, error: unknown): Promise<number | undefined> {
+  const named = error instanceof VastApiError ? error.createdInstanceId : undefined;
+  if (named !== undefined) return named;
+  // Vast's read path can lag its create path: look a few times before concluding nothing exists.
+  for (let i = 0; i < 3; i++) {
+    const found = await client.listInstances({ label: vastLabel });
+    if (found.length > 0) {
+      for (const extra of found.slice(1)) await destroyAndConfirm(client, extra.id);
+      return found[0]!.id;
+    }
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+async function waitUntilReady(
+  client: VastClient, instanceId: number, offer: Offer, vastLabel: string, inputs: VastInstanceInputs, log: Log,
+): Promise<VastInstanceOutputs> {
+  const deadline = Date.now() + inputs.readyTimeoutSeconds * 1000;
+  let instance: VastInstance | null = null;
+  let lastStatus: string | null | undefined;
+  for (;;) {
+    instance = await client.showInstance(instanceId);
+    const status = instance?.actual_status;
+    if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${instance?.status_msg ? ` (${instance.status_msg})` : ""}`);
+    lastStatus = status;
+    if (status === "running" && sshEndpoints(instance!).length > 0) break;
+    if (status && deadStatuses.has(status)) throw new ProvisioningError(`it went ${status}: ${String(instance?.status_msg ?? "")}`);
+    if (Date.now() > deadline) throw new TimeoutError(`still ${status ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`);
+    await sleep(inputs.pollIntervalSeconds * 1000);
+  }
+  const { endpoint, hostKey } = await waitForSsh(instance!, inputs, deadline, log);
+  return {
+    ...inputs,
+    instanceId, vastLabel, offerId: offer.id, machineId: offer.machine_id,
+    gpuName: String(instance!.gpu_name ?? offer.gpu_name), numGpus: Number(instance!.num_gpus ?? offer.num_gpus),
+    location: String(offer.geolocation ?? ""), reliability: offer.reliability2,
+    sshHost: endpoint.host, sshPort: endpoint.port, sshPath: endpoint.path,
+    publicIp: String(instance!.public_ipaddr ?? "").trim(), hostKey,
+    dphBase: Number(instance!.dph_base ?? offer.dph_base), dphTotal: Number(instance!.dph_total ?? offer.dph_total),
+    storageCostPerGbMonth: Number(instance!.storage_cost ?? offer.storage_cost ?? 0),
+    inetUpCostPerGb: Number(instance!.inet_up_cost ?? offer.inet_up_cost ?? 0),
+    inetDownCostPerGb: Number(instance!.inet_down_cost ?? offer.inet_down_cost ?? 0),
+    status: "running",
+  };
+}
+
+/** Running is not SSH-ready: try the direct port, then Vast's proxy, until one answers. */
+async function waitForSsh(instance: VastInstance, inputs: VastInstanceInputs, deadline: number, log: Log) {
+  const endpoints = sshEndpoints(instance).filter((e) => inputs.directSsh || e.path === "proxy");
+  let lastError = "";
+  for (;;) {
+    for (const endpoint of endpoints) {
+      try {
+        let hostKey: string;
+        if (inputs.sshPrivateKey) {
+          const connection = await firstContact({ host: endpoint.host, port: endpoint.port, privateKey: inputs.sshPrivateKey, connectTimeoutMs: 10_000 });
+          hostKey = connection.presentedHostKey;
+          await connection.run(["true"], { timeoutMs: 10_000 });
+          connection.close();
+        } else {
+          hostKey = await probeHostKey(endpoint.host, endpoint.port);
+        }
+        log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
+        return { endpoint, hostKey };
+      } catch (error) {
+        lastError = `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
+      }
+    }
+    if (Date.now() > deadline) throw new TimeoutError(`running, but SSH did not answer before the deadline (${lastError})`);
+    await sleep(Math.min(inputs.pollIntervalSeconds, 2) * 1000);
+  }
+}
+
+/** Destroys and checks: Vast answers {"instances": null} once it is really gone. */
+export async function destroyAndConfirm(client: VastClient, instanceId: number, timeoutMs = 60_000): Promise<void> {
+  await client.destroyInstance(instanceId);
+  const deadline = Date.now() + timeoutMs;
+  while ((await client.showInstance(instanceId)) !== null) {
+    if (Date.now() > deadline) throw new Error(`instance ${instanceId} still exists ${timeoutMs / 1000} s after it was destroyed`);
+    await sleep(1000);
+  }
+}
+
+export async function deleteInstance(access: VastClientSettings, instanceId: number): Promise<void> {
+  await destroyAndConfirm(new VastClient(access), instanceId);
+}
+
+/** For `pulumi refresh`: the instance as it is now, or undefined when it no longer exists. */
+export async function readInstance(access: VastClientSettings, instanceId: number, props: VastInstanceOutputs): Promise<VastInstanceOutputs | undefined> {
+  const instance = await new VastClient(access).showInstance(instanceId);
+  if (!instance) return undefined;
+  return { ...props, status: String(instance.actual_status ?? "provisioning") };
+}
+
+export async function relabel(access: VastClientSettings, instanceId: number, label: string): Promise<void> {
+  await new VastClient(access).setLabel(instanceId, label);
+}

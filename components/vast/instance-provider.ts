@@ -1,0 +1,107 @@
+// The dynamic provider behind a Vast.ai GPU instance. The engine runs a serialized copy of this
+// object in its own process, so it captures nothing but two module paths: the work happens in
+// instance-operations.ts, and credentials are read in `configure` from the stack's config (or the
+// local cloud), never captured here.
+import * as pulumi from "@pulumi/pulumi";
+import type { InputFailure } from "./gpu-query.ts";
+import type { VastInstanceInputs, VastInstanceOutputs } from "./instance-operations.ts";
+
+const operationsModule = new URL("./instance-operations.ts", import.meta.url).pathname;
+const queryModule = new URL("./gpu-query.ts", import.meta.url).pathname;
+const accessModule = new URL("../../harness/cloud-access.ts", import.meta.url).pathname;
+
+/** Changing one of these means another machine: the instance is replaced. Others update in place. */
+export const replacingInputs = ["gpuNames", "gpuCount", "diskGb", "image", "onstart", "env", "sshPublicKey", "directSsh"] as const;
+
+interface ConfiguredProvider {
+  config?: { get(key: string): string | undefined };
+}
+
+async function access(provider: ConfiguredProvider) {
+  const { vastAccess, processAccessSource } = await import(accessModule);
+  return vastAccess(processAccessSource((key: string) => provider.config?.get(`dumont:${key}`)));
+}
+
+export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceInputs, VastInstanceOutputs> & ConfiguredProvider = {
+  async configure(req) {
+    this.config = req.config;
+  },
+
+  async check(_olds, news) {
+    const { checkGpuRequirements } = await import(queryModule);
+    const failures: InputFailure[] = checkGpuRequirements(news);
+    if (typeof news.image !== "string" || !/:[\w.@-]+$/.test(news.image)) failures.push({ property: "image", reason: "needs a tag (Vast fails on untagged images)" });
+    if (typeof news.label !== "string" || news.label === "" || news.label.length > 200) failures.push({ property: "label", reason: "must be 1-200 characters" });
+    if (typeof news.sshPublicKey !== "string" || !/^(ssh-|ecdsa-)/.test(news.sshPublicKey)) failures.push({ property: "sshPublicKey", reason: "must be an OpenSSH public key line" });
+    if ((news.onstart ?? "").length > 4048) failures.push({ property: "onstart", reason: "Vast accepts at most 4048 characters" });
+    return { inputs: news, failures };
+  },
+
+  async diff(_id, olds, news) {
+    const changed = (Object.keys({ ...olds, ...news }) as Array<keyof VastInstanceInputs>).filter(
+      (key) => key in news && JSON.stringify(olds[key]) !== JSON.stringify(news[key]),
+    );
+    const replaces = changed.filter((key) => (replacingInputs as readonly string[]).includes(key));
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const { createInstance } = await import(operationsModule);
+    const outs: VastInstanceOutputs = await createInstance(await access(this), inputs, (line: string) => console.error(line));
+    return { id: String(outs.instanceId), outs };
+  },
+
+  async read(id, props) {
+    const { readInstance } = await import(operationsModule);
+    const current: VastInstanceOutputs | undefined = await readInstance(await access(this), Number(id), props!);
+    // A blank id tells the engine the instance is gone.
+    return current ? { id, props: current } : { id: "" };
+  },
+
+  async update(id, olds, news) {
+    const { relabel } = await import(operationsModule);
+    if (olds.label !== news.label) {
+      await relabel(await access(this), Number(id), `${news.label}.${olds.vastLabel.split(".").at(-1)}`);
+    }
+    return { outs: { ...olds, ...news } };
+  },
+
+  async delete(id) {
+    const { deleteInstance } = await import(operationsModule);
+    await deleteInstance(await access(this), Number(id));
+  },
+};
+
+export type VastInstanceArgs = { readonly [K in keyof VastInstanceInputs]: pulumi.Input<VastInstanceInputs[K]> };
+
+/** A rented Vast.ai instance. */
+export class VastInstance extends pulumi.dynamic.Resource {
+  declare readonly instanceId: pulumi.Output<number>;
+  declare readonly vastLabel: pulumi.Output<string>;
+  declare readonly offerId: pulumi.Output<number>;
+  declare readonly machineId: pulumi.Output<number>;
+  declare readonly gpuName: pulumi.Output<string>;
+  declare readonly numGpus: pulumi.Output<number>;
+  declare readonly location: pulumi.Output<string>;
+  declare readonly sshHost: pulumi.Output<string>;
+  declare readonly sshPort: pulumi.Output<number>;
+  declare readonly sshPath: pulumi.Output<string>;
+  declare readonly publicIp: pulumi.Output<string>;
+  declare readonly hostKey: pulumi.Output<string>;
+  declare readonly dphBase: pulumi.Output<number>;
+  declare readonly dphTotal: pulumi.Output<number>;
+  declare readonly storageCostPerGbMonth: pulumi.Output<number>;
+  declare readonly inetUpCostPerGb: pulumi.Output<number>;
+  declare readonly inetDownCostPerGb: pulumi.Output<number>;
+  declare readonly status: pulumi.Output<string>;
+
+  constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
+    const outputs = {
+      instanceId: undefined, vastLabel: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
+      location: undefined, reliability: undefined, sshHost: undefined, sshPort: undefined, sshPath: undefined, publicIp: undefined,
+      hostKey: undefined, dphBase: undefined, dphTotal: undefined, storageCostPerGbMonth: undefined, inetUpCostPerGb: undefined,
+      inetDownCostPerGb: undefined, status: undefined,
+    };
+    super(vastInstanceProvider, name, { ...args, ...outputs }, { ...opts, additionalSecretOutputs: ["sshPrivateKey"] }, "dumont", "VastInstance");
+  }
+}

@@ -1,0 +1,63 @@
+// Where the clouds are and the credentials to reach them, for one stack: the same code runs against
+// the local cloud and the real ones, and only this answer differs. For `cloud: local` it is read
+// from the running local cloud; for `cloud: real` from the stack's secrets, which environment
+// variables (the seed's names) override. Dynamic providers call this in `configure`, so no
+// credential is ever captured in a serialized provider.
+import { SettingError } from "./errors.ts";
+import { defaultCloudName, readEndpoints, type Endpoints } from "./local-cloud/endpoints.ts";
+import type { ObjectStoreSettings } from "./object-store/client.ts";
+import type { VastClientSettings } from "./vast/client.ts";
+
+/** Stack config (`dumont:<key>`, secrets decrypted) and the process environment. */
+export interface AccessSource {
+  config(key: string): string | undefined;
+  env(name: string): string | undefined;
+}
+
+export function processAccessSource(config: (key: string) => string | undefined): AccessSource {
+  return { config, env: (name) => process.env[name] };
+}
+
+function pick(source: AccessSource, key: string, envName: string): string | undefined {
+  const fromEnv = source.env(envName);
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : source.config(key);
+}
+
+export function cloudKind(source: AccessSource): "local" | "real" {
+  const kind = pick(source, "cloud", "DUMONT_CLOUD") ?? "local";
+  if (kind !== "local" && kind !== "real") throw new SettingError("dumont:cloud (env DUMONT_CLOUD)", `'${kind}' is not 'local' or 'real'`);
+  return kind;
+}
+
+export async function localCloudEndpoints(source: AccessSource): Promise<Endpoints> {
+  const name = pick(source, "localCloud", "DUMONT_LOCAL_CLOUD") ?? defaultCloudName;
+  const endpoints = await readEndpoints(name);
+  if (!endpoints) {
+    throw new SettingError("dumont:cloud", `this stack uses the local cloud '${name}', which is not running`, "start it with `npx dumont local-cloud up`");
+  }
+  return endpoints;
+}
+
+export async function vastAccess(source: AccessSource): Promise<VastClientSettings> {
+  if (cloudKind(source) === "local") {
+    const e = await localCloudEndpoints(source);
+    return { baseUrl: e.vast.url, apiKey: e.vast.apiKey };
+  }
+  const apiKey = pick(source, "vastApiKey", "VAST_API_KEY");
+  if (!apiKey) throw new SettingError("dumont:vastApiKey (env VAST_API_KEY)", "the Vast.ai API key is not set", "pulumi config set --secret dumont:vastApiKey <key>");
+  return { baseUrl: pick(source, "vastUrl", "VAST_URL") ?? "https://console.vast.ai", apiKey };
+}
+
+export async function objectStoreAccess(source: AccessSource): Promise<ObjectStoreSettings> {
+  if (cloudKind(source) === "local") {
+    const e = await localCloudEndpoints(source);
+    return { endpoint: e.s3.endpoint, region: e.s3.region, accessKeyId: e.s3.accessKeyId, secretAccessKey: e.s3.secretAccessKey };
+  }
+  const endpoint = pick(source, "bucketEndpoint", "B2_ENDPOINT") ?? "https://s3.us-west-004.backblazeb2.com";
+  const accessKeyId = pick(source, "bucketKeyId", "B2_KEY_ID");
+  const secretAccessKey = pick(source, "bucketApplicationKey", "B2_APPLICATION_KEY");
+  if (!accessKeyId) throw new SettingError("dumont:bucketKeyId (env B2_KEY_ID)", "the B2 application key id is not set");
+  if (!secretAccessKey) throw new SettingError("dumont:bucketApplicationKey (env B2_APPLICATION_KEY)", "the B2 application key is not set", "pulumi config set --secret dumont:bucketApplicationKey <key>");
+  const region = pick(source, "bucketRegion", "B2_REGION") ?? /s3\.([a-z0-9-]+)\.backblazeb2\.com/.exec(endpoint)?.[1] ?? "us-west-004";
+  return { endpoint, region, accessKeyId, secretAccessKey };
+}

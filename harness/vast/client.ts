@@ -1,0 +1,213 @@
+// A client for the Vast.ai REST API, written against Vast's documentation and its observed
+// behaviour (research/vast.md): Bearer auth; the {success:false, error, msg} envelope, also inside
+// HTTP 200; 429 without Retry-After; {"instances": null} for a destroyed instance; the v1 list with
+// pagination. Reads and idempotent writes retry with backoff; renting never does, because a rent
+// that errored may still have created an instance (the caller reconciles by label).
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface VastClientSettings {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  /** Attempts for retryable calls (429, 502-504, network errors). */
+  readonly attempts?: number;
+  /** First backoff delay; it grows 2x per attempt, with jitter. */
+  readonly backoffMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export class VastApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly body: unknown;
+  constructor(method: string, path: string, status: number, code: string, message: string, body: unknown) {
+    super(`Vast API ${method} ${path}: ${status} ${code}: ${message}`);
+    this.name = "VastApiError";
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+
+  get isRateLimit(): boolean {
+    return this.status === 429;
+  }
+
+  get isAuth(): boolean {
+    return this.code === "auth_error" || this.status === 401 || this.status === 403;
+  }
+
+  /** The offer was taken or is gone: try the next one. */
+  get isOfferUnavailable(): boolean {
+    const text = `${this.code} ${this.message}`;
+    return /no_such_ask|not available|no longer (available|rentable)|already rented/i.test(text);
+  }
+
+  get isNoSuchInstance(): boolean {
+    return this.code === "no_such_instance" || this.code === "not_found";
+  }
+
+  /** An instance id that Vast created even though it answered with an error. */
+  get createdInstanceId(): number | undefined {
+    const id = (this.body as { new_contract?: unknown } | undefined)?.new_contract;
+    return typeof id === "number" ? id : undefined;
+  }
+}
+
+export type Offer = Readonly<Record<string, unknown>> & {
+  readonly id: number;
+  readonly machine_id: number;
+  readonly gpu_name: string;
+  readonly num_gpus: number;
+  readonly dph_total: number;
+  readonly dph_base: number;
+  readonly reliability2: number;
+};
+
+export type VastInstance = Readonly<Record<string, unknown>> & {
+  readonly id: number;
+  readonly actual_status: string | null;
+  readonly label: string | null;
+};
+
+export interface RentRequest {
+  readonly image: string;
+  readonly disk: number;
+  readonly label: string;
+  readonly onstart?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly runtype?: string;
+  /** A bid in $/h makes the instance interruptible; absent means on-demand. */
+  readonly price?: number;
+}
+
+const retryableStatus = new Set([429, 502, 503, 504]);
+
+export class VastClient {
+  private readonly settings: Required<VastClientSettings>;
+
+  constructor(settings: VastClientSettings) {
+    if (!settings.apiKey) throw new Error("Vast API key is empty");
+    this.settings = { attempts: 6, backoffMs: 500, timeoutMs: 60_000, ...settings, baseUrl: settings.baseUrl.replace(/\/+$/, "") };
+  }
+
+  private async once(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.settings.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.settings.apiKey}`, "content-type": "application/json", accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.settings.timeoutMs),
+    });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // 429s may be plain text; other non-JSON bodies are reported as they are
+    }
+    const envelope = parsed as { success?: boolean; error?: string; msg?: string; message?: string; detail?: string } | undefined;
+    if (!response.ok || envelope?.success === false) {
+      const code = envelope?.error ?? (response.status === 429 ? "rate_limited" : `http_${response.status}`);
+      const message = envelope?.msg ?? envelope?.message ?? envelope?.detail ?? (text.slice(0, 300) || response.statusText);
+      throw new VastApiError(method, path, response.status, code, message, parsed);
+    }
+    return parsed;
+  }
+
+  /** Calls with retries on rate limits, gateway errors and network failures. */
+  private async call(method: string, path: string, body?: unknown, retry = true): Promise<unknown> {
+    const attempts = retry ? this.settings.attempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(method, path, body);
+      } catch (error) {
+        const transient =
+          (error instanceof VastApiError && retryableStatus.has(error.status)) ||
+          (!(error instanceof VastApiError) && (error as Error).name !== "AbortError");
+        if (!transient || attempt >= attempts) throw error;
+        const delay = this.settings.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+        await sleep(delay);
+      }
+    }
+  }
+
+  async searchOffers(query: Readonly<Record<string, unknown>>): Promise<Offer[]> {
+    const reply = (await this.call("POST", "/api/v0/bundles/", query)) as { offers?: Offer[] };
+    return reply.offers ?? [];
+  }
+
+  /** Rents an offer. Not retried: an ambiguous failure must be reconciled by label, never repeated. */
+  async rent(offerId: number, request: RentRequest): Promise<{ instanceId: number }> {
+    const reply = (await this.call("PUT", `/api/v0/asks/${offerId}/`, { client_id: "me", runtype: "ssh_direc ssh_proxy", ...request }, false)) as {
+      new_contract?: unknown;
+    };
+    if (typeof reply.new_contract !== "number") throw new Error(`Vast rented offer ${offerId} but returned no new_contract`);
+    return { instanceId: reply.new_contract };
+  }
+
+  /** The instance, or null once it is destroyed (or not yet visible right after a rent). */
+  async showInstance(id: number): Promise<VastInstance | null> {
+    const reply = (await this.call("GET", `/api/v0/instances/${id}/?owner=me`)) as { instances?: VastInstance | null | Record<string, never> };
+    const instance = reply?.instances;
+    // A destroyed instance may also come back as an empty object.
+    if (!instance || typeof instance !== "object" || !("id" in instance)) return null;
+    return instance as VastInstance;
+  }
+
+  /** Every instance (all pages of the v1 list), optionally only those with this label. */
+  async listInstances(filter: { label?: string } = {}): Promise<VastInstance[]> {
+    const all: VastInstance[] = [];
+    let token: string | null = null;
+    const filters = filter.label === undefined ? {} : { label: { eq: filter.label } };
+    do {
+      const query = new URLSearchParams({ limit: "25", select_filters: JSON.stringify(filters) });
+      if (token) query.set("after_token", token);
+      const reply = (await this.call("GET", `/api/v1/instances/?${query}`)) as { instances?: VastInstance[]; next_token?: string | null };
+      if (!Array.isArray(reply?.instances)) throw new Error("Vast's instance list did not return a list; refusing to guess which instances exist");
+      all.push(...reply.instances);
+      token = reply.next_token ?? null;
+    } while (token);
+    return all;
+  }
+
+  /** Destroys an instance; an instance that is already gone counts as destroyed. */
+  async destroyInstance(id: number): Promise<void> {
+    try {
+      await this.call("DELETE", `/api/v0/instances/${id}/`, {});
+    } catch (error) {
+      if (!(error instanceof VastApiError && error.isNoSuchInstance)) throw error;
+    }
+  }
+
+  async setLabel(id: number, label: string): Promise<void> {
+    await this.call("PUT", `/api/v0/instances/${id}/`, { label });
+  }
+
+  async setState(id: number, state: "running" | "stopped"): Promise<void> {
+    await this.call("PUT", `/api/v0/instances/${id}/`, { state });
+  }
+
+  async attachSshKey(id: number, publicKey: string): Promise<void> {
+    await this.call("POST", `/api/v0/instances/${id}/ssh/`, { ssh_key: publicKey });
+  }
+
+  async currentUser(): Promise<{ id: number; email: string; balance: number; credit: number }> {
+    return (await this.call("GET", "/api/v0/users/current/")) as { id: number; email: string; balance: number; credit: number };
+  }
+
+  async charges(): Promise<Array<Record<string, unknown>>> {
+    const reply = (await this.call("GET", "/api/v0/charges/")) as { results?: Array<Record<string, unknown>> } | Array<Record<string, unknown>>;
+    return Array.isArray(reply) ? reply : (reply.results ?? []);
+  }
+}
+
+/** Where SSH answers on a running instance: the direct port when mapped, else Vast's proxy. */
+export function sshEndpoints(instance: VastInstance): Array<{ host: string; port: number; path: "direct" | "proxy" }> {
+  const endpoints: Array<{ host: string; port: number; path: "direct" | "proxy" }> = [];
+  const ports = instance.ports as Record<string, Array<{ HostPort?: string }> | null> | undefined;
+  const direct = ports?.["22/tcp"]?.[0]?.HostPort;
+  const address = typeof instance.public_ipaddr === "string" ? instance.public_ipaddr.trim() : "";
+  if (direct && address) endpoints.push({ host: address, port: Number(direct), path: "direct" });
+  if (typeof instance.ssh_host === "string" && typeof instance.ssh_port === "number") {
+    endpoints.push({ host: instance.ssh_host, port: instance.ssh_port, path: "proxy" });
+  }
+  return endpoints;
+}
