@@ -38,6 +38,15 @@ export async function localCloudEndpoints(source: AccessSource): Promise<Endpoin
   return endpoints;
 }
 
+/**
+ * True when this stack lives in a local cloud that is not running: `down` destroyed everything the
+ * cloud held, so deleting or refreshing its resources has nothing left to do.
+ */
+export async function localCloudIsDown(source: AccessSource): Promise<boolean> {
+  if (cloudKind(source) !== "local") return false;
+  return (await readEndpoints(pick(source, "localCloud", "DUMONT_LOCAL_CLOUD") ?? defaultCloudName)) === undefined;
+}
+
 export async function vastAccess(source: AccessSource): Promise<VastClientSettings> {
   if (cloudKind(source) === "local") {
     const e = await localCloudEndpoints(source);

@@ -77,7 +77,6 @@ export interface Settings {
   readonly health: HealthSettings;
   readonly bucket: BucketSettings;
   readonly snapshots: SnapshotSettings;
-  readonly sshPublicKey?: string;
 }
 
 /** One setting's names, for messages: "dumont:gpuCount (env GPU_COUNT)". */
@@ -224,7 +223,6 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     provisionedSlots: [...new Set(provisioned as Slot[])],
     localCloud: r.string("localCloud", "DUMONT_LOCAL_CLOUD", "main", /^[a-z][a-z0-9]{0,4}$/, "1-5 lowercase letters or digits"),
     vastUrl: r.string("vastUrl", "VAST_URL", vastBaseUrl, /^https?:\/\//, "an http(s) URL"),
-    sshPublicKey: r.raw("sshPublicKey", "DUMONT_SSH_PUBLIC_KEY"),
   };
   checkCrossFieldRules(settings, source);
   return settings;
@@ -234,9 +232,6 @@ export function readSettings(source: SettingSource, stack: string): Settings {
 export function checkCrossFieldRules(settings: Settings, source: SettingSource): void {
   if (!settings.provisionedSlots.includes(settings.activeSlot)) {
     throw new SettingError(label("slots"), `the active slot '${settings.activeSlot}' (dumont:activeSlot) must be provisioned; slots are ${settings.provisionedSlots.join(", ") || "none"}`);
-  }
-  if (settings.sshPublicKey !== undefined && !/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/.test(settings.sshPublicKey)) {
-    throw new SettingError(label("sshPublicKey", "DUMONT_SSH_PUBLIC_KEY"), "is not an OpenSSH public key line");
   }
   if (settings.cloud !== "real") return;
   const needSecret = (key: string, envName: string, what: string) => {

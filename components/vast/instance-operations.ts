@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { firstContact, probeHostKey } from "../../harness/ssh/client.ts";
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
-import { offerQuery, rankOffers, type GpuRequirements } from "./gpu-query.ts";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
+import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
 
 export interface VastInstanceInputs extends GpuRequirements {
   readonly image: string;
@@ -41,6 +42,21 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
   readonly inetUpCostPerGb: number;
   readonly inetDownCostPerGb: number;
   readonly status: string;
+}
+
+/**
+ * The provider's `check`: one failure per bad input, naming it. During a preview some inputs are
+ * not known yet (e.g. a key made in the same update); those are checked when they are.
+ */
+export function checkInstanceInputs(news: Partial<Record<keyof VastInstanceInputs, unknown>>): InputFailure[] {
+  const known = Object.fromEntries(Object.entries(news).filter(([, v]) => v !== unknownValue)) as Partial<VastInstanceInputs>;
+  const failures = checkGpuRequirements(known).filter((f) => f.property in known);
+  const present = (key: keyof VastInstanceInputs) => key in known;
+  if (present("image") && !/:[\w.@-]+$/.test(String(known.image))) failures.push({ property: "image", reason: "needs a tag (Vast fails on untagged images)" });
+  if (present("label") && (typeof known.label !== "string" || known.label === "" || known.label.length > 200)) failures.push({ property: "label", reason: "must be 1-200 characters" });
+  if (present("sshPublicKey") && !/^(ssh-|ecdsa-)/.test(String(known.sshPublicKey))) failures.push({ property: "sshPublicKey", reason: "must be an OpenSSH public key line" });
+  if (String(known.onstart ?? "").length > 4048) failures.push({ property: "onstart", reason: "Vast accepts at most 4048 characters" });
+  return failures;
 }
 
 /** Instance statuses from which a rental never reaches "running". */

@@ -3,38 +3,25 @@
 // instance-operations.ts, and credentials are read in `configure` from the stack's config (or the
 // local cloud), never captured here.
 import * as pulumi from "@pulumi/pulumi";
-import type { InputFailure } from "./gpu-query.ts";
+import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type ConfiguredProvider } from "../provider-config.ts";
 import type { VastInstanceInputs, VastInstanceOutputs } from "./instance-operations.ts";
 
 const operationsModule = new URL("./instance-operations.ts", import.meta.url).pathname;
-const queryModule = new URL("./gpu-query.ts", import.meta.url).pathname;
-const accessModule = new URL("../../harness/cloud-access.ts", import.meta.url).pathname;
 
 /** Changing one of these means another machine: the instance is replaced. Others update in place. */
 export const replacingInputs = ["gpuNames", "gpuCount", "diskGb", "image", "onstart", "env", "sshPublicKey", "directSsh"] as const;
 
-interface ConfiguredProvider {
-  config?: { get(key: string): string | undefined };
-}
 
 async function access(provider: ConfiguredProvider) {
-  const { vastAccess, processAccessSource } = await import(accessModule);
-  return vastAccess(processAccessSource((key: string) => provider.config?.get(`dumont:${key}`)));
+  return (await cloudAccess()).vastAccess(await accessSource(provider));
 }
 
 export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceInputs, VastInstanceOutputs> & ConfiguredProvider = {
-  async configure(req) {
-    this.config = req.config;
-  },
+  configure: keepConfig,
 
   async check(_olds, news) {
-    const { checkGpuRequirements } = await import(queryModule);
-    const failures: InputFailure[] = checkGpuRequirements(news);
-    if (typeof news.image !== "string" || !/:[\w.@-]+$/.test(news.image)) failures.push({ property: "image", reason: "needs a tag (Vast fails on untagged images)" });
-    if (typeof news.label !== "string" || news.label === "" || news.label.length > 200) failures.push({ property: "label", reason: "must be 1-200 characters" });
-    if (typeof news.sshPublicKey !== "string" || !/^(ssh-|ecdsa-)/.test(news.sshPublicKey)) failures.push({ property: "sshPublicKey", reason: "must be an OpenSSH public key line" });
-    if ((news.onstart ?? "").length > 4048) failures.push({ property: "onstart", reason: "Vast accepts at most 4048 characters" });
-    return { inputs: news, failures };
+    const { checkInstanceInputs } = await import(operationsModule);
+    return { inputs: news, failures: checkInstanceInputs(news) };
   },
 
   async diff(_id, olds, news) {
@@ -52,6 +39,7 @@ export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceI
   },
 
   async read(id, props) {
+    if (await goneWithLocalCloud(this)) return { id: "" };
     const { readInstance } = await import(operationsModule);
     const current: VastInstanceOutputs | undefined = await readInstance(await access(this), Number(id), props!);
     // A blank id tells the engine the instance is gone.
@@ -67,6 +55,7 @@ export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceI
   },
 
   async delete(id) {
+    if (await goneWithLocalCloud(this)) return;
     const { deleteInstance } = await import(operationsModule);
     await deleteInstance(await access(this), Number(id));
   },

@@ -1,0 +1,72 @@
+// The dynamic provider behind the snapshot bucket. Like the Vast provider it captures only module
+// paths; the object-store credentials come from the stack (or the local cloud) in `configure`.
+import * as pulumi from "@pulumi/pulumi";
+import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type ConfiguredProvider } from "../provider-config.ts";
+import type { BucketInputs, BucketOutputs } from "./bucket-operations.ts";
+
+const operationsModule = new URL("./bucket-operations.ts", import.meta.url).pathname;
+
+
+async function access(provider: ConfiguredProvider) {
+  return (await cloudAccess()).objectStoreAccess(await accessSource(provider));
+}
+
+export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInputs, BucketOutputs> & ConfiguredProvider = {
+  configure: keepConfig,
+
+  async check(_olds, news) {
+    const failures = [];
+    if (!/^[a-z0-9][a-z0-9-]{4,61}[a-z0-9]$/.test(news.bucketName ?? "")) failures.push({ property: "bucketName", reason: "6-63 lowercase letters, digits and dashes" });
+    if (!(Number.isInteger(news.expireNoncurrentDays) && news.expireNoncurrentDays >= 1)) failures.push({ property: "expireNoncurrentDays", reason: "a whole number of days ≥ 1" });
+    return { inputs: news, failures };
+  },
+
+  async diff(_id, olds, news) {
+    const keys = ["bucketName", "prefix", "expireNoncurrentDays", "forceDestroy", "createScopedKey", "enableVersioning"] as const;
+    const changed = keys.filter((k) => olds[k] !== news[k]);
+    const replaces = changed.filter((k) => k === "bucketName" || k === "createScopedKey");
+    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+  },
+
+  async create(inputs) {
+    const { createBucket } = await import(operationsModule);
+    const outs: BucketOutputs = await createBucket(await access(this), inputs);
+    return { id: inputs.bucketName, outs };
+  },
+
+  async read(id, props) {
+    if (await goneWithLocalCloud(this)) return { id: "" };
+    const { readBucket } = await import(operationsModule);
+    const current = await readBucket(await access(this), props!);
+    return current ? { id, props: current } : { id: "" };
+  },
+
+  async update(_id, olds, news) {
+    const { updateLifecycle } = await import(operationsModule);
+    await updateLifecycle(await access(this), news);
+    return { outs: { ...olds, ...news } };
+  },
+
+  async delete(_id, props) {
+    if (await goneWithLocalCloud(this)) return;
+    const { deleteBucket } = await import(operationsModule);
+    const settings = await access(this);
+    await deleteBucket(settings, props, { keyId: settings.accessKeyId, applicationKey: settings.secretAccessKey });
+  },
+};
+
+export type SnapshotBucketArgs = { readonly [K in keyof BucketInputs]: pulumi.Input<BucketInputs[K]> };
+
+export class SnapshotBucketResource extends pulumi.dynamic.Resource {
+  declare readonly bucketName: pulumi.Output<string>;
+  declare readonly endpoint: pulumi.Output<string>;
+  declare readonly region: pulumi.Output<string>;
+  declare readonly prefix: pulumi.Output<string>;
+  declare readonly scopedKeyId: pulumi.Output<string>;
+  declare readonly scopedKey: pulumi.Output<string>;
+
+  constructor(name: string, args: SnapshotBucketArgs, opts?: pulumi.CustomResourceOptions) {
+    super(snapshotBucketProvider, name, { ...args, endpoint: undefined, region: undefined, scopedKeyId: undefined, scopedKey: undefined },
+      { ...opts, additionalSecretOutputs: ["scopedKey"] }, "dumont", "SnapshotBucket");
+  }
+}

@@ -1,0 +1,100 @@
+// A GPU instance on Vast.ai: the requirements in, a running host with pinned SSH out.
+import * as pulumi from "@pulumi/pulumi";
+import { VastInstance } from "./vast/instance-provider.ts";
+
+export interface GpuInstanceArgs {
+  /** Acceptable GPU models as Vast spells them, e.g. ["RTX 4090"]. */
+  readonly gpuNames: pulumi.Input<string[]>;
+  /** GPUs per instance. Default 1. */
+  readonly gpuCount?: pulumi.Input<number>;
+  /** Disk in GB, fixed for the instance's life. Default 32. */
+  readonly diskGb?: pulumi.Input<number>;
+  /** Docker image with a tag. Default pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime. */
+  readonly image?: pulumi.Input<string>;
+  /** Highest total price in $/h (compute and storage). Default 1.0. */
+  readonly maxPricePerHour?: pulumi.Input<number>;
+  /** Lowest host reliability (0-1). Default 0.95. */
+  readonly minReliability?: pulumi.Input<number>;
+  /** Only Vast-verified hosts. Default true. */
+  readonly verifiedOnly?: pulumi.Input<boolean>;
+  /** Only datacenter ("secure cloud") hosts. Default false. */
+  readonly datacenterOnly?: pulumi.Input<boolean>;
+  /** Country codes the host may be in, e.g. ["US", "CA"]. Default: anywhere. */
+  readonly geolocation?: pulumi.Input<string[]>;
+  /** Prefer a direct SSH port over Vast's proxy. Default true. */
+  readonly directSsh?: pulumi.Input<boolean>;
+  /** Machines never to rent (e.g. one that just failed). Default none. */
+  readonly excludeMachineIds?: pulumi.Input<number[]>;
+  /** Script run after the instance starts. Default none. */
+  readonly onstart?: pulumi.Input<string>;
+  /** Environment of the onstart script. Default none. */
+  readonly env?: pulumi.Input<Record<string, string>>;
+  /** Label on Vast, to find the instance by (a unique suffix is added per rent). */
+  readonly label: pulumi.Input<string>;
+  /** Public key allowed to log in as root. */
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Private key to prove the login works before the instance counts as ready. Optional. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  /** Seconds to wait for running and SSH before the instance is destroyed. Default 600. */
+  readonly readyTimeoutSeconds?: pulumi.Input<number>;
+  /** Seconds between status polls. Default 5. */
+  readonly pollIntervalSeconds?: pulumi.Input<number>;
+}
+
+export class GpuInstance extends pulumi.ComponentResource {
+  readonly instanceId: pulumi.Output<number>;
+  readonly sshHost: pulumi.Output<string>;
+  readonly sshPort: pulumi.Output<number>;
+  readonly hostKey: pulumi.Output<string>;
+  readonly publicIp: pulumi.Output<string>;
+  readonly machineId: pulumi.Output<number>;
+  readonly gpuName: pulumi.Output<string>;
+  readonly dphTotal: pulumi.Output<number>;
+  readonly dphBase: pulumi.Output<number>;
+  readonly storageCostPerGbMonth: pulumi.Output<number>;
+  readonly inetUpCostPerGb: pulumi.Output<number>;
+  readonly inetDownCostPerGb: pulumi.Output<number>;
+  readonly diskGb: pulumi.Output<number>;
+
+  constructor(name: string, args: GpuInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("dumont:index:GpuInstance", name, {}, opts);
+    const instance = createGpuInstance(name, this, args);
+    this.instanceId = instance.instanceId;
+    this.sshHost = instance.sshHost;
+    this.sshPort = instance.sshPort;
+    this.hostKey = instance.hostKey;
+    this.publicIp = instance.publicIp;
+    this.machineId = instance.machineId;
+    this.gpuName = instance.gpuName;
+    this.dphTotal = instance.dphTotal;
+    this.dphBase = instance.dphBase;
+    this.storageCostPerGbMonth = instance.storageCostPerGbMonth;
+    this.inetUpCostPerGb = instance.inetUpCostPerGb;
+    this.inetDownCostPerGb = instance.inetDownCostPerGb;
+    this.diskGb = pulumi.output(args.diskGb ?? 32);
+    this.registerOutputs({ instanceId: this.instanceId, sshHost: this.sshHost, sshPort: this.sshPort, hostKey: this.hostKey });
+  }
+}
+
+export function createGpuInstance(name: string, parent: pulumi.Resource, args: GpuInstanceArgs): VastInstance {
+  return new VastInstance(`${name}-instance`, {
+    gpuNames: args.gpuNames,
+    gpuCount: args.gpuCount ?? 1,
+    diskGb: args.diskGb ?? 32,
+    image: args.image ?? "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime",
+    maxPricePerHour: args.maxPricePerHour ?? 1.0,
+    minReliability: args.minReliability ?? 0.95,
+    verifiedOnly: args.verifiedOnly ?? true,
+    datacenterOnly: args.datacenterOnly ?? false,
+    geolocation: args.geolocation ?? [],
+    directSsh: args.directSsh ?? true,
+    excludeMachineIds: args.excludeMachineIds ?? [],
+    onstart: args.onstart ?? "",
+    env: args.env ?? {},
+    label: args.label,
+    sshPublicKey: args.sshPublicKey,
+    sshPrivateKey: args.sshPrivateKey,
+    readyTimeoutSeconds: args.readyTimeoutSeconds ?? 600,
+    pollIntervalSeconds: args.pollIntervalSeconds ?? 5,
+  }, { parent });
+}

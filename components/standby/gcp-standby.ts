@@ -1,0 +1,67 @@
+// The CPU standby on GCP: a Spot VM (no automatic restart, stopped on preemption) with a firewall
+// rule that opens SSH only, and a startup script that makes it an rsync target with a host key
+// Dumont generated and pinned beforehand.
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { SshKeyPair } from "../ssh-key/key-pair.ts";
+import { standbyStartupScript } from "./startup-script.ts";
+
+export interface GcpStandbyArgs {
+  readonly project: pulumi.Input<string>;
+  /** Default europe-west1-b (the seed's GCP_ZONE). */
+  readonly zone?: pulumi.Input<string>;
+  /** Default e2-medium (the seed's GCP_MACHINE_TYPE). */
+  readonly machineType?: pulumi.Input<string>;
+  /** Boot disk in GB, holding /workspace. Default 100 (the seed's GCP_DISK_SIZE). */
+  readonly diskGb?: pulumi.Input<number>;
+  /** Spot VM. Default true (the seed's GCP_SPOT). Decides the scheduling block, so plain. */
+  readonly spot?: boolean;
+  /** Service-account key JSON; a secret. */
+  readonly credentials: pulumi.Input<string>;
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Source ranges allowed to reach port 22. Default ["0.0.0.0/0"] (keys only, passwords off). */
+  readonly sshSourceRanges?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Network tag tying the firewall rule to this VM. */
+  readonly networkTag: string;
+}
+
+/** Scheduling for a Spot VM as GCP requires it: SPOT implies preemptible and no automatic restart. */
+export function spotScheduling(spot: boolean): gcp.types.input.compute.InstanceScheduling {
+  return spot
+    ? { provisioningModel: "SPOT", preemptible: true, automaticRestart: false, onHostMaintenance: "TERMINATE", instanceTerminationAction: "STOP" }
+    : { provisioningModel: "STANDARD", preemptible: false, automaticRestart: true, onHostMaintenance: "MIGRATE" };
+}
+
+export const standbyUser = "dumont";
+
+export function createGcpStandby(name: string, parent: pulumi.Resource, args: GcpStandbyArgs) {
+  const provider = new gcp.Provider(`${name}-gcp`, { project: args.project, zone: args.zone ?? "europe-west1-b", credentials: args.credentials }, { parent });
+  const hostKey = new SshKeyPair(`${name}-host-key`, { comment: `dumont-standby-${name}` }, { parent });
+  const firewall = new gcp.compute.Firewall(`${name}-ssh`, {
+    network: "default",
+    direction: "INGRESS",
+    allows: [{ protocol: "tcp", ports: ["22"] }],
+    sourceRanges: args.sshSourceRanges ?? ["0.0.0.0/0"],
+    targetTags: [args.networkTag],
+    description: "SSH to the Dumont standby (key-only)",
+  }, { parent, provider });
+  const vm = new gcp.compute.Instance(`${name}-vm`, {
+    zone: args.zone ?? "europe-west1-b",
+    machineType: args.machineType ?? "e2-medium",
+    tags: [args.networkTag],
+    bootDisk: { initializeParams: { image: "debian-cloud/debian-12", size: args.diskGb ?? 100, type: "pd-balanced" } },
+    networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+    scheduling: spotScheduling(args.spot ?? true),
+    metadata: { "ssh-keys": pulumi.interpolate`${standbyUser}:${args.sshPublicKey}`, "enable-oslogin": "FALSE" },
+    metadataStartupScript: pulumi.secret(pulumi.all([hostKey.privateKey, hostKey.publicKey]).apply(([hostPrivateKey, hostPublicKey]) =>
+      standbyStartupScript({ user: standbyUser, hostPrivateKey, hostPublicKey }))),
+    allowStoppingForUpdate: true,
+    labels: { "managed-by": "dumont" },
+  }, { parent, provider, dependsOn: [firewall] });
+  return {
+    host: vm.networkInterfaces.apply((nics) => nics[0]?.accessConfigs?.[0]?.natIp ?? ""),
+    port: pulumi.output(22),
+    user: pulumi.output(standbyUser),
+    hostKey: hostKey.publicKey.apply((line) => line.split(" ").slice(0, 2).join(" ")),
+  };
+}

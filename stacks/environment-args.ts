@@ -1,0 +1,45 @@
+// From checked settings to the Environment component's args: which slots exist, local or GCP
+// standby, B2 or local bucket. Pure apart from reading secrets as Pulumi secrets.
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentArgs } from "../components/environment.ts";
+import type { Settings } from "./settings.ts";
+
+export function environmentArgs(settings: Settings, config: pulumi.Config): EnvironmentArgs {
+  const g = settings.gpu;
+  const local = settings.cloud === "local";
+  return {
+    stack: settings.stack,
+    activeSlot: settings.activeSlot,
+    provisionedSlots: settings.provisionedSlots,
+    gpu: {
+      gpuNames: [...g.gpuNames], gpuCount: g.gpuCount, diskGb: g.diskGb, image: g.image, maxPricePerHour: g.maxPricePerHour,
+      minReliability: g.minReliability, verifiedOnly: g.verifiedOnly, datacenterOnly: g.datacenterOnly, geolocation: [...g.geolocation],
+      directSsh: g.directSsh, excludeMachineIds: [...g.excludeMachineIds], onstart: g.onstart, env: { ...g.env },
+      readyTimeoutSeconds: g.readyTimeoutSeconds,
+      // The local cloud answers in milliseconds; Vast asks clients to poll every few seconds.
+      pollIntervalSeconds: local ? 0.5 : 5,
+    },
+    standby: !settings.standby.enabled ? undefined : local
+      ? { kind: "local", localName: settings.stack.toLowerCase().replace(/[^a-z0-9-]/g, "-") }
+      : {
+        kind: "gcp",
+        gcp: {
+          project: settings.standby.gcpProject!,
+          zone: settings.standby.gcpZone,
+          machineType: settings.standby.gcpMachineType,
+          diskGb: settings.standby.gcpDiskSize,
+          spot: settings.standby.gcpSpot,
+          credentials: process.env.GCP_CREDENTIALS ? pulumi.secret(process.env.GCP_CREDENTIALS) : config.requireSecret("gcpCredentials"),
+          sshSourceRanges: [...settings.standby.sshSourceRanges],
+          networkTag: `dumont-standby-${settings.stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
+        },
+      },
+    bucket: {
+      bucketName: settings.bucket.name,
+      prefix: settings.bucket.prefix,
+      forceDestroy: settings.bucket.forceDestroy,
+      createScopedKey: !local,
+      enableVersioning: local,
+    },
+  };
+}
