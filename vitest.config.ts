@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 20_000 },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 20_000, server: nativeProductCode },
       },
       {
         test: {

@@ -59,11 +59,12 @@ export class Environment extends pulumi.ComponentResource {
     checkEnvironmentArgs(args);
     const key = new SshKeyPair(`${name}-ssh`, { comment: `dumont-${args.stack}` }, { parent: this });
     this.sshPublicKey = key.publicKey;
-    this.sshPrivateKey = key.privateKey;
+    // Secret by construction, not only because the engine marks the output so.
+    this.sshPrivateKey = pulumi.secret(key.privateKey);
     this.slots = {};
     for (const slot of [...args.provisionedSlots].sort()) {
       const gpu = new GpuInstance(`${name}-gpu-${slot}`, {
-        ...args.gpu, label: `dumont-${args.stack}-${slot}`, sshPublicKey: key.publicKey, sshPrivateKey: key.privateKey,
+        ...args.gpu, label: `dumont-${args.stack}-${slot}`, sshPublicKey: key.publicKey, sshPrivateKey: this.sshPrivateKey,
       }, { parent: this });
       this.slots[slot] = {
         instanceId: gpu.instanceId, host: gpu.sshHost, port: gpu.sshPort, hostKey: gpu.hostKey, machineId: gpu.machineId,

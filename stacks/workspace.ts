@@ -1,10 +1,11 @@
 // Opening stacks through the Automation API, in the project's tool environment. Every Dumont
 // operation goes through here so that the backend, secrets and the engine's offline settings are
 // the same for `dumont …`, the tests and a user's plain `pulumi`.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { stateDir } from "../harness/tools/paths.ts";
+import { SettingError } from "../harness/errors.ts";
+import { repoRoot, stateDir } from "../harness/tools/paths.ts";
 import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
 
 export interface InlineStackOptions {
@@ -38,4 +39,26 @@ export async function openInlineStack(options: InlineStackOptions): Promise<Stac
       projectSettings: { name: options.project, runtime: "nodejs", backend: { url: backendUrl } },
     },
   );
+}
+
+/** Where a project stack's settings live (Pulumi.yaml: stackConfigDir). */
+export function stackConfigFile(stack: string): string {
+  return path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Opens a stack of the Dumont project itself (program stacks/program.ts, settings in
+ * stacks/Pulumi.<stack>.yaml), creating it in the backend on first use. A stack without a settings
+ * file is an error, so a typo never creates an empty environment.
+ */
+export async function openProjectStack(stack: string, env: Readonly<Record<string, string>> = {}): Promise<Stack> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new SettingError("--stack", `'${stack}' is not a valid stack name`);
+  if (!existsSync(stackConfigFile(stack))) {
+    throw new SettingError("--stack", `there is no stacks/Pulumi.${stack}.yaml`, "copy stacks/Pulumi.local.yaml (local cloud) or stacks/Pulumi.dev.yaml (real clouds) to start one");
+  }
+  ensurePassphrase();
+  const envVars = { ...toolEnvironment(), ...env };
+  const backend = envVars.PULUMI_BACKEND_URL!;
+  if (backend.startsWith("file://")) mkdirSync(backend.slice("file://".length), { recursive: true });
+  return LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: repoRoot }, { envVars });
 }

@@ -1,0 +1,53 @@
+// `dumont up | preview | refresh | destroy --stack S`: the Pulumi operations on a Dumont stack
+// through the Automation API, with the project's tools and the engine's output streamed.
+import { parseArgs } from "node:util";
+import { openProjectStack } from "../../stacks/workspace.ts";
+import type { Command } from "./types.ts";
+
+const options = { stack: { type: "string", default: "local" } } as const;
+const print = (text: string) => process.stdout.write(text);
+
+export const upCommand: Command = {
+  path: ["up"],
+  summary: "create or update a stack's environment (GPU, standby, bucket), like pulumi up",
+  usage: "[--stack local]",
+  async run(args) {
+    const { values } = parseArgs({ args, options });
+    const stack = await openProjectStack(values.stack!);
+    await stack.up({ onOutput: print });
+  },
+};
+
+export const previewCommand: Command = {
+  path: ["preview"],
+  summary: "show what `dumont up` would change",
+  usage: "[--stack local] [--expect-no-changes]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...options, "expect-no-changes": { type: "boolean", default: false } } });
+    const stack = await openProjectStack(values.stack!);
+    await stack.preview({ onOutput: print, expectNoChanges: values["expect-no-changes"] });
+  },
+};
+
+export const refreshCommand: Command = {
+  path: ["refresh"],
+  summary: "read the real state of a stack's resources (e.g. an instance destroyed outside Dumont)",
+  usage: "[--stack local]",
+  async run(args) {
+    const { values } = parseArgs({ args, options });
+    const stack = await openProjectStack(values.stack!);
+    await stack.refresh({ onOutput: print });
+  },
+};
+
+export const destroyCommand: Command = {
+  path: ["destroy"],
+  summary: "destroy a stack's environment; --remove also deletes the stack's state",
+  usage: "[--stack local] [--remove]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...options, remove: { type: "boolean", default: false } } });
+    const stack = await openProjectStack(values.stack!);
+    await stack.destroy({ onOutput: print });
+    if (values.remove) await stack.workspace.removeStack(values.stack!);
+  },
+};
