@@ -437,6 +437,8 @@ export class Cloud {
     switch (spec.kind) {
       case "host-killed": {
         const { host, instance } = this.hostFor(target);
+        // A dead machine does not finish booting either.
+        if (instance) this.clearTimers(instance);
         await host.kill();
         if (instance) {
           instance.timers.push(setTimeout(() => this.setStatus(instance, "offline", "Host machine is offline"), this.settings.statusLagMs));
@@ -461,6 +463,7 @@ export class Cloud {
       }
       case "exited": {
         const { host, instance } = this.hostFor(target);
+        if (instance) this.clearTimers(instance);
         await host.kill();
         if (instance) this.setStatus(instance, "exited", "Error response from daemon: OCI runtime create failed: container exited with code 137");
         return { applied: `${host.spec.name} exited` };

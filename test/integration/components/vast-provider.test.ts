@@ -1,0 +1,119 @@
+// The Vast instance provider's work (instance-operations.ts) against the emulator's real API and
+// hosts, with the faults that happen on Vast: offers taken mid-rent, errors after a create,
+// rate-limit storms, instances stuck loading, destroys of what is already gone.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createInstance, deleteInstance, type VastInstanceInputs } from "../../../components/vast/instance-operations.ts";
+import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
+import { down, up } from "../../../harness/local-cloud/control.ts";
+import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
+import { VastClient, type VastClientSettings } from "../../../harness/vast/client.ts";
+import { makeKeyPair, vast } from "../../support/local-cloud.ts";
+
+const cloud = "pvd";
+let endpoints: Endpoints;
+let admin: LocalCloudAdmin;
+let access: VastClientSettings;
+const key = makeKeyPair();
+
+const inputs = (overrides: Partial<VastInstanceInputs> = {}): VastInstanceInputs => ({
+  gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 16, maxPricePerHour: 1, minReliability: 0.9, verifiedOnly: true, datacenterOnly: false,
+  geolocation: [], directSsh: true, excludeMachineIds: [], image: "pytorch/pytorch:2.4.0", onstart: "", env: {},
+  label: "provider-test", sshPublicKey: key.publicKey, sshPrivateKey: key.privateKey, readyTimeoutSeconds: 30, pollIntervalSeconds: 0.2,
+  ...overrides,
+});
+
+const liveInstances = async () => (await new VastClient(access).listInstances()).map((i) => i.id);
+
+beforeAll(async () => {
+  endpoints = await up({ cloud, settings: { loadingDelayMs: 150, runningDelayMs: 250 } });
+  admin = new LocalCloudAdmin(endpoints);
+  access = { baseUrl: endpoints.vast.url, apiKey: endpoints.vast.apiKey, backoffMs: 50 };
+});
+afterEach(async () => {
+  await admin.clearFaults();
+  for (const id of await liveInstances()) await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
+});
+afterAll(async () => {
+  await down(cloud);
+});
+
+describe("the Vast instance provider", () => {
+  it("rents the cheapest matching offer, waits for SSH and pins the host's real key", async () => {
+    const outs = await createInstance(access, inputs());
+    const search = await vast(endpoints, "POST", "/api/v0/bundles/", {}, null);
+    expect(search.body.offers.map((o: any) => o.id)).not.toContain(outs.offerId);
+    const host = ((await admin.status()).instances as any[]).find((i) => i.id === outs.instanceId).host;
+    expect(outs.hostKey).toBe(host.hostKey);
+    expect([outs.sshHost, outs.sshPort, outs.sshPath]).toEqual([host.address, host.sshPort, "direct"]);
+    expect(outs.gpuName).toBe("RTX 4090");
+    expect(outs.vastLabel).toMatch(/^provider-test\.[0-9a-f]{8}$/);
+    expect(outs.dphTotal).toBeGreaterThan(outs.dphBase);
+  });
+
+  it("skips an offer taken between search and rent and rents the next", async () => {
+    const cheapest = (await vast(endpoints, "POST", "/api/v0/bundles/", { gpu_name: { eq: "RTX 4090" }, verified: { eq: true }, order: [["dph_total", "asc"]] }, null)).body.offers;
+    await admin.fault({ kind: "offer-taken", target: String(cheapest[0].id) });
+    const lines: string[] = [];
+    const outs = await createInstance(access, inputs(), (l) => lines.push(l));
+    expect(outs.offerId).not.toBe(cheapest[0].id);
+    expect(lines.join("\n")).toContain(`offer ${cheapest[0].id} is no longer available`);
+    expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("adopts an instance whose create answered with an error, instead of renting a second", async () => {
+    await admin.fault({ kind: "ghost-instance" });
+    const outs = await createInstance(access, inputs({ label: "ghost" }));
+    expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("adopts the instance an error body names", async () => {
+    await admin.fault({ kind: "ghost-instance", withContract: true });
+    const outs = await createInstance(access, inputs({ label: "ghost-named" }));
+    expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("backs off through a 429 storm", async () => {
+    // The client tries each call up to 6 times: a storm of 5 is survivable, whichever calls it hits.
+    await admin.fault({ kind: "rate-limit-storm", count: 5 });
+    const outs = await createInstance(access, inputs());
+    expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("gives up on an instance stuck loading after the timeout, and destroys it", async () => {
+    await admin.fault({ kind: "stuck-loading" });
+    await expect(createInstance(access, inputs({ readyTimeoutSeconds: 2 }))).rejects.toThrow(/still loading after 2 s/);
+    expect(await liveInstances()).toEqual([]);
+  });
+
+  it("replaces an instance that dies before it is ready with one on another machine", async () => {
+    const first = (await vast(endpoints, "POST", "/api/v0/bundles/", { gpu_name: { eq: "RTX 4090" }, verified: { eq: true }, order: [["dph_total", "asc"]] }, null)).body.offers[0];
+    await admin.settings({ runningDelayMs: 1500 });
+    const creating = createInstance(access, inputs());
+    // Kill the first instance while it loads: Vast would report it offline.
+    let killed = false;
+    for (let i = 0; i < 50 && !killed; i++) {
+      const live = ((await admin.status()).instances as any[]);
+      if (live.length > 0) {
+        await admin.fault({ kind: "exited", target: String(live[0].id) });
+        killed = true;
+      } else await new Promise((r) => setTimeout(r, 50));
+    }
+    const outs = await creating;
+    await admin.settings({ runningDelayMs: 250 });
+    expect(outs.machineId).not.toBe(first.machine_id);
+    expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("treats deleting an already destroyed instance as done", async () => {
+    const outs = await createInstance(access, inputs());
+    await deleteInstance(access, outs.instanceId);
+    await deleteInstance(access, outs.instanceId);
+    expect(await liveInstances()).toEqual([]);
+  });
+
+  it("names what matched nothing", async () => {
+    await expect(createInstance(access, inputs({ gpuNames: ["H100 SXM"], maxPricePerHour: 0.5 }))).rejects.toThrow(
+      /no Vast offer matches 1x H100 SXM with 16 GB disk at ≤ \$0.5\/h/,
+    );
+  });
+});

@@ -1,0 +1,41 @@
+// A throwaway project stack for tests: its settings file is written next to the real ones (a
+// git-ignored name), its state goes to a temporary file backend, and cleanup removes both.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+
+export type ConfigValue = string | number | boolean | readonly string[];
+
+export function stackYaml(config: Readonly<Record<string, ConfigValue>>): string {
+  const lines = ["config:"];
+  for (const [key, value] of Object.entries(config)) {
+    const name = key.includes(":") ? key : `dumont:${key}`;
+    if (Array.isArray(value)) lines.push(`  ${name}:`, ...value.map((v) => `    - ${JSON.stringify(v)}`));
+    else lines.push(`  ${name}: ${JSON.stringify(value)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export interface TestStack {
+  readonly stack: Stack;
+  readonly name: string;
+  readonly backendDir: string;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestStack(name: string, config: Readonly<Record<string, ConfigValue>>): Promise<TestStack> {
+  if (!name.startsWith("it-")) throw new Error("test stacks are named it-… (git ignores their settings files)");
+  const backendDir = mkdtempSync(`${tmpdir()}/dumont-state-`);
+  writeFileSync(stackConfigFile(name), stackYaml(config));
+  const stack = await openProjectStack(name, { PULUMI_BACKEND_URL: `file://${backendDir}` });
+  return {
+    stack, name, backendDir,
+    async cleanup() {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(name).catch(() => undefined);
+      rmSync(stackConfigFile(name), { force: true });
+      rmSync(backendDir, { recursive: true, force: true });
+    },
+  };
+}
