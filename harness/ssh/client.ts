@@ -50,6 +50,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Resolve with a non-zero exit code instead of rejecting (for probes). */
   readonly allowFailure?: boolean;
+  /** Called with each stderr line as it arrives (progress of long remote steps). */
+  readonly onStderrLine?: (line: string) => void;
 }
 
 const preferredAlgorithms: ConnectConfig["algorithms"] = {
@@ -91,7 +93,14 @@ export class SshConnection {
         }, options.timeoutMs);
       }
       channel.on("data", (d: Buffer) => stdout.push(d));
-      channel.stderr.on("data", (d: Buffer) => stderr.push(d));
+      let partial = "";
+      channel.stderr.on("data", (d: Buffer) => {
+        stderr.push(d);
+        if (!options.onStderrLine) return;
+        const lines = (partial + d.toString("utf8")).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) options.onStderrLine(line);
+      });
       channel.on("exit", () => undefined);
       channel.on("close", (code: number | null, signal?: string) => {
         if (timer) clearTimeout(timer);

@@ -1,0 +1,197 @@
+// A snapshot's manifest: every entry of /workspace as it was (path, type, size, mode, mtime, MD5,
+// symlink target), which of them the snapshot's archive holds, and what was deleted since its
+// parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
+
+export type EntryType = "file" | "dir" | "symlink";
+
+export interface Entry {
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  /** Permission bits, e.g. 0o644, as a number. */
+  readonly mode: number;
+  /** Seconds since the epoch, with the fraction find(1) prints, as text (exact round trips). */
+  readonly mtime: string;
+  readonly md5?: string;
+  readonly target?: string;
+}
+
+export interface ArchiveInfo {
+  readonly key: string;
+  readonly bytes: number;
+  /** MD5 of the compressed object, checked while restoring. */
+  readonly md5: string;
+  readonly parts: number;
+  readonly partSize: number;
+  readonly compression: "lz4";
+}
+
+export interface Manifest {
+  readonly format: "dumont-snapshot/1";
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly kind: "full" | "incremental";
+  readonly parent: string | null;
+  /** Ids from the full snapshot to this one: what a restore applies, in order. */
+  readonly chain: readonly string[];
+  readonly source: { readonly host: string; readonly label?: string };
+  readonly archive: ArchiveInfo;
+  /** The whole tree after this snapshot. */
+  readonly entries: readonly Entry[];
+  /** Paths whose content is in this snapshot's archive. */
+  readonly included: readonly string[];
+  /** Paths present in the parent and gone now. */
+  readonly deleted: readonly string[];
+  readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
+}
+
+const typeOf: Readonly<Record<string, EntryType>> = { f: "file", d: "dir", l: "symlink" };
+
+export interface ScanResult {
+  readonly entries: Entry[];
+  /** Paths of other kinds (sockets, fifos, devices), which snapshots do not hold. */
+  readonly skipped: string[];
+}
+
+/**
+ * Parses `find . -mindepth 1 -printf '%y\0%P\0%s\0%m\0%T@\0%l\0'`: six NUL-terminated fields per
+ * entry, so any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash).
+ */
+export function parseScan(output: Buffer): ScanResult {
+  const fields = output.toString("utf8").split("\0");
+  if (fields.at(-1) === "") fields.pop();
+  if (fields.length % 6 !== 0) throw new Error(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
+  const entries: Entry[] = [];
+  const skipped: string[] = [];
+  for (let i = 0; i < fields.length; i += 6) {
+    const [kind, path, size, mode, mtime, target] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
+    const type = typeOf[kind];
+    if (!type) {
+      skipped.push(path);
+      continue;
+    }
+    entries.push({
+      path, type, size: type === "file" ? Number(size) : 0, mode: parseInt(mode, 8), mtime,
+      ...(type === "symlink" && { target }),
+    });
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, skipped };
+}
+
+/** Parses `md5sum -z` output: "<32 hex>  <name>\0" per file (names never escaped with -z). */
+export function parseMd5(output: Buffer): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const record of output.toString("utf8").split("\0")) {
+    if (record === "") continue;
+    const match = /^\\?([0-9a-f]{32}) [ *](.*)$/s.exec(record);
+    if (!match) throw new Error(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
+    sums.set(match[2]!.replace(/^\.\//, ""), match[1]!);
+  }
+  return sums;
+}
+
+export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, string>): Entry[] {
+  return entries.map((e) => {
+    if (e.type !== "file") return e;
+    const md5 = sums.get(e.path);
+    if (!md5) throw new Error(`no MD5 for ${JSON.stringify(e.path)}: did it change during the snapshot?`);
+    return { ...e, md5 };
+  });
+}
+
+/** Whether a file may have changed since the parent, by the same test rsync makes: size and mtime. */
+function sameFile(a: Entry, b: Entry): boolean {
+  return a.type === b.type && a.size === b.size && a.mtime === b.mtime && a.mode === b.mode && a.target === b.target;
+}
+
+export interface TreeChanges {
+  /** Entries whose content or metadata must be in the new archive. */
+  readonly changed: Entry[];
+  readonly deleted: string[];
+  /** Unchanged files, whose MD5 carries over from the parent. */
+  readonly unchanged: Entry[];
+}
+
+/** What an incremental snapshot must hold to turn the parent's tree into the current one. */
+export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): TreeChanges {
+  const before = new Map(parent.map((e) => [e.path, e]));
+  const now = new Set(current.map((e) => e.path));
+  const changed: Entry[] = [];
+  const unchanged: Entry[] = [];
+  for (const entry of current) {
+    const old = before.get(entry.path);
+    // Directories always go in (no content, cheap): their modes and times must be restored.
+    if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
+    else unchanged.push({ ...entry, md5: old.md5 });
+  }
+  const deleted = parent.filter((e) => !now.has(e.path)).map((e) => e.path);
+  return { changed, deleted, unchanged };
+}
+
+export interface Mismatch {
+  readonly path: string;
+  readonly problem: string;
+}
+
+/** Compares a restored tree with the manifest, naming every path that differs and how. */
+export function compareTrees(expected: readonly Entry[], actual: readonly Entry[]): Mismatch[] {
+  const found = new Map(actual.map((e) => [e.path, e]));
+  const mismatches: Mismatch[] = [];
+  for (const want of expected) {
+    const got = found.get(want.path);
+    found.delete(want.path);
+    if (!got) {
+      mismatches.push({ path: want.path, problem: "missing" });
+      continue;
+    }
+    const problems: string[] = [];
+    if (got.type !== want.type) problems.push(`is a ${got.type}, expected a ${want.type}`);
+    else {
+      if (want.type === "file" && got.size !== want.size) problems.push(`size ${got.size}, expected ${want.size}`);
+      if (want.type === "file" && want.md5 && got.md5 && got.md5 !== want.md5) problems.push(`MD5 ${got.md5}, expected ${want.md5}`);
+      if (want.type === "symlink" && got.target !== want.target) problems.push(`points to ${got.target}, expected ${want.target}`);
+      if (want.type !== "symlink" && got.mode !== want.mode) problems.push(`mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`);
+      if (want.type !== "symlink" && !sameSecond(got.mtime, want.mtime)) problems.push(`mtime ${got.mtime}, expected ${want.mtime}`);
+    }
+    if (problems.length) mismatches.push({ path: want.path, problem: problems.join("; ") });
+  }
+  for (const extra of found.keys()) mismatches.push({ path: extra, problem: "not in the snapshot" });
+  return mismatches;
+}
+
+/** tar keeps mtimes to the nanosecond where the file system does; compare as find prints them. */
+function sameSecond(a: string, b: string): boolean {
+  return a === b || Math.abs(Number(a) - Number(b)) < 1e-6;
+}
+
+export function stats(entries: readonly Entry[]): Manifest["stats"] {
+  let files = 0, dirs = 0, symlinks = 0, bytes = 0;
+  for (const e of entries) {
+    if (e.type === "file") {
+      files++;
+      bytes += e.size;
+    } else if (e.type === "dir") dirs++;
+    else symlinks++;
+  }
+  return { files, dirs, symlinks, bytes };
+}
+
+/** Snapshot ids sort by time: 20261122T130501123Z-name. */
+export function snapshotId(name: string, at: Date): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
+    throw new Error(`snapshot name '${name}' must be 1-100 letters, digits, dots, dashes or underscores`);
+  }
+  return `${at.toISOString().replace(/[-:.]/g, "")}-${name}`;
+}
+
+export function nameOfId(id: string): string {
+  return id.replace(/^\d{8}T\d{9}Z-/, "");
+}
+
+/** Shell-style pattern on snapshot names (the seed's `--pattern "test-snapshot-*"`). */
+export function matchesPattern(name: string, pattern: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")}$`);
+  return regex.test(name);
+}

@@ -1,0 +1,134 @@
+// Snapshots in the bucket, as plain objects:
+//   <prefix><id>/archive.tar.lz4   the tar stream, LZ4 frames (restorable with `lz4 -d | tar -x`)
+//   <prefix><id>/manifest.json     written last; its metadata carries the summary `list` shows
+// The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
+// itself goes between the GPU host and the bucket.
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
+  HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
+import type { Manifest } from "./manifest.ts";
+
+export interface SnapshotStoreSettings extends ObjectStoreSettings {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+export interface SnapshotSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly kind: "full" | "incremental";
+  readonly parent: string | null;
+  readonly files: number;
+  readonly bytes: number;
+  readonly archiveBytes: number;
+}
+
+/** How long presigned URLs live: long enough for a large transfer, never long-lived. */
+export const presignSeconds = 3 * 3600;
+
+export class SnapshotStore {
+  readonly settings: SnapshotStoreSettings;
+  readonly s3: S3Client;
+
+  constructor(settings: SnapshotStoreSettings) {
+    this.settings = settings;
+    this.s3 = objectStoreClient(settings);
+  }
+
+  archiveKey(id: string): string {
+    return `${this.settings.prefix}${id}/archive.tar.lz4`;
+  }
+
+  manifestKey(id: string): string {
+    return `${this.settings.prefix}${id}/manifest.json`;
+  }
+
+  async startUpload(id: string): Promise<string> {
+    const created = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), ContentType: "application/x-lz4" }));
+    if (!created.UploadId) throw new Error("the object store returned no upload id");
+    return created.UploadId;
+  }
+
+  /** Presigned PUT URLs for parts 1..count of an upload: what the host may write, and only that. */
+  async presignParts(id: string, uploadId: string, count: number): Promise<string[]> {
+    const urls: string[] = [];
+    for (let part = 1; part <= count; part++) {
+      urls.push(await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId, PartNumber: part }), { expiresIn: presignSeconds }));
+    }
+    return urls;
+  }
+
+  async completeUpload(id: string, uploadId: string, parts: ReadonlyArray<{ part: number; etag: string }>): Promise<void> {
+    await this.s3.send(new CompleteMultipartUploadCommand({
+      Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId,
+      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.part, ETag: `"${p.etag}"` })) },
+    }));
+  }
+
+  async abortUpload(id: string, uploadId: string): Promise<void> {
+    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId })).catch(() => undefined);
+  }
+
+  async presignDownload(id: string): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id) }), { expiresIn: presignSeconds });
+  }
+
+  /** The manifest goes last and makes the snapshot exist; its metadata is the list summary. */
+  async writeManifest(manifest: Manifest): Promise<void> {
+    const summary: Record<string, string> = {
+      kind: manifest.kind, parent: manifest.parent ?? "", created: manifest.createdAt, files: String(manifest.stats.files),
+      bytes: String(manifest.stats.bytes), archive: String(manifest.archive.bytes), name: encodeURIComponent(manifest.name),
+    };
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: JSON.stringify(manifest), ContentType: "application/json", Metadata: summary,
+    }));
+  }
+
+  async readManifest(id: string): Promise<Manifest> {
+    const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
+      if (error.name === "NoSuchKey") throw new Error(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`);
+      throw error;
+    });
+    return JSON.parse(await reply.Body!.transformToString()) as Manifest;
+  }
+
+  /** Every snapshot with a manifest, oldest first. Archives without one (interrupted) are not listed. */
+  async list(): Promise<SnapshotSummary[]> {
+    const manifests: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key?.endsWith("/manifest.json")) manifests.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const summaries = await Promise.all(manifests.map(async (key) => {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      const m = head.Metadata ?? {};
+      const id = key.slice(this.settings.prefix.length, -"/manifest.json".length);
+      return {
+        id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
+        parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
+      };
+    }));
+    return summaries.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Deletes every version of a snapshot's objects, manifest first, so a half-deleted one is never listed. */
+  async delete(id: string): Promise<number> {
+    let removed = 0;
+    for (const key of [this.manifestKey(id), this.archiveKey(id)]) {
+      const versions = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.settings.bucket, Prefix: key }));
+      const objects = [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]
+        .filter((v) => v.Key === key)
+        .map((v) => ({ Key: key, VersionId: v.VersionId }));
+      if (objects.length === 0) continue;
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: objects, Quiet: true } }));
+      removed += objects.length;
+    }
+    return removed;
+  }
+}
