@@ -31,15 +31,16 @@ export interface CreateSnapshotResult {
 }
 
 const mib = 1024 * 1024;
-export const b2MinPartSize = 5 * 1000 * 1000;
-export const b2MaxParts = 10_000;
+/** S3 wants parts of 5 MiB at least (B2 says 5 MB): 5 MiB satisfies both. */
+export const minPartSize = 5 * mib;
+export const maxParts = 10_000;
 
 /**
  * Part size and count for an archive of at most `upperBound` bytes: the requested size, raised so
  * that the parts stay well under B2's 10,000 (the estimate must never run out of URLs).
  */
 export function planParts(upperBound: number, requested = 64 * mib): { partSize: number; parts: number } {
-  const partSize = Math.max(b2MinPartSize, requested, Math.ceil(upperBound / (b2MaxParts - 100)));
+  const partSize = Math.max(minPartSize, requested, Math.ceil(upperBound / (maxParts - 100)));
   return { partSize, parts: Math.max(1, Math.ceil(upperBound / partSize)) };
 }
 
