@@ -21,6 +21,10 @@ export const activeSlot = env.activeSlot;
 export const provisionedSlots = settings.provisionedSlots;
 export const slots = { a: slot("a"), b: slot("b") };
 export const standby = env.standby ? pulumi.output({ ...env.standby }) : null;
-export const bucket = pulumi.output({ name: env.bucket.bucketName, endpoint: env.bucket.endpoint, region: env.bucket.region, prefix: env.bucket.prefix });
+export const bucket = pulumi.output({
+  name: env.bucket.bucketName, endpoint: env.bucket.endpoint, region: env.bucket.region, prefix: env.bucket.prefix, keyId: env.bucket.scopedKeyId,
+});
+/** On B2, the application key limited to the bucket and prefix that operations use (empty locally). */
+export const bucketKey = pulumi.secret(env.bucket.scopedKey);
 export const sshPublicKey = env.sshPublicKey;
 export const sshPrivateKey = env.sshPrivateKey;

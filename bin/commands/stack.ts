@@ -48,6 +48,7 @@ export const destroyCommand: Command = {
     const { values } = parseArgs({ args, options: { ...options, remove: { type: "boolean", default: false } } });
     const stack = await openProjectStack(values.stack!);
     await stack.destroy({ onOutput: print });
-    if (values.remove) await stack.workspace.removeStack(values.stack!);
+    // The settings file is the user's (and committed): only the state goes.
+    if (values.remove) await stack.workspace.removeStack(values.stack!, { preserveConfig: true });
   },
 };

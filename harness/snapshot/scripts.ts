@@ -55,7 +55,7 @@ cat > "$spool/p$n"
 while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
 touch "$spool/p$n.busy"
 (
-  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 600 --connect-timeout 20 \\
+  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 \\
        -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null "$url" 2>"$spool/p$n.err"; then
     etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
     md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)
@@ -71,9 +71,11 @@ touch "$spool/p$n.busy"
   rm -f "$spool/p$n" "$spool/p$n.busy"
 ) </dev/null >/dev/null 2>&1 &
 PART
-trap 'touch "$spool/finished"' EXIT
-# Progress for the controller: parts uploaded so far, once a second, on stderr.
-( while [ ! -e "$spool/finished" ]; do echo "progress $(find "$spool" -maxdepth 1 -name '*.done' | wc -l)" >&2; sleep 1; done ) &
+# Progress for the controller: parts uploaded so far, once a second, on stderr. It is stopped at
+# exit, or its open stderr would keep the SSH channel (and the caller) waiting.
+( while :; do sleep 1 </dev/null >/dev/null 2>&1; echo "progress $(find "$spool" -maxdepth 1 -name '*.done' | wc -l)" >&2; done ) &
+progress_pid=$!
+trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
 tar --format=posix --null --no-recursion -T "$spool/list" --sparse --numeric-owner -cf - \\
   | lz4 -1 -z -q - - \\
   | tee >(md5sum > "$spool/stream.md5") >(wc -c > "$spool/stream.bytes") \\
@@ -99,7 +101,7 @@ expected=$2
 read -r url
 mkdir -p ${workspace}
 cd ${workspace}
-curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 600 --connect-timeout 20 "$url" \\
+curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 "$url" \\
   | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
   | tar --numeric-owner --sparse -xpf - -C ${workspace}

@@ -9,11 +9,14 @@ export async function scanWorkspace(ssh: SshConnection): Promise<ScanResult> {
   return parseScan(Buffer.from(result.stdout, "utf8"));
 }
 
-/** MD5s of these files (paths relative to /workspace), computed on the host. */
-export async function hashFiles(ssh: SshConnection, paths: readonly string[]): Promise<Map<string, string>> {
+/**
+ * MD5s of these files (paths relative to /workspace), computed on the host. With `missingOk`, files
+ * that do not exist are left out of the result instead of failing the call.
+ */
+export async function hashFiles(ssh: SshConnection, paths: readonly string[], options: { missingOk?: boolean } = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   const list = Buffer.from(paths.map((p) => `./${p}\0`).join(""), "utf8");
-  const result = await ssh.run(["bash", "-c", hashScript()], { stdin: list });
+  const result = await ssh.run(["bash", "-c", hashScript()], { stdin: list, allowFailure: options.missingOk });
   return parseMd5(Buffer.from(result.stdout, "utf8"));
 }
 

@@ -144,6 +144,8 @@ function open(target: SshTarget, pinned: string | undefined): Promise<SshConnect
   return new Promise((resolve, reject) => {
     let connection: SshConnection | undefined;
     client.once("ready", () => resolve((connection = new SshConnection(client, label, presented))));
+    // Without TCP_NODELAY every channel open waits on delayed ACKs (~90 ms per remote command).
+    client.once("connect", () => client.setNoDelay(true));
     // ssh2 may report more than one error for one failed connection (e.g. a timeout, then the lost
     // socket); only the first settles the promise, later ones close what is left.
     client.on("error", (error) => {

@@ -1,0 +1,119 @@
+// `dumont snapshot create | list | restore | delete | prune` on a stack's GPU hosts and bucket.
+import { parseArgs } from "node:util";
+import { UsageError } from "../../harness/errors.ts";
+import { createSnapshot } from "../../harness/snapshot/create.ts";
+import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
+import { planDeletion, planRetention } from "../../harness/snapshot/retention.ts";
+import type { SnapshotStore, SnapshotSummary } from "../../harness/snapshot/store.ts";
+import { loadStackContext } from "../../stacks/stack-context.ts";
+import type { Command } from "./types.ts";
+
+const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
+const target = { slot: { type: "string" }, instance: { type: "string" } } as const;
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const progressTo = (json: boolean) => (line: string) => (json ? console.error(line) : console.log(line));
+
+function age(createdAt: string): string {
+  const seconds = (Date.now() - Date.parse(createdAt)) / 1000;
+  if (!Number.isFinite(seconds)) return "?";
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+function table(list: readonly SnapshotSummary[]): string {
+  if (list.length === 0) return "no snapshots";
+  const rows = list.map((s) => [s.id, s.kind, String(s.files), mib(s.bytes), mib(s.archiveBytes), age(s.createdAt), s.parent ?? "-"]);
+  const head = ["ID", "KIND", "FILES", "SIZE", "STORED", "AGE", "PARENT"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+async function remove(store: SnapshotStore, doomed: readonly SnapshotSummary[], json: boolean): Promise<void> {
+  // Newest first, so that no moment exists where a child is listed without its parent.
+  for (const s of [...doomed].reverse()) await store.delete(s.id);
+  if (json) console.log(JSON.stringify({ deleted: doomed.map((s) => s.id) }, null, 2));
+  else console.log(doomed.length ? `deleted ${doomed.length}: ${doomed.map((s) => s.id).join(", ")}` : "nothing to delete");
+}
+
+export const snapshotCreate: Command = {
+  path: ["snapshot", "create"],
+  summary: "snapshot a GPU host's /workspace to the bucket (incremental on the newest unless --full)",
+  usage: "[--stack S] [--slot a|b | --instance ID] [--name NAME] [--full] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...common, ...target, name: { type: "string" }, full: { type: "boolean", default: false } } });
+    const ctx = await loadStackContext(values.stack!);
+    const { slot, state } = ctx.slot(values);
+    const ssh = await ctx.connectSlot(values);
+    try {
+      const result = await createSnapshot({
+        ssh, store: await ctx.snapshotStore(), name: values.name ?? `snapshot-${state.instanceId}`, parent: values.full ? "full" : "auto",
+        fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: `${values.stack}/${slot}/${state.instanceId}`, onProgress: progressTo(values.json!),
+      });
+      const { entries: _, included: __, ...summary } = result.manifest;
+      if (values.json) console.log(JSON.stringify({ ...summary, seconds: result.seconds }, null, 2));
+      else console.log(`created ${result.manifest.id} in ${result.seconds.total.toFixed(1)}s`);
+    } finally {
+      ssh.close();
+    }
+  },
+};
+
+export const snapshotList: Command = {
+  path: ["snapshot", "list"],
+  summary: "list snapshots: size, file count, age, parent (only complete ones: those with a manifest)",
+  usage: "[--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: common });
+    const list = await (await (await loadStackContext(values.stack!)).snapshotStore()).list();
+    console.log(values.json ? JSON.stringify(list, null, 2) : table(list));
+  },
+};
+
+export const snapshotRestore: Command = {
+  path: ["snapshot", "restore"],
+  summary: "restore a snapshot (its whole chain) onto a GPU host's /workspace and verify every file",
+  usage: "--id ID [--stack S] [--slot a|b | --instance ID] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...common, ...target, id: { type: "string" } } });
+    if (!values.id) throw new UsageError("which snapshot? give --id (see `dumont snapshot list`)");
+    const ctx = await loadStackContext(values.stack!);
+    const ssh = await ctx.connectSlot(values);
+    try {
+      const report = await restoreSnapshot({ ssh, store: await ctx.snapshotStore(), id: values.id, onProgress: progressTo(values.json!) });
+      if (values.json) console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, seconds: report.seconds }, null, 2));
+    } finally {
+      ssh.close();
+    }
+  },
+};
+
+export const snapshotDelete: Command = {
+  path: ["snapshot", "delete"],
+  summary: "delete snapshots by --id or name --pattern (shell wildcards), with the incrementals that need them",
+  usage: "(--id ID | --pattern 'test-snapshot-*') [--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...common, id: { type: "string" }, pattern: { type: "string" } } });
+    if (!values.id && !values.pattern) throw new UsageError("give --id ID or --pattern PATTERN");
+    const store = await (await loadStackContext(values.stack!)).snapshotStore();
+    const all = await store.list();
+    const doomed = planDeletion(all, { id: values.id, pattern: values.pattern });
+    if (values.id && doomed.length === 0) throw new UsageError(`no snapshot '${values.id}'`, "see `dumont snapshot list`");
+    await remove(store, doomed, values.json!);
+  },
+};
+
+export const snapshotPrune: Command = {
+  path: ["snapshot", "prune"],
+  summary: "keep the newest N snapshots (and the ancestors they need); delete the rest with their objects",
+  usage: "[--keep N (default dumont:snapshotKeep)] [--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...common, keep: { type: "string" } } });
+    const ctx = await loadStackContext(values.stack!);
+    const keep = values.keep === undefined ? ctx.settings.snapshots.keep : Number(values.keep);
+    if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep must be a whole number ≥ 1, not '${values.keep}'`);
+    const store = await ctx.snapshotStore();
+    await remove(store, planRetention(await store.list(), keep), values.json!);
+  },
+};

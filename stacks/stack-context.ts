@@ -1,0 +1,130 @@
+// What an operation needs to act on a stack's environment: its outputs (hosts, pinned host keys,
+// the bucket), its key to log in, and clients for the Vast API and the snapshot store, with the
+// same credentials the providers use. Read from the stack's state, never from a second source.
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { objectStoreAccess, vastAccess, type AccessSource } from "../harness/cloud-access.ts";
+import { SettingError } from "../harness/errors.ts";
+import { SnapshotStore } from "../harness/snapshot/store.ts";
+import { connect, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
+import { VastClient } from "../harness/vast/client.ts";
+import { readSettings, type Settings, type Slot } from "./settings.ts";
+import { openProjectStack } from "./workspace.ts";
+
+export interface SlotState {
+  readonly instanceId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly hostKey: string;
+  readonly machineId: number;
+  readonly gpuName: string;
+  readonly dphTotal: number;
+  readonly dphBase: number;
+  readonly storageCostPerGbMonth: number;
+  readonly inetUpCostPerGb: number;
+  readonly inetDownCostPerGb: number;
+  readonly diskGb: number;
+}
+
+export interface StandbyState {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey: string;
+}
+
+export interface StackOutputs {
+  readonly activeSlot: Slot;
+  readonly provisionedSlots: readonly Slot[];
+  readonly slots: Partial<Record<Slot, SlotState | null>>;
+  readonly standby: StandbyState | null;
+  readonly bucket: { name: string; endpoint: string; region: string; prefix: string; keyId: string };
+  readonly bucketKey: string;
+  readonly sshPrivateKey: string;
+}
+
+export class StackContext {
+  readonly stack: Stack;
+  readonly settings: Settings;
+  readonly access: AccessSource;
+  readonly outputs: StackOutputs;
+
+  constructor(stack: Stack, settings: Settings, access: AccessSource, outputs: StackOutputs) {
+    this.stack = stack;
+    this.settings = settings;
+    this.access = access;
+    this.outputs = outputs;
+  }
+
+  /** The slot an instance id belongs to, or the active slot. */
+  slot(selector: { slot?: string; instance?: string } = {}): { slot: Slot; state: SlotState } {
+    if (selector.slot !== undefined && selector.instance !== undefined) throw new SettingError("--slot/--instance", "give one of them, not both");
+    let slot: Slot = this.outputs.activeSlot;
+    if (selector.slot !== undefined) {
+      if (selector.slot !== "a" && selector.slot !== "b") throw new SettingError("--slot", `'${selector.slot}' is not a slot; slots are a and b`);
+      slot = selector.slot;
+    } else if (selector.instance !== undefined) {
+      const found = (["a", "b"] as const).find((s) => String(this.outputs.slots[s]?.instanceId) === selector.instance);
+      if (!found) throw new SettingError("--instance", `instance ${selector.instance} is not in stack ${this.stack.name}`, `its instances: ${this.instanceList()}`);
+      slot = found;
+    }
+    const state = this.outputs.slots[slot];
+    if (!state) throw new SettingError("--slot", `slot ${slot} of stack ${this.stack.name} has no GPU`, `its instances: ${this.instanceList()}`);
+    return { slot, state };
+  }
+
+  private instanceList(): string {
+    return (["a", "b"] as const).map((s) => `${s}=${this.outputs.slots[s]?.instanceId ?? "none"}`).join(", ");
+  }
+
+  sshTarget(state: { host: string; port: number; hostKey: string; user?: string }): SshTarget {
+    return { host: state.host, port: state.port, username: state.user ?? "root", hostKey: state.hostKey, privateKey: this.outputs.sshPrivateKey };
+  }
+
+  connectSlot(selector: { slot?: string; instance?: string } = {}): Promise<SshConnection> {
+    return connect(this.sshTarget(this.slot(selector).state));
+  }
+
+  connectStandby(): Promise<SshConnection> {
+    if (!this.outputs.standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${this.stack.name} has no standby`, "set dumont:autoStandbyEnabled to true and run dumont up");
+    return connect(this.sshTarget(this.outputs.standby));
+  }
+
+  async snapshotStore(): Promise<SnapshotStore> {
+    const access = await objectStoreAccess(this.access);
+    const b = this.outputs.bucket;
+    // On B2 the key scoped to the bucket and prefix is used; the account key only made it.
+    const credentials = b.keyId ? { accessKeyId: b.keyId, secretAccessKey: this.outputs.bucketKey } : access;
+    return new SnapshotStore({ ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix });
+  }
+
+  async vast(): Promise<VastClient> {
+    return new VastClient(await vastAccess(this.access));
+  }
+}
+
+/** Stack config as text (lists and maps as JSON), for settings and credentials. */
+async function configOf(stack: Stack): Promise<Record<string, string>> {
+  const all = await stack.getAllConfig();
+  const values: Record<string, string> = {};
+  for (const [key, { value }] of Object.entries(all)) {
+    if (key.startsWith("dumont:")) values[key.slice("dumont:".length)] = value;
+  }
+  return values;
+}
+
+export async function loadStackContext(stackName: string, options: { requireOutputs?: boolean } = {}): Promise<StackContext> {
+  const stack = await openProjectStack(stackName);
+  const config = await configOf(stack);
+  const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
+  const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
+  const raw = await stack.outputs();
+  if ((options.requireOutputs ?? true) && !raw.activeSlot) {
+    throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
+  }
+  const value = (k: string) => raw[k]?.value;
+  const outputs: StackOutputs = {
+    activeSlot: value("activeSlot"), provisionedSlots: value("provisionedSlots") ?? [], slots: value("slots") ?? {},
+    standby: value("standby") ?? null, bucket: value("bucket"), bucketKey: value("bucketKey") ?? "", sshPrivateKey: value("sshPrivateKey"),
+  };
+  return new StackContext(stack, settings, access, outputs);
+}
