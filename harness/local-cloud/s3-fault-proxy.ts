@@ -19,13 +19,24 @@ function s3ErrorXml(status: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>dumont-fault</RequestId></Error>`;
 }
 
+/**
+ * Whether request number n (from 0) of a fault fails, for a fault rate r: failures are spread evenly
+ * (exactly r of any run of requests, rounded), so a test of "20% of requests fail" is not left to luck.
+ */
+export function failsAt(n: number, rate: number): boolean {
+  return Math.floor((n + 1) * rate) > Math.floor(n * rate);
+}
+
 export function startS3Proxy(listenHost: string, targetPort: number, faults: FaultBook): Promise<S3Proxy> {
   let injected = 0;
+  const seen = new Map<number, number>();
   const server: Server = createServer(async (req, res) => {
     const latency = faults.standing("s3-latency");
     if (latency?.ms) await sleep(latency.ms);
     const errors = faults.standing("s3-errors");
-    if (errors && Math.random() < (errors.rate ?? 1)) {
+    const n = errors ? (seen.get(errors.id) ?? 0) : 0;
+    if (errors) seen.set(errors.id, n + 1);
+    if (errors && failsAt(n, errors.rate ?? 1)) {
       injected++;
       const status = errors.status ?? 503;
       req.resume();

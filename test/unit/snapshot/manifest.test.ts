@@ -1,0 +1,122 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { compareTrees, diffTrees, matchesPattern, nameOfId, parseMd5, parseScan, snapshotId, type Entry } from "../../../harness/snapshot/manifest.ts";
+import { archiveUpperBound, planParts } from "../../../harness/snapshot/create.ts";
+import { planDeletion, planRetention } from "../../../harness/snapshot/retention.ts";
+import type { SnapshotSummary } from "../../../harness/snapshot/store.ts";
+import { failsAt } from "../../../harness/local-cloud/s3-fault-proxy.ts";
+import { directoryTimesScript, hashScript, restoreArchiveScript, scanScript, uploadScript } from "../../../harness/snapshot/scripts.ts";
+
+const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
+
+describe("scan parsing", () => {
+  it("keeps names with newlines, quotes and leading dashes intact, and sorts", () => {
+    const raw = ["f", "new\nline", "5", "644", "1.5", "", "l", "-dash", "0", "777", "2.0", "target with space", "d", "dir", "4096", "755", "3.0", "", "p", "fifo", "0", "644", "4.0", ""].join("\0") + "\0";
+    const { entries, skipped } = parseScan(Buffer.from(raw));
+    expect(entries.map((e) => e.path)).toEqual(["-dash", "dir", "new\nline"]);
+    expect(entries[0]).toMatchObject({ type: "symlink", target: "target with space", size: 0 });
+    expect(entries[2]).toMatchObject({ type: "file", size: 5, mode: 0o644, mtime: "1.5" });
+    expect(skipped).toEqual(["fifo"]);
+  });
+
+  it("refuses truncated output", () => {
+    expect(() => parseScan(Buffer.from("f\0a\0"))).toThrow(/truncated/);
+  });
+
+  it("reads md5sum -z output as the tool prints it", () => {
+    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'a\\nb' && printf y > ./-c && md5sum -z -- ./$'a\\nb' ./-c"]);
+    expect([...parseMd5(printed)]).toEqual([["a\nb", "9dd4e461268c8034f5c8564e155c67a6"], ["-c", "415290769594460e2e485922904f345d"]]);
+  });
+});
+
+describe("incremental diffs", () => {
+  it("holds what changed, lists what was deleted and carries MD5s of the rest", () => {
+    const parent = [file("same"), file("grown"), file("gone"), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
+    const current = [file("same", { md5: undefined }), file("grown", { size: 11, md5: undefined }), file("new", { md5: undefined }), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
+    const diff = diffTrees(parent, current);
+    expect(diff.changed.map((e) => e.path).sort()).toEqual(["d", "grown", "new"]);
+    expect(diff.deleted).toEqual(["gone"]);
+    expect(diff.unchanged).toEqual([file("same")]);
+  });
+
+  it("treats a changed mtime or mode as a change, like rsync's quick check", () => {
+    expect(diffTrees([file("x")], [file("x", { mtime: "1700000001.0000000000" })]).changed).toHaveLength(1);
+    expect(diffTrees([file("x")], [file("x", { mode: 0o600 })]).changed).toHaveLength(1);
+  });
+});
+
+describe("verification", () => {
+  it("names every path that differs, and how", () => {
+    const expected = [file("a"), file("b"), file("c"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "1", target: "x" }];
+    const actual = [file("a"), file("b", { md5: "b".repeat(32) }), file("extra"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "9", target: "y" }];
+    expect(compareTrees(expected, actual)).toEqual([
+      { path: "b", problem: `MD5 ${"b".repeat(32)}, expected ${"a".repeat(32)}` },
+      { path: "c", problem: "missing" },
+      { path: "l", problem: "points to y, expected x" },
+      { path: "extra", problem: "not in the snapshot" },
+    ]);
+  });
+});
+
+describe("ids, names and patterns", () => {
+  it("sorts ids by time and keeps the name", () => {
+    const id = snapshotId("test-snapshot-1", new Date("2026-01-02T03:04:05.678Z"));
+    expect(id).toBe("20260102T030405678Z-test-snapshot-1");
+    expect(nameOfId(id)).toBe("test-snapshot-1");
+    expect(() => snapshotId("bad name", new Date())).toThrow(/snapshot name/);
+  });
+
+  it("matches the seed's wildcard patterns", () => {
+    expect(matchesPattern("test-snapshot-1704108234", "test-snapshot-*")).toBe(true);
+    expect(matchesPattern("manual-test-1", "test-snapshot-*")).toBe(false);
+    expect(matchesPattern("a.b", "a?b")).toBe(true);
+    expect(matchesPattern("axb", "a.b")).toBe(false);
+  });
+});
+
+describe("multipart planning", () => {
+  it("stays within S3/B2 limits: parts of at least 5 MiB and at most 10,000 of them", () => {
+    expect(planParts(1000)).toEqual({ partSize: 64 * 1024 * 1024, parts: 1 });
+    expect(planParts(1000, 1)).toMatchObject({ partSize: 5 * 1024 * 1024 });
+    const huge = planParts(5 * 1024 ** 4); // 5 TiB
+    expect(huge.parts).toBeLessThanOrEqual(10_000);
+    expect(huge.partSize * huge.parts).toBeGreaterThanOrEqual(5 * 1024 ** 4);
+  });
+
+  it("bounds the archive from above, tar headers and LZ4's worst case included", () => {
+    const bound = archiveUpperBound([file("x", { size: 100 * 1024 * 1024 })]);
+    expect(bound).toBeGreaterThan(100 * 1024 * 1024 * 1.004);
+  });
+});
+
+describe("retention", () => {
+  const s = (id: string, parent: string | null = null): SnapshotSummary => ({ id, name: id.slice(2), createdAt: "", kind: parent ? "incremental" : "full", parent, files: 1, bytes: 1, archiveBytes: 1 });
+  const all = [s("1-full-a"), s("2-inc-b", "1-full-a"), s("3-inc-c", "2-inc-b"), s("4-full-d"), s("5-inc-e", "4-full-d")];
+
+  it("keeps the newest N and the ancestors they need", () => {
+    expect(planRetention(all, 1).map((x) => x.id)).toEqual(["1-full-a", "2-inc-b", "3-inc-c"]);
+    expect(planRetention(all, 3).map((x) => x.id)).toEqual([]);
+  });
+
+  it("deleting a snapshot takes the incrementals built on it", () => {
+    expect(planDeletion(all, { id: "2-inc-b" }).map((x) => x.id)).toEqual(["2-inc-b", "3-inc-c"]);
+    expect(planDeletion(all, { pattern: "full-*" }).map((x) => x.id)).toEqual(all.map((x) => x.id));
+  });
+});
+
+describe("S3 fault spacing", () => {
+  it("fails exactly a fifth of any run of requests at rate 0.2", () => {
+    const fails = Array.from({ length: 100 }, (_, n) => failsAt(n, 0.2)).filter(Boolean).length;
+    expect(fails).toBe(20);
+    expect(failsAt(0, 1)).toBe(true);
+  });
+});
+
+describe("host scripts", () => {
+  it.each([
+    ["scan", scanScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()], ["directory times", directoryTimesScript()],
+  ])("%s is valid bash and unchanged", (_name, script) => {
+    execFileSync("bash", ["-n", "-c", script]);
+    expect(script).toMatchSnapshot();
+  });
+});
