@@ -16,7 +16,7 @@ export interface CreateSnapshotOptions {
   readonly parent?: "auto" | "full" | string;
   /** A chain of this many snapshots ends with a full one. Default 7. */
   readonly fullEvery?: number;
-  /** Part size in bytes (B2: 5 MB to 5 GB, at most 10,000 parts). Default 64 MiB. */
+  /** Part size in bytes (B2: 5 MB to 5 GB, at most 10,000 parts). Default: see defaultPartSize. */
   readonly partSize?: number;
   /** Parts uploading at once (B2 wants many streams). Default 6. */
   readonly concurrency?: number;
@@ -34,6 +34,14 @@ const mib = 1024 * 1024;
 /** S3 wants parts of 5 MiB at least (B2 says 5 MB): 5 MiB satisfies both. */
 export const minPartSize = 5 * mib;
 export const maxParts = 10_000;
+
+/**
+ * Parts small enough that compressing and uploading overlap (at least two rounds of `concurrency`
+ * parts) and large enough for B2's throughput per stream: between 5 and 64 MiB.
+ */
+export function defaultPartSize(upperBound: number, concurrency: number): number {
+  return Math.min(64 * mib, Math.max(minPartSize, Math.ceil(upperBound / (2 * concurrency))));
+}
 
 /**
  * Part size and count for an archive of at most `upperBound` bytes: the requested size, raised so
@@ -76,56 +84,72 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     ? `incremental on ${parent.id}: ${changes.changed.filter((e) => e.type !== "dir").length} changed, ${changes.deleted.length} deleted, ${changes.unchanged.length} unchanged`
     : `full: ${scan.entries.length} entries`);
 
-  t = performance.now();
-  const sums = await hashFiles(ssh, changes.changed.filter((e) => e.type === "file").map((e) => e.path));
-  const changed = withMd5(changes.changed, sums);
-  const entries = [...changed, ...changes.unchanged].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const hashSeconds = since(t);
-
   const id = snapshotId(options.name, new Date());
-  const plan = planParts(archiveUpperBound(changed), options.partSize);
+  const concurrency = options.concurrency ?? 6;
+  const upperBound = archiveUpperBound(changes.changed);
+  const plan = planParts(upperBound, options.partSize ?? defaultPartSize(upperBound, concurrency));
   const uploadId = await store.startUpload(id);
   const spool = `/tmp/dumont-snapshot-${randomBytes(6).toString("hex")}`;
-  t = performance.now();
   try {
-    const urls = await store.presignParts(id, uploadId, plan.parts);
-    // The URL list and the file list reach the host on stdin, never on a command line.
-    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1" && cat > "$1/urls"', "prepare", spool], { stdin: `${urls.join("\n")}\n` });
-    await ssh.run(["bash", "-c", 'cat > "$1/list"', "list", spool], { stdin: Buffer.from(changed.map((e) => `./${e.path}\0`).join(""), "utf8") });
-    progress(`uploading ${(changed.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${options.concurrency ?? 6} at a time`);
-    const result = await ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(plan.partSize), String(options.concurrency ?? 6)], {
-      onStderrLine: (line) => {
-        const parts = /^progress (\d+)$/.exec(line)?.[1];
-        if (parts) progress(`  ${parts} part(s) uploaded`);
-      },
-    });
-    const lines = result.stdout.trim().split("\n");
-    const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
-    if (!stream) throw new Error(`unexpected upload report from ${ssh.label}: ${result.stdout.slice(0, 200)}`);
-    const parts = lines.slice(1).map((line) => {
-      const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
-      if (!match) throw new Error(`unexpected part report: ${line}`);
-      return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
-    });
-    const archiveBytes = Number(stream[2]);
-    if (parts.reduce((s, p) => s + p.bytes, 0) !== archiveBytes) throw new Error("the uploaded parts do not add up to the archive");
-    await store.completeUpload(id, uploadId, parts);
-    const uploadSeconds = since(t);
+    // Hashing (one core, MD5 is serial) and tar | lz4 | upload (the other) read the same files at
+    // the same time, so the page cache serves the second reader.
+    t = performance.now();
+    const hashing = hashFiles(ssh, changes.changed.filter((e) => e.type === "file").map((e) => e.path)).then((sums) => ({ sums, seconds: since(t) }));
+    const uploading = upload(ssh, store, id, uploadId, spool, changes.changed, plan, concurrency, progress).then((r) => ({ ...r, seconds: since(t) }));
+    const [hashed, uploaded] = await Promise.all([hashing, uploading]);
+    const changed = withMd5(changes.changed, hashed.sums);
+    const entries = [...changed, ...changes.unchanged].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    await store.completeUpload(id, uploadId, uploaded.parts);
 
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
       source: { host: ssh.label, label: options.sourceLabel },
-      archive: { key: store.archiveKey(id), bytes: archiveBytes, md5: stream[1]!, parts: parts.length, partSize: plan.partSize, compression: "lz4" },
+      archive: { key: store.archiveKey(id), bytes: uploaded.bytes, md5: uploaded.md5, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
       entries, included: changed.map((e) => e.path), deleted: changes.deleted, stats: stats(entries),
     };
     await store.writeManifest(manifest);
-    progress(`snapshot ${id}: ${manifest.stats.files} files, ${(archiveBytes / mib).toFixed(1)} MiB compressed, ${uploadSeconds.toFixed(1)} s upload`);
-    return { manifest, seconds: { scan: scanSeconds, hash: hashSeconds, upload: uploadSeconds, total: since(started) } };
+    progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploaded.seconds.toFixed(1)} s upload`);
+    return { manifest, seconds: { scan: scanSeconds, hash: hashed.seconds, upload: uploaded.seconds, total: since(started) } };
   } catch (error) {
     await store.abortUpload(id, uploadId);
     throw error;
   } finally {
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
   }
+}
+
+interface Uploaded {
+  readonly md5: string;
+  readonly bytes: number;
+  readonly parts: Array<{ part: number; etag: string; bytes: number }>;
+}
+
+/** Sends the presigned URLs and the entry list to the host, runs the upload there, reads its report. */
+async function upload(
+  ssh: SshConnection, store: SnapshotStore, id: string, uploadId: string, spool: string, entries: readonly Entry[],
+  plan: { partSize: number; parts: number }, concurrency: number, progress: (line: string) => void,
+): Promise<Uploaded> {
+  const urls = await store.presignParts(id, uploadId, plan.parts);
+  // The URL list and the file list reach the host on stdin, never on a command line.
+  await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1" && cat > "$1/urls"', "prepare", spool], { stdin: `${urls.join("\n")}\n` });
+  await ssh.run(["bash", "-c", 'cat > "$1/list"', "list", spool], { stdin: Buffer.from(entries.map((e) => `./${e.path}\0`).join(""), "utf8") });
+  progress(`uploading ${(entries.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
+  const result = await ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(plan.partSize), String(concurrency)], {
+    onStderrLine: (line) => {
+      const parts = /^progress (\d+)$/.exec(line)?.[1];
+      if (parts) progress(`  ${parts} part(s) uploaded`);
+    },
+  });
+  const lines = result.stdout.trim().split("\n");
+  const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
+  if (!stream) throw new Error(`unexpected upload report from ${ssh.label}: ${result.stdout.slice(0, 200)}`);
+  const parts = lines.slice(1).map((line) => {
+    const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
+    if (!match) throw new Error(`unexpected part report: ${line}`);
+    return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
+  });
+  const bytes = Number(stream[2]);
+  if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new Error("the uploaded parts do not add up to the archive");
+  return { md5: stream[1]!, bytes, parts };
 }

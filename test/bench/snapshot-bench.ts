@@ -1,0 +1,235 @@
+// Snapshot benchmark: Dumont against the baselines, in one run, on the same data and the same
+// local S3 server (MinIO behind the local cloud's S3 endpoint), on local-cloud hosts.
+//   npm run bench            (setup with restic, then this file)
+//   node test/bench/snapshot-bench.ts [--quick]   (--quick: 1/8 of the data, for a smoke run)
+// Workspaces: "mixed" (~1 GiB: a random checkpoint, text, a source tree) and "small" (100k files).
+// Operations: full snapshot, incremental (1% changed), restore, validation. Baselines: the seed's
+// `tar | lz4 -1 | s5cmd pipe`, `s5cmd cat | lz4 -d | tar -x`, `md5sum` over all files, restic.
+// Prints MB/s, files/s, peak RSS and each ratio to the best baseline, and writes
+// test/bench/results/snapshot.json and snapshot.md (the README's performance section quotes it).
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CreateBucketCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
+import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
+import { down, up } from "../../harness/local-cloud/control.ts";
+import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
+import type { HostInfo } from "../../harness/local-cloud/host.ts";
+import { namespacePids } from "../../harness/local-cloud/network.ts";
+import { createSnapshot } from "../../harness/snapshot/create.ts";
+import { compareTrees } from "../../harness/snapshot/manifest.ts";
+import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
+import { SnapshotStore } from "../../harness/snapshot/store.ts";
+import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
+import { connect, type SshConnection } from "../../harness/ssh/client.ts";
+import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { repoRoot, toolsDir } from "../../harness/tools/paths.ts";
+import { makeKeyPair } from "../support/local-cloud.ts";
+
+applyToolEnvironment();
+const quick = process.argv.includes("--quick");
+const scale = quick ? 8 : 1;
+const mb = 1e6;
+
+interface Measurement {
+  readonly dataset: string;
+  readonly operation: "full snapshot" | "incremental (1%)" | "restore" | "validation";
+  readonly tool: string;
+  readonly seconds: number;
+  readonly bytes: number;
+  readonly files: number;
+  /** Sum of resident memory of every process on the host, at its highest. */
+  readonly hostPeakRssMiB: number;
+  /** The controller's own process (Dumont only: it runs there). */
+  readonly controllerPeakRssMiB?: number;
+  readonly note?: string;
+}
+
+/** Samples the summed RSS of a host's processes (and this process) while `work` runs. */
+async function measure<T>(namespace: string, work: () => Promise<T>): Promise<{ result: T; seconds: number; hostPeak: number; controllerPeak: number }> {
+  let hostPeak = 0;
+  let controllerPeak = process.memoryUsage().rss;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      let total = 0;
+      for (const pid of await namespacePids(namespace)) {
+        try {
+          total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+        } catch {
+          // exited between listing and reading
+        }
+      }
+      hostPeak = Math.max(hostPeak, total);
+      controllerPeak = Math.max(controllerPeak, process.memoryUsage().rss);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const t0 = performance.now();
+  try {
+    const result = await work();
+    return { result, seconds: (performance.now() - t0) / 1000, hostPeak: hostPeak / 2 ** 20, controllerPeak: controllerPeak / 2 ** 20 };
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
+const datasets = {
+  mixed: {
+    description: `~${Math.round(1024 / scale)} MiB: a random checkpoint (incompressible), text files, a copy of Python's standard library`,
+    generate: `set -euo pipefail
+cd /workspace
+head -c ${Math.round(448 / scale)}M /dev/urandom > checkpoint.bin
+mkdir -p text src
+find /usr/lib/python3.11 -name '*.py' -print0 | xargs -0 cat > /tmp/corpus
+cat /tmp/corpus /tmp/corpus /tmp/corpus > /tmp/corpus3
+for i in $(seq 1 ${Math.round(16 / scale)}); do head -c 32M /tmp/corpus3 > text/log-$i.txt; done
+rm -f /tmp/corpus /tmp/corpus3
+cp -a /usr/lib/python3.11/. src/
+`,
+    change: `set -euo pipefail
+cd /workspace
+head -c ${Math.round(8 / scale)}M /dev/urandom > new-weights.bin
+mapfile -t sources < <(find src -name '*.py' | sort)
+for f in "\${sources[@]:0:40}"; do echo "# changed" >> "$f"; done
+rm -rf src/json
+`,
+  },
+  small: {
+    description: `${Math.round(100 / scale)}k small files (~2.6 KB of text each) in ${Math.round(100 / scale)} folders`,
+    generate: `set -euo pipefail
+cd /workspace
+for d in $(seq 1 ${Math.round(100 / scale)}); do mkdir -p "d$d"; head -c 1950000 /dev/urandom | base64 -w 76 | split -b 2600 -a 4 -d - "d$d/f"; done
+`,
+    change: `set -euo pipefail
+cd /workspace
+for d in $(seq 1 ${Math.round(100 / scale)}); do for f in "d$d"/f000*; do echo changed >> "$f"; done; done
+rm -rf d1/f001*
+`,
+  },
+} as const;
+
+async function main() {
+  const endpoints: Endpoints = await up({ cloud: "bench", settings: { loadingDelayMs: 0, runningDelayMs: 0 } });
+  const admin = new LocalCloudAdmin(endpoints);
+  const key = makeKeyPair("bench");
+  const bucket = "bench";
+  const results: Measurement[] = [];
+  const s3 = new SnapshotStore({ ...endpoints.s3, bucket, prefix: "unused/" }).s3;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  const s5cmd = path.join(toolsDir, "bin", "s5cmd");
+  // Credentials for the baselines reach the host on stdin, never on a command line.
+  const quote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
+  const s3Env = Object.entries({
+    AWS_ACCESS_KEY_ID: endpoints.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: endpoints.s3.secretAccessKey, AWS_REGION: endpoints.s3.region,
+    RESTIC_PASSWORD: "bench-only", S5: s5cmd, EP: endpoints.s3.endpoint,
+  }).map(([k, v]) => `${k}=${quote(v)}`).join("\n");
+  const hosts: Array<{ info: HostInfo; ssh: SshConnection }> = [];
+  const host = async (name: string) => {
+    const info = await admin.createStandby(name, [key.publicKey]);
+    const h = { info, ssh: await connect({ host: info.address, port: info.sshPort, privateKey: key.privateKey, hostKey: info.hostKey }) };
+    hosts.push(h);
+    return h;
+  };
+  const sh = (ssh: SshConnection, script: string) =>
+    ssh.run(["bash", "-c", `set -a; . /dev/stdin; set +a; set -euo pipefail\n${script}`], { stdin: `${s3Env}\n`, timeoutMs: 30 * 60_000 });
+  const empty = (ssh: SshConnection) => sh(ssh, "find /workspace -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +; sync");
+
+  try {
+    for (const [name, dataset] of Object.entries(datasets)) {
+      console.error(`\n== ${name}: ${dataset.description}`);
+      const source = await host(`src-${name}`);
+      const target = await host(`dst-${name}`);
+      await sh(source.ssh, dataset.generate);
+      const size = await sh(source.ssh, "cd /workspace && echo $(find . -type f | wc -l) $(find . -type f -printf '%s\\n' | awk '{s+=$1} END {print s}')");
+      const [files, bytes] = size.stdout.trim().split(" ").map(Number) as [number, number];
+      console.error(`   ${files} files, ${(bytes / mb).toFixed(0)} MB`);
+      const store = new SnapshotStore({ ...endpoints.s3, bucket, prefix: `${name}/dumont/` });
+      const record = (operation: Measurement["operation"], tool: string, m: { seconds: number; hostPeak: number; controllerPeak?: number }, note?: string, b = bytes, f = files) => {
+        // Only Dumont's work runs in the controller process; the baselines run entirely on the host.
+        const controllerPeakRssMiB = tool === "dumont" ? m.controllerPeak : undefined;
+        results.push({ dataset: name, operation, tool, seconds: m.seconds, bytes: b, files: f, hostPeakRssMiB: m.hostPeak, controllerPeakRssMiB, note });
+        console.error(`   ${operation.padEnd(18)} ${tool.padEnd(28)} ${m.seconds.toFixed(2)} s`);
+      };
+      const ns = (h: { info: HostInfo }) => h.info.namespace;
+      await sh(source.ssh, 'sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true');
+
+      // Full snapshots
+      const full = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-full`, parent: "full" }));
+      record("full snapshot", "dumont", full);
+      record("full snapshot", "tar|lz4 -1|s5cmd pipe", await measure(ns(source), () =>
+        sh(source.ssh, `tar -cf - -C /workspace . | lz4 -1 -q | "$S5" --endpoint-url "$EP" pipe "s3://${bucket}/${name}/seed/full.tar.lz4"`)), "the seed's method");
+      await sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" init`);
+      record("full snapshot", "restic backup", await measure(ns(source), () => sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" backup /workspace`)));
+
+      // 1% change, then incrementals
+      await sh(source.ssh, dataset.change);
+      const incremental = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-incr`, parent: "auto" }));
+      const uploaded = incremental.result.manifest.archive.bytes;
+      record("incremental (1%)", "dumont", incremental, `archive ${(uploaded / mb).toFixed(1)} MB vs full ${(full.result.manifest.archive.bytes / mb).toFixed(1)} MB`);
+      record("incremental (1%)", "restic backup", await measure(ns(source), () => sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" backup /workspace`)));
+
+      // Restores onto an empty host
+      const restoreId = incremental.result.manifest.id;
+      await empty(target.ssh);
+      const restored = await measure(ns(target), () => restoreSnapshot({ ssh: target.ssh, store, id: restoreId }));
+      record("restore", "dumont", { ...restored, seconds: restored.result.seconds.download }, "chain of 2 (full + incremental), without the verification");
+      record("validation", "dumont", { ...restored, seconds: restored.result.seconds.verify }, "scan + MD5 of every file, compared with the manifest");
+      await empty(target.ssh);
+      record("restore", "s5cmd cat|lz4 -d|tar -x", await measure(ns(target), () =>
+        sh(target.ssh, `"$S5" --endpoint-url "$EP" cat "s3://${bucket}/${name}/seed/full.tar.lz4" | lz4 -d -q | tar -x -C /workspace`)), "the full archive (no chain)");
+      await empty(target.ssh);
+      record("restore", "restic restore", await measure(ns(target), () => sh(target.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" restore latest --target /`)));
+      record("validation", "md5sum (all files)", await measure(ns(target), () =>
+        sh(target.ssh, "cd /workspace && find . -type f -print0 | xargs -0 -P 2 -n 512 md5sum > /dev/null")));
+      // The Dumont validation also proves the restic-restored tree equals the snapshot's.
+      const check = compareTrees(restored.result.manifest.entries, await scanWithHashes(target.ssh));
+      if (check.length > 0) console.error(`   note: restic's tree differs from Dumont's manifest in ${check.length} entries (e.g. ${check[0]!.path}: ${check[0]!.problem})`);
+      for (const h of [source, target]) await admin.destroyStandby(h.info.name.replace(/^standby-/, ""));
+    }
+  } finally {
+    for (const h of hosts) h.ssh.close();
+    await down("bench");
+  }
+  report(results);
+}
+
+function report(results: readonly Measurement[]) {
+  const rows = results.map((r) => {
+    const baselines = results.filter((b) => b.dataset === r.dataset && b.operation === r.operation && b.tool !== "dumont");
+    const best = Math.min(...baselines.map((b) => b.seconds));
+    return {
+      ...r,
+      mbPerSecond: r.bytes / mb / r.seconds,
+      filesPerSecond: r.files / r.seconds,
+      ratioToBestBaseline: r.tool === "dumont" && baselines.length ? best / r.seconds : undefined,
+    };
+  });
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`;
+  const lines = [
+    `# Snapshot benchmark${quick ? " (quick: 1/8 of the data)" : ""}`,
+    "",
+    `Run ${new Date().toISOString()} on ${machine}; \`npm run bench\`. Source and target are local-cloud hosts on this`,
+    "machine (client, hosts and MinIO share its cores and disk), so absolute figures understate two real",
+    "hosts; the ratios compare the tools on the same data and the same S3 server in one run.",
+    "",
+    "speedup = best baseline's time / Dumont's time (above 1: Dumont is faster).",
+    "",
+    "| dataset | operation | tool | seconds | MB/s | files/s | peak RSS host (MiB) | speedup vs best baseline | note |",
+    "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.dataset} | ${r.operation} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.mbPerSecond.toFixed(0)} | ${r.filesPerSecond.toFixed(0)} | ${r.hostPeakRssMiB.toFixed(0)}${r.controllerPeakRssMiB ? ` (+${r.controllerPeakRssMiB.toFixed(0)} controller)` : ""} | ${r.ratioToBestBaseline ? `${r.ratioToBestBaseline.toFixed(2)}×` : ""} | ${r.note ?? ""} |`),
+    "",
+    "Datasets:",
+    ...Object.entries(datasets).map(([n, d]) => `- ${n}: ${d.description}; 1% change: ${d.change.split("\n").slice(2).filter(Boolean).join("; ")}`),
+  ];
+  const dir = path.join(repoRoot, "test", "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const suffix = quick ? "-quick" : "";
+  writeFileSync(path.join(dir, `snapshot${suffix}.json`), `${JSON.stringify({ machine, quick, rows }, null, 2)}\n`);
+  writeFileSync(path.join(dir, `snapshot${suffix}.md`), `${lines.join("\n")}\n`);
+  console.log(lines.join("\n"));
+}
+
+await main();
