@@ -4,6 +4,7 @@
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { Readable } from "node:stream";
 import { fingerprint, keyBlob, keyLine } from "./host-key.ts";
+import { ForwardedKeyAgent } from "./key-agent.ts";
 import { quoteCommand } from "./quote.ts";
 
 export interface SshTarget {
@@ -18,6 +19,11 @@ export interface SshTarget {
    */
   readonly hostKey?: string;
   readonly connectTimeoutMs?: number;
+  /**
+   * Forward an agent holding the private key for this connection, so commands on the host can log
+   * in to other hosts with it (see key-agent.ts). Off unless asked for.
+   */
+  readonly forwardAgent?: boolean;
 }
 
 export class HostKeyMismatchError extends Error {
@@ -161,6 +167,7 @@ function open(target: SshTarget, pinned: string | undefined): Promise<SshConnect
       keepaliveInterval: 5_000,
       keepaliveCountMax: 3,
       algorithms: preferredAlgorithms,
+      ...(target.forwardAgent && { agent: new ForwardedKeyAgent(target.privateKey), agentForward: true }),
       hostVerifier: (key: Buffer) => {
         presented = keyLine(key);
         if (expected && !key.equals(expected)) {

@@ -7,6 +7,7 @@
 // `tar | lz4 -1 | s5cmd pipe`, `s5cmd cat | lz4 -d | tar -x`, `md5sum` over all files, restic.
 // Prints MB/s, files/s, peak RSS and each ratio to the best baseline, and writes
 // test/bench/results/snapshot.json and snapshot.md (the README's performance section quotes it).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -45,8 +46,13 @@ interface Measurement {
   readonly note?: string;
 }
 
-/** Samples the summed RSS of a host's processes (and this process) while `work` runs. */
+/**
+ * Samples the summed RSS of a host's processes (and this process) while `work` runs. Every
+ * measurement starts with a cold page cache, so no tool reads what the one before it cached.
+ */
 async function measure<T>(namespace: string, work: () => Promise<T>): Promise<{ result: T; seconds: number; hostPeak: number; controllerPeak: number }> {
+  execFileSync("sync");
+  writeFileSync("/proc/sys/vm/drop_caches", "3\n");
   let hostPeak = 0;
   let controllerPeak = process.memoryUsage().rss;
   let running = true;
@@ -154,7 +160,6 @@ async function main() {
         console.error(`   ${operation.padEnd(18)} ${tool.padEnd(28)} ${m.seconds.toFixed(2)} s`);
       };
       const ns = (h: { info: HostInfo }) => h.info.namespace;
-      await sh(source.ssh, 'sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true');
 
       // Full snapshots
       const full = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-full`, parent: "full" }));
@@ -213,7 +218,8 @@ function report(results: readonly Measurement[]) {
     "",
     `Run ${new Date().toISOString()} on ${machine}; \`npm run bench\`. Source and target are local-cloud hosts on this`,
     "machine (client, hosts and MinIO share its cores and disk), so absolute figures understate two real",
-    "hosts; the ratios compare the tools on the same data and the same S3 server in one run.",
+    "hosts; the ratios compare the tools on the same data and the same S3 server in one run. Each",
+    "measurement starts with a cold page cache (sync; drop_caches).",
     "",
     "speedup = best baseline's time / Dumont's time (above 1: Dumont is faster).",
     "",

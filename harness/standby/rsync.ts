@@ -1,0 +1,77 @@
+// Mirroring /workspace between two hosts in one hop: rsync runs on one host and pushes to the
+// other over SSH. The sending host logs in with the controller's forwarded agent (the key never
+// leaves the controller) and checks the receiver's host key against the pinned one (a known_hosts
+// file written for this run), so keys are pinned both ways. The seed relayed through the
+// controller's /tmp; this never touches the controller's disk.
+import { randomBytes } from "node:crypto";
+import type { SshConnection } from "../ssh/client.ts";
+
+export interface RsyncPeer {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** The receiver's pinned host key line. */
+  readonly hostKey: string;
+}
+
+export interface RsyncResult {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly seconds: number;
+  /** Bytes rsync sent over the wire (compressed or not, deltas only). */
+  readonly bytesSent: number;
+  readonly filesTransferred: number;
+  readonly filesTotal: number;
+}
+
+export function knownHostsLine(peer: RsyncPeer): string {
+  const name = peer.port === 22 ? peer.host : `[${peer.host}]:${peer.port}`;
+  return `${name} ${peer.hostKey.trim().split(/\s+/).slice(0, 2).join(" ")}\n`;
+}
+
+/**
+ * The remote shell rsync uses: pinned host key, no prompts, AES-GCM (fast on AES-NI), keepalives so
+ * a dead peer is noticed in seconds. rsync splits this string on spaces, so no value has spaces.
+ */
+export function rsyncRemoteShell(knownHostsFile: string, port: number): string {
+  return [
+    "ssh", "-p", String(port), "-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "-c", "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com",
+  ].join(" ");
+}
+
+/** Parses the --stats summary rsync prints. */
+export function parseRsyncStats(output: string): { bytesSent: number; filesTransferred: number; filesTotal: number } {
+  const number = (label: RegExp) => Number((label.exec(output)?.[1] ?? "0").replaceAll(",", ""));
+  return {
+    bytesSent: number(/Total bytes sent: ([\d,]+)/),
+    filesTransferred: number(/Number of regular files transferred: ([\d,]+)/),
+    filesTotal: number(/Number of files: ([\d,]+)/),
+  };
+}
+
+/**
+ * Makes the peer's /workspace an exact copy of the sender's: deletions propagate, modes, times,
+ * symlinks, hard links and sparse files are kept. `sender` must be connected with forwardAgent.
+ */
+export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer, options: { timeoutMs?: number } = {}): Promise<RsyncResult> {
+  const knownHosts = `/tmp/dumont-known-hosts-${randomBytes(6).toString("hex")}`;
+  const started = new Date();
+  await sender.run(["sh", "-c", 'umask 077 && cat > "$1"', "known-hosts", knownHosts], { stdin: knownHostsLine(receiver) });
+  try {
+    const destination = `${receiver.user}@${receiver.host}:/workspace/`;
+    const result = await sender.run([
+      "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
+      "-e", rsyncRemoteShell(knownHosts, receiver.port),
+      // The remote path has no characters a remote shell would split or expand.
+      "/workspace/", destination,
+    ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });
+    const finished = new Date();
+    return {
+      startedAt: started.toISOString(), finishedAt: finished.toISOString(), seconds: (finished.getTime() - started.getTime()) / 1000,
+      ...parseRsyncStats(result.stdout),
+    };
+  } finally {
+    await sender.run(["rm", "-f", "--", knownHosts], { allowFailure: true }).catch(() => undefined);
+  }
+}
