@@ -1,0 +1,83 @@
+// `dumont standby sync | status | associations | configure`.
+import { parseArgs } from "node:util";
+import { UsageError } from "../../harness/errors.ts";
+import { loadStackContext } from "../../stacks/stack-context.ts";
+import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
+import { syncStandby } from "../../stacks/standby/sync.ts";
+import { withStackLock } from "../../stacks/failover/lock.ts";
+import { openProjectStack } from "../../stacks/workspace.ts";
+import type { Command } from "./types.ts";
+
+const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
+
+export const standbySync: Command = {
+  path: ["standby", "sync"],
+  summary: "mirror the active GPU's /workspace to the standby now (rsync, one hop, deletions included)",
+  usage: "[--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: common });
+    const ctx = await loadStackContext(values.stack!);
+    const result = await withStackLock(values.stack!, "standby sync", () => syncStandby(ctx));
+    console.log(values.json ? JSON.stringify(result, null, 2)
+      : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
+  },
+};
+
+export const standbyStatus: Command = {
+  path: ["standby", "status"],
+  summary: "last sync (time, bytes, duration), current RPO, sync errors and the watch loop's state",
+  usage: "[--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: common });
+    const status = readStatus(values.stack!);
+    const rpo = rpoSeconds(status);
+    if (values.json) {
+      console.log(JSON.stringify({ ...status, rpoSeconds: rpo }, null, 2));
+      return;
+    }
+    const s = status.lastSync;
+    console.log(s
+      ? `last sync   ${s.finishedAt}: ${s.filesTransferred} files, ${(s.bytesSent / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (instance ${s.fromInstanceId} → ${s.toStandby})\nRPO         ${rpo?.toFixed(0)} s (data newer than the last sync's start would be lost)`
+      : "last sync   never");
+    if (status.lastSyncError) console.log(`sync error  ${status.lastSyncError.at}: ${status.lastSyncError.message.split("\n")[0]} (${status.consecutiveSyncFailures} in a row)`);
+    if (status.watch) console.log(`watch       ${status.watch.state} (pid ${status.watch.pid}, updated ${status.watch.updatedAt}, ${status.watch.consecutiveFailures} failed checks in a row)`);
+  },
+};
+
+export const standbyAssociations: Command = {
+  path: ["standby", "associations"],
+  summary: "which GPU instance each standby mirrors",
+  usage: "[--stack S] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: common });
+    const ctx = await loadStackContext(values.stack!);
+    const { slot, state } = ctx.slot();
+    const association = { stack: values.stack, slot, gpuInstanceId: state.instanceId, gpu: `${state.host}:${state.port}`, standby: ctx.outputs.standby };
+    if (values.json) console.log(JSON.stringify(association, null, 2));
+    else if (!ctx.outputs.standby) console.log(`stack ${values.stack}: GPU ${state.instanceId} (slot ${slot}) has no standby`);
+    else console.log(`stack ${values.stack}: GPU ${state.instanceId} (slot ${slot}, ${state.host}:${state.port}) → standby ${ctx.outputs.standby.user}@${ctx.outputs.standby.host}:${ctx.outputs.standby.port}`);
+  },
+};
+
+const standbySettings: Record<string, string> = {
+  enabled: "autoStandbyEnabled", "gcp-zone": "gcpZone", "gcp-machine-type": "gcpMachineType", "gcp-disk-size": "gcpDiskSize",
+  "gcp-spot": "gcpSpot", "gcp-project": "gcpProject", "sync-interval": "syncInterval", "health-check-interval": "healthCheckInterval",
+  "failover-threshold": "failoverThreshold", "auto-failover": "autoFailover", "auto-recovery": "autoRecovery",
+};
+
+export const standbyConfigure: Command = {
+  path: ["standby", "configure"],
+  summary: "set the standby's settings in the stack (then `dumont up` applies them)",
+  usage: `[--${Object.keys(standbySettings).join("=V] [--")}=V] [--stack S]`,
+  async run(args) {
+    const options = Object.fromEntries(Object.keys(standbySettings).map((k) => [k, { type: "string" as const }]));
+    const { values } = parseArgs({ args, options: { stack: { type: "string", default: "local" }, ...options } }) as { values: Record<string, string | undefined> };
+    const changes = Object.entries(standbySettings).filter(([flag]) => values[flag] !== undefined);
+    if (changes.length === 0) throw new UsageError("nothing to configure", `flags: ${Object.keys(standbySettings).map((k) => `--${k}`).join(" ")}`);
+    const stack = await openProjectStack(values.stack!);
+    for (const [flag, key] of changes) await stack.setConfig(`dumont:${key}`, { value: String(values[flag]) });
+    // Read back through the settings checks, so a bad value is reported now, not at the next up.
+    await loadStackContext(values.stack!, { requireOutputs: false });
+    console.log(`set ${changes.map(([flag]) => `${standbySettings[flag]}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
+  },
+};
