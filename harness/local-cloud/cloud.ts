@@ -125,6 +125,7 @@ export class Cloud {
   private readonly instances = new Map<number, Instance>();
   private readonly standbys = new Map<string, Host>();
   private readonly usedIndexes = new Set<number>();
+  private lastIndex = 0;
   private nextInstanceId = 29_012_000 + Math.floor(Math.random() * 900) * 10;
   private nextKeyId = 1;
 
@@ -503,10 +504,16 @@ export class Cloud {
     };
   }
 
+  /**
+   * The next free host index after the last one handed out. Reusing an address at once would let
+   * other hosts' stale ARP entries point at a link that no longer exists (seconds of timeouts).
+   */
   private allocateIndex(): number {
-    for (let i = 1; i <= maxHostsPerCloud; i++) {
+    for (let step = 1; step <= maxHostsPerCloud; step++) {
+      const i = ((this.lastIndex + step - 1) % maxHostsPerCloud) + 1;
       if (!this.usedIndexes.has(i)) {
         this.usedIndexes.add(i);
+        this.lastIndex = i;
         return i;
       }
     }

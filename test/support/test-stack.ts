@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { statusFile } from "../../stacks/standby/status-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
 
 export type ConfigValue = string | number | boolean | readonly string[];
@@ -24,11 +25,16 @@ export interface TestStack {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The stack's state lives in a temporary backend, which this process (and the dumont commands a
+ * test starts, which inherit its environment) use from now on.
+ */
 export async function createTestStack(name: string, config: Readonly<Record<string, ConfigValue>>): Promise<TestStack> {
   if (!name.startsWith("it-")) throw new Error("test stacks are named it-… (git ignores their settings files)");
   const backendDir = mkdtempSync(`${tmpdir()}/dumont-state-`);
+  process.env.PULUMI_BACKEND_URL = `file://${backendDir}`;
   writeFileSync(stackConfigFile(name), stackYaml(config));
-  const stack = await openProjectStack(name, { PULUMI_BACKEND_URL: `file://${backendDir}` });
+  const stack = await openProjectStack(name);
   return {
     stack, name, backendDir,
     async cleanup() {
@@ -36,6 +42,7 @@ export async function createTestStack(name: string, config: Readonly<Record<stri
       await stack.workspace.removeStack(name).catch(() => undefined);
       rmSync(stackConfigFile(name), { force: true });
       rmSync(backendDir, { recursive: true, force: true });
+      rmSync(statusFile(name), { force: true });
     },
   };
 }

@@ -1,0 +1,177 @@
+// Failover on the local cloud through the real engine: a GPU killed while `dumont watch` runs, a
+// check that fails twice then recovers, a controller SIGKILLed at each phase, a standby that drops
+// off during sync, and two failovers started at once.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestFiles, validateTestFiles, type TestFilesRecord } from "../../../harness/files/test-files.ts";
+import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
+import { down, up } from "../../../harness/local-cloud/control.ts";
+import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
+import { repoRoot } from "../../../harness/tools/paths.ts";
+import { VastClient } from "../../../harness/vast/client.ts";
+import { failover } from "../../../stacks/failover/apply.ts";
+import { loadStackContext } from "../../../stacks/stack-context.ts";
+import { readStatus } from "../../../stacks/standby/status-file.ts";
+import { syncStandby } from "../../../stacks/standby/sync.ts";
+import { checkHealth, watch } from "../../../stacks/watch.ts";
+import { createTestStack, type TestStack } from "../../support/test-stack.ts";
+
+const cloud = "fov";
+const stackName = "it-fo";
+let endpoints: Endpoints;
+let admin: LocalCloudAdmin;
+let env: TestStack;
+let files: TestFilesRecord;
+const interval = 1;
+const threshold = 3;
+
+const liveInstances = async () => (await new VastClient({ baseUrl: endpoints.vast.url, apiKey: endpoints.vast.apiKey }).listInstances()).map((i) => i.id);
+
+async function activeFilesValid(): Promise<{ validated: number; total: number }> {
+  const ctx = await loadStackContext(stackName);
+  const ssh = await ctx.connectSlot();
+  try {
+    return await validateTestFiles(ssh, files);
+  } finally {
+    ssh.close();
+  }
+}
+
+/** Runs a command of this repo in a child process; resolves with its exit status and output. */
+function child(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...args], { cwd: repoRoot, env: process.env });
+    let output = "";
+    proc.stdout.on("data", (d) => (output += d));
+    proc.stderr.on("data", (d) => (output += d));
+    proc.on("close", (code, signal) => resolve({ code, signal, output }));
+  });
+}
+
+beforeAll(async () => {
+  endpoints = await up({ cloud, settings: { loadingDelayMs: 100, runningDelayMs: 200 } });
+  admin = new LocalCloudAdmin(endpoints);
+  env = await createTestStack(stackName, {
+    cloud: "local", localCloud: cloud, gpuNames: ["RTX 4090", "RTX 3090"], diskGb: 16, maxPricePerHour: 0.6, readyTimeoutSeconds: 60,
+    autoStandbyEnabled: true, healthCheckInterval: interval, failoverThreshold: threshold, syncInterval: 1,
+  });
+  await env.stack.up();
+  const ctx = await loadStackContext(stackName);
+  const ssh = await ctx.connectSlot();
+  files = await createTestFiles(ssh, 5);
+  ssh.close();
+});
+afterAll(async () => {
+  await env?.cleanup();
+  await down(cloud);
+});
+
+describe("failover", () => {
+  it("a GPU killed while dumont watch runs: failover starts in time, the new GPU has the synced data, the old one is gone", async () => {
+    const events: Array<Record<string, any>> = [];
+    const controller = new AbortController();
+    const watching = watch({ stack: stackName, log: (e) => events.push({ ...e, t: Date.now() }), signal: controller.signal });
+    const waitFor = async (predicate: (e: Record<string, any>) => boolean, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const found = events.find(predicate);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no such event in ${timeoutMs} ms; events: ${events.map((e) => e.event).join(", ")}`);
+    };
+    try {
+      await waitFor((e) => e.event === "sync", 30_000);
+      const before = (await loadStackContext(stackName)).slot().state.instanceId;
+      const killedAt = Date.now();
+      await admin.fault({ kind: "host-killed", target: String(before) });
+      const started = await waitFor((e) => e.event === "failover-started", 60_000);
+      // Detection needs `threshold` failed checks, each at most one interval plus its timeout.
+      expect(started.t - killedAt).toBeLessThan((interval * 2 * threshold + 5) * 1000);
+      expect(started.instance).toBe(before);
+      const done = await waitFor((e) => e.event === "failover-done" || e.event === "failover-failed", 180_000);
+      expect(done.event).toBe("failover-done");
+      expect(done.rpoSeconds).toEqual(expect.any(Number));
+      expect(done.rtoSeconds).toEqual(expect.any(Number));
+      expect(Object.keys(done.stepSeconds)).toEqual(["provision", "restore", "swap", "retire"]);
+      expect(await liveInstances()).toEqual([done.to]);
+      expect(await activeFilesValid()).toMatchObject({ validated: 5, total: 5 });
+      expect(readStatus(stackName).watch?.lastFailover).toMatchObject({ from: before, to: done.to });
+    } finally {
+      controller.abort();
+      await watching;
+    }
+  });
+
+  it("two failed checks and then a good one: no failover", async () => {
+    const before = (await loadStackContext(stackName)).slot().state.instanceId;
+    const events: Array<Record<string, any>> = [];
+    const controller = new AbortController();
+    const watching = watch({ stack: stackName, log: (e) => events.push(e), signal: controller.signal });
+    try {
+      await admin.fault({ kind: "host-hung", target: String(before) });
+      const deadline = Date.now() + 30_000;
+      while ((readStatus(stackName).watch?.consecutiveFailures ?? 0) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await admin.clearFaults();
+      const recovered = Date.now() + 30_000;
+      while (!events.some((e) => e.event === "health" && e.ok && events.indexOf(e) > events.findIndex((x) => x.event === "health" && !x.ok)) && Date.now() < recovered) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, (interval * threshold + 1) * 1000));
+    } finally {
+      controller.abort();
+      await watching;
+    }
+    const failed = events.filter((e) => e.event === "health" && !e.ok);
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...events.filter((e) => e.event === "health").map((e) => e.consecutiveFailures))).toBeLessThan(threshold);
+    expect(events.some((e) => e.event === "failover-started")).toBe(false);
+    expect((await loadStackContext(stackName)).slot().state.instanceId).toBe(before);
+  });
+
+  it.each(["provision", "restore", "swap"])("a controller SIGKILLed after %s: re-running converges to one active GPU with the data", async (phase) => {
+    // The standby holds the files: the failover restores from it.
+    await syncStandby(await loadStackContext(stackName));
+    const killed = await child([path.join("test", "support", "failover-child.ts"), stackName, phase]);
+    expect(killed.signal).toBe("SIGKILL");
+    const result = await failover({ stack: stackName });
+    expect(result.outcome).toBe("failed-over");
+    const ctx = await loadStackContext(stackName);
+    expect(ctx.outputs.provisionedSlots).toEqual([ctx.outputs.activeSlot]);
+    expect(await liveInstances()).toEqual([ctx.slot().state.instanceId]);
+    expect(await activeFilesValid()).toMatchObject({ validated: 5, total: 5 });
+  });
+
+  it("a standby unreachable during sync: the GPU keeps working, the status says so, sync resumes when it is back", async () => {
+    let ctx = await loadStackContext(stackName);
+    const standbyName = ctx.outputs.standby!.host && stackName;
+    await admin.fault({ kind: "link-cut", target: standbyName });
+    await expect(syncStandby(ctx)).rejects.toThrow();
+    const status = readStatus(stackName);
+    expect(status.consecutiveSyncFailures).toBeGreaterThanOrEqual(1);
+    expect(status.lastSyncError?.message).toMatch(/rsync|ssh|connect/i);
+    expect((await checkHealth(ctx)).ok).toBe(true);
+    await admin.fault({ kind: "link-restored", target: standbyName });
+    ctx = await loadStackContext(stackName);
+    await syncStandby(ctx);
+    expect(readStatus(stackName)).toMatchObject({ consecutiveSyncFailures: 0 });
+    expect(readStatus(stackName).lastSyncError).toBeUndefined();
+  });
+
+  it("two failovers started at once: one waits for the other, both end consistent", async () => {
+    await syncStandby(await loadStackContext(stackName));
+    const active = (await loadStackContext(stackName)).slot().state.instanceId;
+    const args = [path.join("bin", "dumont.ts"), "failover", "--stack", stackName, "--gpu-id", String(active)];
+    const [first, second] = await Promise.all([child(args), child(args)]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const outputs = [first.output, second.output];
+    expect(outputs.filter((o) => o.includes("failover done")).length).toBe(1);
+    expect(outputs.filter((o) => o.includes("already failed over")).length).toBe(1);
+    expect(outputs.some((o) => o.includes("waiting: stack"))).toBe(true);
+    const ctx = await loadStackContext(stackName);
+    expect(ctx.slot().state.instanceId).not.toBe(active);
+    expect(await liveInstances()).toEqual([ctx.slot().state.instanceId]);
+    expect(await activeFilesValid()).toMatchObject({ validated: 5, total: 5 });
+  });
+});
