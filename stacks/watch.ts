@@ -91,11 +91,12 @@ export async function watch(options: WatchOptions): Promise<void> {
         try {
           result = await failover({ stack: options.stack, fromInstanceId: from, onProgress: (line) => log({ event: "failover-progress", line }) });
           const rto = firstFailureAt !== undefined ? (Date.now() - firstFailureAt) / 1000 : undefined;
-          log({ event: "failover-done", from, to: result.to?.instanceId, source: result.source, rpoSeconds: rpo, rtoSeconds: rto, stepSeconds: result.seconds, detectSeconds: health.healthCheckIntervalSeconds * health.failoverThreshold });
           failures = 0;
           firstFailureAt = undefined;
           ctx = await loadStackContext(options.stack);
+          // Status first, then the log line: whoever reacts to the line finds the status up to date.
           setState("recovered", { lastFailover: { at: new Date().toISOString(), from, to: result.to?.instanceId, rpoSeconds: rpo, rtoSeconds: rto } });
+          log({ event: "failover-done", from, to: result.to?.instanceId, source: result.source, rpoSeconds: rpo, rtoSeconds: rto, stepSeconds: result.seconds, detectSeconds: health.healthCheckIntervalSeconds * health.failoverThreshold });
           nextSync = Date.now();
         } catch (error) {
           log({ event: "failover-failed", from, error: (error as Error).message });

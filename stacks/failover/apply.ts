@@ -40,6 +40,23 @@ export interface FailoverResult {
 }
 
 const recordKey = "dumont:failover";
+/** How many failed machines stay excluded from new rentals. */
+const rememberedFailedMachines = 5;
+
+/** Whether a slot's GPU still runs a command over SSH. */
+async function answers(ctx: StackContext, slot: Slot): Promise<boolean> {
+  const state = ctx.outputs.slots[slot];
+  if (!state) return false;
+  const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 5000 }).catch(() => undefined);
+  if (!ssh) return false;
+  try {
+    return (await ssh.run(["true"], { timeoutMs: 5000, allowFailure: true })).code === 0;
+  } catch {
+    return false;
+  } finally {
+    ssh.close();
+  }
+}
 
 function view(ctx: StackContext, record?: FailoverRecord): FailoverView {
   const instances: FailoverView["instances"] = {};
@@ -101,9 +118,14 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     const t0 = performance.now();
     switch (step.kind) {
       case "provision": {
-        progress(`[provision] a GPU for slot ${step.slot}, avoiding machine ${step.excludeMachineId}`);
-        const excluded = new Set([...ctx.settings.gpu.excludeMachineIds, step.excludeMachineId]);
-        await stack.setConfig("dumont:excludeMachineIds", { value: JSON.stringify([...excluded]) });
+        // A machine that failed is not rented again (for a while: the last few are remembered);
+        // a planned move away from a healthy one does not blacklist it.
+        const oldAnswers = await answers(ctx, r.from);
+        progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
+        if (!oldAnswers) {
+          const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
+          await stack.setConfig("dumont:excludeMachineIds", { value: JSON.stringify(excluded) });
+        }
         await stack.setConfig("dumont:slots", { value: JSON.stringify([r.from, r.to].sort()) });
         await upWaiting(stack, progress);
         break;

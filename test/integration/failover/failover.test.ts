@@ -165,7 +165,7 @@ describe("failover", () => {
     const active = (await loadStackContext(stackName)).slot().state.instanceId;
     const args = [path.join("bin", "dumont.ts"), "failover", "--stack", stackName, "--gpu-id", String(active)];
     const [first, second] = await Promise.all([child(args), child(args)]);
-    expect([first.code, second.code]).toEqual([0, 0]);
+    expect([first.code, second.code], `${first.output}\n-----\n${second.output}`).toEqual([0, 0]);
     const outputs = [first.output, second.output];
     expect(outputs.filter((o) => o.includes("failover done")).length).toBe(1);
     expect(outputs.filter((o) => o.includes("already failed over")).length).toBe(1);
