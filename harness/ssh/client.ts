@@ -92,6 +92,13 @@ export class SshConnection {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let timer: NodeJS.Timeout | undefined;
+      // A host that dies mid-command may never close the channel itself: the connection's end is
+      // the answer then.
+      const lost = () => {
+        if (timer) clearTimeout(timer);
+        reject(new Error(`connection to ${this.label} lost while running: ${command}`));
+      };
+      this.client.once("close", lost);
       if (options.timeoutMs) {
         timer = setTimeout(() => {
           channel.close();
@@ -110,6 +117,7 @@ export class SshConnection {
       channel.on("exit", () => undefined);
       channel.on("close", (code: number | null, signal?: string) => {
         if (timer) clearTimeout(timer);
+        this.client.removeListener("close", lost);
         const result = { code: code ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") };
         if (code === 0 || options.allowFailure) resolve(result);
         else reject(new RemoteCommandError(command, code, signal, result.stderr));
