@@ -2,15 +2,10 @@
 // written by `dumont standby sync` and `dumont watch`, read by `dumont standby status` and tests.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { RsyncResult } from "../../harness/standby/rsync.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
 
-export interface SyncRecord {
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly seconds: number;
-  readonly bytesSent: number;
-  readonly filesTransferred: number;
-  readonly filesTotal: number;
+export interface SyncRecord extends RsyncResult {
   readonly fromInstanceId: number;
   readonly toStandby: string;
 }
