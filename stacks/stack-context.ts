@@ -84,6 +84,17 @@ export class StackContext {
     return connect(this.sshTarget(this.slot(selector).state));
   }
 
+  /** Connects to a slot's GPU, runs `work`, and always closes the connection. */
+  async withSlot<T>(selector: { slot?: string; instance?: string }, work: (ssh: SshConnection, slot: { slot: Slot; state: SlotState }) => Promise<T>): Promise<T> {
+    const chosen = this.slot(selector);
+    const ssh = await connect(this.sshTarget(chosen.state));
+    try {
+      return await work(ssh, chosen);
+    } finally {
+      ssh.close();
+    }
+  }
+
   connectStandby(): Promise<SshConnection> {
     if (!this.outputs.standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${this.stack.name} has no standby`, "set dumont:autoStandbyEnabled to true and run dumont up");
     return connect(this.sshTarget(this.outputs.standby));

@@ -17,17 +17,13 @@ export const filesCreate: Command = {
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1, not '${values.count}'`);
     const ctx = await loadStackContext(values.stack!);
-    const { state } = ctx.slot(values);
-    const ssh = await ctx.connectSlot(values);
-    try {
+    await ctx.withSlot(values, async (ssh, { state }) => {
       const record = await createTestFiles(ssh, count, { instanceId: state.instanceId });
       const output = values.output ?? `failover_files_${state.instanceId}.json`;
       writeFileSync(output, `${JSON.stringify(record, null, 2)}\n`);
       if (values.json) console.log(JSON.stringify({ output, ...record }, null, 2));
       else console.log(`created ${record.files.length} files in /workspace of instance ${state.instanceId}; metadata in ${output}`);
-    } finally {
-      ssh.close();
-    }
+    });
   },
 };
 
@@ -45,13 +41,8 @@ export const filesValidate: Command = {
       throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
     }
     const ctx = await loadStackContext(values.stack!);
-    const ssh = await ctx.connectSlot(values);
-    try {
-      const validation = await validateTestFiles(ssh, record);
-      console.log(values.json ? JSON.stringify(validation, null, 2) : formatValidation(validation));
-      return validation.validated === validation.total ? 0 : 1;
-    } finally {
-      ssh.close();
-    }
+    const validation = await ctx.withSlot(values, (ssh) => validateTestFiles(ssh, record));
+    console.log(values.json ? JSON.stringify(validation, null, 2) : formatValidation(validation));
+    return validation.validated === validation.total ? 0 : 1;
   },
 };

@@ -44,19 +44,16 @@ export const snapshotCreate: Command = {
   async run(args) {
     const { values } = parseArgs({ args, options: { ...common, ...target, name: { type: "string" }, full: { type: "boolean", default: false } } });
     const ctx = await loadStackContext(values.stack!);
-    const { slot, state } = ctx.slot(values);
-    const ssh = await ctx.connectSlot(values);
-    try {
+    const store = await ctx.snapshotStore();
+    await ctx.withSlot(values, async (ssh, { slot, state }) => {
       const result = await createSnapshot({
-        ssh, store: await ctx.snapshotStore(), name: values.name ?? `snapshot-${state.instanceId}`, parent: values.full ? "full" : "auto",
+        ssh, store, name: values.name ?? `snapshot-${state.instanceId}`, parent: values.full ? "full" : "auto",
         fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: `${values.stack}/${slot}/${state.instanceId}`, onProgress: progressTo(values.json!),
       });
       const { entries: _, included: __, ...summary } = result.manifest;
       if (values.json) console.log(JSON.stringify({ ...summary, seconds: result.seconds }, null, 2));
       else console.log(`created ${result.manifest.id} in ${result.seconds.total.toFixed(1)}s`);
-    } finally {
-      ssh.close();
-    }
+    });
   },
 };
 
@@ -79,13 +76,9 @@ export const snapshotRestore: Command = {
     const { values } = parseArgs({ args, options: { ...common, ...target, id: { type: "string" } } });
     if (!values.id) throw new UsageError("which snapshot? give --id (see `dumont snapshot list`)");
     const ctx = await loadStackContext(values.stack!);
-    const ssh = await ctx.connectSlot(values);
-    try {
-      const report = await restoreSnapshot({ ssh, store: await ctx.snapshotStore(), id: values.id, onProgress: progressTo(values.json!) });
-      if (values.json) console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, seconds: report.seconds }, null, 2));
-    } finally {
-      ssh.close();
-    }
+    const store = await ctx.snapshotStore();
+    const report = await ctx.withSlot(values, (ssh) => restoreSnapshot({ ssh, store, id: values.id!, onProgress: progressTo(values.json!) }));
+    if (values.json) console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, seconds: report.seconds }, null, 2));
   },
 };
 

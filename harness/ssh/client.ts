@@ -222,13 +222,3 @@ export function probeHostKey(host: string, port: number, timeoutMs = 10_000): Pr
     });
   });
 }
-
-/** Connects, runs one command, disconnects. */
-export async function runOnce(target: SshTarget, argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const connection = await connect(target);
-  try {
-    return await connection.run(argv, options);
-  } finally {
-    connection.close();
-  }
-}

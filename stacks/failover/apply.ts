@@ -210,13 +210,8 @@ async function restoreFromSnapshot(ctx: StackContext, slot: Slot, progress: (lin
   const store = await ctx.snapshotStore();
   const newest = (await store.list()).at(-1);
   if (!newest) throw new Error(`stack ${ctx.stack.name} has no snapshot to restore from; use --from standby, or take snapshots (dumont snapshot create)`);
-  const gpu = await ctx.connectSlot({ slot });
-  try {
-    await restoreSnapshot({ ssh: gpu, store, id: newest.id, onProgress: (l) => progress(`  ${l}`) });
-    return newest.id;
-  } finally {
-    gpu.close();
-  }
+  await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: newest.id, onProgress: (l) => progress(`  ${l}`) }));
+  return newest.id;
 }
 
 /** Instances labelled for this stack that its state does not hold: left by a crash mid-create. */
