@@ -36,8 +36,10 @@ state_dir=$2
 mount --bind "$host_dir" ${hostMount}
 mount --bind "$host_dir/workspace" /workspace
 mount --bind "$host_dir/root" /root
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# The state folder is hidden before /tmp is replaced: a checkout under /tmp would otherwise vanish
+# first and leave nothing to mount over.
 mount -t tmpfs -o mode=0700 tmpfs "$state_dir"
+mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f ${hostMount}/etc/sshd_config 2>>${hostMount}/log/sshd.log &
 sshd_pid=$!
