@@ -2,6 +2,7 @@
 // overrides it (the seed's names where the seed had one), its default, and its check. Read once at
 // the start of a program or an operation; a bad value stops it there, with an error that names the
 // setting, before anything is rented.
+import type { GpuRequirements } from "../components/vast/gpu-query.ts";
 import { SettingError } from "../harness/errors.ts";
 
 export type Slot = "a" | "b";
@@ -17,21 +18,12 @@ export interface SettingSource {
   env(name: string): string | undefined;
 }
 
-export interface GpuSettings {
-  readonly gpuNames: readonly string[];
-  readonly gpuCount: number;
-  readonly diskGb: number;
+/** The offer requirements the Vast provider uses, plus what the instance runs. */
+export interface GpuSettings extends GpuRequirements {
   readonly image: string;
-  readonly maxPricePerHour: number;
-  readonly minReliability: number;
-  readonly verifiedOnly: boolean;
-  readonly datacenterOnly: boolean;
-  readonly geolocation: readonly string[];
-  readonly directSsh: boolean;
   readonly onstart: string;
   readonly env: Readonly<Record<string, string>>;
   readonly readyTimeoutSeconds: number;
-  readonly excludeMachineIds: readonly number[];
 }
 
 export interface StandbySettings {
