@@ -38,6 +38,8 @@ declare -A PACKAGE_OF=(
   [sshd]=openssh-server [ssh-keygen]=openssh-client [rsync]=rsync [lz4]=lz4
   [ip]=iproute2 [curl]=curl [unshare]=util-linux [nsenter]=util-linux [pkill]=procps
   [tar]=tar [md5sum]=coreutils [git]=git
+  # The journey's HTML report is proven by a headless-Chromium screenshot; fontconfig brings a font.
+  [chromium-headless-shell]=chromium-headless-shell [fc-match]=fontconfig
 )
 [ "$BENCH" = 1 ] && PACKAGE_OF[restic]=restic
 missing_packages=()

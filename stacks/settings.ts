@@ -34,6 +34,8 @@ export interface StandbySettings {
   readonly gcpDiskSize: number;
   readonly gcpSpot: boolean;
   readonly sshSourceRanges: readonly string[];
+  /** The standby's $/h when the published rate Dumont knows is not the one paid (region, Spot moves). */
+  readonly hourlyRate?: number;
 }
 
 export interface HealthSettings {
@@ -186,6 +188,7 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     gcpDiskSize: r.number("gcpDiskSize", "GCP_DISK_SIZE", 100, 10, 65_536, true),
     gcpSpot: r.boolean("gcpSpot", "GCP_SPOT", true),
     sshSourceRanges: r.list("standbySshSourceRanges", undefined, ["0.0.0.0/0"]),
+    hourlyRate: r.raw("standbyHourlyRate", "STANDBY_HOURLY_RATE") === undefined ? undefined : r.number("standbyHourlyRate", "STANDBY_HOURLY_RATE", 0, 0, 100),
   };
   const health: HealthSettings = {
     syncIntervalSeconds: r.number("syncInterval", "SYNC_INTERVAL", 30, 1, 86_400, true),

@@ -1,6 +1,9 @@
 // Every subcommand, in the order `dumont --help` lists them.
 import { doctor } from "./doctor.ts";
+import { costCommand } from "./cost.ts";
 import { env } from "./env.ts";
+import { instanceDestroy, instanceList, instanceStatus } from "./instance.ts";
+import { journeyCommand } from "./journey.ts";
 import { failoverCommand, failoverRestoreCommand } from "./failover.ts";
 import { standbyAssociations, standbyConfigure, standbyStatus, standbySync } from "./standby.ts";
 import { watchCommand } from "./watch.ts";
@@ -11,4 +14,4 @@ import { smoke } from "./smoke.ts";
 import { destroyCommand, previewCommand, refreshCommand, upCommand } from "./stack.ts";
 import type { Command } from "./types.ts";
 
-export const commands: readonly Command[] = [upCommand, previewCommand, refreshCommand, destroyCommand, snapshotCreate, snapshotList, snapshotRestore, snapshotDelete, snapshotPrune, filesCreate, filesValidate, standbySync, standbyStatus, standbyAssociations, standbyConfigure, failoverCommand, failoverRestoreCommand, watchCommand, smoke, localCloudUp, localCloudDown, localCloudStatus, localCloudFault, doctor, env];
+export const commands: readonly Command[] = [journeyCommand, upCommand, previewCommand, refreshCommand, destroyCommand, snapshotCreate, snapshotList, snapshotRestore, snapshotDelete, snapshotPrune, filesCreate, filesValidate, standbySync, standbyStatus, standbyAssociations, standbyConfigure, failoverCommand, failoverRestoreCommand, watchCommand, costCommand, instanceList, instanceStatus, instanceDestroy, smoke, localCloudUp, localCloudDown, localCloudStatus, localCloudFault, doctor, env];

@@ -189,9 +189,3 @@ export function snapshotId(name: string, at: Date): string {
 export function nameOfId(id: string): string {
   return id.replace(/^\d{8}T\d{9}Z-/, "");
 }
-
-/** Shell-style pattern on snapshot names (the seed's `--pattern "test-snapshot-*"`). */
-export function matchesPattern(name: string, pattern: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")}$`);
-  return regex.test(name);
-}

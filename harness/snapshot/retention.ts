@@ -1,6 +1,6 @@
 // Which snapshots to delete. Incremental snapshots need their whole chain, so deleting one takes its
 // descendants with it, and keeping one keeps its ancestors. Pure planning; the store deletes.
-import { matchesPattern } from "./manifest.ts";
+import { matchesPattern } from "../name-pattern.ts";
 import type { SnapshotSummary } from "./store.ts";
 
 function descendants(all: readonly SnapshotSummary[], ids: ReadonlySet<string>): Set<string> {

@@ -16,6 +16,7 @@ import { SettingError } from "../../harness/errors.ts";
 import { readStatus, updateStatus } from "../standby/status-file.ts";
 import { withStackLock } from "./lock.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverView, type RestoreSource } from "./plan.ts";
+import { engineProgress } from "../engine-output.ts";
 
 export interface FailoverOptions {
   readonly stack: string;
@@ -25,6 +26,8 @@ export interface FailoverOptions {
   readonly onProgress?: (line: string) => void;
   /** Called after each step, with its name (tests stop the controller there). */
   readonly afterStep?: (step: FailoverStep) => void | Promise<void>;
+  /** Stops the failover between steps and cancels a running `up` (the journey's Ctrl-C and cost cap). */
+  readonly signal?: AbortSignal;
 }
 
 export interface FailoverResult {
@@ -73,10 +76,11 @@ async function readRecord(stack: Stack): Promise<FailoverRecord | undefined> {
 }
 
 /** `up`, waiting out another update of the same stack instead of breaking its lock. */
-async function upWaiting(stack: Stack, progress: (line: string) => void): Promise<void> {
+async function upWaiting(stack: Stack, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
-      await stack.up({ onOutput: (text) => text.split("\n").filter((l) => l.trim()).forEach((l) => progress(`  ${l.trimEnd()}`)) });
+      await stack.up({ signal, onOutput: engineProgress(progress) });
       return;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || attempt > 120) throw error;
@@ -115,6 +119,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   let snapshotId: string | undefined;
 
   for (const step of plan.steps) {
+    options.signal?.throwIfAborted();
     const t0 = performance.now();
     switch (step.kind) {
       case "provision": {
@@ -127,7 +132,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
           await stack.setConfig("dumont:excludeMachineIds", { value: JSON.stringify(excluded) });
         }
         await stack.setConfig("dumont:slots", { value: JSON.stringify([r.from, r.to].sort()) });
-        await upWaiting(stack, progress);
+        await upWaiting(stack, progress, options.signal);
         break;
       }
       case "restore": {
@@ -142,12 +147,12 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       case "swap":
         progress(`[swap] slot ${step.to} becomes active`);
         await stack.setConfig("dumont:activeSlot", { value: step.to });
-        await upWaiting(stack, progress);
+        await upWaiting(stack, progress, options.signal);
         break;
       case "retire":
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
         await stack.setConfig("dumont:slots", { value: JSON.stringify([r.to]) });
-        await upWaiting(stack, progress);
+        await upWaiting(stack, progress, options.signal);
         await stack.removeConfig(recordKey);
         break;
     }

@@ -1,22 +1,13 @@
 // A throwaway project stack for tests: its settings file is written next to the real ones (a
 // git-ignored name), its state goes to a temporary file backend, and cleanup removes both.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { statusFile } from "../../stacks/standby/status-file.ts";
+import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
 
-export type ConfigValue = string | number | boolean | readonly string[];
-
-export function stackYaml(config: Readonly<Record<string, ConfigValue>>): string {
-  const lines = ["config:"];
-  for (const [key, value] of Object.entries(config)) {
-    const name = key.includes(":") ? key : `dumont:${key}`;
-    if (Array.isArray(value)) lines.push(`  ${name}:`, ...value.map((v) => `    - ${JSON.stringify(v)}`));
-    else lines.push(`  ${name}: ${JSON.stringify(value)}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
+export type { ConfigValue };
 
 export interface TestStack {
   readonly stack: Stack;
@@ -33,7 +24,7 @@ export async function createTestStack(name: string, config: Readonly<Record<stri
   if (!name.startsWith("it-")) throw new Error("test stacks are named it-… (git ignores their settings files)");
   const backendDir = mkdtempSync(`${tmpdir()}/dumont-state-`);
   process.env.PULUMI_BACKEND_URL = `file://${backendDir}`;
-  writeFileSync(stackConfigFile(name), stackYaml(config));
+  writeStackFile(name, config);
   const stack = await openProjectStack(name);
   return {
     stack, name, backendDir,

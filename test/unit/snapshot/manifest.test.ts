@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { compareTrees, diffTrees, matchesPattern, nameOfId, parseMd5, parseScan, snapshotId, type Entry } from "../../../harness/snapshot/manifest.ts";
+import { matchesPattern } from "../../../harness/name-pattern.ts";
+import { compareTrees, diffTrees, nameOfId, parseMd5, parseScan, snapshotId, type Entry } from "../../../harness/snapshot/manifest.ts";
 import { archiveUpperBound, planParts } from "../../../harness/snapshot/create.ts";
 import { planDeletion, planRetention } from "../../../harness/snapshot/retention.ts";
 import type { SnapshotSummary } from "../../../harness/snapshot/store.ts";

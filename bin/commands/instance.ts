@@ -1,0 +1,85 @@
+// `dumont instance list | status | destroy`: the Vast account's instances, for looking and for
+// manual cleanup (the seed's `dumont instance destroy --pattern "test-failover-*"`). The account is
+// the one a stack's settings reach (--stack, default local), so the same command works on both clouds.
+import { parseArgs } from "node:util";
+import { UsageError } from "../../harness/errors.ts";
+import { matchesPattern } from "../../harness/name-pattern.ts";
+import type { VastInstance } from "../../harness/vast/client.ts";
+import { loadStackContext } from "../../stacks/stack-context.ts";
+import type { Command } from "./types.ts";
+
+const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
+
+async function vastOf(stack: string) {
+  return (await loadStackContext(stack, { requireOutputs: false })).vast();
+}
+
+function age(startSeconds: unknown): string {
+  const seconds = Date.now() / 1000 - Number(startSeconds);
+  if (!Number.isFinite(seconds)) return "?";
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${(seconds / 3600).toFixed(1)}h`;
+}
+
+function table(list: readonly VastInstance[]): string {
+  if (list.length === 0) return "no instances";
+  const rows = list.map((i) => [String(i.id), String(i.label ?? "-"), String(i.actual_status ?? "?"), String(i.gpu_name ?? "?"), `$${Number(i.dph_total ?? 0).toFixed(4)}`, age(i.start_date)]);
+  const head = ["ID", "LABEL", "STATUS", "GPU", "$/H", "AGE"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+function parseId(text: string | undefined): number {
+  if (!text || !/^\d+$/.test(text)) throw new UsageError(`'${text ?? ""}' is not an instance id`, "see `dumont instance list`");
+  return Number(text);
+}
+
+export const instanceList: Command = {
+  path: ["instance", "list"],
+  summary: "list the account's Vast instances: label, status, GPU, $/h, age",
+  usage: "[--stack S] [--pattern 'dumont-journey-*'] [--status running] [--json]",
+  async run(args) {
+    const { values } = parseArgs({ args, options: { ...common, pattern: { type: "string" }, status: { type: "string" } } });
+    const all = await (await vastOf(values.stack!)).listInstances();
+    const chosen = all.filter((i) => (!values.pattern || matchesPattern(String(i.label ?? ""), values.pattern)) && (!values.status || i.actual_status === values.status));
+    console.log(values.json ? JSON.stringify(chosen, null, 2) : table(chosen));
+  },
+};
+
+export const instanceStatus: Command = {
+  path: ["instance", "status"],
+  summary: "one instance as Vast reports it (status, message, SSH endpoints, price)",
+  usage: "ID [--stack S] [--json]",
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options: common, allowPositionals: true });
+    const id = parseId(positionals[0]);
+    const instance = await (await vastOf(values.stack!)).showInstance(id);
+    if (!instance) throw new UsageError(`instance ${id} does not exist (or no longer)`, "see `dumont instance list`");
+    if (values.json) return void console.log(JSON.stringify(instance, null, 2));
+    console.log(table([instance]));
+    if (instance.status_msg) console.log(`message: ${String(instance.status_msg).trim()}`);
+    if (instance.ssh_host) console.log(`ssh proxy: ${instance.ssh_host}:${instance.ssh_port}`);
+  },
+};
+
+export const instanceDestroy: Command = {
+  path: ["instance", "destroy"],
+  summary: "destroy instances by id or label --pattern (shell wildcards); storage billing stops too",
+  usage: "(ID | --pattern 'dumont-journey-*') [--stack S] [--json]",
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options: { ...common, pattern: { type: "string" } }, allowPositionals: true });
+    if (positionals.length === 0 && !values.pattern) throw new UsageError("give an instance ID or --pattern PATTERN");
+    if (positionals.length > 0 && values.pattern) throw new UsageError("give an instance ID or --pattern, not both");
+    const vast = await vastOf(values.stack!);
+    const doomed = values.pattern
+      ? (await vast.listInstances()).filter((i) => matchesPattern(String(i.label ?? ""), values.pattern!)).map((i) => i.id)
+      : positionals.map(parseId);
+    for (const id of doomed) {
+      await vast.destroyInstance(id);
+      if (!values.json) console.log(`destroyed ${id}`);
+    }
+    if (values.json) console.log(JSON.stringify({ destroyed: doomed }));
+    else if (doomed.length === 0) console.log(`no instance label matches '${values.pattern}'`);
+  },
+};

@@ -1,0 +1,91 @@
+// `dumont journey`: the whole failover journey with its report. Ctrl-C (or SIGTERM) stops the
+// journey and still cleans up before exiting; a second Ctrl-C exits at once and says what to check.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../../harness/errors.ts";
+import { labelPrefix, newJourneyStackName } from "../../harness/journey/journey-stack.ts";
+import { renderHtml } from "../../harness/journey/report-html.ts";
+import { formatReport, metricsJson } from "../../harness/journey/report-text.ts";
+import { JourneyStopped, runJourney } from "../../harness/journey/run.ts";
+import { variants, type Variant } from "../../harness/journey/steps.ts";
+import { parseSize } from "../../harness/journey/workspace-data.ts";
+import type { Command } from "./types.ts";
+
+/** 600, 600s, 20m, 1h → seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--time-limit: '${text}' is not a duration (e.g. 900, 20m, 1h)`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] ?? "s"]!;
+}
+
+export const journeyCommand: Command = {
+  path: ["journey"],
+  summary: "the full failover journey (offer, GPU, files, snapshot, failover, MD5 validation, standby failover) with timings, cost and cleanup",
+  usage: "[--cloud local|real] [--variant both|snapshot|standby] [--files 3] [--workspace-size 1GiB] [--max-cost USD] [--time-limit 20m] [--metrics failover_test_metrics.json] [--html failover_test_report.html] [--local-cloud main] [--stack NAME] [--remove-snapshot]",
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        cloud: { type: "string", default: "local" }, variant: { type: "string", default: "both" }, files: { type: "string", default: "3" },
+        "workspace-size": { type: "string", default: "0" }, "max-cost": { type: "string" }, "time-limit": { type: "string" },
+        metrics: { type: "string", default: "failover_test_metrics.json" }, html: { type: "string", default: "failover_test_report.html" },
+        "local-cloud": { type: "string", default: "main" }, stack: { type: "string" }, "remove-snapshot": { type: "boolean", default: false },
+      },
+    });
+    const cloud = values.cloud!;
+    if (cloud !== "local" && cloud !== "real") throw new UsageError(`--cloud: '${cloud}' is not local or real`);
+    if (!variants.includes(values.variant as Variant)) throw new UsageError(`--variant: '${values.variant}' is not one of ${variants.join(", ")}`);
+    const files = Number(values.files);
+    if (!Number.isInteger(files) || files < 1 || files > 100_000) throw new UsageError(`--files: '${values.files}' is not a whole number from 1 to 100000`);
+    let workspaceBytes: number;
+    try {
+      workspaceBytes = parseSize(values["workspace-size"]!);
+    } catch (error) {
+      throw new UsageError(`--workspace-size: ${(error as Error).message}`);
+    }
+    const maxCost = values["max-cost"] === undefined ? undefined : Number(values["max-cost"]);
+    if (maxCost !== undefined && !(maxCost > 0)) throw new UsageError(`--max-cost: '${values["max-cost"]}' is not a positive amount of USD`);
+    // Real money needs a cap the user chose.
+    if (cloud === "real" && maxCost === undefined) throw new UsageError("--cloud real spends money: give --max-cost USD (e.g. --max-cost 1.00)");
+    const timeLimitSeconds = parseDuration(values["time-limit"] ?? (cloud === "local" ? "30m" : "1h"));
+    const stack = values.stack ?? newJourneyStackName();
+    if (!stack.startsWith("journey-")) throw new UsageError(`--stack: '${stack}' must start with journey- (the journey destroys what its stack holds)`);
+
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSignal = (name: string) => {
+      interrupts += 1;
+      if (interrupts === 1) {
+        console.error(`\n${name}: stopping the journey; cleaning up before exit (every instance is destroyed). ${name} again to exit at once.`);
+        controller.abort(new JourneyStopped(`interrupted (${name})`));
+      } else {
+        console.error(`\n${name} again: exiting without finishing cleanup. Check: npx dumont instance list --stack ${stack} --pattern '${labelPrefix(stack)}*'`);
+        process.exit(130);
+      }
+    };
+    const sigint = () => onSignal("Ctrl-C");
+    const sigterm = () => onSignal("SIGTERM");
+    process.on("SIGINT", sigint);
+    process.on("SIGTERM", sigterm);
+    try {
+      const report = await runJourney({
+        cloud, variant: values.variant as Variant, files, workspaceBytes, maxCostUsd: maxCost, timeLimitSeconds, stack,
+        localCloud: values["local-cloud"]!, keepSnapshot: !values["remove-snapshot"], outputDir: path.dirname(path.resolve(values.metrics!)),
+        signal: controller.signal, write: (line) => console.log(line),
+      });
+      writeFileSync(values.metrics!, `${JSON.stringify(metricsJson(report), null, 2)}\n`);
+      writeFileSync(values.html!, renderHtml(report));
+      console.log(`\n${formatReport(report)}`);
+      console.log(`metrics: ${values.metrics}   report: ${values.html}`);
+      if (report.cleanup.snapshotKept && report.resources.snapshotId) {
+        console.log(`the snapshot and the stack's bucket are kept for audit; remove them with: npx dumont destroy --stack ${stack} --remove`);
+      }
+      if (controller.signal.aborted) return 130;
+      return report.success ? 0 : 1;
+    } finally {
+      process.off("SIGINT", sigint);
+      process.off("SIGTERM", sigterm);
+    }
+  },
+};
