@@ -55,3 +55,12 @@ export function describeWorstCase(items: readonly LineItem[]): string {
   return items.map((i) => `${i.resource} ${i.what}: ${i.quantity.toFixed(3)} ${i.unit} × ${formatUsd(i.rate)} ${i.rateUnit.replace("$", "")} = ${formatUsd(i.usd)}`).join("; ")
     + ` — total ${formatUsd(totalUsd(items))}`;
 }
+
+/** Why a running journey must stop now (its cost cap or its time limit), or undefined. */
+export function budgetExceeded(state: { spentUsd: number; maxCostUsd?: number; elapsedSeconds: number; timeLimitSeconds: number }): string | undefined {
+  if (state.maxCostUsd !== undefined && state.spentUsd >= state.maxCostUsd) {
+    return `the running cost $${state.spentUsd.toFixed(4)} reached --max-cost $${state.maxCostUsd}`;
+  }
+  if (state.elapsedSeconds > state.timeLimitSeconds) return `the journey ran past its time limit of ${state.timeLimitSeconds} s (--time-limit)`;
+  return undefined;
+}

@@ -23,7 +23,7 @@ import { createSnapshot } from "../snapshot/create.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { repoRoot } from "../tools/paths.ts";
 import { VastClient } from "../vast/client.ts";
-import { describeWorstCase, worstCase } from "./budget.ts";
+import { budgetExceeded, describeWorstCase, worstCase } from "./budget.ts";
 import { createJourneyStack, findLeaks, localStandbyName, releaseInstances, removeJourneyStack, sweepInstances } from "./journey-stack.ts";
 import { firstLine, StepRunner } from "./progress.ts";
 import type { FileCheck, JourneyReport, StepRecord } from "./report.ts";
@@ -107,10 +107,10 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
 
   // The cost cap and the time limit, checked every second while the journey runs.
   const guard = setInterval(() => {
-    if (options.maxCostUsd !== undefined && meter.total() >= options.maxCostUsd) {
-      stop.abort(new JourneyStopped(`the running cost ${meter.total().toFixed(4)} USD reached --max-cost ${options.maxCostUsd}`));
-    } else if (Date.now() - started > options.timeLimitSeconds * 1000) {
-      stop.abort(new JourneyStopped(`the journey ran past its time limit of ${options.timeLimitSeconds} s (--time-limit)`));
+    const reason = budgetExceeded({ spentUsd: meter.total(), maxCostUsd: options.maxCostUsd, elapsedSeconds: (Date.now() - started) / 1000, timeLimitSeconds: options.timeLimitSeconds });
+    if (reason && !stop.signal.aborted) {
+      runner.note(`stopping: ${reason}`);
+      stop.abort(new JourneyStopped(reason));
     }
   }, 1000);
 
