@@ -3,6 +3,7 @@
 // kept in the bucket. Bandwidth is billed per GB moved, so it is listed as a rate, not a burn.
 import { formatUsd, standbyRate, vastStoragePerHour, b2MonthlyStorage } from "../harness/cost/model.ts";
 import { hoursPerMonth } from "../harness/cost/rates.ts";
+import { columns } from "../harness/text-table.ts";
 import { slots, type Settings } from "./settings.ts";
 import type { StackContext, StackOutputs } from "./stack-context.ts";
 
@@ -62,12 +63,9 @@ export async function environmentBurnRate(ctx: StackContext): Promise<BurnRate> 
 
 export function formatBurnRate(b: BurnRate): string {
   const rows = b.lines.map((l) => [l.resource, l.what, l.rate, `${formatUsd(l.perHour)}/h`]);
-  const head = ["RESOURCE", "ITEM", "RATE", "BURN"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const table = [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
   const lines = [
     `stack ${b.stack} (${b.cloud === "local" ? "local cloud: figures are what the same environment would cost on Vast/GCP/B2" : "real clouds"})`,
-    ...table,
+    columns(["RESOURCE", "ITEM", "RATE", "BURN"], rows),
     "",
     `burn rate: ${formatUsd(b.perHour)}/h  (${formatUsd(b.perMonth)} per 30 days)`,
   ];

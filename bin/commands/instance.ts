@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { matchesPattern } from "../../harness/name-pattern.ts";
+import { columns, formatAge } from "../../harness/text-table.ts";
 import type { VastInstance } from "../../harness/vast/client.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import type { Command } from "./types.ts";
@@ -14,20 +15,10 @@ async function vastOf(stack: string) {
   return (await loadStackContext(stack, { requireOutputs: false })).vast();
 }
 
-function age(startSeconds: unknown): string {
-  const seconds = Date.now() / 1000 - Number(startSeconds);
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  return `${(seconds / 3600).toFixed(1)}h`;
-}
-
 function table(list: readonly VastInstance[]): string {
   if (list.length === 0) return "no instances";
-  const rows = list.map((i) => [String(i.id), String(i.label ?? "-"), String(i.actual_status ?? "?"), String(i.gpu_name ?? "?"), `$${Number(i.dph_total ?? 0).toFixed(4)}`, age(i.start_date)]);
-  const head = ["ID", "LABEL", "STATUS", "GPU", "$/H", "AGE"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  const rows = list.map((i) => [String(i.id), String(i.label ?? "-"), String(i.actual_status ?? "?"), String(i.gpu_name ?? "?"), `$${Number(i.dph_total ?? 0).toFixed(4)}`, formatAge(Date.now() / 1000 - Number(i.start_date))]);
+  return columns(["ID", "LABEL", "STATUS", "GPU", "$/H", "AGE"], rows);
 }
 
 function parseId(text: string | undefined): number {

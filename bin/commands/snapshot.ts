@@ -1,6 +1,7 @@
 // `dumont snapshot create | list | restore | delete | prune` on a stack's GPU hosts and bucket.
 import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
+import { columns, formatAge } from "../../harness/text-table.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
 import { planDeletion, planRetention } from "../../harness/snapshot/retention.ts";
@@ -14,20 +15,13 @@ const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const progressTo = (json: boolean) => (line: string) => (json ? console.error(line) : console.log(line));
 
 function age(createdAt: string): string {
-  const seconds = (Date.now() - Date.parse(createdAt)) / 1000;
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86400)}d`;
+  return formatAge((Date.now() - Date.parse(createdAt)) / 1000);
 }
 
 function table(list: readonly SnapshotSummary[]): string {
   if (list.length === 0) return "no snapshots";
   const rows = list.map((s) => [s.id, s.kind, String(s.files), mib(s.bytes), mib(s.archiveBytes), age(s.createdAt), s.parent ?? "-"]);
-  const head = ["ID", "KIND", "FILES", "SIZE", "STORED", "AGE", "PARENT"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return columns(["ID", "KIND", "FILES", "SIZE", "STORED", "AGE", "PARENT"], rows);
 }
 
 async function remove(store: SnapshotStore, doomed: readonly SnapshotSummary[], json: boolean): Promise<void> {

@@ -46,10 +46,15 @@ const recordKey = "dumont:failover";
 /** How many failed machines stay excluded from new rentals. */
 const rememberedFailedMachines = 5;
 
-/** Whether a slot's GPU still runs a command over SSH. */
+/**
+ * Whether a slot's GPU still runs a command over SSH. Vast is asked first: an instance it no longer
+ * lists, or lists as not running, is dead without waiting out an SSH connect timeout (seconds of RTO).
+ */
 async function answers(ctx: StackContext, slot: Slot): Promise<boolean> {
   const state = ctx.outputs.slots[slot];
   if (!state) return false;
+  const listed = await (await ctx.vast()).showInstance(state.instanceId).catch(() => undefined);
+  if (listed === null || (listed && listed.actual_status !== "running")) return false;
   const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 5000 }).catch(() => undefined);
   if (!ssh) return false;
   try {
@@ -176,7 +181,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
 async function restoreFromStandby(ctx: StackContext, slot: Slot, from: Slot, progress: (line: string) => void): Promise<void> {
   const target = ctx.slot({ slot }).state;
   const old = ctx.outputs.slots[from];
-  if (old) {
+  if (old && (await answers(ctx, from))) {
     const alive = await connect({ ...ctx.sshTarget(old), forwardAgent: true, connectTimeoutMs: 5000 }).catch(() => undefined);
     if (alive) {
       try {
