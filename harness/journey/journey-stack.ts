@@ -47,7 +47,7 @@ export function journeyStackConfig(stack: string, s: JourneyStackSettings): Reco
   }
   return {
     ...common, cloud: "real", gpuNames: ["RTX 4090", "RTX 3090"], maxPricePerHour: 0.6, readyTimeoutSeconds: 600, verifiedOnly: true,
-    gcpMachineType: "e2-medium", gcpDiskSize: 20, gcpSpot: true, bucketName: `dumont-${stack}`.slice(0, 63), bucketForceDestroy: true,
+    gcpMachineType: "e2-medium", gcpDiskSize: Math.max(20, s.diskGb), gcpSpot: true, bucketName: `dumont-${stack}`.slice(0, 63), bucketForceDestroy: true,
   };
 }
 

@@ -285,7 +285,9 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
   } catch (error) {
     const failed = steps.find((s) => s.status === "failed" || s.status === "interrupted");
     const reason = signal.aborted ? firstLine(signal.reason) : firstLine(error);
-    report.failure = { step: failed?.id ?? "setup", reason };
+    // Stopped between steps: the step that did not get to start is where the journey ended.
+    const next = signal.aborted ? steps.find((s) => s.status === "not run" && s.id !== "cleanup") : undefined;
+    report.failure = { step: failed?.id ?? next?.id ?? "setup", reason };
     if (!failed) runner.note(`journey failed before its first step: ${reason}`);
   } finally {
     clearInterval(guard);
