@@ -1,7 +1,7 @@
 // The cost model: from rates and usage (seconds, bytes) to line items, one per thing a provider bills.
 // Pure functions, so the worked examples from the providers' own published numbers are unit tests.
 import { SettingError } from "../errors.ts";
-import { b2BytesPerGb, b2Rates, gcpBytesPerGb, gcpDiskRates, gcpMachineRates, hoursPerMonth, standbyDiskType, vastBytesPerGb } from "./rates.ts";
+import { b2BytesPerGb, b2Rates, gcpDiskRates, gcpMachineRates, hoursPerMonth, standbyDiskType, vastBytesPerGb } from "./rates.ts";
 
 export interface LineItem {
   readonly provider: "vast" | "gcp" | "b2";
@@ -147,5 +147,3 @@ export function formatUsd(usd: number): string {
   if (usd > 0 && usd < 0.0001) return `$${usd.toFixed(6)}`;
   return `$${usd.toFixed(4)}`;
 }
-
-export const bytesPerGb = { vast: vastBytesPerGb, gcp: gcpBytesPerGb, b2: b2BytesPerGb } as const;

@@ -15,8 +15,6 @@ export const hoursPerMonth = {
 
 /** Vast's bandwidth prices are $/GB; its CLI turns them into $/TB with ×1024, so a GB is 2^30 bytes. */
 export const vastBytesPerGb = 2 ** 30;
-/** GCP bills disk in GiB ("1 GB is 2^30 bytes", VM instance pricing page). */
-export const gcpBytesPerGb = 2 ** 30;
 /** Backblaze prices in decimal units ($/TB, 1 TB = 1000 GB = 10^12 bytes). */
 export const b2BytesPerGb = 1e9;
 

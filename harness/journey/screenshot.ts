@@ -7,7 +7,7 @@ import path from "node:path";
 import { $ } from "zx";
 import { EnvironmentError } from "../errors.ts";
 
-export const chromiumBinaries = ["chromium-headless-shell", "chromium"] as const;
+const chromiumBinaries = ["chromium-headless-shell", "chromium"] as const;
 
 export async function findChromium(): Promise<string> {
   for (const name of chromiumBinaries) {

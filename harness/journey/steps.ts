@@ -39,11 +39,6 @@ export function journeySteps(variant: Variant): StepDefinition[] {
   return ids.map((id) => definitions[id]);
 }
 
-/** How many GPUs a variant rents: the first, plus one per failover. */
-export function gpusRented(variant: Variant): number {
-  return variant === "both" ? 3 : 2;
-}
-
 export function usesStandby(variant: Variant): boolean {
   return variant !== "snapshot";
 }

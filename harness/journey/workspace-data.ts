@@ -8,7 +8,7 @@ import type { TestFile } from "../files/test-files.ts";
 
 const mib = 1024 * 1024;
 const maxFileBytes = 64 * mib;
-export const dataFolder = "journey-data";
+const dataFolder = "journey-data";
 
 export interface DataFilePlan {
   readonly path: string;
