@@ -24,7 +24,8 @@ import type { SshConnection } from "../ssh/client.ts";
 import { repoRoot } from "../tools/paths.ts";
 import { VastClient } from "../vast/client.ts";
 import { budgetExceeded, describeWorstCase, worstCase } from "./budget.ts";
-import { createJourneyStack, findLeaks, localStandbyName, releaseInstances, removeJourneyStack, sweepInstances } from "./journey-stack.ts";
+import { cleanUp, vastBill } from "./cleanup.ts";
+import { createJourneyStack } from "./journey-stack.ts";
 import { firstLine, StepRunner } from "./progress.ts";
 import type { FileCheck, JourneyReport, StepRecord } from "./report.ts";
 import { journeySteps, usesStandby, type StepId, type Variant } from "./steps.ts";
@@ -291,7 +292,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
     if (!failed) runner.note(`journey failed before its first step: ${reason}`);
   } finally {
     clearInterval(guard);
-    await runner.run("cleanup", () => cleanUp(options, report, { stack, vast, admin, meter }), () =>
+    await runner.run("cleanup", () => cleanUp({ stack: options.stack, keepSnapshot: options.keepSnapshot, write: options.write }, report, { stack, vast, admin, meter }), () =>
       report.cleanup.leaks.length ? `LEAKS: ${report.cleanup.leaks.join("; ")}` : "nothing of the run is left").catch(() => undefined);
     report.cost.items = meter.items();
     report.cost.total = meter.total();
@@ -303,44 +304,4 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
     }
   }
   return report;
-}
-
-interface CleanupParts {
-  readonly stack?: Stack;
-  readonly vast?: VastClient;
-  readonly admin?: LocalCloudAdmin;
-  readonly meter: CostMeter;
-}
-
-/** Three layers, each run even if the one before failed: Pulumi destroy, sweep by label, leak check. */
-async function cleanUp(options: JourneyOptions, report: JourneyReport, parts: CleanupParts): Promise<void> {
-  const progress = (line: string) => options.write(`      ${line}`);
-  const attempt = async (what: string, work: () => Promise<unknown>) => {
-    try {
-      await work();
-    } catch (error) {
-      report.cleanup.errors.push(`${what}: ${firstLine(error)}`);
-      progress(`${what} failed: ${firstLine(error)}`);
-    }
-  };
-  if (parts.stack) await attempt("pulumi destroy of the GPUs and standby", () => releaseInstances(parts.stack!, progress));
-  if (parts.vast) await attempt("sweep by label", async () => { report.cleanup.destroyedBySweep = await sweepInstances(parts.vast!, options.stack, progress); });
-  if (parts.admin && (await parts.admin.standby(localStandbyName(options.stack)))) {
-    await attempt("local standby", () => parts.admin!.destroyStandby(localStandbyName(options.stack)));
-  }
-  for (const id of parts.meter.gpuIds()) parts.meter.gpuGone(id);
-  parts.meter.standbyGone("standby");
-  if (parts.vast) await attempt("leak check", async () => { report.cleanup.leaks = await findLeaks({ vast: parts.vast!, stack: options.stack, admin: parts.admin }); });
-  if (!options.keepSnapshot && parts.stack) {
-    await attempt("removing the stack and its bucket", () => removeJourneyStack(parts.stack!, progress));
-    report.cleanup.snapshotKept = false;
-  }
-}
-
-/** What Vast's charges API bills for these instances (the emulator's meter locally). */
-async function vastBill(vast: VastClient | undefined, ids: readonly number[]): Promise<number | undefined> {
-  if (!vast || ids.length === 0) return undefined;
-  const charges = await vast.charges();
-  const ours = charges.filter((c) => ids.includes(Number(c.instance_id)));
-  return ours.length === 0 ? undefined : ours.reduce((sum, c) => sum + Number(c.amount ?? 0), 0);
 }
