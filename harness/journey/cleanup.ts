@@ -34,7 +34,7 @@ export async function cleanUp(options: { stack: string; keepSnapshot: boolean; w
   }
   for (const id of parts.meter.gpuIds()) parts.meter.gpuGone(id);
   parts.meter.standbyGone("standby");
-  if (parts.vast) await attempt("leak check", async () => { report.cleanup.leaks = await findLeaks({ vast: parts.vast!, stack: options.stack, admin: parts.admin }); });
+  if (parts.vast) await attempt("leak check", async () => { report.cleanup.leaks = await findLeaks({ vast: parts.vast!, stackName: options.stack, stack: parts.stack, admin: parts.admin }); });
   if (!options.keepSnapshot && parts.stack) {
     await attempt("removing the stack and its bucket", () => removeJourneyStack(parts.stack!, progress));
     report.cleanup.snapshotKept = false;

@@ -5,10 +5,10 @@
 // whatever is still alive.
 import { rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation/index.js";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import type { LocalCloudAdmin } from "../local-cloud/admin-client.ts";
 import type { VastClient } from "../vast/client.ts";
+import { whenStackFree } from "../../stacks/concurrent-update.ts";
 import { engineProgress } from "../../stacks/engine-output.ts";
 import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
 import { statusFile } from "../../stacks/standby/status-file.ts";
@@ -62,20 +62,6 @@ async function billedUrns(stack: Stack): Promise<string[]> {
   return resources.map((r) => r.urn).filter((urn) => urn.includes("dumont:index:GpuInstance") || urn.includes("dumont:index:Standby"));
 }
 
-/** Runs a stack operation, waiting out an update that is still finishing (a cancelled `up`). */
-async function whenFree(work: () => Promise<unknown>, progress: (line: string) => void): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await work();
-      return;
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || attempt > 60) throw error;
-      if (attempt === 1) progress("  an update of the journey's stack is still finishing; waiting for it");
-      await sleep(3000);
-    }
-  }
-}
-
 /** Destroys the GPUs and the standby through Pulumi; the bucket with the snapshot stays. */
 export async function releaseInstances(stack: Stack, progress: (line: string) => void): Promise<void> {
   const destroy = async () => {
@@ -83,13 +69,14 @@ export async function releaseInstances(stack: Stack, progress: (line: string) =>
     if (urns.length === 0) return;
     await stack.destroy({ target: urns, targetDependents: true, onOutput: engineProgress(progress) });
   };
+  const whenFree = (work: () => Promise<unknown>) => whenStackFree(work, { progress, intervalMs: 3000, attempts: 60 });
   try {
-    await whenFree(destroy, progress);
+    await whenFree(destroy);
   } catch (error) {
     // An update cut short can leave operations pending; clear them, read what exists, try again.
     progress(`  destroy failed (${(error as Error).message.split("\n").find((l) => l.trim()) ?? "?"}); refreshing the state and retrying`);
-    await whenFree(() => stack.refresh({ clearPendingCreates: true }), progress);
-    await whenFree(destroy, progress);
+    await whenFree(() => stack.refresh({ clearPendingCreates: true }));
+    await whenFree(destroy);
   }
 }
 
@@ -103,25 +90,21 @@ export async function sweepInstances(vast: VastClient, stack: string, progress: 
   return left.map((i) => i.id);
 }
 
-/** Everything of the run that is still alive: Vast instances by label, the local standby by name. */
-export async function findLeaks(options: { vast: VastClient; stack: string; admin?: LocalCloudAdmin }): Promise<string[]> {
+/** Everything of the run that is still alive: Vast instances by label, the local standby by name, billed resources in its state. */
+export async function findLeaks(options: { vast: VastClient; stackName: string; stack?: Stack; admin?: LocalCloudAdmin }): Promise<string[]> {
   const leaks = (await options.vast.listInstances())
-    .filter((i) => String(i.label ?? "").startsWith(labelPrefix(options.stack)))
+    .filter((i) => String(i.label ?? "").startsWith(labelPrefix(options.stackName)))
     .map((i) => `Vast instance ${i.id} (${i.label}, ${i.actual_status})`);
-  const standby = options.admin ? await options.admin.standby(localStandbyName(options.stack)) : undefined;
-  if (standby) leaks.push(`local standby host ${localStandbyName(options.stack)}`);
-  const remaining = await billedUrnsOf(options.stack);
+  const standby = options.admin ? await options.admin.standby(localStandbyName(options.stackName)) : undefined;
+  if (standby) leaks.push(`local standby host ${localStandbyName(options.stackName)}`);
+  const remaining = options.stack ? await billedUrns(options.stack).catch(() => []) : [];
   for (const urn of remaining) leaks.push(`still in the stack's state: ${urn.split("::").at(-1)}`);
   return leaks;
 }
 
-async function billedUrnsOf(stack: string): Promise<string[]> {
-  return billedUrns(await openProjectStack(stack)).catch(() => []);
-}
-
 /** The whole stack: bucket and snapshot too, then its state, settings file and status file. */
 export async function removeJourneyStack(stack: Stack, progress: (line: string) => void): Promise<void> {
-  await whenFree(() => stack.destroy({ onOutput: engineProgress(progress) }), progress);
+  await whenStackFree(() => stack.destroy({ onOutput: engineProgress(progress) }), { progress, intervalMs: 3000, attempts: 60 });
   await stack.workspace.removeStack(stack.name);
   rmSync(stackConfigFile(stack.name), { force: true });
   rmSync(statusFile(stack.name), { force: true });

@@ -3,8 +3,6 @@
 // Each step records its progress in the stack, so re-running after a crash resumes; at the end,
 // instances labelled for this stack that the state does not know (a crash mid-create) are destroyed.
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { ConcurrentUpdateError } from "@pulumi/pulumi/automation/index.js";
-import { setTimeout as sleep } from "node:timers/promises";
 import { compareTrees } from "../../harness/snapshot/manifest.ts";
 import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
 import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
@@ -16,6 +14,7 @@ import { SettingError } from "../../harness/errors.ts";
 import { readStatus, updateStatus } from "../standby/status-file.ts";
 import { withStackLock } from "./lock.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverView, type RestoreSource } from "./plan.ts";
+import { whenStackFree } from "../concurrent-update.ts";
 import { engineProgress } from "../engine-output.ts";
 
 export interface FailoverOptions {
@@ -82,17 +81,7 @@ async function readRecord(stack: Stack): Promise<FailoverRecord | undefined> {
 
 /** `up`, waiting out another update of the same stack instead of breaking its lock. */
 async function upWaiting(stack: Stack, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    signal?.throwIfAborted();
-    try {
-      await stack.up({ signal, onOutput: engineProgress(progress) });
-      return;
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || attempt > 120) throw error;
-      progress("  another update of this stack is running; waiting for it");
-      await sleep(5000);
-    }
-  }
+  await whenStackFree(() => stack.up({ signal, onOutput: engineProgress(progress) }), { progress, signal });
 }
 
 export async function failover(options: FailoverOptions): Promise<FailoverResult> {
