@@ -6,24 +6,26 @@
 export const workspace = "/workspace";
 
 /**
- * Lists every entry under /workspace as six NUL-terminated fields: type, path, size, mode, mtime,
- * symlink target (see manifest.ts: parseScan).
+ * Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields: type,
+ * path, size, mode, mtime, symlink target (see manifest.ts: parseScan).
  */
 export function scanScript(): string {
   return `set -euo pipefail
-if [ ! -d ${workspace} ]; then echo "no ${workspace} on this host" >&2; exit 3; fi
-cd ${workspace}
+root=\${1:-${workspace}}
+if [ ! -d "$root" ]; then echo "no $root on this host" >&2; exit 3; fi
+cd "$root"
 find . -mindepth 1 -printf '%y\\0%P\\0%s\\0%m\\0%T@\\0%l\\0'
 `;
 }
 
 /**
- * MD5 of the files named (NUL-separated, relative to /workspace) on stdin, as \`md5sum -z\` prints
- * them. Two workers use both cores; each writes its own file so records never interleave.
+ * MD5 of the files named (NUL-separated, relative to the tree at $1, default /workspace) on stdin,
+ * as \`md5sum -z\` prints them. Two workers use both cores; each writes its own file so records
+ * never interleave.
  */
 export function hashScript(): string {
   return `set -euo pipefail
-cd ${workspace}
+cd "\${1:-${workspace}}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 xargs -0 -r -n 512 -P 2 sh -c 'md5sum -z -- "$@" > "$(mktemp -p "$0")"' "$out"
