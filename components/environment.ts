@@ -3,6 +3,7 @@
 // log in with. Failover is a sequence of changes to these args (see stacks/failover).
 import * as pulumi from "@pulumi/pulumi";
 import { GpuInstance, type GpuInstanceArgs } from "./gpu-instance.ts";
+import { slotLabel } from "./vast/labels.ts";
 import { SnapshotBucket, type SnapshotBucketArgs } from "./snapshot-bucket.ts";
 import { SshKeyPair } from "./ssh-key/key-pair.ts";
 import { Standby, type StandbyArgs } from "./standby/standby.ts";
@@ -64,7 +65,7 @@ export class Environment extends pulumi.ComponentResource {
     this.slots = {};
     for (const slot of [...args.provisionedSlots].sort()) {
       const gpu = new GpuInstance(`${name}-gpu-${slot}`, {
-        ...args.gpu, label: `dumont-${args.stack}-${slot}`, sshPublicKey: key.publicKey, sshPrivateKey: this.sshPrivateKey,
+        ...args.gpu, label: slotLabel(args.stack, slot), sshPublicKey: key.publicKey, sshPrivateKey: this.sshPrivateKey,
       }, { parent: this });
       this.slots[slot] = {
         instanceId: gpu.instanceId, host: gpu.sshHost, port: gpu.sshPort, hostKey: gpu.hostKey, machineId: gpu.machineId,

@@ -76,6 +76,16 @@ export class GpuInstance extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * What a rented instance keeps for life, whatever the settings say later: a changed requirement,
+ * image or key applies to the next GPU rented (a failover is the data-safe way to move now), never
+ * by replacing the running instance and the /workspace on it. Only the label updates in place.
+ */
+export const fixedAtRent = [
+  "gpuNames", "gpuCount", "diskGb", "image", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation",
+  "directSsh", "excludeMachineIds", "onstart", "env", "sshPublicKey", "sshPrivateKey", "readyTimeoutSeconds", "pollIntervalSeconds",
+];
+
 export function createGpuInstance(name: string, parent: pulumi.Resource, args: GpuInstanceArgs): VastInstance {
   return new VastInstance(`${name}-instance`, {
     gpuNames: args.gpuNames,
@@ -96,5 +106,5 @@ export function createGpuInstance(name: string, parent: pulumi.Resource, args: G
     sshPrivateKey: args.sshPrivateKey,
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? 600,
     pollIntervalSeconds: args.pollIntervalSeconds ?? 5,
-  }, { parent });
+  }, { parent, ignoreChanges: fixedAtRent });
 }

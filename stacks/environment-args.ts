@@ -4,7 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentArgs } from "../components/environment.ts";
 import type { Settings } from "./settings.ts";
 
-export function environmentArgs(settings: Settings, config: pulumi.Config): EnvironmentArgs {
+/**
+ * Set by failover and watch for the updates they run: the standby stays as it is, whatever the
+ * settings or the environment say now (see StandbyArgs.pinned).
+ */
+export const pinnedOperationVariable = "DUMONT_PIN_STANDBY";
+
+export function environmentArgs(settings: Settings, config: pulumi.Config, pinned = process.env[pinnedOperationVariable] === "1"): EnvironmentArgs {
   const g = settings.gpu;
   const local = settings.cloud === "local";
   return {
@@ -20,9 +26,10 @@ export function environmentArgs(settings: Settings, config: pulumi.Config): Envi
       pollIntervalSeconds: local ? 0.5 : 5,
     },
     standby: !settings.standby.enabled ? undefined : local
-      ? { kind: "local", localName: settings.stack.toLowerCase().replace(/[^a-z0-9-]/g, "-") }
+      ? { kind: "local", localName: settings.stack.toLowerCase().replace(/[^a-z0-9-]/g, "-"), pinned }
       : {
         kind: "gcp",
+        pinned,
         gcp: {
           project: settings.standby.gcpProject!,
           zone: settings.standby.gcpZone,

@@ -6,7 +6,7 @@ import { objectStoreAccess, vastAccess, type AccessSource } from "../harness/clo
 import { SettingError } from "../harness/errors.ts";
 import { SnapshotStore } from "../harness/snapshot/store.ts";
 import { connect, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
-import { VastClient } from "../harness/vast/client.ts";
+import { VastClient, type VastClientSettings } from "../harness/vast/client.ts";
 import { readSettings, type Settings, type Slot } from "./settings.ts";
 import { openProjectStack } from "./workspace.ts";
 
@@ -108,8 +108,9 @@ export class StackContext {
     return new SnapshotStore({ ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix });
   }
 
-  async vast(): Promise<VastClient> {
-    return new VastClient(await vastAccess(this.access));
+  /** A Vast client with the stack's credentials; `limits` bound its retries (health checks must answer in seconds). */
+  async vast(limits: Pick<VastClientSettings, "attempts" | "timeoutMs" | "backoffMs"> = {}): Promise<VastClient> {
+    return new VastClient({ ...(await vastAccess(this.access)), ...limits });
   }
 }
 

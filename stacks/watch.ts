@@ -1,14 +1,19 @@
 // `dumont watch`: the long-running loop that keeps an environment safe (the seed's
-// StandbyManager). Every HEALTH_CHECK_INTERVAL it checks the active GPU two ways (an SSH command
-// and Vast's own status); after FAILOVER_THRESHOLD failures in a row (never fewer: no flapping) it
-// fails over (AUTO_FAILOVER), provisioning a new GPU and restoring it (AUTO_RECOVERY). Every
-// SYNC_INTERVAL, while the GPU is healthy, it mirrors /workspace to the standby. It logs one JSON
-// object per line and keeps its state in the stack's status file.
+// StandbyManager). Every HEALTH_CHECK_INTERVAL it checks the active GPU; after FAILOVER_THRESHOLD
+// failed checks in a row (never fewer: no flapping) it fails over (AUTO_FAILOVER), provisioning a
+// new GPU and restoring it (AUTO_RECOVERY). Every SYNC_INTERVAL, while the GPU is healthy, it
+// mirrors /workspace to the standby. It logs one JSON object per line and keeps its state in the
+// stack's status file.
+//
+// SSH decides health: a GPU that runs a command is healthy whatever the provider's API says (an API
+// outage must not fail over and destroy a working GPU with the user's job on it). The stack is read
+// again at every tick, so a failover made by someone else, a retired slot or a new standby is seen.
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "../harness/ssh/client.ts";
-import { failover, type FailoverResult } from "./failover/apply.ts";
+import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
+import { withStackLock } from "./failover/lock.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
-import { rpoSeconds, updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
+import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
 import { syncStandby } from "./standby/sync.ts";
 
 export interface WatchOptions {
@@ -19,7 +24,13 @@ export interface WatchOptions {
 
 type WatchState = NonNullable<StackStatus["watch"]>["state"];
 
-/** One health check: SSH runs a command, and Vast says the instance is running. */
+/** Health from its two witnesses: SSH decides; Vast's status only explains a failure. */
+export function healthVerdict(ssh: "ok" | { error: string }, vastStatus: string): Pick<HealthCheckRecord, "ok" | "error"> {
+  if (ssh === "ok") return { ok: true };
+  return { ok: false, error: `ssh: ${ssh.error}${vastStatus === "running" ? "" : ` (vast status: ${vastStatus})`}` };
+}
+
+/** One health check: SSH runs a command; Vast is asked (briefly) what it thinks of the instance. */
 export async function checkHealth(ctx: StackContext, timeoutMs = 5000): Promise<HealthCheckRecord> {
   const { state } = ctx.slot();
   const at = new Date().toISOString();
@@ -33,12 +44,9 @@ export async function checkHealth(ctx: StackContext, timeoutMs = 5000): Promise<
         connection.close();
       }
     })().catch((error: Error) => ({ error: error.message })),
-    (async () => (await (await ctx.vast()).showInstance(state.instanceId))?.actual_status ?? "gone")().catch((error: Error) => `unknown (${error.message})`),
+    (async () => (await (await ctx.vast(quickApi)).showInstance(state.instanceId))?.actual_status ?? "gone")().catch((error: Error) => `unknown (${error.message.split("\n")[0]})`),
   ]);
-  const sshOk = ssh === "ok";
-  const ok = sshOk && vastStatus === "running";
-  const error = !sshOk ? `ssh: ${(ssh as { error: string }).error}` : vastStatus !== "running" ? `vast status: ${vastStatus}` : undefined;
-  return { at, ok, ssh: sshOk ? "ok" : "failed", vastStatus: String(vastStatus), ...(error && { error }) };
+  return { at, ...healthVerdict(ssh, String(vastStatus)), ssh: ssh === "ok" ? "ok" : "failed", vastStatus: String(vastStatus) };
 }
 
 /** Consecutive failures after this check: a success resets the count (two failures then a success is not a failover). */
@@ -46,77 +54,127 @@ export function nextFailureCount(previous: number, check: Pick<HealthCheckRecord
   return check.ok ? 0 : previous + 1;
 }
 
+/** Seconds to wait before another automatic failover attempt after `failed` attempts failed in a row. */
+export function failoverBackoffSeconds(failed: number): number {
+  return failed === 0 ? 0 : Math.min(600, 15 * 2 ** (failed - 1));
+}
+
 export async function watch(options: WatchOptions): Promise<void> {
   const log = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const signal = options.signal;
-  let ctx = await loadStackContext(options.stack);
+  const name = options.stack;
+  let ctx = await loadStackContext(name);
   const health = ctx.settings.health;
   let failures = 0;
   let firstFailureAt: number | undefined;
-  // Widened on purpose: setState changes it from inside a closure, which TypeScript cannot see.
+  let failedFailovers = 0;
+  let nextFailoverAt = 0;
   let state = "healthy" as WatchState;
+  let activeInstance = ctx.slot().state.instanceId;
   let nextSync = Date.now();
   const setState = (s: WatchState, extra: Partial<NonNullable<StackStatus["watch"]>> = {}) => {
     state = s;
-    updateStatus(options.stack, (status) => {
-      status.watch = { ...(status.watch ?? { pid: process.pid, startedAt: new Date().toISOString(), consecutiveFailures: 0 }), pid: process.pid, updatedAt: new Date().toISOString(), state: s, consecutiveFailures: failures, ...extra };
-    });
+    try {
+      updateStatus(name, (status) => {
+        status.watch = { ...(status.watch ?? { pid: process.pid, startedAt: new Date().toISOString(), consecutiveFailures: 0 }), pid: process.pid, updatedAt: new Date().toISOString(), state: s, consecutiveFailures: failures, ...extra };
+      });
+    } catch (error) {
+      log({ event: "status-not-written", error: (error as Error).message });
+    }
   };
+
+  /** Runs an automatic failover and reports it; the loop goes on whatever happens. */
+  const runFailover = async (from?: number): Promise<void> => {
+    setState("failing-over");
+    log({ event: "failover-started", instance: from, consecutiveFailures: failures });
+    let result: FailoverResult;
+    try {
+      result = await failover({ stack: name, trigger: "automatic", fromInstanceId: from, onProgress: (line) => log({ event: "failover-progress", line }) });
+    } catch (error) {
+      failedFailovers += 1;
+      nextFailoverAt = Date.now() + failoverBackoffSeconds(failedFailovers) * 1000;
+      log({ event: "failover-failed", from, error: (error as Error).message, retryInSeconds: failoverBackoffSeconds(failedFailovers) });
+      setState("degraded", { lastFailover: { at: new Date().toISOString(), from: from ?? 0, error: (error as Error).message } });
+      return;
+    }
+    failedFailovers = 0;
+    nextFailoverAt = 0;
+    const failedAt = firstFailureAt;
+    failures = 0;
+    firstFailureAt = undefined;
+    if (result.outcome === "abandoned") {
+      log({ event: "failover-abandoned", from, reason: result.reason });
+      setState("healthy");
+      return;
+    }
+    const rto = failedAt !== undefined ? (Date.now() - failedAt) / 1000 : undefined;
+    const rpo = result.restored && failedAt !== undefined ? Math.max(0, (failedAt - Date.parse(result.restored.capturedAt)) / 1000) : result.rpoSeconds;
+    // Status first, then the log line: whoever reacts to the line finds the status up to date.
+    setState("recovered", { lastFailover: { at: new Date().toISOString(), from: from ?? result.from?.instanceId ?? 0, to: result.to?.instanceId, rpoSeconds: rpo, rtoSeconds: rto } });
+    log({ event: result.outcome === "failed-over" ? "failover-done" : "failover-nothing-to-do", from: result.from?.instanceId ?? from, to: result.to?.instanceId, source: result.source, restored: result.restored, rpoSeconds: rpo, rtoSeconds: rto, stepSeconds: result.seconds, detectSeconds: health.healthCheckIntervalSeconds * health.failoverThreshold, reason: result.reason });
+    nextSync = Date.now();
+  };
+
   setState("healthy");
-  log({ event: "watch-started", stack: options.stack, ...health, activeInstance: ctx.slot().state.instanceId, standby: !!ctx.outputs.standby });
+  log({ event: "watch-started", stack: name, ...health, activeInstance, standby: !!ctx.outputs.standby });
+  // A failover that a previous controller left half done (killed after the swap, say) is finished first.
+  if (await readFailoverRecord(ctx.stack)) {
+    log({ event: "failover-pending", hint: "resuming the failover a previous controller started" });
+    await runFailover();
+  }
 
   while (!signal?.aborted) {
-    const check = await checkHealth(ctx, Math.min(5000, health.healthCheckIntervalSeconds * 1000));
-    failures = nextFailureCount(failures, check);
-    if (failures === 1) firstFailureAt = Date.parse(check.at);
-    if (failures === 0) firstFailureAt = undefined;
-    log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }) });
-    if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
+    try {
+      ctx = await loadStackContext(name);
+      const current = ctx.slot().state.instanceId;
+      if (current !== activeInstance) {
+        // Someone else (a person, another controller) failed over: watch the new GPU from scratch.
+        log({ event: "active-gpu-changed", from: activeInstance, to: current });
+        activeInstance = current;
+        failures = 0;
+        firstFailureAt = undefined;
+        nextSync = Date.now();
+        if (state === "on-standby") setState("healthy");
+      }
+      const check = await checkHealth(ctx, Math.min(5000, health.healthCheckIntervalSeconds * 1000));
+      failures = nextFailureCount(failures, check);
+      if (failures === 1) firstFailureAt = Date.parse(check.at);
+      if (failures === 0) firstFailureAt = undefined;
+      log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }) });
+      if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
 
-    if (failures >= health.failoverThreshold && state !== "on-standby") {
-      const status = updateStatus(options.stack, () => {});
-      const rpo = firstFailureAt !== undefined && status.lastSync ? (firstFailureAt - Date.parse(status.lastSync.startedAt)) / 1000 : rpoSeconds(status);
-      const from = ctx.slot().state.instanceId;
-      if (!health.autoFailover) {
-        log({ event: "failover-needed", instance: from, reason: check.error, hint: `run: dumont failover --stack ${options.stack}` });
-        setState("degraded");
-      } else if (!health.autoRecovery) {
-        // The data is safe on the standby (its last sync); a new GPU waits for a person.
-        log({ event: "on-standby", instance: from, rpoSeconds: rpo, hint: `run: dumont failover --stack ${options.stack} --from standby` });
-        setState("on-standby");
-      } else {
-        setState("failing-over");
-        log({ event: "failover-started", instance: from, consecutiveFailures: failures });
-        let result: FailoverResult | undefined;
-        try {
-          result = await failover({ stack: options.stack, fromInstanceId: from, onProgress: (line) => log({ event: "failover-progress", line }) });
-          const rto = firstFailureAt !== undefined ? (Date.now() - firstFailureAt) / 1000 : undefined;
-          failures = 0;
-          firstFailureAt = undefined;
-          ctx = await loadStackContext(options.stack);
-          // Status first, then the log line: whoever reacts to the line finds the status up to date.
-          setState("recovered", { lastFailover: { at: new Date().toISOString(), from, to: result.to?.instanceId, rpoSeconds: rpo, rtoSeconds: rto } });
-          log({ event: "failover-done", from, to: result.to?.instanceId, source: result.source, rpoSeconds: rpo, rtoSeconds: rto, stepSeconds: result.seconds, detectSeconds: health.healthCheckIntervalSeconds * health.failoverThreshold });
-          nextSync = Date.now();
-        } catch (error) {
-          log({ event: "failover-failed", from, error: (error as Error).message });
-          setState("degraded", { lastFailover: { at: new Date().toISOString(), from, error: (error as Error).message } });
+      if (failures >= health.failoverThreshold && state !== "on-standby" && Date.now() >= nextFailoverAt) {
+        if (!health.autoFailover) {
+          log({ event: "failover-needed", instance: current, reason: check.error, hint: `run: dumont failover --stack ${name}` });
+          setState("degraded");
+        } else if (!health.autoRecovery) {
+          // The data is safe on the standby (its last complete copy); a new GPU waits for a person.
+          log({ event: "on-standby", instance: current, hint: `run: dumont failover --stack ${name} --from standby` });
+          setState("on-standby");
+        } else {
+          await runFailover(current);
+          ctx = await loadStackContext(name);
+          activeInstance = ctx.slot().state.instanceId;
         }
       }
-    }
 
-    if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && Date.now() >= nextSync) {
-      nextSync = Date.now() + health.syncIntervalSeconds * 1000;
-      try {
-        const sync = await syncStandby(ctx);
-        log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal });
-      } catch (error) {
-        // The GPU keeps working; the next sync tries again.
-        log({ event: "sync-failed", error: (error as Error).message.split("\n")[0] });
+      if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && Date.now() >= nextSync) {
+        nextSync = Date.now() + health.syncIntervalSeconds * 1000;
+        try {
+          // Under the stack's lock: never while a failover restores from the standby.
+          const sync = await withStackLock(name, "watch sync", () => syncStandby(ctx), { timeoutMs: 0 });
+          log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
+        } catch (error) {
+          // The GPU keeps working; the next sync tries again.
+          log({ event: "sync-failed", error: (error as Error).message.split("\n")[0] });
+        }
       }
+    } catch (error) {
+      // A transient error (the engine, the status file, a network call) must not end the watch.
+      log({ event: "watch-error", error: (error as Error).message.split("\n")[0] });
     }
     await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
   }
   setState("stopped");
-  log({ event: "watch-stopped", stack: options.stack });
+  log({ event: "watch-stopped", stack: name });
 }

@@ -11,7 +11,8 @@ async function runFailover(stack: string, source: RestoreSource | undefined, fro
   else if (result.outcome === "failed-over") {
     const total = Object.values(result.seconds).reduce((a, b) => a + b, 0);
     console.log(`\nfailover: instance ${result.from?.instanceId} → ${result.to?.instanceId} from the ${result.source} in ${total.toFixed(1)} s (${Object.entries(result.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")})`);
-  }
+    if (result.restored) console.log(`data captured ${result.restored.capturedAt}: ${result.rpoSeconds?.toFixed(0)} s before the failover started (the recovery point)`);
+  } else if (result.outcome === "abandoned") console.log(`failover abandoned: ${result.reason}`);
   return 0;
 }
 

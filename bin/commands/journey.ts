@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
-import { labelPrefix, newJourneyStackName } from "../../harness/journey/journey-stack.ts";
+import { labelPattern, newJourneyStackName } from "../../harness/journey/journey-stack.ts";
 import { renderHtml } from "../../harness/journey/report-html.ts";
 import { formatReport, metricsJson } from "../../harness/journey/report-text.ts";
 import { JourneyStopped, runJourney } from "../../harness/journey/run.ts";
@@ -60,7 +60,7 @@ export const journeyCommand: Command = {
         console.error(`\n${name}: stopping the journey; cleaning up before exit (every instance is destroyed). ${name} again to exit at once.`);
         controller.abort(new JourneyStopped(`interrupted (${name})`));
       } else {
-        console.error(`\n${name} again: exiting without finishing cleanup. Check: npx dumont instance list --stack ${stack} --pattern '${labelPrefix(stack)}*'`);
+        console.error(`\n${name} again: exiting without finishing cleanup. Check: npx dumont instance list --stack ${stack} --pattern '${labelPattern(stack)}'`);
         process.exit(130);
       }
     };

@@ -12,14 +12,14 @@ const common = { stack: { type: "string", default: "local" }, json: { type: "boo
 
 export const standbySync: Command = {
   path: ["standby", "sync"],
-  summary: "mirror the active GPU's /workspace to the standby now (rsync, one hop, deletions included)",
-  usage: "[--stack S] [--json]",
+  summary: "copy the active GPU's /workspace to the standby now (rsync, one hop, deletions included); the copy becomes current only once complete",
+  usage: "[--stack S] [--allow-shrink (accept a copy with less than half the entries of the last)] [--json]",
   async run(args) {
-    const { values } = parseArgs({ args, options: common });
+    const { values } = parseArgs({ args, options: { ...common, "allow-shrink": { type: "boolean", default: false } } });
     const ctx = await loadStackContext(values.stack!);
-    const result = await withStackLock(values.stack!, "standby sync", () => syncStandby(ctx));
+    const result = await withStackLock(values.stack!, "standby sync", () => syncStandby(ctx, { allowShrink: values["allow-shrink"] }));
     console.log(values.json ? JSON.stringify(result, null, 2)
-      : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
+      : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s: standby generation ${result.generation.generation}`);
   },
 };
 

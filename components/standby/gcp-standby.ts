@@ -23,6 +23,8 @@ export interface GcpStandbyArgs {
   readonly sshSourceRanges?: pulumi.Input<pulumi.Input<string>[]>;
   /** Network tag tying the firewall rule to this VM. */
   readonly networkTag: string;
+  /** Keep the VM and its address as they are (see StandbyArgs.pinned). */
+  readonly pinned?: boolean;
 }
 
 /** Scheduling for a Spot VM as GCP requires it: SPOT implies preemptible and no automatic restart. */
@@ -45,21 +47,32 @@ export function createGcpStandby(name: string, parent: pulumi.Resource, args: Gc
     targetTags: [args.networkTag],
     description: "SSH to the Dumont standby (key-only)",
   }, { parent, provider });
+  const zone = args.zone ?? "europe-west1-b";
+  // A Spot VM stopped by preemption gets a new ephemeral address when it starts again; a static one
+  // keeps the address (and so the GPU hosts' pinned known_hosts entry) across preemptions.
+  const address = new gcp.compute.Address(`${name}-ip`, { region: pulumi.output(zone).apply((z) => z.replace(/-[a-z]$/, "")), description: "Dumont standby" }, {
+    parent, provider, ...(args.pinned && { ignoreChanges: ["region"] }),
+  });
   const vm = new gcp.compute.Instance(`${name}-vm`, {
-    zone: args.zone ?? "europe-west1-b",
+    zone,
     machineType: args.machineType ?? "e2-medium",
     tags: [args.networkTag],
     bootDisk: { initializeParams: { image: "debian-cloud/debian-12", size: args.diskGb ?? 100, type: "pd-balanced" } },
-    networkInterfaces: [{ network: "default", accessConfigs: [{}] }],
+    networkInterfaces: [{ network: "default", accessConfigs: [{ natIp: address.address }] }],
+    // A preempted Spot VM is TERMINATED; refresh + up starts it again (a failover's standby revival).
+    desiredStatus: "RUNNING",
     scheduling: spotScheduling(args.spot ?? true),
     metadata: { "ssh-keys": pulumi.interpolate`${standbyUser}:${args.sshPublicKey}`, "enable-oslogin": "FALSE" },
     metadataStartupScript: pulumi.secret(pulumi.all([hostKey.privateKey, hostKey.publicKey]).apply(([hostPrivateKey, hostPublicKey]) =>
       standbyStartupScript({ user: standbyUser, hostPrivateKey, hostPublicKey }))),
     allowStoppingForUpdate: true,
     labels: { "managed-by": "dumont" },
-  }, { parent, provider, dependsOn: [firewall] });
+  }, {
+    parent, provider, dependsOn: [firewall],
+    ...(args.pinned && { ignoreChanges: ["zone", "machineType", "bootDisk", "scheduling", "metadata", "metadataStartupScript", "tags", "networkInterfaces"] }),
+  });
   return {
-    host: vm.networkInterfaces.apply((nics) => nics[0]?.accessConfigs?.[0]?.natIp ?? ""),
+    host: pulumi.all([address.address, vm.id]).apply(([ip]) => ip),
     port: pulumi.output(22),
     user: pulumi.output(standbyUser),
     hostKey: hostKey.publicKey.apply((line) => line.split(" ").slice(0, 2).join(" ")),

@@ -6,6 +6,8 @@ import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type Configu
 export interface LocalStandbyInputs {
   readonly name: string;
   readonly sshPublicKey: string;
+  /** Declared running: a standby whose machine stopped (preempted) is started by the next up after a refresh. */
+  readonly running?: boolean;
 }
 
 export interface LocalStandbyOutputs extends LocalStandbyInputs {
@@ -27,16 +29,21 @@ const localStandbyProvider: pulumi.dynamic.ResourceProvider<LocalStandbyInputs, 
   configure: keepConfig,
   async create(inputs) {
     const host = await (await admin(this)).createStandby(inputs.name, [inputs.sshPublicKey]);
-    return { id: inputs.name, outs: { ...inputs, host: host.address, port: host.sshPort, user: "root", hostKey: host.hostKey } };
+    return { id: inputs.name, outs: { ...inputs, running: true, host: host.address, port: host.sshPort, user: "root", hostKey: host.hostKey } };
   },
   async diff(_id, olds, news) {
     const replaces = (["name", "sshPublicKey"] as const).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    const restart = news.running !== false && olds.running !== true;
+    return { changes: replaces.length > 0 || restart, replaces, deleteBeforeReplace: true };
+  },
+  async update(id, _olds, news) {
+    const host = await (await admin(this)).startStandby(id);
+    return { outs: { ...news, running: true, host: host.address, port: host.sshPort, user: "root", hostKey: host.hostKey } };
   },
   async read(id, props) {
     if (await goneWithLocalCloud(this)) return { id: "" };
     const host = await (await admin(this)).standby(id);
-    return host ? { id, props: { ...props!, host: host.address, port: host.sshPort, hostKey: host.hostKey } } : { id: "" };
+    return host ? { id, props: { ...props!, running: host.state === "running", host: host.address, port: host.sshPort, hostKey: host.hostKey } } : { id: "" };
   },
   async delete(id) {
     if (await goneWithLocalCloud(this)) return;
@@ -51,6 +58,6 @@ export class LocalStandbyHost extends pulumi.dynamic.Resource {
   declare readonly hostKey: pulumi.Output<string>;
 
   constructor(name: string, args: { name: pulumi.Input<string>; sshPublicKey: pulumi.Input<string> }, opts?: pulumi.CustomResourceOptions) {
-    super(localStandbyProvider, name, { ...args, host: undefined, port: undefined, user: undefined, hostKey: undefined }, opts, "dumont", "LocalStandbyHost");
+    super(localStandbyProvider, name, { ...args, running: true, host: undefined, port: undefined, user: undefined, hostKey: undefined }, opts, "dumont", "LocalStandbyHost");
   }
 }

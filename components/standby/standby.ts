@@ -11,7 +11,12 @@ export interface StandbyArgs {
   /** Name of the local-cloud host (kind local). */
   readonly localName?: pulumi.Input<string>;
   /** GCP settings (kind gcp). */
-  readonly gcp?: Omit<GcpStandbyArgs, "sshPublicKey">;
+  readonly gcp?: Omit<GcpStandbyArgs, "sshPublicKey" | "pinned">;
+  /**
+   * Keep the standby as it is whatever its settings say now (failover and watch run their updates
+   * so: a changed zone or an exported variable must not replace the copy they rely on).
+   */
+  readonly pinned?: boolean;
 }
 
 export class Standby extends pulumi.ComponentResource {
@@ -34,8 +39,10 @@ export class Standby extends pulumi.ComponentResource {
 export function createStandby(name: string, parent: pulumi.Resource, args: StandbyArgs) {
   if (args.kind === "gcp") {
     if (!args.gcp) throw new Error("Standby: kind 'gcp' needs its gcp settings");
-    return createGcpStandby(name, parent, { ...args.gcp, sshPublicKey: args.sshPublicKey });
+    return createGcpStandby(name, parent, { ...args.gcp, sshPublicKey: args.sshPublicKey, pinned: args.pinned });
   }
-  const host = new LocalStandbyHost(`${name}-host`, { name: args.localName ?? name, sshPublicKey: args.sshPublicKey }, { parent });
+  const host = new LocalStandbyHost(`${name}-host`, { name: args.localName ?? name, sshPublicKey: args.sshPublicKey }, {
+    parent, ...(args.pinned && { ignoreChanges: ["name", "sshPublicKey"] }),
+  });
   return { host: host.host, port: host.port, user: host.user, hostKey: host.hostKey };
 }

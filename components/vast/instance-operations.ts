@@ -2,6 +2,7 @@
 // this file): rent the best live offer that is still there, wait until it runs and SSH answers,
 // pin the host key; never leak an instance, whatever fails.
 import { randomBytes } from "node:crypto";
+import { rentLabel } from "./labels.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { firstContact, probeHostKey } from "../../harness/ssh/client.ts";
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
@@ -110,7 +111,7 @@ interface Rented {
 async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], inputs: VastInstanceInputs, log: Log): Promise<Rented> {
   const unavailable: string[] = [];
   for (const offer of offers) {
-    const vastLabel = `${inputs.label}.${randomBytes(4).toString("hex")}`;
+    const vastLabel = rentLabel(inputs.label, randomBytes(4).toString("hex"));
     for (let rateLimited = 0; ; rateLimited++) {
       try {
         log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);

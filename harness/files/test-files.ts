@@ -43,8 +43,9 @@ while IFS= read -r -d '' path && IFS= read -r -d '' content; do printf '%s' "$co
   return { createdAt, host: ssh.label, instanceId: options.instanceId, files: files.map(({ content: _, ...f }) => f) };
 }
 
-export async function validateTestFiles(ssh: SshConnection, record: TestFilesRecord): Promise<Validation> {
-  const sums = await hashFiles(ssh, record.files.map((f) => f.path), { missingOk: true });
+/** Checks every recorded file on a host's /workspace (or another tree: `root`, e.g. the standby's copy). */
+export async function validateTestFiles(ssh: SshConnection, record: TestFilesRecord, options: { root?: string } = {}): Promise<Validation> {
+  const sums = await hashFiles(ssh, record.files.map((f) => f.path), { missingOk: true, root: options.root });
   const results = record.files.map((f) => {
     const actualMd5 = sums.get(f.path);
     if (!actualMd5) return { ...f, ok: false, problem: "missing" };

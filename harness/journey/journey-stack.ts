@@ -13,15 +13,16 @@ import { engineProgress } from "../../stacks/engine-output.ts";
 import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
 import { statusFile } from "../../stacks/standby/status-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+import { isStackLabel, slotLabel } from "../../components/vast/labels.ts";
 
 export function newJourneyStackName(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 13);
   return `journey-${stamp}-${randomBytes(2).toString("hex")}`;
 }
 
-/** The label prefix every Vast instance of a stack carries (components/environment.ts). */
-export function labelPrefix(stack: string): string {
-  return `dumont-${stack}-`;
+/** The pattern `dumont instance list --pattern` takes for a stack's instances (components/vast/labels.ts). */
+export function labelPattern(stack: string): string {
+  return `${slotLabel(stack, "")}?.*`;
 }
 
 /** The local standby's host name (stacks/environment-args.ts). */
@@ -82,7 +83,7 @@ export async function releaseInstances(stack: Stack, progress: (line: string) =>
 
 /** Instances of this stack the Vast API still lists, destroyed directly. Returns their ids. */
 export async function sweepInstances(vast: VastClient, stack: string, progress: (line: string) => void): Promise<number[]> {
-  const left = (await vast.listInstances()).filter((i) => String(i.label ?? "").startsWith(labelPrefix(stack)));
+  const left = (await vast.listInstances()).filter((i) => isStackLabel(stack, i.label));
   for (const instance of left) {
     progress(`  destroying instance ${instance.id} (${instance.label}), which Pulumi's state did not hold`);
     await vast.destroyInstance(instance.id).catch((error) => progress(`  could not destroy ${instance.id}: ${(error as Error).message}`));
@@ -93,7 +94,7 @@ export async function sweepInstances(vast: VastClient, stack: string, progress: 
 /** Everything of the run that is still alive: Vast instances by label, the local standby by name, billed resources in its state. */
 export async function findLeaks(options: { vast: VastClient; stackName: string; stack?: Stack; admin?: LocalCloudAdmin }): Promise<string[]> {
   const leaks = (await options.vast.listInstances())
-    .filter((i) => String(i.label ?? "").startsWith(labelPrefix(options.stackName)))
+    .filter((i) => isStackLabel(options.stackName, i.label))
     .map((i) => `Vast instance ${i.id} (${i.label}, ${i.actual_status})`);
   const standby = options.admin ? await options.admin.standby(localStandbyName(options.stackName)) : undefined;
   if (standby) leaks.push(`local standby host ${localStandbyName(options.stackName)}`);

@@ -12,6 +12,7 @@ import { failover } from "../../stacks/failover/apply.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
 import { loadStackContext, type SlotState, type StackContext } from "../../stacks/stack-context.ts";
 import { syncStandby } from "../../stacks/standby/sync.ts";
+import { currentGeneration, generationPath } from "../../harness/standby/generations.ts";
 import { b2MonthlyStorage, standbyRate, totalUsd, vastHourlyRate, type StandbyRate, type VastRates } from "../cost/model.ts";
 import { CostMeter } from "../cost/meter.ts";
 import { DumontError, SettingError } from "../errors.ts";
@@ -253,10 +254,13 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
       await step("standby-associations", async () => {
         const association = JSON.parse(await dumont(["standby", "associations", "--stack", options.stack, "--json"], runner.detail)) as { gpuInstanceId: number; standby: unknown };
         runner.detail(`the stack still maps GPU ${association.gpuInstanceId} → standby ${JSON.stringify(association.standby)}`);
-        // The standby "took over" only if it really holds the data: check every file there.
+        // The standby "took over" only if it really holds the data: check every file of its last
+        // complete copy.
         const standbySsh = await ctx.connectStandby();
         try {
-          const c = check(record.files, await validateTestFiles(standbySsh, record));
+          const copy = await currentGeneration(standbySsh, options.stack);
+          if (!copy) throw new Error("the standby holds no complete copy");
+          const c = check(record.files, await validateTestFiles(standbySsh, record, { root: generationPath(copy.generation) }));
           requireAllValid("the standby", c);
           return c;
         } finally {

@@ -33,6 +33,7 @@ export async function handleAdmin(cloud: Cloud, hooks: AdminHooks, req: Incoming
   }
   const route = `${req.method} ${path}`;
   const standby = /^\/admin\/standbys\/([a-z0-9-]+)$/.exec(path)?.[1];
+  const standbyToStart = /^\/admin\/standbys\/([a-z0-9-]+)\/start$/.exec(path)?.[1];
   try {
     if (route === "GET /admin/status") {
       send(200, { ...cloud.status(), s3_injected_errors: hooks.s3InjectedErrors() });
@@ -54,6 +55,8 @@ export async function handleAdmin(cloud: Cloud, hooks: AdminHooks, req: Incoming
     } else if (standby && req.method === "GET") {
       const info = cloud.standby(standby);
       send(info ? 200 : 404, info ?? { error: `no standby '${standby}'` });
+    } else if (standbyToStart && req.method === "POST") {
+      send(200, await cloud.startStandby(standbyToStart));
     } else if (standby && req.method === "DELETE") {
       send(200, { destroyed: await cloud.destroyStandby(standby) });
     } else if (route === "POST /admin/shutdown") {

@@ -45,6 +45,10 @@ export class LocalCloudAdmin {
     return this.call<HostInfo>("GET", `/standbys/${name}`).catch(() => undefined);
   }
 
+  startStandby(name: string): Promise<HostInfo> {
+    return this.call("POST", `/standbys/${name}/start`);
+  }
+
   async destroyStandby(name: string): Promise<boolean> {
     return (await this.call<{ destroyed: boolean }>("DELETE", `/standbys/${name}`)).destroyed;
   }

@@ -410,6 +410,17 @@ export class Cloud {
     return host.info();
   }
 
+  /** Boots a standby whose machine stopped (a Spot VM preempted): same disk, key and address. */
+  async startStandby(name: string): Promise<HostInfo> {
+    const host = this.standbys.get(name);
+    if (!host) throw new Error(`no standby '${name}'`);
+    if (host.state !== "running") {
+      await host.kill();
+      await host.start();
+    }
+    return host.info();
+  }
+
   async destroyStandby(name: string): Promise<boolean> {
     const host = this.standbys.get(name);
     if (!host) return false;

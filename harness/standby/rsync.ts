@@ -22,6 +22,17 @@ export interface RsyncResult {
   readonly bytesSent: number;
   readonly filesTransferred: number;
   readonly filesTotal: number;
+  /** Sum of the sizes of every file on the sending side. */
+  readonly bytesTotal: number;
+}
+
+/** Where a mirror reads and writes: both default to /workspace/; paths end with '/'. */
+export interface MirrorPaths {
+  readonly source?: string;
+  readonly destination?: string;
+  /** Unchanged files are hard-linked from this folder (relative to the destination) instead of sent. */
+  readonly linkDest?: string;
+  readonly timeoutMs?: number;
 }
 
 export function knownHostsLine(peer: RsyncPeer): string {
@@ -41,30 +52,39 @@ export function rsyncRemoteShell(knownHostsFile: string, port: number): string {
 }
 
 /** Parses the --stats summary rsync prints. */
-export function parseRsyncStats(output: string): { bytesSent: number; filesTransferred: number; filesTotal: number } {
+export function parseRsyncStats(output: string): { bytesSent: number; filesTransferred: number; filesTotal: number; bytesTotal: number } {
   const number = (label: RegExp) => Number((label.exec(output)?.[1] ?? "0").replaceAll(",", ""));
   return {
     bytesSent: number(/Total bytes sent: ([\d,]+)/),
     filesTransferred: number(/Number of regular files transferred: ([\d,]+)/),
     filesTotal: number(/Number of files: ([\d,]+)/),
+    bytesTotal: number(/Total file size: ([\d,]+)/),
   };
 }
 
+/** A remote path rsync may use as it is: no spaces, quotes or shell characters, ends with '/'. */
+function checkedPath(path: string): string {
+  if (!/^[A-Za-z0-9_./-]+\/$/.test(path) || path.split("/").includes("..")) throw new Error(`refusing rsync path ${JSON.stringify(path)}`);
+  return path;
+}
+
 /**
- * Makes the peer's /workspace an exact copy of the sender's: deletions propagate, modes, times,
- * symlinks, hard links and sparse files are kept. `sender` must be connected with forwardAgent.
+ * Makes the peer's folder (default /workspace/) an exact copy of the sender's: deletions propagate,
+ * modes, times, symlinks, hard links and sparse files are kept. `sender` must be connected with
+ * forwardAgent.
  */
-export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer, options: { timeoutMs?: number } = {}): Promise<RsyncResult> {
+export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer, options: MirrorPaths = {}): Promise<RsyncResult> {
   const knownHosts = `/tmp/dumont-known-hosts-${randomBytes(6).toString("hex")}`;
   const started = new Date();
   await sender.run(["sh", "-c", 'umask 077 && cat > "$1"', "known-hosts", knownHosts], { stdin: knownHostsLine(receiver) });
   try {
-    const destination = `${receiver.user}@${receiver.host}:/workspace/`;
+    // The remote path has no characters a remote shell would split or expand.
+    const destination = `${receiver.user}@${receiver.host}:${checkedPath(options.destination ?? "/workspace/")}`;
     const result = await sender.run([
       "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
+      ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest)}`] : []),
       "-e", rsyncRemoteShell(knownHosts, receiver.port),
-      // The remote path has no characters a remote shell would split or expand.
-      "/workspace/", destination,
+      checkedPath(options.source ?? "/workspace/"), destination,
     ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });
     const finished = new Date();
     return {

@@ -1,26 +1,35 @@
 // Running a failover: under the stack's lock, plan from the stack's state, then for each step change
-// the stack's config and run `up` (provision, swap, retire) or move the data (restore + verify).
-// Each step records its progress in the stack, so re-running after a crash resumes; at the end,
-// instances labelled for this stack that the state does not know (a crash mid-create) are destroyed.
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { compareTrees } from "../../harness/snapshot/manifest.ts";
-import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
-import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
-import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
+// the stack's config and run `up` (provision, swap, retire), move the data (restore + verify) or
+// fence the old GPU. Each step records its progress in the stack, so re-running after a crash
+// resumes; at the end, instances labelled for this stack that the state does not know (a crash
+// mid-create) are destroyed.
+//
+// What keeps the data: a planned move swaps only after the old GPU's last changes reached a copy;
+// the new GPU gets the freshest complete copy, verified file by file; the old GPU is stopped before
+// the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
+// GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
+import { isStackLabel } from "../../components/vast/labels.ts";
+import { DumontError, SettingError } from "../../harness/errors.ts";
+import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { connect } from "../../harness/ssh/client.ts";
-import type { Slot } from "../settings.ts";
-import { loadStackContext, type StackContext } from "../stack-context.ts";
-import { SettingError } from "../../harness/errors.ts";
-import { readStatus, updateStatus } from "../standby/status-file.ts";
-import { withStackLock } from "./lock.ts";
-import { planFailover, type FailoverRecord, type FailoverStep, type FailoverView, type RestoreSource } from "./plan.ts";
+import { VastApiError } from "../../harness/vast/client.ts";
 import { whenStackFree } from "../concurrent-update.ts";
 import { engineProgress } from "../engine-output.ts";
+import { pinnedOperationVariable } from "../environment-args.ts";
+import type { Slot } from "../settings.ts";
+import { loadStackContext, type SlotState, type StackContext } from "../stack-context.ts";
+import { syncStandby } from "../standby/sync.ts";
+import { restoreFreshest } from "./copies.ts";
+import { withStackLock } from "./lock.ts";
+import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
 
 export interface FailoverOptions {
   readonly stack: string;
-  /** Where the data comes from; default: the standby if it has a completed sync, else the newest snapshot. */
+  /** Where the data comes from; default: the freshest complete copy (standby or snapshot). */
   readonly source?: RestoreSource;
+  /** "automatic" (watch): abandoned if the old GPU answers again before the swap. Default "manual". */
+  readonly trigger?: FailoverTrigger;
   readonly fromInstanceId?: number;
   readonly onProgress?: (line: string) => void;
   /** Called after each step, with its name (tests stop the controller there). */
@@ -30,13 +39,17 @@ export interface FailoverOptions {
 }
 
 export interface FailoverResult {
-  readonly outcome: "failed-over" | "nothing-to-do";
+  readonly outcome: "failed-over" | "nothing-to-do" | "abandoned";
   readonly reason?: string;
   readonly from?: { slot: Slot; instanceId: number };
   readonly to?: { slot: Slot; instanceId: number };
   readonly source?: RestoreSource;
+  /** The copy the new GPU got; for a snapshot, its id is also `snapshotId`. */
+  readonly restored?: RestoredCopy;
   readonly snapshotId?: string;
-  /** Seconds per step: provision, restore (with verify), swap, retire. */
+  /** How much older than the failover's start the restored data was (0 for a planned move's last copy). */
+  readonly rpoSeconds?: number;
+  /** Seconds per step: provision, restore (with verify), fence, swap, retire. */
   readonly seconds: Record<string, number>;
   readonly orphansDestroyed: readonly number[];
 }
@@ -44,15 +57,17 @@ export interface FailoverResult {
 const recordKey = "dumont:failover";
 /** How many failed machines stay excluded from new rentals. */
 const rememberedFailedMachines = 5;
+/** A health or liveness question to Vast must be answered in seconds, not after minutes of retries. */
+export const quickApi = { attempts: 2, timeoutMs: 10_000, backoffMs: 500 } as const;
 
 /**
  * Whether a slot's GPU still runs a command over SSH. Vast is asked first: an instance it no longer
  * lists, or lists as not running, is dead without waiting out an SSH connect timeout (seconds of RTO).
+ * An API that does not answer decides nothing: SSH does.
  */
-async function answers(ctx: StackContext, slot: Slot): Promise<boolean> {
-  const state = ctx.outputs.slots[slot];
+export async function answers(ctx: StackContext, state: SlotState | null | undefined): Promise<boolean> {
   if (!state) return false;
-  const listed = await (await ctx.vast()).showInstance(state.instanceId).catch(() => undefined);
+  const listed = await (await ctx.vast(quickApi)).showInstance(state.instanceId).catch(() => undefined);
   if (listed === null || (listed && listed.actual_status !== "running")) return false;
   const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 5000 }).catch(() => undefined);
   if (!ssh) return false;
@@ -74,13 +89,14 @@ function view(ctx: StackContext, record?: FailoverRecord): FailoverView {
   return { activeSlot: ctx.outputs.activeSlot, provisionedSlots: ctx.outputs.provisionedSlots, instances, record };
 }
 
-async function readRecord(stack: Stack): Promise<FailoverRecord | undefined> {
+export async function readFailoverRecord(stack: Stack): Promise<FailoverRecord | undefined> {
   const all = await stack.getAllConfig();
   return all[recordKey] ? (JSON.parse(all[recordKey].value) as FailoverRecord) : undefined;
 }
 
-/** `up`, waiting out another update of the same stack instead of breaking its lock. */
+/** `up`, waiting out another update of the same stack; the standby stays as it is (see environment-args.ts). */
 async function upWaiting(stack: Stack, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  (stack.workspace as LocalWorkspace).envVars[pinnedOperationVariable] = "1";
   await whenStackFree(() => stack.up({ signal, onOutput: engineProgress(progress) }), { progress, signal });
 }
 
@@ -91,26 +107,84 @@ export async function failover(options: FailoverOptions): Promise<FailoverResult
   });
 }
 
+/** The old GPU is the one the failover started from, and it still runs commands. */
+async function originalAnswers(ctx: StackContext, record: FailoverRecord): Promise<boolean> {
+  const old = ctx.outputs.slots[record.from];
+  return old?.instanceId === record.fromInstanceId && (await answers(ctx, old));
+}
+
+/** A planned move: the old GPU's last changes go to a copy first; if that fails, nothing is swapped. */
+async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, progress: (line: string) => void): Promise<void> {
+  const old = ctx.outputs.slots[record.from]!;
+  const toStandby = record.source === "standby" || (record.source === undefined && ctx.outputs.standby);
+  try {
+    if (toStandby) {
+      const sync = await syncStandby(ctx, { from: old });
+      progress(`  the old GPU answers: its last changes are on the standby (generation ${sync.generation.generation}, ${sync.filesTransferred} files sent)`);
+    } else {
+      const store = await ctx.snapshotStore();
+      const made = await ctx.withSlot({ slot: record.from }, (ssh) => createSnapshot({ ssh, store, name: "failover-last", sourceLabel: `instance ${old.instanceId}`, onProgress: (l) => progress(`    ${l}`) }));
+      progress(`  the old GPU answers: its last changes are in snapshot ${made.manifest.id}`);
+    }
+  } catch (error) {
+    throw new DumontError(`the old GPU ${old.instanceId} still answers, but copying its last changes failed: ${(error as Error).message.split("\n")[0]}`, {
+      hint: "nothing was swapped and the old GPU is still active; fix the cause and re-run dumont failover",
+      cause: error,
+    });
+  }
+}
+
+/** Stops the old GPU through Vast (which reaches it even when the controller cannot) and waits until it is not running. */
+async function fence(ctx: StackContext, old: SlotState, progress: (line: string) => void): Promise<void> {
+  const vast = await ctx.vast();
+  try {
+    await vast.setState(old.instanceId, "stopped");
+  } catch (error) {
+    if (error instanceof VastApiError && error.isNoSuchInstance) return;
+    throw new DumontError(`could not stop the old GPU ${old.instanceId} before the swap: ${(error as Error).message}`, {
+      hint: "the swap waits until the old GPU is fenced (two GPUs must never both take writes); re-run dumont failover",
+    });
+  }
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const listed = await vast.showInstance(old.instanceId).catch(() => undefined);
+    if (listed === null || (listed && listed.actual_status !== "running")) break;
+    if (Date.now() > deadline) throw new DumontError(`the old GPU ${old.instanceId} is still running a minute after it was told to stop`, { hint: "re-run dumont failover" });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
+}
+
 async function runFailover(options: FailoverOptions, progress: (line: string) => void): Promise<FailoverResult> {
   let ctx = await loadStackContext(options.stack);
   const stack = ctx.stack;
-  const record = await readRecord(stack);
-  const synced = readStatus(options.stack).lastSync !== undefined;
-  const source = options.source ?? (ctx.outputs.standby && synced ? "standby" : "snapshot");
-  if (source === "standby" && !ctx.outputs.standby) {
+  const record = await readFailoverRecord(stack);
+  if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
   }
-  const plan = planFailover(view(ctx, record), { source, fromInstanceId: options.fromInstanceId });
+  const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId });
   const seconds: Record<string, number> = {};
   if (plan.kind === "nothing") {
     if (plan.clearRecord) await stack.removeConfig(recordKey);
     progress(`nothing to do: ${plan.reason}`);
     return { outcome: "nothing-to-do", reason: plan.reason, seconds, orphansDestroyed: [] };
   }
-  const r = plan.record;
-  progress(`${record ? "resuming" : "starting"} failover of stack ${options.stack}: slot ${r.from} (instance ${r.fromInstanceId}) → slot ${r.to}, data from the ${r.source}`);
-  await stack.setConfig(recordKey, { value: JSON.stringify(r) });
-  let snapshotId: string | undefined;
+  let r = plan.record;
+  const save = async (next: FailoverRecord) => {
+    r = next;
+    await stack.setConfig(recordKey, { value: JSON.stringify(r) });
+  };
+  progress(`${record ? "resuming" : "starting"} ${r.trigger} failover of stack ${options.stack}: slot ${r.from} (instance ${r.fromInstanceId}) → slot ${r.to}, data from ${r.source ? `the ${r.source}` : "the freshest complete copy"}`);
+  await save(r);
+
+  /** The old GPU answered again: the new slot is released and the old one stays active. */
+  const abandon = async (): Promise<FailoverResult> => {
+    progress(`[abandon] the old GPU ${r.fromInstanceId} answers again: the failover is abandoned and slot ${r.to} is released`);
+    await stack.setConfig("dumont:slots", { value: JSON.stringify([r.from]) });
+    await upWaiting(stack, progress, options.signal);
+    await stack.removeConfig(recordKey);
+    return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
+  };
 
   for (const step of plan.steps) {
     options.signal?.throwIfAborted();
@@ -119,7 +193,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       case "provision": {
         // A machine that failed is not rented again (for a while: the last few are remembered);
         // a planned move away from a healthy one does not blacklist it.
-        const oldAnswers = await answers(ctx, r.from);
+        const oldAnswers = await originalAnswers(ctx, r);
         progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
         if (!oldAnswers) {
           const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
@@ -132,10 +206,23 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       case "restore": {
         ctx = await loadStackContext(options.stack);
         const target = ctx.slot({ slot: step.slot }).state;
-        progress(`[restore] slot ${step.slot} (instance ${target.instanceId}) from the ${step.source}`);
-        if (step.source === "standby") await restoreFromStandby(ctx, step.slot, r.from, progress);
-        else snapshotId = await restoreFromSnapshot(ctx, step.slot, progress);
-        await stack.setConfig(recordKey, { value: JSON.stringify({ ...r, restoredInstanceId: target.instanceId }) });
+        progress(`[restore] slot ${step.slot} (instance ${target.instanceId})`);
+        if (await originalAnswers(ctx, r)) {
+          if (r.trigger === "automatic") return abandon();
+          await lastCopyFromOldGpu(ctx, r, progress);
+        }
+        const outcome = await restoreFreshest(ctx, step.slot, r.source, progress);
+        ctx = outcome.ctx;
+        await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
+        break;
+      }
+      case "fence": {
+        ctx = await loadStackContext(options.stack);
+        const old = ctx.outputs.slots[step.slot];
+        if (!old || old.instanceId !== r.fromInstanceId) break;
+        if (r.trigger === "automatic" && (await answers(ctx, old))) return abandon();
+        progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
+        await fence(ctx, old, progress);
         break;
       }
       case "swap":
@@ -156,69 +243,20 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   ctx = await loadStackContext(options.stack);
   const orphans = await destroyOrphans(ctx, progress);
   const to = ctx.slot().state;
-  progress(`failover done: slot ${r.to} (instance ${to.instanceId}) is active`);
+  const rpoSeconds = r.restored ? Math.max(0, (Date.parse(r.startedAt) - Date.parse(r.restored.capturedAt)) / 1000) : undefined;
+  progress(`failover done: slot ${r.to} (instance ${to.instanceId}) is active${r.restored ? `, with data captured ${r.restored.capturedAt} (${r.restored.kind === "standby" ? `standby generation ${r.restored.generation}` : `snapshot ${r.restored.id}`})` : ""}`);
   return {
     outcome: "failed-over", from: { slot: r.from, instanceId: r.fromInstanceId }, to: { slot: r.to, instanceId: to.instanceId },
-    source: r.source, snapshotId, seconds, orphansDestroyed: orphans,
+    source: r.restored?.kind ?? r.source, restored: r.restored, snapshotId: r.restored?.kind === "snapshot" ? r.restored.id : undefined,
+    rpoSeconds, seconds, orphansDestroyed: orphans,
   };
 }
 
-/**
- * rsync from the standby straight into the new GPU, then compare both trees file by file. If the
- * old GPU still answers (a planned move), it first sends its latest changes to the standby.
- */
-async function restoreFromStandby(ctx: StackContext, slot: Slot, from: Slot, progress: (line: string) => void): Promise<void> {
-  const target = ctx.slot({ slot }).state;
-  const old = ctx.outputs.slots[from];
-  if (old && (await answers(ctx, from))) {
-    const alive = await connect({ ...ctx.sshTarget(old), forwardAgent: true, connectTimeoutMs: 5000 }).catch(() => undefined);
-    if (alive) {
-      try {
-        const last = await mirrorWorkspace(alive, ctx.outputs.standby!, { timeoutMs: 3600_000 });
-        progress(`  the old GPU still answers: synced its last changes to the standby first (${last.filesTransferred} files)`);
-        updateStatus(ctx.stack.name, (s) => {
-          s.lastSync = { ...last, fromInstanceId: old.instanceId, toStandby: `${ctx.outputs.standby!.user}@${ctx.outputs.standby!.host}:${ctx.outputs.standby!.port}` };
-        });
-      } catch (error) {
-        progress(`  the old GPU answers but a last sync failed (${(error as Error).message.split("\n")[0]}); using the standby as it is`);
-      } finally {
-        alive.close();
-      }
-    }
-  }
-  const standby = await connect({ ...ctx.sshTarget(ctx.outputs.standby!), forwardAgent: true });
-  const gpu = await connect(ctx.sshTarget(target));
-  try {
-    const result = await mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey });
-    progress(`  copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
-    progress("[verify] every file of the new GPU against the standby");
-    const [expected, actual] = await Promise.all([scanWithHashes(standby), scanWithHashes(gpu)]);
-    const mismatches = compareTrees(expected, actual);
-    if (mismatches.length > 0) {
-      throw new Error(`the new GPU's /workspace differs from the standby in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
-    }
-    progress(`  ${expected.filter((e) => e.type === "file").length} files verified`);
-  } finally {
-    standby.close();
-    gpu.close();
-  }
-}
-
-/** The newest snapshot, restored with its chain and verified against its manifest. */
-async function restoreFromSnapshot(ctx: StackContext, slot: Slot, progress: (line: string) => void): Promise<string> {
-  const store = await ctx.snapshotStore();
-  const newest = (await store.list()).at(-1);
-  if (!newest) throw new Error(`stack ${ctx.stack.name} has no snapshot to restore from; use --from standby, or take snapshots (dumont snapshot create)`);
-  await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: newest.id, onProgress: (l) => progress(`  ${l}`) }));
-  return newest.id;
-}
-
-/** Instances labelled for this stack that its state does not hold: left by a crash mid-create. */
+/** Instances labelled for this stack (exactly: never another stack's) that its state does not hold: left by a crash mid-create. */
 async function destroyOrphans(ctx: StackContext, progress: (line: string) => void): Promise<number[]> {
   const vast = await ctx.vast();
   const known = new Set((["a", "b"] as const).map((s) => ctx.outputs.slots[s]?.instanceId).filter((id): id is number => id !== undefined));
-  const prefix = `dumont-${ctx.stack.name}-`;
-  const orphans = (await vast.listInstances()).filter((i) => String(i.label ?? "").startsWith(prefix) && !known.has(i.id));
+  const orphans = (await vast.listInstances()).filter((i) => isStackLabel(ctx.stack.name, i.label) && !known.has(i.id));
   for (const orphan of orphans) {
     progress(`destroying orphan instance ${orphan.id} (${orphan.label})`);
     await vast.destroyInstance(orphan.id);

@@ -1,9 +1,22 @@
 // Failover as a plan computed from the stack's state alone, so that a controller killed at any
 // point re-runs `dumont failover` and finishes the same failover: provision the idle slot, restore
-// into it, swap the active slot, retire the old one. Pure; apply.ts does the steps.
+// into it, fence the old GPU (stopped, so two GPUs never both take writes), swap the active slot,
+// retire the old one. Pure; apply.ts does the steps.
 import type { Slot } from "../settings.ts";
 
+/** Where the data may come from: the standby's last complete copy, a snapshot, or the freshest of both. */
 export type RestoreSource = "standby" | "snapshot";
+
+/**
+ * Who asked: a watch that saw the GPU fail (abandoned if the GPU answers again before the swap), or
+ * a person (a planned move: the old GPU's last changes are copied first, or nothing is swapped).
+ */
+export type FailoverTrigger = "automatic" | "manual";
+
+/** The copy a new GPU was restored from, and when its data was captured (the true recovery point). */
+export type RestoredCopy =
+  | { readonly kind: "standby"; readonly generation: number; readonly capturedAt: string }
+  | { readonly kind: "snapshot"; readonly id: string; readonly capturedAt: string };
 
 /** Progress of a failover, kept in the stack's config (dumont:failover) until it is done. */
 export interface FailoverRecord {
@@ -11,10 +24,13 @@ export interface FailoverRecord {
   readonly to: Slot;
   readonly fromInstanceId: number;
   readonly fromMachineId: number;
-  readonly source: RestoreSource;
+  /** Undefined: the freshest complete copy, standby or snapshot. */
+  readonly source?: RestoreSource;
+  readonly trigger: FailoverTrigger;
   readonly startedAt: string;
   /** Set once the new GPU's /workspace has been restored and verified. */
   readonly restoredInstanceId?: number;
+  readonly restored?: RestoredCopy;
 }
 
 export interface FailoverView {
@@ -26,7 +42,8 @@ export interface FailoverView {
 
 export type FailoverStep =
   | { readonly kind: "provision"; readonly slot: Slot; readonly excludeMachineId: number }
-  | { readonly kind: "restore"; readonly slot: Slot; readonly source: RestoreSource }
+  | { readonly kind: "restore"; readonly slot: Slot }
+  | { readonly kind: "fence"; readonly slot: Slot }
   | { readonly kind: "swap"; readonly to: Slot }
   | { readonly kind: "retire"; readonly slot: Slot };
 
@@ -35,13 +52,22 @@ export type FailoverPlan =
   | { readonly kind: "nothing"; readonly reason: string; readonly clearRecord: boolean };
 
 export interface FailoverRequest {
-  readonly source: RestoreSource;
+  readonly source?: RestoreSource;
+  readonly trigger?: FailoverTrigger;
   /** The instance the caller saw fail: if another is active by now, a failover already happened. */
   readonly fromInstanceId?: number;
   readonly now?: Date;
 }
 
 const other = (slot: Slot): Slot => (slot === "a" ? "b" : "a");
+
+function fromRestore(record: FailoverRecord): FailoverStep[] {
+  return [{ kind: "restore", slot: record.to }, ...fromFence(record)];
+}
+
+function fromFence(record: FailoverRecord): FailoverStep[] {
+  return [{ kind: "fence", slot: record.from }, { kind: "swap", to: record.to }, { kind: "retire", slot: record.from }];
+}
 
 export function planFailover(view: FailoverView, request: FailoverRequest): FailoverPlan {
   const record = view.record;
@@ -54,18 +80,10 @@ export function planFailover(view: FailoverView, request: FailoverRequest): Fail
     }
     const to = other(from);
     const fresh: FailoverRecord = {
-      from, to, fromInstanceId: active.instanceId, fromMachineId: active.machineId, source: request.source,
-      startedAt: (request.now ?? new Date()).toISOString(),
+      from, to, fromInstanceId: active.instanceId, fromMachineId: active.machineId, trigger: request.trigger ?? "manual",
+      startedAt: (request.now ?? new Date()).toISOString(), ...(request.source && { source: request.source }),
     };
-    return {
-      kind: "steps", record: fresh,
-      steps: [
-        { kind: "provision", slot: to, excludeMachineId: active.machineId },
-        { kind: "restore", slot: to, source: fresh.source },
-        { kind: "swap", to },
-        { kind: "retire", slot: from },
-      ],
-    };
+    return { kind: "steps", record: fresh, steps: [{ kind: "provision", slot: to, excludeMachineId: active.machineId }, ...fromRestore(fresh)] };
   }
   const { from, to } = record;
   if (view.activeSlot === to) {
@@ -75,19 +93,8 @@ export function planFailover(view: FailoverView, request: FailoverRequest): Fail
   }
   const next = view.instances[to];
   if (!view.provisionedSlots.includes(to) || !next) {
-    return {
-      kind: "steps", record,
-      steps: [
-        { kind: "provision", slot: to, excludeMachineId: record.fromMachineId },
-        { kind: "restore", slot: to, source: record.source },
-        { kind: "swap", to },
-        { kind: "retire", slot: from },
-      ],
-    };
+    return { kind: "steps", record, steps: [{ kind: "provision", slot: to, excludeMachineId: record.fromMachineId }, ...fromRestore(record)] };
   }
   const restored = record.restoredInstanceId === next.instanceId;
-  return {
-    kind: "steps", record,
-    steps: [...(restored ? [] : [{ kind: "restore", slot: to, source: record.source } as const]), { kind: "swap", to }, { kind: "retire", slot: from }],
-  };
+  return { kind: "steps", record, steps: restored ? fromFence(record) : fromRestore(record) };
 }

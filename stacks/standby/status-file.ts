@@ -6,6 +6,8 @@ import type { RsyncResult } from "../../harness/standby/rsync.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
 
 export interface SyncRecord extends RsyncResult {
+  /** The standby generation this sync completed (see harness/standby/generations.ts). */
+  readonly generation?: number;
   readonly fromInstanceId: number;
   readonly toStandby: string;
 }

@@ -1,27 +1,54 @@
-// One standby sync of a stack: the active GPU's /workspace pushed to the standby in one hop, the
-// result recorded in the stack's status (what `standby status` shows, RPO included).
+// One standby sync of a stack: a GPU's /workspace pushed to the standby in one hop into a new
+// generation, which becomes the standby's current copy only once complete (harness/standby/
+// generations.ts); the result recorded in the stack's status (what `standby status` shows).
+import { commitGeneration, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
 import { connect } from "../../harness/ssh/client.ts";
-import type { StackContext } from "../stack-context.ts";
+import { SettingError } from "../../harness/errors.ts";
+import type { SlotState, StackContext } from "../stack-context.ts";
 import { updateStatus } from "./status-file.ts";
 
-export async function syncStandby(ctx: StackContext): Promise<RsyncResult> {
-  const { state } = ctx.slot();
+export interface SyncOptions {
+  /** The GPU to copy from; default the active slot's. A failover's last sync names the old GPU. */
+  readonly from?: SlotState;
+  /** Accept a copy that has less than half the entries of the previous one. */
+  readonly allowShrink?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export interface SyncResult extends RsyncResult {
+  readonly generation: GenerationRecord;
+}
+
+export async function syncStandby(ctx: StackContext, options: SyncOptions = {}): Promise<SyncResult> {
+  const source = options.from ?? ctx.slot().state;
   const standby = ctx.outputs.standby;
-  if (!standby) throw new Error(`stack ${ctx.stack.name} has no standby (dumont:autoStandbyEnabled is false)`);
+  if (!standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${ctx.stack.name} has no standby`, "set it to true and run dumont up");
   const name = ctx.stack.name;
   try {
-    const gpu = await connect({ ...ctx.sshTarget(state), forwardAgent: true, connectTimeoutMs: 10_000 });
+    const admin = await ctx.connectStandby();
     try {
-      const result = await mirrorWorkspace(gpu, standby);
+      const staged = await stageGeneration(admin, name);
+      const gpu = await connect({ ...ctx.sshTarget(source), forwardAgent: true, connectTimeoutMs: 10_000 });
+      let result: RsyncResult;
+      try {
+        result = await mirrorWorkspace(gpu, standby, { destination: staged.destination, linkDest: staged.linkDest, timeoutMs: options.timeoutMs });
+      } finally {
+        gpu.close();
+      }
+      const generation: GenerationRecord = {
+        format: "dumont-mirror/1", stack: name, generation: staged.generation, sourceInstanceId: source.instanceId,
+        startedAt: result.startedAt, finishedAt: result.finishedAt, entries: result.filesTotal, bytes: result.bytesTotal,
+      };
+      await commitGeneration(admin, staged, generation, { allowShrink: options.allowShrink });
       updateStatus(name, (s) => {
-        s.lastSync = { ...result, fromInstanceId: state.instanceId, toStandby: `${standby.user}@${standby.host}:${standby.port}` };
+        s.lastSync = { ...result, generation: generation.generation, fromInstanceId: source.instanceId, toStandby: `${standby.user}@${standby.host}:${standby.port}` };
         s.consecutiveSyncFailures = 0;
         delete s.lastSyncError;
       });
-      return result;
+      return { ...result, generation };
     } finally {
-      gpu.close();
+      admin.close();
     }
   } catch (error) {
     updateStatus(name, (s) => {

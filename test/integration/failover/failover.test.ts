@@ -94,7 +94,7 @@ describe("failover", () => {
       expect(done.event).toBe("failover-done");
       expect(done.rpoSeconds).toEqual(expect.any(Number));
       expect(done.rtoSeconds).toEqual(expect.any(Number));
-      expect(Object.keys(done.stepSeconds)).toEqual(["provision", "restore", "swap", "retire"]);
+      expect(Object.keys(done.stepSeconds)).toEqual(["provision", "restore", "fence", "swap", "retire"]);
       expect(await liveInstances()).toEqual([done.to]);
       expect(await activeFilesValid()).toMatchObject({ validated: 5, total: 5 });
       expect(readStatus(stackName).watch?.lastFailover).toMatchObject({ from: before, to: done.to });

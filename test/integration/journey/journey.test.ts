@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
 import { down, up } from "../../../harness/local-cloud/control.ts";
 import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { createJourneyStack, labelPrefix, localStandbyName } from "../../../harness/journey/journey-stack.ts";
+import { isStackLabel } from "../../../components/vast/labels.ts";
+import { createJourneyStack, labelPattern, localStandbyName } from "../../../harness/journey/journey-stack.ts";
 import { cleanupColour, renderHtml, stepColours } from "../../../harness/journey/report-html.ts";
 import { formatReport, metricsJson } from "../../../harness/journey/report-text.ts";
 import { runJourney, type JourneyOptions } from "../../../harness/journey/run.ts";
@@ -28,7 +29,7 @@ let work: string;
 const stacks: string[] = [];
 
 async function aliveOf(stack: string): Promise<string[]> {
-  const instances = (await vast.listInstances()).filter((i) => String(i.label ?? "").startsWith(labelPrefix(stack))).map((i) => `instance ${i.id}`);
+  const instances = (await vast.listInstances()).filter((i) => isStackLabel(stack, i.label)).map((i) => `instance ${i.id}`);
   const standby = await admin.standby(localStandbyName(stack));
   return standby ? [...instances, "standby"] : instances;
 }
@@ -178,9 +179,9 @@ describe("dumont cost and dumont instance", () => {
       expect(burn.perHour).toBeCloseTo(gpu.dphBase + storage + standby, 8);
       expect((await cli(["cost", "--stack", stack])).stdout).toMatch(/burn rate: \$\d+\.\d{4}\/h/);
 
-      const listed = await cli(["instance", "list", "--stack", stack, "--pattern", `${labelPrefix(stack)}*`, "--json"]);
+      const listed = await cli(["instance", "list", "--stack", stack, "--pattern", labelPattern(stack), "--json"]);
       expect(JSON.parse(listed.stdout).map((i: { id: number }) => i.id)).toEqual([gpu.instanceId]);
-      const destroyed = await cli(["instance", "destroy", "--stack", stack, "--pattern", `${labelPrefix(stack)}*`, "--json"]);
+      const destroyed = await cli(["instance", "destroy", "--stack", stack, "--pattern", labelPattern(stack), "--json"]);
       expect(JSON.parse(destroyed.stdout)).toEqual({ destroyed: [gpu.instanceId] });
       expect(await vast.showInstance(gpu.instanceId)).toBeNull();
       const bad = await cli(["instance", "status", "nope", "--stack", stack]);

@@ -1,0 +1,122 @@
+// Which copy of /workspace a new GPU gets: the freshest complete one. Candidates are the standby's
+// last complete generation (read from the standby the stack declares, never from a status file)
+// and the stack's snapshots, newest first; each is restored and verified in turn until one
+// verifies. What was restored and when its data was captured (the true recovery point) is returned.
+import { compareTrees } from "../../harness/snapshot/manifest.ts";
+import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
+import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
+import { currentGeneration, generationPath, type GenerationRecord } from "../../harness/standby/generations.ts";
+import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
+import { connect, type SshConnection } from "../../harness/ssh/client.ts";
+import { DumontError } from "../../harness/errors.ts";
+import type { Slot } from "../settings.ts";
+import type { SlotState, StackContext } from "../stack-context.ts";
+import { reviveStandby } from "../standby/revive.ts";
+import type { RestoredCopy, RestoreSource } from "./plan.ts";
+
+/** How many snapshots are tried, newest first, before a restore gives up. */
+const snapshotsTried = 3;
+
+/** When a snapshot's data was captured: its id starts with the time its scan ended (manifest.ts: snapshotId). */
+export function snapshotCapturedAt(id: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(id);
+  if (!m) throw new Error(`'${id}' is not a snapshot id`);
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`;
+}
+
+export type Candidate = RestoredCopy;
+
+/** Freshest first; on a tie the standby (a plain copy restores faster than an archive chain). */
+export function orderCandidates(candidates: readonly Candidate[]): Candidate[] {
+  return [...candidates].sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt) || (a.kind === "standby" ? -1 : b.kind === "standby" ? 1 : 0));
+}
+
+/** The standby's last complete copy, starting a stopped standby once; undefined (with the reason said) if there is none. */
+async function standbyCandidate(ctx: StackContext, progress: (line: string) => void): Promise<{ ctx: StackContext; copy?: GenerationRecord }> {
+  if (!ctx.outputs.standby) return { ctx };
+  const read = async (c: StackContext) => {
+    const ssh = await connect({ ...c.sshTarget(c.outputs.standby!), connectTimeoutMs: 10_000 });
+    try {
+      return await currentGeneration(ssh, c.stack.name);
+    } finally {
+      ssh.close();
+    }
+  };
+  try {
+    return { ctx, copy: await read(ctx) };
+  } catch (error) {
+    progress(`  standby unreachable (${(error as Error).message.split("\n")[0]})`);
+  }
+  try {
+    await reviveStandby(ctx, progress);
+    const { loadStackContext } = await import("../stack-context.ts");
+    const revived = await loadStackContext(ctx.stack.name);
+    return { ctx: revived, copy: await read(revived) };
+  } catch (error) {
+    progress(`  the standby could not be started again (${(error as Error).message.split("\n")[0]}); going on without it`);
+    return { ctx };
+  }
+}
+
+export interface RestoreOutcome {
+  readonly ctx: StackContext;
+  readonly restored: RestoredCopy;
+}
+
+/** Restores the freshest complete copy into a slot's new GPU and verifies it; tries older copies when one fails. */
+export async function restoreFreshest(ctx: StackContext, slot: Slot, source: RestoreSource | undefined, progress: (line: string) => void): Promise<RestoreOutcome> {
+  const candidates: Candidate[] = [];
+  if (source !== "snapshot") {
+    const found = await standbyCandidate(ctx, progress);
+    ctx = found.ctx;
+    if (found.copy) candidates.push({ kind: "standby", generation: found.copy.generation, capturedAt: found.copy.startedAt });
+    else if (ctx.outputs.standby) progress("  the standby holds no complete copy");
+  }
+  const store = await ctx.snapshotStore();
+  if (source !== "standby") {
+    for (const s of (await store.list()).reverse().slice(0, snapshotsTried)) candidates.push({ kind: "snapshot", id: s.id, capturedAt: snapshotCapturedAt(s.id) });
+  }
+  const failures: string[] = [];
+  for (const candidate of orderCandidates(candidates)) {
+    const name = candidate.kind === "standby" ? `the standby's copy (generation ${candidate.generation})` : `snapshot ${candidate.id}`;
+    progress(`  restoring ${name}, captured ${candidate.capturedAt}`);
+    try {
+      if (candidate.kind === "standby") await restoreFromStandby(ctx, slot, candidate.generation, progress);
+      else await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: candidate.id, onProgress: (l) => progress(`    ${l}`) }));
+      return { ctx, restored: candidate };
+    } catch (error) {
+      const reason = (error as Error).message.split("\n").slice(0, 3).join("; ");
+      failures.push(`${name}: ${reason}`);
+      progress(`  ${name} did not restore (${reason}); trying the next copy`);
+    }
+  }
+  throw new DumontError(
+    candidates.length === 0
+      ? `stack ${ctx.stack.name} has no complete copy to restore from${source ? ` (--from ${source})` : ""}`
+      : `no copy of stack ${ctx.stack.name} restored and verified: ${failures.join(" | ")}`,
+    { hint: "the old GPU is untouched; take a snapshot (dumont snapshot create) or sync the standby, then re-run dumont failover" },
+  );
+}
+
+/** rsync from the standby's generation straight into the new GPU, then compare both trees file by file. */
+async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void): Promise<void> {
+  const target: SlotState = ctx.slot({ slot }).state;
+  const root = generationPath(generation);
+  const standby = await connect({ ...ctx.sshTarget(ctx.outputs.standby!), forwardAgent: true });
+  let gpu: SshConnection | undefined;
+  try {
+    gpu = await connect(ctx.sshTarget(target));
+    const result = await mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey }, { source: root });
+    progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
+    progress("    verifying every file of the new GPU against the standby's copy");
+    const [expected, actual] = await Promise.all([scanWithHashes(standby, { root }), scanWithHashes(gpu)]);
+    const mismatches = compareTrees(expected, actual);
+    if (mismatches.length > 0) {
+      throw new Error(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
+    }
+    progress(`    ${expected.filter((e) => e.type === "file").length} files verified`);
+  } finally {
+    standby.close();
+    gpu?.close();
+  }
+}

@@ -1,0 +1,17 @@
+// A standby that does not answer may only be stopped: GCP stops a Spot VM on preemption and it
+// stays TERMINATED until started. Both standby kinds declare themselves running, so a refresh (which
+// reads the real state) and an update of the standby's resources alone start it again; its static
+// address and pinned host key stay the same. Used by a failover before it gives up on the standby.
+import type { StackContext } from "../stack-context.ts";
+import { engineProgress } from "../engine-output.ts";
+
+const standbyType = "dumont:index:Standby";
+
+export async function reviveStandby(ctx: StackContext, progress: (line: string) => void): Promise<void> {
+  const resources = (await ctx.stack.exportStack()).deployment?.resources ?? [];
+  const target = resources.map((r: { urn: string }) => r.urn).filter((urn: string) => urn.includes(standbyType));
+  if (target.length === 0) throw new Error(`stack ${ctx.stack.name} declares no standby`);
+  progress("  the standby does not answer: refreshing it and starting it again if it was stopped");
+  await ctx.stack.refresh({ target, onOutput: engineProgress(progress) });
+  await ctx.stack.up({ target, onOutput: engineProgress(progress) });
+}
