@@ -1,13 +1,21 @@
 // The settings source of a running Pulumi program: the stack's config as the engine passed it
 // (secrets decrypted, never printed) and this process's environment.
+//
+// During a failover or watch update (pinned: see environment-args.ts) the environment overrides
+// nothing but credentials: a variable exported in the controller's shell (AUTO_STANDBY_ENABLED=false,
+// GPU_NAMES=…) must not delete the standby or reshape the environment in the middle of a failover.
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedOperationVariable } from "./environment-args.ts";
 import type { SettingSource } from "./settings.ts";
 
-export function programSettingSource(): SettingSource {
+/** Who you are on each cloud: read from the environment whatever the operation. */
+const credentialVariables = new Set(["VAST_API_KEY", "B2_KEY_ID", "B2_APPLICATION_KEY", "GCP_CREDENTIALS", "GCP_PROJECT", "DUMONT_LOCAL_CLOUD"]);
+
+export function programSettingSource(pinned = process.env[pinnedOperationVariable] === "1"): SettingSource {
   const all = pulumi.runtime.allConfig();
   return {
     config: (key) => all[`dumont:${key}`],
     hasConfig: (key) => `dumont:${key}` in all,
-    env: (name) => process.env[name],
+    env: (name) => (!pinned || credentialVariables.has(name) ? process.env[name] : undefined),
   };
 }

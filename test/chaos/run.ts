@@ -1,0 +1,38 @@
+// `npm run chaos [ID…]`: fault scenarios on a local cloud of their own, through the real engine.
+// Prints a table (scenario, fault, where injected, outcome, files lost, instances leaked, active
+// GPUs at the end, RTO, RPO) and writes .state/chaos/results.json. Exits 1 if any scenario failed.
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { resultsTable, runScenario } from "./runner.ts";
+import type { ScenarioResult } from "./scenario.ts";
+import { scenarios } from "./scenarios/index.ts";
+import { ChaosCloud, chaosDir } from "./world.ts";
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((id) => !scenarios.some((s) => s.id === id));
+if (unknown.length > 0) {
+  console.error(`chaos: no scenario ${unknown.join(", ")}; known: ${scenarios.map((s) => s.id).join(", ")}`);
+  process.exit(2);
+}
+const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.id)) : scenarios;
+applyToolEnvironment();
+const cloud = new ChaosCloud();
+const results: ScenarioResult[] = [];
+console.log(`chaos: ${chosen.length} scenario(s) on local cloud '${cloud.name}'`);
+await cloud.start();
+try {
+  for (const scenario of chosen) {
+    console.log(`\n▶ ${scenario.id}: ${scenario.fault} (${scenario.where})`);
+    const result = await runScenario(cloud, scenario, (line) => console.log(line));
+    results.push(result);
+    console.log(`${result.passed ? "✓" : "✗"} ${scenario.id} in ${result.seconds.toFixed(0)} s: ${result.detail}`);
+  }
+} finally {
+  await cloud.stop();
+}
+mkdirSync(chaosDir, { recursive: true });
+const file = path.join(chaosDir, "results.json");
+writeFileSync(file, `${JSON.stringify(results.map(({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds }) => ({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds })), null, 2)}\n`);
+console.log(`\n${resultsTable(results)}\n\n${results.filter((r) => r.passed).length} passed, ${results.filter((r) => !r.passed).length} failed; results in ${path.relative(process.cwd(), file)}`);
+process.exit(results.every((r) => r.passed) ? 0 : 1);

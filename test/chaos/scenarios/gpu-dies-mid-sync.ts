@@ -1,0 +1,47 @@
+// A GPU killed while a sync of a changing workspace runs: the standby keeps its last complete copy
+// and the failover restores exactly that.
+import { setTimeout as sleep } from "node:timers/promises";
+import { syncStandby } from "../../../stacks/standby/sync.ts";
+import type { Scenario } from "../scenario.ts";
+import { expectThat, until } from "../world.ts";
+import { automaticFailover, describeRestore, killActiveGpu, names, standbyGeneration } from "./common.ts";
+
+export const gpuDiesMidSync: Scenario = {
+  id: "gpu-dies-mid-sync",
+  fault: "GPU host killed",
+  where: "during a standby sync of a changing workspace",
+  async run(world) {
+    const s = await world.stack();
+    await s.onGpu((ssh) => s.ledger.write(ssh, names("data/file", 30), 64 * 1024));
+    const first = await s.sync();
+    // The workspace changes (rewrites, deletions, a large new file) and the next sync is cut off.
+    await s.onGpu(async (ssh) => {
+      await s.ledger.write(ssh, names("data/file", 10), 64 * 1024);
+      await ssh.run(["bash", "-c", "rm -f /workspace/data/file-2[0-9].bin; head -c 400M /dev/urandom > /workspace/big.bin"]);
+    });
+    const ctx = await s.context();
+    const syncing = syncStandby(ctx).then(() => "completed", (e: Error) => `failed: ${e.message.split("\n")[0]}`);
+    const standby = await ctx.connectStandby();
+    try {
+      await until("the second sync to be under way", async () => {
+        const r = await standby.run(["sh", "-c", "du -sk dumont-mirror/gen-2 2>/dev/null | cut -f1"], { allowFailure: true });
+        return Number(r.stdout.trim() || 0) > 20_000;
+      }, 60_000);
+    } finally {
+      standby.close();
+    }
+    const victim = await killActiveGpu(world, s);
+    const killedAt = Date.now();
+    const outcome = await syncing;
+    expectThat(outcome.startsWith("failed"), `the sync ${outcome} before the GPU was killed`);
+    const kept = await standbyGeneration(s);
+    expectThat(kept === first.generation.generation, `the standby's current copy is generation ${kept}, expected the last complete one (${first.generation.generation})`);
+    await sleep(100);
+    const result = await automaticFailover(world, s, victim);
+    expectThat(result.outcome === "failed-over" && result.restored?.kind === "standby" && result.restored.generation === kept, `restored from ${describeRestore(result)}`);
+    return {
+      rtoSeconds: (Date.now() - killedAt) / 1000, rpoSeconds: result.rpoSeconds,
+      detail: `sync ${outcome.slice(0, 60)}; the standby kept generation ${kept}; restored from ${describeRestore(result)}`,
+    };
+  },
+};

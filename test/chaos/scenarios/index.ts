@@ -1,0 +1,21 @@
+// Every chaos scenario, in the order `npm run chaos` runs them. Ids are the issues' names.
+import type { Scenario } from "../scenario.ts";
+import { apiOutageHealthyGpu } from "./api-outage-healthy-gpu.ts";
+import { configDriftDuringFailover } from "./config-drift-during-failover.ts";
+import { corruptNewestSnapshot } from "./corrupt-newest-snapshot.ts";
+import { dirBecomesSymlink } from "./dir-becomes-symlink.ts";
+import { fileChangesDuringSnapshot } from "./file-changes-during-snapshot.ts";
+import { gpuDiesMidSync } from "./gpu-dies-mid-sync.ts";
+import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
+import { nonUtf8Names } from "./non-utf8-names.ts";
+import { oldGpuReturns } from "./old-gpu-returns.ts";
+import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
+import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
+
+export const scenarios: readonly Scenario[] = [
+  // No data lost
+  gpuDiesMidSync, configDriftDuringFailover, apiOutageHealthyGpu, oldGpuReturns, plannedMoveFinalSync,
+  dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
+  // Never stuck, never leaked
+  labelPrefixNeighbour,
+];

@@ -1,0 +1,204 @@
+// What every chaos scenario runs in: one local cloud for the run, one Pulumi backend, a stack per
+// scenario made and destroyed here, a ledger of what the user was told is safe, and the measures
+// the results table reports (files lost, instances leaked, GPUs taking writes at the end).
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { isStackLabel } from "../../components/vast/labels.ts";
+import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
+import { down, up } from "../../harness/local-cloud/control.ts";
+import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
+import { hashFiles } from "../../harness/snapshot/workspace-scan.ts";
+import type { SshConnection } from "../../harness/ssh/client.ts";
+import { stateDir } from "../../harness/tools/paths.ts";
+import { VastClient, type VastInstance } from "../../harness/vast/client.ts";
+import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
+import { statusFile } from "../../stacks/standby/status-file.ts";
+import { syncStandby, type SyncResult } from "../../stacks/standby/sync.ts";
+import { createSnapshot } from "../../harness/snapshot/create.ts";
+import type { Manifest } from "../../harness/snapshot/manifest.ts";
+import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
+import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+
+export const chaosDir = path.join(stateDir, "chaos");
+
+/** The local cloud and backend of one chaos run. */
+export class ChaosCloud {
+  readonly name: string;
+  endpoints!: Endpoints;
+  admin!: LocalCloudAdmin;
+  vast!: VastClient;
+
+  constructor(name = "chaos") {
+    this.name = name;
+  }
+
+  async start(): Promise<void> {
+    const backend = path.join(chaosDir, `backend-${this.name}`);
+    rmSync(backend, { recursive: true, force: true });
+    mkdirSync(backend, { recursive: true });
+    process.env.PULUMI_BACKEND_URL = `file://${backend}`;
+    this.endpoints = await up({ cloud: this.name, settings: { loadingDelayMs: 100, runningDelayMs: 200 } });
+    this.admin = new LocalCloudAdmin(this.endpoints);
+    this.vast = new VastClient({ baseUrl: this.endpoints.vast.url, apiKey: this.endpoints.vast.apiKey });
+  }
+
+  async stop(): Promise<void> {
+    await down(this.name);
+  }
+}
+
+/** A file the scenario wrote, with the content it has now. */
+interface Written {
+  readonly md5: string;
+}
+
+/**
+ * What the user was told is safe: the workspace's files at the start of the last sync or snapshot
+ * that succeeded. "Files lost" counts those whose content is not on the active GPU at the end.
+ */
+export class Ledger {
+  private readonly current = new Map<string, Written>();
+  private acknowledged = new Map<string, Written>();
+
+  /** Writes files of `bytes` random bytes each on the host, remembering their MD5s. */
+  async write(ssh: SshConnection, paths: readonly string[], bytes = 4096): Promise<void> {
+    const records: Buffer[] = [];
+    for (const p of paths) {
+      const content = randomBytes(bytes);
+      this.current.set(p, { md5: createHash("md5").update(content).digest("hex") });
+      records.push(Buffer.from(`${p}\0${content.length}\0`), content);
+    }
+    await ssh.run(["bash", "-c", `set -euo pipefail; cd /workspace
+while IFS= read -r -d '' p && IFS= read -r -d '' n; do mkdir -p "$(dirname "./$p")"; head -c "$n" > "./$p"; done`], { stdin: Buffer.concat(records) });
+  }
+
+  /** The files as they are now: taken before a copy starts, acknowledged if it succeeds. */
+  state(): ReadonlyMap<string, Written> {
+    return new Map(this.current);
+  }
+
+  acknowledge(state: ReadonlyMap<string, Written>): void {
+    this.acknowledged = new Map(state);
+  }
+
+  /** Files removed on the host by the scenario itself. */
+  forget(paths: readonly string[]): void {
+    for (const p of paths) this.current.delete(p);
+  }
+
+  get acknowledgedCount(): number {
+    return this.acknowledged.size;
+  }
+
+  /** Acknowledged files whose content is not on this host. */
+  async lostOn(ssh: SshConnection): Promise<string[]> {
+    const paths = [...this.acknowledged.keys()];
+    const sums = await hashFiles(ssh, paths, { missingOk: true });
+    return paths.filter((p) => sums.get(p) !== this.acknowledged.get(p)!.md5);
+  }
+}
+
+/** One scenario's stack: made from settings, with the ledger and the measures. */
+export class ChaosStack {
+  readonly cloud: ChaosCloud;
+  readonly name: string;
+  readonly ledger = new Ledger();
+
+  constructor(cloud: ChaosCloud, name: string) {
+    this.cloud = cloud;
+    this.name = name;
+  }
+
+  static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>> = {}): Promise<ChaosStack> {
+    if (!name.startsWith("it-")) throw new Error("chaos stacks are named it-… (git ignores their settings files)");
+    writeStackFile(name, {
+      cloud: "local", localCloud: cloud.name, gpuNames: ["RTX 4090", "RTX 3090"], diskGb: 16, maxPricePerHour: 0.6, readyTimeoutSeconds: 60,
+      autoStandbyEnabled: true, healthCheckInterval: 1, failoverThreshold: 3, syncInterval: 2, ...settings,
+    });
+    const stack = await openProjectStack(name);
+    await stack.up();
+    return new ChaosStack(cloud, name);
+  }
+
+  context(): Promise<StackContext> {
+    return loadStackContext(this.name);
+  }
+
+  /** Runs `work` on the active GPU (or a slot's) over SSH. */
+  async onGpu<T>(work: (ssh: SshConnection, ctx: StackContext) => Promise<T>, slot?: string): Promise<T> {
+    const ctx = await this.context();
+    return ctx.withSlot({ slot }, (ssh) => work(ssh, ctx));
+  }
+
+  /** A standby sync; on success, what the files were at its start is acknowledged as safe. */
+  async sync(): Promise<SyncResult> {
+    const state = this.ledger.state();
+    const result = await syncStandby(await this.context());
+    this.ledger.acknowledge(state);
+    return result;
+  }
+
+  /** A snapshot of the active GPU; on success its files are acknowledged as safe. */
+  async snapshot(name: string, parent: "auto" | "full" = "auto"): Promise<Manifest> {
+    const state = this.ledger.state();
+    const ctx = await this.context();
+    const store = await ctx.snapshotStore();
+    const made = await ctx.withSlot({}, (ssh) => createSnapshot({ ssh, store, name, parent }));
+    this.ledger.acknowledge(state);
+    return made.manifest;
+  }
+
+  /** This stack's instances that Vast still lists (running, stopped or anything but destroyed). */
+  async instances(): Promise<VastInstance[]> {
+    return (await this.cloud.vast.listInstances()).filter((i) => isStackLabel(this.name, i.label));
+  }
+
+  /** The measures every scenario reports. */
+  async measure(): Promise<{ filesLost: number; lostFiles: string[]; instancesLeaked: number; activeGpus: number; activeInstance?: number }> {
+    const ctx = await this.context();
+    const active = ctx.outputs.slots[ctx.outputs.activeSlot];
+    const instances = await this.instances();
+    const lostFiles = active ? await ctx.withSlot({}, (ssh) => this.ledger.lostOn(ssh)).catch(() => ["(active GPU unreachable)"]) : ["(no active GPU)"];
+    return {
+      filesLost: lostFiles.length, lostFiles,
+      instancesLeaked: instances.filter((i) => i.id !== active?.instanceId).length,
+      activeGpus: instances.filter((i) => i.actual_status === "running").length,
+      activeInstance: active?.instanceId,
+    };
+  }
+
+  /** Destroys the stack and anything of it Vast still lists; returns what had to be swept. */
+  async destroy(): Promise<number[]> {
+    const stack = await openProjectStack(this.name).catch(() => undefined);
+    if (stack) {
+      await stack.cancel().catch(() => undefined);
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
+    }
+    const swept: number[] = [];
+    for (const i of await this.instances().catch(() => [])) {
+      await this.cloud.vast.destroyInstance(i.id).catch(() => undefined);
+      swept.push(i.id);
+    }
+    await this.cloud.admin.destroyStandby(this.name).catch(() => undefined);
+    rmSync(stackConfigFile(this.name), { force: true });
+    rmSync(statusFile(this.name), { force: true });
+    return swept;
+  }
+}
+
+/** Polls until `predicate` holds or the time is up. */
+export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A failed expectation of a scenario, with what was seen. */
+export function expectThat(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
