@@ -26,7 +26,9 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
   if (!standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${ctx.stack.name} has no standby`, "set it to true and run dumont up");
   const name = ctx.stack.name;
   try {
-    const admin = await ctx.connectStandby();
+    const admin = await ctx.connectStandby().catch((error: Error) => {
+      throw new Error(`cannot connect to the standby ${standby.user}@${standby.host}:${standby.port} over ssh: ${error.message}`);
+    });
     try {
       const staged = await stageGeneration(admin, name);
       const gpu = await connect({ ...ctx.sshTarget(source), forwardAgent: true, connectTimeoutMs: 10_000 });
