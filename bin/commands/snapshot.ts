@@ -72,7 +72,10 @@ export const snapshotRestore: Command = {
     const ctx = await loadStackContext(values.stack!);
     const store = await ctx.snapshotStore();
     const report = await ctx.withSlot(values, (ssh) => restoreSnapshot({ ssh, store, id: values.id!, onProgress: progressTo(values.json!) }));
-    if (values.json) console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, seconds: report.seconds }, null, 2));
+    if (values.json) {
+      const unstable = report.warnings.map((w) => w.path);
+      console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, seconds: report.seconds }, null, 2));
+    }
   },
 };
 

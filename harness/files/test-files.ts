@@ -3,6 +3,7 @@
 // the host and reports file by file.
 import { createHash, randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
+import { nulTerminated } from "../snapshot/path-bytes.ts";
 import { hashFiles } from "../snapshot/workspace-scan.ts";
 
 export interface TestFile {
@@ -36,7 +37,7 @@ export async function createTestFiles(ssh: SshConnection, count: number, options
     files.push({ path: `${prefix}-${i}.txt`, size: Buffer.byteLength(content), md5: createHash("md5").update(content).digest("hex"), content });
   }
   // One stream of NUL-separated (path, content) pairs; the host writes them all.
-  const stream = Buffer.from(files.map((f) => `${f.path}\0${f.content}\0`).join(""), "utf8");
+  const stream = nulTerminated(files.flatMap((f) => [f.path, f.content]));
   await ssh.run(["bash", "-c", `set -euo pipefail
 mkdir -p /workspace && cd /workspace
 while IFS= read -r -d '' path && IFS= read -r -d '' content; do printf '%s' "$content" > "./$path"; done`], { stdin: stream });

@@ -3,6 +3,7 @@
 // logs and CSVs, which LZ4 shrinks). Generated on the host, so the controller's link is not the
 // bottleneck; every file's MD5 is recorded, and validation later checks every one.
 import type { SshConnection } from "../ssh/client.ts";
+import { nulTerminated } from "../snapshot/path-bytes.ts";
 import { hashFiles } from "../snapshot/workspace-scan.ts";
 import type { TestFile } from "../files/test-files.ts";
 
@@ -40,17 +41,17 @@ export function parseSize(text: string): number {
 export async function createWorkspaceData(ssh: SshConnection, totalBytes: number, onProgress: (line: string) => void): Promise<TestFile[]> {
   const plan = planWorkspaceData(totalBytes);
   if (plan.length === 0) return [];
-  // One script: "bytes kind path" per line on stdin. Text files repeat a line with a counter so
-  // that they compress the way logs do, not to nothing.
-  const spec = plan.map((f) => `${f.bytes} ${f.kind} ${f.path}`).join("\n") + "\n";
+  // One script: NUL-terminated "bytes, kind, path" records on stdin. Text files repeat a line with
+  // a counter so that they compress the way logs do, not to nothing.
+  const spec = nulTerminated(plan.flatMap((f) => [String(f.bytes), f.kind, f.path]));
   onProgress(`  writing ${plan.length} data files, ${(totalBytes / mib).toFixed(0)} MiB, under /workspace/${dataFolder}`);
   await ssh.run(["bash", "-c", `set -euo pipefail
 mkdir -p /workspace/${dataFolder} && cd /workspace
-while read -r bytes kind path; do
+while IFS= read -r -d '' bytes && IFS= read -r -d '' kind && IFS= read -r -d '' path; do
   if [ "$kind" = random ]; then head -c "$bytes" /dev/urandom > "$path"
   # awk ends on SIGPIPE when head has enough; that is success here, not a pipefail error.
   else (awk 'BEGIN { for (i = 0; ; i++) printf "%08d step=%d loss=%.6f lr=%.2e tokens=%d\\n", i, i * 7, 1 / (i + 1), 0.0003, i * 4096 }' || true) | head -c "$bytes" > "$path"; fi
-done`], { stdin: Buffer.from(spec), timeoutMs: 3600_000 });
+done`], { stdin: spec, timeoutMs: 3600_000 });
   const sums = await hashFiles(ssh, plan.map((f) => f.path));
   return plan.map((f) => {
     const md5 = sums.get(f.path);

@@ -1,12 +1,15 @@
-// Making a snapshot of a host's /workspace: scan, decide full or incremental, hash what changed,
-// let the host stream tar | lz4 straight to presigned part URLs, complete the upload, and write the
-// manifest last. Anything that fails aborts the upload: no manifest, no snapshot.
+// Making a snapshot of a host's /workspace: scan, decide full or incremental, let the host stream
+// tar | lz4 straight to presigned part URLs while it hashes the same files, read again what changed
+// meanwhile, complete the upload, and write the manifest last. Anything that fails aborts the
+// upload: no manifest, no snapshot.
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
-import { diffTrees, snapshotId, stats, withMd5, type Entry, type Manifest } from "./manifest.ts";
-import { uploadScript } from "./scripts.ts";
+import { HostUpload, maxParts } from "./host-upload.ts";
+import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest } from "./manifest.ts";
+import { settleRound } from "./read-rounds.ts";
 import type { SnapshotStore } from "./store.ts";
-import { hashFiles, scanWorkspace } from "./workspace-scan.ts";
+import { readTarReport } from "./tar-messages.ts";
+import { hashFiles, scanWorkspace, statEntries } from "./workspace-scan.ts";
 
 export interface CreateSnapshotOptions {
   readonly ssh: SshConnection;
@@ -33,7 +36,11 @@ export interface CreateSnapshotResult {
 const mib = 1024 * 1024;
 /** S3 wants parts of 5 MiB at least (B2 says 5 MB): 5 MiB satisfies both. */
 export const minPartSize = 5 * mib;
-export const maxParts = 10_000;
+/**
+ * How often a file that keeps changing is read (the first read and up to three more) before the
+ * snapshot records it as unstable rather than waiting for it to hold still.
+ */
+export const maxReads = 4;
 
 /**
  * Parts small enough that compressing and uploading overlap (at least two rounds of `concurrency`
@@ -45,7 +52,8 @@ export function defaultPartSize(upperBound: number, concurrency: number): number
 
 /**
  * Part size and count for an archive of at most `upperBound` bytes: the requested size, raised so
- * that the parts stay well under B2's 10,000 (the estimate must never run out of URLs).
+ * that the parts stay well under B2's 10,000. The size is fixed for the whole upload; the count is
+ * what is presigned up front (the host asks for more if the stream outgrows it).
  */
 export function planParts(upperBound: number, requested = 64 * mib): { partSize: number; parts: number } {
   const partSize = Math.max(minPartSize, requested, Math.ceil(upperBound / (maxParts - 100)));
@@ -90,28 +98,35 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   const plan = planParts(upperBound, options.partSize ?? defaultPartSize(upperBound, concurrency));
   const uploadId = await store.startUpload(id);
   const spool = `/tmp/dumont-snapshot-${randomBytes(6).toString("hex")}`;
+  let upload: HostUpload | undefined;
   try {
-    // Hashing (one core, MD5 is serial) and tar | lz4 | upload (the other) read the same files at
-    // the same time, so the page cache serves the second reader.
     t = performance.now();
-    const hashing = hashFiles(ssh, changes.changed.filter((e) => e.type === "file").map((e) => e.path)).then((sums) => ({ sums, seconds: since(t) }));
-    const uploading = upload(ssh, store, id, uploadId, spool, changes.changed, plan, concurrency, progress).then((r) => ({ ...r, seconds: since(t) }));
-    const [hashed, uploaded] = await Promise.all([hashing, uploading]);
-    const changed = withMd5(changes.changed, hashed.sums);
-    const entries = [...changed, ...changes.unchanged].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    progress(`uploading ${(changes.changed.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
+    upload = await HostUpload.start({
+      ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: changes.changed.map((e) => e.path),
+    });
+    const read = await readInRounds(ssh, upload, changes.changed, plan.partSize, progress);
+    const uploaded = await upload.finish();
+    const uploadSeconds = since(t);
     await store.completeUpload(id, uploadId, uploaded.parts);
 
+    // Whatever vanished while it was read leaves the tree, and so does anything below it.
+    const entries = withoutOrphans(sortedByPath([...read.recorded, ...changes.unchanged]));
+    const inTree = new Set(entries.map((e) => e.path));
+    const archived = changes.changed.map((e) => e.path);
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
       source: { host: ssh.label, label: options.sourceLabel },
       archive: { key: store.archiveKey(id), bytes: uploaded.bytes, md5: uploaded.md5, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
-      entries, included: changed.map((e) => e.path), deleted: changes.deleted, stats: stats(entries),
+      entries, included: archived.filter((p) => inTree.has(p)), deleted: parent ? deletedSince(parent.entries, entries) : [],
+      discarded: archived.filter((p) => !inTree.has(p)), stats: stats(entries),
     };
     await store.writeManifest(manifest);
-    progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploaded.seconds.toFixed(1)} s upload`);
-    return { manifest, seconds: { scan: scanSeconds, hash: hashed.seconds, upload: uploaded.seconds, total: since(started) } };
+    progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploadSeconds.toFixed(1)} s upload`);
+    return { manifest, seconds: { scan: scanSeconds, hash: read.hashSeconds, upload: uploadSeconds, total: since(started) } };
   } catch (error) {
+    await upload?.abandon();
     await store.abortUpload(id, uploadId);
     throw error;
   } finally {
@@ -119,37 +134,60 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   }
 }
 
-interface Uploaded {
-  readonly md5: string;
-  readonly bytes: number;
-  readonly parts: Array<{ part: number; etag: string; bytes: number }>;
+function sortedByPath(entries: Entry[]): Entry[] {
+  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Sends the presigned URLs and the entry list to the host, runs the upload there, reads its report. */
-async function upload(
-  ssh: SshConnection, store: SnapshotStore, id: string, uploadId: string, spool: string, entries: readonly Entry[],
-  plan: { partSize: number; parts: number }, concurrency: number, progress: (line: string) => void,
-): Promise<Uploaded> {
-  const urls = await store.presignParts(id, uploadId, plan.parts);
-  // The URL list and the file list reach the host on stdin, never on a command line.
-  await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1" && cat > "$1/urls"', "prepare", spool], { stdin: `${urls.join("\n")}\n` });
-  await ssh.run(["bash", "-c", 'cat > "$1/list"', "list", spool], { stdin: Buffer.from(entries.map((e) => `./${e.path}\0`).join(""), "utf8") });
-  progress(`uploading ${(entries.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
-  const result = await ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(plan.partSize), String(concurrency)], {
-    onStderrLine: (line) => {
-      const parts = /^progress (\d+)$/.exec(line)?.[1];
-      if (parts) progress(`  ${parts} part(s) uploaded`);
-    },
-  });
-  const lines = result.stdout.trim().split("\n");
-  const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
-  if (!stream) throw new Error(`unexpected upload report from ${ssh.label}: ${result.stdout.slice(0, 200)}`);
-  const parts = lines.slice(1).map((line) => {
-    const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
-    if (!match) throw new Error(`unexpected part report: ${line}`);
-    return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
-  });
-  const bytes = Number(stream[2]);
-  if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new Error("the uploaded parts do not add up to the archive");
-  return { md5: stream[1]!, bytes, parts };
+interface ReadResult {
+  /** Manifest entries of everything read that is still there. */
+  readonly recorded: Entry[];
+  readonly hashSeconds: number;
+}
+
+/**
+ * Round 1 reads every changed entry: tar for the archive and, at the same time on the other core,
+ * md5sum for the manifest (the page cache serves the second reader). Then each entry is looked at
+ * again; any that changed meanwhile is read again by both in another round, appended to the same
+ * archive, until all hold still or maxReads is reached: those still changing are recorded as they
+ * were last read and marked unstable.
+ */
+async function readInRounds(ssh: SshConnection, upload: HostUpload, first: readonly Entry[], partSize: number, progress: (line: string) => void): Promise<ReadResult> {
+  const recorded: Entry[] = [];
+  let hashSeconds = 0;
+  let reading = first;
+  let plannedBytes = archiveUpperBound(first);
+  for (let round = 1; ; round++) {
+    const hashStarted = performance.now();
+    const [sums, tarRead] = await Promise.all([
+      hashFiles(ssh, reading.filter((e) => e.type === "file").map((e) => e.path), { missingOk: true })
+        .finally(() => (hashSeconds += (performance.now() - hashStarted) / 1000)),
+      upload.roundRead(round),
+    ]);
+    const tar = readTarReport(tarRead.notes);
+    // tar exits 1 when a file changed as it read it, 2 also when one vanished first: both are
+    // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted.
+    if (tarRead.status > 2 || (tarRead.status === 2 && tar.others.length)) {
+      throw new Error(`tar failed on ${ssh.label} (exit ${tarRead.status}): ${tar.others[0] ?? "no message"}`);
+    }
+    const outcome = settleRound(reading, await statEntries(ssh, reading.map((e) => e.path)), sums, tar);
+    recorded.push(...outcome.settled);
+    if (outcome.vanished.length) progress(`${outcome.vanished.length} path(s) vanished while read, left out: ${quoted(outcome.vanished)}`);
+    if (outcome.changing.length === 0) break;
+    const again = outcome.changing.map((c) => c.now);
+    plannedBytes += archiveUpperBound(again);
+    if (round === maxReads || Math.ceil(plannedBytes / partSize) > maxParts) {
+      recorded.push(...outcome.changing.map((c) => ({ ...c.asRead, unstable: true as const })));
+      progress(`${again.length} file(s) changed during each of ${round} reads, recorded as unstable: ${quoted(again.map((e) => e.path))}`);
+      break;
+    }
+    progress(`${again.length} file(s) changed while read, reading again (round ${round + 1}): ${quoted(again.map((e) => e.path))}`);
+    await upload.startRound(round + 1, again.map((e) => e.path));
+    reading = again;
+  }
+  return { recorded, hashSeconds };
+}
+
+/** A few paths for a progress line. */
+function quoted(paths: readonly string[]): string {
+  return paths.slice(0, 5).map((p) => JSON.stringify(p)).join(", ") + (paths.length > 5 ? `, … (${paths.length - 5} more)` : "");
 }

@@ -1,6 +1,8 @@
 // A snapshot's manifest: every entry of /workspace as it was (path, type, size, mode, mtime, MD5,
 // symlink target), which of them the snapshot's archive holds, and what was deleted since its
 // parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
+// Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
+import { pathFromBytes } from "./path-bytes.ts";
 
 export type EntryType = "file" | "dir" | "symlink";
 
@@ -14,6 +16,11 @@ export interface Entry {
   readonly mtime: string;
   readonly md5?: string;
   readonly target?: string;
+  /**
+   * The file changed during every read the snapshot made of it: the archive holds its last read,
+   * which may not match the size and MD5 recorded here (restore verification warns, not fails).
+   */
+  readonly unstable?: true;
 }
 
 export interface ArchiveInfo {
@@ -41,8 +48,13 @@ export interface Manifest {
   readonly entries: readonly Entry[];
   /** Paths whose content is in this snapshot's archive. */
   readonly included: readonly string[];
-  /** Paths present in the parent and gone now. */
+  /** Paths present in the parent and gone now: removed before this snapshot's archive is extracted. */
   readonly deleted: readonly string[];
+  /**
+   * Paths the archive holds that are not in the tree (they vanished while the snapshot was being
+   * made): removed after the archive is extracted. Absent in manifests from before it existed.
+   */
+  readonly discarded?: readonly string[];
   readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
 }
 
@@ -55,17 +67,19 @@ export interface ScanResult {
 }
 
 /**
- * Parses `find . -mindepth 1 -printf '%y\0%P\0%s\0%m\0%T@\0%l\0'`: six NUL-terminated fields per
- * entry, so any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash).
+ * Parses `find . -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'`: six NUL-terminated fields per entry, so
+ * any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash, invalid UTF-8).
  */
 export function parseScan(output: Buffer): ScanResult {
-  const fields = output.toString("utf8").split("\0");
+  // Decoding before splitting is the same as after: NUL is never part of a multi-byte sequence.
+  const fields = pathFromBytes(output).split("\0");
   if (fields.at(-1) === "") fields.pop();
   if (fields.length % 6 !== 0) throw new Error(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
   const entries: Entry[] = [];
   const skipped: string[] = [];
   for (let i = 0; i < fields.length; i += 6) {
-    const [kind, path, size, mode, mtime, target] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
+    const [kind, found, size, mode, mtime, target] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
+    const path = found.replace(/^\.\//, "");
     const type = typeOf[kind];
     if (!type) {
       skipped.push(path);
@@ -83,7 +97,7 @@ export function parseScan(output: Buffer): ScanResult {
 /** Parses `md5sum -z` output: "<32 hex>  <name>\0" per file (names never escaped with -z). */
 export function parseMd5(output: Buffer): Map<string, string> {
   const sums = new Map<string, string>();
-  for (const record of output.toString("utf8").split("\0")) {
+  for (const record of pathFromBytes(output).split("\0")) {
     if (record === "") continue;
     const match = /^\\?([0-9a-f]{32}) [ *](.*)$/s.exec(record);
     if (!match) throw new Error(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
@@ -101,9 +115,13 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
   });
 }
 
-/** Whether a file may have changed since the parent, by the same test rsync makes: size and mtime. */
-function sameFile(a: Entry, b: Entry): boolean {
-  return a.type === b.type && a.size === b.size && a.mtime === b.mtime && a.mode === b.mode && a.target === b.target;
+/**
+ * Whether an entry is unchanged, by the test rsync makes (size, mtime, mode), for symlinks their
+ * target. One recorded as unstable never counts as unchanged: its archive copy may differ.
+ */
+export function sameFile(before: Entry, now: Entry): boolean {
+  return !before.unstable && before.type === now.type && before.size === now.size && before.mtime === now.mtime
+    && before.mode === now.mode && before.target === now.target;
 }
 
 export interface TreeChanges {
@@ -117,7 +135,6 @@ export interface TreeChanges {
 /** What an incremental snapshot must hold to turn the parent's tree into the current one. */
 export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): TreeChanges {
   const before = new Map(parent.map((e) => [e.path, e]));
-  const now = new Set(current.map((e) => e.path));
   const changed: Entry[] = [];
   const unchanged: Entry[] = [];
   for (const entry of current) {
@@ -126,8 +143,26 @@ export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): 
     if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
     else unchanged.push({ ...entry, md5: old.md5 });
   }
-  const deleted = parent.filter((e) => !now.has(e.path)).map((e) => e.path);
-  return { changed, deleted, unchanged };
+  return { changed, deleted: deletedSince(parent, current), unchanged };
+}
+
+/** Paths of the parent's tree that the current one no longer has. */
+export function deletedSince(parent: readonly Entry[], current: readonly Entry[]): string[] {
+  const now = new Set(current.map((e) => e.path));
+  return parent.filter((e) => !now.has(e.path)).map((e) => e.path);
+}
+
+/**
+ * The entries that still hang in the tree: those whose every parent is a directory entry. An entry
+ * whose directory vanished or turned into a file while a snapshot was made goes with it.
+ */
+export function withoutOrphans(entries: readonly Entry[]): Entry[] {
+  const directories = new Set(entries.filter((e) => e.type === "dir").map((e) => e.path));
+  const attached = (path: string): boolean => {
+    const slash = path.lastIndexOf("/");
+    return slash < 0 || (directories.has(path.slice(0, slash)) && attached(path.slice(0, slash)));
+  };
+  return entries.filter((e) => attached(e.path));
 }
 
 export interface Mismatch {
@@ -159,6 +194,18 @@ export function compareTrees(expected: readonly Entry[], actual: readonly Entry[
   }
   for (const extra of found.keys()) mismatches.push({ path: extra, problem: "not in the snapshot" });
   return mismatches;
+}
+
+/**
+ * Mismatches on entries the manifest marks unstable are warnings: the snapshot could not read those
+ * files at rest, and says so. The rest are failures.
+ */
+export function separateWarnings(mismatches: readonly Mismatch[], expected: readonly Entry[]): { failures: Mismatch[]; warnings: Mismatch[] } {
+  const unstable = new Set(expected.filter((e) => e.unstable).map((e) => e.path));
+  return {
+    failures: mismatches.filter((m) => !unstable.has(m.path)),
+    warnings: mismatches.filter((m) => unstable.has(m.path)),
+  };
 }
 
 /** tar keeps mtimes to the nanosecond where the file system does; compare as find prints them. */

@@ -1,10 +1,16 @@
-// Restoring a snapshot onto any host: replace /workspace with the chain's archives applied in order
-// (deletions included), reset directory times, then verify every entry against the manifest and
-// name each one that differs. A damaged archive is reported as such, never taken as fine.
+// Restoring a snapshot onto any host: check every manifest of the chain, replace /workspace with
+// the chain's archives applied in order (removals before and after each, planned from the
+// manifests), create the symlinks held back, reset directory times, then verify every entry
+// against the manifest and name each one that differs. A damaged archive is reported as such,
+// never taken as fine.
 import { randomBytes } from "node:crypto";
-import type { SshConnection } from "../ssh/client.ts";
-import { compareTrees, type Manifest, type Mismatch } from "./manifest.ts";
-import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript } from "./scripts.ts";
+import { DumontError } from "../errors.ts";
+import type { RunResult, SshConnection } from "../ssh/client.ts";
+import { checkManifest } from "./manifest-check.ts";
+import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
+import { nulTerminated } from "./path-bytes.ts";
+import { planChain } from "./restore-plan.ts";
+import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { scanWithHashes } from "./workspace-scan.ts";
 
@@ -13,6 +19,8 @@ export interface RestoreReport {
   /** Archives whose bytes were not what their manifest recorded. */
   readonly damagedArchives: readonly string[];
   readonly mismatches: readonly Mismatch[];
+  /** Differences in files the snapshot recorded as unstable (they changed during every read). */
+  readonly warnings: readonly Mismatch[];
   readonly ok: boolean;
   readonly seconds: { readonly download: number; readonly verify: number; readonly total: number };
 }
@@ -40,6 +48,11 @@ export interface RestoreOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/** A host script reached for a path below something that is not a real directory (it names it): stop. */
+function stopIfRefused(id: string, result: RunResult): void {
+  if (result.code === 7) throw new DumontError(`restore of ${id} stopped: ${result.stderr.trim().split("\n").at(-1)}`);
+}
+
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
   const { ssh, store } = options;
@@ -47,36 +60,47 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const started = performance.now();
   const manifest = await store.readManifest(options.id);
   const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
+  // Before anything on the host changes: a manifest that names paths outside the workspace is refused.
+  for (const link of chain) checkManifest(link);
+  const plan = planChain(chain);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   await ssh.run(["bash", "-c", emptyWorkspaceScript()]);
   try {
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool]);
     for (const [i, link] of chain.entries()) {
+      const steps = plan.links[i]!;
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
-      await ssh.run(["bash", "-c", 'cat > "$1/deleted"', "deleted", spool], { stdin: Buffer.from(link.deleted.map((p) => `./${p}\0`).join(""), "utf8") });
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore) });
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter) });
       const url = await store.presignDownload(link.id);
       const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true });
+      stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
       else if (result.code !== 0) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
       }
     }
+    const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
+    const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true });
+    stopIfRefused(manifest.id, created);
+    if (created.code !== 0) throw new Error(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: Buffer.from(dirs.map((d) => `${d.mtime}\0${d.path}\0`).join(""), "utf8") });
+    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])) });
   } finally {
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true }).catch(() => undefined);
   }
   const downloadSeconds = (performance.now() - started) / 1000;
   progress("verifying every file against the manifest");
   const verifyStarted = performance.now();
-  const mismatches = compareTrees(manifest.entries, await scanWithHashes(ssh));
+  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, await scanWithHashes(ssh)), manifest.entries);
   const report: RestoreReport = {
-    manifest, damagedArchives, mismatches, ok: damagedArchives.length === 0 && mismatches.length === 0,
+    manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,
     seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },
   };
+  for (const w of warnings) progress(`warning: ${JSON.stringify(w.path)} changed during every read when the snapshot was made: ${w.problem}`);
   if (!report.ok) throw new RestoreFailed(report);
-  progress(`restored ${manifest.stats.files} files (${(manifest.stats.bytes / 1024 / 1024).toFixed(1)} MiB), all verified`);
+  progress(`restored ${manifest.stats.files} files (${(manifest.stats.bytes / 1024 / 1024).toFixed(1)} MiB), all verified${warnings.length ? ` but ${warnings.length} unstable` : ""}`);
   return report;
 }

@@ -1,63 +1,109 @@
 // The programs a snapshot runs on the GPU host, as bash text from pure functions (snapshot-tested).
 // They use only what a Vast image has: bash, find, tar, lz4, md5sum, split, curl. Paths travel as
-// NUL-separated lists and URLs on stdin or in files, never inside the command line.
+// NUL-separated lists and URLs on stdin or in files, never inside the command line. Every script
+// runs under LC_ALL=C: file names are bytes, and no tool may transcode or reinterpret them in
+// whatever locale sshd happens to give (GNU tar converts pax path names between UTF-8 and the
+// locale's charset; in C it leaves them alone).
 
 /** Where the workspace is on every host. */
 export const workspace = "/workspace";
 
-/**
- * Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields: type,
- * path, size, mode, mtime, symlink target (see manifest.ts: parseScan).
- */
+/** find -printf fields per entry: type, path, size, mode, mtime, symlink target (manifest.ts: parseScan). */
+const entryFormat = String.raw`%y\0%p\0%s\0%m\0%T@\0%l\0`;
+
+/** Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields. */
 export function scanScript(): string {
   return `set -euo pipefail
+export LC_ALL=C
 root=\${1:-${workspace}}
 if [ ! -d "$root" ]; then echo "no $root on this host" >&2; exit 3; fi
 cd "$root"
-find . -mindepth 1 -printf '%y\\0%P\\0%s\\0%m\\0%T@\\0%l\\0'
+find . -mindepth 1 -printf '${entryFormat}'
+`;
+}
+
+/**
+ * The same six fields for the entries named on stdin (NUL-separated "./<path>", relative to the
+ * tree at $1, default /workspace); entries that no longer exist are left out.
+ */
+export function statScript(): string {
+  return `set -uo pipefail
+export LC_ALL=C
+cd "\${1:-${workspace}}" || exit 3
+xargs -0 -r sh -c 'exec find "$@" -maxdepth 0 -printf '"'${entryFormat}'"' 2>/dev/null' stat
+exit 0
 `;
 }
 
 /**
  * MD5 of the files named (NUL-separated, relative to the tree at $1, default /workspace) on stdin,
  * as \`md5sum -z\` prints them. Two workers use both cores; each writes its own file so records
- * never interleave.
+ * never interleave. A file that cannot be read is left out and the exit status says so, after the
+ * sums of all the others are printed.
  */
 export function hashScript(): string {
-  return `set -euo pipefail
-cd "\${1:-${workspace}}"
+  return `set -uo pipefail
+export LC_ALL=C
+cd "\${1:-${workspace}}" || exit 3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-xargs -0 -r -n 512 -P 2 sh -c 'md5sum -z -- "$@" > "$(mktemp -p "$0")"' "$out"
-cat "$out"/* 2>/dev/null || true
+status=0
+xargs -0 -r -n 512 -P 2 sh -c 'md5sum -z -- "$@" > "$(mktemp -p "$0")"' "$out" || status=1
+cat "$out"/* 2>/dev/null
+exit $status
 `;
 }
 
+/** The controller gave up (or removed the spool under us): stop rather than wait forever. */
+const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
+
 /**
- * The upload: the listed entries (a NUL-separated list at $spool/list) go through
- * tar | lz4 | split into parts of $part_size bytes, each PUT to its presigned URL ($spool/urls, one
- * per line, part 1 first) by up to $concurrency background curls that retry with backoff. Memory is
- * bounded: at most concurrency+1 parts exist at once, in the spool folder. Prints
- * "stream <md5> <bytes>" and one "part <n> <etag> <bytes>" line per part.
+ * The upload: rounds of tar, one stream, through lz4 | split into parts of $part_size bytes, each
+ * PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to $concurrency
+ * background curls that retry with backoff. Memory is bounded: at most concurrency+1 parts exist
+ * at once, in the spool folder.
+ *
+ * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
+ * written that file; $spool/last says no round follows, $spool/abort stops everything. Files that
+ * changed while they were read are read again in a later round: every round's end-of-archive (with
+ * --blocking-factor=1 exactly its last 1024 bytes) is cut and written once at the very end, so the
+ * object stays one tar archive in which a later copy of a file replaces an earlier one.
+ *
+ * On stderr: "progress <parts done>" each second, "round-note <n> <tar's message>" and then
+ * "round-read <n> <tar's exit status>" when a round has been read (tar exits 1 when a file changed
+ * as it read it; the controller decides), and "need-urls <part>" when the stream outgrows the URLs
+ * it has (the controller appends more). On stdout: "stream <md5> <bytes>" and one
+ * "part <n> <etag> <bytes>" line per part.
  *   args: spool part_size concurrency
  */
 export function uploadScript(): string {
   return `set -euo pipefail
+export LC_ALL=C
 spool=$1
 part_size=$2
 concurrency=$3
 export spool concurrency
 cd ${workspace}
+${abandoned}
 cat > "$spool/part.sh" <<'PART'
 set -uo pipefail
+${abandoned}
 n=$((10#\${FILE##*x} + 1))
 url=$(sed -n "\${n}p" "$spool/urls")
+if [ -z "$url" ]; then
+  echo "need-urls $n" >&2
+  for _ in $(seq 600); do
+    sleep 0.1
+    url=$(sed -n "\${n}p" "$spool/urls")
+    if [ -n "$url" ] || abandoned; then break; fi
+  done
+fi
 if [ -z "$url" ]; then echo "no presigned URL for part $n" > "$spool/p$n.failed"; cat > /dev/null; exit 0; fi
 cat > "$spool/p$n"
 while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
 touch "$spool/p$n.busy"
 (
-  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 \\
+  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 --speed-limit 1024 --speed-time 60 --max-time 1800 \\
        -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null "$url" 2>"$spool/p$n.err"; then
     etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
     md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)
@@ -73,16 +119,37 @@ touch "$spool/p$n.busy"
   rm -f "$spool/p$n" "$spool/p$n.busy"
 ) </dev/null >/dev/null 2>&1 &
 PART
+rounds() {
+  local n=1
+  while :; do
+    until [ -e "$spool/round$n" ] || [ -e "$spool/last" ] || abandoned; do sleep 0.02; done
+    if abandoned; then echo "the controller abandoned the snapshot" >&2; return 1; fi
+    if [ ! -e "$spool/round$n" ]; then break; fi
+    set +e
+    tar --format=posix --quoting-style=escape --null --no-recursion -T "$spool/round$n" --sparse --numeric-owner \\
+      --blocking-factor=1 -cf - 2> "$spool/round$n.err" | head -c -1024
+    local status=("\${PIPESTATUS[@]}")
+    set -e
+    if [ "\${status[1]}" != 0 ]; then echo "round $n: could not pass the archive on" >&2; return 1; fi
+    sed "s/^/round-note $n /" "$spool/round$n.err" >&2
+    echo "round-read $n \${status[0]}" >&2
+    n=$((n + 1))
+  done
+  head -c 1024 /dev/zero
+}
 # Progress for the controller: parts uploaded so far, once a second, on stderr. It is stopped at
 # exit, or its open stderr would keep the SSH channel (and the caller) waiting.
 ( while :; do sleep 1 </dev/null >/dev/null 2>&1; echo "progress $(find "$spool" -maxdepth 1 -name '*.done' | wc -l)" >&2; done ) &
 progress_pid=$!
 trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
-tar --format=posix --null --no-recursion -T "$spool/list" --sparse --numeric-owner -cf - \\
+rounds \\
   | lz4 -1 -z -q - - \\
   | tee >(md5sum > "$spool/stream.md5") >(wc -c > "$spool/stream.bytes") \\
   | split -a 5 -d -b "$part_size" --filter='bash "$spool/part.sh"' -
-while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ] || [ ! -s "$spool/stream.md5" ] || [ ! -s "$spool/stream.bytes" ]; do sleep 0.05; done
+while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ] || [ ! -s "$spool/stream.md5" ] || [ ! -s "$spool/stream.bytes" ]; do
+  if abandoned; then exit 4; fi
+  sleep 0.05
+done
 if compgen -G "$spool/*.failed" > /dev/null; then cat "$spool"/*.failed >&2; exit 4; fi
 echo "stream $(cut -d' ' -f1 "$spool/stream.md5") $(cat "$spool/stream.bytes")"
 cat "$spool"/*.done 2>/dev/null | sort -k2 -n
@@ -90,29 +157,96 @@ cat "$spool"/*.done 2>/dev/null | sort -k2 -n
 }
 
 /**
- * The restore of one archive of a chain into /workspace: download (with retries) | check MD5 on
- * the fly | lz4 -d | tar -x, then remove the paths this snapshot deleted ($spool/deleted,
- * NUL-separated). Exit 5 when the object's MD5 is not the manifest's: the caller still verifies every
- * file and names the damaged ones.
+ * Bash functions that touch a path from a manifest (relative to the current directory, /workspace)
+ * only when each of its parents is a real directory, never through a symlink: nothing a manifest
+ * says may reach outside the workspace. remove_listed removes the paths listed in a file
+ * (NUL-separated); a path below a missing parent is already gone, one below a symlink or a file is
+ * refused (status 1, naming it on stderr).
+ */
+const pathGuards = `# 0: every parent of ./$1 is a real directory; 2: one is missing; 1: one is a symlink or a file.
+parents_are_directories() {
+  local parent=. rest=$1
+  while [[ $rest == */* ]]; do
+    parent=$parent/\${rest%%/*}
+    rest=\${rest#*/}
+    if [ -L "$parent" ] || { [ -e "$parent" ] && [ ! -d "$parent" ]; }; then
+      printf 'refusing %q: %q is not a real directory\\n' "$1" "\${parent#./}" >&2
+      return 1
+    fi
+    if [ ! -e "$parent" ]; then return 2; fi
+  done
+}
+remove_listed() {
+  local path checked
+  while IFS= read -r -d '' path; do
+    checked=0
+    parents_are_directories "$path" || checked=$?
+    if [ "$checked" = 1 ]; then return 1; fi
+    if [ "$checked" = 0 ]; then printf './%s\\0' "$path"; fi
+  done < "$1" | xargs -0 -r rm -rf --
+}
+`;
+
+/**
+ * GNU tar writes through a symlink that is a parent of a member it extracts. Only a symlink that
+ * leaves its own directory (an absolute target, or a ".." component) can lead out of /workspace;
+ * tar itself holds back such symlinks of an archive until that archive is done (as placeholder
+ * files), and the restore removes them after every archive, so none exists while another is
+ * extracted. The snapshot's own are created at the very end (restoreSymlinksScript).
+ */
+const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \) -delete`;
+
+/**
+ * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
+ * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
+ * where a non-empty directory is), download (with retries) | check MD5 on the fly | lz4 -d |
+ * tar -x, remove what $spool/remove-after lists (paths that vanished while the snapshot was made),
+ * and the symlinks that leave their directory. Exit 5 when the object's MD5 is not the manifest's
+ * (the caller still verifies every file and names the damaged ones), 6 when download or extraction
+ * failed, 7 when a removal was refused.
  *   args: spool expected_md5; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
+export LC_ALL=C
 spool=$1
 expected=$2
 read -r url
 mkdir -p ${workspace}
 cd ${workspace}
-curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 "$url" \\
+${pathGuards}
+remove_listed "$spool/remove-before" || exit 7
+# Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
+# archive) fails now instead of downloading again for minutes. A stalled transfer ends after 60 s.
+curl -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 60 "$url" \\
   | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
   | tar --numeric-owner --sparse -xpf - -C ${workspace}
 status=("\${PIPESTATUS[@]}")
 while [ ! -s "$spool/got.md5" ]; do sleep 0.02; done
 got=$(cut -d' ' -f1 "$spool/got.md5")
-if [ -s "$spool/deleted" ]; then xargs -0 -r rm -rf -- < "$spool/deleted"; fi
+remove_listed "$spool/remove-after" || exit 7
+${removeSymlinksLeavingTheirDirectory}
 if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
+`;
+}
+
+/**
+ * Creates the symlinks the restore held back (see removeSymlinksLeavingTheirDirectory) from
+ * "<target>\\0<mtime>\\0<path>\\0" records on stdin, each only where every parent is a real
+ * directory (exit 7 otherwise).
+ */
+export function restoreSymlinksScript(): string {
+  return `set -euo pipefail
+export LC_ALL=C
+cd ${workspace}
+${pathGuards}
+while IFS= read -r -d '' target && IFS= read -r -d '' mtime && IFS= read -r -d '' path; do
+  parents_are_directories "$path" || exit 7
+  ln -s -- "$target" "./$path"
+  touch -h -m -d "@$mtime" -- "./$path"
+done
 `;
 }
 
@@ -122,6 +256,7 @@ for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract faile
  */
 export function directoryTimesScript(): string {
   return `set -euo pipefail
+export LC_ALL=C
 cd ${workspace}
 while IFS= read -r -d '' mtime && IFS= read -r -d '' path; do
   touch -h -m -d "@$mtime" -- "./$path"

@@ -53,10 +53,10 @@ export class SnapshotStore {
     return created.UploadId;
   }
 
-  /** Presigned PUT URLs for parts 1..count of an upload: what the host may write, and only that. */
-  async presignParts(id: string, uploadId: string, count: number): Promise<string[]> {
+  /** Presigned PUT URLs for `count` parts of an upload from part `first` on: what the host may write, and only that. */
+  async presignParts(id: string, uploadId: string, count: number, first = 1): Promise<string[]> {
     const urls: string[] = [];
-    for (let part = 1; part <= count; part++) {
+    for (let part = first; part < first + count; part++) {
       urls.push(await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId, PartNumber: part }), { expiresIn: presignSeconds }));
     }
     return urls;

@@ -1,8 +1,10 @@
 // Reading a host's /workspace as a manifest sees it: every entry, and MD5s of the files asked for.
-// Used when a snapshot is made and when a restored tree is verified.
+// Used when a snapshot is made and when a restored tree is verified. Names cross as bytes both
+// ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
 import type { SshConnection } from "../ssh/client.ts";
 import { parseMd5, parseScan, withMd5, type Entry, type ScanResult } from "./manifest.ts";
-import { hashScript, scanScript, workspace } from "./scripts.ts";
+import { hostPathList } from "./path-bytes.ts";
+import { hashScript, scanScript, statScript, workspace } from "./scripts.ts";
 
 /** Where a tree is read: /workspace unless told (the standby keeps its mirror elsewhere). */
 export interface TreeRoot {
@@ -10,19 +12,27 @@ export interface TreeRoot {
 }
 
 export async function scanWorkspace(ssh: SshConnection, options: TreeRoot = {}): Promise<ScanResult> {
-  const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace]);
-  return parseScan(Buffer.from(result.stdout, "utf8"));
+  const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], { binaryStdout: true });
+  return parseScan(result.stdoutBytes);
+}
+
+/** The entries at these paths as they are now; paths that no longer exist are not in the map. */
+export async function statEntries(ssh: SshConnection, paths: readonly string[], options: TreeRoot = {}): Promise<Map<string, Entry>> {
+  if (paths.length === 0) return new Map();
+  const result = await ssh.run(["bash", "-c", statScript(), "stat", options.root ?? workspace], { stdin: hostPathList(paths), binaryStdout: true });
+  return new Map(parseScan(result.stdoutBytes).entries.map((e) => [e.path, e]));
 }
 
 /**
  * MD5s of these files (paths relative to /workspace), computed on the host. With `missingOk`, files
- * that do not exist are left out of the result instead of failing the call.
+ * that do not exist (or cannot be read) are left out of the result instead of failing the call.
  */
 export async function hashFiles(ssh: SshConnection, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
-  const list = Buffer.from(paths.map((p) => `./${p}\0`).join(""), "utf8");
-  const result = await ssh.run(["bash", "-c", hashScript(), "hash", options.root ?? workspace], { stdin: list, allowFailure: options.missingOk });
-  return parseMd5(Buffer.from(result.stdout, "utf8"));
+  const result = await ssh.run(["bash", "-c", hashScript(), "hash", options.root ?? workspace], {
+    stdin: hostPathList(paths), allowFailure: options.missingOk, binaryStdout: true,
+  });
+  return parseMd5(result.stdoutBytes);
 }
 
 /** The whole tree with every file's MD5. */

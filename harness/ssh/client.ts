@@ -50,6 +50,11 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** What a run with `binaryStdout` returns: stdout as the bytes the host wrote (file names are bytes). */
+export interface BinaryRunResult extends RunResult {
+  readonly stdoutBytes: Buffer;
+}
+
 export interface RunOptions {
   /** Data to send on stdin: a string/Buffer, or a stream piped in full. */
   readonly stdin?: string | Buffer | Readable;
@@ -58,6 +63,8 @@ export interface RunOptions {
   readonly allowFailure?: boolean;
   /** Called with each stderr line as it arrives (progress of long remote steps). */
   readonly onStderrLine?: (line: string) => void;
+  /** Also return stdout undecoded (`stdoutBytes`): UTF-8 decoding would mangle names that are not UTF-8. */
+  readonly binaryStdout?: boolean;
 }
 
 const preferredAlgorithms: ConnectConfig["algorithms"] = {
@@ -85,7 +92,9 @@ export class SshConnection {
   }
 
   /** Runs argv to completion and collects its output (for commands with small output). */
-  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  run(argv: readonly string[], options: RunOptions & { readonly binaryStdout: true }): Promise<BinaryRunResult>;
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult | BinaryRunResult> {
     const command = quoteCommand(argv);
     const channel = await this.exec(argv);
     return new Promise((resolve, reject) => {
@@ -118,7 +127,11 @@ export class SshConnection {
       channel.on("close", (code: number | null, signal?: string) => {
         if (timer) clearTimeout(timer);
         this.client.removeListener("close", lost);
-        const result = { code: code ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") };
+        const stdoutBytes = Buffer.concat(stdout);
+        const result = {
+          code: code ?? -1, stdout: stdoutBytes.toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8"),
+          ...(options.binaryStdout && { stdoutBytes }),
+        };
         if (code === 0 || options.allowFailure) resolve(result);
         else reject(new RemoteCommandError(command, code, signal, result.stderr));
       });

@@ -62,9 +62,13 @@ export function parseRsyncStats(output: string): { bytesSent: number; filesTrans
   };
 }
 
-/** A remote path rsync may use as it is: no spaces, quotes or shell characters, ends with '/'. */
-function checkedPath(path: string): string {
-  if (!/^[A-Za-z0-9_./-]+\/$/.test(path) || path.split("/").includes("..")) throw new Error(`refusing rsync path ${JSON.stringify(path)}`);
+/**
+ * A path rsync may use as it is: no spaces, quotes or shell characters, ends with '/', and no '..'
+ * unless it is a sibling folder for --link-dest (which rsync resolves from the destination).
+ */
+function checkedPath(path: string, sibling = false): string {
+  const body = sibling ? path.replace(/^\.\.\//, "") : path;
+  if (!/^[A-Za-z0-9_./-]+\/$/.test(body) || body.split("/").includes("..")) throw new Error(`refusing rsync path ${JSON.stringify(path)}`);
   return path;
 }
 
@@ -82,7 +86,7 @@ export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer
     const destination = `${receiver.user}@${receiver.host}:${checkedPath(options.destination ?? "/workspace/")}`;
     const result = await sender.run([
       "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
-      ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest)}`] : []),
+      ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
       "-e", rsyncRemoteShell(knownHosts, receiver.port),
       checkedPath(options.source ?? "/workspace/"), destination,
     ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });

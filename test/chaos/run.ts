@@ -24,7 +24,8 @@ await cloud.start();
 try {
   for (const scenario of chosen) {
     console.log(`\n▶ ${scenario.id}: ${scenario.fault} (${scenario.where})`);
-    const result = await runScenario(cloud, scenario, (line) => console.log(line));
+    const t0 = Date.now();
+    const result = await runScenario(cloud, scenario, (line) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s ${line}`));
     results.push(result);
     console.log(`${result.passed ? "✓" : "✗"} ${scenario.id} in ${result.seconds.toFixed(0)} s: ${result.detail}`);
   }

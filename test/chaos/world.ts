@@ -49,6 +49,8 @@ export class ChaosCloud {
   }
 }
 
+const deleted = "(deleted)";
+
 /** A file the scenario wrote, with the content it has now. */
 interface Written {
   readonly md5: string;
@@ -61,13 +63,17 @@ interface Written {
 export class Ledger {
   private readonly current = new Map<string, Written>();
   private acknowledged = new Map<string, Written>();
+  /** Contents written since the last acknowledgement: a file holding one of them was not lost, only not yet copied. */
+  private readonly since = new Map<string, Set<string>>();
 
   /** Writes files of `bytes` random bytes each on the host, remembering their MD5s. */
   async write(ssh: SshConnection, paths: readonly string[], bytes = 4096): Promise<void> {
     const records: Buffer[] = [];
     for (const p of paths) {
       const content = randomBytes(bytes);
-      this.current.set(p, { md5: createHash("md5").update(content).digest("hex") });
+      const md5 = createHash("md5").update(content).digest("hex");
+      this.current.set(p, { md5 });
+      this.since.set(p, (this.since.get(p) ?? new Set()).add(md5));
       records.push(Buffer.from(`${p}\0${content.length}\0`), content);
     }
     await ssh.run(["bash", "-c", `set -euo pipefail; cd /workspace
@@ -81,22 +87,29 @@ while IFS= read -r -d '' p && IFS= read -r -d '' n; do mkdir -p "$(dirname "./$p
 
   acknowledge(state: ReadonlyMap<string, Written>): void {
     this.acknowledged = new Map(state);
+    for (const [p, w] of state) if (this.current.get(p)?.md5 === w.md5) this.since.delete(p);
   }
 
-  /** Files removed on the host by the scenario itself. */
+  /** Files removed on the host by the scenario itself: their absence is a later state, not a loss. */
   forget(paths: readonly string[]): void {
-    for (const p of paths) this.current.delete(p);
+    for (const p of paths) {
+      this.current.delete(p);
+      this.since.set(p, (this.since.get(p) ?? new Set()).add(deleted));
+    }
   }
 
   get acknowledgedCount(): number {
     return this.acknowledged.size;
   }
 
-  /** Acknowledged files whose content is not on this host. */
+  /** Acknowledged files whose content on this host is neither the acknowledged one nor a later one. */
   async lostOn(ssh: SshConnection): Promise<string[]> {
     const paths = [...this.acknowledged.keys()];
     const sums = await hashFiles(ssh, paths, { missingOk: true });
-    return paths.filter((p) => sums.get(p) !== this.acknowledged.get(p)!.md5);
+    return paths.filter((p) => {
+      const got = sums.get(p);
+      return got !== this.acknowledged.get(p)!.md5 && !this.since.get(p)?.has(got ?? deleted);
+    });
   }
 }
 

@@ -1,9 +1,11 @@
 // For snapshot tests: an adversarial /workspace, and an independent walk of a tree (Node's own fs,
-// not Dumont's scan or manifest) to compare a source and a restored workspace.
+// not Dumont's scan or manifest) to compare a source and a restored workspace. Names are read as
+// bytes and keyed as Dumont's manifests key them (path-bytes.ts), so names that are not UTF-8
+// compare exactly too.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
-import path from "node:path";
+import { pathFromBytes } from "../../harness/snapshot/path-bytes.ts";
 
 /** Bash that fills /workspace with what breaks naive tools. */
 export const adversarialWorkspace = String.raw`set -euo pipefail
@@ -43,7 +45,7 @@ export interface WalkedEntry {
   readonly target?: string;
 }
 
-function md5File(file: string): Promise<string> {
+function md5File(file: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("md5");
     createReadStream(file).on("data", (d) => hash.update(d)).on("error", reject).on("end", () => resolve(hash.digest("hex")));
@@ -52,21 +54,23 @@ function md5File(file: string): Promise<string> {
 
 export async function walkTree(root: string): Promise<Map<string, WalkedEntry>> {
   const result = new Map<string, WalkedEntry>();
-  async function visit(dir: string) {
-    for (const name of await readdir(dir)) {
-      const full = path.join(dir, name);
+  const slash = Buffer.from("/");
+  async function visit(dir: Buffer, relativeDir: Buffer | undefined) {
+    for (const name of await readdir(dir, { encoding: "buffer" })) {
+      const full = Buffer.concat([dir, slash, name]);
+      const relative = relativeDir ? Buffer.concat([relativeDir, slash, name]) : name;
+      const rel = pathFromBytes(relative);
       const st = await lstat(full, { bigint: true });
-      const rel = path.relative(root, full);
       const base = { size: Number(st.size), mode: Number(st.mode & 0o7777n), mtimeNs: st.mtimeNs };
-      if (st.isSymbolicLink()) result.set(rel, { ...base, type: "symlink", mode: 0, mtimeNs: 0n, target: await readlink(full) });
+      if (st.isSymbolicLink()) result.set(rel, { ...base, type: "symlink", mode: 0, mtimeNs: 0n, target: pathFromBytes(await readlink(full, { encoding: "buffer" })) });
       else if (st.isDirectory()) {
         result.set(rel, { ...base, type: "dir", size: 0 });
-        await visit(full);
+        await visit(full, relative);
       } else if (st.isFile()) result.set(rel, { ...base, type: "file", md5: await md5File(full) });
       else result.set(rel, { ...base, type: "other" });
     }
   }
-  await visit(root);
+  await visit(Buffer.from(root), undefined);
   return result;
 }
 

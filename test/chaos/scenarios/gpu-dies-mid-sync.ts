@@ -17,15 +17,18 @@ export const gpuDiesMidSync: Scenario = {
     // The workspace changes (rewrites, deletions, a large new file) and the next sync is cut off.
     await s.onGpu(async (ssh) => {
       await s.ledger.write(ssh, names("data/file", 10), 64 * 1024);
-      await ssh.run(["bash", "-c", "rm -f /workspace/data/file-2[0-9].bin; head -c 400M /dev/urandom > /workspace/big.bin"]);
+      await ssh.run(["bash", "-c", "rm -f /workspace/data/file-2[0-9].bin; head -c 1G /dev/urandom > /workspace/big.bin"]);
+      s.ledger.forget(names("data/file", 30).slice(20));
     });
     const ctx = await s.context();
-    const syncing = syncStandby(ctx).then(() => "completed", (e: Error) => `failed: ${e.message.split("\n")[0]}`);
+    let settled: string | undefined;
+    const syncing = syncStandby(ctx).then(() => "completed", (e: Error) => `failed: ${e.message.split("\n")[0]}`).then((o) => (settled = o));
     const standby = await ctx.connectStandby();
     try {
       await until("the second sync to be under way", async () => {
+        if (settled) throw new Error(`the second sync ${settled} before it could be cut off`);
         const r = await standby.run(["sh", "-c", "du -sk dumont-mirror/gen-2 2>/dev/null | cut -f1"], { allowFailure: true });
-        return Number(r.stdout.trim() || 0) > 20_000;
+        return Number(r.stdout.trim() || 0) > 5_000;
       }, 60_000);
     } finally {
       standby.close();

@@ -6,6 +6,24 @@ import type { Scenario } from "../scenario.ts";
 import { Watching } from "../watching.ts";
 import { expectThat } from "../world.ts";
 import { names } from "./common.ts";
+import { connect } from "../../../harness/ssh/client.ts";
+import type { ChaosStack } from "../world.ts";
+
+/** Whether an instance of the stack (by id, whichever slot) runs a command over SSH. */
+async function answersOverSsh(s: ChaosStack, id: number): Promise<boolean> {
+  const ctx = await s.context();
+  const state = Object.values(ctx.outputs.slots).find((x) => x?.instanceId === id);
+  if (!state) return false;
+  const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 3000 }).catch(() => undefined);
+  if (!ssh) return false;
+  try {
+    return (await ssh.run(["true"], { timeoutMs: 3000, allowFailure: true })).code === 0;
+  } catch {
+    return false;
+  } finally {
+    ssh.close();
+  }
+}
 
 export const oldGpuReturns: Scenario = {
   id: "old-gpu-returns",
@@ -23,11 +41,16 @@ export const oldGpuReturns: Scenario = {
       await watching.next((e) => e.event === "sync", 30_000);
       await world.cloud.admin.fault({ kind: "link-cut", target: String(old) });
       cutAt = Date.now();
+      // The old GPU's link comes back as the new GPU becomes active: it must already be fenced.
+      await watching.next((e) => e.event === "failover-progress" && String(e.line).startsWith("[swap]"), 180_000);
+      await world.cloud.admin.fault({ kind: "link-restored", target: String(old) });
+      const status = (await s.instances()).find((i) => i.id === old)?.actual_status;
+      expectThat(status !== "running", `the old GPU ${old} is ${status} when the new one becomes active`);
+      expectThat(!(await answersOverSsh(s, old)), `the old GPU ${old} still runs commands when the new one becomes active`);
       done = await watching.next((e) => e.event === "failover-done" || e.event === "failover-failed", 180_000);
     } finally {
       await watching.stop();
     }
-    await world.cloud.admin.fault({ kind: "link-restored", target: String(old) });
     expectThat(done.event === "failover-done", `watch: ${JSON.stringify(done).slice(0, 300)}`);
     const listed = (await s.instances()).find((i) => i.id === old);
     expectThat(!listed, `the old GPU ${old} is still listed (${listed?.actual_status}) after it came back`);

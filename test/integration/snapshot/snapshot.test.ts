@@ -1,6 +1,10 @@
 // Snapshots of an adversarial workspace, made on one host and restored onto others, checked by an
 // independent walk of both trees; incrementals; and the failures: a host killed mid-snapshot,
-// S3 errors on a fifth of requests, a flipped byte in the archive.
+// S3 errors on a fifth of requests, a flipped byte in the archive. Then what used to make
+// snapshots that could never be restored: names that are not UTF-8, directories that became
+// symlinks or files between two snapshots, a file rewritten while the snapshot reads it, and a
+// manifest whose paths reach outside the workspace.
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +13,7 @@ import { down, up } from "../../../harness/local-cloud/control.ts";
 import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
 import type { HostInfo } from "../../../harness/local-cloud/host.ts";
 import { createSnapshot } from "../../../harness/snapshot/create.ts";
+import { snapshotId, type Manifest } from "../../../harness/snapshot/manifest.ts";
 import { restoreSnapshot, RestoreFailed } from "../../../harness/snapshot/restore.ts";
 import { SnapshotStore } from "../../../harness/snapshot/store.ts";
 import { connect, type SshConnection } from "../../../harness/ssh/client.ts";
@@ -30,6 +35,14 @@ async function host(name: string) {
   return hosts[name]!;
 }
 const workspaceOf = (name: string) => path.join(endpoints.dir, "hosts", `standby-${name}`, "workspace");
+/** A store of its own, so that each test's chain holds only the snapshots the test made. */
+const storeFor = (prefix: string) => new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: `${prefix}/` });
+/** A snapshot's archive extracted by hand (`lz4 -d | tar -x`, as the README says) into /workspace/<folder> on a host. */
+async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string, folder: string, locale: string): Promise<{ code: number; stderr: string }> {
+  return ssh.run(["bash", "-c", 'set -o pipefail; read -r url; mkdir -p "/workspace/$1" && curl -sS --fail "$url" | lz4 -d -q - - | LC_ALL="$2" tar -x -C "/workspace/$1"', "by-hand", folder, locale], {
+    stdin: `${await from.presignDownload(id)}\n`, allowFailure: true,
+  });
+}
 
 beforeAll(async () => {
   endpoints = await up({ cloud });
@@ -130,5 +143,165 @@ describe("snapshots", () => {
     await admin.clearFaults();
     expect(killed).toBe(true);
     expect((await store.list()).map((s) => s.name)).not.toContain("killed");
+  });
+
+  it("names that are not UTF-8: snapshot, restore and verify byte for byte, and by hand under C.UTF-8 and C", async () => {
+    const source = await host("bytes-source");
+    await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+cd /workspace
+printf 'latin-1\n' > $'bad\xff\xfeutf8'
+mkdir $'d\xe9r' && printf 'inside\n' > $'d\xe9r/f\xff'
+printf 'valid\n' > $'d\xe9r/\xc3\xbcn\xc3\xaf'
+ln -s $'t\xff' $'l\xfe'
+ln -s $'../d\xe9r' $'d\xe9r/up\xfd'
+printf 'truncated\n' > $'cut\xe2\x82'`]);
+    const bytesStore = storeFor("bytes");
+    const { manifest } = await createSnapshot({ ssh: source.ssh, store: bytesStore, name: "bytes", parent: "full" });
+    expect(manifest.entries.map((e) => e.path)).toEqual(expect.arrayContaining(["bad\udcff\udcfeutf8", "d\udce9r/f\udcff", "d\udce9r/ünï", "cut\udce2\udc82"]));
+    expect(manifest.entries.find((e) => e.path === "l\udcfe")?.target).toBe("t\udcff");
+    // The manifest went through JSON in the bucket and came back the same.
+    expect((await bytesStore.readManifest(manifest.id)).entries).toEqual(manifest.entries);
+
+    const report = await restoreSnapshot({ ssh: (await host("bytes-target")).ssh, store: bytesStore, id: manifest.id });
+    expect(report.ok).toBe(true);
+    const sourceTree = await walkTree(workspaceOf("bytes-source"));
+    expect(treeDifferences(sourceTree, await walkTree(workspaceOf("bytes-target")))).toEqual([]);
+
+    const byHand = await host("bytes-by-hand");
+    for (const locale of ["C.UTF-8", "C"]) {
+      const folder = locale === "C" ? "c" : "utf8";
+      expect(await extractByHand(byHand.ssh, bytesStore, manifest.id, folder, locale)).toMatchObject({ code: 0, stderr: "" });
+      expect(treeDifferences(sourceTree, await walkTree(path.join(workspaceOf("bytes-by-hand"), folder)))).toEqual([]);
+    }
+  });
+
+  it("directories that became a symlink or a file (and a file that became a directory) restore through an incremental chain", async () => {
+    const source = await host("morph-source");
+    await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+cd /workspace
+mkdir -p models/sub data ext blobs hf data-v2
+printf 'w\n' > models/sub/w.bin && printf 'a\n' > data/a.csv && printf 'b\n' > data-v2/b.csv
+printf 'n\n' > notes && printf 'e\n' > ext/e && printf 'blob\n' > blobs/1
+ln -s ../blobs/1 hf/model.safetensors`]);
+    const morphStore = storeFor("morph");
+    const full = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-full", parent: "full" });
+    await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+cd /workspace
+rm -rf models && ln -s data-v2 models
+rm -rf data && printf 'now a file\n' > data
+rm notes && mkdir notes && printf 'n1\n' > notes/n1
+rm -rf ext && ln -s /etc ext`]);
+    const second = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-2", parent: "auto" });
+    expect(second.manifest.parent).toBe(full.manifest.id);
+    expect(second.manifest.deleted).toEqual(expect.arrayContaining(["models/sub", "models/sub/w.bin", "data/a.csv", "ext/e"]));
+    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: second.manifest.id });
+    expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
+
+    // And back: the symlink becomes a directory again, the file a directory, on top of the chain.
+    await source.ssh.run(["bash", "-c", "cd /workspace && rm models data && mkdir -p models/again data && printf 'x\n' > models/again/x && printf 'y\n' > data/y"]);
+    const third = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-3", parent: "auto" });
+    expect(third.manifest.chain).toHaveLength(3);
+    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: third.manifest.id });
+    expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
+  });
+
+  it("a file rewritten in a loop while the snapshot reads it: the snapshot restores and verifies, the file is named", async () => {
+    const source = await host("hot-source");
+    await source.ssh.run(["bash", "-c", "cd /workspace && head -c 20000000 /dev/urandom > steady.bin && mkdir -p churn && printf 'calm\n' > calm.txt"]);
+    // Writers that run on the host during the whole snapshot: a file rewritten over and over, a log
+    // that grows, a file that grows fast (the archive outgrows the part URLs planned for it), and
+    // temporary files that come and go.
+    await source.ssh.run(["bash", "-c", String.raw`setsid nohup bash -c '
+  while :; do head -c 3000000 /dev/urandom > /workspace/hot.bin; done &
+  while :; do echo "step $RANDOM" >> /workspace/train.log; sleep 0.005; done &
+  while :; do head -c 1000000 /dev/urandom >> /workspace/growing.bin; sleep 0.05; done &
+  while :; do t=/workspace/churn/t$RANDOM; echo x > "$t"; sleep 0.01; rm -f "$t"; done &
+  wait' > /dev/null 2>&1 < /dev/null & echo $! > /root/writers.pid`]);
+    const hotStore = storeFor("hot");
+    const progress: string[] = [];
+    let manifest: Manifest;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      ({ manifest } = await createSnapshot({ ssh: source.ssh, store: hotStore, name: "hot", parent: "full", onProgress: (l) => progress.push(l) }));
+    } finally {
+      await source.ssh.run(["bash", "-c", 'kill -- "-$(cat /root/writers.pid)"'], { allowFailure: true });
+    }
+    expect(progress.some((l) => /changed while read, reading again/.test(l))).toBe(true);
+    expect(progress.some((l) => /the archive outgrew its plan/.test(l))).toBe(true);
+    const unstable = manifest.entries.filter((e) => e.unstable).map((e) => e.path);
+    expect(["hot.bin", "train.log", "growing.bin"]).toEqual(expect.arrayContaining(unstable));
+
+    const report = await restoreSnapshot({ ssh: (await host("hot-target")).ssh, store: hotStore, id: manifest.id });
+    expect(report.ok).toBe(true);
+    expect(report.warnings.every((w) => unstable.includes(w.path))).toBe(true);
+    const restored = await walkTree(workspaceOf("hot-target"));
+    const sourceTree = await walkTree(workspaceOf("hot-source"));
+    for (const steady of ["steady.bin", "calm.txt"]) expect(restored.get(steady)).toEqual(sourceTree.get(steady));
+
+    // The rounds are one tar archive: by hand it extracts cleanly, the last copy of a file winning.
+    const byHand = await host("hot-by-hand");
+    expect(await extractByHand(byHand.ssh, hotStore, manifest.id, "x", "C.UTF-8")).toMatchObject({ code: 0, stderr: "" });
+    const members = await byHand.ssh.run(["bash", "-c", "read -r url; curl -sS --fail \"$url\" | lz4 -d -q - - | tar -t"], { stdin: `${await hotStore.presignDownload(manifest.id)}\n` });
+    expect(members.stdout.split("\n").filter((m) => m === "./hot.bin").length).toBeGreaterThan(1);
+    const extracted = await walkTree(path.join(workspaceOf("hot-by-hand"), "x"));
+    for (const steady of ["steady.bin", "calm.txt"]) expect(extracted.get(steady)?.md5).toBe(sourceTree.get(steady)?.md5);
+  });
+
+  it("a manifest whose paths reach outside the workspace is refused, naming the entry, and nothing outside is touched", async () => {
+    const source = await host("poison-source");
+    await source.ssh.run(["bash", "-c", "cd /workspace && mkdir -p sub && printf 'f\n' > sub/file && ln -s sub sub-link && printf 'a\n' > a.txt"]);
+    const poisonStore = storeFor("poison");
+    await createSnapshot({ ssh: source.ssh, store: poisonStore, name: "poison-full", parent: "full" });
+    await source.ssh.run(["bash", "-c", "cd /workspace && printf 'b\n' > b.txt"]);
+    const { manifest } = await createSnapshot({ ssh: source.ssh, store: poisonStore, name: "poison-2", parent: "auto" });
+    const target = await host("poison-target");
+    await target.ssh.run(["bash", "-c", "printf 'alive\n' > /root/canary && mkdir -p /workspace && printf 'mine\n' > /workspace/before.txt"]);
+
+    for (const [deleted, refusal] of [
+      ["../root/canary", `snapshot ${manifest.id} cannot be restored safely: deleted path "../root/canary" has a '..' component`],
+      ["/root/canary", `snapshot ${manifest.id} cannot be restored safely: deleted path "/root/canary" is absolute`],
+    ] as const) {
+      await poisonStore.writeManifest({ ...manifest, deleted: [deleted] });
+      await expect(restoreSnapshot({ ssh: target.ssh, store: poisonStore, id: manifest.id })).rejects.toThrow(refusal);
+      // Refused before the restore touched the host: the workspace is as it was.
+      expect((await target.ssh.run(["cat", "/root/canary", "/workspace/before.txt"])).stdout).toBe("alive\nmine\n");
+    }
+
+    // A path that passes as text but runs through a symlink on the host: the removal refuses it.
+    await poisonStore.writeManifest({ ...manifest, deleted: ["sub-link/file"] });
+    await expect(restoreSnapshot({ ssh: target.ssh, store: poisonStore, id: manifest.id })).rejects.toThrow(/refusing sub-link\/file: sub-link is not a real directory/);
+    expect((await target.ssh.run(["cat", "/workspace/sub/file", "/root/canary"])).stdout).toBe("f\nalive\n");
+  });
+
+  it("an archive that contradicts its manifest cannot write through a symlink out of the workspace", async () => {
+    // A real snapshot holds a symlink that leaves the workspace, as real workspaces do (venvs,
+    // Hugging Face caches). The next link is forged: its manifest is consistent (esc2 a directory
+    // holding a file), its archive is not (esc2 a symlink to esc, then esc2/pwned). Plain tar on
+    // top of the first archive writes /root/pwned through esc2 -> esc -> /root.
+    const source = await host("forge-source");
+    await source.ssh.run(["bash", "-c", "cd /workspace && ln -s /root esc && printf 'a\\n' > a.txt"]);
+    const forgeStore = storeFor("forge");
+    const { manifest: full } = await createSnapshot({ ssh: source.ssh, store: forgeStore, name: "forge-full", parent: "full" });
+    const forged = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+rm -rf /tmp/forge && mkdir -p /tmp/forge/x && cd /tmp/forge
+ln -s esc esc2 && printf 'pwned\n' > x/pwned
+tar --format=posix -cf - ./esc2 ./x/pwned --transform 's,^\./x/,./esc2/,r' | lz4 -1 -z -q - -`], { binaryStdout: true });
+    const archive = forged.stdoutBytes;
+    const id = snapshotId("forged", new Date());
+    const dir = { type: "dir" as const, size: 0, mode: 0o755, mtime: "1700000000.0000000000" };
+    const pwned = { path: "esc2/pwned", type: "file" as const, size: 6, mode: 0o644, mtime: "1700000000.0000000000", md5: createHash("md5").update("pwned\n").digest("hex") };
+    await forgeStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: forgeStore.archiveKey(id), Body: archive }));
+    await forgeStore.writeManifest({
+      ...full, id, name: "forged", kind: "incremental", parent: full.id, chain: [full.id, id],
+      archive: { ...full.archive, key: forgeStore.archiveKey(id), bytes: archive.length, md5: createHash("md5").update(archive).digest("hex") },
+      entries: [...full.entries, { path: "esc2", ...dir }, pwned], included: ["esc2", "esc2/pwned"], deleted: [], discarded: [],
+    });
+    const target = await host("forge-target");
+    const failure = await restoreSnapshot({ ssh: target.ssh, store: forgeStore, id }).catch((e) => e);
+    expect(failure).toBeInstanceOf(RestoreFailed);
+    expect(failure.report.mismatches.map((m: any) => m.path)).toEqual(expect.arrayContaining(["esc2", "esc2/pwned"]));
+    expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toContain("pwned");
+    // The legitimate symlink is there all the same, created after the last archive.
+    expect((await target.ssh.run(["readlink", "/workspace/esc"])).stdout).toBe("/root\n");
   });
 });

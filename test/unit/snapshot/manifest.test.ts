@@ -1,12 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { matchesPattern } from "../../../harness/name-pattern.ts";
-import { compareTrees, diffTrees, nameOfId, parseMd5, parseScan, snapshotId, type Entry } from "../../../harness/snapshot/manifest.ts";
+import { compareTrees, diffTrees, nameOfId, parseMd5, parseScan, separateWarnings, snapshotId, withoutOrphans, type Entry } from "../../../harness/snapshot/manifest.ts";
+import { pathFromBytes } from "../../../harness/snapshot/path-bytes.ts";
 import { archiveUpperBound, planParts } from "../../../harness/snapshot/create.ts";
 import { planDeletion, planRetention } from "../../../harness/snapshot/retention.ts";
 import type { SnapshotSummary } from "../../../harness/snapshot/store.ts";
 import { failsAt } from "../../../harness/local-cloud/s3-fault-proxy.ts";
-import { directoryTimesScript, hashScript, restoreArchiveScript, scanScript, uploadScript } from "../../../harness/snapshot/scripts.ts";
+import {
+  directoryTimesScript, hashScript, restoreArchiveScript, restoreSymlinksScript, scanScript, statScript, uploadScript,
+} from "../../../harness/snapshot/scripts.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
@@ -20,6 +23,12 @@ describe("scan parsing", () => {
     expect(skipped).toEqual(["fifo"]);
   });
 
+  it("reads names that are not UTF-8 byte for byte, with or without find's ./ prefix", () => {
+    const fields = (name: Buffer) => [Buffer.from("f\0"), name, Buffer.from("\0" + ["3", "644", "1.5", ""].join("\0") + "\0")];
+    const raw = Buffer.concat([...fields(Buffer.from("./bad\xff\xfeutf8", "latin1")), ...fields(Buffer.from("plain"))]);
+    expect(parseScan(raw).entries.map((e) => e.path)).toEqual(["bad\udcff\udcfeutf8", "plain"]);
+  });
+
   it("refuses truncated output", () => {
     expect(() => parseScan(Buffer.from("f\0a\0"))).toThrow(/truncated/);
   });
@@ -27,6 +36,11 @@ describe("scan parsing", () => {
   it("reads md5sum -z output as the tool prints it", () => {
     const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'a\\nb' && printf y > ./-c && md5sum -z -- ./$'a\\nb' ./-c"]);
     expect([...parseMd5(printed)]).toEqual([["a\nb", "9dd4e461268c8034f5c8564e155c67a6"], ["-c", "415290769594460e2e485922904f345d"]]);
+  });
+
+  it("reads md5sum -z output for names that are not UTF-8", () => {
+    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'bad\\xff\\xfeutf8' && md5sum -z -- ./$'bad\\xff\\xfeutf8'"]);
+    expect([...parseMd5(printed)]).toEqual([[pathFromBytes(Buffer.from("bad\xff\xfeutf8", "latin1")), "9dd4e461268c8034f5c8564e155c67a6"]]);
   });
 });
 
@@ -44,6 +58,17 @@ describe("incremental diffs", () => {
     expect(diffTrees([file("x")], [file("x", { mtime: "1700000001.0000000000" })]).changed).toHaveLength(1);
     expect(diffTrees([file("x")], [file("x", { mode: 0o600 })]).changed).toHaveLength(1);
   });
+
+  it("reads again a file the parent recorded as unstable, even if it looks the same", () => {
+    expect(diffTrees([file("x", { unstable: true })], [file("x", { md5: undefined })]).changed.map((e) => e.path)).toEqual(["x"]);
+  });
+
+  it("drops entries whose directory is not in the tree, or is no directory", () => {
+    const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1" });
+    const tree = [dir("a"), file("a/x"), file("b"), file("b/y"), file("gone/z"), dir("a/c"), file("a/c/d"), file("top")];
+    expect(withoutOrphans(tree).map((e) => e.path)).toEqual(["a", "a/x", "b", "a/c", "a/c/d", "top"]);
+    expect(withoutOrphans(tree.filter((e) => e.path !== "a")).map((e) => e.path)).toEqual(["b", "top"]);
+  });
 });
 
 describe("verification", () => {
@@ -56,6 +81,14 @@ describe("verification", () => {
       { path: "l", problem: "points to y, expected x" },
       { path: "extra", problem: "not in the snapshot" },
     ]);
+  });
+
+  it("reports differences in files recorded as unstable as warnings, not failures", () => {
+    const expected = [file("steady"), file("hot", { unstable: true })];
+    const actual = [file("steady", { md5: "c".repeat(32) }), file("hot", { size: 99 })];
+    const { failures, warnings } = separateWarnings(compareTrees(expected, actual), expected);
+    expect(failures.map((m) => m.path)).toEqual(["steady"]);
+    expect(warnings).toEqual([{ path: "hot", problem: "size 99, expected 10" }]);
   });
 });
 
@@ -115,7 +148,8 @@ describe("S3 fault spacing", () => {
 
 describe("host scripts", () => {
   it.each([
-    ["scan", scanScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()], ["directory times", directoryTimesScript()],
+    ["scan", scanScript()], ["stat", statScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()],
+    ["symlinks", restoreSymlinksScript()], ["directory times", directoryTimesScript()],
   ])("%s is valid bash and unchanged", (_name, script) => {
     execFileSync("bash", ["-n", "-c", script]);
     expect(script).toMatchSnapshot();
