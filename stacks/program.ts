@@ -6,8 +6,10 @@ import { Environment } from "../components/environment.ts";
 import { environmentArgs } from "./environment-args.ts";
 import { programSettingSource } from "./program-settings.ts";
 import { readSettings } from "./settings.ts";
+import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
 
-const settings = readSettings(programSettingSource(), pulumi.getStack());
+// Slots, the active slot and excluded machines come from the stack's record once a failover wrote one.
+const settings = withSlotRecord(readSettings(programSettingSource(), pulumi.getStack()), readSlotRecord(pulumi.getStack()));
 const env = new Environment("env", environmentArgs(settings, new pulumi.Config("dumont")));
 
 const slot = (s: "a" | "b") => {

@@ -8,6 +8,7 @@ import { SnapshotStore } from "../harness/snapshot/store.ts";
 import { connect, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
 import { VastClient, type VastClientSettings } from "../harness/vast/client.ts";
 import { readSettings, type Settings, type Slot } from "./settings.ts";
+import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
 import { openProjectStack } from "./workspace.ts";
 
 export interface SlotState {
@@ -128,7 +129,7 @@ export async function loadStackContext(stackName: string, options: { requireOutp
   const stack = await openProjectStack(stackName);
   const config = await configOf(stack);
   const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
-  const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
+  const settings = withSlotRecord(readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName), readSlotRecord(stackName));
   const raw = await stack.outputs();
   if ((options.requireOutputs ?? true) && !raw.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);

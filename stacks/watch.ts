@@ -15,6 +15,7 @@ import { withStackLock } from "./failover/lock.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
 import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
 import { syncStandby } from "./standby/sync.ts";
+import { destroyOrphans } from "./orphans.ts";
 
 export interface WatchOptions {
   readonly stack: string;
@@ -117,8 +118,14 @@ export async function watch(options: WatchOptions): Promise<void> {
 
   setState("healthy");
   log({ event: "watch-started", stack: name, ...health, activeInstance, standby: !!ctx.outputs.standby });
+  // Instances a killed controller rented without recording them are destroyed before anything else.
+  try {
+    for (const id of await destroyOrphans(ctx, (line) => log({ event: "orphan", line }))) log({ event: "orphan-destroyed", instance: id });
+  } catch (error) {
+    log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
+  }
   // A failover that a previous controller left half done (killed after the swap, say) is finished first.
-  if (await readFailoverRecord(ctx.stack)) {
+  if (readFailoverRecord(name)) {
     log({ event: "failover-pending", hint: "resuming the failover a previous controller started" });
     await runFailover();
   }

@@ -4,8 +4,12 @@ import { UsageError } from "../../harness/errors.ts";
 import { failover } from "../../stacks/failover/apply.ts";
 import type { RestoreSource } from "../../stacks/failover/plan.ts";
 import type { Command } from "./types.ts";
+import { loadStackContext } from "../../stacks/stack-context.ts";
 
-async function runFailover(stack: string, source: RestoreSource | undefined, fromInstanceId: number | undefined, json: boolean): Promise<number> {
+async function runFailover(stack: string, source: RestoreSource | undefined, gpuId: number | undefined, json: boolean): Promise<number> {
+  // The GPU to move away from is the one active now: if another failover runs first and this one
+  // waits for it, it then finds that GPU already replaced instead of moving the new one.
+  const fromInstanceId = gpuId ?? (await loadStackContext(stack)).slot().state.instanceId;
   const result = await failover({ stack, source, fromInstanceId, onProgress: (line) => (json ? console.error(line) : console.log(line)) });
   if (json) console.log(JSON.stringify(result, null, 2));
   else if (result.outcome === "failed-over") {

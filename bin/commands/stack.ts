@@ -2,6 +2,9 @@
 // through the Automation API, with the project's tools and the engine's output streamed.
 import { parseArgs } from "node:util";
 import { openProjectStack } from "../../stacks/workspace.ts";
+import { loadStackContext } from "../../stacks/stack-context.ts";
+import { destroyOrphans } from "../../stacks/orphans.ts";
+import { SettingError } from "../../harness/errors.ts";
 import type { Command } from "./types.ts";
 
 const options = { stack: { type: "string", default: "local" } } as const;
@@ -13,10 +16,27 @@ export const upCommand: Command = {
   usage: "[--stack local]",
   async run(args) {
     const { values } = parseArgs({ args, options });
+    await refuseToDropActiveGpu(values.stack!);
     const stack = await openProjectStack(values.stack!);
     await stack.up({ onOutput: print });
+    await destroyOrphans(await loadStackContext(values.stack!), (line) => console.log(line));
   },
 };
+
+/**
+ * An up never removes the GPU the stack's outputs call active: only a failover retires a slot. A
+ * settings file that says otherwise (edited by hand, or a record lost with the state folder) stops
+ * here, before the engine runs.
+ */
+async function refuseToDropActiveGpu(stackName: string): Promise<void> {
+  const ctx = await loadStackContext(stackName, { requireOutputs: false });
+  const active = ctx.outputs.activeSlot;
+  const gpu = active ? ctx.outputs.slots[active] : undefined;
+  if (gpu && !ctx.settings.provisionedSlots.includes(active)) {
+    throw new SettingError("dumont:slots", `slot ${active} holds the active GPU (instance ${gpu.instanceId}) but the stack's slots are [${ctx.settings.provisionedSlots.join(", ")}]: this up would destroy it`,
+      "only a failover retires the active slot (dumont failover); check the stack's slot record and settings file");
+  }
+}
 
 export const previewCommand: Command = {
   path: ["preview"],

@@ -112,54 +112,72 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
   const unavailable: string[] = [];
   for (const offer of offers) {
     const vastLabel = rentLabel(inputs.label, randomBytes(4).toString("hex"));
-    for (let rateLimited = 0; ; rateLimited++) {
-      try {
-        log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
-        const { instanceId } = await client.rent(offer.id, {
-          image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: inputs.onstart, env: inputs.env,
-          runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
-        });
-        await client.attachSshKey(instanceId, inputs.sshPublicKey);
-        return { instanceId, offer, vastLabel };
-      } catch (error) {
-        if (error instanceof VastApiError && error.isOfferUnavailable) {
-          unavailable.push(String(offer.id));
-          log(`offer ${offer.id} is no longer available; trying the next`);
-          break;
-        }
-        // A 429 is refused before anything happens: the same rent may be tried again.
-        if (error instanceof VastApiError && error.isRateLimit && rateLimited < 6) {
-          await sleep(1000 * 2 ** rateLimited);
-          continue;
-        }
-        if (error instanceof VastApiError && error.isAuth) throw error;
-        const adopted = await reconcile(client, vastLabel, error);
-        if (adopted !== undefined) {
-          log(`the rent of offer ${offer.id} failed (${(error as Error).message}) but instance ${adopted} exists: adopting it`);
-          await client.attachSshKey(adopted, inputs.sshPublicKey);
-          return { instanceId: adopted, offer, vastLabel };
-        }
-        log(`renting offer ${offer.id} failed: ${(error as Error).message}; trying the next`);
-        unavailable.push(`${offer.id} (${(error as Error).message})`);
-        break;
-      }
+    const instanceId = await rentOne(client, offer, vastLabel, inputs, log).catch((error: Error) => {
+      if (error instanceof VastApiError && error.isAuth) throw error;
+      unavailable.push(`${offer.id} (${error.message})`);
+      return undefined;
+    });
+    if (instanceId === undefined) continue;
+    // From here an instance exists and bills: whatever fails destroys it before the error goes on.
+    try {
+      await client.attachSshKey(instanceId, inputs.sshPublicKey);
+    } catch (error) {
+      log(`attaching the SSH key to instance ${instanceId} failed (${(error as Error).message}); destroying it`);
+      await destroyAndConfirm(client, instanceId);
+      throw error;
     }
+    return { instanceId, offer, vastLabel };
   }
   throw new ProvisioningError(`every matching offer was taken or failed: ${unavailable.join(", ")}`);
+}
+
+/**
+ * One offer: its new instance's id, or an error when nothing was rented (the offer was taken, or an
+ * ambiguous failure after which no instance with the rent's unique label exists).
+ */
+async function rentOne(client: VastClient, offer: Offer, vastLabel: string, inputs: VastInstanceInputs, log: Log): Promise<number> {
+  for (let rateLimited = 0; ; rateLimited++) {
+    try {
+      log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
+      return (await client.rent(offer.id, {
+        image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: inputs.onstart, env: inputs.env,
+        runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
+      })).instanceId;
+    } catch (error) {
+      if (error instanceof VastApiError && error.isOfferUnavailable) {
+        log(`offer ${offer.id} is no longer available; trying the next`);
+        throw error;
+      }
+      // A 429 is refused before anything happens: the same rent may be tried again.
+      if (error instanceof VastApiError && error.isRateLimit && rateLimited < 6) {
+        await sleep(1000 * 2 ** rateLimited);
+        continue;
+      }
+      if (error instanceof VastApiError && error.isAuth) throw error;
+      const adopted = await reconcile(client, vastLabel, error);
+      if (adopted !== undefined) {
+        log(`the rent of offer ${offer.id} failed (${(error as Error).message}) but instance ${adopted} exists: adopting it`);
+        return adopted;
+      }
+      log(`renting offer ${offer.id} failed: ${(error as Error).message}; trying the next`);
+      throw error;
+    }
+  }
 }
 
 /** The instance a failed rent created anyway, found by its error body or its unique label. */
 async function reconcile(client: VastClient, vastLabel: string, error: unknown): Promise<number | undefined> {
   const named = error instanceof VastApiError ? error.createdInstanceId : undefined;
   if (named !== undefined) return named;
-  // Vast's read path can lag its create path: look a few times before concluding nothing exists.
-  for (let i = 0; i < 3; i++) {
-    const found = await client.listInstances({ label: vastLabel });
+  // Vast's read path can lag its create path: look for half a minute before concluding nothing
+  // exists (an instance found later anyway carries the stack's label and is swept as an orphan).
+  for (const wait of [1, 2, 4, 8, 15]) {
+    const found = await client.listInstances({ label: vastLabel }).catch(() => []);
     if (found.length > 0) {
       for (const extra of found.slice(1)) await destroyAndConfirm(client, extra.id);
       return found[0]!.id;
     }
-    await sleep(1000);
+    await sleep(wait * 1000);
   }
   return undefined;
 }

@@ -70,7 +70,7 @@ export async function releaseInstances(stack: Stack, progress: (line: string) =>
     if (urns.length === 0) return;
     await stack.destroy({ target: urns, targetDependents: true, onOutput: engineProgress(progress) });
   };
-  const whenFree = (work: () => Promise<unknown>) => whenStackFree(work, { progress, intervalMs: 3000, attempts: 60 });
+  const whenFree = (work: () => Promise<unknown>) => whenStackFree(work, { progress, intervalMs: 3000, attempts: 60, stack });
   try {
     await whenFree(destroy);
   } catch (error) {
@@ -105,7 +105,7 @@ export async function findLeaks(options: { vast: VastClient; stackName: string; 
 
 /** The whole stack: bucket and snapshot too, then its state, settings file and status file. */
 export async function removeJourneyStack(stack: Stack, progress: (line: string) => void): Promise<void> {
-  await whenStackFree(() => stack.destroy({ onOutput: engineProgress(progress) }), { progress, intervalMs: 3000, attempts: 60 });
+  await whenStackFree(() => stack.destroy({ onOutput: engineProgress(progress) }), { progress, intervalMs: 3000, attempts: 60, stack });
   await stack.workspace.removeStack(stack.name);
   rmSync(stackConfigFile(stack.name), { force: true });
   rmSync(statusFile(stack.name), { force: true });

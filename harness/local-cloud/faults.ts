@@ -2,7 +2,7 @@
 // consumed where it happens: the Vast API asks "is an offer-taken armed for this offer?", the S3
 // proxy asks "should this request fail?". Host faults (kill, hang, link cut) act at once instead.
 
-export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404"] as const;
+export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404", "key-attach-fails"] as const;
 export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped"] as const;
 export const s3FaultKinds = ["s3-errors", "s3-latency"] as const;
 export const faultKinds = [...apiFaultKinds, ...hostFaultKinds, ...s3FaultKinds] as const;

@@ -21,5 +21,7 @@ export function objectStoreClient(settings: ObjectStoreSettings): S3Client {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: settings.maxAttempts ?? 5,
+    // A stalled store must end a request, not hang the controller: connect in 10 s, answer in 60 s.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
   });
 }

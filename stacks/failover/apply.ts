@@ -9,7 +9,6 @@
 // the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
 // GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
-import { isStackLabel } from "../../components/vast/labels.ts";
 import { DumontError, SettingError } from "../../harness/errors.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { connect } from "../../harness/ssh/client.ts";
@@ -20,6 +19,8 @@ import { pinnedOperationVariable } from "../environment-args.ts";
 import type { Slot } from "../settings.ts";
 import { loadStackContext, type SlotState, type StackContext } from "../stack-context.ts";
 import { syncStandby } from "../standby/sync.ts";
+import { destroyOrphans } from "../orphans.ts";
+import { readSlotRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
 import { restoreFreshest } from "./copies.ts";
 import { withStackLock } from "./lock.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
@@ -54,7 +55,6 @@ export interface FailoverResult {
   readonly orphansDestroyed: readonly number[];
 }
 
-const recordKey = "dumont:failover";
 /** How many failed machines stay excluded from new rentals. */
 const rememberedFailedMachines = 5;
 /** A health or liveness question to Vast must be answered in seconds, not after minutes of retries. */
@@ -89,15 +89,15 @@ function view(ctx: StackContext, record?: FailoverRecord): FailoverView {
   return { activeSlot: ctx.outputs.activeSlot, provisionedSlots: ctx.outputs.provisionedSlots, instances, record };
 }
 
-export async function readFailoverRecord(stack: Stack): Promise<FailoverRecord | undefined> {
-  const all = await stack.getAllConfig();
-  return all[recordKey] ? (JSON.parse(all[recordKey].value) as FailoverRecord) : undefined;
+/** The failover in progress on a stack, if any (kept in its slot record). */
+export function readFailoverRecord(stack: string): FailoverRecord | undefined {
+  return readSlotRecord(stack)?.failover;
 }
 
 /** `up`, waiting out another update of the same stack; the standby stays as it is (see environment-args.ts). */
 async function upWaiting(stack: Stack, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
   (stack.workspace as LocalWorkspace).envVars[pinnedOperationVariable] = "1";
-  await whenStackFree(() => stack.up({ signal, onOutput: engineProgress(progress) }), { progress, signal });
+  await whenStackFree(() => stack.up({ signal, onOutput: engineProgress(progress) }), { progress, signal, stack });
 }
 
 export async function failover(options: FailoverOptions): Promise<FailoverResult> {
@@ -158,21 +158,23 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
 async function runFailover(options: FailoverOptions, progress: (line: string) => void): Promise<FailoverResult> {
   let ctx = await loadStackContext(options.stack);
   const stack = ctx.stack;
-  const record = await readFailoverRecord(stack);
+  const record = readFailoverRecord(options.stack);
+  /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
+  const setSlots = (change: (current: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">) => updateSlotRecord(options.stack, ctx.settings, change);
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
   }
   const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId });
   const seconds: Record<string, number> = {};
   if (plan.kind === "nothing") {
-    if (plan.clearRecord) await stack.removeConfig(recordKey);
+    if (plan.clearRecord) setSlots(({ failover: _, ...rest }) => rest);
     progress(`nothing to do: ${plan.reason}`);
     return { outcome: "nothing-to-do", reason: plan.reason, seconds, orphansDestroyed: [] };
   }
   let r = plan.record;
   const save = async (next: FailoverRecord) => {
     r = next;
-    await stack.setConfig(recordKey, { value: JSON.stringify(r) });
+    setSlots((current) => ({ ...current, failover: r }));
   };
   progress(`${record ? "resuming" : "starting"} ${r.trigger} failover of stack ${options.stack}: slot ${r.from} (instance ${r.fromInstanceId}) → slot ${r.to}, data from ${r.source ? `the ${r.source}` : "the freshest complete copy"}`);
   await save(r);
@@ -180,9 +182,8 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   /** The old GPU answered again: the new slot is released and the old one stays active. */
   const abandon = async (): Promise<FailoverResult> => {
     progress(`[abandon] the old GPU ${r.fromInstanceId} answers again: the failover is abandoned and slot ${r.to} is released`);
-    await stack.setConfig("dumont:slots", { value: JSON.stringify([r.from]) });
+    setSlots(({ failover: _, ...current }) => ({ ...current, slots: [r.from], activeSlot: r.from }));
     await upWaiting(stack, progress, options.signal);
-    await stack.removeConfig(recordKey);
     return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
   };
 
@@ -197,9 +198,9 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
         if (!oldAnswers) {
           const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
-          await stack.setConfig("dumont:excludeMachineIds", { value: JSON.stringify(excluded) });
+          setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }
-        await stack.setConfig("dumont:slots", { value: JSON.stringify([r.from, r.to].sort()) });
+        setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
         await upWaiting(stack, progress, options.signal);
         break;
       }
@@ -227,14 +228,14 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       }
       case "swap":
         progress(`[swap] slot ${step.to} becomes active`);
-        await stack.setConfig("dumont:activeSlot", { value: step.to });
+        setSlots((current) => ({ ...current, activeSlot: step.to }));
         await upWaiting(stack, progress, options.signal);
         break;
       case "retire":
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
-        await stack.setConfig("dumont:slots", { value: JSON.stringify([r.to]) });
+        setSlots((current) => ({ ...current, slots: [r.to] }));
         await upWaiting(stack, progress, options.signal);
-        await stack.removeConfig(recordKey);
+        setSlots(({ failover: _, ...current }) => current);
         break;
     }
     seconds[step.kind] = (performance.now() - t0) / 1000;
@@ -250,16 +251,4 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     source: r.restored?.kind ?? r.source, restored: r.restored, snapshotId: r.restored?.kind === "snapshot" ? r.restored.id : undefined,
     rpoSeconds, seconds, orphansDestroyed: orphans,
   };
-}
-
-/** Instances labelled for this stack (exactly: never another stack's) that its state does not hold: left by a crash mid-create. */
-async function destroyOrphans(ctx: StackContext, progress: (line: string) => void): Promise<number[]> {
-  const vast = await ctx.vast();
-  const known = new Set((["a", "b"] as const).map((s) => ctx.outputs.slots[s]?.instanceId).filter((id): id is number => id !== undefined));
-  const orphans = (await vast.listInstances()).filter((i) => isStackLabel(ctx.stack.name, i.label) && !known.has(i.id));
-  for (const orphan of orphans) {
-    progress(`destroying orphan instance ${orphan.id} (${orphan.label})`);
-    await vast.destroyInstance(orphan.id);
-  }
-  return orphans.map((o) => o.id);
 }

@@ -1,11 +1,17 @@
-// One operation at a time per stack (failover, sync): a lock file in .state/locks, taken with an
-// exclusive create. A second operation waits for the first instead of breaking in; a lock whose
-// process is gone (a controller killed mid-failover) is taken over.
+// One operation at a time per stack (failover, sync): a lock in .state/locks taken with
+// proper-lockfile, whose holder refreshes it every few seconds. A second operation waits for the
+// first instead of breaking in; a lock whose holder stopped refreshing it (a controller killed
+// mid-failover, whatever its PID became since) is stale after 20 s and taken over. The holder's
+// name is kept beside the lock for the message a waiting operation prints.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isAlive } from "../../harness/local-cloud/endpoints.ts";
+import lockfile from "proper-lockfile";
+import { DumontError } from "../../harness/errors.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
+
+/** A lock not refreshed for this long belongs to a dead holder. */
+const staleMs = 20_000;
 
 export function lockFile(stack: string): string {
   return path.join(stateDir, "locks", `${stack}.lock`);
@@ -17,17 +23,17 @@ interface Holder {
   readonly since: string;
 }
 
-function tryTake(file: string, operation: string): Holder | undefined {
-  mkdirSync(path.dirname(file), { recursive: true });
+function holderOf(file: string): Holder {
   try {
-    writeFileSync(file, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }), { flag: "wx" });
-    return undefined;
+    return JSON.parse(readFileSync(`${file}.holder`, "utf8")) as Holder;
   } catch {
-    try {
-      return JSON.parse(readFileSync(file, "utf8")) as Holder;
-    } catch {
-      return { pid: 0, operation: "unknown", since: "" };
-    }
+    return { pid: 0, operation: "another operation", since: "" };
+  }
+}
+
+export class StackBusy extends DumontError {
+  constructor(stack: string, holder: Holder) {
+    super(`stack ${stack} is still locked by ${holder.operation} (pid ${holder.pid}, since ${holder.since})`, { hint: "wait for it to finish, or stop it" });
   }
 }
 
@@ -36,25 +42,36 @@ export async function withStackLock<T>(
   options: { timeoutMs?: number; onWait?: (holder: Holder) => void } = {},
 ): Promise<T> {
   const file = lockFile(stack);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, "", { flag: "a" });
   const deadline = Date.now() + (options.timeoutMs ?? 3 * 3600_000);
   let announced = false;
+  let release: () => Promise<void>;
   for (;;) {
-    const holder = tryTake(file, operation);
-    if (!holder) break;
-    if (holder.pid !== process.pid && (holder.pid === 0 || !isAlive(holder.pid))) {
-      rmSync(file, { force: true });
-      continue;
+    try {
+      release = await lockfile.lock(file, {
+        stale: staleMs, update: staleMs / 4, realpath: false,
+        // A holder that cannot refresh its lock (a full disk, a hung file system) says so; the
+        // operation itself finishes or fails on its own.
+        onCompromised: (error) => console.error(`warning: the lock of stack ${stack} was compromised: ${error.message}`),
+      });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+      const holder = holderOf(file);
+      if (!announced) {
+        options.onWait?.(holder);
+        announced = true;
+      }
+      if (Date.now() >= deadline) throw new StackBusy(stack, holder);
+      await sleep(500);
     }
-    if (!announced) {
-      options.onWait?.(holder);
-      announced = true;
-    }
-    if (Date.now() > deadline) throw new Error(`stack ${stack} is still locked by ${holder.operation} (pid ${holder.pid}, since ${holder.since})`);
-    await sleep(500);
   }
+  writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
   try {
     return await work();
   } finally {
-    rmSync(file, { force: true });
+    rmSync(`${file}.holder`, { force: true });
+    await release().catch(() => undefined);
   }
 }

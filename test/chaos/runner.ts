@@ -32,21 +32,23 @@ export async function runScenario(cloud: ChaosCloud, scenario: Scenario, log: (l
   }
   let filesLost = 0;
   let instancesLeaked = 0;
-  let activeGpus = 0;
+  // GPUs taking writes, per stack: the scenario's own stack's count is reported; every stack must have one.
+  const activeGpusPerStack: number[] = [];
   for (const stack of stacks) {
     try {
       const m = await stack.measure();
       filesLost += m.filesLost;
       instancesLeaked += m.instancesLeaked;
-      activeGpus += m.activeGpus;
+      activeGpusPerStack.push(m.activeGpus);
       if (m.filesLost > 0) detail += ` | lost on ${stack.name}: ${m.lostFiles.slice(0, 5).join(", ")}`;
     } catch (error) {
       passed = false;
       detail += ` | could not measure ${stack.name}: ${(error as Error).message.split("\n")[0]}`;
     }
   }
+  const activeGpus = activeGpusPerStack[0] ?? 0;
   // Every stack ends with exactly one GPU taking writes, nothing else of it alive, nothing lost.
-  if (filesLost > 0 || instancesLeaked > 0 || activeGpus !== stacks.length) passed = false;
+  if (filesLost > 0 || instancesLeaked > 0 || activeGpusPerStack.length !== stacks.length || activeGpusPerStack.some((n) => n !== 1)) passed = false;
   for (const stack of stacks) {
     const swept = await stack.destroy();
     if (swept.length > 0) log(`  cleanup swept instances ${swept.join(", ")} of ${stack.name} that its destroy left`);

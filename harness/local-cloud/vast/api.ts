@@ -149,6 +149,7 @@ export class VastApi {
       {
         method: "POST", pattern: /^\/api\/v0\/instances\/(\d+)\/ssh$/, endpoint: "POST ssh", auth: true,
         handle: async (ctx) => {
+          if (c.faults.take("key-attach-fails")) throw new VastError(500, "server_error", "Internal server error while attaching the key");
           await c.attachInstanceKey(id(ctx), String((ctx.body as { ssh_key?: unknown } | null)?.ssh_key ?? ""));
           return { json: { success: true, msg: "SSH key attached successfully" } };
         },

@@ -1,10 +1,15 @@
 // Every chaos scenario, in the order `npm run chaos` runs them. Ids are the issues' names.
 import type { Scenario } from "../scenario.ts";
 import { apiOutageHealthyGpu } from "./api-outage-healthy-gpu.ts";
+import { killMidProvisionUp, killMidRestore, killMidRetireUp, killMidSwapUp } from "./controller-killed.ts";
+import { rentThenKeyAttachFails } from "./rent-then-key-attach-fails.ts";
+import { watchAndManualFailover } from "./watch-and-manual-failover.ts";
+import { watchRestartResumes } from "./watch-restart-resumes.ts";
 import { configDriftDuringFailover } from "./config-drift-during-failover.ts";
 import { corruptNewestSnapshot } from "./corrupt-newest-snapshot.ts";
 import { dirBecomesSymlink } from "./dir-becomes-symlink.ts";
 import { fileChangesDuringSnapshot } from "./file-changes-during-snapshot.ts";
+import { gitRevertsSettings } from "./git-reverts-settings.ts";
 import { gpuDiesMidSync } from "./gpu-dies-mid-sync.ts";
 import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
 import { nonUtf8Names } from "./non-utf8-names.ts";
@@ -17,5 +22,6 @@ export const scenarios: readonly Scenario[] = [
   gpuDiesMidSync, configDriftDuringFailover, apiOutageHealthyGpu, oldGpuReturns, plannedMoveFinalSync,
   dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
   // Never stuck, never leaked
-  labelPrefixNeighbour,
+  killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
+  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings,
 ];

@@ -1,0 +1,74 @@
+// Which GPU slots a stack has, which one is active, which machines a failover excluded, and the
+// failover in progress: Dumont's own state of a stack. It is kept next to the stack's Pulumi state,
+// never in the settings file people commit (a `git checkout`, `pull` or `stash` of that file would
+// revert it, and the next `up` would rent a GPU for the old slot and delete the live one), and it
+// is replaced whole by rename on every write, so a reader never sees half of it.
+//
+// A stack without a record (a new one) takes these values from its settings (dumont:activeSlot,
+// dumont:slots, dumont:excludeMachineIds); the first failover writes the record.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { stateDir } from "../harness/tools/paths.ts";
+import type { FailoverRecord } from "./failover/plan.ts";
+import type { Settings, Slot } from "./settings.ts";
+
+export interface SlotRecord {
+  readonly format: "dumont-slots/1";
+  readonly activeSlot: Slot;
+  readonly slots: readonly Slot[];
+  readonly excludeMachineIds: readonly number[];
+  readonly failover?: FailoverRecord;
+  readonly updatedAt: string;
+}
+
+/**
+ * Where a stack's record lives: beside a file backend's state (so it moves with it), or in
+ * Dumont's state folder for other backends.
+ */
+export function slotRecordFile(stack: string, backendUrl = process.env.PULUMI_BACKEND_URL): string {
+  const folder = backendUrl?.startsWith("file://") ? path.join(fileURLToPath(backendUrl), ".dumont") : path.join(stateDir, "records");
+  return path.join(folder, `${stack}.slots.json`);
+}
+
+export function readSlotRecord(stack: string): SlotRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(slotRecordFile(stack), "utf8");
+  } catch {
+    return undefined;
+  }
+  const record = JSON.parse(text) as SlotRecord;
+  if (record.format !== "dumont-slots/1") throw new Error(`${slotRecordFile(stack)} is not a Dumont slot record`);
+  return record;
+}
+
+/** The record as the settings describe it, for a stack that has none yet. */
+export function recordFromSettings(settings: Pick<Settings, "activeSlot" | "provisionedSlots" | "gpu">): SlotRecord {
+  return {
+    format: "dumont-slots/1", activeSlot: settings.activeSlot, slots: [...settings.provisionedSlots],
+    excludeMachineIds: [...settings.gpu.excludeMachineIds], updatedAt: new Date(0).toISOString(),
+  };
+}
+
+/** Changes the record (starting from the settings' values if there is none) and replaces the file by rename. */
+export function updateSlotRecord(stack: string, settings: Pick<Settings, "activeSlot" | "provisionedSlots" | "gpu">, change: (record: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">): SlotRecord {
+  const current = readSlotRecord(stack) ?? recordFromSettings(settings);
+  const next: SlotRecord = { ...change(current), format: "dumont-slots/1", updatedAt: new Date().toISOString() };
+  if (!next.slots.includes(next.activeSlot)) throw new Error(`slot record of ${stack}: the active slot ${next.activeSlot} is not among [${next.slots.join(", ")}]`);
+  const file = slotRecordFile(stack);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+  return next;
+}
+
+/** The settings with the record's slots, active slot and excluded machines, which win over the settings file. */
+export function withSlotRecord(settings: Settings, record: SlotRecord | undefined): Settings {
+  if (!record) return settings;
+  return {
+    ...settings, activeSlot: record.activeSlot, provisionedSlots: [...record.slots],
+    gpu: { ...settings.gpu, excludeMachineIds: [...record.excludeMachineIds] },
+  };
+}
