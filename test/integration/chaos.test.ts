@@ -1,5 +1,6 @@
-// The chaos scenarios that fit in `npm test` (the full set, with the minute-long API outage, is
-// `npm run chaos`): each on its own stack of one local cloud, measured like the chaos runner does.
+// The chaos scenarios that fit in `npm test` (the full set, with the minute-long API outage and the
+// other controller kills, is `npm run chaos`): each on its own stack of one local cloud, measured
+// like the chaos runner does.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScenario } from "../chaos/runner.ts";
 import { scenarios } from "../chaos/scenarios/index.ts";
@@ -8,6 +9,7 @@ import { ChaosCloud } from "../chaos/world.ts";
 const inTests = [
   "gpu-dies-mid-sync", "old-gpu-returns", "planned-move-final-sync", "dir-becomes-symlink", "file-changes-during-snapshot",
   "non-utf8-names", "corrupt-newest-snapshot", "standby-stopped-at-failover", "label-prefix-neighbour",
+  "kill-mid-swap-up", "rent-then-key-attach-fails", "git-reverts-settings",
 ];
 const cloud = new ChaosCloud("chs");
 
