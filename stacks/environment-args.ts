@@ -5,14 +5,17 @@ import type { EnvironmentArgs } from "../components/environment.ts";
 import type { Settings } from "./settings.ts";
 
 /**
- * Set by failover and watch for the updates they run: the standby stays as it is, whatever the
- * settings or the environment say now (see StandbyArgs.pinned).
+ * Set by failover and watch for the updates they run ("1", or "keep" when the state holds a
+ * standby): the standby stays as it is, and stays at all, whatever the settings file or the
+ * environment say now (see StandbyArgs.pinned).
  */
 export const pinnedOperationVariable = "DUMONT_PIN_STANDBY";
 
-export function environmentArgs(settings: Settings, config: pulumi.Config, pinned = process.env[pinnedOperationVariable] === "1"): EnvironmentArgs {
+export function environmentArgs(settings: Settings, config: pulumi.Config, pin = process.env[pinnedOperationVariable]): EnvironmentArgs {
   const g = settings.gpu;
   const local = settings.cloud === "local";
+  const pinned = pin === "1" || pin === "keep";
+  const standbyDeclared = settings.standby.enabled || pin === "keep";
   return {
     stack: settings.stack,
     activeSlot: settings.activeSlot,
@@ -25,7 +28,7 @@ export function environmentArgs(settings: Settings, config: pulumi.Config, pinne
       // The local cloud answers in milliseconds; Vast asks clients to poll every few seconds.
       pollIntervalSeconds: local ? 0.5 : 5,
     },
-    standby: !settings.standby.enabled ? undefined : local
+    standby: !standbyDeclared ? undefined : local
       ? { kind: "local", localName: settings.stack.toLowerCase().replace(/[^a-z0-9-]/g, "-"), pinned }
       : {
         kind: "gcp",

@@ -11,7 +11,7 @@ import type { SettingSource } from "./settings.ts";
 /** Who you are on each cloud: read from the environment whatever the operation. */
 const credentialVariables = new Set(["VAST_API_KEY", "B2_KEY_ID", "B2_APPLICATION_KEY", "GCP_CREDENTIALS", "GCP_PROJECT", "DUMONT_LOCAL_CLOUD"]);
 
-export function programSettingSource(pinned = process.env[pinnedOperationVariable] === "1"): SettingSource {
+export function programSettingSource(pinned = process.env[pinnedOperationVariable] !== undefined): SettingSource {
   const all = pulumi.runtime.allConfig();
   return {
     config: (key) => all[`dumont:${key}`],

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stateDir } from "../harness/tools/paths.ts";
-import type { FailoverRecord } from "./failover/plan.ts";
+import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
 import type { Settings, Slot } from "./settings.ts";
 
 export interface SlotRecord {
@@ -19,6 +19,8 @@ export interface SlotRecord {
   readonly slots: readonly Slot[];
   readonly excludeMachineIds: readonly number[];
   readonly failover?: FailoverRecord;
+  /** What the active GPU was restored from by the last failover (a standby sync keeps a newer copy it did not get). */
+  readonly lastRestore?: { readonly instanceId: number; readonly copy: RestoredCopy };
   readonly updatedAt: string;
 }
 
@@ -27,7 +29,12 @@ export interface SlotRecord {
  * Dumont's state folder for other backends.
  */
 export function slotRecordFile(stack: string, backendUrl = process.env.PULUMI_BACKEND_URL): string {
-  const folder = backendUrl?.startsWith("file://") ? path.join(fileURLToPath(backendUrl), ".dumont") : path.join(stateDir, "records");
+  let folder = path.join(stateDir, "records");
+  try {
+    if (backendUrl?.startsWith("file://")) folder = path.join(fileURLToPath(backendUrl), ".dumont");
+  } catch {
+    // a file URL Node cannot read as a path (file://~/…): the state folder holds the record
+  }
   return path.join(folder, `${stack}.slots.json`);
 }
 
@@ -43,17 +50,22 @@ export function readSlotRecord(stack: string): SlotRecord | undefined {
   return record;
 }
 
-/** The record as the settings describe it, for a stack that has none yet. */
-export function recordFromSettings(settings: Pick<Settings, "activeSlot" | "provisionedSlots" | "gpu">): SlotRecord {
+/**
+ * The record for a stack that has none yet: what its outputs say exists (the truth once it was
+ * deployed), else what its settings ask for.
+ */
+export function seedRecord(settings: Pick<Settings, "activeSlot" | "provisionedSlots" | "gpu">, outputs?: { readonly activeSlot?: Slot; readonly provisionedSlots?: readonly Slot[] }): SlotRecord {
+  const deployed = outputs?.activeSlot && outputs.provisionedSlots?.length;
   return {
-    format: "dumont-slots/1", activeSlot: settings.activeSlot, slots: [...settings.provisionedSlots],
+    format: "dumont-slots/1", activeSlot: deployed ? outputs.activeSlot! : settings.activeSlot,
+    slots: [...(deployed ? outputs.provisionedSlots! : settings.provisionedSlots)],
     excludeMachineIds: [...settings.gpu.excludeMachineIds], updatedAt: new Date(0).toISOString(),
   };
 }
 
-/** Changes the record (starting from the settings' values if there is none) and replaces the file by rename. */
-export function updateSlotRecord(stack: string, settings: Pick<Settings, "activeSlot" | "provisionedSlots" | "gpu">, change: (record: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">): SlotRecord {
-  const current = readSlotRecord(stack) ?? recordFromSettings(settings);
+/** Changes the record (starting from `seed` if there is none) and replaces the file by rename. */
+export function updateSlotRecord(stack: string, seed: SlotRecord, change: (record: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">): SlotRecord {
+  const current = readSlotRecord(stack) ?? seed;
   const next: SlotRecord = { ...change(current), format: "dumont-slots/1", updatedAt: new Date().toISOString() };
   if (!next.slots.includes(next.activeSlot)) throw new Error(`slot record of ${stack}: the active slot ${next.activeSlot} is not among [${next.slots.join(", ")}]`);
   const file = slotRecordFile(stack);

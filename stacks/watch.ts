@@ -120,14 +120,18 @@ export async function watch(options: WatchOptions): Promise<void> {
   log({ event: "watch-started", stack: name, ...health, activeInstance, standby: !!ctx.outputs.standby });
   // Instances a killed controller rented without recording them are destroyed before anything else.
   try {
-    for (const id of await destroyOrphans(ctx, (line) => log({ event: "orphan", line }))) log({ event: "orphan-destroyed", instance: id });
+    // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
+    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0 }).catch(() => []);
+    for (const id of swept) log({ event: "orphan-destroyed", instance: id });
   } catch (error) {
     log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
   }
   // A failover that a previous controller left half done (killed after the swap, say) is finished first.
-  if (readFailoverRecord(name)) {
+  const pending = readFailoverRecord(name);
+  if (pending) {
     log({ event: "failover-pending", hint: "resuming the failover a previous controller started" });
-    await runFailover();
+    // Named, so that if another controller finishes it first, this one finds nothing to do.
+    await runFailover(pending.fromInstanceId);
   }
 
   while (!signal?.aborted) {

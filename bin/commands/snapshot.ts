@@ -96,7 +96,7 @@ export const snapshotDelete: Command = {
 
 export const snapshotPrune: Command = {
   path: ["snapshot", "prune"],
-  summary: "keep the newest N snapshots (and the ancestors they need); delete the rest with their objects",
+  summary: "keep the newest N snapshots (and the ancestors they need); delete the rest, and what interrupted snapshots left over a day ago",
   usage: "[--keep N (default dumont:snapshotKeep)] [--stack S] [--json]",
   async run(args) {
     const { values } = parseArgs({ args, options: { ...common, keep: { type: "string" } } });
@@ -105,5 +105,9 @@ export const snapshotPrune: Command = {
     if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep must be a whole number ≥ 1, not '${values.keep}'`);
     const store = await ctx.snapshotStore();
     await remove(store, planRetention(await store.list(), keep), values.json!);
+    const abandoned = await store.collectAbandoned();
+    if (!values.json && (abandoned.archives.length || abandoned.uploads)) {
+      console.log(`removed ${abandoned.archives.length} archive(s) without a manifest and ${abandoned.uploads} unfinished upload(s) from interrupted snapshots`);
+    }
   },
 };

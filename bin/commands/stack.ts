@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { openProjectStack } from "../../stacks/workspace.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { destroyOrphans } from "../../stacks/orphans.ts";
+import { withStackLock } from "../../stacks/failover/lock.ts";
 import { SettingError } from "../../harness/errors.ts";
 import type { Command } from "./types.ts";
 
@@ -16,10 +17,13 @@ export const upCommand: Command = {
   usage: "[--stack local]",
   async run(args) {
     const { values } = parseArgs({ args, options });
-    await refuseToDropActiveGpu(values.stack!);
-    const stack = await openProjectStack(values.stack!);
-    await stack.up({ onOutput: print });
-    await destroyOrphans(await loadStackContext(values.stack!), (line) => console.log(line));
+    // Under the stack's lock: never in the middle of a failover, whose rents the sweep must not see as orphans.
+    await withStackLock(values.stack!, "up", async () => {
+      await refuseToDropActiveGpu(values.stack!);
+      const stack = await openProjectStack(values.stack!);
+      await stack.up({ onOutput: print });
+      await destroyOrphans(await loadStackContext(values.stack!), (line) => console.log(line));
+    }, { onWait: (holder) => console.error(`waiting: stack ${values.stack} is busy with ${holder.operation} (pid ${holder.pid})`) });
   },
 };
 

@@ -72,7 +72,8 @@ export function createGcpStandby(name: string, parent: pulumi.Resource, args: Gc
     ...(args.pinned && { ignoreChanges: ["zone", "machineType", "bootDisk", "scheduling", "metadata", "metadataStartupScript", "tags", "networkInterfaces"] }),
   });
   return {
-    host: pulumi.all([address.address, vm.id]).apply(([ip]) => ip),
+    // The address the VM really has (a VM made before the static address keeps its own until it is replaced).
+    host: vm.networkInterfaces.apply((nics) => nics[0]?.accessConfigs?.[0]?.natIp ?? ""),
     port: pulumi.output(22),
     user: pulumi.output(standbyUser),
     hostKey: hostKey.publicKey.apply((line) => line.split(" ").slice(0, 2).join(" ")),

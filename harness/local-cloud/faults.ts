@@ -4,7 +4,7 @@
 
 export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404", "key-attach-fails"] as const;
 export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped"] as const;
-export const s3FaultKinds = ["s3-errors", "s3-latency"] as const;
+export const s3FaultKinds = ["s3-errors", "s3-latency", "s3-stall"] as const;
 export const faultKinds = [...apiFaultKinds, ...hostFaultKinds, ...s3FaultKinds] as const;
 export type FaultKind = (typeof faultKinds)[number];
 

@@ -1,7 +1,8 @@
 // The S3 endpoint Dumont is given: an HTTP relay in front of MinIO, listening on the cloud's
 // gateway address so that hosts and the controller reach it at the same URL (presigned URLs are
 // signed for one host name). The Host header passes through untouched, so SigV4 signatures stay
-// valid. When an S3 fault is armed, it answers some requests with S3 errors or delays them.
+// valid. When an S3 fault is armed, it answers some requests with S3 errors or delays them, or (a
+// stalled store) accepts hosts' requests and never answers them until the fault is cleared.
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FaultBook } from "./faults.ts";
@@ -31,6 +32,13 @@ export function startS3Proxy(listenHost: string, targetPort: number, faults: Fau
   let injected = 0;
   const seen = new Map<number, number>();
   const server: Server = createServer(async (req, res) => {
+    // Hosts' transfers stall; the controller (which reaches the relay from the gateway address
+    // itself) is still answered, so the test sees how the data path alone copes.
+    if (faults.standing("s3-stall") && req.socket.remoteAddress !== listenHost) {
+      while (faults.standing("s3-stall") && !req.socket.destroyed) await sleep(200);
+      req.socket.destroy();
+      return;
+    }
     const latency = faults.standing("s3-latency");
     if (latency?.ms) await sleep(latency.ms);
     const errors = faults.standing("s3-errors");

@@ -128,6 +128,8 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   } catch (error) {
     await upload?.abandon();
     await store.abortUpload(id, uploadId);
+    // An archive whose upload completed but whose manifest was not written would bill unlisted.
+    await store.delete(id).catch(() => undefined);
     throw error;
   } finally {
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);

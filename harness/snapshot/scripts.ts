@@ -103,7 +103,7 @@ cat > "$spool/p$n"
 while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
 touch "$spool/p$n.busy"
 (
-  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 --speed-limit 1024 --speed-time 60 --max-time 1800 \\
+  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
        -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null "$url" 2>"$spool/p$n.err"; then
     etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
     md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)
@@ -217,8 +217,8 @@ cd ${workspace}
 ${pathGuards}
 remove_listed "$spool/remove-before" || exit 7
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
-# archive) fails now instead of downloading again for minutes. A stalled transfer ends after 60 s.
-curl -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 60 "$url" \\
+# archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
+curl -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 "$url" \\
   | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
   | tar --numeric-owner --sparse -xpf - -C ${workspace}

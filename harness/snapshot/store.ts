@@ -4,7 +4,7 @@
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -115,6 +115,38 @@ export class SnapshotStore {
       };
     }));
     return summaries.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * What interrupted snapshots left: archives whose manifest was never written and multipart
+   * uploads never completed or aborted (a controller killed mid-snapshot), older than `olderThanMs`
+   * (a day by default, so a snapshot being made right now is never touched). They bill storage and
+   * are never listed, so they are deleted here.
+   */
+  async collectAbandoned(olderThanMs = 24 * 3600_000, now = Date.now()): Promise<{ archives: string[]; uploads: number }> {
+    const archives = new Map<string, Date | undefined>();
+    const manifests = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? "";
+        const id = key.slice(this.settings.prefix.length).split("/")[0]!;
+        if (key === this.manifestKey(id)) manifests.add(id);
+        else if (key === this.archiveKey(id)) archives.set(id, object.LastModified);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const abandoned = [...archives].filter(([id, at]) => !manifests.has(id) && at !== undefined && now - at.getTime() >= olderThanMs).map(([id]) => id);
+    for (const id of abandoned) await this.delete(id);
+    let uploads = 0;
+    const pending = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix }));
+    for (const upload of pending.Uploads ?? []) {
+      if (!upload.Key || !upload.UploadId || !upload.Initiated || now - upload.Initiated.getTime() < olderThanMs) continue;
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+      uploads++;
+    }
+    return { archives: abandoned, uploads };
   }
 
   /** Deletes every version of a snapshot's objects, manifest first, so a half-deleted one is never listed. */

@@ -14,6 +14,8 @@ import type { SshConnection } from "../ssh/client.ts";
 
 /** The mirror's folder, relative to the standby user's home. */
 export const mirrorRoot = "dumont-mirror";
+/** The lock a receiving rsync holds (see MirrorPaths.receiverLock). */
+export const mirrorLock = `${mirrorRoot}/.sync.lock`;
 
 export interface GenerationRecord {
   readonly format: "dumont-mirror/1";
@@ -102,9 +104,11 @@ export async function stageGeneration(standby: SshConnection, stack: string): Pr
 
 /**
  * Makes a filled generation the current copy: its record first, then the `current` link swapped
- * by rename, then the previous copy removed. Refuses a generation that would shrink the copy.
+ * by rename, then the previous copy removed — or, with `keepPrevious`, renamed to kept-gen-N and
+ * left for a person (a copy of another GPU that the active one was not restored from may hold
+ * data nothing else has). Refuses a generation that would shrink the copy.
  */
-export async function commitGeneration(standby: SshConnection, staged: StagedGeneration, record: GenerationRecord, options: { allowShrink?: boolean } = {}): Promise<void> {
+export async function commitGeneration(standby: SshConnection, staged: StagedGeneration, record: GenerationRecord, options: { allowShrink?: boolean; keepPrevious?: boolean } = {}): Promise<void> {
   if (staged.current && !options.allowShrink && shrinksTooMuch(staged.current.entries, record.entries)) {
     throw new MirrorShrinkRefused(staged.current.entries, record.entries);
   }
@@ -112,8 +116,9 @@ export async function commitGeneration(standby: SshConnection, staged: StagedGen
     'set -eu; cd "$1"; test -d "gen-$2"',
     'cat > "gen-$2.json.tmp"; mv -f "gen-$2.json.tmp" "gen-$2.json"',
     'ln -sfn "gen-$2" current.tmp; mv -Tf current.tmp current; sync .',
-    'if [ "$3" != "-" ]; then rm -rf -- "gen-$3" "gen-$3.json"; fi',
-  ].join("\n"), "commit", mirrorRoot, String(record.generation), staged.current ? String(staged.current.generation) : "-"], {
+    'if [ "$3" != "-" ] && [ "$4" = keep ]; then mv -f -- "gen-$3" "kept-gen-$3"; mv -f -- "gen-$3.json" "kept-gen-$3.json";',
+    'elif [ "$3" != "-" ]; then rm -rf -- "gen-$3" "gen-$3.json"; fi',
+  ].join("\n"), "commit", mirrorRoot, String(record.generation), staged.current ? String(staged.current.generation) : "-", options.keepPrevious ? "keep" : "drop"], {
     stdin: `${JSON.stringify(record)}\n`, timeoutMs: 10 * 60_000,
   });
 }

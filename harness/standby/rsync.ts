@@ -32,6 +32,11 @@ export interface MirrorPaths {
   readonly destination?: string;
   /** Unchanged files are hard-linked from this folder (relative to the destination) instead of sent. */
   readonly linkDest?: string;
+  /**
+   * A lock file (relative to the receiver's home) the receiving rsync holds: an rsync left running by
+   * a dead controller and a new one never write the same folder at once (the new one waits 60 s).
+   */
+  readonly receiverLock?: string;
   readonly timeoutMs?: number;
 }
 
@@ -87,6 +92,7 @@ export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer
     const result = await sender.run([
       "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
       ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
+      ...(options.receiverLock ? [`--rsync-path=flock -w 60 ${checkedPath(`${options.receiverLock}/`).slice(0, -1)} rsync`] : []),
       "-e", rsyncRemoteShell(knownHosts, receiver.port),
       checkedPath(options.source ?? "/workspace/"), destination,
     ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });

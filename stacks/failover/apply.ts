@@ -8,20 +8,17 @@
 // the new GPU gets the freshest complete copy, verified file by file; the old GPU is stopped before
 // the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
 // GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
 import { DumontError, SettingError } from "../../harness/errors.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { VastApiError } from "../../harness/vast/client.ts";
-import { whenStackFree } from "../concurrent-update.ts";
-import { engineProgress } from "../engine-output.ts";
-import { pinnedOperationVariable } from "../environment-args.ts";
+import { pinnedUp } from "../pinned-update.ts";
 import type { Slot } from "../settings.ts";
 import { loadStackContext, type SlotState, type StackContext } from "../stack-context.ts";
 import { syncStandby } from "../standby/sync.ts";
 import { destroyOrphans } from "../orphans.ts";
-import { readSlotRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
-import { restoreFreshest } from "./copies.ts";
+import { readSlotRecord, seedRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
+import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
 import { withStackLock } from "./lock.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
 
@@ -94,15 +91,10 @@ export function readFailoverRecord(stack: string): FailoverRecord | undefined {
   return readSlotRecord(stack)?.failover;
 }
 
-/** `up`, waiting out another update of the same stack; the standby stays as it is (see environment-args.ts). */
-async function upWaiting(stack: Stack, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  (stack.workspace as LocalWorkspace).envVars[pinnedOperationVariable] = "1";
-  await whenStackFree(() => stack.up({ signal, onOutput: engineProgress(progress) }), { progress, signal, stack });
-}
 
 export async function failover(options: FailoverOptions): Promise<FailoverResult> {
   const progress = options.onProgress ?? (() => {});
-  return withStackLock(options.stack, "failover", () => runFailover(options, progress), {
+  return withStackLock(options.stack, "failover", (lockLost) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
   });
 }
@@ -113,19 +105,23 @@ async function originalAnswers(ctx: StackContext, record: FailoverRecord): Promi
   return old?.instanceId === record.fromInstanceId && (await answers(ctx, old));
 }
 
-/** A planned move: the old GPU's last changes go to a copy first; if that fails, nothing is swapped. */
-async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, progress: (line: string) => void): Promise<void> {
+/**
+ * A planned move: the old GPU's last changes go to a copy first, and that copy is the only one the
+ * new GPU may get; if either fails, nothing is swapped and the old GPU stays active.
+ */
+async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, progress: (line: string) => void): Promise<RestoredCopy> {
   const old = ctx.outputs.slots[record.from]!;
   const toStandby = record.source === "standby" || (record.source === undefined && ctx.outputs.standby);
   try {
     if (toStandby) {
       const sync = await syncStandby(ctx, { from: old });
       progress(`  the old GPU answers: its last changes are on the standby (generation ${sync.generation.generation}, ${sync.filesTransferred} files sent)`);
-    } else {
-      const store = await ctx.snapshotStore();
-      const made = await ctx.withSlot({ slot: record.from }, (ssh) => createSnapshot({ ssh, store, name: "failover-last", sourceLabel: `instance ${old.instanceId}`, onProgress: (l) => progress(`    ${l}`) }));
-      progress(`  the old GPU answers: its last changes are in snapshot ${made.manifest.id}`);
+      return { kind: "standby", generation: sync.generation.generation, capturedAt: sync.generation.startedAt };
     }
+    const store = await ctx.snapshotStore();
+    const made = await ctx.withSlot({ slot: record.from }, (ssh) => createSnapshot({ ssh, store, name: "failover-last", sourceLabel: `instance ${old.instanceId}`, onProgress: (l) => progress(`    ${l}`) }));
+    progress(`  the old GPU answers: its last changes are in snapshot ${made.manifest.id}`);
+    return { kind: "snapshot", id: made.manifest.id, capturedAt: snapshotCapturedAt(made.manifest.id) };
   } catch (error) {
     throw new DumontError(`the old GPU ${old.instanceId} still answers, but copying its last changes failed: ${(error as Error).message.split("\n")[0]}`, {
       hint: "nothing was swapped and the old GPU is still active; fix the cause and re-run dumont failover",
@@ -160,7 +156,8 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
-  const setSlots = (change: (current: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">) => updateSlotRecord(options.stack, ctx.settings, change);
+  const setSlots = (change: (current: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">) => updateSlotRecord(options.stack, seedRecord(ctx.settings, ctx.outputs), change);
+  const up = () => pinnedUp(stack, { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby });
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
   }
@@ -179,12 +176,29 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   progress(`${record ? "resuming" : "starting"} ${r.trigger} failover of stack ${options.stack}: slot ${r.from} (instance ${r.fromInstanceId}) → slot ${r.to}, data from ${r.source ? `the ${r.source}` : "the freshest complete copy"}`);
   await save(r);
 
-  /** The old GPU answered again: the new slot is released and the old one stays active. */
-  const abandon = async (): Promise<FailoverResult> => {
-    progress(`[abandon] the old GPU ${r.fromInstanceId} answers again: the failover is abandoned and slot ${r.to} is released`);
-    setSlots(({ failover: _, ...current }) => ({ ...current, slots: [r.from], activeSlot: r.from }));
-    await upWaiting(stack, progress, options.signal);
+  /** The new slot goes and the old one stays active; the record goes only once the update succeeded. */
+  const release = async (): Promise<FailoverResult> => {
+    progress(`[release] slot ${r.to}: the failover is abandoned, its new GPU is destroyed`);
+    setSlots((current) => ({ ...current, slots: [r.from], activeSlot: r.from }));
+    await up();
+    setSlots(({ failover: _, ...current }) => current);
     return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
+  };
+  /** The old GPU answered again before the swap: it stays, the new slot is released. */
+  const abandon = async (): Promise<FailoverResult> => {
+    progress(`[abandon] the old GPU ${r.fromInstanceId} answers again`);
+    await save({ ...r, abandoned: true });
+    return release();
+  };
+  let restoredThisRun = false;
+  /** Restores the new GPU: from the old GPU's last copy alone in a planned move, else from the freshest complete copy. */
+  const restoreInto = async (slot: Slot): Promise<void> => {
+    const target = ctx.slot({ slot }).state;
+    const only = (await originalAnswers(ctx, r)) ? await lastCopyFromOldGpu(ctx, r, progress) : undefined;
+    const outcome = await restoreFreshest(ctx, slot, r.source, progress, only);
+    ctx = outcome.ctx;
+    restoredThisRun = true;
+    await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
   };
 
   for (const step of plan.steps) {
@@ -201,20 +215,15 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
           setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }
         setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
-        await upWaiting(stack, progress, options.signal);
+        await up();
         break;
       }
       case "restore": {
         ctx = await loadStackContext(options.stack);
         const target = ctx.slot({ slot: step.slot }).state;
         progress(`[restore] slot ${step.slot} (instance ${target.instanceId})`);
-        if (await originalAnswers(ctx, r)) {
-          if (r.trigger === "automatic") return abandon();
-          await lastCopyFromOldGpu(ctx, r, progress);
-        }
-        const outcome = await restoreFreshest(ctx, step.slot, r.source, progress);
-        ctx = outcome.ctx;
-        await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
+        if (r.trigger === "automatic" && (await originalAnswers(ctx, r))) return abandon();
+        await restoreInto(step.slot);
         break;
       }
       case "fence": {
@@ -222,6 +231,9 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         const old = ctx.outputs.slots[step.slot];
         if (!old || old.instanceId !== r.fromInstanceId) break;
         if (r.trigger === "automatic" && (await answers(ctx, old))) return abandon();
+        // A planned move resumed after a crash: the old GPU kept working meanwhile, so its last
+        // changes are copied and restored again before it is stopped.
+        if (r.trigger !== "automatic" && !restoredThisRun && (await answers(ctx, old))) await restoreInto(r.to);
         progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
         await fence(ctx, old, progress);
         break;
@@ -229,14 +241,18 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       case "swap":
         progress(`[swap] slot ${step.to} becomes active`);
         setSlots((current) => ({ ...current, activeSlot: step.to }));
-        await upWaiting(stack, progress, options.signal);
+        await up();
         break;
       case "retire":
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
         setSlots((current) => ({ ...current, slots: [r.to] }));
-        await upWaiting(stack, progress, options.signal);
-        setSlots(({ failover: _, ...current }) => current);
+        await up();
+        setSlots(({ failover: _, ...current }) => ({
+          ...current, ...(r.restored && r.restoredInstanceId !== undefined && { lastRestore: { instanceId: r.restoredInstanceId, copy: r.restored } }),
+        }));
         break;
+      case "release":
+        return release();
     }
     seconds[step.kind] = (performance.now() - t0) / 1000;
     await options.afterStep?.(step);

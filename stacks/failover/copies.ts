@@ -63,18 +63,28 @@ export interface RestoreOutcome {
   readonly restored: RestoredCopy;
 }
 
-/** Restores the freshest complete copy into a slot's new GPU and verifies it; tries older copies when one fails. */
-export async function restoreFreshest(ctx: StackContext, slot: Slot, source: RestoreSource | undefined, progress: (line: string) => void): Promise<RestoreOutcome> {
+/**
+ * Restores the freshest complete copy into a slot's new GPU and verifies it; tries older copies when
+ * one fails. With `only` (a planned move's last copy of the old GPU), that copy or nothing: falling
+ * back to an older one would drop what the old GPU wrote since.
+ */
+export async function restoreFreshest(ctx: StackContext, slot: Slot, source: RestoreSource | undefined, progress: (line: string) => void, only?: Candidate): Promise<RestoreOutcome> {
   const candidates: Candidate[] = [];
-  if (source !== "snapshot") {
+  if (only) candidates.push(only);
+  else if (source !== "snapshot") {
     const found = await standbyCandidate(ctx, progress);
     ctx = found.ctx;
     if (found.copy) candidates.push({ kind: "standby", generation: found.copy.generation, capturedAt: found.copy.startedAt });
     else if (ctx.outputs.standby) progress("  the standby holds no complete copy");
   }
   const store = await ctx.snapshotStore();
-  if (source !== "standby") {
-    for (const s of (await store.list()).reverse().slice(0, snapshotsTried)) candidates.push({ kind: "snapshot", id: s.id, capturedAt: snapshotCapturedAt(s.id) });
+  if (!only && source !== "standby") {
+    try {
+      for (const s of (await store.list()).reverse().slice(0, snapshotsTried)) candidates.push({ kind: "snapshot", id: s.id, capturedAt: snapshotCapturedAt(s.id) });
+    } catch (error) {
+      // A bucket that does not answer must not stop a restore from a good standby copy.
+      progress(`  the snapshots cannot be listed (${(error as Error).message.split("\n")[0]})`);
+    }
   }
   const failures: string[] = [];
   for (const candidate of orderCandidates(candidates)) {
@@ -89,6 +99,11 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
       failures.push(`${name}: ${reason}`);
       progress(`  ${name} did not restore (${reason}); trying the next copy`);
     }
+  }
+  if (only) {
+    throw new DumontError(`the old GPU's last copy did not restore onto the new GPU: ${failures.join(" | ")}`, {
+      hint: "nothing was swapped and the old GPU is still active; re-run dumont failover",
+    });
   }
   throw new DumontError(
     candidates.length === 0

@@ -37,8 +37,13 @@ export class StackBusy extends DumontError {
   }
 }
 
+/**
+ * Runs `work` holding the stack's lock. Its signal aborts if the lock is compromised (the holder
+ * could not refresh it, e.g. the machine slept past the stale time): another controller may hold
+ * it by then, so the work must stop acting.
+ */
 export async function withStackLock<T>(
-  stack: string, operation: string, work: () => Promise<T>,
+  stack: string, operation: string, work: (signal: AbortSignal) => Promise<T>,
   options: { timeoutMs?: number; onWait?: (holder: Holder) => void } = {},
 ): Promise<T> {
   const file = lockFile(stack);
@@ -47,13 +52,12 @@ export async function withStackLock<T>(
   const deadline = Date.now() + (options.timeoutMs ?? 3 * 3600_000);
   let announced = false;
   let release: () => Promise<void>;
+  const compromised = new AbortController();
   for (;;) {
     try {
       release = await lockfile.lock(file, {
         stale: staleMs, update: staleMs / 4, realpath: false,
-        // A holder that cannot refresh its lock (a full disk, a hung file system) says so; the
-        // operation itself finishes or fails on its own.
-        onCompromised: (error) => console.error(`warning: the lock of stack ${stack} was compromised: ${error.message}`),
+        onCompromised: (error: Error) => compromised.abort(new DumontError(`the lock of stack ${stack} was lost (${error.message}); stopping ${operation}`, { hint: "another controller may act on the stack now; re-run once it is done" })),
       });
       break;
     } catch (error) {
@@ -69,7 +73,7 @@ export async function withStackLock<T>(
   }
   writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
   try {
-    return await work();
+    return await work(compromised.signal);
   } finally {
     rmSync(`${file}.holder`, { force: true });
     await release().catch(() => undefined);

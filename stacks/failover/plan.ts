@@ -31,6 +31,8 @@ export interface FailoverRecord {
   /** Set once the new GPU's /workspace has been restored and verified. */
   readonly restoredInstanceId?: number;
   readonly restored?: RestoredCopy;
+  /** The old GPU answered again before the swap: the new slot is being released. */
+  readonly abandoned?: boolean;
 }
 
 export interface FailoverView {
@@ -45,7 +47,8 @@ export type FailoverStep =
   | { readonly kind: "restore"; readonly slot: Slot }
   | { readonly kind: "fence"; readonly slot: Slot }
   | { readonly kind: "swap"; readonly to: Slot }
-  | { readonly kind: "retire"; readonly slot: Slot };
+  | { readonly kind: "retire"; readonly slot: Slot }
+  | { readonly kind: "release"; readonly slot: Slot };
 
 export type FailoverPlan =
   | { readonly kind: "steps"; readonly record: FailoverRecord; readonly steps: readonly FailoverStep[] }
@@ -86,6 +89,11 @@ export function planFailover(view: FailoverView, request: FailoverRequest): Fail
     return { kind: "steps", record: fresh, steps: [{ kind: "provision", slot: to, excludeMachineId: active.machineId }, ...fromRestore(fresh)] };
   }
   const { from, to } = record;
+  if (record.abandoned) {
+    return view.provisionedSlots.includes(to) && view.activeSlot === from
+      ? { kind: "steps", record, steps: [{ kind: "release", slot: to }] }
+      : { kind: "nothing", reason: `the abandoned failover's slot ${to} is released`, clearRecord: true };
+  }
   if (view.activeSlot === to) {
     return view.provisionedSlots.includes(from)
       ? { kind: "steps", record, steps: [{ kind: "retire", slot: from }] }

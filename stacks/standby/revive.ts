@@ -3,7 +3,7 @@
 // reads the real state) and an update of the standby's resources alone start it again; its static
 // address and pinned host key stay the same. Used by a failover before it gives up on the standby.
 import type { StackContext } from "../stack-context.ts";
-import { engineProgress } from "../engine-output.ts";
+import { pinnedRefresh, pinnedUp } from "../pinned-update.ts";
 
 const standbyType = "dumont:index:Standby";
 
@@ -12,6 +12,6 @@ export async function reviveStandby(ctx: StackContext, progress: (line: string) 
   const target = resources.map((r: { urn: string }) => r.urn).filter((urn: string) => urn.includes(standbyType));
   if (target.length === 0) throw new Error(`stack ${ctx.stack.name} declares no standby`);
   progress("  the standby does not answer: refreshing it and starting it again if it was stopped");
-  await ctx.stack.refresh({ target, onOutput: engineProgress(progress) });
-  await ctx.stack.up({ target, onOutput: engineProgress(progress) });
+  await pinnedRefresh(ctx.stack, { progress, target, keepStandby: true });
+  await pinnedUp(ctx.stack, { progress, target, keepStandby: true });
 }

@@ -1,12 +1,13 @@
 // One standby sync of a stack: a GPU's /workspace pushed to the standby in one hop into a new
 // generation, which becomes the standby's current copy only once complete (harness/standby/
 // generations.ts); the result recorded in the stack's status (what `standby status` shows).
-import { commitGeneration, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
+import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { SettingError } from "../../harness/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
 import { updateStatus } from "./status-file.ts";
+import { readSlotRecord } from "../slot-record.ts";
 
 export interface SyncOptions {
   /** The GPU to copy from; default the active slot's. A failover's last sync names the old GPU. */
@@ -18,6 +19,8 @@ export interface SyncOptions {
 
 export interface SyncResult extends RsyncResult {
   readonly generation: GenerationRecord;
+  /** A previous copy kept on the standby as ~/dumont-mirror/kept-gen-N (see commitGeneration). */
+  readonly keptPrevious?: number;
 }
 
 export async function syncStandby(ctx: StackContext, options: SyncOptions = {}): Promise<SyncResult> {
@@ -34,7 +37,7 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       const gpu = await connect({ ...ctx.sshTarget(source), forwardAgent: true, connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
-        result = await mirrorWorkspace(gpu, standby, { destination: staged.destination, linkDest: staged.linkDest, timeoutMs: options.timeoutMs });
+        result = await mirrorWorkspace(gpu, standby, { destination: staged.destination, linkDest: staged.linkDest, receiverLock: mirrorLock, timeoutMs: options.timeoutMs });
       } finally {
         gpu.close();
       }
@@ -42,13 +45,18 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
         format: "dumont-mirror/1", stack: name, generation: staged.generation, sourceInstanceId: source.instanceId,
         startedAt: result.startedAt, finishedAt: result.finishedAt, entries: result.filesTotal, bytes: result.bytesTotal,
       };
-      await commitGeneration(admin, staged, generation, { allowShrink: options.allowShrink });
+      // The first sync from a GPU that was not restored from the standby's current copy (a failover
+      // that fell back to an older snapshot) keeps that copy aside instead of deleting it.
+      const restored = readSlotRecord(name)?.lastRestore;
+      const keepPrevious = !!staged.current && staged.current.sourceInstanceId !== source.instanceId
+        && !(restored?.instanceId === source.instanceId && restored.copy.kind === "standby" && restored.copy.generation === staged.current.generation);
+      await commitGeneration(admin, staged, generation, { allowShrink: options.allowShrink, keepPrevious });
       updateStatus(name, (s) => {
         s.lastSync = { ...result, generation: generation.generation, fromInstanceId: source.instanceId, toStandby: `${standby.user}@${standby.host}:${standby.port}` };
         s.consecutiveSyncFailures = 0;
         delete s.lastSyncError;
       });
-      return { ...result, generation };
+      return { ...result, generation, ...(keepPrevious && { keptPrevious: staged.current!.generation }) };
     } finally {
       admin.close();
     }

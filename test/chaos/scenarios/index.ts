@@ -15,6 +15,7 @@ import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
 import { nonUtf8Names } from "./non-utf8-names.ts";
 import { oldGpuReturns } from "./old-gpu-returns.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
+import { stalledTransfer } from "./stalled-transfer.ts";
 import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
 
 export const scenarios: readonly Scenario[] = [
@@ -23,5 +24,5 @@ export const scenarios: readonly Scenario[] = [
   dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
   // Never stuck, never leaked
   killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
-  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings,
+  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer,
 ];

@@ -145,6 +145,20 @@ describe("snapshots", () => {
     expect((await store.list()).map((s) => s.name)).not.toContain("killed");
   });
 
+  it("what interrupted snapshots left (an archive without a manifest, an unfinished upload) is collected; snapshots stay", async () => {
+    const leftovers = storeFor("leftovers");
+    const source = await host("leftover-source");
+    await source.ssh.run(["bash", "-c", "printf 'kept\\n' > /workspace/kept.txt"]);
+    const { manifest } = await createSnapshot({ ssh: source.ssh, store: leftovers, name: "kept", parent: "full" });
+    const orphan = snapshotId("orphan", new Date());
+    await leftovers.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: leftovers.archiveKey(orphan), Body: "an archive whose manifest was never written" }));
+    await leftovers.startUpload(snapshotId("unfinished", new Date()));
+    expect(await leftovers.collectAbandoned()).toEqual({ archives: [], uploads: 0 });
+    expect(await leftovers.collectAbandoned(0)).toEqual({ archives: [orphan], uploads: 1 });
+    expect((await leftovers.list()).map((s) => s.id)).toEqual([manifest.id]);
+    await expect(leftovers.s3.send(new GetObjectCommand({ Bucket: "snapshots", Key: leftovers.archiveKey(orphan) }))).rejects.toThrow();
+  });
+
   it("names that are not UTF-8: snapshot, restore and verify byte for byte, and by hand under C.UTF-8 and C", async () => {
     const source = await host("bytes-source");
     await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail

@@ -22,6 +22,12 @@ describe("planFailover", () => {
     expect(kinds(view)).toEqual(expected);
   });
 
+  it("an abandoned failover releases its new slot, then clears its record", () => {
+    const abandoned = { ...record, abandoned: true };
+    expect(kinds({ activeSlot: "a", provisionedSlots: ["a", "b"], instances: { a, b }, record: abandoned })).toEqual(["release"]);
+    expect(planFailover({ activeSlot: "a", provisionedSlots: ["a"], instances: { a }, record: abandoned }, {})).toMatchObject({ kind: "nothing", clearRecord: true });
+  });
+
   it("a finished failover clears its record", () => {
     expect(planFailover({ activeSlot: "b", provisionedSlots: ["b"], instances: { b }, record }, {})).toMatchObject({ kind: "nothing", clearRecord: true });
   });
