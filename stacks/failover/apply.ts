@@ -66,6 +66,11 @@ export async function answers(ctx: StackContext, state: SlotState | null | undef
   if (!state) return false;
   const listed = await (await ctx.vast(quickApi)).showInstance(state.instanceId).catch(() => undefined);
   if (listed === null || (listed && listed.actual_status !== "running")) return false;
+  return runsCommands(ctx, state);
+}
+
+/** Whether a host runs a command over SSH within a few seconds. */
+export async function runsCommands(ctx: StackContext, state: { host: string; port: number; hostKey: string }): Promise<boolean> {
   const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 5000 }).catch(() => undefined);
   if (!ssh) return false;
   try {

@@ -6,23 +6,14 @@ import type { Scenario } from "../scenario.ts";
 import { Watching } from "../watching.ts";
 import { expectThat } from "../world.ts";
 import { names } from "./common.ts";
-import { connect } from "../../../harness/ssh/client.ts";
+import { runsCommands } from "../../../stacks/failover/apply.ts";
 import type { ChaosStack } from "../world.ts";
 
 /** Whether an instance of the stack (by id, whichever slot) runs a command over SSH. */
 async function answersOverSsh(s: ChaosStack, id: number): Promise<boolean> {
   const ctx = await s.context();
   const state = Object.values(ctx.outputs.slots).find((x) => x?.instanceId === id);
-  if (!state) return false;
-  const ssh = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: 3000 }).catch(() => undefined);
-  if (!ssh) return false;
-  try {
-    return (await ssh.run(["true"], { timeoutMs: 3000, allowFailure: true })).code === 0;
-  } catch {
-    return false;
-  } finally {
-    ssh.close();
-  }
+  return state ? runsCommands(ctx, state) : false;
 }
 
 export const oldGpuReturns: Scenario = {
