@@ -89,6 +89,9 @@ cat > "$spool/part.sh" <<'PART'
 set -uo pipefail
 ${abandoned}
 n=$((10#\${FILE##*x} + 1))
+# Once a part failed (a stalled or refusing store), the rest are not tried: the upload fails within
+# one part's retry time instead of every part's in turn.
+if abandoned || compgen -G "$spool/*.failed" > /dev/null; then cat > /dev/null; exit 0; fi
 url=$(sed -n "\${n}p" "$spool/urls")
 if [ -z "$url" ]; then
   echo "need-urls $n" >&2
@@ -101,9 +104,10 @@ fi
 if [ -z "$url" ]; then echo "no presigned URL for part $n" > "$spool/p$n.failed"; cat > /dev/null; exit 0; fi
 cat > "$spool/p$n"
 while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
+if abandoned || compgen -G "$spool/*.failed" > /dev/null; then rm -f "$spool/p$n"; exit 0; fi
 touch "$spool/p$n.busy"
 (
-  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 120 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
+  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 90 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
        -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null "$url" 2>"$spool/p$n.err"; then
     etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
     md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)

@@ -19,6 +19,12 @@ const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.id)) : 
 applyToolEnvironment();
 const cloud = new ChaosCloud();
 const results: ScenarioResult[] = [];
+const file = path.join(chaosDir, "results.json");
+/** Written after every scenario, so a run cut short keeps what it measured. */
+const writeResults = () => {
+  mkdirSync(chaosDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results.map(({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds }) => ({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds })), null, 2)}\n`);
+};
 console.log(`chaos: ${chosen.length} scenario(s) on local cloud '${cloud.name}'`);
 await cloud.start();
 try {
@@ -27,13 +33,11 @@ try {
     const t0 = Date.now();
     const result = await runScenario(cloud, scenario, (line) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s ${line}`));
     results.push(result);
+    writeResults();
     console.log(`${result.passed ? "✓" : "✗"} ${scenario.id} in ${result.seconds.toFixed(0)} s: ${result.detail}`);
   }
 } finally {
   await cloud.stop();
 }
-mkdirSync(chaosDir, { recursive: true });
-const file = path.join(chaosDir, "results.json");
-writeFileSync(file, `${JSON.stringify(results.map(({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds }) => ({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds })), null, 2)}\n`);
 console.log(`\n${resultsTable(results)}\n\n${results.filter((r) => r.passed).length} passed, ${results.filter((r) => !r.passed).length} failed; results in ${path.relative(process.cwd(), file)}`);
 process.exit(results.every((r) => r.passed) ? 0 : 1);
