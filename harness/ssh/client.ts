@@ -37,7 +37,10 @@ export class RemoteCommandError extends Error {
   readonly code: number | null;
   readonly stderr: string;
   constructor(command: string, code: number | null, signal: string | undefined, stderr: string) {
-    super(`remote command failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${command}${stderr.trim() ? `\n${stderr.trim().slice(-2000)}` : ""}`);
+    // Host scripts are long: name the command by its first line, and let the host's own words follow.
+    const firstLine = command.split("\n")[0]!;
+    const shown = firstLine.length > 100 || firstLine !== command ? `${firstLine.slice(0, 100)} …` : command;
+    super(`remote command failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${shown}${stderr.trim() ? `\n${stderr.trim().slice(-2000)}` : ""}`);
     this.name = "RemoteCommandError";
     this.code = code;
     this.stderr = stderr;
