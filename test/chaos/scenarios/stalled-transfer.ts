@@ -45,6 +45,7 @@ export const stalledTransfer: Scenario = {
     const restore = await failover({ stack: s.name, trigger: "automatic", fromInstanceId: victim, onProgress: world.log }).then(() => "completed", (e: Error) => e.message);
     const restoreSeconds = (Date.now() - t1) / 1000;
     expectThat(restore !== "completed", "the failover restored through a stalled store");
+    expectThat(restoreSeconds <= restoreBoundSeconds, `the stalled failover took ${restoreSeconds.toFixed(0)} s (bound ${restoreBoundSeconds} s)`);
     await world.cloud.admin.clearFaults();
     expectThat(/too slow|timed out|stall|failed/i.test(restore), `the failover's error does not say why: ${restore.slice(0, 200)}`);
     const result = await failover({ stack: s.name, onProgress: world.log });
