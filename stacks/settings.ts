@@ -44,6 +44,8 @@ export interface HealthSettings {
   readonly failoverThreshold: number;
   readonly autoFailover: boolean;
   readonly autoRecovery: boolean;
+  /** How long a controller's lease in the bucket lasts unrenewed: a dead controller's successor takes over after at most this. */
+  readonly controllerLeaseSeconds: number;
 }
 
 export interface BucketSettings {
@@ -196,6 +198,7 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     failoverThreshold: r.number("failoverThreshold", "FAILOVER_THRESHOLD", 3, 1, 100, true),
     autoFailover: r.boolean("autoFailover", "AUTO_FAILOVER", true),
     autoRecovery: r.boolean("autoRecovery", "AUTO_RECOVERY", true),
+    controllerLeaseSeconds: r.number("controllerLeaseSeconds", "DUMONT_CONTROLLER_LEASE_SECONDS", 30, 3, 3600, true),
   };
   const endpoint = r.string("bucketEndpoint", "B2_ENDPOINT", "https://s3.us-west-004.backblazeb2.com", /^https?:\/\/[^\s/]+/, "an http(s) URL");
   const bucketName = r.string(

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { SettingError } from "../harness/errors.ts";
-import { repoRoot, stateDir } from "../harness/tools/paths.ts";
+import { checkoutStateDir, repoRoot } from "../harness/tools/paths.ts";
 import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
 
 export interface InlineStackOptions {
@@ -28,7 +28,7 @@ export async function openInlineStack(options: InlineStackOptions): Promise<Stac
   const env = { ...toolEnvironment(), ...options.env };
   const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL!;
   if (backendUrl.startsWith("file://")) mkdirSync(backendUrl.slice("file://".length), { recursive: true });
-  const workDir = path.join(stateDir, "workspaces", options.project);
+  const workDir = path.join(checkoutStateDir, "workspaces", options.project);
   mkdirSync(workDir, { recursive: true });
   return LocalWorkspace.createOrSelectStack(
     { projectName: options.project, stackName: options.stack, program: options.program },

@@ -7,7 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError } from "../errors.ts";
-import { stateDir } from "../tools/paths.ts";
+import { checkoutStateDir } from "../tools/paths.ts";
 import { which } from "../tools/which.ts";
 import { LocalCloudAdmin } from "./admin-client.ts";
 import type { CloudSettings } from "./cloud.ts";
@@ -61,7 +61,7 @@ export async function up(options: UpOptions = {}): Promise<Endpoints> {
   await removeLeftovers(cloud);
   const dir = cloudDir(cloud);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const config: DaemonConfig = { cloud, stateDir, settings: options.settings, creditUsd: options.creditUsd };
+  const config: DaemonConfig = { cloud, stateDir: checkoutStateDir, settings: options.settings, creditUsd: options.creditUsd };
   const logFd = openSync(path.join(dir, "daemon.log"), "a");
   progress(`starting local cloud '${cloud}' (log: ${path.join(dir, "daemon.log")})`);
   const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", daemonScript, dir, JSON.stringify(config)], {

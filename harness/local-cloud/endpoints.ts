@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { stateDir } from "../tools/paths.ts";
+import { checkoutStateDir } from "../tools/paths.ts";
 
 export interface Endpoints {
   readonly cloud: string;
@@ -29,7 +29,7 @@ export interface Endpoints {
 export const defaultCloudName = "main";
 
 export function cloudDir(cloud: string): string {
-  return path.join(stateDir, "local-cloud", cloud);
+  return path.join(checkoutStateDir, "local-cloud", cloud);
 }
 
 /** True while the process runs; a zombie (dead, not yet reaped by its parent) counts as gone. */

@@ -1,14 +1,19 @@
-// One operation at a time per stack (failover, sync): a lock in .state/locks taken with
-// proper-lockfile, whose holder refreshes it every few seconds. A second operation waits for the
-// first instead of breaking in; a lock whose holder stopped refreshing it (a controller killed
-// mid-failover, whatever its PID became since) is stale after 20 s and taken over. The holder's
-// name is kept beside the lock for the message a waiting operation prints.
+// One operation at a time per stack (failover, sync, up), on this machine and across machines.
+// On this machine: a lock in the state folder taken with proper-lockfile, whose holder refreshes it
+// every few seconds; a lock whose holder stopped refreshing it (a controller killed mid-failover,
+// whatever its PID became since) is stale after 20 s and taken over. Across machines (or state
+// folders): the stack's "operation" lease in its bucket (stacks/lease/), taken after the local lock.
+// A second operation waits for the first instead of breaking in. The holder's name is kept beside
+// the lock for the message a waiting operation prints.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
 import { DumontError } from "../../harness/errors.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
+import { describeHolder } from "../lease/controller-lease.ts";
+import { stackLease } from "../lease/stack-leases.ts";
+import { loadStackContext, type StackContext } from "../stack-context.ts";
 
 /** A lock not refreshed for this long belongs to a dead holder. */
 const staleMs = 20_000;
@@ -38,13 +43,14 @@ export class StackBusy extends DumontError {
 }
 
 /**
- * Runs `work` holding the stack's lock. Its signal aborts if the lock is compromised (the holder
- * could not refresh it, e.g. the machine slept past the stale time): another controller may hold
- * it by then, so the work must stop acting.
+ * Runs `work` holding the stack's lock and, once the stack has a bucket, its operation lease. Its
+ * signal aborts if either is lost (the holder could not refresh it: the machine slept past the
+ * stale time, or lost the bucket): another controller may hold it by then, so the work must stop.
+ * `context` saves loading the stack again to find its bucket.
  */
 export async function withStackLock<T>(
   stack: string, operation: string, work: (signal: AbortSignal) => Promise<T>,
-  options: { timeoutMs?: number; onWait?: (holder: Holder) => void } = {},
+  options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext } = {},
 ): Promise<T> {
   const file = lockFile(stack);
   mkdirSync(path.dirname(file), { recursive: true });
@@ -73,7 +79,21 @@ export async function withStackLock<T>(
   }
   writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
   try {
-    return await work(compromised.signal);
+    const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
+    const lease = await stackLease(context, "operation", operation);
+    if (!lease) return await work(compromised.signal);
+    await lease.acquire({
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      onWait: (holder) => {
+        if (!announced) options.onWait?.({ pid: holder?.pid ?? 0, operation: holder ? describeHolder(holder) : "another controller", since: holder?.since ?? "" });
+        announced = true;
+      },
+    });
+    try {
+      return await work(AbortSignal.any([compromised.signal, lease.signal]));
+    } finally {
+      await lease.release();
+    }
   } finally {
     rmSync(`${file}.holder`, { force: true });
     await release().catch(() => undefined);

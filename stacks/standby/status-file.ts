@@ -54,8 +54,9 @@ export function updateStatus(stack: string, change: (status: StackStatus) => voi
   change(status);
   const file = statusFile(stack);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(status, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
   return status;
 }
 

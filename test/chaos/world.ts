@@ -11,7 +11,7 @@ import { down, up } from "../../harness/local-cloud/control.ts";
 import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
 import { hashFiles } from "../../harness/snapshot/workspace-scan.ts";
 import type { SshConnection } from "../../harness/ssh/client.ts";
-import { stateDir } from "../../harness/tools/paths.ts";
+import { checkoutStateDir } from "../../harness/tools/paths.ts";
 import { VastClient, type VastInstance } from "../../harness/vast/client.ts";
 import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
 import { statusFile } from "../../stacks/standby/status-file.ts";
@@ -21,7 +21,7 @@ import type { Manifest } from "../../harness/snapshot/manifest.ts";
 import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
 
-export const chaosDir = path.join(stateDir, "chaos");
+export const chaosDir = path.join(checkoutStateDir, "chaos");
 
 /** The local cloud and backend of one chaos run. */
 export class ChaosCloud {

@@ -1,0 +1,40 @@
+// A stack's two leases, in its bucket next to its snapshots (a key scoped to the prefix reaches
+// them): "operation" is held by whatever acts on the stack right now (a failover, a sync, an up),
+// "watch" by the one `dumont watch` that watches it. Controllers on different machines (or with
+// different DUMONT_STATE_DIRs) sharing the bucket therefore never act on the stack together.
+//
+// A store that ignores conditional writes cannot keep a lease: Dumont then says so once and runs
+// in single-controller mode (the local lock only), as the README documents.
+import type { StackContext } from "../stack-context.ts";
+import { ConditionalObject, honoursConditionalWrites } from "./conditional-object.ts";
+import { ControllerLease, type LeaseBody } from "./controller-lease.ts";
+
+export type LeaseRole = "operation" | "watch";
+
+export function leaseKey(prefix: string, stack: string, role: LeaseRole): string {
+  return `${prefix}.dumont/${stack}/${role}.lease.json`;
+}
+
+const warned = new Set<string>();
+
+/**
+ * The stack's lease for `role`, not yet taken; undefined when the stack has no bucket yet (before
+ * its first `up`) or its store cannot keep a lease.
+ */
+export async function stackLease(ctx: StackContext, role: LeaseRole, operation: string, warn: (line: string) => void = (l) => console.error(l)): Promise<ControllerLease | undefined> {
+  if (!ctx.outputs.bucket?.name) return undefined;
+  const store = await ctx.snapshotStore();
+  const { bucket, prefix } = store.settings;
+  if (!(await honoursConditionalWrites(store.s3, bucket, `${prefix}.dumont/conditional-writes.probe`))) {
+    if (!warned.has(bucket)) {
+      warned.add(bucket);
+      warn(`warning: the object store of bucket ${bucket} ignores conditional writes, so controllers on other machines cannot be kept out; run one controller per stack (single-controller mode)`);
+    }
+    return undefined;
+  }
+  const object = new ConditionalObject<LeaseBody>(store.s3, bucket, leaseKey(prefix, ctx.stack.name, role));
+  return new ControllerLease(object, {
+    what: role === "watch" ? `the watch of stack ${ctx.stack.name}` : `stack ${ctx.stack.name}`, operation,
+    durationMs: ctx.settings.health.controllerLeaseSeconds * 1000,
+  });
+}
