@@ -23,6 +23,17 @@ function pick(source: AccessSource, key: string, envName: string): string | unde
   return fromEnv !== undefined && fromEnv !== "" ? fromEnv : source.config(key);
 }
 
+/**
+ * Throws a SettingError naming `setting` when a real cloud's endpoint is not https: the Vast API key,
+ * the bucket's requests and presigned URLs would cross the internet readable. The local cloud
+ * serves plain http on its own bridge, and may.
+ */
+export function requireHttpsForRealCloud(setting: string, url: string, cloud: "local" | "real"): void {
+  if (cloud === "real" && !/^https:\/\//i.test(url)) {
+    throw new SettingError(setting, `'${url}' is not https; a real cloud's endpoint carries keys and presigned URLs, so use its https:// address`);
+  }
+}
+
 export function cloudKind(source: AccessSource): "local" | "real" {
   const kind = pick(source, "cloud", "DUMONT_CLOUD") ?? "local";
   if (kind !== "local" && kind !== "real") throw new SettingError("dumont:cloud (env DUMONT_CLOUD)", `'${kind}' is not 'local' or 'real'`);
@@ -54,7 +65,9 @@ export async function vastAccess(source: AccessSource): Promise<VastClientSettin
   }
   const apiKey = pick(source, "vastApiKey", "VAST_API_KEY");
   if (!apiKey) throw new SettingError("dumont:vastApiKey (env VAST_API_KEY)", "the Vast.ai API key is not set", "pulumi config set --secret dumont:vastApiKey <key>");
-  return { baseUrl: pick(source, "vastUrl", "VAST_URL") ?? "https://console.vast.ai", apiKey };
+  const baseUrl = pick(source, "vastUrl", "VAST_URL") ?? "https://console.vast.ai";
+  requireHttpsForRealCloud("dumont:vastUrl (env VAST_URL)", baseUrl, "real");
+  return { baseUrl, apiKey };
 }
 
 export async function objectStoreAccess(source: AccessSource): Promise<ObjectStoreSettings> {
@@ -63,6 +76,7 @@ export async function objectStoreAccess(source: AccessSource): Promise<ObjectSto
     return { endpoint: e.s3.endpoint, region: e.s3.region, accessKeyId: e.s3.accessKeyId, secretAccessKey: e.s3.secretAccessKey };
   }
   const endpoint = pick(source, "bucketEndpoint", "B2_ENDPOINT") ?? "https://s3.us-west-004.backblazeb2.com";
+  requireHttpsForRealCloud("dumont:bucketEndpoint (env B2_ENDPOINT)", endpoint, "real");
   const accessKeyId = pick(source, "bucketKeyId", "B2_KEY_ID");
   const secretAccessKey = pick(source, "bucketApplicationKey", "B2_APPLICATION_KEY");
   if (!accessKeyId) throw new SettingError("dumont:bucketKeyId (env B2_KEY_ID)", "the B2 application key id is not set");

@@ -3,6 +3,7 @@
 // the start of a program or an operation; a bad value stops it there, with an error that names the
 // setting, before anything is rented.
 import type { GpuRequirements } from "../components/vast/gpu-query.ts";
+import { requireHttpsForRealCloud } from "../harness/cloud-access.ts";
 import { SettingError } from "../harness/errors.ts";
 
 export type Slot = "a" | "b";
@@ -201,13 +202,15 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     controllerLeaseSeconds: r.number("controllerLeaseSeconds", "DUMONT_CONTROLLER_LEASE_SECONDS", 30, 3, 3600, true),
   };
   const endpoint = r.string("bucketEndpoint", "B2_ENDPOINT", "https://s3.us-west-004.backblazeb2.com", /^https?:\/\/[^\s/]+/, "an http(s) URL");
+  requireHttpsForRealCloud(label("bucketEndpoint", "B2_ENDPOINT"), endpoint, cloud);
   const bucketName = r.string(
     "bucketName", "B2_BUCKET", `dumont-${stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
     /^[a-z0-9][a-z0-9-]{4,61}[a-z0-9]$/, "6-63 lowercase letters, digits and dashes (B2's bucket name rules)",
   );
   const region = r.raw("bucketRegion", "B2_REGION") ?? regionOfEndpoint(endpoint);
   if (cloud === "real" && !region) throw new SettingError(label("bucketRegion", "B2_REGION"), `cannot tell the region from ${endpoint}; set it`);
-  const prefix = r.string("snapshotPrefix", undefined, "snapshots/", /^[A-Za-z0-9._/-]*\/$|^$/, "a key prefix ending in '/'");
+  // A prefix of its own by default: stacks sharing a bucket never list, prune or restore each other's snapshots.
+  const prefix = r.string("snapshotPrefix", undefined, `snapshots/${stack}/`, /^[A-Za-z0-9._/-]*\/$|^$/, "a key prefix ending in '/'");
   const bucket: BucketSettings = {
     name: bucketName, endpoint, region: region ?? "us-east-1", prefix,
     forceDestroy: r.boolean("bucketForceDestroy", undefined, cloud === "local"),
@@ -222,6 +225,7 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     localCloud: r.string("localCloud", "DUMONT_LOCAL_CLOUD", "main", /^[a-z][a-z0-9]{0,4}$/, "1-5 lowercase letters or digits"),
     vastUrl: r.string("vastUrl", "VAST_URL", vastBaseUrl, /^https?:\/\//, "an http(s) URL"),
   };
+  requireHttpsForRealCloud(label("vastUrl", "VAST_URL"), settings.vastUrl, cloud);
   checkCrossFieldRules(settings, source);
   return settings;
 }

@@ -106,7 +106,9 @@ export class StackContext {
     const b = this.outputs.bucket;
     // On B2 the key scoped to the bucket and prefix is used; the account key only made it.
     const credentials = b.keyId ? { accessKeyId: b.keyId, secretAccessKey: this.outputs.bucketKey } : access;
-    return new SnapshotStore({ ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix });
+    return new SnapshotStore({
+      ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix, stack: this.stack.name,
+    });
   }
 
   /** A Vast client with the stack's credentials; `limits` bound its retries (health checks must answer in seconds). */

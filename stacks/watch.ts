@@ -8,10 +8,17 @@
 // SSH decides health: a GPU that runs a command is healthy whatever the provider's API says (an API
 // outage must not fail over and destroy a working GPU with the user's job on it). The stack is read
 // again at every tick, so a failover made by someone else, a retired slot or a new standby is seen.
+//
+// Any number of watches, on any machines, may run for one stack: the one holding the stack's watch
+// lease in the bucket acts ("role":"active" on every line); the others wait ("role":"waiting") and
+// the first to see the lease expire or released takes over. A watch that loses the lease (cut off
+// from the bucket) stops acting and waits again.
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "../harness/ssh/client.ts";
 import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
 import { withStackLock } from "./failover/lock.ts";
+import { describeHolder, type ControllerLease } from "./lease/controller-lease.ts";
+import { stackLease } from "./lease/stack-leases.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
 import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
 import { syncStandby } from "./standby/sync.ts";
@@ -60,11 +67,68 @@ export function failoverBackoffSeconds(failed: number): number {
   return failed === 0 ? 0 : Math.min(600, 15 * 2 ** (failed - 1));
 }
 
+type Log = (event: Record<string, unknown>) => void;
+
 export async function watch(options: WatchOptions): Promise<void> {
-  const log = options.log ?? ((event) => console.log(JSON.stringify(event)));
-  const signal = options.signal;
+  const print = options.log ?? ((event) => console.log(JSON.stringify(event)));
   const name = options.stack;
+  const signal = options.signal;
   let ctx = await loadStackContext(name);
+  while (!signal?.aborted) {
+    const lease = await stackLease(ctx, "watch", "watch", (line) => print({ event: "warning", role: "waiting", line })).catch((error: Error) => {
+      print({ event: "watch-error", role: "waiting", error: `lease: ${error.message.split("\n")[0]}` });
+      return null;
+    });
+    if (lease === null) {
+      await sleep(ctx.settings.health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+      continue;
+    }
+    if (lease && !(await waitForLease(lease, name, print, signal))) break;
+    try {
+      await actAsWatcher(name, ctx, (event) => print({ ...event, role: "active" }), lease ? AbortSignal.any([...(signal ? [signal] : []), lease.signal]) : signal, lease?.signal);
+    } finally {
+      await lease?.release();
+    }
+    if (lease?.signal.aborted && !signal?.aborted) print({ event: "watch-lease-lost", role: "waiting", error: (lease.signal.reason as Error).message });
+    ctx = await loadStackContext(name).catch(() => ctx);
+  }
+  print({ event: "watch-stopped", role: "waiting", stack: name });
+}
+
+/** Waits for the watch lease, printing who holds it and when this watch may take over. False if stopped first. */
+async function waitForLease(lease: ControllerLease, stack: string, print: Log, signal?: AbortSignal): Promise<boolean> {
+  const waitingSince = Date.now();
+  let lastHolder = "";
+  let lastPrinted = 0;
+  while (!signal?.aborted) {
+    try {
+      const attempt = await lease.tryAcquire();
+      if (attempt.acquired) {
+        print({ event: "watch-active", role: "active", stack, waitedSeconds: (Date.now() - waitingSince) / 1000 });
+        return true;
+      }
+      const holder = attempt.holder ? describeHolder(attempt.holder) : "another controller";
+      if (holder !== lastHolder || Date.now() - lastPrinted > 60_000) {
+        print({ event: "watch-waiting", role: "waiting", stack, holder, takeoverInSeconds: Math.ceil(attempt.takeoverInMs / 1000) });
+        lastHolder = holder;
+        lastPrinted = Date.now();
+      }
+      await sleep(Math.max(250, Math.min(2000, attempt.takeoverInMs)), undefined, { signal }).catch(() => undefined);
+    } catch (error) {
+      print({ event: "watch-error", role: "waiting", error: `lease: ${(error as Error).message.split("\n")[0]}` });
+      await sleep(2000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+  return false;
+}
+
+/**
+ * The watch loop proper, while this watch holds the lease (or no lease can be kept); ends when
+ * `signal` aborts. A failover in progress finishes when the watch is stopped, but stops between
+ * steps if the lease is lost (`leaseLost`): another watch may act by then.
+ */
+async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal: AbortSignal | undefined, leaseLost: AbortSignal | undefined): Promise<void> {
+  let ctx = loaded;
   const health = ctx.settings.health;
   let failures = 0;
   let firstFailureAt: number | undefined;
@@ -90,7 +154,7 @@ export async function watch(options: WatchOptions): Promise<void> {
     log({ event: "failover-started", instance: from, consecutiveFailures: failures });
     let result: FailoverResult;
     try {
-      result = await failover({ stack: name, trigger: "automatic", fromInstanceId: from, onProgress: (line) => log({ event: "failover-progress", line }) });
+      result = await failover({ stack: name, trigger: "automatic", fromInstanceId: from, signal: leaseLost, onProgress: (line) => log({ event: "failover-progress", line }) });
     } catch (error) {
       failedFailovers += 1;
       nextFailoverAt = Date.now() + failoverBackoffSeconds(failedFailovers) * 1000;
@@ -121,7 +185,7 @@ export async function watch(options: WatchOptions): Promise<void> {
   // Instances a killed controller rented without recording them are destroyed before anything else.
   try {
     // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
-    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0 }).catch(() => []);
+    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx }).catch(() => []);
     for (const id of swept) log({ event: "orphan-destroyed", instance: id });
   } catch (error) {
     log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
@@ -173,7 +237,7 @@ export async function watch(options: WatchOptions): Promise<void> {
         nextSync = Date.now() + health.syncIntervalSeconds * 1000;
         try {
           // Under the stack's lock: never while a failover restores from the standby.
-          const sync = await withStackLock(name, "watch sync", () => syncStandby(ctx), { timeoutMs: 0 });
+          const sync = await withStackLock(name, "watch sync", () => syncStandby(ctx), { timeoutMs: 0, context: ctx });
           log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
         } catch (error) {
           // The GPU keeps working; the next sync tries again.
@@ -187,5 +251,4 @@ export async function watch(options: WatchOptions): Promise<void> {
     await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
   }
   setState("stopped");
-  log({ event: "watch-stopped", stack: name });
 }

@@ -1,5 +1,7 @@
 // The dynamic provider behind the snapshot bucket. Like the Vast provider it captures only module
 // paths; the object-store credentials come from the stack (or the local cloud) in `configure`.
+// Whether Dumont created the bucket or adopted it is an output (createdByDumont), kept through
+// updates and refreshes: it decides on delete whether the bucket itself may go.
 import * as pulumi from "@pulumi/pulumi";
 import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type ConfiguredProvider } from "../provider-config.ts";
 import type { BucketInputs, BucketOutputs } from "./bucket-operations.ts";
@@ -43,7 +45,7 @@ export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInput
 
   async update(_id, olds, news) {
     const { updateLifecycle } = await import(operationsModule);
-    await updateLifecycle(await access(this), news);
+    await updateLifecycle(await access(this), news, olds);
     return { outs: { ...olds, ...news } };
   },
 
@@ -64,9 +66,10 @@ export class SnapshotBucketResource extends pulumi.dynamic.Resource {
   declare readonly prefix: pulumi.Output<string>;
   declare readonly scopedKeyId: pulumi.Output<string>;
   declare readonly scopedKey: pulumi.Output<string>;
+  declare readonly createdByDumont: pulumi.Output<boolean>;
 
   constructor(name: string, args: SnapshotBucketArgs, opts?: pulumi.CustomResourceOptions) {
-    super(snapshotBucketProvider, name, { ...args, endpoint: undefined, region: undefined, scopedKeyId: undefined, scopedKey: undefined },
+    super(snapshotBucketProvider, name, { ...args, endpoint: undefined, region: undefined, scopedKeyId: undefined, scopedKey: undefined, createdByDumont: undefined },
       { ...opts, additionalSecretOutputs: ["scopedKey"] }, "dumont", "SnapshotBucket");
   }
 }

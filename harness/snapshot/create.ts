@@ -7,12 +7,14 @@ import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest } from "./manifest.ts";
 import { settleRound } from "./read-rounds.ts";
+import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { hashFiles, scanWorkspace, statEntries } from "./workspace-scan.ts";
 
 export interface CreateSnapshotOptions {
   readonly ssh: SshConnection;
+  /** The stack's store: the snapshot is recorded as that stack's (SnapshotStoreSettings.stack). */
   readonly store: SnapshotStore;
   readonly name: string;
   /** "auto": incremental on the newest snapshot unless its chain is fullEvery long; "full"; or a parent id. */
@@ -67,12 +69,19 @@ export function archiveUpperBound(entries: readonly Entry[]): number {
   return Math.ceil(bytes * 1.01);
 }
 
+/** A manifest of the store's stack: an incremental on another stack's snapshot would chain to it. */
+async function ownManifest(store: SnapshotStore, id: string): Promise<Manifest> {
+  const manifest = await store.readManifest(id);
+  checkSnapshotOwner(manifest, store.settings.stack);
+  return manifest;
+}
+
 async function chooseParent(store: SnapshotStore, parent: CreateSnapshotOptions["parent"], fullEvery: number): Promise<Manifest | undefined> {
   if (parent === "full") return undefined;
-  if (parent && parent !== "auto") return store.readManifest(parent);
+  if (parent && parent !== "auto") return ownManifest(store, parent);
   const newest = (await store.list()).at(-1);
   if (!newest) return undefined;
-  const manifest = await store.readManifest(newest.id);
+  const manifest = await ownManifest(store, newest.id);
   return manifest.chain.length >= fullEvery ? undefined : manifest;
 }
 
@@ -117,7 +126,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
-      source: { host: ssh.label, label: options.sourceLabel },
+      source: { host: ssh.label, label: options.sourceLabel }, stack: store.settings.stack,
       archive: { key: store.archiveKey(id), bytes: uploaded.bytes, md5: uploaded.md5, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
       entries, included: archived.filter((p) => inTree.has(p)), deleted: parent ? deletedSince(parent.entries, entries) : [],
       discarded: archived.filter((p) => !inTree.has(p)), stats: stats(entries),

@@ -43,6 +43,11 @@ export interface Manifest {
   /** Ids from the full snapshot to this one: what a restore applies, in order. */
   readonly chain: readonly string[];
   readonly source: { readonly host: string; readonly label?: string };
+  /**
+   * The stack whose GPU the snapshot was made of: another stack never restores it (snapshot-owner.ts).
+   * Absent in manifests from before it existed, which every stack sharing the prefix may restore.
+   */
+  readonly stack?: string;
   readonly archive: ArchiveInfo;
   /** The whole tree after this snapshot. */
   readonly entries: readonly Entry[];
@@ -225,14 +230,22 @@ export function stats(entries: readonly Entry[]): Manifest["stats"] {
   return { files, dirs, symlinks, bytes };
 }
 
+const snapshotName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const idTime = /^\d{8}T\d{9}Z-/;
+
 /** Snapshot ids sort by time: 20261122T130501123Z-name. */
 export function snapshotId(name: string, at: Date): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
+  if (!snapshotName.test(name)) {
     throw new Error(`snapshot name '${name}' must be 1-100 letters, digits, dots, dashes or underscores`);
   }
   return `${at.toISOString().replace(/[-:.]/g, "")}-${name}`;
 }
 
 export function nameOfId(id: string): string {
-  return id.replace(/^\d{8}T\d{9}Z-/, "");
+  return id.replace(idTime, "");
+}
+
+/** Whether `id` has the form snapshotId gives: a time, then a name. */
+export function isSnapshotId(id: string): boolean {
+  return idTime.test(id) && snapshotName.test(nameOfId(id));
 }

@@ -10,6 +10,7 @@ import { checkManifest } from "./manifest-check.ts";
 import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
 import { nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
+import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { scanWithHashes } from "./workspace-scan.ts";
@@ -43,6 +44,7 @@ export class RestoreFailed extends Error {
 
 export interface RestoreOptions {
   readonly ssh: SshConnection;
+  /** The restoring stack's store: a snapshot another stack made is refused (snapshot-owner.ts). */
   readonly store: SnapshotStore;
   readonly id: string;
   readonly onProgress?: (line: string) => void;
@@ -60,8 +62,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const started = performance.now();
   const manifest = await store.readManifest(options.id);
   const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
-  // Before anything on the host changes: a manifest that names paths outside the workspace is refused.
-  for (const link of chain) checkManifest(link);
+  // Before anything on the host changes: another stack's snapshot, or a manifest that names paths
+  // outside the workspace, is refused.
+  for (const link of chain) {
+    checkSnapshotOwner(link, store.settings.stack);
+    checkManifest(link);
+  }
   const plan = planChain(chain);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;

@@ -1,6 +1,8 @@
-// Snapshots in the bucket, as plain objects:
+// Snapshots in the bucket, as plain objects (object-keys.ts):
 //   <prefix><id>/archive.tar.lz4   the tar stream, LZ4 frames (restorable with `lz4 -d | tar -x`)
 //   <prefix><id>/manifest.json     written last; its metadata carries the summary `list` shows
+// A store belongs to one stack: it lists only that stack's snapshots (snapshot-owner.ts), so prune,
+// delete and the choice of a parent or of a copy to restore never reach another stack's.
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
 import {
@@ -10,10 +12,14 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
 import type { Manifest } from "./manifest.ts";
+import { archiveKey, manifestKey, snapshotIdOfKey } from "./object-keys.ts";
+import { belongsToStack } from "./snapshot-owner.ts";
 
 export interface SnapshotStoreSettings extends ObjectStoreSettings {
   readonly bucket: string;
   readonly prefix: string;
+  /** The stack whose snapshots these are: written into each manifest, and the only one listed. */
+  readonly stack: string;
 }
 
 export interface SnapshotSummary {
@@ -25,6 +31,8 @@ export interface SnapshotSummary {
   readonly files: number;
   readonly bytes: number;
   readonly archiveBytes: number;
+  /** The stack that made it; undefined for snapshots from before snapshots named one. */
+  readonly stack?: string;
 }
 
 /** How long presigned URLs live: long enough for a large transfer, never long-lived. */
@@ -40,11 +48,11 @@ export class SnapshotStore {
   }
 
   archiveKey(id: string): string {
-    return `${this.settings.prefix}${id}/archive.tar.lz4`;
+    return archiveKey(this.settings.prefix, id);
   }
 
   manifestKey(id: string): string {
-    return `${this.settings.prefix}${id}/manifest.json`;
+    return manifestKey(this.settings.prefix, id);
   }
 
   async startUpload(id: string): Promise<string> {
@@ -82,6 +90,7 @@ export class SnapshotStore {
     const summary: Record<string, string> = {
       kind: manifest.kind, parent: manifest.parent ?? "", created: manifest.createdAt, files: String(manifest.stats.files),
       bytes: String(manifest.stats.bytes), archive: String(manifest.archive.bytes), name: encodeURIComponent(manifest.name),
+      ...(manifest.stack !== undefined && { stack: manifest.stack }),
     };
     await this.s3.send(new PutObjectCommand({
       Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: JSON.stringify(manifest), ContentType: "application/json", Metadata: summary,
@@ -96,25 +105,32 @@ export class SnapshotStore {
     return JSON.parse(await reply.Body!.transformToString()) as Manifest;
   }
 
-  /** Every snapshot with a manifest, oldest first. Archives without one (interrupted) are not listed. */
+  /**
+   * This stack's snapshots with a manifest, oldest first. Archives without one (interrupted) are not
+   * listed, nor are keys below the prefix that are not a snapshot's (another stack's prefix inside
+   * this one, other people's objects) or snapshots another stack made under the same prefix.
+   */
   async list(): Promise<SnapshotSummary[]> {
-    const manifests: string[] = [];
+    const ids: string[] = [];
     let token: string | undefined;
     do {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key?.endsWith("/manifest.json")) manifests.push(object.Key);
+      for (const object of page.Contents ?? []) {
+        const id = snapshotIdOfKey(this.settings.prefix, object.Key ?? "");
+        if (id !== undefined && object.Key === this.manifestKey(id)) ids.push(id);
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    const summaries = await Promise.all(manifests.map(async (key) => {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+    const summaries = await Promise.all(ids.map(async (id): Promise<SnapshotSummary> => {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) }));
       const m = head.Metadata ?? {};
-      const id = key.slice(this.settings.prefix.length, -"/manifest.json".length);
       return {
         id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
         parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
+        ...(m.stack !== undefined && { stack: m.stack }),
       };
     }));
-    return summaries.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return summaries.filter((s) => belongsToStack(s.stack, this.settings.stack)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /**
@@ -131,9 +147,10 @@ export class SnapshotStore {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? "";
-        const id = key.slice(this.settings.prefix.length).split("/")[0]!;
+        const id = snapshotIdOfKey(this.settings.prefix, key);
+        if (id === undefined) continue;
         if (key === this.manifestKey(id)) manifests.add(id);
-        else if (key === this.archiveKey(id)) archives.set(id, object.LastModified);
+        else archives.set(id, object.LastModified);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -143,6 +160,7 @@ export class SnapshotStore {
     const pending = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix }));
     for (const upload of pending.Uploads ?? []) {
       if (!upload.Key || !upload.UploadId || !upload.Initiated || now - upload.Initiated.getTime() < olderThanMs) continue;
+      if (snapshotIdOfKey(this.settings.prefix, upload.Key) === undefined) continue;
       await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: upload.Key, UploadId: upload.UploadId }));
       uploads++;
     }

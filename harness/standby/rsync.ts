@@ -1,8 +1,9 @@
-// Mirroring /workspace between two hosts in one hop: rsync runs on one host and pushes to the
-// other over SSH. The sending host logs in with the controller's forwarded agent (the key never
-// leaves the controller) and checks the receiver's host key against the pinned one (a known_hosts
-// file written for this run), so keys are pinned both ways. The seed relayed through the
-// controller's /tmp; this never touches the controller's disk.
+// Mirroring /workspace between the standby and a GPU in one hop: rsync always runs on the standby
+// (Dumont's own machine) and pulls from the GPU (a sync) or pushes to it (a restore) over SSH, with
+// a key made for the run (run-key.ts) and the GPU's pinned host key (a known_hosts file written for
+// the run). The GPU host never logs in anywhere, so it is handed no credential at all; the
+// controller's key is never forwarded. The seed relayed through the controller's /tmp; this never
+// touches the controller's disk.
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 
@@ -10,8 +11,10 @@ export interface RsyncPeer {
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  /** The receiver's pinned host key line. */
+  /** The peer's pinned host key line. */
   readonly hostKey: string;
+  /** The run key's private half on the standby (relative to its home). */
+  readonly identityFile: string;
 }
 
 export interface RsyncResult {
@@ -33,10 +36,10 @@ export interface MirrorPaths {
   /** Unchanged files are hard-linked from this folder (relative to the destination) instead of sent. */
   readonly linkDest?: string;
   /**
-   * A lock file (relative to the receiver's home) the receiving rsync holds: an rsync left running by
-   * a dead controller and a new one never write the same folder at once (the new one waits 60 s).
+   * A lock file (relative to the standby's home) the rsync holds: an rsync left running by a dead
+   * controller and a new one never write the same folder at once (the new one waits 60 s).
    */
-  readonly receiverLock?: string;
+  readonly lock?: string;
   readonly timeoutMs?: number;
 }
 
@@ -46,12 +49,15 @@ export function knownHostsLine(peer: RsyncPeer): string {
 }
 
 /**
- * The remote shell rsync uses: pinned host key, no prompts, AES-GCM (fast on AES-NI), keepalives so
- * a dead peer is noticed in seconds. rsync splits this string on spaces, so no value has spaces.
+ * The remote shell rsync uses: the run key only (no agent, nothing forwarded), pinned host key, no
+ * prompts, AES-GCM (fast on AES-NI), keepalives so a dead peer is noticed in seconds. rsync splits
+ * this string on spaces, so no value has spaces.
  */
-export function rsyncRemoteShell(knownHostsFile: string, port: number): string {
+export function rsyncRemoteShell(knownHostsFile: string, port: number, identityFile: string): string {
   return [
-    "ssh", "-p", String(port), "-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+    "ssh", "-p", String(port), "-i", identityFile, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "ForwardAgent=no",
+    "-o", "ClearAllForwardings=yes", "-o", "PermitLocalCommand=no", "-F", "/dev/null",
+    "-o", `UserKnownHostsFile=${knownHostsFile}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
     "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3", "-c", "aes128-gcm@openssh.com,chacha20-poly1305@openssh.com",
   ].join(" ");
 }
@@ -78,23 +84,29 @@ function checkedPath(path: string, sibling = false): string {
 }
 
 /**
- * Makes the peer's folder (default /workspace/) an exact copy of the sender's: deletions propagate,
- * modes, times, symlinks, hard links and sparse files are kept. `sender` must be connected with
- * forwardAgent.
+ * Makes one side an exact copy of the other, rsync running on `standby`: "pull" copies the GPU
+ * `peer`'s folder (default /workspace/) into the standby's `destination`; "push" copies the standby's
+ * `source` into the GPU's folder (default /workspace/). Deletions propagate; modes, times, symlinks,
+ * hard links and sparse files are kept.
  */
-export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer, options: MirrorPaths = {}): Promise<RsyncResult> {
-  const knownHosts = `/tmp/dumont-known-hosts-${randomBytes(6).toString("hex")}`;
+export async function mirrorWorkspace(standby: SshConnection, peer: RsyncPeer, direction: "pull" | "push", options: MirrorPaths = {}): Promise<RsyncResult> {
+  // A host or user that an ssh command line would read as an option (-oProxyCommand=…) is refused.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(peer.host) || !/^[a-z_][a-z0-9_-]*$/.test(peer.user)) throw new Error(`refusing rsync peer ${JSON.stringify(`${peer.user}@${peer.host}`)}`);
+  const knownHosts = `.dumont-run-keys/known-hosts-${randomBytes(6).toString("hex")}`;
   const started = new Date();
-  await sender.run(["sh", "-c", 'umask 077 && cat > "$1"', "known-hosts", knownHosts], { stdin: knownHostsLine(receiver) });
+  await standby.run(["sh", "-c", 'umask 077 && mkdir -p .dumont-run-keys && cat > "$1"', "known-hosts", knownHosts], { stdin: knownHostsLine(peer), timeoutMs: 30_000 });
   try {
     // The remote path has no characters a remote shell would split or expand.
-    const destination = `${receiver.user}@${receiver.host}:${checkedPath(options.destination ?? "/workspace/")}`;
-    const result = await sender.run([
+    const remote = (folder: string) => `${peer.user}@${peer.host}:${checkedPath(folder)}`;
+    const [from, to] = direction === "pull"
+      ? [remote(options.source ?? "/workspace/"), checkedPath(options.destination ?? "/workspace/")]
+      : [checkedPath(options.source ?? "/workspace/"), remote(options.destination ?? "/workspace/")];
+    const result = await standby.run([
+      ...(options.lock ? ["flock", "-w", "60", checkedPath(`${options.lock}/`).slice(0, -1)] : []),
       "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
       ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
-      ...(options.receiverLock ? [`--rsync-path=flock -w 60 ${checkedPath(`${options.receiverLock}/`).slice(0, -1)} rsync`] : []),
-      "-e", rsyncRemoteShell(knownHosts, receiver.port),
-      checkedPath(options.source ?? "/workspace/"), destination,
+      "-e", rsyncRemoteShell(knownHosts, peer.port, checkedPath(`${peer.identityFile}/`).slice(0, -1)),
+      from, to,
     ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });
     const finished = new Date();
     return {
@@ -102,6 +114,6 @@ export async function mirrorWorkspace(sender: SshConnection, receiver: RsyncPeer
       ...parseRsyncStats(result.stdout),
     };
   } finally {
-    await sender.run(["rm", "-f", "--", knownHosts], { allowFailure: true }).catch(() => undefined);
+    await standby.run(["rm", "-f", "--", knownHosts], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
   }
 }

@@ -7,6 +7,7 @@ import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
 import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
 import { currentGeneration, generationPath, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
+import { withRunKey } from "../../harness/standby/run-key.ts";
 import { connect, type SshConnection } from "../../harness/ssh/client.ts";
 import { DumontError } from "../../harness/errors.ts";
 import type { Slot } from "../settings.ts";
@@ -117,11 +118,11 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
 async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void): Promise<void> {
   const target: SlotState = ctx.slot({ slot }).state;
   const root = generationPath(generation);
-  const standby = await connect({ ...ctx.sshTarget(ctx.outputs.standby!), forwardAgent: true });
+  const standby = await connect(ctx.sshTarget(ctx.outputs.standby!));
   let gpu: SshConnection | undefined;
   try {
     gpu = await connect(ctx.sshTarget(target));
-    const result = await mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey }, { source: root });
+    const result = await withRunKey(standby, gpu, (identityFile) => mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root }));
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");
     const [expected, actual] = await Promise.all([scanWithHashes(standby, { root }), scanWithHashes(gpu)]);

@@ -1,8 +1,9 @@
-// One standby sync of a stack: a GPU's /workspace pushed to the standby in one hop into a new
-// generation, which becomes the standby's current copy only once complete (harness/standby/
+// One standby sync of a stack: a GPU's /workspace pulled by the standby in one hop (with a key made
+// for the run; the GPU is handed nothing) into a new generation, which becomes the standby's current copy only once complete (harness/standby/
 // generations.ts); the result recorded in the stack's status (what `standby status` shows).
 import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
+import { withRunKey } from "../../harness/standby/run-key.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { SettingError } from "../../harness/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
@@ -34,10 +35,12 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
     });
     try {
       const staged = await stageGeneration(admin, name);
-      const gpu = await connect({ ...ctx.sshTarget(source), forwardAgent: true, connectTimeoutMs: 10_000 });
+      const gpu = await connect({ ...ctx.sshTarget(source), connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
-        result = await mirrorWorkspace(gpu, standby, { destination: staged.destination, linkDest: staged.linkDest, receiverLock: mirrorLock, timeoutMs: options.timeoutMs });
+        result = await withRunKey(admin, gpu, (identityFile) => mirrorWorkspace(admin, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
+          destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs,
+        }));
       } finally {
         gpu.close();
       }

@@ -122,7 +122,7 @@ async function main() {
   const key = makeKeyPair("bench");
   const bucket = "bench";
   const results: Measurement[] = [];
-  const s3 = new SnapshotStore({ ...endpoints.s3, bucket, prefix: "unused/" }).s3;
+  const s3 = new SnapshotStore({ ...endpoints.s3, bucket, prefix: "unused/", stack: "bench" }).s3;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
   const s5cmd = path.join(toolsDir, "bin", "s5cmd");
@@ -152,7 +152,7 @@ async function main() {
       const size = await sh(source.ssh, "cd /workspace && echo $(find . -type f | wc -l) $(find . -type f -printf '%s\\n' | awk '{s+=$1} END {print s}')");
       const [files, bytes] = size.stdout.trim().split(" ").map(Number) as [number, number];
       console.error(`   ${files} files, ${(bytes / mb).toFixed(0)} MB`);
-      const store = new SnapshotStore({ ...endpoints.s3, bucket, prefix: `${name}/dumont/` });
+      const store = new SnapshotStore({ ...endpoints.s3, bucket, prefix: `${name}/dumont/`, stack: "bench" });
       const record = (operation: Measurement["operation"], tool: string, m: { seconds: number; hostPeak: number; controllerPeak?: number }, note?: string, b = bytes, f = files) => {
         // Only Dumont's work runs in the controller process; the baselines run entirely on the host.
         const controllerPeakRssMiB = tool === "dumont" ? m.controllerPeak : undefined;

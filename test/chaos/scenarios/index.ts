@@ -9,6 +9,7 @@ import { configDriftDuringFailover } from "./config-drift-during-failover.ts";
 import { corruptNewestSnapshot } from "./corrupt-newest-snapshot.ts";
 import { dirBecomesSymlink } from "./dir-becomes-symlink.ts";
 import { fileChangesDuringSnapshot } from "./file-changes-during-snapshot.ts";
+import { foreignBucket } from "./foreign-bucket.ts";
 import { gitRevertsSettings } from "./git-reverts-settings.ts";
 import { gpuDiesMidSync } from "./gpu-dies-mid-sync.ts";
 import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
@@ -16,6 +17,7 @@ import { nonUtf8Names } from "./non-utf8-names.ts";
 import { oldGpuReturns } from "./old-gpu-returns.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
 import { stalledTransfer } from "./stalled-transfer.ts";
+import { twoControllers } from "./two-controllers.ts";
 import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
 
 export const scenarios: readonly Scenario[] = [
@@ -24,5 +26,7 @@ export const scenarios: readonly Scenario[] = [
   dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
   // Never stuck, never leaked
   killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
-  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer,
+  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers,
+  // A rogue host gets nothing
+  foreignBucket,
 ];

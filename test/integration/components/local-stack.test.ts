@@ -44,7 +44,7 @@ describe("a local stack through the real engine", () => {
     const buckets = await s3.send(new ListBucketsCommand({}));
     expect(buckets.Buckets?.map((b) => b.Name)).toContain(out.bucket.name);
     const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: out.bucket.name }));
-    expect(lifecycle.Rules?.[0]).toMatchObject({ Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Filter: { Prefix: "snapshots/" } });
+    expect(lifecycle.Rules?.[0]).toMatchObject({ Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Filter: { Prefix: `snapshots/${env.name}/` } });
   });
 
   it("preview right after sees no changes", async () => {

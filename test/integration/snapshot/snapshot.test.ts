@@ -36,7 +36,7 @@ async function host(name: string) {
 }
 const workspaceOf = (name: string) => path.join(endpoints.dir, "hosts", `standby-${name}`, "workspace");
 /** A store of its own, so that each test's chain holds only the snapshots the test made. */
-const storeFor = (prefix: string) => new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: `${prefix}/` });
+const storeFor = (prefix: string) => new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: `${prefix}/`, stack: "snapshot-test" });
 /** A snapshot's archive extracted by hand (`lz4 -d | tar -x`, as the README says) into /workspace/<folder> on a host. */
 async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string, folder: string, locale: string): Promise<{ code: number; stderr: string }> {
   return ssh.run(["bash", "-c", 'set -o pipefail; read -r url; mkdir -p "/workspace/$1" && curl -sS --fail "$url" | lz4 -d -q - - | LC_ALL="$2" tar -x -C "/workspace/$1"', "by-hand", folder, locale], {
@@ -47,7 +47,7 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
 beforeAll(async () => {
   endpoints = await up({ cloud });
   admin = new LocalCloudAdmin(endpoints);
-  store = new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: "snapshots/" });
+  store = new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: "snapshots/", stack: "snapshot-test" });
   await store.s3.send(new CreateBucketCommand({ Bucket: "snapshots" }));
   await store.s3.send(new PutBucketVersioningCommand({ Bucket: "snapshots", VersioningConfiguration: { Status: "Enabled" } }));
   await (await host("source")).ssh.run(["bash", "-c", adversarialWorkspace]);
@@ -111,7 +111,7 @@ describe("snapshots", () => {
   it("a flipped byte in the archive fails the restore and names the damaged file", async () => {
     const source = await host("corrupt-source");
     await source.ssh.run(["bash", "-c", "cd /workspace && echo a > a.txt && head -c 4000000 /dev/urandom > weights.bin && echo c > c.txt"]);
-    const corruptStore = new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: "corrupt/" });
+    const corruptStore = new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: "corrupt/", stack: "snapshot-test" });
     const { manifest } = await createSnapshot({ ssh: source.ssh, store: corruptStore, name: "to-corrupt", parent: "full" });
     const object = await store.s3.send(new GetObjectCommand({ Bucket: "snapshots", Key: manifest.archive.key }));
     const bytes = Buffer.from(await object.Body!.transformToByteArray());

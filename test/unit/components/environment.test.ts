@@ -43,7 +43,7 @@ describe("a local environment", () => {
     expect(gpu).toMatchObject({ label: "dumont-unit-a", gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true });
     expect(isSecretInput(gpu.sshPrivateKey)).toBe(true);
     const bucket = byType(regs, "pulumi-nodejs:dynamic/dumont:SnapshotBucket")[0]!.inputs;
-    expect(bucket).toMatchObject({ bucketName: "dumont-unit", prefix: "snapshots/", forceDestroy: true, createScopedKey: false, enableVersioning: true });
+    expect(bucket).toMatchObject({ bucketName: "dumont-unit", prefix: "snapshots/unit/", forceDestroy: true, createScopedKey: false, enableVersioning: true });
     expect(await pulumi.isSecret(env.sshPrivateKey)).toBe(true);
     expect(await pulumi.isSecret(env.sshPublicKey)).toBe(false);
   });

@@ -20,7 +20,7 @@ describe("settings", () => {
   it("has the seed's defaults", () => {
     const s = read({});
     expect(s.standby).toMatchObject({ enabled: false, gcpZone: "europe-west1-b", gcpMachineType: "e2-medium", gcpDiskSize: 100, gcpSpot: true });
-    expect(s.health).toEqual({ syncIntervalSeconds: 30, healthCheckIntervalSeconds: 10, failoverThreshold: 3, autoFailover: true, autoRecovery: true });
+    expect(s.health).toEqual({ syncIntervalSeconds: 30, healthCheckIntervalSeconds: 10, failoverThreshold: 3, autoFailover: true, autoRecovery: true, controllerLeaseSeconds: 30 });
     expect(s.cloud).toBe("local");
     expect(s.activeSlot).toBe("a");
     expect(s.provisionedSlots).toEqual(["a"]);
