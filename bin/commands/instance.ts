@@ -1,6 +1,7 @@
 // `dumont instance list | status | destroy`: the Vast account's instances, for looking and for
 // manual cleanup (the seed's `dumont instance destroy --pattern "test-failover-*"`). The account is
 // the one a stack's settings reach (--stack, default local), so the same command works on both clouds.
+import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { matchesPattern } from "../../harness/name-pattern.ts";
@@ -49,8 +50,8 @@ export const instanceStatus: Command = {
     if (!instance) throw new UsageError(`instance ${id} does not exist (or no longer)`, "see `dumont instance list`");
     if (values.json) return void console.log(JSON.stringify(instance, null, 2));
     console.log(table([instance]));
-    if (instance.status_msg) console.log(`message: ${String(instance.status_msg).trim()}`);
-    if (instance.ssh_host) console.log(`ssh proxy: ${instance.ssh_host}:${instance.ssh_port}`);
+    if (instance.status_msg) console.log(`message: ${sanitizeHostLine(String(instance.status_msg).trim(), 500)}`);
+    if (instance.ssh_host) console.log(`ssh proxy: ${sanitizeHostLine(`${instance.ssh_host}:${instance.ssh_port}`)}`);
   },
 };
 

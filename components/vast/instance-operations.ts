@@ -1,6 +1,7 @@
 // What the Vast instance provider does, outside the serialized provider object (which only imports
 // this file): rent the best live offer that is still there, wait until it runs and SSH answers,
 // pin the host key; never leak an instance, whatever fails.
+import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
 import { randomBytes } from "node:crypto";
 import { rentLabel } from "./labels.ts";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -191,7 +192,7 @@ async function waitUntilReady(
   for (;;) {
     instance = await client.showInstance(instanceId);
     const status = instance?.actual_status;
-    if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${instance?.status_msg ? ` (${instance.status_msg})` : ""}`);
+    if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${instance?.status_msg ? ` (${sanitizeHostLine(String(instance.status_msg))})` : ""}`);
     lastStatus = status;
     if (status === "running" && sshEndpoints(instance!).length > 0) break;
     if (status && deadStatuses.has(status)) throw new ProvisioningError(`it went ${status}: ${String(instance?.status_msg ?? "")}`);

@@ -3,6 +3,7 @@
 // the host and reports file by file.
 import { createHash, randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
+import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { nulTerminated } from "../snapshot/path-bytes.ts";
 import { hashFiles } from "../snapshot/workspace-scan.ts";
 
@@ -40,7 +41,7 @@ export async function createTestFiles(ssh: SshConnection, count: number, options
   const stream = nulTerminated(files.flatMap((f) => [f.path, f.content]));
   await ssh.run(["bash", "-c", `set -euo pipefail
 mkdir -p /workspace && cd /workspace
-while IFS= read -r -d '' path && IFS= read -r -d '' content; do printf '%s' "$content" > "./$path"; done`], { stdin: stream });
+while IFS= read -r -d '' path && IFS= read -r -d '' content; do printf '%s' "$content" > "./$path"; done`], { stdin: stream, timeoutMs: workspaceWalkMs });
   return { createdAt, host: ssh.label, instanceId: options.instanceId, files: files.map(({ content: _, ...f }) => f) };
 }
 

@@ -22,6 +22,7 @@ import { up as localCloudUp } from "../local-cloud/control.ts";
 import { readEndpoints } from "../local-cloud/endpoints.ts";
 import { createSnapshot } from "../snapshot/create.ts";
 import type { SshConnection } from "../ssh/client.ts";
+import { quickCommandMs } from "../ssh/command-bounds.ts";
 import { repoRoot } from "../tools/paths.ts";
 import { VastClient } from "../vast/client.ts";
 import { budgetExceeded, describeWorstCase, worstCase } from "./budget.ts";
@@ -178,7 +179,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
       report.resources.gpuInstanceId = state.instanceId;
       report.cost.gpuCostPerHour = vastHourlyRate(ratesOf(state));
       if (ctx.outputs.standby) report.resources.standby = `${ctx.outputs.standby.user}@${ctx.outputs.standby.host}:${ctx.outputs.standby.port}`;
-      const uname = await onActive(ctx, async (ssh) => (await ssh.run(["uname", "-sr"])).stdout.trim());
+      const uname = await onActive(ctx, async (ssh) => (await ssh.run(["uname", "-sr"], { timeoutMs: quickCommandMs })).stdout.trim());
       runner.detail(`SSH answers on ${state.host}:${state.port} (host key pinned): ${uname}`);
       return state;
     }, (s) => `GPU ${s.instanceId}: ${s.gpuName}, $${vastHourlyRate(ratesOf(s)).toFixed(4)}/h`);

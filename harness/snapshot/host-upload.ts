@@ -3,7 +3,9 @@
 // presigned part URLs, while the controller hands it each round's list, appends URLs when the
 // stream outgrows them, and hears what tar said about each round. Files reach the host on stdin or
 // in its spool folder, never on a command line.
+import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
+import { bulkTransferMs, quickCommandMs, sendingMs } from "../ssh/command-bounds.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { uploadScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -72,7 +74,7 @@ export class HostUpload {
     this.presigned = options.parts;
     const { ssh, spool, partSize, concurrency } = options;
     this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency)], {
-      onStderrLine: (line) => this.heard(line),
+      onStderrLine: (line) => this.heard(line), timeoutMs: bulkTransferMs,
     }).then((result) => this.report(result.stdout), (error: Error) => {
       throw this.supplyFailure ?? error;
     });
@@ -86,7 +88,7 @@ export class HostUpload {
   static async start(options: HostUploadOptions): Promise<HostUpload> {
     const { ssh, store, id, uploadId, spool, parts } = options;
     const urls = await store.presignParts(id, uploadId, parts);
-    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool]);
+    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
     await writeSpoolFile(ssh, spool, "urls", `${urls.join("\n")}\n`);
     await writeSpoolFile(ssh, spool, "round1", hostPathList(options.firstRound));
     return new HostUpload(options);
@@ -159,7 +161,7 @@ export class HostUpload {
         const upTo = Math.min(maxParts, part + 2 * concurrency);
         this.options.progress(`  the archive outgrew its plan: presigning parts ${this.presigned + 1}-${upTo}`);
         const urls = await store.presignParts(id, uploadId, upTo - this.presigned, this.presigned + 1);
-        await ssh.run(["bash", "-c", 'cat "$1/urls" - > "$1/urls.next" && mv "$1/urls.next" "$1/urls"', "urls", spool], { stdin: `${urls.join("\n")}\n` });
+        await ssh.run(["bash", "-c", 'cat "$1/urls" - > "$1/urls.next" && mv "$1/urls.next" "$1/urls"', "urls", spool], { stdin: `${urls.join("\n")}\n`, timeoutMs: quickCommandMs });
         this.presigned = upTo;
       } catch (error) {
         this.supplyFailure = error as Error;
@@ -172,7 +174,7 @@ export class HostUpload {
   private report(stdout: string): Uploaded {
     const lines = stdout.trim().split("\n");
     const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
-    if (!stream) throw new Error(`unexpected upload report from ${this.options.ssh.label}: ${stdout.slice(0, 200)}`);
+    if (!stream) throw new Error(`unexpected upload report from ${this.options.ssh.label}: ${sanitizeHostLine(stdout)}`);
     const parts = lines.slice(1).map((line) => {
       const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
       if (!match) throw new Error(`unexpected part report: ${line}`);
@@ -186,5 +188,5 @@ export class HostUpload {
 
 /** Writes a file into the spool all at once (a temporary name, then a rename): the host polls for it. */
 function writeSpoolFile(ssh: SshConnection, spool: string, name: string, content: string | Buffer): Promise<unknown> {
-  return ssh.run(["bash", "-c", 'cat > "$1/.$2" && mv "$1/.$2" "$1/$2"', "spool", spool, name], { stdin: content });
+  return ssh.run(["bash", "-c", 'cat > "$1/.$2" && mv "$1/.$2" "$1/$2"', "spool", spool, name], { stdin: content, timeoutMs: sendingMs(Buffer.byteLength(content)) });
 }

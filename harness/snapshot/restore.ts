@@ -3,6 +3,7 @@
 // manifests), create the symlinks held back, reset directory times, then verify every entry
 // against the manifest and name each one that differs. A damaged archive is reported as such,
 // never taken as fine.
+import { bulkTransferMs, quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
 import { DumontError } from "../errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
@@ -71,16 +72,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const plan = planChain(chain);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
-  await ssh.run(["bash", "-c", emptyWorkspaceScript()]);
+  await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
   try {
-    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool]);
+    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
     for (const [i, link] of chain.entries()) {
       const steps = plan.links[i]!;
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
-      await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore) });
-      await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter) });
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
       const url = await store.presignDownload(link.id);
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true });
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs });
       stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
       else if (result.code !== 0) {
@@ -89,13 +90,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
     }
     const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
-    const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true });
+    const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, created);
     if (created.code !== 0) throw new Error(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])) });
+    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), timeoutMs: workspaceWalkMs });
   } finally {
-    await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true }).catch(() => undefined);
+    await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
   }
   const downloadSeconds = (performance.now() - started) / 1000;
   progress("verifying every file against the manifest");

@@ -2,6 +2,7 @@
 // Used when a snapshot is made and when a restored tree is verified. Names cross as bytes both
 // ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
 import type { SshConnection } from "../ssh/client.ts";
+import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { parseMd5, parseScan, withMd5, type Entry, type ScanResult } from "./manifest.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { hashScript, scanScript, statScript, workspace } from "./scripts.ts";
@@ -12,14 +13,18 @@ export interface TreeRoot {
 }
 
 export async function scanWorkspace(ssh: SshConnection, options: TreeRoot = {}): Promise<ScanResult> {
-  const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], { binaryStdout: true });
+  const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
+    binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+  });
   return parseScan(result.stdoutBytes);
 }
 
 /** The entries at these paths as they are now; paths that no longer exist are not in the map. */
 export async function statEntries(ssh: SshConnection, paths: readonly string[], options: TreeRoot = {}): Promise<Map<string, Entry>> {
   if (paths.length === 0) return new Map();
-  const result = await ssh.run(["bash", "-c", statScript(), "stat", options.root ?? workspace], { stdin: hostPathList(paths), binaryStdout: true });
+  const result = await ssh.run(["bash", "-c", statScript(), "stat", options.root ?? workspace], {
+    stdin: hostPathList(paths), binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+  });
   return new Map(parseScan(result.stdoutBytes).entries.map((e) => [e.path, e]));
 }
 
@@ -30,7 +35,7 @@ export async function statEntries(ssh: SshConnection, paths: readonly string[], 
 export async function hashFiles(ssh: SshConnection, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   const result = await ssh.run(["bash", "-c", hashScript(), "hash", options.root ?? workspace], {
-    stdin: hostPathList(paths), allowFailure: options.missingOk, binaryStdout: true,
+    stdin: hostPathList(paths), allowFailure: options.missingOk, binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
   });
   return parseMd5(result.stdoutBytes);
 }

@@ -11,10 +11,11 @@
 //
 // These commands run over the controller's own SSH connection to the standby, never from a GPU host.
 import type { SshConnection } from "../ssh/client.ts";
+import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 
 /** The mirror's folder, relative to the standby user's home. */
 export const mirrorRoot = "dumont-mirror";
-/** The lock a receiving rsync holds (see MirrorPaths.receiverLock). */
+/** The lock the standby's rsync holds while it writes the mirror (see MirrorPaths.lock). */
 export const mirrorLock = `${mirrorRoot}/.sync.lock`;
 
 export interface GenerationRecord {
@@ -95,7 +96,7 @@ export async function stageGeneration(standby: SshConnection, stack: string): Pr
     'set -eu; mkdir -p "$1"; cd "$1"',
     'for d in gen-*; do case "$d" in "$2"|"$2.json"|"$3") ;; *) rm -rf -- "$d" ;; esac; done',
     'mkdir -p "$3"',
-  ].join("\n"), "stage", mirrorRoot, current ? `gen-${current.generation}` : "-", `gen-${generation}`], { timeoutMs: 10 * 60_000 });
+  ].join("\n"), "stage", mirrorRoot, current ? `gen-${current.generation}` : "-", `gen-${generation}`], { timeoutMs: workspaceWalkMs });
   return {
     current, generation, destination: generationPath(generation),
     ...(current && { linkDest: `../gen-${current.generation}/` }),
@@ -119,6 +120,6 @@ export async function commitGeneration(standby: SshConnection, staged: StagedGen
     'if [ "$3" != "-" ] && [ "$4" = keep ]; then mv -f -- "gen-$3" "kept-gen-$3"; mv -f -- "gen-$3.json" "kept-gen-$3.json";',
     'elif [ "$3" != "-" ]; then rm -rf -- "gen-$3" "gen-$3.json"; fi',
   ].join("\n"), "commit", mirrorRoot, String(record.generation), staged.current ? String(staged.current.generation) : "-", options.keepPrevious ? "keep" : "drop"], {
-    stdin: `${JSON.stringify(record)}\n`, timeoutMs: 10 * 60_000,
+    stdin: `${JSON.stringify(record)}\n`, timeoutMs: workspaceWalkMs,
   });
 }

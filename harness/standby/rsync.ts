@@ -6,6 +6,7 @@
 // touches the controller's disk.
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
+import { bulkTransferMs } from "../ssh/command-bounds.ts";
 
 export interface RsyncPeer {
   readonly host: string;
@@ -107,7 +108,7 @@ export async function mirrorWorkspace(standby: SshConnection, peer: RsyncPeer, d
       ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
       "-e", rsyncRemoteShell(knownHosts, peer.port, checkedPath(`${peer.identityFile}/`).slice(0, -1)),
       from, to,
-    ], { timeoutMs: options.timeoutMs ?? 6 * 3600_000 });
+    ], { timeoutMs: options.timeoutMs ?? bulkTransferMs });
     const finished = new Date();
     return {
       startedAt: started.toISOString(), finishedAt: finished.toISOString(), seconds: (finished.getTime() - started.getTime()) / 1000,

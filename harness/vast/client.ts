@@ -2,8 +2,10 @@
 // behaviour (research/vast.md): Bearer auth; the {success:false, error, msg} envelope, also inside
 // HTTP 200; 429 without Retry-After; {"instances": null} for a destroyed instance; the v1 list with
 // pagination. Reads and idempotent writes retry with backoff; renting never does, because a rent
-// that errored may still have created an instance (the caller reconciles by label).
+// that errored may still have created an instance (the caller reconciles by label). Ids and SSH
+// endpoints in Vast's answers are checked before use (instance-fields.ts).
 import { setTimeout as sleep } from "node:timers/promises";
+import { checkedHost, checkedId, checkedPort, isUnset, isVastId } from "./instance-fields.ts";
 
 export interface VastClientSettings {
   readonly baseUrl: string;
@@ -48,7 +50,7 @@ export class VastApiError extends Error {
   /** An instance id that Vast created even though it answered with an error. */
   get createdInstanceId(): number | undefined {
     const id = (this.body as { new_contract?: unknown } | undefined)?.new_contract;
-    return typeof id === "number" ? id : undefined;
+    return isVastId(id) ? id : undefined;
   }
 }
 
@@ -131,24 +133,26 @@ export class VastClient {
 
   async searchOffers(query: Readonly<Record<string, unknown>>): Promise<Offer[]> {
     const reply = (await this.call("POST", "/api/v0/bundles/", query)) as { offers?: Offer[] };
-    return reply.offers ?? [];
+    // An offer without a proper id could not be rented (its id goes into the rent's path): left out.
+    return (reply.offers ?? []).filter((o) => isVastId(o.id) && isVastId(o.machine_id));
   }
 
   /** Rents an offer. Not retried: an ambiguous failure must be reconciled by label, never repeated. */
   async rent(offerId: number, request: RentRequest): Promise<{ instanceId: number }> {
-    const reply = (await this.call("PUT", `/api/v0/asks/${offerId}/`, { client_id: "me", runtype: "ssh_direc ssh_proxy", ...request }, false)) as {
+    const reply = (await this.call("PUT", `/api/v0/asks/${checkedId(offerId, "offer id")}/`, { client_id: "me", runtype: "ssh_direc ssh_proxy", ...request }, false)) as {
       new_contract?: unknown;
     };
     if (typeof reply.new_contract !== "number") throw new Error(`Vast rented offer ${offerId} but returned no new_contract`);
-    return { instanceId: reply.new_contract };
+    return { instanceId: checkedId(reply.new_contract, "new_contract") };
   }
 
   /** The instance, or null once it is destroyed (or not yet visible right after a rent). */
   async showInstance(id: number): Promise<VastInstance | null> {
-    const reply = (await this.call("GET", `/api/v0/instances/${id}/?owner=me`)) as { instances?: VastInstance | null | Record<string, never> };
+    const reply = (await this.call("GET", `/api/v0/instances/${checkedId(id, "instance id")}/?owner=me`)) as { instances?: VastInstance | null | Record<string, never> };
     const instance = reply?.instances;
     // A destroyed instance may also come back as an empty object.
     if (!instance || typeof instance !== "object" || !("id" in instance)) return null;
+    checkedId(instance.id, "instances.id");
     return instance as VastInstance;
   }
 
@@ -162,6 +166,7 @@ export class VastClient {
       if (token) query.set("after_token", token);
       const reply = (await this.call("GET", `/api/v1/instances/?${query}`)) as { instances?: VastInstance[]; next_token?: string | null };
       if (!Array.isArray(reply?.instances)) throw new Error("Vast's instance list did not return a list; refusing to guess which instances exist");
+      for (const instance of reply.instances) checkedId(instance?.id, "instances[].id");
       all.push(...reply.instances);
       token = reply.next_token ?? null;
     } while (token);
@@ -171,22 +176,22 @@ export class VastClient {
   /** Destroys an instance; an instance that is already gone counts as destroyed. */
   async destroyInstance(id: number): Promise<void> {
     try {
-      await this.call("DELETE", `/api/v0/instances/${id}/`, {});
+      await this.call("DELETE", `/api/v0/instances/${checkedId(id, "instance id")}/`, {});
     } catch (error) {
       if (!(error instanceof VastApiError && error.isNoSuchInstance)) throw error;
     }
   }
 
   async setLabel(id: number, label: string): Promise<void> {
-    await this.call("PUT", `/api/v0/instances/${id}/`, { label });
+    await this.call("PUT", `/api/v0/instances/${checkedId(id, "instance id")}/`, { label });
   }
 
   async setState(id: number, state: "running" | "stopped"): Promise<void> {
-    await this.call("PUT", `/api/v0/instances/${id}/`, { state });
+    await this.call("PUT", `/api/v0/instances/${checkedId(id, "instance id")}/`, { state });
   }
 
   async attachSshKey(id: number, publicKey: string): Promise<void> {
-    await this.call("POST", `/api/v0/instances/${id}/ssh/`, { ssh_key: publicKey });
+    await this.call("POST", `/api/v0/instances/${checkedId(id, "instance id")}/ssh/`, { ssh_key: publicKey });
   }
 
   async currentUser(): Promise<{ id: number; email: string; balance: number; credit: number }> {
@@ -199,15 +204,27 @@ export class VastClient {
   }
 }
 
-/** Where SSH answers on a running instance: the direct port when mapped, else Vast's proxy. */
-export function sshEndpoints(instance: VastInstance): Array<{ host: string; port: number; path: "direct" | "proxy" }> {
-  const endpoints: Array<{ host: string; port: number; path: "direct" | "proxy" }> = [];
-  const ports = instance.ports as Record<string, Array<{ HostPort?: string }> | null> | undefined;
-  const direct = ports?.["22/tcp"]?.[0]?.HostPort;
-  const address = typeof instance.public_ipaddr === "string" ? instance.public_ipaddr.trim() : "";
-  if (direct && address) endpoints.push({ host: address, port: Number(direct), path: "direct" });
-  if (typeof instance.ssh_host === "string" && typeof instance.ssh_port === "number") {
-    endpoints.push({ host: instance.ssh_host, port: instance.ssh_port, path: "proxy" });
+export interface SshEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly path: "direct" | "proxy";
+}
+
+/**
+ * Where SSH answers on a running instance: the direct port when mapped, else Vast's proxy. A field
+ * Vast has not filled in yet leaves its endpoint out; one that is filled in with something that is
+ * not a host or a port throws VastFieldError.
+ */
+export function sshEndpoints(instance: VastInstance): SshEndpoint[] {
+  const endpoints: SshEndpoint[] = [];
+  const ports = instance.ports;
+  const mapped = ports && typeof ports === "object" ? (ports as Record<string, unknown>)["22/tcp"] : undefined;
+  const direct = Array.isArray(mapped) ? (mapped[0] as { HostPort?: unknown } | undefined)?.HostPort : undefined;
+  if (!isUnset(direct) && !isUnset(instance.public_ipaddr)) {
+    endpoints.push({ host: checkedHost(instance.public_ipaddr, "public_ipaddr"), port: checkedPort(direct, 'ports["22/tcp"][0].HostPort'), path: "direct" });
+  }
+  if (!isUnset(instance.ssh_host) && !isUnset(instance.ssh_port)) {
+    endpoints.push({ host: checkedHost(instance.ssh_host, "ssh_host"), port: checkedPort(instance.ssh_port, "ssh_port"), path: "proxy" });
   }
   return endpoints;
 }

@@ -119,20 +119,31 @@ export class ChaosStack {
   readonly name: string;
   readonly ledger = new Ledger();
 
-  constructor(cloud: ChaosCloud, name: string) {
+  /** The settings file's values, as last written. */
+  private settings: Readonly<Record<string, ConfigValue>>;
+
+  constructor(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>>) {
     this.cloud = cloud;
     this.name = name;
+    this.settings = settings;
   }
 
   static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>> = {}): Promise<ChaosStack> {
     if (!name.startsWith("it-")) throw new Error("chaos stacks are named it-… (git ignores their settings files)");
-    writeStackFile(name, {
+    const all = {
       cloud: "local", localCloud: cloud.name, gpuNames: ["RTX 4090", "RTX 3090"], diskGb: 16, maxPricePerHour: 0.6, readyTimeoutSeconds: 60,
       autoStandbyEnabled: true, healthCheckInterval: 1, failoverThreshold: 3, syncInterval: 2, ...settings,
-    });
+    };
+    writeStackFile(name, all);
     const stack = await openProjectStack(name);
     await stack.up();
-    return new ChaosStack(cloud, name);
+    return new ChaosStack(cloud, name, all);
+  }
+
+  /** Changes settings in the stack's settings file (as a person editing it would); nothing runs. */
+  reconfigure(changes: Readonly<Record<string, ConfigValue>>): void {
+    this.settings = { ...this.settings, ...changes };
+    writeStackFile(this.name, this.settings);
   }
 
   context(): Promise<StackContext> {

@@ -1,5 +1,6 @@
 // Every chaos scenario, in the order `npm run chaos` runs them. Ids are the issues' names.
 import type { Scenario } from "../scenario.ts";
+import { agentAbuse } from "./agent-abuse.ts";
 import { apiOutageHealthyGpu } from "./api-outage-healthy-gpu.ts";
 import { killMidProvisionUp, killMidRestore, killMidRetireUp, killMidSwapUp } from "./controller-killed.ts";
 import { rentThenKeyAttachFails } from "./rent-then-key-attach-fails.ts";
@@ -15,6 +16,7 @@ import { gpuDiesMidSync } from "./gpu-dies-mid-sync.ts";
 import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
 import { nonUtf8Names } from "./non-utf8-names.ts";
 import { oldGpuReturns } from "./old-gpu-returns.ts";
+import { outputFlood } from "./output-flood.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
 import { stalledTransfer } from "./stalled-transfer.ts";
 import { twoControllers } from "./two-controllers.ts";
@@ -28,5 +30,6 @@ export const scenarios: readonly Scenario[] = [
   killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
   labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers,
   // A rogue host gets nothing
-  foreignBucket,
+  agentAbuse,
+  foreignBucket, outputFlood,
 ];
