@@ -13,6 +13,11 @@ import type { SnapshotStore } from "./store.ts";
 /** S3 and B2 allow at most this many parts in one upload. */
 export const maxParts = 10_000;
 
+/** URLs presigned at a time: the host is never more than a batch ahead of what it may write. */
+export function presignBatch(concurrency: number): number {
+  return Math.max(8, 4 * concurrency);
+}
+
 export interface RoundRead {
   /** tar's exit status: 0, 1 when a file changed as it read it, 2 when something failed. */
   readonly status: number;
@@ -71,7 +76,7 @@ export class HostUpload {
 
   private constructor(options: HostUploadOptions) {
     this.options = options;
-    this.presigned = options.parts;
+    this.presigned = Math.min(Math.max(1, options.parts), presignBatch(options.concurrency));
     const { ssh, spool, partSize, concurrency } = options;
     this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency)], {
       onStderrLine: (line) => this.heard(line), timeoutMs: bulkTransferMs,
@@ -84,10 +89,10 @@ export class HostUpload {
     );
   }
 
-  /** Presigns the planned parts, hands the host its URLs and first list, and starts the upload. */
+  /** Presigns the first batch of parts, hands the host its URLs and first list, and starts the upload. */
   static async start(options: HostUploadOptions): Promise<HostUpload> {
-    const { ssh, store, id, uploadId, spool, parts } = options;
-    const urls = await store.presignParts(id, uploadId, parts);
+    const { ssh, store, id, uploadId, spool, parts, concurrency } = options;
+    const urls = await store.presignParts(id, uploadId, Math.min(Math.max(1, parts), presignBatch(concurrency)));
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
     await writeSpoolFile(ssh, spool, "urls", `${urls.join("\n")}\n`);
     await writeSpoolFile(ssh, spool, "round1", hostPathList(options.firstRound));
@@ -136,7 +141,12 @@ export class HostUpload {
 
   private heard(line: string): void {
     let match: RegExpExecArray | null;
-    if ((match = /^progress (\d+)$/.exec(line))) this.options.progress(`  ${match[1]} part(s) uploaded`);
+    if ((match = /^progress (\d+)$/.exec(line))) {
+      const done = Number(match[1]);
+      this.options.progress(`  ${done} part(s) uploaded`);
+      // The next batch of planned parts is presigned while the host still has URLs to work on.
+      if (this.presigned < this.options.parts && this.presigned - done <= 2 * this.options.concurrency) this.supplyUrls(this.presigned + 1);
+    }
     else if ((match = /^need-urls (\d+)$/.exec(line))) this.supplyUrls(Number(match[1]));
     else if ((match = /^round-note (\d+) (.*)$/.exec(line))) {
       const round = Number(match[1]);
@@ -148,9 +158,10 @@ export class HostUpload {
   }
 
   /**
-   * More presigned URLs, appended for the host's part script, which waits for them: later rounds
-   * (and files that grew) make the stream longer than planned. A batch at a time, so a long tail
-   * does not cost a round trip per part.
+   * More presigned URLs from part `part` on, appended for the host's part script: the next batch of
+   * the plan (asked for ahead, as parts finish), or parts past it, which the host waits for (later
+   * rounds and files that grew make the stream longer than planned). A batch at a time, so a long
+   * archive neither holds URLs for hours nor costs a round trip per part.
    */
   private supplyUrls(part: number): void {
     const { ssh, store, id, uploadId, spool, concurrency, partSize } = this.options;
@@ -158,8 +169,9 @@ export class HostUpload {
       if (part <= this.presigned || this.supplyFailure) return;
       try {
         if (part > maxParts) throw new Error(`the archive needs more than ${maxParts} parts of ${partSize} bytes`);
-        const upTo = Math.min(maxParts, part + 2 * concurrency);
-        this.options.progress(`  the archive outgrew its plan: presigning parts ${this.presigned + 1}-${upTo}`);
+        const planned = part <= this.options.parts;
+        const upTo = Math.min(maxParts, planned ? Math.max(part - 1 + presignBatch(concurrency), this.presigned) : part + 2 * concurrency);
+        if (!planned) this.options.progress(`  the archive outgrew its plan: presigning parts ${this.presigned + 1}-${upTo}`);
         const urls = await store.presignParts(id, uploadId, upTo - this.presigned, this.presigned + 1);
         await ssh.run(["bash", "-c", 'cat "$1/urls" - > "$1/urls.next" && mv "$1/urls.next" "$1/urls"', "urls", spool], { stdin: `${urls.join("\n")}\n`, timeoutMs: quickCommandMs });
         this.presigned = upTo;

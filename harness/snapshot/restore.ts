@@ -7,9 +7,9 @@ import { bulkTransferMs, quickCommandMs, workspaceWalkMs } from "../ssh/command-
 import { randomBytes } from "node:crypto";
 import { DumontError } from "../errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
-import { checkManifest } from "./manifest-check.ts";
+import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
-import { nulTerminated } from "./path-bytes.ts";
+import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
@@ -54,6 +54,7 @@ export interface RestoreOptions {
 /** A host script reached for a path below something that is not a real directory (it names it): stop. */
 function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 7) throw new DumontError(`restore of ${id} stopped: ${result.stderr.trim().split("\n").at(-1)}`);
+  if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
 }
 
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
@@ -80,6 +81,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
       await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList([...link.included, ...(link.discarded ?? [])]), timeoutMs: workspaceWalkMs });
       const url = await store.presignDownload(link.id);
       const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs });
       stopIfRefused(link.id, result);

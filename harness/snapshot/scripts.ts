@@ -1,9 +1,9 @@
 // The programs a snapshot runs on the GPU host, as bash text from pure functions (snapshot-tested).
 // They use only what a Vast image has: bash, find, tar, lz4, md5sum, split, curl. Paths travel as
-// NUL-separated lists and URLs on stdin or in files, never inside the command line. Every script
-// runs under LC_ALL=C: file names are bytes, and no tool may transcode or reinterpret them in
-// whatever locale sshd happens to give (GNU tar converts pax path names between UTF-8 and the
-// locale's charset; in C it leaves them alone).
+// NUL-separated lists and URLs on stdin or in files, never inside a command line, curl's included
+// (curlUrl). Every script runs under LC_ALL=C: file names are bytes, and no tool may transcode or
+// reinterpret them in whatever locale sshd happens to give (GNU tar converts pax path names between
+// UTF-8 and the locale's charset; in C it leaves them alone).
 
 /** Where the workspace is on every host. */
 export const workspace = "/workspace";
@@ -54,6 +54,17 @@ exit $status
 `;
 }
 
+/**
+ * curl_url URL ARGS…: curl with the URL in a config on a file descriptor, never in its arguments. A
+ * presigned URL lets whoever holds it read or write the object until it expires, and every user of
+ * the host sees a process's arguments in `ps`. printf is a bash builtin, so no process carries it.
+ */
+export const curlUrl = `curl_url() {
+  local url=\${1//\\\\/\\\\\\\\}
+  shift
+  curl --config <(printf 'url = "%s"\\n' "\${url//\\"/\\\\\\"}") "$@"
+}`;
+
 /** The controller gave up (or removed the spool under us): stop rather than wait forever. */
 const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
 
@@ -88,6 +99,7 @@ ${abandoned}
 cat > "$spool/part.sh" <<'PART'
 set -uo pipefail
 ${abandoned}
+${curlUrl}
 n=$((10#\${FILE##*x} + 1))
 # Once a part failed (a stalled or refusing store), the rest are not tried: the upload fails within
 # one part's retry time instead of every part's in turn.
@@ -107,8 +119,8 @@ while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency"
 if abandoned || compgen -G "$spool/*.failed" > /dev/null; then rm -f "$spool/p$n"; exit 0; fi
 touch "$spool/p$n.busy"
 (
-  if curl -sS --fail --retry 8 --retry-all-errors --retry-max-time 90 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
-       -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null "$url" 2>"$spool/p$n.err"; then
+  if curl_url "$url" -sS --fail --retry 8 --retry-all-errors --retry-max-time 90 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
+       -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null 2>"$spool/p$n.err"; then
     etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
     md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)
     # Where the store reports a part's MD5 as its ETag (S3, MinIO), the bytes must match.
@@ -205,9 +217,12 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
  * where a non-empty directory is), download (with retries) | check MD5 on the fly | lz4 -d |
  * tar -x, remove what $spool/remove-after lists (paths that vanished while the snapshot was made),
- * and the symlinks that leave their directory. Exit 5 when the object's MD5 is not the manifest's
- * (the caller still verifies every file and names the damaged ones), 6 when download or extraction
- * failed, 7 when a removal was refused.
+ * and the symlinks that leave their directory. Only members $spool/members names (NUL-separated
+ * "./path") are extracted: an archive is host-made data, and a member its manifest does not name (a
+ * "../x", a symlink to lead a later link out of the workspace) is never written. Exit 5 when the
+ * object's MD5 is not the manifest's (the caller still verifies every file and names the damaged
+ * ones), 6 when download or extraction failed, 7 when a removal was refused, 8 when the archive held
+ * a member its manifest does not name.
  *   args: spool expected_md5; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -219,18 +234,35 @@ read -r url
 mkdir -p ${workspace}
 cd ${workspace}
 ${pathGuards}
+${curlUrl}
 remove_listed "$spool/remove-before" || exit 7
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
-curl -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 "$url" \\
+# Only the members the manifest names ($spool/members) are extracted; both listings, written by tar
+# in one quoting, tell the members it names from the others.
+# tar reads an empty list as "every member": a name no member may have keeps it from being empty.
+printf './../dumont-no-member\\0' >> "$spool/members"
+only_members=(--null --no-recursion --verbatim-files-from -T "$spool/members")
+curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
   | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
-  | tar --numeric-owner --sparse -xpf - -C ${workspace}
+  | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sort -u > "$spool/all-members"; touch "$spool/all-members.done") \\
+      >(tar -t --quoting-style=escape "\${only_members[@]}" 2>/dev/null | sort -u > "$spool/known-members"; touch "$spool/known-members.done") \\
+  | tar --numeric-owner --sparse -xpf - -C ${workspace} "\${only_members[@]}" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
-while [ ! -s "$spool/got.md5" ]; do sleep 0.02; done
-got=$(cut -d' ' -f1 "$spool/got.md5")
+# A member named but absent (a file that vanished while the snapshot read it) is no damage: the
+# final verification names any file the tree lacks. Any other complaint of tar's is.
+if [ "\${status[4]}" = 2 ] && ! grep -v -e 'Not found in archive' -e 'Exiting with failure status' "$spool/extract.err" >/dev/null; then status[4]=0; fi
+cat "$spool/extract.err" >&2
+for _ in $(seq 3000); do
+  [ -s "$spool/got.md5" ] && [ -e "$spool/all-members.done" ] && [ -e "$spool/known-members.done" ] && break
+  sleep 0.02
+done
+got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
 ${removeSymlinksLeavingTheirDirectory}
+unexpected=$(comm -23 "$spool/all-members" "$spool/known-members" 2>/dev/null | head -n 1)
+if [ -n "$unexpected" ]; then echo "the archive holds $unexpected, which its manifest does not name (not extracted)" >&2; exit 8; fi
 if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
 `;

@@ -35,8 +35,14 @@ export interface SnapshotSummary {
   readonly stack?: string;
 }
 
-/** How long presigned URLs live: long enough for a large transfer, never long-lived. */
-export const presignSeconds = 3 * 3600;
+/**
+ * How long a part's upload URL lives. Parts are presigned in batches as the upload goes (see
+ * HostUpload), so a URL is used minutes after it was made whatever the archive's size; an hour
+ * covers a slow part and its retries, and a host keeps nothing that works for long.
+ */
+export const partUrlSeconds = 3600;
+/** How long a restore's download URL lives: one GET of the whole archive, resumed by curl if cut. */
+export const downloadUrlSeconds = 12 * 3600;
 
 export class SnapshotStore {
   readonly settings: SnapshotStoreSettings;
@@ -65,7 +71,7 @@ export class SnapshotStore {
   async presignParts(id: string, uploadId: string, count: number, first = 1): Promise<string[]> {
     const urls: string[] = [];
     for (let part = first; part < first + count; part++) {
-      urls.push(await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId, PartNumber: part }), { expiresIn: presignSeconds }));
+      urls.push(await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId, PartNumber: part }), { expiresIn: partUrlSeconds }));
     }
     return urls;
   }
@@ -82,7 +88,7 @@ export class SnapshotStore {
   }
 
   async presignDownload(id: string): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id) }), { expiresIn: presignSeconds });
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id) }), { expiresIn: downloadUrlSeconds });
   }
 
   /** The manifest goes last and makes the snapshot exist; its metadata is the list summary. */

@@ -8,5 +8,8 @@ export function quoteArg(arg: string): string {
 
 export function quoteCommand(argv: readonly string[]): string {
   if (argv.length === 0) throw new Error("a remote command needs at least the program name");
+  // sshd drops the whole connection on a NUL in a command: say which argument instead.
+  const withNul = argv.findIndex((a) => a.includes("\0"));
+  if (withNul >= 0) throw new Error(`argument ${withNul} of remote command ${JSON.stringify(argv[0])} holds a NUL byte, which no remote command line can carry`);
   return argv.map(quoteArg).join(" ");
 }

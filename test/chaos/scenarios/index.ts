@@ -18,6 +18,7 @@ import { nonUtf8Names } from "./non-utf8-names.ts";
 import { oldGpuReturns } from "./old-gpu-returns.ts";
 import { outputFlood } from "./output-flood.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
+import { poisonedChain } from "./poisoned-chain.ts";
 import { stalledTransfer } from "./stalled-transfer.ts";
 import { twoControllers } from "./two-controllers.ts";
 import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
@@ -30,6 +31,6 @@ export const scenarios: readonly Scenario[] = [
   killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
   labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers,
   // A rogue host gets nothing
-  agentAbuse,
+  agentAbuse, poisonedChain,
   foreignBucket, outputFlood,
 ];

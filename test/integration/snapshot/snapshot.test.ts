@@ -13,6 +13,7 @@ import { down, up } from "../../../harness/local-cloud/control.ts";
 import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
 import type { HostInfo } from "../../../harness/local-cloud/host.ts";
 import { createSnapshot } from "../../../harness/snapshot/create.ts";
+import { presignBatch } from "../../../harness/snapshot/host-upload.ts";
 import { snapshotId, type Manifest } from "../../../harness/snapshot/manifest.ts";
 import { restoreSnapshot, RestoreFailed } from "../../../harness/snapshot/restore.ts";
 import { SnapshotStore } from "../../../harness/snapshot/store.ts";
@@ -106,6 +107,19 @@ describe("snapshots", () => {
     }
     expect((await admin.status()).s3_injected_errors).toBeGreaterThan(0);
     expect(treeDifferences(await walkTree(workspaceOf("source")), await walkTree(workspaceOf("target3")))).toEqual([]);
+  });
+
+  it("presigns part URLs a batch at a time as a long upload goes", async () => {
+    const source = await host("batches");
+    await source.ssh.run(["bash", "-c", "mkdir -p /workspace && head -c 100000000 /dev/urandom > /workspace/large.bin"]);
+    const lines: string[] = [];
+    const batchStore = new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: "batches/", stack: "snapshot-test" });
+    const { manifest } = await createSnapshot({ ssh: source.ssh, store: batchStore, name: "batched", parent: "full", partSize: 5 * 1000 * 1000, concurrency: 2, onProgress: (l) => lines.push(l) });
+    expect(manifest.archive.parts).toBeGreaterThan(2 * presignBatch(2));
+    // Planned parts never needed the "outgrew" path: their URLs came ahead of the host.
+    expect(lines.filter((l) => l.includes("outgrew its plan"))).toEqual([]);
+    await restoreSnapshot({ ssh: (await host("batches-target")).ssh, store: batchStore, id: manifest.id });
+    expect(treeDifferences(await walkTree(workspaceOf("batches")), await walkTree(workspaceOf("batches-target")))).toEqual([]);
   });
 
   it("a flipped byte in the archive fails the restore and names the damaged file", async () => {
