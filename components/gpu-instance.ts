@@ -25,9 +25,9 @@ export interface GpuInstanceArgs {
   readonly directSsh?: pulumi.Input<boolean>;
   /** Machines never to rent (e.g. one that just failed). Default none. */
   readonly excludeMachineIds?: pulumi.Input<number[]>;
-  /** Script run after the instance starts. Default none. */
+  /** Script run after the instance starts. Default none. A secret in the state (vast/instance-provider.ts: secretInstanceInputs). */
   readonly onstart?: pulumi.Input<string>;
-  /** Environment of the onstart script. Default none. */
+  /** Environment of the onstart script. Default none. A secret in the state, like onstart. */
   readonly env?: pulumi.Input<Record<string, string>>;
   /** Label on Vast, to find the instance by (a unique suffix is added per rent). */
   readonly label: pulumi.Input<string>;

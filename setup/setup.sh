@@ -29,6 +29,12 @@ say() { [ "$QUIET" = 1 ] || echo "setup: $*" >&2; }
 fail() { echo "setup: error: $*" >&2; exit 1; }
 started=$SECONDS
 
+# The checkout's state (.state/: the passphrase of every stack secret, stack records, the local
+# cloud's keys) is its owner's alone, whatever made the folder first and whatever the umask. Another
+# user running setup (a check) leaves it alone; Dumont itself makes every state folder it creates 0700.
+[ -e "$ROOT/.state" ] || (umask 077 && mkdir "$ROOT/.state") 2>/dev/null || true
+if [ -O "$ROOT/.state" ]; then chmod 700 "$ROOT/.state"; fi
+
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@
 //
 // A stack without a record (a new one) takes these values from its settings (dumont:activeSlot,
 // dumont:slots, dumont:excludeMachineIds); the first failover writes the record.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stateDir } from "../harness/tools/paths.ts";
+import { makePrivateDir, privateFileMode } from "../harness/tools/private-dir.ts";
 import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
 import type { Settings, Slot } from "./settings.ts";
 
@@ -69,9 +70,9 @@ export function updateSlotRecord(stack: string, seed: SlotRecord, change: (recor
   const next: SlotRecord = { ...change(current), format: "dumont-slots/1", updatedAt: new Date().toISOString() };
   if (!next.slots.includes(next.activeSlot)) throw new Error(`slot record of ${stack}: the active slot ${next.activeSlot} is not among [${next.slots.join(", ")}]`);
   const file = slotRecordFile(stack);
-  mkdirSync(path.dirname(file), { recursive: true });
+  makePrivateDir(path.dirname(file));
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: privateFileMode });
   renameSync(temporary, file);
   return next;
 }

@@ -1,12 +1,13 @@
 // Opening stacks through the Automation API, in the project's tool environment. Every Dumont
 // operation goes through here so that the backend, secrets and the engine's offline settings are
 // the same for `dumont …`, the tests and a user's plain `pulumi`.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { SettingError } from "../harness/errors.ts";
 import { checkoutStateDir, repoRoot } from "../harness/tools/paths.ts";
 import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
+import { makePrivateDir } from "../harness/tools/private-dir.ts";
 
 export interface InlineStackOptions {
   readonly project: string;
@@ -27,9 +28,8 @@ export async function openInlineStack(options: InlineStackOptions): Promise<Stac
   ensurePassphrase();
   const env = { ...toolEnvironment(), ...options.env };
   const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL!;
-  if (backendUrl.startsWith("file://")) mkdirSync(backendUrl.slice("file://".length), { recursive: true });
-  const workDir = path.join(checkoutStateDir, "workspaces", options.project);
-  mkdirSync(workDir, { recursive: true });
+  if (backendUrl.startsWith("file://")) makePrivateDir(backendUrl.slice("file://".length));
+  const workDir = makePrivateDir(path.join(checkoutStateDir, "workspaces", options.project));
   return LocalWorkspace.createOrSelectStack(
     { projectName: options.project, stackName: options.stack, program: options.program },
     {
@@ -59,6 +59,6 @@ export async function openProjectStack(stack: string, env: Readonly<Record<strin
   ensurePassphrase();
   const envVars = { ...toolEnvironment(), ...env };
   const backend = envVars.PULUMI_BACKEND_URL!;
-  if (backend.startsWith("file://")) mkdirSync(backend.slice("file://".length), { recursive: true });
+  if (backend.startsWith("file://")) makePrivateDir(backend.slice("file://".length));
   return LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: repoRoot }, { envVars });
 }

@@ -22,6 +22,21 @@ function table(list: readonly VastInstance[]): string {
   return columns(["ID", "LABEL", "STATUS", "GPU", "$/H", "AGE"], rows);
 }
 
+/**
+ * What Vast hands back of the renter's secrets — the instance's start script, its environment and
+ * its tokens — never reaches a terminal, a log or a CI transcript: --json shows "[secret]" instead.
+ */
+const secretInstanceFields = ["onstart", "jupyter_token", "instance_api_key"];
+
+function withoutSecrets(instance: VastInstance): VastInstance {
+  const shown: Record<string, unknown> = { ...instance };
+  for (const field of secretInstanceFields) if (shown[field]) shown[field] = "[secret]";
+  const env = shown.extra_env;
+  if (Array.isArray(env)) shown.extra_env = env.map((pair) => (Array.isArray(pair) ? [pair[0], "[secret]"] : "[secret]"));
+  else if (env && typeof env === "object") shown.extra_env = Object.fromEntries(Object.keys(env).map((key) => [key, "[secret]"]));
+  return shown as VastInstance;
+}
+
 function parseId(text: string | undefined): number {
   if (!text || !/^\d+$/.test(text)) throw new UsageError(`'${text ?? ""}' is not an instance id`, "see `dumont instance list`");
   return Number(text);
@@ -35,7 +50,7 @@ export const instanceList: Command = {
     const { values } = parseArgs({ args, options: { ...common, pattern: { type: "string" }, status: { type: "string" } } });
     const all = await (await vastOf(values.stack!)).listInstances();
     const chosen = all.filter((i) => (!values.pattern || matchesPattern(String(i.label ?? ""), values.pattern)) && (!values.status || i.actual_status === values.status));
-    console.log(values.json ? JSON.stringify(chosen, null, 2) : table(chosen));
+    console.log(values.json ? JSON.stringify(chosen.map(withoutSecrets), null, 2) : table(chosen));
   },
 };
 
@@ -48,7 +63,7 @@ export const instanceStatus: Command = {
     const id = parseId(positionals[0]);
     const instance = await (await vastOf(values.stack!)).showInstance(id);
     if (!instance) throw new UsageError(`instance ${id} does not exist (or no longer)`, "see `dumont instance list`");
-    if (values.json) return void console.log(JSON.stringify(instance, null, 2));
+    if (values.json) return void console.log(JSON.stringify(withoutSecrets(instance), null, 2));
     console.log(table([instance]));
     if (instance.status_msg) console.log(`message: ${sanitizeHostLine(String(instance.status_msg).trim(), 500)}`);
     if (instance.ssh_host) console.log(`ssh proxy: ${sanitizeHostLine(`${instance.ssh_host}:${instance.ssh_port}`)}`);

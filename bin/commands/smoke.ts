@@ -1,7 +1,7 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { stateDir } from "../../harness/tools/paths.ts";
+import { makePrivateDir } from "../../harness/tools/private-dir.ts";
 import { runSmoke } from "../../stacks/smoke.ts";
 import type { Command } from "./types.ts";
 
@@ -11,8 +11,7 @@ export const smoke: Command = {
   usage: "[--stack NAME]",
   async run(args) {
     const { values } = parseArgs({ args, options: { stack: { type: "string", default: "smoke" } } });
-    const dir = path.join(stateDir, "smoke");
-    mkdirSync(dir, { recursive: true });
+    const dir = makePrivateDir(path.join(stateDir, "smoke"));
     const result = await runSmoke({ stack: values.stack!, dir, log: (line) => console.log(line) });
     console.log(
       `\nsmoke: ok — up ${result.upSeconds.toFixed(1)}s, preview (no changes) ${result.previewSeconds.toFixed(1)}s, ` +

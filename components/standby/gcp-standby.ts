@@ -1,9 +1,9 @@
 // The CPU standby on GCP: a Spot VM (no automatic restart, stopped on preemption) with a firewall
-// rule that opens SSH only, and a startup script that makes it an rsync target with a host key
-// Dumont generated and pinned beforehand.
+// rule that opens SSH only to the configured ranges, and a startup script that makes it an rsync
+// target with a host key the VM made itself and published for Dumont to pin (published-host-key.ts).
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { SshKeyPair } from "../ssh-key/key-pair.ts";
+import { publishedHostKey } from "./published-host-key.ts";
 import { standbyStartupScript } from "./startup-script.ts";
 
 export interface GcpStandbyArgs {
@@ -38,7 +38,6 @@ export const standbyUser = "dumont";
 
 export function createGcpStandby(name: string, parent: pulumi.Resource, args: GcpStandbyArgs) {
   const provider = new gcp.Provider(`${name}-gcp`, { project: args.project, zone: args.zone ?? "europe-west1-b", credentials: args.credentials }, { parent });
-  const hostKey = new SshKeyPair(`${name}-host-key`, { comment: `dumont-standby-${name}` }, { parent });
   const firewall = new gcp.compute.Firewall(`${name}-ssh`, {
     network: "default",
     direction: "INGRESS",
@@ -62,9 +61,16 @@ export function createGcpStandby(name: string, parent: pulumi.Resource, args: Gc
     // A preempted Spot VM is TERMINATED; refresh + up starts it again (a failover's standby revival).
     desiredStatus: "RUNNING",
     scheduling: spotScheduling(args.spot ?? true),
-    metadata: { "ssh-keys": pulumi.interpolate`${standbyUser}:${args.sshPublicKey}`, "enable-oslogin": "FALSE" },
-    metadataStartupScript: pulumi.secret(pulumi.all([hostKey.privateKey, hostKey.publicKey]).apply(([hostPrivateKey, hostPublicKey]) =>
-      standbyStartupScript({ user: standbyUser, hostPrivateKey, hostPublicKey }))),
+    metadata: {
+      "ssh-keys": pulumi.interpolate`${standbyUser}:${args.sshPublicKey}`,
+      "enable-oslogin": "FALSE",
+      // Only the environment's key logs in: not the keys of everyone with access to the project.
+      "block-project-ssh-keys": "TRUE",
+      // How the VM hands Dumont its host key.
+      "enable-guest-attributes": "TRUE",
+    },
+    // Nothing secret in it: every process on the VM can read its metadata.
+    metadataStartupScript: standbyStartupScript({ user: standbyUser }),
     allowStoppingForUpdate: true,
     labels: { "managed-by": "dumont" },
   }, {
@@ -76,6 +82,6 @@ export function createGcpStandby(name: string, parent: pulumi.Resource, args: Gc
     host: vm.networkInterfaces.apply((nics) => nics[0]?.accessConfigs?.[0]?.natIp ?? ""),
     port: pulumi.output(22),
     user: pulumi.output(standbyUser),
-    hostKey: hostKey.publicKey.apply((line) => line.split(" ").slice(0, 2).join(" ")),
+    hostKey: publishedHostKey(vm, { parent, provider }),
   };
 }

@@ -63,6 +63,20 @@ export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceI
 
 export type VastInstanceArgs = { readonly [K in keyof VastInstanceInputs]: pulumi.Input<VastInstanceInputs[K]> };
 
+/**
+ * What the instance is given that must never be stored or shown in plain text: the key that logs
+ * in, and what it runs at start with its environment (where tokens go, whether or not they were
+ * set with `pulumi config set --secret`). Secret as inputs and as the provider's outputs, so the
+ * state holds them encrypted and previews show [secret].
+ */
+export const secretInstanceInputs = ["sshPrivateKey", "onstart", "env"] as const satisfies ReadonlyArray<keyof VastInstanceInputs>;
+
+function withSecretInputs(args: VastInstanceArgs): VastInstanceArgs {
+  const secrets: Record<string, pulumi.Output<unknown>> = {};
+  for (const key of secretInstanceInputs) if (args[key] !== undefined) secrets[key] = pulumi.secret(args[key]);
+  return { ...args, ...secrets };
+}
+
 /** A rented Vast.ai instance. */
 export class VastInstance extends pulumi.dynamic.Resource {
   declare readonly instanceId: pulumi.Output<number>;
@@ -91,6 +105,8 @@ export class VastInstance extends pulumi.dynamic.Resource {
       hostKey: undefined, dphBase: undefined, dphTotal: undefined, storageCostPerGbMonth: undefined, inetUpCostPerGb: undefined,
       inetDownCostPerGb: undefined, status: undefined,
     };
-    super(vastInstanceProvider, name, { ...args, ...outputs }, { ...opts, additionalSecretOutputs: ["sshPrivateKey"] }, "dumont", "VastInstance");
+    super(vastInstanceProvider, name, { ...withSecretInputs(args), ...outputs }, {
+      ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretInstanceInputs],
+    }, "dumont", "VastInstance");
   }
 }

@@ -2,12 +2,13 @@
 // `up` checks the machine first and never half-starts; `down` asks the daemon to remove what it
 // made and then removes by name whatever is still there (after a crash, say) and checks the system.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError } from "../errors.ts";
 import { checkoutStateDir } from "../tools/paths.ts";
+import { makePrivateDir } from "../tools/private-dir.ts";
 import { which } from "../tools/which.ts";
 import { LocalCloudAdmin } from "./admin-client.ts";
 import type { CloudSettings } from "./cloud.ts";
@@ -60,7 +61,7 @@ export async function up(options: UpOptions = {}): Promise<Endpoints> {
   // Anything left by a crashed earlier run would collide with the new one.
   await removeLeftovers(cloud);
   const dir = cloudDir(cloud);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makePrivateDir(dir);
   const config: DaemonConfig = { cloud, stateDir: checkoutStateDir, settings: options.settings, creditUsd: options.creditUsd };
   const logFd = openSync(path.join(dir, "daemon.log"), "a");
   progress(`starting local cloud '${cloud}' (log: ${path.join(dir, "daemon.log")})`);

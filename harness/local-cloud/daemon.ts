@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rmdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
+import { privateDirMode } from "../tools/private-dir.ts";
 import { handleAdmin } from "./admin-api.ts";
 import { Cloud, type CloudSettings } from "./cloud.ts";
 import type { Endpoints } from "./endpoints.ts";
@@ -54,7 +55,7 @@ async function teardown(): Promise<void> {
 }
 
 async function start(): Promise<Endpoints> {
-  await mkdir(cloudDir!, { recursive: true });
+  await mkdir(cloudDir!, { recursive: true, mode: privateDirMode });
   // Mount points the hosts' private views need on the controller; removed at down if we made them.
   for (const dir of ["/workspace", hostMount]) {
     if (!existsSync(dir)) {
@@ -94,7 +95,8 @@ async function start(): Promise<Endpoints> {
           res.end(JSON.stringify({ success: false, error: "not_found", msg: `${req.url} is not served here` }));
         }
       } catch (error) {
-        log(`request ${req.method} ${req.url} failed: ${(error as Error).stack}`);
+        // A client may authenticate with ?api_key= (Vast allows it): the log never holds the key.
+        log(`request ${req.method} ${req.url?.replace(/([?&]api_key=)[^&]*/gi, "$1[redacted]")} failed: ${(error as Error).stack}`);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       }

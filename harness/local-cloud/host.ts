@@ -6,6 +6,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "node:net";
+import { privateFileMode } from "../tools/private-dir.ts";
 import { envFile, hostInitScript, hostMount, sshdConfig } from "./host-files.ts";
 import { createHostNetwork, deleteHostNetwork, namespacePids, setHostLink } from "./network.ts";
 import type { CloudNames } from "./names.ts";
@@ -77,8 +78,9 @@ export class Host {
     this.sshPort = 20000 + Math.floor(Math.random() * 20000);
     await writeFile(path.join(etc, "sshd_config"), sshdConfig(this.sshPort));
     await writeFile(path.join(etc, "init.sh"), hostInitScript(), { mode: 0o755 });
-    await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "");
-    await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}));
+    // What the instance runs at start and its environment carry the renter's tokens: root's alone on the host.
+    await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "", { mode: privateFileMode });
+    await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}), { mode: privateFileMode });
     await this.setAuthorizedKeys(this.spec.authorizedKeys);
     this.address = await createHostNetwork(this.names, this.spec.index);
   }

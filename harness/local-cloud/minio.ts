@@ -6,6 +6,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { privateDirMode } from "../tools/private-dir.ts";
 import { freePort } from "./ports.ts";
 
 export interface MinioServer {
@@ -18,7 +19,7 @@ export interface MinioServer {
 }
 
 export async function startMinio(dataDir: string, logFile: string, timeoutMs = 30_000): Promise<MinioServer> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: privateDirMode });
   const port = await freePort();
   const accessKeyId = `dumont${randomBytes(6).toString("hex")}`;
   const secretAccessKey = randomBytes(24).toString("base64url");

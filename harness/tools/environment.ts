@@ -2,9 +2,10 @@
 // a project-local plugin cache, no network lookups by the engine, a file backend in .state/, and a
 // generated passphrase for the passphrase secrets provider. `dumont env` prints it for a shell.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, stateDir, toolsDir } from "./paths.ts";
+import { makePrivateDir, privateFileMode, tightenCheckoutState } from "./private-dir.ts";
 
 export const passphraseFile = path.join(stateDir, "pulumi-passphrase");
 export const defaultBackendUrl = `file://${path.join(stateDir, "pulumi")}`;
@@ -40,9 +41,11 @@ export function toolEnvironment(options: ToolEnvironmentOptions = {}): Record<st
  * state; it is random per checkout and never printed.
  */
 export function ensurePassphrase(): void {
+  // Every stack is opened through here: the state folder is private before anything is put in it.
+  tightenCheckoutState();
   if (existsSync(passphraseFile)) return;
-  mkdirSync(path.dirname(passphraseFile), { recursive: true, mode: 0o700 });
-  writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: 0o600, flag: "wx" });
+  makePrivateDir(path.dirname(passphraseFile));
+  writeFileSync(passphraseFile, randomBytes(24).toString("base64url"), { mode: privateFileMode, flag: "wx" });
 }
 
 /**

@@ -53,7 +53,7 @@ export async function withStackLock<T>(
   options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext } = {},
 ): Promise<T> {
   const file = lockFile(stack);
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, "", { flag: "a" });
   const deadline = Date.now() + (options.timeoutMs ?? 3 * 3600_000);
   let announced = false;

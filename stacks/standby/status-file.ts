@@ -53,7 +53,7 @@ export function updateStatus(stack: string, change: (status: StackStatus) => voi
   const status = readStatus(stack);
   change(status);
   const file = statusFile(stack);
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);

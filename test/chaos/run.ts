@@ -1,9 +1,10 @@
 // `npm run chaos [ID…]`: fault scenarios on a local cloud of their own, through the real engine.
 // Prints a table (scenario, fault, where injected, outcome, files lost, instances leaked, active
 // GPUs at the end, RTO, RPO) and writes .state/chaos/results.json. Exits 1 if any scenario failed.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { makePrivateDir } from "../../harness/tools/private-dir.ts";
 import { resultsTable, runScenario } from "./runner.ts";
 import type { ScenarioResult } from "./scenario.ts";
 import { scenarios } from "./scenarios/index.ts";
@@ -22,7 +23,7 @@ const results: ScenarioResult[] = [];
 const file = path.join(chaosDir, "results.json");
 /** Written after every scenario, so a run cut short keeps what it measured. */
 const writeResults = () => {
-  mkdirSync(chaosDir, { recursive: true });
+  makePrivateDir(chaosDir);
   writeFileSync(file, `${JSON.stringify(results.map(({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds }) => ({ id, passed, filesLost, instancesLeaked, activeGpus, rtoSeconds, rpoSeconds, detail, fault, where, seconds })), null, 2)}\n`);
 };
 console.log(`chaos: ${chosen.length} scenario(s) on local cloud '${cloud.name}'`);

@@ -1,6 +1,7 @@
 // A chaos scenario: a fault injected at a named point of a real run on the local cloud, and what
 // must hold afterwards. A scenario throws when an expectation fails; the runner measures files
 // lost, instances leaked and GPUs taking writes for every scenario, passed or not.
+import type { StackSetting } from "../../stacks/stack-file.ts";
 import type { ChaosCloud, ChaosStack } from "./world.ts";
 
 export interface ScenarioOutcome {
@@ -23,8 +24,8 @@ export interface Scenario {
 
 export interface ScenarioWorld {
   readonly cloud: ChaosCloud;
-  /** Makes a stack for this scenario (named it-ch-<id>[-suffix]); the runner destroys it. */
-  stack(settings?: Readonly<Record<string, string | number | boolean | readonly string[]>>, suffix?: string): Promise<ChaosStack>;
+  /** Makes a stack for this scenario (named it-ch-<id>[-suffix]); the runner destroys it. Values made with `secret()` are stored as secrets. */
+  stack(settings?: Readonly<Record<string, StackSetting>>, suffix?: string): Promise<ChaosStack>;
   /** A line of progress. */
   log(line: string): void;
 }

@@ -2,7 +2,7 @@
 // scenario made and destroyed here, a ledger of what the user was told is safe, and the measures
 // the results table reports (files lost, instances leaked, GPUs taking writes at the end).
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isStackLabel } from "../../components/vast/labels.ts";
@@ -12,13 +12,14 @@ import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
 import { hashFiles } from "../../harness/snapshot/workspace-scan.ts";
 import type { SshConnection } from "../../harness/ssh/client.ts";
 import { checkoutStateDir } from "../../harness/tools/paths.ts";
+import { makePrivateDir } from "../../harness/tools/private-dir.ts";
 import { VastClient, type VastInstance } from "../../harness/vast/client.ts";
 import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
 import { statusFile } from "../../stacks/standby/status-file.ts";
 import { syncStandby, type SyncResult } from "../../stacks/standby/sync.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import type { Manifest } from "../../harness/snapshot/manifest.ts";
-import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
+import { setSecretSettings, splitSecretSettings, writeStackFile, type ConfigValue, type StackSetting } from "../../stacks/stack-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
 
 export const chaosDir = path.join(checkoutStateDir, "chaos");
@@ -37,7 +38,7 @@ export class ChaosCloud {
   async start(): Promise<void> {
     const backend = path.join(chaosDir, `backend-${this.name}`);
     rmSync(backend, { recursive: true, force: true });
-    mkdirSync(backend, { recursive: true });
+    makePrivateDir(backend);
     process.env.PULUMI_BACKEND_URL = `file://${backend}`;
     this.endpoints = await up({ cloud: this.name, settings: { loadingDelayMs: 100, runningDelayMs: 200 } });
     this.admin = new LocalCloudAdmin(this.endpoints);
@@ -128,16 +129,18 @@ export class ChaosStack {
     this.settings = settings;
   }
 
-  static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>> = {}): Promise<ChaosStack> {
+  /** Secret settings (stacks/stack-file.ts: secret) are set through Pulumi once the stack exists, before its first up. */
+  static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, StackSetting>> = {}): Promise<ChaosStack> {
     if (!name.startsWith("it-")) throw new Error("chaos stacks are named it-… (git ignores their settings files)");
-    const all = {
+    const { plain, secrets } = splitSecretSettings({
       cloud: "local", localCloud: cloud.name, gpuNames: ["RTX 4090", "RTX 3090"], diskGb: 16, maxPricePerHour: 0.6, readyTimeoutSeconds: 60,
       autoStandbyEnabled: true, healthCheckInterval: 1, failoverThreshold: 3, syncInterval: 2, ...settings,
-    };
-    writeStackFile(name, all);
+    });
+    writeStackFile(name, plain);
     const stack = await openProjectStack(name);
+    await setSecretSettings(stack, secrets);
     await stack.up();
-    return new ChaosStack(cloud, name, all);
+    return new ChaosStack(cloud, name, plain);
   }
 
   /** Changes settings in the stack's settings file (as a person editing it would); nothing runs. */

@@ -15,7 +15,16 @@ const computed: Record<string, Record<string, unknown>> = {
   "pulumi-nodejs:dynamic/dumont:VastInstance": { instanceId: 29_000_001, sshHost: "10.0.0.2", sshPort: 22022, hostKey: "ssh-ed25519 AAAAhost", machineId: 7, gpuName: "RTX 4090", dphTotal: 0.3, dphBase: 0.29 },
   "pulumi-nodejs:dynamic/dumont:LocalStandbyHost": { host: "10.0.0.3", port: 22023, user: "root", hostKey: "ssh-ed25519 AAAAstandby" },
   "pulumi-nodejs:dynamic/dumont:SnapshotBucket": { endpoint: "http://s3.mock", region: "us-east-1", scopedKeyId: "", scopedKey: "" },
-  "gcp:compute/instance:Instance": { networkInterfaces: [{ accessConfigs: [{ natIp: "203.0.113.9" }] }] },
+  "gcp:compute/instance:Instance": { name: "env-standby-vm-1a2b3c", project: "my-project", networkInterfaces: [{ accessConfigs: [{ natIp: "203.0.113.9" }] }] },
+};
+
+/** What the standby VM publishes as its host key (components/standby/startup-script.ts), as GCP answers for it. */
+export const publishedStandbyHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPublishedByTheVm";
+
+/** Answers of provider functions (invokes), by token; others echo their inputs. */
+const invoked: Record<string, (inputs: Record<string, any>) => Record<string, unknown>> = {
+  // Only the attribute the VM publishes its key under holds one.
+  "gcp:compute/getInstanceGuestAttributes:getInstanceGuestAttributes": (inputs) => ({ variableValue: inputs.variableKey === "dumont/hostkey" ? publishedStandbyHostKey : "" }),
 };
 
 export async function recordRegistrations(config: Record<string, string>, stack = "unit"): Promise<Registration[]> {
@@ -28,7 +37,7 @@ export async function recordRegistrations(config: Record<string, string>, stack 
         return { id: `${args.name}-id`, state: { ...args.inputs, ...computed[args.type] } };
       },
       call(args) {
-        return args.inputs;
+        return { ...args.inputs, ...invoked[args.token]?.(args.inputs) };
       },
     },
     "dumont",

@@ -4,6 +4,7 @@ import { agentAbuse } from "./agent-abuse.ts";
 import { apiOutageHealthyGpu } from "./api-outage-healthy-gpu.ts";
 import { killMidProvisionUp, killMidRestore, killMidRetireUp, killMidSwapUp } from "./controller-killed.ts";
 import { rentThenKeyAttachFails } from "./rent-then-key-attach-fails.ts";
+import { secretsScan } from "./secrets-scan.ts";
 import { watchAndManualFailover } from "./watch-and-manual-failover.ts";
 import { watchRestartResumes } from "./watch-restart-resumes.ts";
 import { configDriftDuringFailover } from "./config-drift-during-failover.ts";
@@ -33,4 +34,5 @@ export const scenarios: readonly Scenario[] = [
   // A rogue host gets nothing
   agentAbuse, poisonedChain,
   foreignBucket, outputFlood,
+  secretsScan,
 ];

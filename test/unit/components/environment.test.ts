@@ -2,7 +2,7 @@
 // and the security-relevant inputs (Spot VM, SSH-only firewall, secrets kept secret).
 import { beforeEach, describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, recordRegistrations, secretValue, settle, valueOf, type Registration } from "../../support/pulumi-mocks.ts";
+import { isSecretInput, publishedStandbyHostKey, recordRegistrations, secretValue, settle, valueOf, type Registration } from "../../support/pulumi-mocks.ts";
 
 const { Environment, checkEnvironmentArgs } = await import("../../../components/environment.ts");
 const { environmentArgs } = await import("../../../stacks/environment-args.ts");
@@ -48,6 +48,25 @@ describe("a local environment", () => {
     expect(await pulumi.isSecret(env.sshPublicKey)).toBe(false);
   });
 
+  it("keeps what the GPU runs at start and its environment secret, as inputs and as the provider's outputs", async () => {
+    const seen: pulumi.ResourceTransformationArgs[] = [];
+    const record: pulumi.ResourceTransformation = (args) => {
+      seen.push(args);
+      return undefined;
+    };
+    const config = { env: '{"HF_TOKEN":"hf_unit_secret"}', onstart: "echo start" };
+    const env = new Environment("env", environmentArgs(settingsFor(config), new pulumi.Config("dumont")), { transformations: [record] });
+    await valueOf(env.sshPublicKey);
+    await settle();
+    const gpu = byType(regs, "pulumi-nodejs:dynamic/dumont:VastInstance")[0]!.inputs;
+    expect(isSecretInput(gpu.env)).toBe(true);
+    expect(secretValue(gpu.env)).toEqual({ HF_TOKEN: "hf_unit_secret" });
+    expect(isSecretInput(gpu.onstart)).toBe(true);
+    expect(secretValue(gpu.onstart)).toBe("echo start");
+    const options = seen.find((a) => a.type === "pulumi-nodejs:dynamic/dumont:VastInstance")!.opts as pulumi.CustomResourceOptions;
+    expect(options.additionalSecretOutputs).toEqual(expect.arrayContaining(["env", "onstart", "sshPrivateKey"]));
+  });
+
   it("has no standby when it is off (the seed's default) and both GPUs during a failover", async () => {
     const env = new Environment("env", environmentArgs(settingsFor({ slots: '["a","b"]', activeSlot: "b" }), new pulumi.Config("dumont")));
     await valueOf(env.sshPublicKey);
@@ -64,7 +83,7 @@ describe("a local environment", () => {
 describe("a real environment", () => {
   const realConfig = {
     cloud: "real", autoStandbyEnabled: "true", gcpProject: "my-project", vastApiKey: "k", bucketKeyId: "id", bucketApplicationKey: "secret",
-    gcpCredentials: "{}", bucketName: "my-snapshots",
+    gcpCredentials: "{}", bucketName: "my-snapshots", standbySshSourceRanges: '["198.51.100.0/24"]',
   };
   let regs: Registration[];
   beforeEach(async () => {
@@ -85,16 +104,27 @@ describe("a real environment", () => {
     expect(vm.inputs.machineType).toBe("e2-medium");
     expect(vm.inputs.zone).toBe("europe-west1-b");
     expect(vm.inputs.bootDisk.initializeParams.size).toBe(100);
-    // The startup script holds the standby's private host key: it must stay a secret.
-    expect(isSecretInput(vm.inputs.metadataStartupScript)).toBe(true);
-    expect(String(secretValue(vm.inputs.metadataStartupScript))).toContain("BEGIN OPENSSH PRIVATE KEY");
     const firewalls = byType(regs, "gcp:compute/firewall:Firewall");
     expect(firewalls).toHaveLength(1);
-    expect(firewalls[0]!.inputs).toMatchObject({ direction: "INGRESS", allows: [{ protocol: "tcp", ports: ["22"] }], targetTags: ["dumont-standby-unit"] });
+    expect(firewalls[0]!.inputs).toMatchObject({
+      direction: "INGRESS", allows: [{ protocol: "tcp", ports: ["22"] }], targetTags: ["dumont-standby-unit"], sourceRanges: ["198.51.100.0/24"],
+    });
     expect(vm.inputs.tags).toEqual(["dumont-standby-unit"]);
     const provider = byType(regs, "pulumi:providers:gcp")[0]!;
     expect(isSecretInput(provider.inputs.credentials)).toBe(true);
     expect(await valueOf(env.standby!.user)).toBe("dumont");
+  });
+
+  it("lets the standby make its own host key and pins the one it publishes: no private key in metadata or state", async () => {
+    const env = new Environment("env", environmentArgs(settingsFor(realConfig), new pulumi.Config("dumont")));
+    expect(await valueOf(env.standby!.hostKey)).toBe(publishedStandbyHostKey);
+    await settle();
+    const vm = byType(regs, "gcp:compute/instance:Instance")[0]!;
+    expect(vm.inputs.metadata).toMatchObject({ "block-project-ssh-keys": "TRUE", "enable-guest-attributes": "TRUE", "enable-oslogin": "FALSE" });
+    expect(JSON.stringify(vm.inputs)).not.toContain("PRIVATE KEY");
+    expect(String(secretValue(vm.inputs.metadataStartupScript))).toContain("guest-attributes/dumont/hostkey");
+    // The only key pair Dumont makes is the environment's login key.
+    expect(byType(regs, "pulumi-nodejs:dynamic/dumont:SshKeyPair").map((r) => r.name)).toEqual(["env-ssh"]);
   });
 
   it("asks B2 for a key scoped to the bucket, and keeps the bucket when it is not empty", async () => {

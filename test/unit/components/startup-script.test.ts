@@ -1,25 +1,37 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { standbyStartupScript } from "../../../components/standby/startup-script.ts";
+import { hostKeyGuestAttribute, standbyStartupScript } from "../../../components/standby/startup-script.ts";
 import { spotScheduling } from "../../../components/standby/gcp-standby.ts";
 
-const options = {
-  user: "dumont",
-  hostPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA'quote'\n-----END OPENSSH PRIVATE KEY-----\n",
-  hostPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStandbyHostKey dumont-standby",
-};
+const options = { user: "dumont" };
 
 describe("the GCP standby's startup script", () => {
   it("renders the same script for the same inputs", () => {
     expect(standbyStartupScript(options)).toMatchSnapshot();
   });
 
-  it("is valid bash and writes the pinned host key byte for byte, quotes included", () => {
+  it("is valid bash and holds no key: every process on the VM can read its metadata", () => {
     const script = standbyStartupScript(options);
     execFileSync("bash", ["-n", "-c", script]);
-    const command = /^printf .*? > \/etc\/ssh\/ssh_host_ed25519_key$/ms.exec(script)![0];
-    const printed = execFileSync("bash", ["-c", command.replace(" > /etc/ssh/ssh_host_ed25519_key", "")], { encoding: "utf8" });
-    expect(printed).toBe(options.hostPrivateKey);
+    expect(script).not.toMatch(/PRIVATE KEY|BEGIN OPENSSH/);
+  });
+
+  it("makes the host key on the VM at the first boot of this instance, and offers only that key", () => {
+    const script = standbyStartupScript(options);
+    expect(script).toMatch(/if \[ "\$\(cat \/var\/lib\/dumont-host-key-instance.*\)" != "\$instance" \]/);
+    expect(script).toContain("ssh-keygen -q -t ed25519 -N \"\" -C dumont-standby -f /etc/ssh/ssh_host_ed25519_key");
+    expect(script).toContain("HostKey /etc/ssh/ssh_host_ed25519_key");
+  });
+
+  it("publishes the public key as the guest attribute the program reads, last, once sshd presents it", () => {
+    const script = standbyStartupScript(options);
+    const { namespace, key } = hostKeyGuestAttribute;
+    const lines = script.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe(
+      `metadata -X PUT --data "$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)" http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/${namespace}/${key}`,
+    );
+    expect(script).toContain("-H Metadata-Flavor:Google");
+    expect(lines.indexOf("systemctl restart ssh")).toBeLessThan(lines.length - 1);
   });
 
   it("refuses a user name that would break the script", () => {
