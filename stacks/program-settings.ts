@@ -5,11 +5,10 @@
 // nothing but credentials: a variable exported in the controller's shell (AUTO_STANDBY_ENABLED=false,
 // GPU_NAMES=…) must not delete the standby or reshape the environment in the middle of a failover.
 import * as pulumi from "@pulumi/pulumi";
+import { credentialVariables } from "./credential-variables.ts";
 import { pinnedOperationVariable } from "./environment-args.ts";
 import type { SettingSource } from "./settings.ts";
 
-/** Who you are on each cloud: read from the environment whatever the operation. */
-const credentialVariables = new Set(["VAST_API_KEY", "B2_KEY_ID", "B2_APPLICATION_KEY", "GCP_CREDENTIALS", "GCP_PROJECT", "DUMONT_LOCAL_CLOUD"]);
 
 export function programSettingSource(pinned = process.env[pinnedOperationVariable] !== undefined): SettingSource {
   const all = pulumi.runtime.allConfig();
