@@ -1,10 +1,11 @@
 #!/usr/bin/env -S node --disable-warning=ExperimentalWarning
 // dumont: the command line. It finds the subcommand, runs it in the project's tool environment,
 // and is the one place that turns errors into messages and exit codes.
-import { DumontError } from "../harness/errors.ts";
 import { applyToolEnvironment } from "../harness/tools/environment.ts";
 import { commands } from "./commands/index.ts";
 import type { Command } from "./commands/types.ts";
+import { errorContext } from "./error-context.ts";
+import { firstLine, translateError } from "./error-translation.ts";
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.path.join(" ").length + 1 + c.usage.length));
@@ -39,7 +40,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`dumont: unknown command '${argv.join(" ")}'\n\n${helpText()}`);
     return 2;
   }
-  if (rest.includes("--help") || rest.includes("-h")) {
+  // After `--` the words are a remote command's (dumont ssh -- ls --help), not dumont's.
+  const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (own.includes("--help") || own.includes("-h")) {
     console.log(`Usage: dumont ${command.path.join(" ")} ${command.usage}\n\n${command.summary}`);
     return 0;
   }
@@ -47,18 +50,33 @@ async function main(argv: string[]): Promise<number> {
   return (await command.run(rest)) ?? 0;
 }
 
+/**
+ * Every failure ends as one line (and a hint) on stderr: Dumont's own errors as they are, the ones
+ * it knows from Pulumi, the network and the clouds translated (error-translation.ts), anything else
+ * as its first line. DUMONT_DEBUG=1 prints the whole error with its stack instead.
+ */
+function report(error: unknown): number {
+  if (process.env.DUMONT_DEBUG) console.error(error);
+  if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+    console.error(`dumont: ${error.message}`);
+    console.error("  every command takes --help");
+    return 2;
+  }
+  const translated = translateError(error, errorContext());
+  if (translated) {
+    console.error(`dumont: ${translated.message}`);
+    if (translated.hint) console.error(`  ${translated.hint}`);
+    return translated.exitCode;
+  }
+  if (!process.env.DUMONT_DEBUG) {
+    console.error(`dumont: ${firstLine(error)}`);
+    console.error("  an unexpected error: DUMONT_DEBUG=1 before the command prints it in full, with its stack");
+  }
+  return 1;
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof DumontError) {
-    console.error(`dumont: ${error.message}`);
-    if (error.hint) console.error(`  ${error.hint}`);
-    process.exitCode = error.exitCode;
-  } else if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
-    console.error(`dumont: ${error.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(error);
-    process.exitCode = 1;
-  }
+  process.exitCode = report(error);
 }

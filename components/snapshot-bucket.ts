@@ -1,4 +1,5 @@
-// The bucket snapshots go to: Backblaze B2 through its S3 API, or the local cloud's MinIO.
+// The bucket snapshots go to: Backblaze B2 through its S3 API, or the local cloud's MinIO; with,
+// when asked, an application key that reaches only its prefix.
 import * as pulumi from "@pulumi/pulumi";
 import { SnapshotBucketResource } from "./bucket/bucket-provider.ts";
 
@@ -11,7 +12,10 @@ export interface SnapshotBucketArgs {
   readonly expireNoncurrentDays?: pulumi.Input<number>;
   /** Empty the bucket on destroy instead of refusing. Default false. */
   readonly forceDestroy?: pulumi.Input<boolean>;
-  /** Make a B2 application key limited to this bucket and prefix (real B2 only). Default false. */
+  /**
+   * Make an application key limited to this bucket and prefix, through B2's native key API (on the
+   * local cloud its emulation, where MinIO enforces the limits). Default false.
+   */
   readonly createScopedKey?: pulumi.Input<boolean>;
   /** Turn on versioning (MinIO; B2 buckets always keep versions). Default false. */
   readonly enableVersioning?: pulumi.Input<boolean>;

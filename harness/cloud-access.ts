@@ -70,6 +70,15 @@ export async function vastAccess(source: AccessSource): Promise<VastClientSettin
   return { baseUrl, apiKey };
 }
 
+/** The stack's B2 key pair (on B2 one key works on the S3 and the native API alike). */
+function b2KeyPair(source: AccessSource): { keyId: string; applicationKey: string } {
+  const keyId = pick(source, "bucketKeyId", "B2_KEY_ID");
+  const applicationKey = pick(source, "bucketApplicationKey", "B2_APPLICATION_KEY");
+  if (!keyId) throw new SettingError("dumont:bucketKeyId (env B2_KEY_ID)", "the B2 application key id is not set");
+  if (!applicationKey) throw new SettingError("dumont:bucketApplicationKey (env B2_APPLICATION_KEY)", "the B2 application key is not set", "pulumi config set --secret dumont:bucketApplicationKey <key>");
+  return { keyId, applicationKey };
+}
+
 export async function objectStoreAccess(source: AccessSource): Promise<ObjectStoreSettings> {
   if (cloudKind(source) === "local") {
     const e = await localCloudEndpoints(source);
@@ -77,10 +86,27 @@ export async function objectStoreAccess(source: AccessSource): Promise<ObjectSto
   }
   const endpoint = pick(source, "bucketEndpoint", "B2_ENDPOINT") ?? "https://s3.us-west-004.backblazeb2.com";
   requireHttpsForRealCloud("dumont:bucketEndpoint (env B2_ENDPOINT)", endpoint, "real");
-  const accessKeyId = pick(source, "bucketKeyId", "B2_KEY_ID");
-  const secretAccessKey = pick(source, "bucketApplicationKey", "B2_APPLICATION_KEY");
-  if (!accessKeyId) throw new SettingError("dumont:bucketKeyId (env B2_KEY_ID)", "the B2 application key id is not set");
-  if (!secretAccessKey) throw new SettingError("dumont:bucketApplicationKey (env B2_APPLICATION_KEY)", "the B2 application key is not set", "pulumi config set --secret dumont:bucketApplicationKey <key>");
+  const { keyId: accessKeyId, applicationKey: secretAccessKey } = b2KeyPair(source);
   const region = pick(source, "bucketRegion", "B2_REGION") ?? /s3\.([a-z0-9-]+)\.backblazeb2\.com/.exec(endpoint)?.[1] ?? "us-west-004";
   return { endpoint, region, accessKeyId, secretAccessKey };
+}
+
+/** Where to authorize on B2's native API and with which key (master, or one with writeKeys/deleteKeys). */
+export interface B2KeyAccess {
+  /** Base URL of b2_authorize_account: https://api.backblazeb2.com on B2. */
+  readonly authorizeUrl: string;
+  readonly keyId: string;
+  readonly applicationKey: string;
+}
+
+/**
+ * B2's native API and the key that manages application keys (components/bucket/b2-keys.ts): B2
+ * itself with the stack's key, or the local cloud's emulation with its master key (MinIO's root pair).
+ */
+export async function b2KeyAccess(source: AccessSource): Promise<B2KeyAccess> {
+  if (cloudKind(source) === "local") {
+    const e = await localCloudEndpoints(source);
+    return { authorizeUrl: e.b2.url, keyId: e.s3.accessKeyId, applicationKey: e.s3.secretAccessKey };
+  }
+  return { authorizeUrl: "https://api.backblazeb2.com", ...b2KeyPair(source) };
 }

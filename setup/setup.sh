@@ -4,9 +4,9 @@
 #   1. Debian packages the local cloud and the data plane use (needs root only if some are missing)
 #   2. npm dependencies (npm ci, when package-lock.json changed since the last run)
 #   3. Go-built tools in .tools/ (git-ignored): the Pulumi CLI, its Node.js language host, the
-#      dynamic-provider shim, the command provider plugin, MinIO and s5cmd. Each is built in a
-#      temporary folder and moved into place only when complete, so a killed build never leaves a
-#      tool that a later run mistakes for a good one.
+#      dynamic-provider shim, the command provider plugin, MinIO, its admin client mc and s5cmd.
+#      Each is built in a temporary folder and moved into place only when complete, so a killed
+#      build never leaves a tool that a later run mistakes for a good one.
 # Usage: setup/setup.sh [--quiet] [--bench]   (--bench adds the benchmark baselines, e.g. restic)
 set -euo pipefail
 
@@ -38,12 +38,15 @@ if [ -O "$ROOT/.state" ]; then chmod 700 "$ROOT/.state"; fi
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages
 # ---------------------------------------------------------------------------------------------
-# command -> package. The local cloud's hosts need sshd, rsync, lz4, tar, curl, md5sum; the
-# controller needs ssh-keygen, ip (iproute2), unshare/nsenter (util-linux) and ps/pkill (procps).
+# command -> package. The controller needs ssh-keygen, ip (iproute2), unshare/nsenter (util-linux),
+# ps/pkill (procps); tests and benchmarks also use rsync, lz4, tar, curl and md5sum on it. (The local
+# cloud's hosts run images of their own, which have none of that until Dumont installs it.)
 declare -A PACKAGE_OF=(
   [sshd]=openssh-server [ssh-keygen]=openssh-client [rsync]=rsync [lz4]=lz4
   [ip]=iproute2 [curl]=curl [unshare]=util-linux [nsenter]=util-linux [pkill]=procps
   [tar]=tar [md5sum]=coreutils [git]=git
+  # The local cloud's hosts run images built from Debian's packages (setup/images.sh).
+  [debootstrap]=debootstrap [apt-ftparchive]=apt-utils
   # The journey's HTML report is proven by a headless-Chromium screenshot; fontconfig brings a font.
   [chromium-headless-shell]=chromium-headless-shell [fc-match]=fontconfig
 )
@@ -132,7 +135,8 @@ build_tool() {
   say "built $name in $((SECONDS - t0))s"
 }
 
-export CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
+# GOFLAGS from the caller (e.g. -p=1 on a busy machine) are kept.
+export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:+$GOFLAGS }-trimpath" GOTOOLCHAIN=local GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 
 # The CLI is built from a wrapper module (setup/go/pulumi) because Pulumi's own go.mod carries
 # replace directives, which `go install pkg@version` refuses. The Node.js language host and the
@@ -172,6 +176,10 @@ build_minio() {
   build_from_module github.com/minio/minio "$MINIO_VERSION" github.com/minio/minio -tags kqueue
 }
 
+build_mc() {
+  build_from_module github.com/minio/mc "$MC_VERSION" github.com/minio/mc -ldflags "-s -w"
+}
+
 build_s5cmd() {
   build_from_module github.com/peak/s5cmd/v2 "v$S5CMD_VERSION" github.com/peak/s5cmd/v2 \
     -ldflags "-X github.com/peak/s5cmd/v2/version.Version=v$S5CMD_VERSION"
@@ -198,6 +206,7 @@ fi
   bin/pulumi bin/pulumi-language-nodejs bin/pulumi-resource-pulumi-nodejs
 build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
 build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
+build_tool "mc-$MC_VERSION" "$TOOLS/mc-$MC_VERSION" build_mc mc
 build_tool "s5cmd-$S5CMD_VERSION" "$TOOLS/s5cmd-v$S5CMD_VERSION" build_s5cmd s5cmd
 
 # .tools/bin is what `dumont env` puts on PATH: links to the pinned builds.
@@ -208,6 +217,7 @@ else
   ln -sfn "$PULUMI_DIR/bin/pulumi" "$TOOLS/bin/pulumi"
 fi
 ln -sfn "$TOOLS/minio-$MINIO_VERSION/minio" "$TOOLS/bin/minio"
+ln -sfn "$TOOLS/mc-$MC_VERSION/mc" "$TOOLS/bin/mc"
 ln -sfn "$TOOLS/s5cmd-v$S5CMD_VERSION/s5cmd" "$TOOLS/bin/s5cmd"
 
 # The command provider goes into the project's plugin cache under its exact version, off PATH.
@@ -218,5 +228,8 @@ if [ "$(cat "$TOOLS/command-plugin.stamp" 2>/dev/null)" != "$COMMAND_DIR" ]; the
     || fail "pulumi plugin install of the command provider failed: $(cat "$TOOLS/command-plugin.log")"
   echo "$COMMAND_DIR" > "$TOOLS/command-plugin.stamp"
 fi
+
+# 4. The local cloud's machine images and package mirror (cached; rebuilt when their spec changes).
+QUIET=$QUIET bash "$ROOT/setup/images.sh" "$TOOLS" || fail "building the local cloud's images failed"
 
 say "ready in $((SECONDS - started))s"

@@ -6,6 +6,10 @@ PULUMI_VERSION=3.259.0
 # == @pulumi/command in package.json (its engine plugin is built from setup/go/command-provider).
 COMMAND_VERSION=1.2.1
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+# MinIO's admin client, for the local cloud's B2 keys (users and policies through MinIO's admin API,
+# whose request bodies are encrypted). The version MINIO_VERSION's own go.mod requires; it is also
+# the newest the Go module proxy serves (mc publishes no semver tags).
+MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
 S5CMD_VERSION=2.3.0
 NODE_VERSION=24.21.0
 GO_MIN_VERSION=1.25.11

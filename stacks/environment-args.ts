@@ -48,7 +48,7 @@ export function environmentArgs(settings: Settings, config: pulumi.Config, pin =
       bucketName: settings.bucket.name,
       prefix: settings.bucket.prefix,
       forceDestroy: settings.bucket.forceDestroy,
-      createScopedKey: !local,
+      createScopedKey: settings.bucket.scopedKey,
       enableVersioning: local,
     },
   };

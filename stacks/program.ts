@@ -26,7 +26,7 @@ export const standby = env.standby ? pulumi.output({ ...env.standby }) : null;
 export const bucket = pulumi.output({
   name: env.bucket.bucketName, endpoint: env.bucket.endpoint, region: env.bucket.region, prefix: env.bucket.prefix, keyId: env.bucket.scopedKeyId,
 });
-/** On B2, the application key limited to the bucket and prefix that operations use (empty locally). */
+/** The application key limited to the bucket and prefix that operations use (empty when dumont:bucketScopedKey is off). */
 export const bucketKey = pulumi.secret(env.bucket.scopedKey);
 export const sshPublicKey = env.sshPublicKey;
 export const sshPrivateKey = env.sshPrivateKey;

@@ -55,6 +55,11 @@ export interface BucketSettings {
   readonly region: string;
   readonly prefix: string;
   readonly forceDestroy: boolean;
+  /**
+   * Whether operations use an application key limited to the bucket and the stack's prefix, made
+   * with the bucket (B2's native key API; the local cloud emulates it, and MinIO enforces the key).
+   */
+  readonly scopedKey: boolean;
 }
 
 export interface SnapshotSettings {
@@ -214,6 +219,8 @@ export function readSettings(source: SettingSource, stack: string): Settings {
   const bucket: BucketSettings = {
     name: bucketName, endpoint, region: region ?? "us-east-1", prefix,
     forceDestroy: r.boolean("bucketForceDestroy", undefined, cloud === "local"),
+    // Off for local stacks unless asked: turning it on replaces a stack's bucket resource.
+    scopedKey: r.boolean("bucketScopedKey", undefined, cloud === "real"),
   };
   const snapshots: SnapshotSettings = {
     keep: r.number("snapshotKeep", undefined, 10, 1, 10_000, true),

@@ -104,7 +104,7 @@ export class StackContext {
   async snapshotStore(): Promise<SnapshotStore> {
     const access = await objectStoreAccess(this.access);
     const b = this.outputs.bucket;
-    // On B2 the key scoped to the bucket and prefix is used; the account key only made it.
+    // The key scoped to the bucket and prefix is used when the stack has one; the account key only made it.
     const credentials = b.keyId ? { accessKeyId: b.keyId, secretAccessKey: this.outputs.bucketKey } : access;
     return new SnapshotStore({
       ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix, stack: this.stack.name,

@@ -16,8 +16,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "../harness/ssh/client.ts";
 import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
-import { withStackLock } from "./failover/lock.ts";
-import { describeHolder, type ControllerLease } from "./lease/controller-lease.ts";
+import { StackBusy, withStackLock } from "./failover/lock.ts";
+import { describeHolder, LeaseBusy, type ControllerLease } from "./lease/controller-lease.ts";
 import { stackLease } from "./lease/stack-leases.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
 import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
@@ -68,6 +68,17 @@ export function failoverBackoffSeconds(failed: number): number {
 }
 
 type Log = (event: Record<string, unknown>) => void;
+
+/** Whether another operation holds the stack now (its lock here, or its lease in the bucket). */
+async function operationBusy(stack: string, ctx: StackContext): Promise<boolean> {
+  try {
+    await withStackLock(stack, "watch probe", async () => undefined, { timeoutMs: 0, context: ctx });
+    return false;
+  } catch (error) {
+    if (error instanceof StackBusy || error instanceof LeaseBusy) return true;
+    throw error;
+  }
+}
 
 export async function watch(options: WatchOptions): Promise<void> {
   const print = options.log ?? ((event) => console.log(JSON.stringify(event)));
@@ -137,6 +148,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   let state = "healthy" as WatchState;
   let activeInstance = ctx.slot().state.instanceId;
   let nextSync = Date.now();
+  let failoverSeenElsewhere = false;
   const setState = (s: WatchState, extra: Partial<NonNullable<StackStatus["watch"]>> = {}) => {
     state = s;
     try {
@@ -190,14 +202,6 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   } catch (error) {
     log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
   }
-  // A failover that a previous controller left half done (killed after the swap, say) is finished first.
-  const pending = readFailoverRecord(name);
-  if (pending) {
-    log({ event: "failover-pending", hint: "resuming the failover a previous controller started" });
-    // Named, so that if another controller finishes it first, this one finds nothing to do.
-    await runFailover(pending.fromInstanceId);
-  }
-
   while (!signal?.aborted) {
     try {
       ctx = await loadStackContext(name);
@@ -211,6 +215,24 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         nextSync = Date.now();
         if (state === "on-standby") setState("healthy");
       }
+      // A failover in progress (someone else's, or one a dead controller left): while another
+      // controller runs it, the GPU it fences is no reason to start a second one; left by a dead one,
+      // this watch finishes it.
+      const inProgress = readFailoverRecord(name);
+      if (inProgress) {
+        if (await operationBusy(name, ctx)) {
+          if (!failoverSeenElsewhere) log({ event: "failover-elsewhere", from: inProgress.fromInstanceId, hint: "another controller is failing over; health checks wait for it" });
+          failoverSeenElsewhere = true;
+          failures = 0;
+          firstFailureAt = undefined;
+        } else {
+          log({ event: "failover-pending", hint: "resuming the failover a previous controller left" });
+          await runFailover(inProgress.fromInstanceId);
+        }
+        await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      failoverSeenElsewhere = false;
       const check = await checkHealth(ctx, Math.min(5000, health.healthCheckIntervalSeconds * 1000));
       failures = nextFailureCount(failures, check);
       if (failures === 1) firstFailureAt = Date.parse(check.at);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { createTestFiles, formatValidation, validateTestFiles, type TestFilesRecord } from "../../harness/files/test-files.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
+import { withGpuHost } from "./gpu-host.ts";
 import type { Command } from "./types.ts";
 
 const options = { stack: { type: "string", default: "local" }, slot: { type: "string" }, instance: { type: "string" }, json: { type: "boolean", default: false } } as const;
@@ -16,13 +16,12 @@ export const filesCreate: Command = {
     const { values } = parseArgs({ args, options: { ...options, count: { type: "string", default: "3" }, output: { type: "string" } } });
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1, not '${values.count}'`);
-    const ctx = await loadStackContext(values.stack!);
-    await ctx.withSlot(values, async (ssh, { state }) => {
-      const record = await createTestFiles(ssh, count, { instanceId: state.instanceId });
-      const output = values.output ?? `failover_files_${state.instanceId}.json`;
+    await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, async (ssh, { instanceId }) => {
+      const record = await createTestFiles(ssh, count, { instanceId });
+      const output = values.output ?? `failover_files_${instanceId}.json`;
       writeFileSync(output, `${JSON.stringify(record, null, 2)}\n`);
       if (values.json) console.log(JSON.stringify({ output, ...record }, null, 2));
-      else console.log(`created ${record.files.length} files in /workspace of instance ${state.instanceId}; metadata in ${output}`);
+      else console.log(`created ${record.files.length} files in /workspace of instance ${instanceId}; metadata in ${output}`);
     });
   },
 };
@@ -40,8 +39,7 @@ export const filesValidate: Command = {
     } catch (error) {
       throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
     }
-    const ctx = await loadStackContext(values.stack!);
-    const validation = await ctx.withSlot(values, (ssh) => validateTestFiles(ssh, record));
+    const validation = await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, (ssh) => validateTestFiles(ssh, record));
     console.log(values.json ? JSON.stringify(validation, null, 2) : formatValidation(validation));
     return validation.validated === validation.total ? 0 : 1;
   },

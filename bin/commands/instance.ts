@@ -8,6 +8,7 @@ import { matchesPattern } from "../../harness/name-pattern.ts";
 import { columns, formatAge } from "../../harness/text-table.ts";
 import type { VastInstance } from "../../harness/vast/client.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
+import { forgetThrowaway, readThrowaway } from "../../stacks/throwaway/records.ts";
 import type { Command } from "./types.ts";
 
 const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
@@ -84,6 +85,9 @@ export const instanceDestroy: Command = {
       : positionals.map(parseId);
     for (const id of doomed) {
       await vast.destroyInstance(id);
+      // A throwaway's login key and pinned host key (dumont instance create) go with it; ids are
+      // per account, so only the record of one rented through this stack's account.
+      if (readThrowaway(id)?.stack === values.stack) forgetThrowaway(id);
       if (!values.json) console.log(`destroyed ${id}`);
     }
     if (values.json) console.log(JSON.stringify({ destroyed: doomed }));

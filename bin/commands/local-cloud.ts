@@ -6,7 +6,9 @@ import { defaultCloudName, readEndpoints, type Endpoints } from "../../harness/l
 import { faultKinds, validateFault } from "../../harness/local-cloud/faults.ts";
 import type { Command } from "./types.ts";
 
-const cloudOption = { cloud: { type: "string", default: defaultCloudName } } as const;
+// The cloud a stack reaches by default is named by DUMONT_LOCAL_CLOUD too (stacks/settings.ts:
+// dumont:localCloud), so one variable moves a whole session, README commands included, to another cloud.
+const cloudOption = { cloud: { type: "string", default: process.env.DUMONT_LOCAL_CLOUD || defaultCloudName } } as const;
 
 function describe(e: Endpoints): string {
   // Credentials stay in the endpoints file (mode 0600); --json emits them for programs.
@@ -22,7 +24,7 @@ function describe(e: Endpoints): string {
 export const localCloudUp: Command = {
   path: ["local-cloud", "up"],
   summary: "start the local cloud (Vast API emulator, SSH hosts, MinIO) and print its endpoints",
-  usage: "[--json] [--cloud NAME] [--loading-delay MS] [--running-delay MS]",
+  usage: "[--json] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)] [--loading-delay MS] [--running-delay MS]",
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -48,7 +50,7 @@ export const localCloudUp: Command = {
 export const localCloudDown: Command = {
   path: ["local-cloud", "down"],
   summary: "stop the local cloud and remove every host, namespace, link, process and file it made",
-  usage: "[--cloud NAME]",
+  usage: "[--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
   async run(args) {
     const { values } = parseArgs({ args, options: cloudOption });
     const report = await down(values.cloud);
@@ -63,7 +65,7 @@ export const localCloudDown: Command = {
 export const localCloudStatus: Command = {
   path: ["local-cloud", "status"],
   summary: "show whether the local cloud runs, its hosts, instances and armed faults",
-  usage: "[--json] [--cloud NAME]",
+  usage: "[--json] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
   async run(args) {
     const { values } = parseArgs({ args, options: { ...cloudOption, json: { type: "boolean", default: false } } });
     const report = await status(values.cloud);
@@ -89,7 +91,7 @@ export const localCloudStatus: Command = {
 export const localCloudFault: Command = {
   path: ["local-cloud", "fault"],
   summary: `inject a fault (${faultKinds.join(", ")}) or 'clear' them`,
-  usage: "KIND|clear [--target ID|NAME] [--count N] [--rate R] [--status CODE] [--ms MS] [--with-contract] [--cloud NAME]",
+  usage: "KIND|clear [--target ID|NAME] [--count N] [--rate R] [--status CODE] [--ms MS] [--with-contract] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
   async run(args) {
     const { values, positionals } = parseArgs({
       args, allowPositionals: true,

@@ -7,6 +7,7 @@ import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
 import { planDeletion, planRetention } from "../../harness/snapshot/retention.ts";
 import type { SnapshotStore, SnapshotSummary } from "../../harness/snapshot/store.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
+import { withGpuHost } from "./gpu-host.ts";
 import type { Command } from "./types.ts";
 
 const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
@@ -39,15 +40,15 @@ export const snapshotCreate: Command = {
     const { values } = parseArgs({ args, options: { ...common, ...target, name: { type: "string" }, full: { type: "boolean", default: false } } });
     const ctx = await loadStackContext(values.stack!);
     const store = await ctx.snapshotStore();
-    await ctx.withSlot(values, async (ssh, { slot, state }) => {
+    await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, async (ssh, host) => {
       const result = await createSnapshot({
-        ssh, store, name: values.name ?? `snapshot-${state.instanceId}`, parent: values.full ? "full" : "auto",
-        fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: `${values.stack}/${slot}/${state.instanceId}`, onProgress: progressTo(values.json!),
+        ssh, store, name: values.name ?? `snapshot-${host.instanceId}`, parent: values.full ? "full" : "auto",
+        fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: host.sourceLabel, onProgress: progressTo(values.json!),
       });
       const { entries: _, included: __, ...summary } = result.manifest;
       if (values.json) console.log(JSON.stringify({ ...summary, seconds: result.seconds }, null, 2));
       else console.log(`created ${result.manifest.id} in ${result.seconds.total.toFixed(1)}s`);
-    });
+    }, ctx);
   },
 };
 
@@ -71,7 +72,7 @@ export const snapshotRestore: Command = {
     if (!values.id) throw new UsageError("which snapshot? give --id (see `dumont snapshot list`)");
     const ctx = await loadStackContext(values.stack!);
     const store = await ctx.snapshotStore();
-    const report = await ctx.withSlot(values, (ssh) => restoreSnapshot({ ssh, store, id: values.id!, onProgress: progressTo(values.json!) }));
+    const report = await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, (ssh) => restoreSnapshot({ ssh, store, id: values.id!, onProgress: progressTo(values.json!) }), ctx);
     if (values.json) {
       const unstable = report.warnings.map((w) => w.path);
       console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, seconds: report.seconds }, null, 2));

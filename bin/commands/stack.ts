@@ -6,6 +6,7 @@ import { loadStackContext } from "../../stacks/stack-context.ts";
 import { destroyOrphans } from "../../stacks/orphans.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
 import { SettingError } from "../../harness/errors.ts";
+import { objectStoreAccess, vastAccess } from "../../harness/cloud-access.ts";
 import type { Command } from "./types.ts";
 
 const options = { stack: { type: "string", default: "local" } } as const;
@@ -19,7 +20,7 @@ export const upCommand: Command = {
     const { values } = parseArgs({ args, options });
     // Under the stack's lock: never in the middle of a failover, whose rents the sweep must not see as orphans.
     await withStackLock(values.stack!, "up", async () => {
-      await refuseToDropActiveGpu(values.stack!);
+      await checkBeforeEngine(values.stack!);
       const stack = await openProjectStack(values.stack!);
       await stack.up({ onOutput: print });
       await destroyOrphans(await loadStackContext(values.stack!), (line) => console.log(line));
@@ -28,12 +29,16 @@ export const upCommand: Command = {
 };
 
 /**
- * An up never removes the GPU the stack's outputs call active: only a failover retires a slot. A
- * settings file that says otherwise (edited by hand, or a record lost with the state folder) stops
- * here, before the engine runs.
+ * What an up would fail on, found before the engine runs and said in one line: a bad setting or a
+ * missing credential (loading the context checks them), a cloud it cannot reach (the local cloud
+ * not running), or a GPU it would drop. An up never removes the GPU the stack's outputs call
+ * active: only a failover retires a slot. A settings file that says otherwise (edited by hand, or
+ * a record lost with the state folder) stops here.
  */
-async function refuseToDropActiveGpu(stackName: string): Promise<void> {
+async function checkBeforeEngine(stackName: string): Promise<void> {
   const ctx = await loadStackContext(stackName, { requireOutputs: false });
+  await vastAccess(ctx.access);
+  await objectStoreAccess(ctx.access);
   const active = ctx.outputs.activeSlot;
   const gpu = active ? ctx.outputs.slots[active] : undefined;
   if (gpu && !ctx.settings.provisionedSlots.includes(active)) {

@@ -1,7 +1,8 @@
 // What the snapshot-bucket provider does, through the S3 API that both Backblaze B2 and MinIO
 // speak: create the bucket or adopt one this account already owns (recording which), add Dumont's
-// lifecycle rule to the bucket's rules (lifecycle-rules.ts), and, on B2, make an application key
-// limited to the bucket and prefix. A bucket may hold other people's objects and rules, so deleting
+// lifecycle rule to the bucket's rules (lifecycle-rules.ts), and, when asked, make an application
+// key limited to the bucket and prefix through B2's native API (b2-keys.ts; on the local cloud its
+// emulation, where MinIO enforces the key). A bucket may hold other people's objects and rules, so deleting
 // touches only what Dumont put there (object-keys.ts: its snapshots and control objects under its
 // prefix, and its rule), refuses while snapshots remain unless forceDestroy says to delete them,
 // and deletes the bucket itself only when Dumont created it and nothing else is left in it.
@@ -10,6 +11,7 @@ import {
   GetBucketLifecycleConfigurationCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, type LifecycleRule, type ObjectIdentifier, type S3Client,
 } from "@aws-sdk/client-s3";
+import type { B2KeyAccess } from "../../harness/cloud-access.ts";
 import { DumontError } from "../../harness/errors.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../../harness/object-store/client.ts";
 import { dumontObjectKind } from "../../harness/snapshot/object-keys.ts";
@@ -22,7 +24,7 @@ export interface BucketInputs {
   /** Days after which hidden (non-current) versions and unfinished uploads are deleted. */
   readonly expireNoncurrentDays: number;
   readonly forceDestroy: boolean;
-  /** B2 only: make an application key limited to this bucket and prefix. */
+  /** Make an application key limited to this bucket and prefix (B2, or the local cloud's emulation of its key API). */
   readonly createScopedKey: boolean;
   /** MinIO needs versioning switched on to behave like B2, whose buckets always keep versions. */
   readonly enableVersioning: boolean;
@@ -38,11 +40,6 @@ export interface BucketOutputs extends BucketInputs {
    * created is ever deleted; states from before this was recorded count as adopted.
    */
   readonly createdByDumont: boolean;
-}
-
-export interface B2Credentials {
-  readonly keyId: string;
-  readonly applicationKey: string;
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -112,7 +109,8 @@ async function removeDumontRule(s3: S3Client, bucket: string, prefix: string): P
   if (kept.length !== rules.length) await writeRules(s3, bucket, kept, prefix);
 }
 
-export async function createBucket(access: ObjectStoreSettings, inputs: BucketInputs): Promise<BucketOutputs> {
+/** `keys` manages application keys; needed only when inputs.createScopedKey. */
+export async function createBucket(access: ObjectStoreSettings, inputs: BucketInputs, keys?: B2KeyAccess): Promise<BucketOutputs> {
   const s3 = objectStoreClient(access);
   const createdByDumont = await createOrAdopt(s3, inputs.bucketName);
   try {
@@ -123,7 +121,8 @@ export async function createBucket(access: ObjectStoreSettings, inputs: BucketIn
     await putDumontRule(s3, inputs);
     let scoped = { keyId: "", applicationKey: "" };
     if (inputs.createScopedKey) {
-      const session = await authorize(access.accessKeyId, access.secretAccessKey);
+      if (!keys) throw new Error("createBucket: a scoped key was asked for without access to B2's key API");
+      const session = await authorize(keys);
       scoped = await createScopedKey(session, `dumont-${inputs.bucketName}`.slice(0, 100), await bucketId(session, inputs.bucketName), inputs.prefix);
     }
     return { ...inputs, endpoint: access.endpoint, region: access.region, scopedKeyId: scoped.keyId, scopedKey: scoped.applicationKey, createdByDumont };
@@ -196,7 +195,8 @@ async function isEmpty(s3: S3Client, bucket: string): Promise<boolean> {
   return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0) === 0;
 }
 
-export async function deleteBucket(access: ObjectStoreSettings, props: BucketOutputs, credentials?: B2Credentials): Promise<void> {
+/** `keys` manages application keys: the scoped key, if one was made, is deleted with it. */
+export async function deleteBucket(access: ObjectStoreSettings, props: BucketOutputs, keys?: B2KeyAccess): Promise<void> {
   const s3 = objectStoreClient(access);
   const bucket = props.bucketName;
   if (await bucketExists(s3, bucket)) {
@@ -214,5 +214,5 @@ export async function deleteBucket(access: ObjectStoreSettings, props: BucketOut
       });
     }
   }
-  if (props.scopedKeyId && credentials) await deleteKey(await authorize(credentials.keyId, credentials.applicationKey), props.scopedKeyId);
+  if (props.scopedKeyId && keys) await deleteKey(await authorize(keys), props.scopedKeyId);
 }

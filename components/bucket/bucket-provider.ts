@@ -8,9 +8,13 @@ import type { BucketInputs, BucketOutputs } from "./bucket-operations.ts";
 
 const operationsModule = new URL("./bucket-operations.ts", import.meta.url).pathname;
 
-
 async function access(provider: ConfiguredProvider) {
   return (await cloudAccess()).objectStoreAccess(await accessSource(provider));
+}
+
+/** B2's key API (or the local cloud's), resolved only when a scoped key is made or deleted. */
+async function keyAccess(provider: ConfiguredProvider) {
+  return (await cloudAccess()).b2KeyAccess(await accessSource(provider));
 }
 
 export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInputs, BucketOutputs> & ConfiguredProvider = {
@@ -32,7 +36,7 @@ export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInput
 
   async create(inputs) {
     const { createBucket } = await import(operationsModule);
-    const outs: BucketOutputs = await createBucket(await access(this), inputs);
+    const outs: BucketOutputs = await createBucket(await access(this), inputs, inputs.createScopedKey ? await keyAccess(this) : undefined);
     return { id: inputs.bucketName, outs };
   },
 
@@ -52,8 +56,7 @@ export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInput
   async delete(_id, props) {
     if (await goneWithLocalCloud(this)) return;
     const { deleteBucket } = await import(operationsModule);
-    const settings = await access(this);
-    await deleteBucket(settings, props, { keyId: settings.accessKeyId, applicationKey: settings.secretAccessKey });
+    await deleteBucket(await access(this), props, props.scopedKeyId ? await keyAccess(this) : undefined);
   },
 };
 

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { rentLabel } from "./labels.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { firstContact, probeHostKey } from "../../harness/ssh/client.ts";
+import { ensureHostTools, gpuTools, HostToolsMissing } from "../../harness/ssh/host-tools.ts";
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
@@ -226,14 +227,23 @@ async function waitForSsh(instance: VastInstance, inputs: VastInstanceInputs, de
         if (inputs.sshPrivateKey) {
           const connection = await firstContact({ host: endpoint.host, port: endpoint.port, privateKey: inputs.sshPrivateKey, connectTimeoutMs: 10_000 });
           hostKey = connection.presentedHostKey;
-          await connection.run(["true"], { timeoutMs: 10_000 });
-          connection.close();
+          try {
+            await connection.run(["true"], { timeoutMs: 10_000 });
+            log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
+            // Real GPU images are bare: what Dumont's data plane needs is installed now, as part of
+            // the instance being ready (an image that cannot get it fails here, named).
+            const installed = await ensureHostTools(connection, gpuTools);
+            if (installed.length > 0) log(`installed ${installed.join(", ")} (the image lacked them)`);
+          } finally {
+            connection.close();
+          }
         } else {
           hostKey = await probeHostKey(endpoint.host, endpoint.port);
+          log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
         }
-        log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
         return { endpoint, hostKey };
       } catch (error) {
+        if (error instanceof HostToolsMissing) throw error;
         lastError = `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
       }
     }

@@ -97,8 +97,8 @@ export interface RentRequest {
 export interface CloudOptions {
   readonly names: CloudNames;
   readonly cloudDir: string;
-  /** The controller's .state folder, hidden inside hosts. */
-  readonly stateDir: string;
+  /** The package mirror hosts install from (package-mirror.ts). */
+  readonly mirrorUrl: string;
   readonly inventory: readonly InventoryRow[];
   readonly settings?: Partial<CloudSettings>;
   readonly creditUsd?: number;
@@ -119,7 +119,7 @@ export class Cloud {
     keys: [] as AccountKey[],
   };
   private readonly cloudDir: string;
-  private readonly stateDir: string;
+  private readonly mirrorUrl: string;
   private readonly machines: Machine[];
   private readonly rentedAsks = new Map<number, number | "taken">();
   private readonly instances = new Map<number, Instance>();
@@ -132,7 +132,7 @@ export class Cloud {
   constructor(options: CloudOptions) {
     this.names = options.names;
     this.cloudDir = options.cloudDir;
-    this.stateDir = options.stateDir;
+    this.mirrorUrl = options.mirrorUrl;
     this.machines = machinesFrom(options.inventory);
     this.settings = { ...defaultSettings, ...options.settings };
     if (options.creditUsd !== undefined) this.account.creditUsd = options.creditUsd;
@@ -164,8 +164,9 @@ export class Cloud {
     if (this.balance() <= 0) throw new VastError(400, "insufficient_credit", "Your account has insufficient credit to create an instance.");
     const index = this.allocateIndex();
     const id = this.nextInstanceId++;
-    const host = new Host(this.names, this.cloudDir, this.stateDir, {
-      index, name: `i-${id}`, authorizedKeys: this.account.keys.map((k) => k.key), onstart: spec.onstart, env: spec.env,
+    // Whatever image was asked for, the host runs the bare GPU image (images.ts).
+    const host = new Host(this.names, this.cloudDir, this.mirrorUrl, {
+      index, name: `i-${id}`, authorizedKeys: this.account.keys.map((k) => k.key), onstart: spec.onstart, env: spec.env, image: "gpu",
     });
     try {
       await host.create();
@@ -398,7 +399,7 @@ export class Cloud {
     if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) throw new Error(`standby name '${name}' must be lowercase letters, digits and dashes`);
     if (this.standbys.has(name)) throw new Error(`standby '${name}' already exists`);
     const index = this.allocateIndex();
-    const host = new Host(this.names, this.cloudDir, this.stateDir, { index, name: `standby-${name}`, authorizedKeys: authorizedKeys.map(validKey) });
+    const host = new Host(this.names, this.cloudDir, this.mirrorUrl, { index, name: `standby-${name}`, authorizedKeys: authorizedKeys.map(validKey), image: "standby" });
     this.standbys.set(name, host);
     try {
       await host.create();

@@ -7,13 +7,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError } from "../errors.ts";
-import { checkoutStateDir } from "../tools/paths.ts";
 import { makePrivateDir } from "../tools/private-dir.ts";
 import { which } from "../tools/which.ts";
 import { LocalCloudAdmin } from "./admin-client.ts";
 import type { CloudSettings } from "./cloud.ts";
 import type { DaemonConfig } from "./daemon.ts";
 import { cloudDir, defaultCloudName, isAlive, readEndpoints, type Endpoints } from "./endpoints.ts";
+import { imageRoot } from "./images.ts";
 import { cloudNames } from "./names.ts";
 import { findLeftovers, namespacePids, type Leftovers } from "./network.ts";
 import { run } from "./system.ts";
@@ -39,7 +39,9 @@ export async function preflight(): Promise<void> {
   for (const tool of ["ip", "unshare", "ssh-keygen", "minio"]) {
     if (!which(tool)) throw new EnvironmentError(`the local cloud needs '${tool}', which is not on PATH`, "run `bash setup/setup.sh` (it installs or builds it)");
   }
-  if (!existsSync("/usr/sbin/sshd")) throw new EnvironmentError("the local cloud needs /usr/sbin/sshd", "apt-get install -y openssh-server");
+  // Hosts run the images setup built (their own sshd inside), never the controller's filesystem.
+  imageRoot("gpu");
+  imageRoot("standby");
   const probe = `dmtprobe${process.pid}`.slice(0, 15);
   const added = await run("ip", ["netns", "add", probe], { allowFailure: true });
   await run("ip", ["netns", "del", probe], { allowFailure: true });
@@ -62,7 +64,7 @@ export async function up(options: UpOptions = {}): Promise<Endpoints> {
   await removeLeftovers(cloud);
   const dir = cloudDir(cloud);
   makePrivateDir(dir);
-  const config: DaemonConfig = { cloud, stateDir: checkoutStateDir, settings: options.settings, creditUsd: options.creditUsd };
+  const config: DaemonConfig = { cloud, settings: options.settings, creditUsd: options.creditUsd };
   const logFd = openSync(path.join(dir, "daemon.log"), "a");
   progress(`starting local cloud '${cloud}' (log: ${path.join(dir, "daemon.log")})`);
   const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", daemonScript, dir, JSON.stringify(config)], {

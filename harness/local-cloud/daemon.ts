@@ -1,28 +1,31 @@
 // The local cloud's long-running process, started by `dumont local-cloud up` (control.ts):
 //   node harness/local-cloud/daemon.ts CLOUD_DIR CONFIG_JSON
-// It builds the bridge, starts MinIO and the S3 proxy, serves the Vast API and the admin API, and
-// writes endpoints.json once everything answers. On SIGTERM or an admin shutdown it removes all it
-// made. If it cannot start completely it removes what it made and says why in startup-error.txt.
+// It builds the bridge, starts MinIO, the S3 proxy and the package mirror, serves the Vast API, B2's
+// native API and the admin API, and writes endpoints.json once everything answers. On SIGTERM or an admin shutdown it
+// removes all it made. If it cannot start completely it removes what it made and says why in
+// startup-error.txt.
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, rename, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
 import { privateDirMode } from "../tools/private-dir.ts";
 import { handleAdmin } from "./admin-api.ts";
+import { B2Account } from "./b2/account.ts";
+import { B2Api } from "./b2/api.ts";
+import { MinioUsers } from "./b2/minio-users.ts";
 import { Cloud, type CloudSettings } from "./cloud.ts";
 import type { Endpoints } from "./endpoints.ts";
-import { hostMount } from "./host-files.ts";
-import { startMinio, type MinioServer } from "./minio.ts";
+import { minioRegion, startMinio, type MinioServer } from "./minio.ts";
 import { cloudNames } from "./names.ts";
 import { createBridge, deleteBridge } from "./network.ts";
 import { startS3Proxy, type S3Proxy } from "./s3-fault-proxy.ts";
 import { defaultInventory } from "./vast/inventory.ts";
 import { VastApi } from "./vast/api.ts";
+import { mirrorFolder } from "./images.ts";
+import { startPackageMirror, type PackageMirror } from "./package-mirror.ts";
 
 export interface DaemonConfig {
   readonly cloud: string;
-  readonly stateDir: string;
   readonly settings?: Partial<CloudSettings>;
   readonly creditUsd?: number;
 }
@@ -37,7 +40,7 @@ const names = cloudNames(config.cloud);
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
 // What has been made so far, in order, so that teardown removes exactly that.
-const made: { bridge?: boolean; mountPoints: string[]; minio?: MinioServer; proxy?: S3Proxy; server?: Server; cloud?: Cloud } = { mountPoints: [] };
+const made: { bridge?: boolean; minio?: MinioServer; proxy?: S3Proxy; mirror?: PackageMirror; server?: Server; cloud?: Cloud } = {};
 let stopping = false;
 
 async function teardown(): Promise<void> {
@@ -46,23 +49,16 @@ async function teardown(): Promise<void> {
   log("shutting down");
   await made.cloud?.shutdown().catch((e) => log(`shutdown of hosts: ${e}`));
   await made.proxy?.close().catch(() => undefined);
+  await made.mirror?.close().catch(() => undefined);
   made.server?.closeAllConnections();
   await new Promise<void>((done) => (made.server ? made.server.close(() => done()) : done()));
   await made.minio?.stop().catch(() => undefined);
   if (made.bridge) await deleteBridge(names);
-  for (const dir of made.mountPoints.reverse()) await rmdir(dir).catch(() => undefined);
   log("stopped");
 }
 
 async function start(): Promise<Endpoints> {
   await mkdir(cloudDir!, { recursive: true, mode: privateDirMode });
-  // Mount points the hosts' private views need on the controller; removed at down if we made them.
-  for (const dir of ["/workspace", hostMount]) {
-    if (!existsSync(dir)) {
-      await mkdir(dir, { recursive: true });
-      made.mountPoints.push(dir);
-    }
-  }
   await createBridge(names);
   made.bridge = true;
   log(`bridge ${names.bridge} at ${names.gateway}/24`);
@@ -71,14 +67,22 @@ async function start(): Promise<Endpoints> {
   await writeFile(path.join(cloudDir!, "minio.pid"), String(made.minio.pid));
   log(`minio on ${made.minio.endpoint}`);
 
+  made.mirror = await startPackageMirror(names.gateway, mirrorFolder());
+  log(`package mirror on ${made.mirror.url}`);
+
   const cloud = new Cloud({
-    names, cloudDir: cloudDir!, stateDir: config.stateDir, inventory: defaultInventory, settings: config.settings, creditUsd: config.creditUsd,
+    names, cloudDir: cloudDir!, mirrorUrl: made.mirror.url, inventory: defaultInventory, settings: config.settings, creditUsd: config.creditUsd,
   });
   made.cloud = cloud;
   made.proxy = await startS3Proxy(names.gateway, made.minio.port, cloud.faults);
   log(`s3 endpoint ${made.proxy.endpoint}`);
 
   const api = new VastApi(cloud);
+  // Keys are managed on MinIO itself, not through the fault proxy: S3 faults are for the data path.
+  const minioRoot = { endpoint: made.minio.endpoint, region: minioRegion, accessKeyId: made.minio.accessKeyId, secretAccessKey: made.minio.secretAccessKey };
+  const b2Dir = path.join(cloudDir!, "b2");
+  await mkdir(b2Dir, { recursive: true, mode: privateDirMode });
+  const b2 = new B2Api({ account: new B2Account(minioRoot, new MinioUsers(minioRoot, b2Dir)), s3ApiUrl: made.proxy.endpoint });
   const adminToken = randomBytes(24).toString("hex");
   const proxy = made.proxy;
   const server = createServer((req, res) => {
@@ -89,6 +93,7 @@ async function start(): Promise<Endpoints> {
       try {
         const handled =
           (await api.handle(req, res, raw)) ||
+          (await b2.handle(req, res, raw)) ||
           (await handleAdmin(cloud, { token: adminToken, shutdown: () => void stop(0), s3InjectedErrors: proxy.injectedErrors }, req, res, raw));
         if (!handled) {
           res.writeHead(404, { "content-type": "application/json" });
@@ -108,6 +113,7 @@ async function start(): Promise<Endpoints> {
     server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
   });
   api.baseUrl = `http://127.0.0.1:${port}`;
+  b2.baseUrl = api.baseUrl;
   log(`vast api on ${api.baseUrl}`);
 
   return {
@@ -118,9 +124,10 @@ async function start(): Promise<Endpoints> {
     vast: { url: api.baseUrl, apiKey: cloud.account.apiKey },
     admin: { url: `${api.baseUrl}/admin`, token: adminToken },
     s3: {
-      endpoint: made.proxy.endpoint, region: "us-east-1",
+      endpoint: made.proxy.endpoint, region: minioRegion,
       accessKeyId: made.minio.accessKeyId, secretAccessKey: made.minio.secretAccessKey, directEndpoint: made.minio.endpoint,
     },
+    b2: { url: b2.baseUrl },
     network: { bridge: names.bridge, gateway: names.gateway, subnet: `${names.subnet}.0/24` },
     minioPid: made.minio.pid,
   };

@@ -1,5 +1,5 @@
-// What a running local cloud tells the rest of Dumont: where its Vast API, admin API and S3
-// endpoint are, and the credentials for them. Written by the daemon to
+// What a running local cloud tells the rest of Dumont: where its Vast API, admin API, S3 endpoint
+// and B2 native API are, and the credentials for them. Written by the daemon to
 // .state/local-cloud/<cloud>/endpoints.json (mode 0600) once everything answers.
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -22,6 +22,11 @@ export interface Endpoints {
     /** MinIO itself on loopback, without the fault proxy. */
     readonly directEndpoint: string;
   };
+  /**
+   * Backblaze B2's native API (b2/api.ts), for application keys limited to a bucket and prefix.
+   * The account's master key is the S3 key pair above, as on B2, where one key works on both APIs.
+   */
+  readonly b2: { readonly url: string };
   readonly network: { readonly bridge: string; readonly gateway: string; readonly subnet: string };
   readonly minioPid: number;
 }

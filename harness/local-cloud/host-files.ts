@@ -1,5 +1,5 @@
-// The files that make a local-cloud host: its sshd configuration and the init script that builds
-// the host's private view of the filesystem. Pure functions, so the rendered text is tested directly.
+// The files that make a local-cloud host: its sshd configuration, the init script that builds the
+// host's own root from its image, and what runs inside it. Pure functions, so the rendered text is tested directly.
 
 /** Where a host sees its own folder (bind-mounted from the controller's .state). */
 export const hostMount = "/run/dumont-host";
@@ -23,23 +23,44 @@ export function sshdConfig(port: number): string {
 }
 
 /**
- * The host's first process, run as `sh init.sh HOST_DIR STATE_DIR` inside the host's network
- * namespace and a private mount namespace. It gives the host its own /workspace, /root and /tmp,
- * hides the controller's state folder (keys, credentials), starts sshd, then runs the onstart
- * script with the instance's environment, as Vast does after its own entrypoint.
+ * The host's first process, run as `sh init.sh HOST_DIR IMAGE_ROOT MIRROR_URL` inside the host's
+ * network namespace and private mount and PID namespaces, still on the controller's filesystem.
+ * It builds the host's root: the image under an overlay whose writes land in the host's own folder
+ * (so a host keeps what it installed across stop and start, as a container's disk does), its own
+ * /workspace, /root, /tmp and /run, a /proc of its own processes only, and apt pointed at the
+ * cloud's package mirror. Then it leaves the controller's filesystem for good (chroot, with an
+ * empty environment) and runs start.sh there.
  */
 export function hostInitScript(): string {
   return `#!/bin/sh
 set -eu
 host_dir=$1
-state_dir=$2
-mount --bind "$host_dir" ${hostMount}
-mount --bind "$host_dir/workspace" /workspace
-mount --bind "$host_dir/root" /root
-# The state folder is hidden before /tmp is replaced: a checkout under /tmp would otherwise vanish
-# first and leave nothing to mount over.
-mount -t tmpfs -o mode=0700 tmpfs "$state_dir"
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+image=$2
+mirror=$3
+root=$host_dir/rootfs
+mkdir -p "$host_dir/upper" "$host_dir/overlay-work" "$root"
+mount -t overlay overlay -o "lowerdir=$image,upperdir=$host_dir/upper,workdir=$host_dir/overlay-work" "$root"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mkdir -p "$root${hostMount}" "$root/workspace"
+mount --bind "$host_dir" "$root${hostMount}"
+mount --bind "$host_dir/workspace" "$root/workspace"
+mount --bind "$host_dir/root" "$root/root"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mkdir -p "$root/etc/apt/sources.list.d"
+echo "deb [trusted=yes] $mirror ./" > "$root/etc/apt/sources.list.d/local-cloud.list"
+exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 chroot "$root" /bin/sh ${hostMount}/etc/start.sh
+`;
+}
+
+/**
+ * What the host runs inside its own root: sshd (as Vast's SSH launch starts it), then the onstart
+ * script with the instance's environment, as Vast does after its own entrypoint.
+ */
+export function hostStartScript(): string {
+  return `#!/bin/sh
+set -eu
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f ${hostMount}/etc/sshd_config 2>>${hostMount}/log/sshd.log &
 sshd_pid=$!

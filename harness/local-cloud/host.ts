@@ -1,5 +1,6 @@
-// One local-cloud host: a network namespace on the cloud's bridge, a private mount namespace with
-// its own /workspace, and a real OpenSSH server with its own host key. Failures are real: kill is
+// One local-cloud host: a network namespace on the cloud's bridge, private mount and PID namespaces
+// with a root filesystem of its image's own (images.ts; the controller's is not visible), and a real
+// OpenSSH server with its own host key. Failures are real: kill is
 // SIGKILL to every process in the namespace, hang is SIGSTOP, a cut link is a downed interface.
 import { spawn } from "node:child_process";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,7 +8,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "node:net";
 import { privateFileMode } from "../tools/private-dir.ts";
-import { envFile, hostInitScript, hostMount, sshdConfig } from "./host-files.ts";
+import { envFile, hostInitScript, hostStartScript, sshdConfig } from "./host-files.ts";
+import { imageRoot, type HostImage } from "./images.ts";
 import { createHostNetwork, deleteHostNetwork, namespacePids, setHostLink } from "./network.ts";
 import type { CloudNames } from "./names.ts";
 import { run } from "./system.ts";
@@ -21,6 +23,8 @@ export interface HostSpec {
   readonly authorizedKeys: readonly string[];
   readonly onstart?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** The root filesystem it runs. */
+  readonly image: HostImage;
 }
 
 export interface HostInfo {
@@ -39,17 +43,18 @@ export class Host {
   readonly spec: HostSpec;
   readonly dir: string;
   readonly names: CloudNames;
-  readonly stateDir: string;
+  /** The cloud's package mirror, which the host's apt is pointed at. */
+  readonly mirrorUrl: string;
   address = "";
   sshPort = 0;
   hostKey = "";
   state: HostState = "created";
   linkUp = true;
 
-  constructor(names: CloudNames, cloudDir: string, stateDir: string, spec: HostSpec) {
+  constructor(names: CloudNames, cloudDir: string, mirrorUrl: string, spec: HostSpec) {
     this.spec = spec;
     this.names = names;
-    this.stateDir = stateDir;
+    this.mirrorUrl = mirrorUrl;
     this.dir = path.join(cloudDir, "hosts", spec.name);
   }
 
@@ -78,6 +83,7 @@ export class Host {
     this.sshPort = 20000 + Math.floor(Math.random() * 20000);
     await writeFile(path.join(etc, "sshd_config"), sshdConfig(this.sshPort));
     await writeFile(path.join(etc, "init.sh"), hostInitScript(), { mode: 0o755 });
+    await writeFile(path.join(etc, "start.sh"), hostStartScript(), { mode: 0o755 });
     // What the instance runs at start and its environment carry the renter's tokens: root's alone on the host.
     await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "", { mode: privateFileMode });
     await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}), { mode: privateFileMode });
@@ -96,10 +102,10 @@ export class Host {
 
   /** Starts init (mounts, sshd, onstart) and waits until sshd accepts TCP connections. */
   async start(timeoutMs = 15_000): Promise<void> {
-    await mkdir(hostMount, { recursive: true });
     const child = spawn(
       "ip",
-      ["netns", "exec", this.namespace, "unshare", "--mount", "--propagation", "private", "--", "sh", path.join(this.dir, "etc", "init.sh"), this.dir, this.stateDir],
+      ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
+        "sh", path.join(this.dir, "etc", "init.sh"), this.dir, imageRoot(this.spec.image), this.mirrorUrl],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";

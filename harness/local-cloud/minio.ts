@@ -18,6 +18,9 @@ export interface MinioServer {
   stop(): Promise<void>;
 }
 
+/** The region MinIO says it is in; S3 clients sign for it. */
+export const minioRegion = "us-east-1";
+
 export async function startMinio(dataDir: string, logFile: string, timeoutMs = 30_000): Promise<MinioServer> {
   await mkdir(dataDir, { recursive: true, mode: privateDirMode });
   const port = await freePort();
@@ -28,7 +31,7 @@ export async function startMinio(dataDir: string, logFile: string, timeoutMs = 3
     env: {
       PATH: process.env.PATH, HOME: path.dirname(dataDir),
       MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey,
-      MINIO_BROWSER: "off", MINIO_UPDATE: "off", MINIO_REGION: "us-east-1",
+      MINIO_BROWSER: "off", MINIO_UPDATE: "off", MINIO_REGION: minioRegion,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -2,6 +2,7 @@
 // tar | lz4 straight to presigned part URLs while it hashes the same files, read again what changed
 // meanwhile, complete the upload, and write the manifest last. Anything that fails aborts the
 // upload: no manifest, no snapshot.
+import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
@@ -92,6 +93,8 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   const since = (t: number) => (performance.now() - t) / 1000;
 
   let t = performance.now();
+  const installed = await ensureHostTools(ssh, gpuTools);
+  if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const scan = await scanWorkspace(ssh);
   if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
   const parent = await chooseParent(store, options.parent, options.fullEvery ?? 7);

@@ -3,6 +3,7 @@
 // manifests), create the symlinks held back, reset directory times, then verify every entry
 // against the manifest and name each one that differs. A damaged archive is reported as such,
 // never taken as fine.
+import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { bulkTransferMs, quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
 import { DumontError } from "../errors.ts";
@@ -71,6 +72,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     checkManifest(link);
   }
   const plan = planChain(chain);
+  const installed = await ensureHostTools(ssh, gpuTools);
+  if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });

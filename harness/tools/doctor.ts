@@ -96,11 +96,16 @@ export function toolChecks(): ToolCheck[] {
       versionArgs: ["--version"], versionPattern: /version (\S+)/, fix: setupFix, required: true,
     },
     {
+      // mc prints no version of its own when built from its module; setup's folder name pins it.
+      name: "mc", purpose: "MinIO's admin client: the local cloud's B2 keys become MinIO users", locate: onPath("mc"),
+      versionArgs: [], versionPattern: /$^/, fix: setupFix, required: true,
+    },
+    {
       name: "s5cmd", purpose: "S3 transfers in benchmarks and manual recipes", locate: onPath("s5cmd"),
       versionArgs: ["version"], versionPattern: /v?(\d+\.\d+\.\d+)/, expected: v.S5CMD_VERSION, fix: setupFix, required: true,
     },
     {
-      name: "go", purpose: "builds the Pulumi engine, MinIO and s5cmd (setup only)", locate: onPath("go"),
+      name: "go", purpose: "builds the Pulumi engine, MinIO, mc and s5cmd (setup only)", locate: onPath("go"),
       versionArgs: ["version"], versionPattern: /go(\d+\.\d+(?:\.\d+)?)/, fix: "install Go " + v.GO_MIN_VERSION + "+ from https://go.dev/dl (only needed to build the tools)",
       required: false,
     },

@@ -8,6 +8,7 @@ import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
 import { currentGeneration, generationPath, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
 import { withRunKey } from "../../harness/standby/run-key.ts";
+import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
 import { connect, type SshConnection } from "../../harness/ssh/client.ts";
 import { DumontError } from "../../harness/errors.ts";
 import type { Slot } from "../settings.ts";
@@ -122,6 +123,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
   let gpu: SshConnection | undefined;
   try {
     gpu = await connect(ctx.sshTarget(target));
+    await Promise.all([ensureHostTools(standby, standbyTools), ensureHostTools(gpu, gpuTools)]);
     const result = await withRunKey(standby, gpu, (identityFile) => mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root }));
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");

@@ -4,6 +4,7 @@
 import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
 import { withRunKey } from "../../harness/standby/run-key.ts";
+import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { SettingError } from "../../harness/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
@@ -34,10 +35,12 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       throw new Error(`cannot connect to the standby ${standby.user}@${standby.host}:${standby.port} over ssh: ${error.message}`);
     });
     try {
+      await ensureHostTools(admin, standbyTools);
       const staged = await stageGeneration(admin, name);
       const gpu = await connect({ ...ctx.sshTarget(source), connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
+        await ensureHostTools(gpu, gpuTools);
         result = await withRunKey(admin, gpu, (identityFile) => mirrorWorkspace(admin, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
           destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs,
         }));

@@ -7,8 +7,9 @@
 // `tar | lz4 -1 | s5cmd pipe`, `s5cmd cat | lz4 -d | tar -x`, `md5sum` over all files, restic.
 // Prints MB/s, files/s, peak RSS and each ratio to the best baseline, and writes
 // test/bench/results/snapshot.json and snapshot.md (the README's performance section quotes it).
+import { ensureHostTools, gpuTools } from "../../harness/ssh/host-tools.ts";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
@@ -116,6 +117,13 @@ rm -rf d1/f001*
   },
 } as const;
 
+/** The baselines' binaries on this machine, copied onto each host (restic only where setup --bench installed it). */
+function baselineBinaries(): Array<[string, string]> {
+  const found: Array<[string, string]> = [["s5cmd", realpathSync(path.join(toolsDir, "bin", "s5cmd"))]];
+  if (existsSync("/usr/bin/restic")) found.push(["restic", "/usr/bin/restic"]);
+  return found;
+}
+
 async function main() {
   const endpoints: Endpoints = await up({ cloud: "bench", settings: { loadingDelayMs: 0, runningDelayMs: 0 } });
   const admin = new LocalCloudAdmin(endpoints);
@@ -125,7 +133,7 @@ async function main() {
   const s3 = new SnapshotStore({ ...endpoints.s3, bucket, prefix: "unused/", stack: "bench" }).s3;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
-  const s5cmd = path.join(toolsDir, "bin", "s5cmd");
+  const s5cmd = "/usr/local/bin/s5cmd";
   // Credentials for the baselines reach the host on stdin, never on a command line.
   const quote = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
   const s3Env = Object.entries({
@@ -137,6 +145,12 @@ async function main() {
     const info = await admin.createStandby(name, [key.publicKey]);
     const h = { info, ssh: await connect({ host: info.address, port: info.sshPort, privateKey: key.privateKey, hostKey: info.hostKey }) };
     hosts.push(h);
+    // Hosts run a bare image: the tools Dumont brings (lz4, curl) and the baselines' own binaries
+    // (static Go builds) are put there first, so every tool runs on the host, none from the checkout.
+    await ensureHostTools(h.ssh, gpuTools);
+    for (const [tool, file] of baselineBinaries()) {
+      await h.ssh.run(["sh", "-c", 'cat > "$1" && chmod 755 "$1"', "install", `/usr/local/bin/${tool}`], { stdin: readFileSync(file), timeoutMs: 120_000 });
+    }
     return h;
   };
   const sh = (ssh: SshConnection, script: string) =>

@@ -6,6 +6,8 @@ import { down, up } from "../../../harness/local-cloud/control.ts";
 import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
 import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
 import { connect, firstContact, HostKeyMismatchError } from "../../../harness/ssh/client.ts";
+import { ensureHostTools, gpuTools } from "../../../harness/ssh/host-tools.ts";
+import { repoRoot } from "../../../harness/tools/paths.ts";
 import { directSsh, makeKeyPair, rentCheapest, vast, waitForStatus } from "../../support/local-cloud.ts";
 
 const cloud = "lcl";
@@ -121,6 +123,28 @@ describe("the Vast API lifecycle over plain HTTP", () => {
     expect(labelled.body.instances.map((i: any) => i.id)).toEqual([b]);
     await vast(endpoints, "DELETE", `/api/v0/instances/${a}/`, {});
     await vast(endpoints, "DELETE", `/api/v0/instances/${b}/`, {});
+  });
+
+  it("runs the bare GPU image: nothing of the controller's, no rsync, lz4 or curl until Dumont brings them", async () => {
+    const id = await rentCheapest(endpoints, { gpu_name: { eq: "RTX 3090" } }, { label: "bare" });
+    const running = await waitForStatus(endpoints, id, "running");
+    const admin = new LocalCloudAdmin(endpoints);
+    const hostKey = ((await admin.status()).instances as any[]).find((i) => i.id === id).host.hostKey;
+    const ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
+    try {
+      const probe = async () => (await ssh.run(["sh", "-c", 'for t in rsync lz4 curl node go; do command -v "$t" >/dev/null && echo "$t"; done; true'])).stdout.trim().split("\n").filter(Boolean);
+      expect(await probe()).toEqual([]);
+      // The checkout, the Go toolchain and the controller's processes are not there.
+      expect((await ssh.run(["sh", "-c", `ls -d ${repoRoot} /usr/local/go 2>/dev/null; true`])).stdout).toBe("");
+      expect(Number((await ssh.run(["sh", "-c", "ls /proc | grep -c '^[0-9]'"])).stdout.trim())).toBeLessThan(20);
+      const installed = await ensureHostTools(ssh, gpuTools);
+      expect(installed.sort()).toEqual(["curl", "lz4", "rsync"]);
+      expect((await probe()).sort()).toEqual(["curl", "lz4", "rsync"]);
+      expect(await ensureHostTools(ssh, gpuTools)).toEqual([]);
+    } finally {
+      ssh.close();
+    }
+    await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
   });
 
   it("stops, starts and labels an instance, and bills compute only while running", async () => {

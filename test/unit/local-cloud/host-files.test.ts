@@ -1,16 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { envFile, hostInitScript, sshdConfig } from "../../../harness/local-cloud/host-files.ts";
+import { envFile, hostInitScript, hostStartScript, sshdConfig } from "../../../harness/local-cloud/host-files.ts";
 
 describe("host files", () => {
   it("sshd allows keys only, from Vast's key set and the host's own file", () => {
     expect(sshdConfig(22022)).toMatchSnapshot();
   });
 
-  it("init gives the host its own /workspace, /root and /tmp and hides the controller's state", () => {
+  it("init builds the host's own root from its image (overlay, /workspace, /root, /tmp, /proc) and leaves the controller's filesystem", () => {
     expect(hostInitScript()).toMatchSnapshot();
-    // The script parses as POSIX sh.
+    expect(hostInitScript()).toMatch(/exec env -i .* chroot "\$root"/);
+    // Both scripts parse as POSIX sh.
     execFileSync("sh", ["-n", "-c", hostInitScript()]);
+    execFileSync("sh", ["-n", "-c", hostStartScript()]);
   });
 
   it("env lines survive the shell, and docker flags that Vast puts in env are not variables", () => {

@@ -1,0 +1,64 @@
+// The GPU a command acts on (`dumont ssh`, `files`, `snapshot create|restore`): one of the stack's
+// slots (the active one, --slot, or --instance of the stack), or with --instance a GPU rented by
+// `dumont instance create`, which no stack holds (the seed guide's manual test creates files on one,
+// snapshots it into the stack's bucket and restores onto another). Either way the login uses the
+// key Dumont holds for that host and the host key pinned when it was rented.
+import { UsageError } from "../../harness/errors.ts";
+import { connect, type SshConnection, type SshTarget } from "../../harness/ssh/client.ts";
+import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
+import { readThrowaway, throwawaySshTarget } from "../../stacks/throwaway/records.ts";
+
+export interface GpuSelector {
+  readonly stack: string;
+  readonly slot?: string;
+  readonly instance?: string;
+}
+
+export interface GpuHost {
+  readonly target: SshTarget;
+  readonly instanceId: number;
+  /** Where it is, for snapshot manifests: "local/a/29012345", or "test-failover-1.0f3c9a1b/29012346". */
+  readonly sourceLabel: string;
+  /** The host in words, for messages: "slot a's GPU of stack local (instance 29012345, 10.0.0.5:22)". */
+  readonly what: string;
+  /** What to check when the host does not let us in. */
+  readonly hint: string;
+}
+
+const stackFlag = (stack: string) => (stack === "local" ? "" : ` --stack ${stack}`);
+
+/**
+ * The GPU `selector` names. `context` is the stack's, when the caller has it; it is loaded only
+ * when the GPU is one of the stack's (a throwaway needs no stack).
+ */
+export async function gpuHost(selector: GpuSelector, context?: StackContext): Promise<GpuHost> {
+  if (selector.instance !== undefined && !/^\d+$/.test(selector.instance)) throw new UsageError(`'${selector.instance}' is not an instance id`, "see `npx dumont instance list`");
+  const id = selector.instance === undefined ? undefined : Number(selector.instance);
+  const ownedByStack = id !== undefined && context !== undefined && (["a", "b"] as const).some((s) => context.outputs.slots[s]?.instanceId === id);
+  const throwaway = id !== undefined && selector.slot === undefined && !ownedByStack ? readThrowaway(id) : undefined;
+  if (throwaway) {
+    return {
+      target: throwawaySshTarget(throwaway), instanceId: throwaway.instanceId, sourceLabel: `${throwaway.vastLabel}/${throwaway.instanceId}`,
+      what: `instance ${throwaway.instanceId} (${throwaway.vastLabel}, ${throwaway.host}:${throwaway.port})`,
+      hint: `is it still running? npx dumont instance status ${throwaway.instanceId}${stackFlag(throwaway.stack)}`,
+    };
+  }
+  const ctx = context ?? (await loadStackContext(selector.stack));
+  const { slot, state } = ctx.slot({ slot: selector.slot, instance: selector.instance });
+  return {
+    target: ctx.sshTarget(state), instanceId: state.instanceId, sourceLabel: `${selector.stack}/${slot}/${state.instanceId}`,
+    what: `slot ${slot}'s GPU of stack ${selector.stack} (instance ${state.instanceId}, ${state.host}:${state.port})`,
+    hint: `is it running? npx dumont instance status ${state.instanceId}${stackFlag(selector.stack)}; \`npx dumont failover${stackFlag(selector.stack)}\` replaces a dead GPU`,
+  };
+}
+
+/** Connects to the GPU `selector` names, runs `work`, and always closes the connection. */
+export async function withGpuHost<T>(selector: GpuSelector, work: (ssh: SshConnection, host: GpuHost) => Promise<T>, context?: StackContext): Promise<T> {
+  const host = await gpuHost(selector, context);
+  const ssh = await connect(host.target);
+  try {
+    return await work(ssh, host);
+  } finally {
+    ssh.close();
+  }
+}
