@@ -1,8 +1,9 @@
 # Pinned versions of everything setup builds or checks. Sourced by setup/setup.sh; read by
 # harness/tools (doctor, env) so there is one place to bump.
-# Pulumi CLI == @pulumi/pulumi in package.json. 3.259.0 is the newest pkg/v3 the Go module proxy
-# serves here (3.260-3.274 answer 403).
-PULUMI_VERSION=3.259.0
+# Pulumi CLI == @pulumi/pulumi in package.json. 3.276.0 is the newest release both the Go module
+# proxy (pkg/v3, sdk/v3) and the npm registry serve here (npm has no 3.271-3.275; the proxy
+# refuses pkg/v3 3.270.0).
+PULUMI_VERSION=3.276.0
 # == @pulumi/command in package.json (its engine plugin is built from setup/go/command-provider).
 COMMAND_VERSION=1.2.1
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
@@ -12,4 +13,5 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 MC_VERSION=v0.0.0-20250313080218-cf909e1063a9
 S5CMD_VERSION=2.3.0
 NODE_VERSION=24.21.0
-GO_MIN_VERSION=1.25.11
+# pkg/v3 and sdk/v3 3.276.0 declare go 1.26.6.
+GO_MIN_VERSION=1.26.6

@@ -31,7 +31,7 @@ import (
 )
 
 // version is set with -ldflags to the engine release this host is built with.
-var version = "3.259.0"
+var version = "3.276.0"
 
 // bailExitCode is what @pulumi/pulumi's cmd/run exits with after it has already reported the
 // error to the engine; the engine must then not print a second, generic error.
