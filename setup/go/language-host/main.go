@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -46,6 +47,18 @@ func main() {
 			engineAddress = a
 		}
 	}
+	// A controller killed with SIGKILL takes its engine with it, but not this process, which would
+	// then wait forever: when the engine that started us is gone (we were handed to another
+	// parent), there is no one left to serve.
+	parent := os.Getppid()
+	go func() {
+		for range time.Tick(time.Second) {
+			if os.Getppid() != parent {
+				fmt.Fprintln(os.Stderr, "the engine that started this language host is gone; exiting")
+				os.Exit(0)
+			}
+		}
+	}()
 	host := &nodeHost{engineAddress: engineAddress}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
