@@ -259,7 +259,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         nextSync = Date.now() + health.syncIntervalSeconds * 1000;
         try {
           // Under the stack's lock: never while a failover restores from the standby.
-          const sync = await withStackLock(name, "watch sync", () => syncStandby(ctx), { timeoutMs: 0, context: ctx });
+          const sync = await withStackLock(name, "watch sync", (lockLost) => syncStandby(ctx, { signal: lockLost }), { timeoutMs: 0, context: ctx });
           log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
         } catch (error) {
           // The GPU keeps working; the next sync tries again.

@@ -23,20 +23,30 @@ export function sshdConfig(port: number): string {
 }
 
 /**
- * The host's first process, run as `sh init.sh HOST_DIR IMAGE_ROOT MIRROR_URL` inside the host's
- * network namespace and private mount and PID namespaces, still on the controller's filesystem.
- * It builds the host's root: the image under an overlay whose writes land in the host's own folder
- * (so a host keeps what it installed across stop and start, as a container's disk does), its own
- * /workspace, /root, /tmp and /run, a /proc of its own processes only, and apt pointed at the
- * cloud's package mirror. Then it leaves the controller's filesystem for good (chroot, with an
- * empty environment) and runs start.sh there.
+ * The host's first process, run by the controller as `sh -c SCRIPT init HOST_DIR IMAGE_ROOT
+ * MIRROR_URL START_SCRIPT` inside the host's network namespace and private mount and PID namespaces,
+ * still on the controller's filesystem. The script comes from the controller's memory, never from a
+ * file the host could rewrite before its next start. It builds the host's root: the image under an
+ * overlay whose writes land in the host's own folder (so a host keeps what it installed across stop
+ * and start, as a container's disk does), its own /workspace, /root, /tmp and /run, a /proc of its
+ * own processes, a /dev with only the harmless devices and its own ptys, and apt pointed at the
+ * cloud's package mirror. Then it pivots into that root and unmounts the controller's filesystem
+ * (nothing left to chroot back into), and runs the start script with an empty environment and
+ * without the capabilities a container lacks.
  */
+/**
+ * What a host's root may not do, as a container's may not: make device nodes, mount, load modules,
+ * touch raw devices, the clock or the network's configuration, or trace other processes. (sshd keeps
+ * what it needs: chroot, setuid and setgid for its privilege separation.)
+ */
+const droppedCapabilities = "-mknod,-sys_admin,-sys_module,-sys_rawio,-sys_boot,-sys_time,-net_admin,-sys_ptrace,-mac_admin,-mac_override,-syslog,-bpf,-perfmon";
+
 export function hostInitScript(): string {
-  return `#!/bin/sh
-set -eu
+  return `set -eu
 host_dir=$1
 image=$2
 mirror=$3
+start=$4
 root=$host_dir/rootfs
 mkdir -p "$host_dir/upper" "$host_dir/overlay-work" "$root"
 mount -t overlay overlay -o "lowerdir=$image,upperdir=$host_dir/upper,workdir=$host_dir/overlay-work" "$root"
@@ -47,10 +57,26 @@ mount --bind "$host_dir/workspace" "$root/workspace"
 mount --bind "$host_dir/root" "$root/root"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mount -t proc proc "$root/proc"
-mount --rbind /dev "$root/dev"
-mkdir -p "$root/etc/apt/sources.list.d"
+mount -t tmpfs -o mode=0755,nosuid tmpfs "$root/dev"
+for device in null zero full random urandom tty; do
+  touch "$root/dev/$device"
+  mount --bind "/dev/$device" "$root/dev/$device"
+done
+mkdir -p "$root/dev/pts" "$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
+ln -s pts/ptmx "$root/dev/ptmx"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
+mkdir -p "$root/etc/apt/sources.list.d" "$root/.controller-root"
 echo "deb [trusted=yes] $mirror ./" > "$root/etc/apt/sources.list.d/local-cloud.list"
-exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 chroot "$root" /bin/sh ${hostMount}/etc/start.sh
+cd "$root"
+pivot_root . .controller-root
+cd /
+exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+  /bin/sh -c 'umount -l /.controller-root && rmdir /.controller-root && exec /usr/bin/setpriv --bounding-set ${droppedCapabilities} -- /bin/sh -c "$1"' init "$start"
 `;
 }
 
@@ -59,8 +85,7 @@ exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HO
  * script with the instance's environment, as Vast does after its own entrypoint.
  */
 export function hostStartScript(): string {
-  return `#!/bin/sh
-set -eu
+  return `set -eu
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f ${hostMount}/etc/sshd_config 2>>${hostMount}/log/sshd.log &
 sshd_pid=$!

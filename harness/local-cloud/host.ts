@@ -82,8 +82,6 @@ export class Host {
     // Like Vast's random HostPort for the container's port 22.
     this.sshPort = 20000 + Math.floor(Math.random() * 20000);
     await writeFile(path.join(etc, "sshd_config"), sshdConfig(this.sshPort));
-    await writeFile(path.join(etc, "init.sh"), hostInitScript(), { mode: 0o755 });
-    await writeFile(path.join(etc, "start.sh"), hostStartScript(), { mode: 0o755 });
     // What the instance runs at start and its environment carry the renter's tokens: root's alone on the host.
     await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "", { mode: privateFileMode });
     await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}), { mode: privateFileMode });
@@ -105,7 +103,7 @@ export class Host {
     const child = spawn(
       "ip",
       ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
-        "sh", path.join(this.dir, "etc", "init.sh"), this.dir, imageRoot(this.spec.image), this.mirrorUrl],
+        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript()],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";

@@ -13,12 +13,14 @@ export interface PackageMirror {
 
 export async function startPackageMirror(address: string, folder: string): Promise<PackageMirror> {
   const server: Server = createServer((req, res) => {
-    const name = decodeURIComponent(new URL(req.url ?? "/", "http://mirror").pathname).replace(/^\/+/, "");
-    // Only plain file names of the one folder: no sub-paths, nothing outside it.
-    const file = path.join(folder, name);
+    // Only plain file names of the one folder: no sub-paths, nothing outside it; a request a host
+    // garbled (bad escapes) is a 404, never an exception in the cloud's daemon.
+    let name = "";
     let size = -1;
     try {
-      if (name && !name.includes("/") && name !== ".." && (req.method === "GET" || req.method === "HEAD")) size = statSync(file).isFile() ? statSync(file).size : -1;
+      name = decodeURIComponent(new URL(req.url ?? "/", "http://mirror").pathname).replace(/^\/+/, "");
+      const file = path.join(folder, name);
+      if (name && !name.includes("/") && !name.includes("\0") && name !== ".." && (req.method === "GET" || req.method === "HEAD")) size = statSync(file).isFile() ? statSync(file).size : -1;
     } catch {
       size = -1;
     }
@@ -28,7 +30,7 @@ export async function startPackageMirror(address: string, folder: string): Promi
     }
     res.writeHead(200, { "content-length": size, "content-type": "application/octet-stream" });
     if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
+    else createReadStream(path.join(folder, name)).pipe(res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

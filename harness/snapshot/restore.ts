@@ -50,6 +50,8 @@ export interface RestoreOptions {
   readonly store: SnapshotStore;
   readonly id: string;
   readonly onProgress?: (line: string) => void;
+  /** Stops the restore at once (the controller lost the stack's lease): no archive is applied after it. */
+  readonly signal?: AbortSignal;
 }
 
 /** A host script reached for a path below something that is not a real directory (it names it): stop. */
@@ -80,13 +82,14 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   try {
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
     for (const [i, link] of chain.entries()) {
+      options.signal?.throwIfAborted();
       const steps = plan.links[i]!;
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
       await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
       await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList([...link.included, ...(link.discarded ?? [])]), timeoutMs: workspaceWalkMs });
       const url = await store.presignDownload(link.id);
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs });
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
       stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
       else if (result.code !== 0) {

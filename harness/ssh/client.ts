@@ -109,6 +109,11 @@ export interface RunOptions {
   readonly onStderrLine?: (line: string) => void;
   /** Also return stdout undecoded (`stdoutBytes`; `stdout` is then decoded only when read): UTF-8 decoding would mangle names that are not UTF-8. */
   readonly binaryStdout?: boolean;
+  /**
+   * Stops the command (its channel closed, the host told to kill it) and rejects with the signal's
+   * reason: a controller that lost the stack's lease must stop writing at once, not after the step.
+   */
+  readonly signal?: AbortSignal;
 }
 
 function checkedTimeout(timeoutMs: number): number {
@@ -165,6 +170,7 @@ export class SshConnection {
         settled = true;
         clearTimeout(timer);
         this.client.removeListener("close", lost);
+        options.signal?.removeEventListener("abort", aborted);
         outcome();
       };
       // Stop the command and close its channel: the host is told to stop sending; whatever it
@@ -186,6 +192,15 @@ export class SshConnection {
       // the answer then.
       const lost = () => settle(() => reject(new DumontError(`connection to ${this.label} lost while running: ${shownCommand(command)}`)));
       this.client.once("close", lost);
+      const aborted = () => {
+        settle(() => reject(options.signal!.reason ?? new DumontError(`stopped: ${shownCommand(command)}`)));
+        if (channel) stop(channel);
+      };
+      if (options.signal?.aborted) {
+        aborted();
+        return;
+      }
+      options.signal?.addEventListener("abort", aborted, { once: true });
 
       const started = (open: ClientChannel) => {
         channel = open;

@@ -42,6 +42,8 @@ export interface MirrorPaths {
    */
   readonly lock?: string;
   readonly timeoutMs?: number;
+  /** Stops the copy at once (the controller lost the stack's lease). */
+  readonly signal?: AbortSignal;
 }
 
 export function knownHostsLine(peer: RsyncPeer): string {
@@ -108,7 +110,7 @@ export async function mirrorWorkspace(standby: SshConnection, peer: RsyncPeer, d
       ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
       "-e", rsyncRemoteShell(knownHosts, peer.port, checkedPath(`${peer.identityFile}/`).slice(0, -1)),
       from, to,
-    ], { timeoutMs: options.timeoutMs ?? bulkTransferMs });
+    ], { timeoutMs: options.timeoutMs ?? bulkTransferMs, signal: options.signal });
     const finished = new Date();
     return {
       startedAt: started.toISOString(), finishedAt: finished.toISOString(), seconds: (finished.getTime() - started.getTime()) / 1000,

@@ -41,11 +41,15 @@ mkdir -p "$HOME/.ssh"
 expiry=$(date -d "@$(( $(date +%s) + $2 * 60 ))" +%Y%m%d%H%M%S)
 file="$HOME/.ssh/authorized_keys"
 touch "$file"
-grep -v ' dumont-run-[0-9a-f]*$' "$file" > "$file.dumont" || true
+# grep exits 1 when it kept no line (fine) and 2 on an error (a full disk): then nothing is replaced.
+status=0; grep -v ' dumont-run-[0-9a-f]*$' "$file" > "$file.dumont" || status=$?
+[ "$status" -le 1 ] || { rm -f "$file.dumont"; exit 1; }
 printf '%s %s\\n' "restrict,expiry-time=\\"$expiry\\"" "$1" >> "$file.dumont"
 mv -f "$file.dumont" "$file"`, "authorize-run-key", key.publicKey, String(runKeyMinutes)], { timeoutMs: 30_000 });
   return async () => {
-    await host.run(["sh", "-c", `file="$HOME/.ssh/authorized_keys"; grep -v -F " $1" "$file" > "$file.dumont" || true; mv -f "$file.dumont" "$file"`, "remove-run-key", key.marker], { timeoutMs: 30_000, allowFailure: true }).catch(() => undefined);
+    // Only a complete copy replaces the file: a grep that failed (a full disk) must not empty it and
+    // lock everyone out (the key expires by itself anyway).
+    await host.run(["sh", "-c", `file="$HOME/.ssh/authorized_keys"; status=0; grep -v -F " $1" "$file" > "$file.dumont" || status=$?; if [ "$status" -le 1 ]; then mv -f "$file.dumont" "$file"; else rm -f "$file.dumont"; fi`, "remove-run-key", key.marker], { timeoutMs: 30_000, allowFailure: true }).catch(() => undefined);
   };
 }
 

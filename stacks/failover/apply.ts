@@ -99,7 +99,7 @@ export function readFailoverRecord(stack: string): FailoverRecord | undefined {
 
 export async function failover(options: FailoverOptions): Promise<FailoverResult> {
   const progress = options.onProgress ?? (() => {});
-  return withStackLock(options.stack, "failover", (lockLost) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress), {
+  return withStackLock(options.stack, "failover", (lockLost, assertHeld) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
   });
 }
@@ -114,12 +114,12 @@ async function originalAnswers(ctx: StackContext, record: FailoverRecord): Promi
  * A planned move: the old GPU's last changes go to a copy first, and that copy is the only one the
  * new GPU may get; if either fails, nothing is swapped and the old GPU stays active.
  */
-async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, progress: (line: string) => void): Promise<RestoredCopy> {
+async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, progress: (line: string) => void, signal?: AbortSignal): Promise<RestoredCopy> {
   const old = ctx.outputs.slots[record.from]!;
   const toStandby = record.source === "standby" || (record.source === undefined && ctx.outputs.standby);
   try {
     if (toStandby) {
-      const sync = await syncStandby(ctx, { from: old });
+      const sync = await syncStandby(ctx, { from: old, signal });
       progress(`  the old GPU answers: its last changes are on the standby (generation ${sync.generation.generation}, ${sync.filesTransferred} files sent)`);
       return { kind: "standby", generation: sync.generation.generation, capturedAt: sync.generation.startedAt };
     }
@@ -156,7 +156,7 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
 }
 
-async function runFailover(options: FailoverOptions, progress: (line: string) => void): Promise<FailoverResult> {
+async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void): Promise<FailoverResult> {
   let ctx = await loadStackContext(options.stack);
   const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
@@ -199,8 +199,8 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   /** Restores the new GPU: from the old GPU's last copy alone in a planned move, else from the freshest complete copy. */
   const restoreInto = async (slot: Slot): Promise<void> => {
     const target = ctx.slot({ slot }).state;
-    const only = (await originalAnswers(ctx, r)) ? await lastCopyFromOldGpu(ctx, r, progress) : undefined;
-    const outcome = await restoreFreshest(ctx, slot, r.source, progress, only);
+    const only = (await originalAnswers(ctx, r)) ? await lastCopyFromOldGpu(ctx, r, progress, options.signal) : undefined;
+    const outcome = await restoreFreshest(ctx, slot, r.source, progress, only, options.signal);
     ctx = outcome.ctx;
     restoredThisRun = true;
     await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
@@ -208,6 +208,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
 
   for (const step of plan.steps) {
     options.signal?.throwIfAborted();
+    assertHeld();
     const t0 = performance.now();
     switch (step.kind) {
       case "provision": {

@@ -70,7 +70,7 @@ export interface RestoreOutcome {
  * one fails. With `only` (a planned move's last copy of the old GPU), that copy or nothing: falling
  * back to an older one would drop what the old GPU wrote since.
  */
-export async function restoreFreshest(ctx: StackContext, slot: Slot, source: RestoreSource | undefined, progress: (line: string) => void, only?: Candidate): Promise<RestoreOutcome> {
+export async function restoreFreshest(ctx: StackContext, slot: Slot, source: RestoreSource | undefined, progress: (line: string) => void, only?: Candidate, signal?: AbortSignal): Promise<RestoreOutcome> {
   const candidates: Candidate[] = [];
   if (only) candidates.push(only);
   else if (source !== "snapshot") {
@@ -91,12 +91,15 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
   const failures: string[] = [];
   for (const candidate of orderCandidates(candidates)) {
     const name = candidate.kind === "standby" ? `the standby's copy (generation ${candidate.generation})` : `snapshot ${candidate.id}`;
+    // Stopped (the lease was lost): no further copy is tried, whatever the last one did.
+    signal?.throwIfAborted();
     progress(`  restoring ${name}, captured ${candidate.capturedAt}`);
     try {
-      if (candidate.kind === "standby") await restoreFromStandby(ctx, slot, candidate.generation, progress);
-      else await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: candidate.id, onProgress: (l) => progress(`    ${l}`) }));
+      if (candidate.kind === "standby") await restoreFromStandby(ctx, slot, candidate.generation, progress, signal);
+      else await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: candidate.id, onProgress: (l) => progress(`    ${l}`), signal }));
       return { ctx, restored: candidate };
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       const reason = (error as Error).message.split("\n").slice(0, 3).join("; ");
       failures.push(`${name}: ${reason}`);
       progress(`  ${name} did not restore (${reason}); trying the next copy`);
@@ -116,7 +119,7 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
 }
 
 /** rsync from the standby's generation straight into the new GPU, then compare both trees file by file. */
-async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void): Promise<void> {
+async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const target: SlotState = ctx.slot({ slot }).state;
   const root = generationPath(generation);
   const standby = await connect(ctx.sshTarget(ctx.outputs.standby!));
@@ -124,7 +127,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
   try {
     gpu = await connect(ctx.sshTarget(target));
     await Promise.all([ensureHostTools(standby, standbyTools), ensureHostTools(gpu, gpuTools)]);
-    const result = await withRunKey(standby, gpu, (identityFile) => mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root }));
+    const result = await withRunKey(standby, gpu, (identityFile) => mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root, signal }));
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");
     const [expected, actual] = await Promise.all([scanWithHashes(standby, { root }), scanWithHashes(gpu)]);

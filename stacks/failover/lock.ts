@@ -49,7 +49,7 @@ export class StackBusy extends DumontError {
  * `context` saves loading the stack again to find its bucket.
  */
 export async function withStackLock<T>(
-  stack: string, operation: string, work: (signal: AbortSignal) => Promise<T>,
+  stack: string, operation: string, work: (signal: AbortSignal, assertHeld: () => void) => Promise<T>,
   options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext } = {},
 ): Promise<T> {
   const file = lockFile(stack);
@@ -81,7 +81,7 @@ export async function withStackLock<T>(
   try {
     const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
     const lease = await stackLease(context, "operation", operation);
-    if (!lease) return await work(compromised.signal);
+    if (!lease) return await work(compromised.signal, () => compromised.signal.throwIfAborted());
     await lease.acquire({
       timeoutMs: Math.max(0, deadline - Date.now()),
       onWait: (holder) => {
@@ -90,7 +90,12 @@ export async function withStackLock<T>(
       },
     });
     try {
-      return await work(AbortSignal.any([compromised.signal, lease.signal]));
+      const signal = AbortSignal.any([compromised.signal, lease.signal]);
+      // Checked right before an irreversible step: by the clocks themselves, not a timer that may be late.
+      return await work(signal, () => {
+        signal.throwIfAborted();
+        lease.assertHeld();
+      });
     } finally {
       await lease.release();
     }

@@ -63,9 +63,10 @@ export class ConditionalObject<T> {
 const honoured = new Map<string, Promise<boolean>>();
 
 /**
- * Whether the store refuses a create of an existing object (S3 and MinIO do; a store that ignores
- * the condition would let two controllers both take a lease). Asked once per bucket and process:
- * one create may win (the probe object was new), a second create of the same key must then lose.
+ * Whether the store honours both conditions (S3 and MinIO do; a store that ignores them would let
+ * two controllers both take a lease): a create of an existing object and a replace of a version
+ * that is not the current one must both be refused. Asked once per bucket and process: one create
+ * may win (the probe object was new), a second create of the same key must then lose.
  */
 export function honoursConditionalWrites(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   const id = `${bucket}/${key}`;
@@ -74,8 +75,9 @@ export function honoursConditionalWrites(s3: S3Client, bucket: string, key: stri
     const probe = new ConditionalObject<{ probe: string }>(s3, bucket, key);
     answer = (async () => {
       const body = { probe: "dumont checks that this store honours If-None-Match" };
-      if ((await probe.create(body)) === undefined) return true;
-      return (await probe.create(body)) === undefined;
+      const created = await probe.create(body);
+      if (created !== undefined && (await probe.create(body)) !== undefined) return false;
+      return (await probe.replace(body, '"00000000000000000000000000000000"')) === undefined;
     })();
     honoured.set(id, answer);
     answer.catch(() => honoured.delete(id));

@@ -12,7 +12,7 @@
 // - A holder on this very machine whose process is gone (a controller killed here) is taken over at
 //   once; a reused PID only makes the waiter wait the full duration.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,9 +25,11 @@ export interface LeaseBody {
   readonly holder: string;
   readonly operation: string;
   readonly machine: string;
-  /** /etc/machine-id where there is one: host names repeat across laptops, machine ids do not. */
-  readonly machineId: string;
+  /** Machine id, boot id and PID namespace: where `pid` names this holder (see readProcessTable). */
+  readonly processTable: string;
   readonly pid: number;
+  /** The holder process's start time, so a reused PID is not taken for it. */
+  readonly processStart: string;
   readonly since: string;
   readonly renewedAt: string;
   readonly renewals: number;
@@ -51,28 +53,47 @@ export class LeaseBusy extends DumontError {
   }
 }
 
-function readMachineId(): string {
+function readFirstLine(file: string): string {
   try {
-    return readFileSync("/etc/machine-id", "utf8").trim() || hostname();
+    return readFileSync(file, "utf8").split("\n")[0]!.trim();
   } catch {
-    return hostname();
+    return "";
   }
 }
 
-const thisMachine = readMachineId();
+/** When a process started, in clock ticks since boot (/proc/<pid>/stat field 22): a reused PID has another. */
+function processStart(pid: number): string {
+  const stat = readFirstLine(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces and parentheses: fields are counted after its ")".
+  return stat ? (stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "") : "";
+}
 
-function processIsGone(pid: number): boolean {
+function pidNamespace(): string {
   try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return "";
   }
 }
 
-/** A holder that can no longer act: it released the lease, or it was a process of this machine that is gone. */
+/**
+ * Which process table a holder's PID means something in: this machine's id, this boot, this PID
+ * namespace. Without all three (not Linux) it is empty and no holder is ever taken for dead early.
+ * Host names repeat across laptops and machine ids across containers of one image: they alone
+ * would let a live holder on another machine look dead.
+ */
+function readProcessTable(): string {
+  const parts = [readFirstLine("/etc/machine-id"), readFirstLine("/proc/sys/kernel/random/boot_id"), pidNamespace()];
+  return parts.every(Boolean) ? parts.join("/") : "";
+}
+
+const thisProcessTable = readProcessTable();
+
+/** A holder that can no longer act: it released the lease, or its process (same table, same start) is gone. */
 export function holderIsGone(holder: LeaseBody): boolean {
-  return holder.released || (holder.machineId === thisMachine && processIsGone(holder.pid));
+  if (holder.released) return true;
+  if (!thisProcessTable || holder.processTable !== thisProcessTable || !holder.processStart) return false;
+  return processStart(holder.pid) !== holder.processStart;
 }
 
 export function describeHolder(holder: LeaseBody): string {
@@ -89,6 +110,12 @@ export function safetyMarginMs(durationMs: number): number {
 export interface LeaseOptions {
   /** What the lease guards, for messages ("stack prod's watch"). */
   readonly what: string;
+  /**
+   * The lease object's identity (bucket/key): what a waiter saw of it is remembered per key across
+   * lease objects, so callers that only ever try once (a sync every tick) still see a dead holder's
+   * version age, and take over once it has stood still for a whole lease.
+   */
+  readonly key?: string;
   readonly operation: string;
   readonly durationMs: number;
   /** A monotonic clock in ms (tests give their own). */
@@ -98,17 +125,26 @@ export interface LeaseOptions {
 /** What a lease needs of its object: read, create if absent, replace if unchanged. */
 export type LeaseObject = Pick<ConditionalObject<LeaseBody>, "read" | "create" | "replace">;
 
+interface Observation {
+  readonly etag: string;
+  readonly at: number;
+}
+
+/** What waiters in this process saw of each lease object (see LeaseOptions.key). */
+const observations = new Map<string, Observation>();
+
 export class ControllerLease {
   private readonly object: LeaseObject;
+  private readonly observationKey: string;
   private readonly options: LeaseOptions;
   private readonly clock: () => number;
   private readonly id = randomUUID();
   private etag?: string;
   private since = "";
   private renewals = 0;
-  /** The version a waiter saw and since when (own clock): unchanged for a whole duration means its holder is gone. */
-  private seen?: { etag: string; at: number };
   private validUntil = 0;
+  /** validUntil on the wall clock: the monotonic clock stops while a laptop sleeps, the wall clock does not. */
+  private validUntilWall = 0;
   private readonly lostController = new AbortController();
   private readonly stopController = new AbortController();
   private renewing?: Promise<void>;
@@ -117,6 +153,7 @@ export class ControllerLease {
     this.object = object;
     this.options = options;
     this.clock = options.clock ?? (() => performance.now());
+    this.observationKey = options.key ?? `lease-${this.id}`;
   }
 
   /** Aborts when the lease is lost: the holder must stop acting. */
@@ -130,7 +167,7 @@ export class ControllerLease {
 
   private body(released = false): LeaseBody {
     return {
-      format: "dumont-lease/1", holder: this.id, operation: this.options.operation, machine: hostname(), machineId: thisMachine, pid: process.pid,
+      format: "dumont-lease/1", holder: this.id, operation: this.options.operation, machine: hostname(), processTable: thisProcessTable, pid: process.pid, processStart: processStart(process.pid),
       since: this.since, renewedAt: new Date().toISOString(), renewals: this.renewals, durationMs: this.options.durationMs, released,
     };
   }
@@ -148,8 +185,9 @@ export class ControllerLease {
     } else {
       // Seen from when the read ended: the holder's renewal that wrote this version started before.
       const readAt = this.clock();
-      if (this.seen?.etag !== current.etag) this.seen = { etag: current.etag, at: readAt };
-      const takeoverInMs = holderIsGone(current.body) ? 0 : Math.max(0, current.body.durationMs - (readAt - this.seen.at));
+      let seen = this.seen();
+      if (seen?.etag !== current.etag) seen = this.see({ etag: current.etag, at: readAt });
+      const takeoverInMs = holderIsGone(current.body) ? 0 : Math.max(0, current.body.durationMs - (readAt - seen!.at));
       if (takeoverInMs > 0) return { acquired: false, holder: current.body, takeoverInMs };
       etag = await this.object.replace(this.body(), current.etag);
       if (etag === undefined) return { acquired: false, holder: current.body, takeoverInMs: this.options.durationMs };
@@ -176,14 +214,48 @@ export class ControllerLease {
     }
   }
 
+  /** The version of the lease object a waiter saw and since when (own clock): unchanged for a whole lease means its holder is gone. */
+  private seen(): Observation | undefined {
+    return observations.get(this.observationKey);
+  }
+
+  private see(observation: Observation): Observation {
+    observations.set(this.observationKey, observation);
+    return observation;
+  }
+
+  /**
+   * Throws LeaseLost unless the lease is held and valid now by both clocks: called right before an
+   * action that must not happen after another controller may hold the lease (a timer may fire late).
+   */
+  assertHeld(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+    if (this.etag === undefined) throw new LeaseLost(this.options.what, "not held");
+    if (this.expired()) {
+      this.lose("its renewal is overdue");
+      throw this.signal.reason;
+    }
+  }
+
+  private expired(): boolean {
+    return this.clock() >= this.validUntil || Date.now() >= this.validUntilWall;
+  }
+
   private pollMs(): number {
     return Math.max(250, Math.min(2000, Math.round(this.options.durationMs / 6)));
   }
 
   private hold(etag: string, renewalStartedAt: number): void {
     this.etag = etag;
-    this.validUntil = renewalStartedAt + this.options.durationMs - safetyMarginMs(this.options.durationMs);
+    this.setValidity(renewalStartedAt);
     this.renewing = this.renewLoop();
+  }
+
+  /** Valid until a safety margin before a waiter could take over, counted from when the write that renewed it started. */
+  private setValidity(writeStartedAt: number): void {
+    const left = writeStartedAt + this.options.durationMs - safetyMarginMs(this.options.durationMs) - this.clock();
+    this.validUntil = this.clock() + left;
+    this.validUntilWall = Date.now() + left;
   }
 
   private lose(why: string): void {
@@ -195,7 +267,7 @@ export class ControllerLease {
     const stop = this.stopController.signal;
     // The watchdog stops the holder on time even while a renewal request hangs.
     const watchdog = setInterval(() => {
-      if (this.clock() >= this.validUntil) this.lose(`not renewed within ${Math.round((this.options.durationMs - safetyMarginMs(this.options.durationMs)) / 1000)} s`);
+      if (this.expired()) this.lose(`not renewed within ${Math.round((this.options.durationMs - safetyMarginMs(this.options.durationMs)) / 1000)} s`);
     }, 200);
     watchdog.unref();
     try {
@@ -207,13 +279,21 @@ export class ControllerLease {
             this.renewals += 1;
             const budget = Math.max(500, this.validUntil - started);
             const etag = await this.object.replace(this.body(), this.etag!, AbortSignal.any([stop, AbortSignal.timeout(budget)]));
-            if (etag === undefined) return this.lose("another controller took it");
+            if (etag === undefined) {
+              // A renewal whose answer was lost may have landed: the object is then still ours.
+              const now = await this.object.read(AbortSignal.timeout(Math.max(500, this.validUntil - this.clock()))).catch(() => undefined);
+              if (now?.body.holder !== this.id) return this.lose("another controller took it");
+              this.etag = now.etag;
+              this.setValidity(started);
+              break;
+            }
             this.etag = etag;
-            this.validUntil = started + this.options.durationMs - safetyMarginMs(this.options.durationMs);
+            this.setValidity(started);
             break;
           } catch {
-            // The store did not answer: try again soon; the watchdog ends this if it lasts.
-            await sleep(500, undefined, { signal: stop }).catch(() => undefined);
+            // The store did not answer: try again soon (well within what validity is left); the
+            // watchdog ends this if it lasts.
+            await sleep(Math.min(500, Math.max(50, (this.validUntil - this.clock()) / 4)), undefined, { signal: stop }).catch(() => undefined);
           }
         }
       }

@@ -32,9 +32,10 @@ export async function stackLease(ctx: StackContext, role: LeaseRole, operation: 
     }
     return undefined;
   }
-  const object = new ConditionalObject<LeaseBody>(store.s3, bucket, leaseKey(prefix, ctx.stack.name, role));
+  const key = leaseKey(prefix, ctx.stack.name, role);
+  const object = new ConditionalObject<LeaseBody>(store.s3, bucket, key);
   return new ControllerLease(object, {
-    what: role === "watch" ? `the watch of stack ${ctx.stack.name}` : `stack ${ctx.stack.name}`, operation,
+    what: role === "watch" ? `the watch of stack ${ctx.stack.name}` : `stack ${ctx.stack.name}`, operation, key: `${bucket}/${key}`,
     durationMs: ctx.settings.health.controllerLeaseSeconds * 1000,
   });
 }

@@ -22,6 +22,8 @@ export function watchServiceFor(stacks: readonly string[]): WatchService {
   return {
     name, stacks, node: process.execPath, dumontScript: path.join(repoRoot, "bin", "dumont.ts"), workingDirectory: repoRoot,
     environmentFile: path.join(stateDir, "service", `${name}.env`),
+    // Installed with sudo, the service still runs as the person whose checkout and state it uses.
+    user: process.env.SUDO_USER && process.env.SUDO_USER !== "root" ? process.env.SUDO_USER : undefined,
   };
 }
 

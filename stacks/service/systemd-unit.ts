@@ -13,6 +13,8 @@ export interface WatchService {
   readonly dumontScript: string;
   readonly workingDirectory: string;
   readonly environmentFile: string;
+  /** Who the watch runs as: the user whose checkout and state it is, never root by accident. */
+  readonly user?: string;
 }
 
 /** Variables the service's environment file carries: where state is, and who Dumont is on each cloud. */
@@ -38,7 +40,7 @@ After=network-online.target
 
 [Service]
 Type=simple
-WorkingDirectory=${systemdWord(service.workingDirectory)}
+${service.user ? `User=${systemdWord(service.user)}\n` : ""}WorkingDirectory=${systemdWord(service.workingDirectory)}
 EnvironmentFile=${systemdWord(service.environmentFile)}
 ExecStart=${exec}
 # SIGTERM lets a failover in progress finish its step; a watch started again resumes what is left.

@@ -17,6 +17,8 @@ export interface SyncOptions {
   /** Accept a copy that has less than half the entries of the previous one. */
   readonly allowShrink?: boolean;
   readonly timeoutMs?: number;
+  /** The lock's signal: a sync stops at once when the stack's lease is lost. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SyncResult extends RsyncResult {
@@ -42,7 +44,7 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       try {
         await ensureHostTools(gpu, gpuTools);
         result = await withRunKey(admin, gpu, (identityFile) => mirrorWorkspace(admin, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
-          destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs,
+          destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs, signal: options.signal,
         }));
       } finally {
         gpu.close();

@@ -1,5 +1,5 @@
 // The GPU host's root turns hostile, as anyone who rents out a machine can: `find`, which a snapshot
-// runs first to list /workspace, is replaced (a bind mount in the host's own mount namespace) by a
+// runs first to list /workspace, is replaced (written over, in the host's own root) by a
 // program that answers with 2 GiB on stdout, then with 1 GiB of terminal escape sequences on stderr,
 // each time with a title change, a screen clear and an 8-bit CSI for good measure. `dumont snapshot
 // create` runs as its own process against each: it must end in bounded time with an error that says
@@ -24,23 +24,20 @@ esac
 `;
 
 /**
- * Installs the rogue find over the real one, for the host's processes only. A local-cloud host
- * shares the machine's /usr: the bind mount must stay in the host's private mount namespace, so
- * anywhere else (a namespace without the host's own mounts, or a mount that would propagate) it is
- * refused.
+ * Writes the rogue find over the real one, keeping the real one beside it. A local-cloud host runs
+ * its image under an overlay of its own, so this changes that host alone; anywhere else (not inside
+ * a host, or a root that is not an overlay) it is refused.
  */
 const installRogue = String.raw`set -euo pipefail
 target=$(readlink -f "$(command -v find)")
 if ! mountpoint -q ${hostMount}; then echo "not inside a local-cloud host (no ${hostMount} mount): refusing" >&2; exit 1; fi
-propagation=$(findmnt -n -o PROPAGATION --target "$target")
-if [ "$propagation" != private ]; then echo "$target is on a $propagation mount: refusing" >&2; exit 1; fi
+if [ "$(findmnt -n -o FSTYPE /)" != overlay ]; then echo "/ is not the host's own overlay: refusing" >&2; exit 1; fi
 mkdir -p ${rogueDir}
-cat > ${rogueDir}/find
-chmod 755 ${rogueDir}/find
-mount --bind ${rogueDir}/find "$target"
+cp -a "$target" ${rogueDir}/find.real
+cat > "$target"
 `;
 
-const removeRogue = String.raw`umount "$(readlink -f "$(command -v find)")"
+const removeRogue = String.raw`cp -a ${rogueDir}/find.real "$(readlink -f "$(command -v find)")"
 rm -rf ${rogueDir}`;
 
 /** Each controller run must end within this (loading the stack takes most of it). */

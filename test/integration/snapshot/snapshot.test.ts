@@ -18,6 +18,7 @@ import { snapshotId, type Manifest } from "../../../harness/snapshot/manifest.ts
 import { restoreSnapshot, RestoreFailed } from "../../../harness/snapshot/restore.ts";
 import { SnapshotStore } from "../../../harness/snapshot/store.ts";
 import { connect, type SshConnection } from "../../../harness/ssh/client.ts";
+import { ensureHostTools, gpuTools } from "../../../harness/ssh/host-tools.ts";
 import { makeKeyPair } from "../../support/local-cloud.ts";
 import { adversarialWorkspace, treeDifferences, walkTree } from "../../support/workspace-tree.ts";
 
@@ -31,7 +32,10 @@ const hosts: Record<string, { info: HostInfo; ssh: SshConnection }> = {};
 async function host(name: string) {
   if (!hosts[name]) {
     const info = await admin.createStandby(name, [key.publicKey]);
-    hosts[name] = { info, ssh: await connect({ host: info.address, port: info.sshPort, privateKey: key.privateKey, hostKey: info.hostKey }) };
+    const ssh = await connect({ host: info.address, port: info.sshPort, privateKey: key.privateKey, hostKey: info.hostKey });
+    // Hosts run a bare image: lz4 and rsync come as Dumont (or a person restoring by hand) brings them.
+    await ensureHostTools(ssh, gpuTools);
+    hosts[name] = { info, ssh };
   }
   return hosts[name]!;
 }

@@ -7,9 +7,11 @@ describe("host files", () => {
     expect(sshdConfig(22022)).toMatchSnapshot();
   });
 
-  it("init builds the host's own root from its image (overlay, /workspace, /root, /tmp, /proc) and leaves the controller's filesystem", () => {
+  it("init builds the host's own root from its image (overlay, /workspace, /root, /tmp, /proc, a minimal /dev) and leaves the controller's filesystem", () => {
     expect(hostInitScript()).toMatchSnapshot();
-    expect(hostInitScript()).toMatch(/exec env -i .* chroot "\$root"/);
+    expect(hostInitScript()).toMatch(/pivot_root \. \.controller-root/);
+    expect(hostInitScript()).toMatch(/umount -l \/\.controller-root/);
+    expect(hostInitScript()).not.toMatch(/--rbind \/dev/);
     // Both scripts parse as POSIX sh.
     execFileSync("sh", ["-n", "-c", hostInitScript()]);
     execFileSync("sh", ["-n", "-c", hostStartScript()]);

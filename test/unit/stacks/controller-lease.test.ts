@@ -68,7 +68,7 @@ describe("controller lease", () => {
   it("is taken over once a holder stopped renewing for a whole duration, not before", async () => {
     const object = new MemoryObject();
     // A holder on another machine that died: its body stays, never renewed.
-    object.current = { etag: "dead", body: { format: "dumont-lease/1", holder: "x", operation: "watch", machine: "elsewhere", machineId: "another-machine", pid: 1, since: "", renewedAt: "", renewals: 0, durationMs: 900, released: false } };
+    object.current = { etag: "dead", body: { format: "dumont-lease/1", holder: "x", operation: "watch", machine: "elsewhere", processTable: "another-machine", processStart: "1", pid: 1, since: "", renewedAt: "", renewals: 0, durationMs: 900, released: false } };
     const waiter = lease(object, "waiter");
     const started = Date.now();
     await waiter.acquire();
@@ -126,6 +126,51 @@ describe("controller lease", () => {
     const holder = lease(object, "failover");
     await holder.acquire();
     await expect(lease(object, "sync").acquire({ timeoutMs: 0 })).rejects.toThrow(/stack t is held by failover on/);
+    await holder.release();
+  });
+});
+
+describe("controller lease, later attempts", () => {
+  it("lets callers that try once per tick take over a dead holder once its version stood still a whole lease", async () => {
+    const object = new MemoryObject();
+    object.current = { etag: "dead", body: { format: "dumont-lease/1", holder: "x", operation: "sync", machine: "laptop", processTable: "another-machine", processStart: "1", pid: 1, since: "", renewedAt: "", renewals: 0, durationMs: 600, released: false } };
+    const once = () => new ControllerLease(object, { what: "stack t", operation: "watch sync", durationMs: 600, key: "bucket/t/operation" }).tryAcquire();
+    expect((await once()).acquired).toBe(false);
+    await sleep(300);
+    expect((await once()).acquired).toBe(false);
+    await sleep(400);
+    const taken = new ControllerLease(object, { what: "stack t", operation: "watch sync", durationMs: 600, key: "bucket/t/operation" });
+    expect((await taken.tryAcquire()).acquired).toBe(true);
+    await taken.release();
+  });
+
+  it("never takes a live holder for dead because its PID is unknown here (another process table)", async () => {
+    const object = new MemoryObject();
+    object.current = { etag: "alive", body: { format: "dumont-lease/1", holder: "x", operation: "watch", machine: "twin", processTable: "same-image-other-host", processStart: "5", pid: 2 ** 22 + 9, since: "", renewedAt: "", renewals: 0, durationMs: 60_000, released: false } };
+    const attempt = await lease(object, "waiter").tryAcquire();
+    expect(attempt.acquired).toBe(false);
+  });
+
+  it("keeps the lease when a renewal landed but its answer was lost", async () => {
+    const object = new MemoryObject();
+    let dropNextAnswer = false;
+    const flaky: LeaseObject = {
+      read: (s) => object.read(s), create: (b, s) => object.create(b, s),
+      replace: async (b, e, s) => {
+        const etag = await object.replace(b, e, s);
+        if (dropNextAnswer && etag !== undefined) {
+          dropNextAnswer = false;
+          throw new Error("socket hang up");
+        }
+        return etag;
+      },
+    };
+    const holder = lease(flaky, "holder", 3000);
+    await holder.acquire();
+    dropNextAnswer = true;
+    await sleep(2500);
+    expect(holder.held).toBe(true);
+    holder.assertHeld();
     await holder.release();
   });
 });

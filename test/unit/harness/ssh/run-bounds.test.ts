@@ -124,6 +124,19 @@ describe("SshConnection.run within bounds", () => {
     expect(channels[0]!.closed).toBe(true);
   });
 
+  it("stops a command at once when its signal aborts (a lost lease), killing it on the host", async () => {
+    const { connection, channel } = fakeConnection();
+    const lease = new AbortController();
+    const run = connection.run(["rsync", "-a", "src/", "dst/"], { signal: lease.signal });
+    channel().out("half of it");
+    lease.abort(new DumontError("lost the lease of stack t"));
+    expect((await failure(run)).message).toBe("lost the lease of stack t");
+    expect(channel().signals).toEqual(["KILL"]);
+    expect(channel().closed).toBe(true);
+    const already = await failure(connection.run(["true"], { signal: lease.signal }));
+    expect(already.message).toBe("lost the lease of stack t");
+  });
+
   it("gives every command a bound, even one that names none", async () => {
     vi.useFakeTimers();
     const { connection, channel } = fakeConnection();
