@@ -62,7 +62,7 @@ describe("setup on a machine that lacks something", () => {
     // A Go that reports a good version but dies mid-build after writing a partial binary.
     writeFileSync(
       path.join(bin, "go"),
-      `#!/bin/sh\ncase "$1" in env) echo go1.26.0 ;; build) mkdir -p bin; echo partial > bin/pulumi; exit 1 ;; *) exit 0 ;; esac\n`,
+      `#!/bin/sh\ncase "$1" in env) echo go${pinnedVersions().GO_MIN_VERSION} ;; build) mkdir -p bin; echo partial > bin/pulumi; exit 1 ;; *) exit 0 ;; esac\n`,
       { mode: 0o755 },
     );
     const result = runSetup({ PATH: bin, DUMONT_TOOLS_DIR: tools });
@@ -75,7 +75,7 @@ describe("setup on a machine that lacks something", () => {
   it("when a build 'succeeds' without producing its binaries, still installs nothing", () => {
     const tools = emptyToolsDir("tools-empty-build");
     const bin = binWithout("silent-go", "go", "pulumi");
-    writeFileSync(path.join(bin, "go"), `#!/bin/sh\ncase "$1" in env) echo go1.26.0 ;; *) exit 0 ;; esac\n`, { mode: 0o755 });
+    writeFileSync(path.join(bin, "go"), `#!/bin/sh\ncase "$1" in env) echo go${pinnedVersions().GO_MIN_VERSION} ;; *) exit 0 ;; esac\n`, { mode: 0o755 });
     const result = runSetup({ PATH: bin, DUMONT_TOOLS_DIR: tools });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("missing product: bin/pulumi");
