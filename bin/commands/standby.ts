@@ -17,7 +17,7 @@ export const standbySync: Command = {
   async run(args) {
     const { values } = parseArgs({ args, options: { ...common, "allow-shrink": { type: "boolean", default: false } } });
     const ctx = await loadStackContext(values.stack!);
-    const result = await withStackLock(values.stack!, "standby sync", (lockLost) => syncStandby(ctx, { allowShrink: values["allow-shrink"], signal: lockLost }));
+    const result = await withStackLock(values.stack!, "standby sync", (lockLost) => syncStandby(ctx, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
     console.log(values.json ? JSON.stringify(result, null, 2)
       : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s: standby generation ${result.generation.generation}${result.keptPrevious ? `; the previous copy (another GPU's, generation ${result.keptPrevious}) is kept on the standby as ~/dumont-mirror/kept-gen-${result.keptPrevious}` : ""}`);
   },

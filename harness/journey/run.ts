@@ -239,7 +239,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
     if (usesStandby(options.variant)) {
       // The guide's Test 3: the standby mirrors the GPU; the GPU is lost; a new GPU gets the standby's copy.
       const synced = await step("standby-sync", async () => {
-        const result = await withStackLock(options.stack, "standby sync", () => syncStandby(ctx));
+        const result = await withStackLock(options.stack, "standby sync", (lockLost) => syncStandby(ctx, { signal: lockLost }), { context: ctx });
         meter.transfer(ctx.slot().state.instanceId, "up", result.bytesSent);
         return result;
       }, (r) => `${r.filesTransferred} files, ${(r.bytesSent / 1e6).toFixed(1)} MB sent`);
