@@ -1,8 +1,10 @@
 // The errors a newcomer meets that do not come from Dumont's own checks — Pulumi's CLI refusing a
 // passphrase, the engine or a plugin missing, nothing listening where the local cloud was, a cloud
 // refusing a key, a failure inside the engine's run of the program — recognized by their text and
-// turned into one DumontError line that says what to do. Pure: bin/dumont.ts applies it and prints.
-import { DumontError, EnvironmentError, SettingError } from "../harness/errors.ts";
+// turned into one DumontError line that says what to do. Pure: bin/error-report.ts applies it.
+import { DumontError, EnvironmentError, SettingError, UserError } from "../harness/errors.ts";
+import { valueKinds } from "../stacks/setting-check.ts";
+import { declarations, settingLabel, type SettingKey } from "../stacks/settings-schema.ts";
 
 export interface TranslationContext {
   /** The local cloud serving at host:port, if one is known to (it names a refused connection). */
@@ -26,6 +28,8 @@ interface Described {
   readonly network?: { readonly code: string; readonly host?: string; readonly port?: number };
   readonly name: string;
   readonly status?: number;
+  /** An S3 service error from the AWS SDK (it carries `$metadata`): its name and HTTP status. */
+  readonly objectStore?: { readonly name: string; readonly status?: number };
 }
 
 /** Collects what an error says, through `cause`, AggregateError's `errors` and Pulumi's CommandError result. */
@@ -59,8 +63,10 @@ function describe(error: unknown): Described {
     const dns = /\b(ENOTFOUND|EAI_AGAIN) ([\w.-]+)/.exec(text);
     if (!network && dns) network = { code: dns[1]!, host: dns[2] };
   }
-  const e = error as { name?: unknown; status?: unknown };
-  return { text, network, name: typeof e?.name === "string" ? e.name : "Error", status: typeof e?.status === "number" ? e.status : undefined };
+  const e = error as { name?: unknown; status?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const name = typeof e?.name === "string" ? e.name : "Error";
+  const objectStore = e?.$metadata && typeof e.$metadata === "object" ? { name, status: typeof e.$metadata.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined } : undefined;
+  return { text, network, name, status: typeof e?.status === "number" ? e.status : undefined, objectStore };
 }
 
 /** The stack a failed Pulumi command was about: `… --stack NAME …` (or `stack init NAME`) in its command line. */
@@ -78,7 +84,7 @@ function pulumiOperation(text: string): string | undefined {
  * the summary ("update failed") or the wrapper around a program's exception (whose next line,
  * "SettingError: …", is the reason). A Dumont error thrown in the program keeps its hint.
  */
-export function engineFailure(text: string): { line: string; hint?: string; errorName?: string } | undefined {
+export function engineFailure(text: string): { line: string; hint?: string; errorName?: string; exitCode?: number } | undefined {
   const diagnostics = text.slice(Math.max(0, text.indexOf("Diagnostics:")));
   const unhandled = diagnostics.indexOf("failed with an unhandled exception");
   if (unhandled !== -1) {
@@ -86,7 +92,9 @@ export function engineFailure(text: string): { line: string; hint?: string; erro
     const thrown = /^\s*(\w*Error): (.+)$/m.exec(after);
     if (thrown) {
       const hint = /^\s*hint: '((?:[^'\\]|\\.)*)'/m.exec(after)?.[1]?.replace(/\\'/g, "'");
-      return { line: thrown[2]!.trim(), hint, errorName: thrown[1] };
+      // The engine prints the thrown error's fields: a DumontError's exit status comes with it.
+      const exitCode = /^\s*exitCode: (\d+),?$/m.exec(after)?.[1];
+      return { line: thrown[2]!.trim(), hint, errorName: thrown[1], exitCode: exitCode === undefined ? undefined : Number(exitCode) };
     }
   }
   const lines = [...diagnostics.matchAll(/^\s*error: (.+)$/gm)].map((m) => m[1]!.trim());
@@ -159,7 +167,7 @@ const rules: readonly Rule[] = [
     return m ? new SettingError("--stack", `stack ${m[1]} does not exist in this backend yet`, `\`npx dumont up --stack ${m[1]}\` creates it (PULUMI_BACKEND_URL, if you set one, chooses the backend)`) : undefined;
   },
   (d) => d.name === "VastApiError" && (d.status === 401 || d.status === 403 || /auth_error/.test(d.text))
-    ? new SettingError("dumont:vastApiKey (env VAST_API_KEY)", `Vast.ai refused the API key (${d.text.split("\n")[0]})`, "check the key at https://cloud.vast.ai/account/ and set it: pulumi config set --secret dumont:vastApiKey <key>")
+    ? new SettingError(settingLabel("vastApiKey"), `Vast.ai refused the API key (${d.text.split("\n")[0]})`, "check the key at https://cloud.vast.ai/account/ and set it: pulumi config set --secret dumont:vastApiKey <key>")
     : undefined,
   (d) => /\b(InvalidAccessKeyId|SignatureDoesNotMatch)\b/.test(d.text)
     ? new SettingError("dumont:bucketKeyId / dumont:bucketApplicationKey (env B2_KEY_ID / B2_APPLICATION_KEY)", "the object store refused the key", "set the B2 application key id and key the bucket belongs to")
@@ -180,16 +188,38 @@ const rules: readonly Rule[] = [
       hint: "a stack on the local cloud: is it running (`npx dumont local-cloud status`)? On the real clouds: the network, and dumont:vastUrl / dumont:bucketEndpoint",
     });
   },
+  // A provider's API that failed outside the engine (inside it, the engine's report below names it).
+  (d) => d.name === "VastApiError"
+    ? new EnvironmentError(`Vast.ai's API failed: ${d.text.split("\n")[0]}`, "Vast.ai may be having trouble: try again in a few minutes; on the local cloud, see `npx dumont local-cloud status`")
+    : undefined,
+  (d) => d.objectStore
+    ? new EnvironmentError(
+      `the object store refused a request: ${d.objectStore.name}${d.objectStore.status ? ` (HTTP ${d.objectStore.status})` : ""}: ${d.text.split("\n")[0]}`,
+      "check the stack's bucket settings (dumont:bucketName, dumont:bucketEndpoint) and what its key may do; on the local cloud, see `npx dumont local-cloud status`",
+    )
+    : undefined,
+  // Pulumi.yaml types the settings it declares (stacks/settings-project-config.ts): the engine
+  // refuses a stack's value of another type before the program runs.
+  (d) => {
+    const m = /Stack '([^']+)' with configuration key 'dumont:(\w+)' must be of type '([^']+)'/.exec(d.text);
+    if (!m) return undefined;
+    const [stack, key, type] = [m[1]!, m[2]!, m[3]!];
+    const setting = Object.hasOwn(declarations, key) ? settingLabel(key as SettingKey) : `dumont:${key}`;
+    const kind = Object.hasOwn(valueKinds, type) ? valueKinds[type as keyof typeof valueKinds] : type;
+    return new SettingError(setting, `stacks/Pulumi.${stack}.yaml holds a value that is not ${kind}`, `set it again: pulumi config set --stack ${stack} dumont:${key} <value>`);
+  },
   // Anything else the engine reported: its first real error line (the engine's output above has the rest).
   (d) => {
     const operation = pulumiOperation(d.text);
     if (!operation) return undefined;
     const failure = engineFailure(d.text);
     if (!failure) return undefined;
-    return new DumontError(`pulumi ${operation} failed: ${failure.line}`, {
-      exitCode: failure.errorName === "SettingError" ? 2 : 1,
-      hint: failure.hint ?? "the engine's output above shows which resource failed and why",
-    });
+    const message = `pulumi ${operation} failed: ${failure.line}`;
+    const hint = failure.hint ?? "the engine's output above shows which resource failed and why";
+    // Who can fix it is what the program's error said (its exit status), or a setting's.
+    const exitCode = failure.exitCode ?? (failure.errorName === "SettingError" ? 2 : 1);
+    if (exitCode === 2) return new UserError(message, hint);
+    return exitCode === 3 ? new EnvironmentError(message, hint) : new DumontError(message, { exitCode, hint });
   },
 ];
 

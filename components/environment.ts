@@ -2,13 +2,14 @@
 // CPU standby that mirrors /workspace, the snapshot bucket, and the SSH key Dumont's operations
 // log in with. Failover is a sequence of changes to these args (see stacks/failover).
 import * as pulumi from "@pulumi/pulumi";
+import { UserError } from "../harness/errors.ts";
+import type { Slot } from "../stacks/settings-schema.ts";
 import { GpuInstance, type GpuInstanceArgs } from "./gpu-instance.ts";
+import { stackBaseName } from "./stack-names.ts";
 import { slotLabel } from "./vast/labels.ts";
 import { SnapshotBucket, type SnapshotBucketArgs } from "./snapshot-bucket.ts";
 import { SshKeyPair } from "./ssh-key/key-pair.ts";
 import { Standby, type StandbyArgs } from "./standby/standby.ts";
-
-export type Slot = "a" | "b";
 
 export interface EnvironmentArgs {
   /** Stack name, for labels and names. */
@@ -41,9 +42,9 @@ export interface SlotOutputs {
 
 /** Rules between the args that decide what exists; errors name the field. */
 export function checkEnvironmentArgs(args: Pick<EnvironmentArgs, "activeSlot" | "provisionedSlots">): void {
-  if (args.provisionedSlots.some((s) => s !== "a" && s !== "b")) throw new Error(`provisionedSlots: slots are 'a' and 'b', got ${args.provisionedSlots.join(", ")}`);
+  if (args.provisionedSlots.some((s) => s !== "a" && s !== "b")) throw new UserError(`provisionedSlots: slots are 'a' and 'b', got ${args.provisionedSlots.join(", ")}`, "fix dumont:slots");
   if (!args.provisionedSlots.includes(args.activeSlot)) {
-    throw new Error(`activeSlot: '${args.activeSlot}' has no GPU; provisionedSlots is [${args.provisionedSlots.join(", ")}]`);
+    throw new UserError(`activeSlot: '${args.activeSlot}' has no GPU; provisionedSlots is [${args.provisionedSlots.join(", ")}]`, "fix dumont:activeSlot or dumont:slots");
   }
 }
 
@@ -58,7 +59,7 @@ export class Environment extends pulumi.ComponentResource {
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dumont:index:Environment", name, {}, opts);
     checkEnvironmentArgs(args);
-    const key = new SshKeyPair(`${name}-ssh`, { comment: `dumont-${args.stack}` }, { parent: this });
+    const key = new SshKeyPair(`${name}-ssh`, { comment: stackBaseName(args.stack) }, { parent: this });
     this.sshPublicKey = key.publicKey;
     // Secret by construction, not only because the engine marks the output so.
     this.sshPrivateKey = pulumi.secret(key.privateKey);

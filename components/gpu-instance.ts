@@ -1,33 +1,34 @@
 // A GPU instance on Vast.ai: the requirements in, a running host with pinned SSH out.
 import * as pulumi from "@pulumi/pulumi";
+import { settingDefaults } from "../stacks/settings-schema.ts";
 import { VastInstance } from "./vast/instance-provider.ts";
 
 export interface GpuInstanceArgs {
   /** Acceptable GPU models as Vast spells them, e.g. ["RTX 4090"]. */
   readonly gpuNames: pulumi.Input<string[]>;
-  /** GPUs per instance. Default 1. */
+  /** GPUs per instance. Default: dumont:gpuCount's (stacks/settings-schema.ts, as every default here). */
   readonly gpuCount?: pulumi.Input<number>;
-  /** Disk in GB, fixed for the instance's life. Default 32. */
+  /** Disk in GB, fixed for the instance's life. Default: dumont:diskGb's. */
   readonly diskGb?: pulumi.Input<number>;
-  /** Docker image with a tag. Default pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime. */
+  /** Docker image with a tag. Default: dumont:image's. */
   readonly image?: pulumi.Input<string>;
-  /** Highest total price in $/h (compute and storage). Default 1.0. */
+  /** Highest total price in $/h (compute and storage). Default: dumont:maxPricePerHour's. */
   readonly maxPricePerHour?: pulumi.Input<number>;
-  /** Lowest host reliability (0-1). Default 0.95. */
+  /** Lowest host reliability (0-1). Default: dumont:minReliability's. */
   readonly minReliability?: pulumi.Input<number>;
-  /** Only Vast-verified hosts. Default true. */
+  /** Only Vast-verified hosts. Default: dumont:verifiedOnly's. */
   readonly verifiedOnly?: pulumi.Input<boolean>;
-  /** Only datacenter ("secure cloud") hosts. Default false. */
+  /** Only datacenter ("secure cloud") hosts. Default: dumont:datacenterOnly's. */
   readonly datacenterOnly?: pulumi.Input<boolean>;
-  /** Country codes the host may be in, e.g. ["US", "CA"]. Default: anywhere. */
+  /** Country codes the host may be in, e.g. ["US", "CA"]. Default: dumont:geolocation's (anywhere). */
   readonly geolocation?: pulumi.Input<string[]>;
-  /** Prefer a direct SSH port over Vast's proxy. Default true. */
+  /** Prefer a direct SSH port over Vast's proxy. Default: dumont:directSsh's. */
   readonly directSsh?: pulumi.Input<boolean>;
-  /** Machines never to rent (e.g. one that just failed). Default none. */
+  /** Machines never to rent (e.g. one that just failed). Default: dumont:excludeMachineIds's (none). */
   readonly excludeMachineIds?: pulumi.Input<number[]>;
-  /** Script run after the instance starts. Default none. A secret in the state (vast/instance-provider.ts: secretInstanceInputs). */
+  /** Script run after the instance starts. Default: dumont:onstart's (none). A secret in the state (vast/instance-provider.ts: secretInstanceInputs). */
   readonly onstart?: pulumi.Input<string>;
-  /** Environment of the onstart script. Default none. A secret in the state, like onstart. */
+  /** Environment of the onstart script. Default: dumont:env's (none). A secret in the state, like onstart. */
   readonly env?: pulumi.Input<Record<string, string>>;
   /** Label on Vast, to find the instance by (a unique suffix is added per rent). */
   readonly label: pulumi.Input<string>;
@@ -35,7 +36,7 @@ export interface GpuInstanceArgs {
   readonly sshPublicKey: pulumi.Input<string>;
   /** Private key to prove the login works before the instance counts as ready. Optional. */
   readonly sshPrivateKey?: pulumi.Input<string>;
-  /** Seconds to wait for running and SSH before the instance is destroyed. Default 600. */
+  /** Seconds to wait for running and SSH before the instance is destroyed. Default: dumont:readyTimeoutSeconds's. */
   readonly readyTimeoutSeconds?: pulumi.Input<number>;
   /** Seconds between status polls. Default 5. */
   readonly pollIntervalSeconds?: pulumi.Input<number>;
@@ -71,7 +72,7 @@ export class GpuInstance extends pulumi.ComponentResource {
     this.storageCostPerGbMonth = instance.storageCostPerGbMonth;
     this.inetUpCostPerGb = instance.inetUpCostPerGb;
     this.inetDownCostPerGb = instance.inetDownCostPerGb;
-    this.diskGb = pulumi.output(args.diskGb ?? 32);
+    this.diskGb = pulumi.output(args.diskGb ?? settingDefaults.diskGb);
     this.registerOutputs({ instanceId: this.instanceId, sshHost: this.sshHost, sshPort: this.sshPort, hostKey: this.hostKey });
   }
 }
@@ -89,22 +90,22 @@ export const fixedAtRent = [
 export function createGpuInstance(name: string, parent: pulumi.Resource, args: GpuInstanceArgs): VastInstance {
   return new VastInstance(`${name}-instance`, {
     gpuNames: args.gpuNames,
-    gpuCount: args.gpuCount ?? 1,
-    diskGb: args.diskGb ?? 32,
-    image: args.image ?? "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime",
-    maxPricePerHour: args.maxPricePerHour ?? 1.0,
-    minReliability: args.minReliability ?? 0.95,
-    verifiedOnly: args.verifiedOnly ?? true,
-    datacenterOnly: args.datacenterOnly ?? false,
-    geolocation: args.geolocation ?? [],
-    directSsh: args.directSsh ?? true,
-    excludeMachineIds: args.excludeMachineIds ?? [],
-    onstart: args.onstart ?? "",
-    env: args.env ?? {},
+    gpuCount: args.gpuCount ?? settingDefaults.gpuCount,
+    diskGb: args.diskGb ?? settingDefaults.diskGb,
+    image: args.image ?? settingDefaults.image,
+    maxPricePerHour: args.maxPricePerHour ?? settingDefaults.maxPricePerHour,
+    minReliability: args.minReliability ?? settingDefaults.minReliability,
+    verifiedOnly: args.verifiedOnly ?? settingDefaults.verifiedOnly,
+    datacenterOnly: args.datacenterOnly ?? settingDefaults.datacenterOnly,
+    geolocation: args.geolocation ?? [...settingDefaults.geolocation],
+    directSsh: args.directSsh ?? settingDefaults.directSsh,
+    excludeMachineIds: args.excludeMachineIds ?? [...settingDefaults.excludeMachineIds],
+    onstart: args.onstart ?? settingDefaults.onstart,
+    env: args.env ?? { ...settingDefaults.env },
     label: args.label,
     sshPublicKey: args.sshPublicKey,
     sshPrivateKey: args.sshPrivateKey,
-    readyTimeoutSeconds: args.readyTimeoutSeconds ?? 600,
+    readyTimeoutSeconds: args.readyTimeoutSeconds ?? settingDefaults.readyTimeoutSeconds,
     pollIntervalSeconds: args.pollIntervalSeconds ?? 5,
   }, { parent, ignoreChanges: fixedAtRent });
 }

@@ -3,8 +3,10 @@
 // from the running local cloud; for `cloud: real` from the stack's secrets, which environment
 // variables (the seed's names) override. Dynamic providers call this in `configure`, so no
 // credential is ever captured in a serialized provider.
+import { settingProblem } from "../stacks/setting-check.ts";
+import { regionOfEndpoint, settingDefaults, settingLabel, settingText, type CloudKind } from "../stacks/settings-schema.ts";
 import { SettingError } from "./errors.ts";
-import { defaultCloudName, readEndpoints, type Endpoints } from "./local-cloud/endpoints.ts";
+import { readEndpoints, type Endpoints } from "./local-cloud/endpoints.ts";
 import type { ObjectStoreSettings } from "./object-store/client.ts";
 import type { VastClientSettings } from "./vast/client.ts";
 
@@ -18,30 +20,30 @@ export function processAccessSource(config: (key: string) => string | undefined)
   return { config, env: (name) => process.env[name] };
 }
 
-function pick(source: AccessSource, key: string, envName: string): string | undefined {
-  const fromEnv = source.env(envName);
-  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : source.config(key);
-}
-
 /**
  * Throws a SettingError naming `setting` when a real cloud's endpoint is not https: the Vast API key,
  * the bucket's requests and presigned URLs would cross the internet readable. The local cloud
  * serves plain http on its own bridge, and may.
  */
-export function requireHttpsForRealCloud(setting: string, url: string, cloud: "local" | "real"): void {
+export function requireHttpsForRealCloud(setting: string, url: string, cloud: CloudKind): void {
   if (cloud === "real" && !/^https:\/\//i.test(url)) {
     throw new SettingError(setting, `'${url}' is not https; a real cloud's endpoint carries keys and presigned URLs, so use its https:// address`);
   }
 }
 
-export function cloudKind(source: AccessSource): "local" | "real" {
-  const kind = pick(source, "cloud", "DUMONT_CLOUD") ?? "local";
-  if (kind !== "local" && kind !== "real") throw new SettingError("dumont:cloud (env DUMONT_CLOUD)", `'${kind}' is not 'local' or 'real'`);
-  return kind;
+export function cloudKind(source: AccessSource): CloudKind {
+  const kind = settingText(source, "cloud") ?? settingDefaults.cloud;
+  const problem = settingProblem("cloud", kind);
+  if (problem !== undefined) throw new SettingError(settingLabel("cloud"), problem);
+  return kind as CloudKind;
+}
+
+function localCloudName(source: AccessSource): string {
+  return settingText(source, "localCloud") ?? settingDefaults.localCloud;
 }
 
 export async function localCloudEndpoints(source: AccessSource): Promise<Endpoints> {
-  const name = pick(source, "localCloud", "DUMONT_LOCAL_CLOUD") ?? defaultCloudName;
+  const name = localCloudName(source);
   const endpoints = await readEndpoints(name);
   if (!endpoints) {
     throw new SettingError("dumont:cloud", `this stack uses the local cloud '${name}', which is not running`, "start it with `npx dumont local-cloud up`");
@@ -55,7 +57,7 @@ export async function localCloudEndpoints(source: AccessSource): Promise<Endpoin
  */
 export async function localCloudIsDown(source: AccessSource): Promise<boolean> {
   if (cloudKind(source) !== "local") return false;
-  return (await readEndpoints(pick(source, "localCloud", "DUMONT_LOCAL_CLOUD") ?? defaultCloudName)) === undefined;
+  return (await readEndpoints(localCloudName(source))) === undefined;
 }
 
 export async function vastAccess(source: AccessSource): Promise<VastClientSettings> {
@@ -63,19 +65,19 @@ export async function vastAccess(source: AccessSource): Promise<VastClientSettin
     const e = await localCloudEndpoints(source);
     return { baseUrl: e.vast.url, apiKey: e.vast.apiKey };
   }
-  const apiKey = pick(source, "vastApiKey", "VAST_API_KEY");
-  if (!apiKey) throw new SettingError("dumont:vastApiKey (env VAST_API_KEY)", "the Vast.ai API key is not set", "pulumi config set --secret dumont:vastApiKey <key>");
-  const baseUrl = pick(source, "vastUrl", "VAST_URL") ?? "https://console.vast.ai";
-  requireHttpsForRealCloud("dumont:vastUrl (env VAST_URL)", baseUrl, "real");
+  const apiKey = settingText(source, "vastApiKey");
+  if (!apiKey) throw new SettingError(settingLabel("vastApiKey"), "the Vast.ai API key is not set", "pulumi config set --secret dumont:vastApiKey <key>");
+  const baseUrl = settingText(source, "vastUrl") ?? settingDefaults.vastUrl;
+  requireHttpsForRealCloud(settingLabel("vastUrl"), baseUrl, "real");
   return { baseUrl, apiKey };
 }
 
 /** The stack's B2 key pair (on B2 one key works on the S3 and the native API alike). */
 function b2KeyPair(source: AccessSource): { keyId: string; applicationKey: string } {
-  const keyId = pick(source, "bucketKeyId", "B2_KEY_ID");
-  const applicationKey = pick(source, "bucketApplicationKey", "B2_APPLICATION_KEY");
-  if (!keyId) throw new SettingError("dumont:bucketKeyId (env B2_KEY_ID)", "the B2 application key id is not set");
-  if (!applicationKey) throw new SettingError("dumont:bucketApplicationKey (env B2_APPLICATION_KEY)", "the B2 application key is not set", "pulumi config set --secret dumont:bucketApplicationKey <key>");
+  const keyId = settingText(source, "bucketKeyId");
+  const applicationKey = settingText(source, "bucketApplicationKey");
+  if (!keyId) throw new SettingError(settingLabel("bucketKeyId"), "the B2 application key id is not set");
+  if (!applicationKey) throw new SettingError(settingLabel("bucketApplicationKey"), "the B2 application key is not set", "pulumi config set --secret dumont:bucketApplicationKey <key>");
   return { keyId, applicationKey };
 }
 
@@ -84,10 +86,10 @@ export async function objectStoreAccess(source: AccessSource): Promise<ObjectSto
     const e = await localCloudEndpoints(source);
     return { endpoint: e.s3.endpoint, region: e.s3.region, accessKeyId: e.s3.accessKeyId, secretAccessKey: e.s3.secretAccessKey };
   }
-  const endpoint = pick(source, "bucketEndpoint", "B2_ENDPOINT") ?? "https://s3.us-west-004.backblazeb2.com";
-  requireHttpsForRealCloud("dumont:bucketEndpoint (env B2_ENDPOINT)", endpoint, "real");
+  const endpoint = settingText(source, "bucketEndpoint") ?? settingDefaults.bucketEndpoint;
+  requireHttpsForRealCloud(settingLabel("bucketEndpoint"), endpoint, "real");
   const { keyId: accessKeyId, applicationKey: secretAccessKey } = b2KeyPair(source);
-  const region = pick(source, "bucketRegion", "B2_REGION") ?? /s3\.([a-z0-9-]+)\.backblazeb2\.com/.exec(endpoint)?.[1] ?? "us-west-004";
+  const region = settingText(source, "bucketRegion") ?? regionOfEndpoint(endpoint) ?? "us-west-004";
   return { endpoint, region, accessKeyId, secretAccessKey };
 }
 

@@ -2,6 +2,7 @@
 // standby, B2 or local bucket. Pure apart from reading secrets as Pulumi secrets.
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentArgs } from "../components/environment.ts";
+import { localStandbyName, standbyNetworkTag } from "../components/stack-names.ts";
 import type { Settings } from "./settings.ts";
 
 /**
@@ -29,7 +30,7 @@ export function environmentArgs(settings: Settings, config: pulumi.Config, pin =
       pollIntervalSeconds: local ? 0.5 : 5,
     },
     standby: !standbyDeclared ? undefined : local
-      ? { kind: "local", localName: settings.stack.toLowerCase().replace(/[^a-z0-9-]/g, "-"), pinned }
+      ? { kind: "local", localName: localStandbyName(settings.stack), pinned }
       : {
         kind: "gcp",
         pinned,
@@ -41,7 +42,7 @@ export function environmentArgs(settings: Settings, config: pulumi.Config, pin =
           spot: settings.standby.gcpSpot,
           credentials: process.env.GCP_CREDENTIALS ? pulumi.secret(process.env.GCP_CREDENTIALS) : config.requireSecret("gcpCredentials"),
           sshSourceRanges: [...settings.standby.sshSourceRanges],
-          networkTag: `dumont-standby-${settings.stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"),
+          networkTag: standbyNetworkTag(settings.stack),
         },
       },
     bucket: {

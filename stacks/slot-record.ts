@@ -9,6 +9,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "../harness/errors.ts";
 import { stateDir } from "../harness/tools/paths.ts";
 import { makePrivateDir, privateFileMode } from "../harness/tools/private-dir.ts";
 import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
@@ -47,7 +48,9 @@ export function readSlotRecord(stack: string): SlotRecord | undefined {
     return undefined;
   }
   const record = JSON.parse(text) as SlotRecord;
-  if (record.format !== "dumont-slots/1") throw new Error(`${slotRecordFile(stack)} is not a Dumont slot record`);
+  if (record.format !== "dumont-slots/1") {
+    throw new UserError(`${slotRecordFile(stack)} is not a Dumont slot record`, "restore Dumont's record from a backup, or move the file aside: the stack's settings then say which slots exist, and `dumont up` still refuses to drop the active GPU");
+  }
   return record;
 }
 

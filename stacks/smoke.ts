@@ -8,6 +8,7 @@ import path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import { EnvironmentError } from "../harness/errors.ts";
 import { shellQuote } from "../harness/tools/environment.ts";
 import { openInlineStack } from "./workspace.ts";
 
@@ -73,6 +74,9 @@ export interface SmokeOptions {
   readonly log?: (line: string) => void;
 }
 
+/** A smoke run that completes but gives the wrong answer means a broken engine or plugin build. */
+const engineHint = "the engine or the command plugin misbehaves: rebuild them with `npm run setup` (`npx dumont doctor` shows their versions)";
+
 /** up → preview (expecting no changes) → destroy → remove the stack; throws on any mismatch. */
 export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
   const log = options.log ?? (() => {});
@@ -89,7 +93,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
     const upSeconds = seconds(t0);
     const md5 = String(up.outputs.md5?.value);
     const expected = createHash("md5").update(readFileSync(markerPath)).digest("hex");
-    if (md5 !== expected) throw new Error(`command output ${md5} is not the marker's MD5 ${expected}`);
+    if (md5 !== expected) throw new EnvironmentError(`command output ${md5} is not the marker's MD5 ${expected}`, engineHint);
 
     t0 = performance.now();
     log("preview: expecting no changes");
@@ -100,7 +104,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
     log("destroy");
     await stack.destroy({ onOutput: (s) => log(s.trimEnd()) });
     const destroySeconds = seconds(t0);
-    if (existsSync(markerPath)) throw new Error(`destroy left ${markerPath} behind`);
+    if (existsSync(markerPath)) throw new EnvironmentError(`destroy left ${markerPath} behind`, engineHint);
     return { md5, upSeconds, previewSeconds, destroySeconds };
   } finally {
     // A failed run still must not leave the marker or the stack behind.

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { stackNamePattern } from "../components/stack-names.ts";
 import { SettingError } from "../harness/errors.ts";
 import { checkoutStateDir, repoRoot } from "../harness/tools/paths.ts";
 import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
@@ -52,7 +53,7 @@ export function stackConfigFile(stack: string): string {
  * file is an error, so a typo never creates an empty environment.
  */
 export async function openProjectStack(stack: string, env: Readonly<Record<string, string>> = {}): Promise<Stack> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new SettingError("--stack", `'${stack}' is not a valid stack name`);
+  if (!stackNamePattern.test(stack)) throw new SettingError("--stack", `'${stack}' is not a valid stack name`);
   if (!existsSync(stackConfigFile(stack))) {
     throw new SettingError("--stack", `there is no stacks/Pulumi.${stack}.yaml`, "copy stacks/Pulumi.local.yaml (local cloud) or stacks/Pulumi.dev.yaml (real clouds) to start one");
   }

@@ -1,14 +1,13 @@
-import { parseArgs } from "node:util";
+// `dumont env`: shell exports that make a plain `pulumi` work in this checkout.
 import { ensurePassphrase, exportLines, toolEnvironment } from "../../harness/tools/environment.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
 
-export const env: Command = {
+export const env = defineCommand({
   path: ["env"],
   summary: 'print shell exports so that plain `pulumi` works here: eval "$(npx dumont env)"',
-  usage: "",
-  async run(args) {
-    parseArgs({ args, options: {} });
+  options: {},
+  async action() {
     ensurePassphrase();
     console.log(exportLines(toolEnvironment()));
   },
-};
+});

@@ -1,10 +1,10 @@
 // `dumont failover` and the seed's `dumont failover restore --from-cpu-standby`.
-import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { failover } from "../../stacks/failover/apply.ts";
 import type { RestoreSource } from "../../stacks/failover/plan.ts";
-import type { Command } from "./types.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
+import { defineCommand } from "../cli/command.ts";
+import { jsonOption, stackOption } from "../cli/shared-options.ts";
 
 async function runFailover(stack: string, source: RestoreSource | undefined, gpuId: number | undefined, json: boolean): Promise<number> {
   // The GPU to move away from is the one active now: if another failover runs first and this one
@@ -20,30 +20,42 @@ async function runFailover(stack: string, source: RestoreSource | undefined, gpu
   return 0;
 }
 
-const parseInstance = (value?: string) => {
+function instanceIdOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--gpu-id must be an instance id, not '${value}'`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`--gpu-id must be an instance id, not '${value}'`, "see `npx dumont instance list`");
   return Number(value);
-};
+}
 
-export const failoverCommand: Command = {
+const gpuIdOption = {
+  type: "string", value: "ID", absent: "the stack's active GPU",
+  meaning: "the GPU to move away from; if it is no longer the active one (another failover replaced it), nothing is done",
+} as const;
+
+export const failoverCommand = defineCommand({
   path: ["failover"],
   summary: "move the environment to a new GPU: provision, restore (standby or snapshot), verify, swap, retire; re-run to resume",
-  usage: "[--from standby|snapshot] [--stack S] [--gpu-id ID (only if this one is still active)] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { stack: { type: "string", default: "local" }, from: { type: "string" }, "gpu-id": { type: "string" }, json: { type: "boolean", default: false } } });
-    if (values.from !== undefined && values.from !== "standby" && values.from !== "snapshot") throw new UsageError(`--from must be standby or snapshot, not '${values.from}'`);
-    return runFailover(values.stack!, values.from as RestoreSource | undefined, parseInstance(values["gpu-id"]), values.json!);
+  options: {
+    from: { type: "string", value: "SOURCE", choices: ["standby", "snapshot"], absent: "the freshest complete copy, the standby's or a snapshot", meaning: "restore only from this kind of copy" },
+    stack: stackOption,
+    "gpu-id": gpuIdOption,
+    json: { ...jsonOption, meaning: "print the result as JSON on stdout (progress goes to stderr)" },
   },
-};
+  async action({ values }) {
+    return runFailover(values.stack, values.from, instanceIdOf(values["gpu-id"]), values.json);
+  },
+});
 
-export const failoverRestoreCommand: Command = {
+export const failoverRestoreCommand = defineCommand({
   path: ["failover", "restore"],
   summary: "the seed guide's form: a new GPU with the data of the CPU standby",
-  usage: "--from-cpu-standby [--gpu-id ID] [--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { stack: { type: "string", default: "local" }, "from-cpu-standby": { type: "boolean", default: false }, "gpu-id": { type: "string" }, json: { type: "boolean", default: false } } });
-    if (!values["from-cpu-standby"]) throw new UsageError("give --from-cpu-standby (or use `dumont failover --from snapshot`)");
-    return runFailover(values.stack!, "standby", parseInstance(values["gpu-id"]), values.json!);
+  options: {
+    "from-cpu-standby": { type: "boolean", meaning: "restore from the CPU standby (required: the only source this form takes)" },
+    "gpu-id": gpuIdOption,
+    stack: stackOption,
+    json: { ...jsonOption, meaning: "print the result as JSON on stdout (progress goes to stderr)" },
   },
-};
+  async action({ values }) {
+    if (!values["from-cpu-standby"]) throw new UsageError("give --from-cpu-standby (or use `dumont failover --from snapshot`)");
+    return runFailover(values.stack, "standby", instanceIdOf(values["gpu-id"]), values.json);
+  },
+});

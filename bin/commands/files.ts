@@ -1,22 +1,26 @@
 // `dumont files create | validate`: the seed's failover test helper over a stack's GPU host.
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { createTestFiles, formatValidation, validateTestFiles, type TestFilesRecord } from "../../harness/files/test-files.ts";
+import { defineCommand } from "../cli/command.ts";
+import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";
 import { withGpuHost } from "./gpu-host.ts";
-import type { Command } from "./types.ts";
 
-const options = { stack: { type: "string", default: "local" }, slot: { type: "string" }, instance: { type: "string" }, json: { type: "boolean", default: false } } as const;
-
-export const filesCreate: Command = {
+export const filesCreate = defineCommand({
   path: ["files", "create"],
   summary: "create unique test files in a GPU host's /workspace and record path, size and MD5",
-  usage: "[--count 3] [--output FILE (default failover_files_<instance>.json)] [--stack S] [--slot a|b | --instance ID]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...options, count: { type: "string", default: "3" }, output: { type: "string" } } });
+  options: {
+    count: { type: "string", value: "N", default: "3", meaning: "how many files (a whole number from 1)" },
+    output: { type: "string", value: "FILE", absent: "failover_files_<instance id>.json", meaning: "where to write the record of the files (path, size, MD5), for `dumont files validate`" },
+    stack: stackOption,
+    ...gpuSelectorOptions,
+    json: jsonOption,
+  },
+  exclusive: [gpuSelectorExclusive],
+  async action({ values }) {
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1, not '${values.count}'`);
-    await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, async (ssh, { instanceId }) => {
+    await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, { instanceId }) => {
       const record = await createTestFiles(ssh, count, { instanceId });
       const output = values.output ?? `failover_files_${instanceId}.json`;
       writeFileSync(output, `${JSON.stringify(record, null, 2)}\n`);
@@ -24,23 +28,24 @@ export const filesCreate: Command = {
       else console.log(`created ${record.files.length} files in /workspace of instance ${instanceId}; metadata in ${output}`);
     });
   },
-};
+});
 
-export const filesValidate: Command = {
+export const filesValidate = defineCommand({
   path: ["files", "validate"],
   summary: "check every recorded file's MD5 on a GPU host: Files validated N/N, success rate",
-  usage: "FILE [--stack S] [--slot a|b | --instance ID] [--json]",
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
-    if (!positionals[0]) throw new UsageError("which metadata file? e.g. dumont files validate failover_files_29012345.json");
+  positionals: [{ name: "FILE", required: true, meaning: "the record `dumont files create` wrote, e.g. failover_files_29012345.json" }],
+  options: { stack: stackOption, ...gpuSelectorOptions, json: jsonOption },
+  exclusive: [gpuSelectorExclusive],
+  async action({ values, positionals }) {
+    const file = positionals[0]!;
     let record: TestFilesRecord;
     try {
-      record = JSON.parse(readFileSync(positionals[0], "utf8"));
+      record = JSON.parse(readFileSync(file, "utf8"));
     } catch (error) {
-      throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, "give the file `dumont files create` wrote");
     }
-    const validation = await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, (ssh) => validateTestFiles(ssh, record));
+    const validation = await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, (ssh) => validateTestFiles(ssh, record));
     console.log(values.json ? JSON.stringify(validation, null, 2) : formatValidation(validation));
     return validation.validated === validation.total ? 0 : 1;
   },
-};
+});

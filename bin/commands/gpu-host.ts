@@ -3,7 +3,7 @@
 // `dumont instance create`, which no stack holds (the seed guide's manual test creates files on one,
 // snapshots it into the stack's bucket and restores onto another). Either way the login uses the
 // key Dumont holds for that host and the host key pinned when it was rented.
-import { UsageError } from "../../harness/errors.ts";
+import { DumontError, EnvironmentError, UsageError } from "../../harness/errors.ts";
 import { connect, type SshConnection, type SshTarget } from "../../harness/ssh/client.ts";
 import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
 import { readThrowaway, throwawaySshTarget } from "../../stacks/throwaway/records.ts";
@@ -52,10 +52,27 @@ export async function gpuHost(selector: GpuSelector, context?: StackContext): Pr
   };
 }
 
+/** A host to log in to, and the words for it when that fails. */
+export type LoginDestination = Pick<GpuHost, "target" | "what" | "hint">;
+
+/**
+ * Logs in to `destination`. A host that does not answer or refuses the login is the environment's
+ * fault (exit 3, or `exitCode`: `dumont ssh` exits as ssh(1) does); a changed host key is refused
+ * with both fingerprints (a DumontError already): that message is the one to read.
+ */
+export async function logIn(destination: LoginDestination, options: { exitCode?: number } = {}): Promise<SshConnection> {
+  try {
+    return await connect(destination.target);
+  } catch (error) {
+    if (error instanceof DumontError) throw error;
+    throw new EnvironmentError(`cannot log in to ${destination.what}: ${(error as Error).message}`, destination.hint, { cause: error, exitCode: options.exitCode });
+  }
+}
+
 /** Connects to the GPU `selector` names, runs `work`, and always closes the connection. */
 export async function withGpuHost<T>(selector: GpuSelector, work: (ssh: SshConnection, host: GpuHost) => Promise<T>, context?: StackContext): Promise<T> {
   const host = await gpuHost(selector, context);
-  const ssh = await connect(host.target);
+  const ssh = await logIn(host);
   try {
     return await work(ssh, host);
   } finally {

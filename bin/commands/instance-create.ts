@@ -1,18 +1,13 @@
 // `dumont instance create`: a GPU outside any stack's failover, as the seed guide's manual test
 // rents one (`dumont instance create --gpu RTX_4090 --name "test-failover-1"`). It prints the
 // instance id first, then how to log in and what it costs; it bills until `dumont instance destroy`.
-import { parseArgs } from "node:util";
 import { defaultThrowawayName } from "../../components/vast/throwaway-labels.ts";
 import { UsageError } from "../../harness/errors.ts";
 import { fingerprint } from "../../harness/ssh/host-key.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { checkThrowawayRequest, gpuNamesOf, rentThrowaway } from "../../stacks/throwaway/rent.ts";
-import type { Command } from "./types.ts";
-
-/** `--cpu-standby` alone means true, as in the seed's `--cpu-standby=true`. */
-function withExplicitStandbyValue(args: readonly string[]): string[] {
-  return args.map((arg) => (arg === "--cpu-standby" ? "--cpu-standby=true" : arg));
-}
+import { defineCommand } from "../cli/command.ts";
+import { jsonOption, stackOption } from "../cli/shared-options.ts";
 
 function refuseStandby(value: string | undefined): void {
   if (value === undefined || /^(false|0|no|off)$/i.test(value)) return;
@@ -23,22 +18,25 @@ function refuseStandby(value: string | undefined): void {
   );
 }
 
-export const instanceCreate: Command = {
+export const instanceCreate = defineCommand({
   path: ["instance", "create"],
   summary: "rent a GPU outside any stack's failover (a throwaway for manual tests): prints its id, SSH endpoint and $/h",
-  usage: "[--gpu RTX_4090] [--name test-failover-1] [--stack S (whose cloud, account and requirements)] [--json]",
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args: withExplicitStandbyValue(args),
-      options: { stack: { type: "string", default: "local" }, gpu: { type: "string" }, name: { type: "string" }, "cpu-standby": { type: "string" }, json: { type: "boolean", default: false } },
-      allowPositionals: true,
-    });
-    if (positionals.length > 0) throw new UsageError(`unexpected '${positionals[0]}'`, "e.g. dumont instance create --gpu RTX_4090 --name test-failover-1");
+  options: {
+    gpu: { type: "string", value: "MODEL", absent: "the stack's dumont:gpuNames", meaning: "the GPU model, as the seed writes it (RTX_4090) or as Vast does (\"RTX 4090\"); several separated by commas" },
+    name: { type: "string", value: "NAME", absent: "gpu-<UTC time>", meaning: "the instance's name; its label is the name and a suffix (test-failover-1.<hex>). It may not start with dumont-" },
+    stack: { ...stackOption, meaning: "the stack whose cloud, account, requirements (price cap, disk, image) and local cloud are used; the GPU is not part of it" },
+    "cpu-standby": {
+      type: "string", value: "true|false", impliedValue: "true", default: "false",
+      meaning: "the seed's option, refused when true: a CPU standby belongs to a stack (`dumont standby configure --enabled=true`)",
+    },
+    json: jsonOption,
+  },
+  async action({ values }) {
     refuseStandby(values["cpu-standby"]);
     const name = values.name ?? defaultThrowawayName();
     const gpuNames = values.gpu === undefined ? undefined : gpuNamesOf(values.gpu);
     checkThrowawayRequest({ name, gpuNames });
-    const ctx = await loadStackContext(values.stack!, { requireOutputs: false });
+    const ctx = await loadStackContext(values.stack, { requireOutputs: false });
     const progress = (line: string) => console.error(`  ${line}`);
     console.error(`renting a GPU outside any stack (${(gpuNames ?? ctx.settings.gpu.gpuNames).join(" or ")}, at most $${ctx.settings.gpu.maxPricePerHour}/h, ${ctx.settings.cloud === "local" ? "the local cloud" : "Vast.ai"} as stack ${values.stack} reaches it)`);
     console.error(`  interrupted, it may be left running: npx dumont instance destroy --pattern '${name}.*'`);
@@ -58,4 +56,4 @@ export const instanceCreate: Command = {
       `  destroy  npx dumont instance destroy ${record.instanceId}${stackFlag}`,
     ].join("\n"));
   },
-};
+});

@@ -2,16 +2,22 @@
 // manual cleanup (the seed's `dumont instance destroy --pattern "test-failover-*"`). The account is
 // the one a stack's settings reach (--stack, default local), so the same command works on both clouds.
 import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
-import { parseArgs } from "node:util";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError, UserError } from "../../harness/errors.ts";
 import { matchesPattern } from "../../harness/name-pattern.ts";
 import { columns, formatAge } from "../../harness/text-table.ts";
 import type { VastInstance } from "../../harness/vast/client.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { forgetThrowaway, readThrowaway } from "../../stacks/throwaway/records.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
+import { jsonOption, stackOption } from "../cli/shared-options.ts";
 
-const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
+/** The account is the one a stack's settings reach: the same commands work on both clouds. */
+const accountOptions = {
+  stack: { ...stackOption, meaning: "the stack whose cloud and Vast account (dumont:vastApiKey, or the local cloud) to use" },
+  json: jsonOption,
+} as const;
+
+const patternOption = { type: "string", value: "PATTERN", meaning: "instances whose label matches this shell wildcard pattern, e.g. 'dumont-journey-*'" } as const;
 
 async function vastOf(stack: string) {
   return (await loadStackContext(stack, { requireOutputs: false })).vast();
@@ -43,43 +49,46 @@ function parseId(text: string | undefined): number {
   return Number(text);
 }
 
-export const instanceList: Command = {
+export const instanceList = defineCommand({
   path: ["instance", "list"],
   summary: "list the account's Vast instances: label, status, GPU, $/h, age",
-  usage: "[--stack S] [--pattern 'dumont-journey-*'] [--status running] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, pattern: { type: "string" }, status: { type: "string" } } });
-    const all = await (await vastOf(values.stack!)).listInstances();
+  options: {
+    ...accountOptions,
+    pattern: { ...patternOption, absent: "every instance" },
+    status: { type: "string", value: "STATUS", absent: "any status", meaning: "only instances in this state as Vast reports it: running, loading, exited, offline …" },
+  },
+  async action({ values }) {
+    const all = await (await vastOf(values.stack)).listInstances();
     const chosen = all.filter((i) => (!values.pattern || matchesPattern(String(i.label ?? ""), values.pattern)) && (!values.status || i.actual_status === values.status));
     console.log(values.json ? JSON.stringify(chosen.map(withoutSecrets), null, 2) : table(chosen));
   },
-};
+});
 
-export const instanceStatus: Command = {
+export const instanceStatus = defineCommand({
   path: ["instance", "status"],
   summary: "one instance as Vast reports it (status, message, SSH endpoints, price)",
-  usage: "ID [--stack S] [--json]",
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, options: common, allowPositionals: true });
+  positionals: [{ name: "ID", required: true, meaning: "the instance id (see `dumont instance list`)" }],
+  options: accountOptions,
+  async action({ values, positionals }) {
     const id = parseId(positionals[0]);
-    const instance = await (await vastOf(values.stack!)).showInstance(id);
-    if (!instance) throw new UsageError(`instance ${id} does not exist (or no longer)`, "see `dumont instance list`");
+    const instance = await (await vastOf(values.stack)).showInstance(id);
+    if (!instance) throw new UserError(`instance ${id} does not exist (or no longer)`, "see `dumont instance list`");
     if (values.json) return void console.log(JSON.stringify(withoutSecrets(instance), null, 2));
     console.log(table([instance]));
     if (instance.status_msg) console.log(`message: ${sanitizeHostLine(String(instance.status_msg).trim(), 500)}`);
     if (instance.ssh_host) console.log(`ssh proxy: ${sanitizeHostLine(`${instance.ssh_host}:${instance.ssh_port}`)}`);
   },
-};
+});
 
-export const instanceDestroy: Command = {
+export const instanceDestroy = defineCommand({
   path: ["instance", "destroy"],
   summary: "destroy instances by id or label --pattern (shell wildcards); storage billing stops too",
-  usage: "(ID | --pattern 'dumont-journey-*') [--stack S] [--json]",
-  async run(args) {
-    const { values, positionals } = parseArgs({ args, options: { ...common, pattern: { type: "string" } }, allowPositionals: true });
-    if (positionals.length === 0 && !values.pattern) throw new UsageError("give an instance ID or --pattern PATTERN");
+  positionals: [{ name: "ID", repeatable: true, meaning: "the instances to destroy (or give --pattern)" }],
+  options: { ...accountOptions, pattern: { ...patternOption, absent: "none: give instance ids instead" } },
+  async action({ values, positionals }) {
+    if (positionals.length === 0 && !values.pattern) throw new UsageError("give an instance ID or --pattern PATTERN", "see `npx dumont instance list`");
     if (positionals.length > 0 && values.pattern) throw new UsageError("give an instance ID or --pattern, not both");
-    const vast = await vastOf(values.stack!);
+    const vast = await vastOf(values.stack);
     const doomed = values.pattern
       ? (await vast.listInstances()).filter((i) => matchesPattern(String(i.label ?? ""), values.pattern!)).map((i) => i.id)
       : positionals.map(parseId);
@@ -93,4 +102,4 @@ export const instanceDestroy: Command = {
     if (values.json) console.log(JSON.stringify({ destroyed: doomed }));
     else if (doomed.length === 0) console.log(`no instance label matches '${values.pattern}'`);
   },
-};
+});

@@ -2,15 +2,15 @@
 // journey and still cleans up before exiting; a second Ctrl-C exits at once and says what to check.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { labelPattern, newJourneyStackName } from "../../harness/journey/journey-stack.ts";
 import { renderHtml } from "../../harness/journey/report-html.ts";
 import { formatReport, metricsJson } from "../../harness/journey/report-text.ts";
 import { JourneyStopped, runJourney } from "../../harness/journey/run.ts";
-import { variants, type Variant } from "../../harness/journey/steps.ts";
+import { variants } from "../../harness/journey/steps.ts";
 import { parseSize } from "../../harness/journey/workspace-data.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
+import { localCloudOption } from "../cli/shared-options.ts";
 
 /** 600, 600s, 20m, 1h → seconds. */
 export function parseDuration(text: string): number {
@@ -19,28 +19,29 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] ?? "s"]!;
 }
 
-export const journeyCommand: Command = {
+export const journeyCommand = defineCommand({
   path: ["journey"],
   summary: "the full failover journey (offer, GPU, files, snapshot, failover, MD5 validation, standby failover) with timings, cost and cleanup",
-  usage: "[--cloud local|real] [--variant both|snapshot|standby] [--files 3] [--workspace-size 1GiB] [--max-cost USD] [--time-limit 20m] [--metrics failover_test_metrics.json] [--html failover_test_report.html] [--local-cloud main] [--stack NAME] [--remove-snapshot]",
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        cloud: { type: "string", default: "local" }, variant: { type: "string", default: "both" }, files: { type: "string", default: "3" },
-        "workspace-size": { type: "string", default: "0" }, "max-cost": { type: "string" }, "time-limit": { type: "string" },
-        metrics: { type: "string", default: "failover_test_metrics.json" }, html: { type: "string", default: "failover_test_report.html" },
-        "local-cloud": { type: "string", default: "main" }, stack: { type: "string" }, "remove-snapshot": { type: "boolean", default: false },
-      },
-    });
-    const cloud = values.cloud!;
-    if (cloud !== "local" && cloud !== "real") throw new UsageError(`--cloud: '${cloud}' is not local or real`);
-    if (!variants.includes(values.variant as Variant)) throw new UsageError(`--variant: '${values.variant}' is not one of ${variants.join(", ")}`);
+  options: {
+    cloud: { type: "string", value: "local|real", choices: ["local", "real"], default: "local", meaning: "where: the local cloud, or Vast.ai, a GCP Spot standby and B2 (spends real money: needs --max-cost)" },
+    variant: { type: "string", value: variants.join("|"), choices: variants, default: "both", meaning: "snapshot: the guide's Test 1 (failover from a snapshot); standby: its Test 3 (GPU → CPU standby → new GPU); both: one then the other" },
+    files: { type: "string", value: "N", default: "3", meaning: "how many unique test files to write and validate (1 to 100000)" },
+    "workspace-size": { type: "string", value: "SIZE", default: "0", meaning: "bulk data written to /workspace next to the test files, e.g. 1GiB, 500MiB" },
+    "max-cost": { type: "string", value: "USD", absent: "no cap on the local cloud (required with --cloud real)", meaning: "refuse to start when the worst case exceeds this, and stop the run when its cost reaches it" },
+    "time-limit": { type: "string", value: "DURATION", absent: "30m on the local cloud, 1h on the real clouds", meaning: "stop and clean up after this long: 900 (seconds), 20m, 1h" },
+    metrics: { type: "string", value: "FILE", default: "failover_test_metrics.json", meaning: "where to write the metrics (JSON, with the seed's metric names); the test files' record (failover_files_<id>.json) goes to the same folder" },
+    html: { type: "string", value: "FILE", default: "failover_test_report.html", meaning: "where to write the HTML report (one file, opens offline)" },
+    "local-cloud": localCloudOption,
+    stack: { type: "string", value: "STACK", absent: "a new journey-<time>-<hex>", meaning: "the journey's throwaway stack; it must start with journey- (the journey destroys what it holds)" },
+    "remove-snapshot": { type: "boolean", meaning: "delete the snapshot (and the stack's bucket) at the end; by default they stay for audit" },
+  },
+  async action({ values }) {
+    const cloud = values.cloud;
     const files = Number(values.files);
     if (!Number.isInteger(files) || files < 1 || files > 100_000) throw new UsageError(`--files: '${values.files}' is not a whole number from 1 to 100000`);
     let workspaceBytes: number;
     try {
-      workspaceBytes = parseSize(values["workspace-size"]!);
+      workspaceBytes = parseSize(values["workspace-size"]);
     } catch (error) {
       throw new UsageError(`--workspace-size: ${(error as Error).message}`);
     }
@@ -70,12 +71,12 @@ export const journeyCommand: Command = {
     process.on("SIGTERM", sigterm);
     try {
       const report = await runJourney({
-        cloud, variant: values.variant as Variant, files, workspaceBytes, maxCostUsd: maxCost, timeLimitSeconds, stack,
-        localCloud: values["local-cloud"]!, keepSnapshot: !values["remove-snapshot"], outputDir: path.dirname(path.resolve(values.metrics!)),
+        cloud, variant: values.variant, files, workspaceBytes, maxCostUsd: maxCost, timeLimitSeconds, stack,
+        localCloud: values["local-cloud"], keepSnapshot: !values["remove-snapshot"], outputDir: path.dirname(path.resolve(values.metrics)),
         signal: controller.signal, write: (line) => console.log(line),
       });
-      writeFileSync(values.metrics!, `${JSON.stringify(metricsJson(report), null, 2)}\n`);
-      writeFileSync(values.html!, renderHtml(report));
+      writeFileSync(values.metrics, `${JSON.stringify(metricsJson(report), null, 2)}\n`);
+      writeFileSync(values.html, renderHtml(report));
       console.log(`\n${formatReport(report)}`);
       console.log(`metrics: ${values.metrics}   report: ${values.html}`);
       if (report.cleanup.snapshotKept && report.resources.snapshotId) {
@@ -88,4 +89,4 @@ export const journeyCommand: Command = {
       process.off("SIGTERM", sigterm);
     }
   },
-};
+});

@@ -1,14 +1,11 @@
-import { parseArgs } from "node:util";
-import { UsageError } from "../../harness/errors.ts";
+// `dumont local-cloud up | down | status | fault`: the local cloud's life and its faults.
+import { UsageError, UserError } from "../../harness/errors.ts";
 import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
 import { down, status, up } from "../../harness/local-cloud/control.ts";
-import { defaultCloudName, readEndpoints, type Endpoints } from "../../harness/local-cloud/endpoints.ts";
+import { readEndpoints, type Endpoints } from "../../harness/local-cloud/endpoints.ts";
 import { faultKinds, validateFault } from "../../harness/local-cloud/faults.ts";
-import type { Command } from "./types.ts";
-
-// The cloud a stack reaches by default is named by DUMONT_LOCAL_CLOUD too (stacks/settings.ts:
-// dumont:localCloud), so one variable moves a whole session, README commands included, to another cloud.
-const cloudOption = { cloud: { type: "string", default: process.env.DUMONT_LOCAL_CLOUD || defaultCloudName } } as const;
+import { defineCommand } from "../cli/command.ts";
+import { jsonOption, localCloudOption } from "../cli/shared-options.ts";
 
 function describe(e: Endpoints): string {
   // Credentials stay in the endpoints file (mode 0600); --json emits them for programs.
@@ -21,15 +18,18 @@ function describe(e: Endpoints): string {
   ].join("\n");
 }
 
-export const localCloudUp: Command = {
+const delayOption = (what: string) => ({ type: "string", value: "MS", absent: "the emulator's own (a second or two)", meaning: `how long a rented instance stays ${what}, in milliseconds` }) as const;
+
+export const localCloudUp = defineCommand({
   path: ["local-cloud", "up"],
   summary: "start the local cloud (Vast API emulator, SSH hosts, MinIO) and print its endpoints",
-  usage: "[--json] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)] [--loading-delay MS] [--running-delay MS]",
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: { ...cloudOption, json: { type: "boolean", default: false }, "loading-delay": { type: "string" }, "running-delay": { type: "string" } },
-    });
+  options: {
+    json: { ...jsonOption, meaning: "print the endpoints and their credentials as JSON (for programs) instead of text" },
+    cloud: localCloudOption,
+    "loading-delay": delayOption("without a status before `loading`"),
+    "running-delay": delayOption("`loading` before `running`"),
+  },
+  async action({ values }) {
     const delay = (name: string, value?: string) => {
       if (value === undefined) return undefined;
       const ms = Number(value);
@@ -45,14 +45,13 @@ export const localCloudUp: Command = {
     if (values.json) console.log(JSON.stringify(endpoints, null, 2));
     else console.log(`${describe(endpoints)}\nready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   },
-};
+});
 
-export const localCloudDown: Command = {
+export const localCloudDown = defineCommand({
   path: ["local-cloud", "down"],
   summary: "stop the local cloud and remove every host, namespace, link, process and file it made",
-  usage: "[--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: cloudOption });
+  options: { cloud: localCloudOption },
+  async action({ values }) {
     const report = await down(values.cloud);
     const f = report.forced;
     if (f.namespaces.length + f.links.length + f.processes > 0) {
@@ -60,14 +59,13 @@ export const localCloudDown: Command = {
     }
     console.log(`local cloud '${values.cloud}' is down`);
   },
-};
+});
 
-export const localCloudStatus: Command = {
+export const localCloudStatus = defineCommand({
   path: ["local-cloud", "status"],
   summary: "show whether the local cloud runs, its hosts, instances and armed faults",
-  usage: "[--json] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...cloudOption, json: { type: "boolean", default: false } } });
+  options: { json: jsonOption, cloud: localCloudOption },
+  async action({ values }) {
     const report = await status(values.cloud);
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
@@ -86,24 +84,25 @@ export const localCloudStatus: Command = {
     console.log(`  standbys   ${c.standbys?.length ?? 0}`);
     console.log(`  faults     ${c.faults?.length ?? 0} armed`);
   },
-};
+});
 
-export const localCloudFault: Command = {
+export const localCloudFault = defineCommand({
   path: ["local-cloud", "fault"],
-  summary: `inject a fault (${faultKinds.join(", ")}) or 'clear' them`,
-  usage: "KIND|clear [--target ID|NAME] [--count N] [--rate R] [--status CODE] [--ms MS] [--with-contract] [--cloud NAME (default $DUMONT_LOCAL_CLOUD or main)]",
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args, allowPositionals: true,
-      options: {
-        ...cloudOption, target: { type: "string" }, count: { type: "string" }, rate: { type: "string" },
-        status: { type: "string" }, ms: { type: "string" }, "with-contract": { type: "boolean" },
-      },
-    });
-    const kind = positionals[0];
-    if (!kind) throw new UsageError("which fault? give a kind or 'clear'", `kinds: ${faultKinds.join(", ")}`);
+  summary: "inject a fault (a host killed or hung, a link cut, an API or S3 storm, an offer taken …) or clear them all",
+  positionals: [{ name: "KIND", required: true, meaning: `the fault: ${faultKinds.join(", ")}; or clear, which undoes them all` }],
+  options: {
+    target: { type: "string", value: "ID|NAME", absent: "none (host faults need one)", meaning: "the instance id or standby host name a host fault hits; the offer id for offer-taken" },
+    count: { type: "string", value: "N", absent: "1", meaning: "how many times an API fault fires before it disarms" },
+    rate: { type: "string", value: "R", absent: "1 (every request)", meaning: "for s3-errors: the share of requests that fail, 0 to 1" },
+    status: { type: "string", value: "CODE", absent: "503 (SlowDown)", meaning: "for s3-errors: the HTTP status of the failures, 503 or 500" },
+    ms: { type: "string", value: "MS", absent: "0", meaning: "for s3-latency and read-lag: the delay, in milliseconds" },
+    "with-contract": { type: "boolean", meaning: "for ghost-instance: the error that answers the rent still names the new contract" },
+    cloud: localCloudOption,
+  },
+  async action({ values, positionals }) {
+    const kind = positionals[0]!;
     const endpoints = await readEndpoints(values.cloud);
-    if (!endpoints) throw new UsageError(`local cloud '${values.cloud}' is not running`, "start it with `dumont local-cloud up`");
+    if (!endpoints) throw new UserError(`local cloud '${values.cloud}' is not running`, `start it with \`npx dumont local-cloud up${values.cloud === localCloudOption.default ? "" : ` --cloud ${values.cloud}`}\``);
     const admin = new LocalCloudAdmin(endpoints);
     if (kind === "clear") {
       await admin.clearFaults();
@@ -116,16 +115,12 @@ export const localCloudFault: Command = {
       if (Number.isNaN(n)) throw new UsageError(`--${name} must be a number, not '${value}'`);
       return n;
     };
-    let spec;
-    try {
-      spec = validateFault({
-        kind, target: values.target, count: number("count", values.count), rate: number("rate", values.rate),
-        status: number("status", values.status), ms: number("ms", values.ms), withContract: values["with-contract"],
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    // validateFault's refusals are the user's (UserError): a kind it does not know, a target missing.
+    const spec = validateFault({
+      kind, target: values.target, count: number("count", values.count), rate: number("rate", values.rate),
+      status: number("status", values.status), ms: number("ms", values.ms), withContract: values["with-contract"],
+    });
     const result = await admin.fault(spec);
     console.log(result.applied ?? `armed fault #${result.id} (${kind})`);
   },
-};
+});

@@ -1,21 +1,22 @@
+// `dumont smoke`: the smallest check of the engine: a dynamic-provider resource and a
+// @pulumi/command command, up, preview and destroy.
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { stateDir } from "../../harness/tools/paths.ts";
 import { makePrivateDir } from "../../harness/tools/private-dir.ts";
 import { runSmoke } from "../../stacks/smoke.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
+import { stackOption } from "../cli/shared-options.ts";
 
-export const smoke: Command = {
+export const smoke = defineCommand({
   path: ["smoke"],
   summary: "pulumi up, preview and destroy a small stack through the real engine (foundation check)",
-  usage: "[--stack NAME]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { stack: { type: "string", default: "smoke" } } });
+  options: { stack: { ...stackOption, default: "smoke", meaning: "the throwaway stack the check creates and destroys (an inline program: it needs no settings file)" } },
+  async action({ values }) {
     const dir = makePrivateDir(path.join(stateDir, "smoke"));
-    const result = await runSmoke({ stack: values.stack!, dir, log: (line) => console.log(line) });
+    const result = await runSmoke({ stack: values.stack, dir, log: (line) => console.log(line) });
     console.log(
       `\nsmoke: ok — up ${result.upSeconds.toFixed(1)}s, preview (no changes) ${result.previewSeconds.toFixed(1)}s, ` +
         `destroy ${result.destroySeconds.toFixed(1)}s; marker MD5 ${result.md5}`,
     );
   },
-};
+});

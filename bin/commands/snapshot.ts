@@ -1,17 +1,17 @@
 // `dumont snapshot create | list | restore | delete | prune` on a stack's GPU hosts and bucket.
-import { parseArgs } from "node:util";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError, UserError } from "../../harness/errors.ts";
 import { columns, formatAge } from "../../harness/text-table.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
 import { planDeletion, planRetention } from "../../harness/snapshot/retention.ts";
 import type { SnapshotStore, SnapshotSummary } from "../../harness/snapshot/store.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
+import { defineCommand } from "../cli/command.ts";
+import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";
 import { withGpuHost } from "./gpu-host.ts";
-import type { Command } from "./types.ts";
 
-const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
-const target = { slot: { type: "string" }, instance: { type: "string" } } as const;
+const stackWithBucket = { ...stackOption, meaning: "the stack whose bucket holds the snapshots (and whose GPU, unless --instance names another)" } as const;
+const idOption = { type: "string", value: "ID", meaning: "the snapshot's id, as `dumont snapshot list` shows it" } as const;
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const progressTo = (json: boolean) => (line: string) => (json ? console.error(line) : console.log(line));
 
@@ -32,83 +32,99 @@ async function remove(store: SnapshotStore, doomed: readonly SnapshotSummary[], 
   else console.log(doomed.length ? `deleted ${doomed.length}: ${doomed.map((s) => s.id).join(", ")}` : "nothing to delete");
 }
 
-export const snapshotCreate: Command = {
+export const snapshotCreate = defineCommand({
   path: ["snapshot", "create"],
   summary: "snapshot a GPU host's /workspace to the bucket (incremental on the newest unless --full)",
-  usage: "[--stack S] [--slot a|b | --instance ID] [--name NAME] [--full] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, ...target, name: { type: "string" }, full: { type: "boolean", default: false } } });
-    const ctx = await loadStackContext(values.stack!);
+  options: {
+    stack: stackWithBucket,
+    ...gpuSelectorOptions,
+    name: { type: "string", value: "NAME", absent: "snapshot-<instance id>", meaning: "the snapshot's name (1-100 letters, digits, dots, dashes, underscores); its id is the time and the name" },
+    full: { type: "boolean", meaning: "a full snapshot, not an incremental one on the newest snapshot" },
+    json: { ...jsonOption, meaning: "print the result as JSON on stdout (progress goes to stderr)" },
+  },
+  exclusive: [gpuSelectorExclusive],
+  async action({ values }) {
+    const ctx = await loadStackContext(values.stack);
     const store = await ctx.snapshotStore();
-    await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, async (ssh, host) => {
+    await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, host) => {
       const result = await createSnapshot({
         ssh, store, name: values.name ?? `snapshot-${host.instanceId}`, parent: values.full ? "full" : "auto",
-        fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: host.sourceLabel, onProgress: progressTo(values.json!),
+        fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: host.sourceLabel, onProgress: progressTo(values.json),
       });
       const { entries: _, included: __, ...summary } = result.manifest;
       if (values.json) console.log(JSON.stringify({ ...summary, seconds: result.seconds }, null, 2));
       else console.log(`created ${result.manifest.id} in ${result.seconds.total.toFixed(1)}s`);
     }, ctx);
   },
-};
+});
 
-export const snapshotList: Command = {
+export const snapshotList = defineCommand({
   path: ["snapshot", "list"],
   summary: "list snapshots: size, file count, age, parent (only complete ones: those with a manifest)",
-  usage: "[--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: common });
-    const list = await (await (await loadStackContext(values.stack!)).snapshotStore()).list();
+  options: { stack: stackWithBucket, json: jsonOption },
+  async action({ values }) {
+    const list = await (await (await loadStackContext(values.stack)).snapshotStore()).list();
     console.log(values.json ? JSON.stringify(list, null, 2) : table(list));
   },
-};
+});
 
-export const snapshotRestore: Command = {
+export const snapshotRestore = defineCommand({
   path: ["snapshot", "restore"],
   summary: "restore a snapshot (its whole chain) onto a GPU host's /workspace and verify every file",
-  usage: "--id ID [--stack S] [--slot a|b | --instance ID] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, ...target, id: { type: "string" } } });
-    if (!values.id) throw new UsageError("which snapshot? give --id (see `dumont snapshot list`)");
-    const ctx = await loadStackContext(values.stack!);
+  options: {
+    id: { ...idOption, required: true, meaning: "the snapshot to restore, as `dumont snapshot list` shows it; an incremental one brings its whole chain" },
+    stack: stackWithBucket,
+    ...gpuSelectorOptions,
+    json: { ...jsonOption, meaning: "print the result as JSON on stdout (progress goes to stderr)" },
+  },
+  exclusive: [gpuSelectorExclusive],
+  async action({ values }) {
+    const ctx = await loadStackContext(values.stack);
     const store = await ctx.snapshotStore();
-    const report = await withGpuHost({ stack: values.stack!, slot: values.slot, instance: values.instance }, (ssh) => restoreSnapshot({ ssh, store, id: values.id!, onProgress: progressTo(values.json!) }), ctx);
+    const report = await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, (ssh) => restoreSnapshot({ ssh, store, id: values.id, onProgress: progressTo(values.json) }), ctx);
     if (values.json) {
       const unstable = report.warnings.map((w) => w.path);
       console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, seconds: report.seconds }, null, 2));
     }
   },
-};
+});
 
-export const snapshotDelete: Command = {
+export const snapshotDelete = defineCommand({
   path: ["snapshot", "delete"],
   summary: "delete snapshots by --id or name --pattern (shell wildcards), with the incrementals that need them",
-  usage: "(--id ID | --pattern 'test-snapshot-*') [--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, id: { type: "string" }, pattern: { type: "string" } } });
-    if (!values.id && !values.pattern) throw new UsageError("give --id ID or --pattern PATTERN");
-    const store = await (await loadStackContext(values.stack!)).snapshotStore();
+  options: {
+    id: { ...idOption, absent: "none: give --id or --pattern" },
+    pattern: { type: "string", value: "PATTERN", absent: "none: give --id or --pattern", meaning: "snapshots whose name matches this shell wildcard pattern, e.g. 'test-snapshot-*'" },
+    stack: stackWithBucket,
+    json: jsonOption,
+  },
+  async action({ values }) {
+    if (!values.id && !values.pattern) throw new UsageError("give --id ID or --pattern PATTERN", "see `npx dumont snapshot list`");
+    const store = await (await loadStackContext(values.stack)).snapshotStore();
     const all = await store.list();
     const doomed = planDeletion(all, { id: values.id, pattern: values.pattern });
-    if (values.id && doomed.length === 0) throw new UsageError(`no snapshot '${values.id}'`, "see `dumont snapshot list`");
-    await remove(store, doomed, values.json!);
+    if (values.id && doomed.length === 0) throw new UserError(`no snapshot '${values.id}'`, "see `npx dumont snapshot list`");
+    await remove(store, doomed, values.json);
   },
-};
+});
 
-export const snapshotPrune: Command = {
+export const snapshotPrune = defineCommand({
   path: ["snapshot", "prune"],
   summary: "keep the newest N snapshots (and the ancestors they need); delete the rest, and what interrupted snapshots left over a day ago",
-  usage: "[--keep N (default dumont:snapshotKeep)] [--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, keep: { type: "string" } } });
-    const ctx = await loadStackContext(values.stack!);
+  options: {
+    keep: { type: "string", value: "N", absent: "the stack's dumont:snapshotKeep", meaning: "how many of the newest snapshots to keep (a whole number from 1)" },
+    stack: stackWithBucket,
+    json: jsonOption,
+  },
+  async action({ values }) {
+    const ctx = await loadStackContext(values.stack);
     const keep = values.keep === undefined ? ctx.settings.snapshots.keep : Number(values.keep);
     if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep must be a whole number ≥ 1, not '${values.keep}'`);
     const store = await ctx.snapshotStore();
-    await remove(store, planRetention(await store.list(), keep), values.json!);
+    await remove(store, planRetention(await store.list(), keep), values.json);
     const abandoned = await store.collectAbandoned();
     if (!values.json && (abandoned.archives.length || abandoned.uploads)) {
       console.log(`removed ${abandoned.archives.length} archive(s) without a manifest and ${abandoned.uploads} unfinished upload(s) from interrupted snapshots`);
     }
   },
-};
+});

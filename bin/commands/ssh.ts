@@ -3,19 +3,12 @@
 // host and checks the host key pinned when the host was made (the stack's outputs, or the
 // throwaway's record): there is never a prompt to trust a key and never StrictHostKeyChecking=no.
 // It uses Dumont's own SSH client, so no private key is ever written to a file or a command line.
-import { parseArgs } from "node:util";
-import { DumontError, SettingError, UsageError } from "../../harness/errors.ts";
-import { connect, type SshConnection } from "../../harness/ssh/client.ts";
+import { SettingError } from "../../harness/errors.ts";
 import { lostSessionStatus, runSession } from "../../harness/ssh/remote-session.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
-import { gpuHost, type GpuHost } from "./gpu-host.ts";
-import type { Command } from "./types.ts";
-
-/** dumont's own options come before `--`; the remote command line after it, as ssh(1) takes it. */
-export function splitAtDoubleDash(args: readonly string[]): { options: string[]; command: string[] | undefined } {
-  const at = args.indexOf("--");
-  return at === -1 ? { options: [...args], command: undefined } : { options: args.slice(0, at), command: args.slice(at + 1) };
-}
+import { defineCommand } from "../cli/command.ts";
+import { gpuSelectorOptions, stackOption } from "../cli/shared-options.ts";
+import { gpuHost, logIn, type LoginDestination } from "./gpu-host.ts";
 
 interface Selector {
   readonly stack: string;
@@ -24,11 +17,7 @@ interface Selector {
   readonly standby: boolean;
 }
 
-type Destination = Pick<GpuHost, "target" | "what" | "hint">;
-
-async function destinationOf(selector: Selector): Promise<Destination> {
-  const chosen = [selector.slot !== undefined, selector.instance !== undefined, selector.standby].filter(Boolean).length;
-  if (chosen > 1) throw new UsageError("give one of --slot, --instance and --standby");
+async function destinationOf(selector: Selector): Promise<LoginDestination> {
   if (!selector.standby) return gpuHost(selector);
   const ctx = await loadStackContext(selector.stack);
   const flag = selector.stack === "local" ? "" : ` --stack ${selector.stack}`;
@@ -41,36 +30,29 @@ async function destinationOf(selector: Selector): Promise<Destination> {
   };
 }
 
-async function logIn(destination: Destination): Promise<SshConnection> {
-  try {
-    return await connect(destination.target);
-  } catch (error) {
-    // A changed host key is refused with both fingerprints: that message is the one to read.
-    if (error instanceof DumontError) throw error;
-    throw new DumontError(`cannot log in to ${destination.what}: ${(error as Error).message}`, { exitCode: lostSessionStatus, hint: destination.hint, cause: error });
-  }
-}
-
-export const sshCommand: Command = {
+export const sshCommand = defineCommand({
   path: ["ssh"],
   summary: "a shell (or, after --, a command) on a stack's active GPU, a slot's, its standby or a `dumont instance create` GPU; pinned host key",
-  usage: "[--stack S] [--slot a|b | --instance ID | --standby] [-- COMMAND…]",
-  async run(args) {
-    const { options, command } = splitAtDoubleDash(args);
-    const { values, positionals } = parseArgs({
-      args: options,
-      options: { stack: { type: "string", default: "local" }, slot: { type: "string" }, instance: { type: "string" }, standby: { type: "boolean", default: false } },
-      allowPositionals: true,
-    });
-    if (positionals.length > 0) throw new UsageError(`'${positionals.join(" ")}': the command goes after --`, `e.g. npx dumont ssh -- ${positionals.join(" ")}`);
-    const destination = await destinationOf({ stack: values.stack!, slot: values.slot, instance: values.instance, standby: values.standby! });
-    const connection = await logIn(destination);
+  options: {
+    stack: stackOption,
+    ...gpuSelectorOptions,
+    standby: { type: "boolean", meaning: "log in to the stack's CPU standby (as its user) instead of a GPU" },
+  },
+  exclusive: [["slot", "instance", "standby"]],
+  afterDoubleDash: {
+    name: "COMMAND",
+    meaning: "the remote command line, as ssh(1) takes it (`-- 'cd /workspace && ls'`); its output, stdin and exit status pass through. Without it, a shell: on a pseudo-terminal when stdin is one",
+  },
+  async action({ values, rest }) {
+    const destination = await destinationOf({ stack: values.stack, slot: values.slot, instance: values.instance, standby: values.standby });
+    // A login that fails exits 255, as ssh(1) does: scripts tell it from the remote command's own status.
+    const connection = await logIn(destination, { exitCode: lostSessionStatus });
     try {
       // As ssh(1): the words are joined with spaces for the remote shell, so `-- 'cd /workspace && ls'` works.
-      const line = command && command.length > 0 ? command.join(" ") : undefined;
+      const line = rest && rest.length > 0 ? rest.join(" ") : undefined;
       return await runSession(connection, { command: line }, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     } finally {
       connection.close();
     }
   },
-};
+});

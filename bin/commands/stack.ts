@@ -1,32 +1,30 @@
 // `dumont up | preview | refresh | destroy --stack S`: the Pulumi operations on a Dumont stack
 // through the Automation API, with the project's tools and the engine's output streamed.
-import { parseArgs } from "node:util";
 import { openProjectStack } from "../../stacks/workspace.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { destroyOrphans } from "../../stacks/orphans.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
 import { SettingError } from "../../harness/errors.ts";
 import { objectStoreAccess, vastAccess } from "../../harness/cloud-access.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
+import { stackOption } from "../cli/shared-options.ts";
 
-const options = { stack: { type: "string", default: "local" } } as const;
 const print = (text: string) => process.stdout.write(text);
 
-export const upCommand: Command = {
+export const upCommand = defineCommand({
   path: ["up"],
   summary: "create or update a stack's environment (GPU, standby, bucket), like pulumi up",
-  usage: "[--stack local]",
-  async run(args) {
-    const { values } = parseArgs({ args, options });
+  options: { stack: stackOption },
+  async action({ values }) {
     // Under the stack's lock: never in the middle of a failover, whose rents the sweep must not see as orphans.
-    await withStackLock(values.stack!, "up", async () => {
-      await checkBeforeEngine(values.stack!);
-      const stack = await openProjectStack(values.stack!);
+    await withStackLock(values.stack, "up", async () => {
+      await checkBeforeEngine(values.stack);
+      const stack = await openProjectStack(values.stack);
       await stack.up({ onOutput: print });
-      await destroyOrphans(await loadStackContext(values.stack!), (line) => console.log(line));
+      await destroyOrphans(await loadStackContext(values.stack), (line) => console.log(line));
     }, { onWait: (holder) => console.error(`waiting: stack ${values.stack} is busy with ${holder.operation} (pid ${holder.pid})`) });
   },
-};
+});
 
 /**
  * What an up would fail on, found before the engine runs and said in one line: a bad setting or a
@@ -47,37 +45,40 @@ async function checkBeforeEngine(stackName: string): Promise<void> {
   }
 }
 
-export const previewCommand: Command = {
+export const previewCommand = defineCommand({
   path: ["preview"],
   summary: "show what `dumont up` would change",
-  usage: "[--stack local] [--expect-no-changes]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...options, "expect-no-changes": { type: "boolean", default: false } } });
-    const stack = await openProjectStack(values.stack!);
+  options: {
+    stack: stackOption,
+    "expect-no-changes": { type: "boolean", meaning: "fail when the preview shows any change (the environment drifted from its declaration)" },
+  },
+  async action({ values }) {
+    const stack = await openProjectStack(values.stack);
     await stack.preview({ onOutput: print, expectNoChanges: values["expect-no-changes"] });
   },
-};
+});
 
-export const refreshCommand: Command = {
+export const refreshCommand = defineCommand({
   path: ["refresh"],
   summary: "read the real state of a stack's resources (e.g. an instance destroyed outside Dumont)",
-  usage: "[--stack local]",
-  async run(args) {
-    const { values } = parseArgs({ args, options });
-    const stack = await openProjectStack(values.stack!);
+  options: { stack: stackOption },
+  async action({ values }) {
+    const stack = await openProjectStack(values.stack);
     await stack.refresh({ onOutput: print });
   },
-};
+});
 
-export const destroyCommand: Command = {
+export const destroyCommand = defineCommand({
   path: ["destroy"],
   summary: "destroy a stack's environment; --remove also deletes the stack's state",
-  usage: "[--stack local] [--remove]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...options, remove: { type: "boolean", default: false } } });
-    const stack = await openProjectStack(values.stack!);
+  options: {
+    stack: stackOption,
+    remove: { type: "boolean", meaning: "also delete the stack's state from the backend once its environment is destroyed (the settings file stays: it is yours)" },
+  },
+  async action({ values }) {
+    const stack = await openProjectStack(values.stack);
     await stack.destroy({ onOutput: print });
     // The settings file is the user's (and committed): only the state goes.
-    if (values.remove) await stack.workspace.removeStack(values.stack!, { preserveConfig: true });
+    if (values.remove) await stack.workspace.removeStack(values.stack, { preserveConfig: true });
   },
-};
+});

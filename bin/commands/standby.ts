@@ -1,35 +1,35 @@
 // `dumont standby sync | status | associations | configure`.
-import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../stacks/standby/sync.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
 import { openProjectStack } from "../../stacks/workspace.ts";
-import type { Command } from "./types.ts";
+import { defineCommand, type OptionTable } from "../cli/command.ts";
+import { jsonOption, stackOption } from "../cli/shared-options.ts";
 
-const common = { stack: { type: "string", default: "local" }, json: { type: "boolean", default: false } } as const;
-
-export const standbySync: Command = {
+export const standbySync = defineCommand({
   path: ["standby", "sync"],
   summary: "copy the active GPU's /workspace to the standby now (rsync, one hop, deletions included); the copy becomes current only once complete",
-  usage: "[--stack S] [--allow-shrink (accept a copy with less than half the entries of the last)] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: { ...common, "allow-shrink": { type: "boolean", default: false } } });
-    const ctx = await loadStackContext(values.stack!);
-    const result = await withStackLock(values.stack!, "standby sync", (lockLost) => syncStandby(ctx, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
+  options: {
+    stack: stackOption,
+    "allow-shrink": { type: "boolean", meaning: "accept a copy with less than half the entries of the last one (refused otherwise: a workspace that lost most of its files is more likely broken than cleaned)" },
+    json: jsonOption,
+  },
+  async action({ values }) {
+    const ctx = await loadStackContext(values.stack);
+    const result = await withStackLock(values.stack, "standby sync", (lockLost) => syncStandby(ctx, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
     console.log(values.json ? JSON.stringify(result, null, 2)
       : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s: standby generation ${result.generation.generation}${result.keptPrevious ? `; the previous copy (another GPU's, generation ${result.keptPrevious}) is kept on the standby as ~/dumont-mirror/kept-gen-${result.keptPrevious}` : ""}`);
   },
-};
+});
 
-export const standbyStatus: Command = {
+export const standbyStatus = defineCommand({
   path: ["standby", "status"],
   summary: "last sync (time, bytes, duration), current RPO, sync errors and the watch loop's state",
-  usage: "[--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: common });
-    const status = readStatus(values.stack!);
+  options: { stack: stackOption, json: jsonOption },
+  async action({ values }) {
+    const status = readStatus(values.stack);
     const rpo = rpoSeconds(status);
     if (values.json) {
       console.log(JSON.stringify({ ...status, rpoSeconds: rpo }, null, 2));
@@ -42,42 +42,54 @@ export const standbyStatus: Command = {
     if (status.lastSyncError) console.log(`sync error  ${status.lastSyncError.at}: ${status.lastSyncError.message.split("\n")[0]} (${status.consecutiveSyncFailures} in a row)`);
     if (status.watch) console.log(`watch       ${status.watch.state} (pid ${status.watch.pid}, updated ${status.watch.updatedAt}, ${status.watch.consecutiveFailures} failed checks in a row)`);
   },
-};
+});
 
-export const standbyAssociations: Command = {
+export const standbyAssociations = defineCommand({
   path: ["standby", "associations"],
   summary: "which GPU instance each standby mirrors",
-  usage: "[--stack S] [--json]",
-  async run(args) {
-    const { values } = parseArgs({ args, options: common });
-    const ctx = await loadStackContext(values.stack!);
+  options: { stack: stackOption, json: jsonOption },
+  async action({ values }) {
+    const ctx = await loadStackContext(values.stack);
     const { slot, state } = ctx.slot();
     const association = { stack: values.stack, slot, gpuInstanceId: state.instanceId, gpu: `${state.host}:${state.port}`, standby: ctx.outputs.standby };
     if (values.json) console.log(JSON.stringify(association, null, 2));
     else if (!ctx.outputs.standby) console.log(`stack ${values.stack}: GPU ${state.instanceId} (slot ${slot}) has no standby`);
     else console.log(`stack ${values.stack}: GPU ${state.instanceId} (slot ${slot}, ${state.host}:${state.port}) → standby ${ctx.outputs.standby.user}@${ctx.outputs.standby.host}:${ctx.outputs.standby.port}`);
   },
+});
+
+/** The flags of `standby configure`: each sets one setting of the stack (stacks/settings.ts). */
+const standbySettings: Readonly<Record<string, { readonly setting: string; readonly meaning: string }>> = {
+  enabled: { setting: "autoStandbyEnabled", meaning: "whether the stack has a CPU standby: true or false" },
+  "gcp-zone": { setting: "gcpZone", meaning: "the GCP zone of the standby VM, e.g. us-central1-a" },
+  "gcp-machine-type": { setting: "gcpMachineType", meaning: "the standby VM's machine type, e.g. e2-medium" },
+  "gcp-disk-size": { setting: "gcpDiskSize", meaning: "the standby VM's disk, in GB" },
+  "gcp-spot": { setting: "gcpSpot", meaning: "whether the standby VM is a Spot VM (cheaper, may be preempted): true or false" },
+  "gcp-project": { setting: "gcpProject", meaning: "the GCP project of the standby VM" },
+  "sync-interval": { setting: "syncInterval", meaning: "seconds between standby syncs under `dumont watch`" },
+  "health-check-interval": { setting: "healthCheckInterval", meaning: "seconds between the watch's health checks of the GPU" },
+  "failover-threshold": { setting: "failoverThreshold", meaning: "failed health checks in a row before the watch fails over" },
+  "auto-failover": { setting: "autoFailover", meaning: "whether the watch acts on its own when the GPU fails: true or false (false: it only says a failover is needed)" },
+  "auto-recovery": { setting: "autoRecovery", meaning: "with auto-failover, whether the watch rents a new GPU on its own: true or false (false: it stops on the standby's copy and waits for a person)" },
 };
 
-const standbySettings: Record<string, string> = {
-  enabled: "autoStandbyEnabled", "gcp-zone": "gcpZone", "gcp-machine-type": "gcpMachineType", "gcp-disk-size": "gcpDiskSize",
-  "gcp-spot": "gcpSpot", "gcp-project": "gcpProject", "sync-interval": "syncInterval", "health-check-interval": "healthCheckInterval",
-  "failover-threshold": "failoverThreshold", "auto-failover": "autoFailover", "auto-recovery": "autoRecovery",
-};
+const settingOptions: OptionTable = Object.fromEntries(Object.entries(standbySettings).map(([flag, { setting, meaning }]) => [
+  flag, { type: "string", value: "V", absent: "unchanged", meaning: `dumont:${setting}: ${meaning}` },
+]));
 
-export const standbyConfigure: Command = {
+export const standbyConfigure = defineCommand({
   path: ["standby", "configure"],
   summary: "set the standby's settings in the stack (then `dumont up` applies them)",
-  usage: `[--${Object.keys(standbySettings).join("=V] [--")}=V] [--stack S]`,
-  async run(args) {
-    const options = Object.fromEntries(Object.keys(standbySettings).map((k) => [k, { type: "string" as const }]));
-    const { values } = parseArgs({ args, options: { stack: { type: "string", default: "local" }, ...options } }) as { values: Record<string, string | undefined> };
+  options: { ...settingOptions, stack: stackOption },
+  async action({ values: declared }) {
+    // The setting flags come from a table, so their names are not known to the type of `values`.
+    const values = declared as typeof declared & Readonly<Record<string, string | undefined>>;
     const changes = Object.entries(standbySettings).filter(([flag]) => values[flag] !== undefined);
     if (changes.length === 0) throw new UsageError("nothing to configure", `flags: ${Object.keys(standbySettings).map((k) => `--${k}`).join(" ")}`);
-    const stack = await openProjectStack(values.stack!);
-    for (const [flag, key] of changes) await stack.setConfig(`dumont:${key}`, { value: String(values[flag]) });
+    const stack = await openProjectStack(values.stack);
+    for (const [flag, { setting }] of changes) await stack.setConfig(`dumont:${setting}`, { value: String(values[flag]) });
     // Read back through the settings checks, so a bad value is reported now, not at the next up.
-    await loadStackContext(values.stack!, { requireOutputs: false });
-    console.log(`set ${changes.map(([flag]) => `${standbySettings[flag]}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
+    await loadStackContext(values.stack, { requireOutputs: false });
+    console.log(`set ${changes.map(([flag, { setting }]) => `${setting}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
   },
-};
+});

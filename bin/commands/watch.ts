@@ -1,29 +1,27 @@
 // `dumont watch`: health checks, standby sync, automatic failover, until Ctrl-C — for one stack, or
 // for every stack matching `--stacks`; `--install-service` makes it a systemd service instead.
-import { parseArgs } from "node:util";
 import { UsageError } from "../../harness/errors.ts";
 import { installWatchService, watchServiceFor } from "../../stacks/service/install.ts";
 import { systemdUnit } from "../../stacks/service/systemd-unit.ts";
 import { watch } from "../../stacks/watch.ts";
 import { watchMany } from "../../stacks/watch-many.ts";
-import type { Command } from "./types.ts";
+import { defineCommand } from "../cli/command.ts";
+import { stackOption } from "../cli/shared-options.ts";
 
-export const watchCommand: Command = {
+export const watchCommand = defineCommand({
   path: ["watch"],
-  summary: "watch the active GPU (SSH + Vast status), sync the standby, fail over after FAILOVER_THRESHOLD failed checks",
-  usage: "[--stack S | --stacks 'prod-*,staging'] [--install-service | --print-service]   (JSON lines on stdout, each with \"role\":\"active\"|\"waiting\"; settings: dumont:healthCheckInterval, syncInterval, failoverThreshold, autoFailover, autoRecovery, controllerLeaseSeconds)",
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        stack: { type: "string" }, stacks: { type: "string" },
-        "install-service": { type: "boolean", default: false }, "print-service": { type: "boolean", default: false },
-      },
-    });
-    if (values.stack !== undefined && values.stacks !== undefined) throw new UsageError("give --stack or --stacks, not both");
+  summary: "watch the active GPU (SSH + Vast status), sync the standby, fail over after FAILOVER_THRESHOLD failed checks; JSON lines on stdout",
+  options: {
+    stack: { ...stackOption, meaning: "the stack to watch; its settings dumont:healthCheckInterval, syncInterval, failoverThreshold, autoFailover, autoRecovery and controllerLeaseSeconds say how" },
+    stacks: { type: "string", value: "PATTERNS", absent: "only --stack", meaning: "watch every stack matching these comma-separated names or shell wildcard patterns ('prod-*,staging'), each independently, in one process" },
+    "install-service": { type: "boolean", meaning: "instead of watching, install and start the watch as a systemd service (needs root; credentials go to a 0600 environment file)" },
+    "print-service": { type: "boolean", meaning: "instead of watching, print the systemd unit --install-service would install" },
+  },
+  exclusive: [["stack", "stacks"], ["install-service", "print-service"]],
+  async action({ values }) {
     const patterns = values.stacks !== undefined ? values.stacks.split(",").map((p) => p.trim()).filter(Boolean) : undefined;
     if (patterns?.length === 0) throw new UsageError("--stacks needs at least one stack name or pattern, e.g. --stacks 'prod-*'");
-    const stacks = patterns ?? [values.stack ?? "local"];
+    const stacks = patterns ?? [values.stack];
     if (values["print-service"]) return void process.stdout.write(systemdUnit(watchServiceFor(stacks)));
     if (values["install-service"]) {
       const installed = installWatchService(stacks);
@@ -36,4 +34,4 @@ export const watchCommand: Command = {
     if (patterns) await watchMany({ patterns, signal: controller.signal });
     else await watch({ stack: stacks[0]!, signal: controller.signal });
   },
-};
+});

@@ -4,6 +4,7 @@
 // cloud's emulation of these calls, whose keys MinIO enforces. Presigned URLs keep credentials off
 // hosts either way.
 import type { B2KeyAccess } from "../../harness/cloud-access.ts";
+import { EnvironmentError } from "../../harness/errors.ts";
 
 export interface B2Session {
   readonly apiUrl: string;
@@ -30,7 +31,7 @@ type Fetch = typeof fetch;
 async function b2Call<T>(fetcher: Fetch, url: string, init: RequestInit): Promise<T> {
   const response = await fetcher(url, { ...init, signal: AbortSignal.timeout(30_000) });
   const body = (await response.json().catch(() => ({}))) as T & { code?: string; message?: string };
-  if (!response.ok) throw new Error(`B2 ${url.split("/").at(-1)}: ${response.status} ${body.code ?? ""} ${body.message ?? ""}`.trim());
+  if (!response.ok) throw new EnvironmentError(`B2 ${url.split("/").at(-1)}: ${response.status} ${body.code ?? ""} ${body.message ?? ""}`.trim(), "check the stack's B2 key (dumont:bucketKeyId / dumont:bucketApplicationKey) and what it may do");
   return body;
 }
 
@@ -40,7 +41,7 @@ export async function authorize(access: B2KeyAccess, fetcher: Fetch = fetch): Pr
     fetcher, `${access.authorizeUrl.replace(/\/+$/, "")}/b2api/${apiVersion}/b2_authorize_account`, { headers: { authorization: `Basic ${basic}` } },
   );
   const apiUrl = reply.apiInfo?.storageApi?.apiUrl;
-  if (!apiUrl) throw new Error("B2 b2_authorize_account: no apiInfo.storageApi.apiUrl in the reply");
+  if (!apiUrl) throw new EnvironmentError("B2 b2_authorize_account: no apiInfo.storageApi.apiUrl in the reply");
   return { apiUrl, authorizationToken: reply.authorizationToken, accountId: reply.accountId };
 }
 
@@ -49,7 +50,7 @@ export async function bucketId(session: B2Session, bucketName: string, fetcher: 
     method: "POST", headers: { authorization: session.authorizationToken }, body: JSON.stringify({ accountId: session.accountId, bucketName }),
   });
   const found = reply.buckets.find((b) => b.bucketName === bucketName);
-  if (!found) throw new Error(`B2 bucket ${bucketName} not found in account ${session.accountId}`);
+  if (!found) throw new EnvironmentError(`B2 bucket ${bucketName} not found in account ${session.accountId}`);
   return found.bucketId;
 }
 

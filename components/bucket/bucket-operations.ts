@@ -12,9 +12,11 @@ import {
   PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, type LifecycleRule, type ObjectIdentifier, type S3Client,
 } from "@aws-sdk/client-s3";
 import type { B2KeyAccess } from "../../harness/cloud-access.ts";
-import { DumontError } from "../../harness/errors.ts";
+import { UserError } from "../../harness/errors.ts";
+import { dumontPrefix } from "../stack-names.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../../harness/object-store/client.ts";
 import { dumontObjectKind } from "../../harness/snapshot/object-keys.ts";
+import { settingFailures } from "../../stacks/setting-check.ts";
 import { authorize, bucketId, createScopedKey, deleteKey } from "./b2-keys.ts";
 import { isDumontRule, rulesOverlapping, withDumontRule, withoutDumontRule } from "./lifecycle-rules.ts";
 
@@ -42,6 +44,14 @@ export interface BucketOutputs extends BucketInputs {
   readonly createdByDumont: boolean;
 }
 
+/** The provider's `check`: one failure per bad input; the bucket's name by the rule of dumont:bucketName. */
+export function checkBucketInputs(news: Partial<Record<keyof BucketInputs, unknown>>): { property: string; reason: string }[] {
+  const failures: { property: string; reason: string }[] = settingFailures({ bucketName: news.bucketName }, ["bucketName"]);
+  const days = news.expireNoncurrentDays;
+  if (!(typeof days === "number" && Number.isInteger(days) && days >= 1)) failures.push({ property: "expireNoncurrentDays", reason: "a whole number of days ≥ 1" });
+  return failures;
+}
+
 function httpStatus(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
@@ -65,7 +75,7 @@ async function createOrAdopt(s3: S3Client, bucket: string): Promise<boolean> {
   } catch (error) {
     const name = (error as Error).name;
     if (name === "BucketAlreadyExists") {
-      throw new DumontError(`bucket name '${bucket}' belongs to another account (B2 bucket names are global): choose another dumont:bucketName`);
+      throw new UserError(`bucket name '${bucket}' belongs to another account (B2 bucket names are global): choose another dumont:bucketName`);
     }
     if (name === "BucketAlreadyOwnedByYou") return false;
     throw error;
@@ -93,7 +103,7 @@ async function writeRules(s3: S3Client, bucket: string, rules: readonly Lifecycl
     const overlapping = rulesOverlapping(rules, prefix);
     if (overlapping.length === 0) throw error;
     const named = overlapping.map((r) => `'${r.ID ?? "(no id)"}' (prefix '${r.Filter?.Prefix ?? r.Prefix ?? ""}')`).join(", ");
-    throw new DumontError(`bucket '${bucket}' refused Dumont's lifecycle rule for '${prefix}' next to its rule ${named}, which covers the same files (B2 allows one rule per file): choose another dumont:snapshotPrefix or dumont:bucketName`, { cause: error });
+    throw new UserError(`bucket '${bucket}' refused Dumont's lifecycle rule for '${prefix}' next to its rule ${named}, which covers the same files (B2 allows one rule per file): choose another dumont:snapshotPrefix or dumont:bucketName`, undefined, { cause: error });
   }
 }
 
@@ -123,7 +133,7 @@ export async function createBucket(access: ObjectStoreSettings, inputs: BucketIn
     if (inputs.createScopedKey) {
       if (!keys) throw new Error("createBucket: a scoped key was asked for without access to B2's key API");
       const session = await authorize(keys);
-      scoped = await createScopedKey(session, `dumont-${inputs.bucketName}`.slice(0, 100), await bucketId(session, inputs.bucketName), inputs.prefix);
+      scoped = await createScopedKey(session, `${dumontPrefix}${inputs.bucketName}`.slice(0, 100), await bucketId(session, inputs.bucketName), inputs.prefix);
     }
     return { ...inputs, endpoint: access.endpoint, region: access.region, scopedKeyId: scoped.keyId, scopedKey: scoped.applicationKey, createdByDumont };
   } catch (error) {
@@ -202,7 +212,7 @@ export async function deleteBucket(access: ObjectStoreSettings, props: BucketOut
   if (await bucketExists(s3, bucket)) {
     const versions = await dumontVersions(s3, bucket, props.prefix);
     if (versions.snapshots.length > 0 && !props.forceDestroy) {
-      throw new DumontError(`bucket '${bucket}' still holds ${versions.snapshots.length} object versions of snapshots under '${props.prefix}'; delete them with \`dumont snapshot delete\`, or set dumont:bucketForceDestroy to true`);
+      throw new UserError(`bucket '${bucket}' still holds ${versions.snapshots.length} object versions of snapshots under '${props.prefix}'; delete them with \`dumont snapshot delete\`, or set dumont:bucketForceDestroy to true`);
     }
     await abortDumontUploads(s3, bucket, props.prefix);
     await deleteVersions(s3, bucket, [...versions.snapshots, ...versions.control]);

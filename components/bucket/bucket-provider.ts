@@ -21,10 +21,8 @@ export const snapshotBucketProvider: pulumi.dynamic.ResourceProvider<BucketInput
   configure: keepConfig,
 
   async check(_olds, news) {
-    const failures = [];
-    if (!/^[a-z0-9][a-z0-9-]{4,61}[a-z0-9]$/.test(news.bucketName ?? "")) failures.push({ property: "bucketName", reason: "6-63 lowercase letters, digits and dashes" });
-    if (!(Number.isInteger(news.expireNoncurrentDays) && news.expireNoncurrentDays >= 1)) failures.push({ property: "expireNoncurrentDays", reason: "a whole number of days ≥ 1" });
-    return { inputs: news, failures };
+    const { checkBucketInputs } = await import(operationsModule);
+    return { inputs: news, failures: checkBucketInputs(news) };
   },
 
   async diff(_id, olds, news) {

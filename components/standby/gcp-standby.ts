@@ -3,23 +3,24 @@
 // target with a host key the VM made itself and published for Dumont to pin (published-host-key.ts).
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { settingDefaults } from "../../stacks/settings-schema.ts";
 import { publishedHostKey } from "./published-host-key.ts";
 import { standbyStartupScript } from "./startup-script.ts";
 
 export interface GcpStandbyArgs {
   readonly project: pulumi.Input<string>;
-  /** Default europe-west1-b (the seed's GCP_ZONE). */
+  /** Default: dumont:gcpZone's (stacks/settings-schema.ts, as every default here). */
   readonly zone?: pulumi.Input<string>;
-  /** Default e2-medium (the seed's GCP_MACHINE_TYPE). */
+  /** Default: dumont:gcpMachineType's. */
   readonly machineType?: pulumi.Input<string>;
-  /** Boot disk in GB, holding /workspace. Default 100 (the seed's GCP_DISK_SIZE). */
+  /** Boot disk in GB, holding /workspace. Default: dumont:gcpDiskSize's. */
   readonly diskGb?: pulumi.Input<number>;
-  /** Spot VM. Default true (the seed's GCP_SPOT). Decides the scheduling block, so plain. */
+  /** Spot VM. Default: dumont:gcpSpot's. Decides the scheduling block, so plain. */
   readonly spot?: boolean;
   /** Service-account key JSON; a secret. */
   readonly credentials: pulumi.Input<string>;
   readonly sshPublicKey: pulumi.Input<string>;
-  /** Source ranges allowed to reach port 22. Default ["0.0.0.0/0"] (keys only, passwords off). */
+  /** Source ranges allowed to reach port 22. Default: dumont:standbySshSourceRanges's (keys only, passwords off). */
   readonly sshSourceRanges?: pulumi.Input<pulumi.Input<string>[]>;
   /** Network tag tying the firewall rule to this VM. */
   readonly networkTag: string;
@@ -37,16 +38,16 @@ export function spotScheduling(spot: boolean): gcp.types.input.compute.InstanceS
 export const standbyUser = "dumont";
 
 export function createGcpStandby(name: string, parent: pulumi.Resource, args: GcpStandbyArgs) {
-  const provider = new gcp.Provider(`${name}-gcp`, { project: args.project, zone: args.zone ?? "europe-west1-b", credentials: args.credentials }, { parent });
+  const zone = args.zone ?? settingDefaults.gcpZone;
+  const provider = new gcp.Provider(`${name}-gcp`, { project: args.project, zone, credentials: args.credentials }, { parent });
   const firewall = new gcp.compute.Firewall(`${name}-ssh`, {
     network: "default",
     direction: "INGRESS",
     allows: [{ protocol: "tcp", ports: ["22"] }],
-    sourceRanges: args.sshSourceRanges ?? ["0.0.0.0/0"],
+    sourceRanges: args.sshSourceRanges ?? [...settingDefaults.standbySshSourceRanges],
     targetTags: [args.networkTag],
     description: "SSH to the Dumont standby (key-only)",
   }, { parent, provider });
-  const zone = args.zone ?? "europe-west1-b";
   // A Spot VM stopped by preemption gets a new ephemeral address when it starts again; a static one
   // keeps the address (and so the GPU hosts' pinned known_hosts entry) across preemptions.
   const address = new gcp.compute.Address(`${name}-ip`, { region: pulumi.output(zone).apply((z) => z.replace(/-[a-z]$/, "")), description: "Dumont standby" }, {
@@ -54,13 +55,13 @@ export function createGcpStandby(name: string, parent: pulumi.Resource, args: Gc
   });
   const vm = new gcp.compute.Instance(`${name}-vm`, {
     zone,
-    machineType: args.machineType ?? "e2-medium",
+    machineType: args.machineType ?? settingDefaults.gcpMachineType,
     tags: [args.networkTag],
-    bootDisk: { initializeParams: { image: "debian-cloud/debian-12", size: args.diskGb ?? 100, type: "pd-balanced" } },
+    bootDisk: { initializeParams: { image: "debian-cloud/debian-12", size: args.diskGb ?? settingDefaults.gcpDiskSize, type: "pd-balanced" } },
     networkInterfaces: [{ network: "default", accessConfigs: [{ natIp: address.address }] }],
     // A preempted Spot VM is TERMINATED; refresh + up starts it again (a failover's standby revival).
     desiredStatus: "RUNNING",
-    scheduling: spotScheduling(args.spot ?? true),
+    scheduling: spotScheduling(args.spot ?? settingDefaults.gcpSpot),
     metadata: {
       "ssh-keys": pulumi.interpolate`${standbyUser}:${args.sshPublicKey}`,
       "enable-oslogin": "FALSE",

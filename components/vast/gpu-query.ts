@@ -1,38 +1,26 @@
 // Turning GPU requirements into a Vast offer search and a ranking. Pure functions: the provider
 // searches live offers with `offerQuery`, then tries them in `rankOffers` order.
 import type { Offer } from "../../harness/vast/client.ts";
+import { settingFailures } from "../../stacks/setting-check.ts";
+import type { SettingValue } from "../../stacks/settings-schema.ts";
 
-export interface GpuRequirements {
-  readonly gpuNames: readonly string[];
-  readonly gpuCount: number;
-  readonly diskGb: number;
-  readonly maxPricePerHour: number;
-  readonly minReliability: number;
-  readonly verifiedOnly: boolean;
-  readonly datacenterOnly: boolean;
-  readonly geolocation: readonly string[];
-  readonly directSsh: boolean;
-  readonly excludeMachineIds: readonly number[];
-}
+/** The settings an offer must meet (stacks/settings-schema.ts declares each). */
+const gpuRequirementKeys = [
+  "gpuNames", "gpuCount", "diskGb", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation", "directSsh", "excludeMachineIds",
+] as const;
+
+type GpuRequirementKey = (typeof gpuRequirementKeys)[number];
+
+export type GpuRequirements = { readonly [K in GpuRequirementKey]: Readonly<SettingValue<K>> };
 
 export interface InputFailure {
   readonly property: string;
   readonly reason: string;
 }
 
-/** Checks requirements as the provider's `check` reports them: one failure per bad property. */
-export function checkGpuRequirements(r: Partial<GpuRequirements>): InputFailure[] {
-  const failures: InputFailure[] = [];
-  const fail = (property: string, reason: string) => failures.push({ property, reason });
-  if (!Array.isArray(r.gpuNames) || r.gpuNames.length === 0 || r.gpuNames.some((n) => typeof n !== "string" || n.trim() === "")) {
-    fail("gpuNames", "name at least one GPU model, as Vast spells it (e.g. 'RTX 4090', 'A100 SXM4')");
-  }
-  if (!Number.isInteger(r.gpuCount) || r.gpuCount! < 1) fail("gpuCount", "must be a whole number ≥ 1");
-  if (!Number.isInteger(r.diskGb) || r.diskGb! < 8) fail("diskGb", "must be a whole number of GB ≥ 8 (Vast's minimum)");
-  if (typeof r.maxPricePerHour !== "number" || !(r.maxPricePerHour > 0)) fail("maxPricePerHour", "must be a positive $/h");
-  if (typeof r.minReliability !== "number" || r.minReliability < 0 || r.minReliability > 1) fail("minReliability", "must be between 0 and 1");
-  for (const code of r.geolocation ?? []) if (!/^[A-Z]{2}$/.test(code)) fail("geolocation", `'${code}' is not a 2-letter country code`);
-  return failures;
+/** Checks requirements as the provider's `check` reports them: one failure per bad property, by the settings' rules. */
+export function checkGpuRequirements(r: Partial<Record<GpuRequirementKey, unknown>>): InputFailure[] {
+  return settingFailures(r, gpuRequirementKeys);
 }
 
 /** The body of POST /api/v0/bundles/ for these requirements, priced for the disk asked for. */

@@ -1,15 +1,19 @@
 // What the Vast instance provider does, outside the serialized provider object (which only imports
 // this file): rent the best live offer that is still there, wait until it runs and SSH answers,
-// pin the host key; never leak an instance, whatever fails.
+// with the host key Dumont installed (host-key-install.ts); never leak an instance, whatever fails.
 import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
+import { EnvironmentError } from "../../harness/errors.ts";
 import { randomBytes } from "node:crypto";
 import { rentLabel } from "./labels.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { firstContact, probeHostKey } from "../../harness/ssh/client.ts";
+import { connect, HostKeyMismatchError, probeHostKey } from "../../harness/ssh/client.ts";
+import { fingerprint, keyBlob } from "../../harness/ssh/host-key.ts";
+import { hostKeyForRent, type InstanceHostKey } from "./host-key-install.ts";
 import { ensureHostTools, gpuTools, HostToolsMissing } from "../../harness/ssh/host-tools.ts";
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
+import { settingFailures } from "../../stacks/setting-check.ts";
 
 export interface VastInstanceInputs extends GpuRequirements {
   readonly image: string;
@@ -53,12 +57,11 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
  */
 export function checkInstanceInputs(news: Partial<Record<keyof VastInstanceInputs, unknown>>): InputFailure[] {
   const known = Object.fromEntries(Object.entries(news).filter(([, v]) => v !== unknownValue)) as Partial<VastInstanceInputs>;
-  const failures = checkGpuRequirements(known).filter((f) => f.property in known);
+  // Inputs that are settings are held to the settings' own rules (stacks/settings-schema.ts).
+  const failures = [...checkGpuRequirements(known), ...settingFailures(known, ["image", "onstart", "env", "readyTimeoutSeconds"])].filter((f) => f.property in known);
   const present = (key: keyof VastInstanceInputs) => key in known;
-  if (present("image") && !/:[\w.@-]+$/.test(String(known.image))) failures.push({ property: "image", reason: "needs a tag (Vast fails on untagged images)" });
   if (present("label") && (typeof known.label !== "string" || known.label === "" || known.label.length > 200)) failures.push({ property: "label", reason: "must be 1-200 characters" });
   if (present("sshPublicKey") && !/^(ssh-|ecdsa-)/.test(String(known.sshPublicKey))) failures.push({ property: "sshPublicKey", reason: "must be an OpenSSH public key line" });
-  if (String(known.onstart ?? "").length > 4048) failures.push({ property: "onstart", reason: "Vast accepts at most 4048 characters" });
   return failures;
 }
 
@@ -86,7 +89,7 @@ export async function createInstance(access: VastClientSettings, inputs: VastIns
     }
     const rented = await rentFirstAvailable(client, offers, inputs, log);
     try {
-      return await waitUntilReady(client, rented.instanceId, rented.offer, rented.vastLabel, inputs, log);
+      return await waitUntilReady(client, rented, inputs, log);
     } catch (error) {
       log(`instance ${rented.instanceId} on machine ${rented.offer.machine_id} failed: ${(error as Error).message}; destroying it`);
       await destroyAndConfirm(client, rented.instanceId);
@@ -104,6 +107,8 @@ interface Rented {
   readonly instanceId: number;
   readonly offer: Offer;
   readonly vastLabel: string;
+  /** The host key this rent installed (host-key-install.ts): the only one its host may present. */
+  readonly hostKey: string;
 }
 
 /**
@@ -114,7 +119,8 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
   const unavailable: string[] = [];
   for (const offer of offers) {
     const vastLabel = rentLabel(inputs.label, randomBytes(4).toString("hex"));
-    const instanceId = await rentOne(client, offer, vastLabel, inputs, log).catch((error: Error) => {
+    const hostKey = hostKeyForRent(inputs.onstart, inputs.env);
+    const instanceId = await rentOne(client, offer, vastLabel, hostKey, inputs, log).catch((error: Error) => {
       if (error instanceof VastApiError && error.isAuth) throw error;
       unavailable.push(`${offer.id} (${error.message})`);
       return undefined;
@@ -128,7 +134,7 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
       await destroyAndConfirm(client, instanceId);
       throw error;
     }
-    return { instanceId, offer, vastLabel };
+    return { instanceId, offer, vastLabel, hostKey: hostKey.publicKey };
   }
   throw new ProvisioningError(`every matching offer was taken or failed: ${unavailable.join(", ")}`);
 }
@@ -137,12 +143,12 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
  * One offer: its new instance's id, or an error when nothing was rented (the offer was taken, or an
  * ambiguous failure after which no instance with the rent's unique label exists).
  */
-async function rentOne(client: VastClient, offer: Offer, vastLabel: string, inputs: VastInstanceInputs, log: Log): Promise<number> {
+async function rentOne(client: VastClient, offer: Offer, vastLabel: string, hostKey: InstanceHostKey, inputs: VastInstanceInputs, log: Log): Promise<number> {
   for (let rateLimited = 0; ; rateLimited++) {
     try {
       log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
       return (await client.rent(offer.id, {
-        image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: inputs.onstart, env: inputs.env,
+        image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: hostKey.onstart, env: hostKey.env,
         runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
       })).instanceId;
     } catch (error) {
@@ -184,9 +190,8 @@ async function reconcile(client: VastClient, vastLabel: string, error: unknown):
   return undefined;
 }
 
-async function waitUntilReady(
-  client: VastClient, instanceId: number, offer: Offer, vastLabel: string, inputs: VastInstanceInputs, log: Log,
-): Promise<VastInstanceOutputs> {
+async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log): Promise<VastInstanceOutputs> {
+  const { instanceId, offer, vastLabel } = rented;
   const deadline = Date.now() + inputs.readyTimeoutSeconds * 1000;
   let instance: VastInstance | null = null;
   let lastStatus: string | null | undefined;
@@ -200,7 +205,7 @@ async function waitUntilReady(
     if (Date.now() > deadline) throw new TimeoutError(`still ${status ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`);
     await sleep(inputs.pollIntervalSeconds * 1000);
   }
-  const { endpoint, hostKey } = await waitForSsh(instance!, inputs, deadline, log);
+  const { endpoint, hostKey } = await waitForSsh(instance!, rented.hostKey, inputs, deadline, log);
   return {
     ...inputs,
     instanceId, vastLabel, offerId: offer.id, machineId: offer.machine_id,
@@ -216,20 +221,22 @@ async function waitUntilReady(
   };
 }
 
-/** Running is not SSH-ready: try the direct port, then Vast's proxy, until one answers. */
-async function waitForSsh(instance: VastInstance, inputs: VastInstanceInputs, deadline: number, log: Log) {
+/**
+ * Running is not SSH-ready: try the direct port, then Vast's proxy, until one answers with the host
+ * key this rent installed. Until its onstart ran, a host presents its image's own key: that is
+ * "not ready yet", never a key to trust; a host still presenting another key at the deadline fails.
+ */
+async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastInstanceInputs, deadline: number, log: Log) {
   const endpoints = sshEndpoints(instance).filter((e) => inputs.directSsh || e.path === "proxy");
   let lastError = "";
   for (;;) {
     for (const endpoint of endpoints) {
       try {
-        let hostKey: string;
         if (inputs.sshPrivateKey) {
-          const connection = await firstContact({ host: endpoint.host, port: endpoint.port, privateKey: inputs.sshPrivateKey, connectTimeoutMs: 10_000 });
-          hostKey = connection.presentedHostKey;
+          const connection = await connect({ host: endpoint.host, port: endpoint.port, privateKey: inputs.sshPrivateKey, hostKey, connectTimeoutMs: 10_000 });
           try {
             await connection.run(["true"], { timeoutMs: 10_000 });
-            log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
+            log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path}) with the host key Dumont installed`);
             // Real GPU images are bare: what Dumont's data plane needs is installed now, as part of
             // the instance being ready (an image that cannot get it fails here, named).
             const installed = await ensureHostTools(connection, gpuTools);
@@ -238,16 +245,20 @@ async function waitForSsh(instance: VastInstance, inputs: VastInstanceInputs, de
             connection.close();
           }
         } else {
-          hostKey = await probeHostKey(endpoint.host, endpoint.port);
-          log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path})`);
+          const presented = await probeHostKey(endpoint.host, endpoint.port);
+          if (!keyBlob(presented).equals(keyBlob(hostKey))) throw new HostKeyMismatchError(`${endpoint.host}:${endpoint.port}`, fingerprint(hostKey), fingerprint(presented));
+          log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path}) with the host key Dumont installed`);
         }
         return { endpoint, hostKey };
       } catch (error) {
         if (error instanceof HostToolsMissing) throw error;
-        lastError = `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
+        lastError = error instanceof HostKeyMismatchError
+          ? `${endpoint.path} ${endpoint.host}:${endpoint.port} presents a host key other than the one Dumont installed (${(error as Error).message}); ` +
+            "its onstart did not install the key, its sshd does not read /etc/ssh/ssh_host_ed25519_key, or something else answers there"
+          : `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
       }
     }
-    if (Date.now() > deadline) throw new TimeoutError(`running, but SSH did not answer before the deadline (${lastError})`);
+    if (Date.now() > deadline) throw new TimeoutError(`running, but SSH did not answer as expected before the deadline (${lastError})`);
     await sleep(Math.min(inputs.pollIntervalSeconds, 2) * 1000);
   }
 }
@@ -257,7 +268,7 @@ export async function destroyAndConfirm(client: VastClient, instanceId: number, 
   await client.destroyInstance(instanceId);
   const deadline = Date.now() + timeoutMs;
   while ((await client.showInstance(instanceId)) !== null) {
-    if (Date.now() > deadline) throw new Error(`instance ${instanceId} still exists ${timeoutMs / 1000} s after it was destroyed`);
+    if (Date.now() > deadline) throw new EnvironmentError(`instance ${instanceId} still exists ${timeoutMs / 1000} s after it was destroyed`, `it may still bill: destroy it with \`npx dumont instance destroy ${instanceId}\``);
     await sleep(1000);
   }
 }

@@ -4,17 +4,15 @@
 // are `dumont-<stack>-<slot>.<hex>`; a throwaway name may not start with `dumont-`, so no stack's
 // orphan sweep, journey cleanup or leak check (labels.ts: isStackLabel) can ever take it for one of
 // its own, and it never takes a stack's instance for a throwaway.
-
-/** The prefix of every stack's instance labels, which throwaway names may not use. */
-export const stackLabelPrefix = "dumont-";
+import { dumontPrefix } from "../stack-names.ts";
 
 /** Why `name` cannot label a throwaway instance, or undefined when it can. */
 export function throwawayNameProblem(name: string): string | undefined {
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(name)) {
     return `'${name}' is not a name for an instance: use 1-63 letters, digits, '-' and '_', starting with a letter or digit`;
   }
-  if (name.toLowerCase().startsWith(stackLabelPrefix)) {
-    return `'${name}' starts with '${stackLabelPrefix}', which labels the instances of stacks (dumont-<stack>-<slot>.<hex>)`;
+  if (name.toLowerCase().startsWith(dumontPrefix)) {
+    return `'${name}' starts with '${dumontPrefix}', which labels the instances of stacks (dumont-<stack>-<slot>.<hex>)`;
   }
   return undefined;
 }

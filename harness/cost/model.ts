@@ -1,6 +1,7 @@
 // The cost model: from rates and usage (seconds, bytes) to line items, one per thing a provider bills.
 // Pure functions, so the worked examples from the providers' own published numbers are unit tests.
 import { SettingError } from "../errors.ts";
+import { settingLabel } from "../../stacks/settings-schema.ts";
 import { b2BytesPerGb, b2Rates, gcpDiskRates, gcpMachineRates, hoursPerMonth, standbyDiskType, vastBytesPerGb } from "./rates.ts";
 
 export interface LineItem {
@@ -87,7 +88,7 @@ export function standbyRate(p: StandbyPricing): StandbyRate {
   const rate = p.spot ? listed?.spot : listed?.onDemand;
   if (rate === undefined) {
     throw new SettingError(
-      "dumont:standbyHourlyRate",
+      settingLabel("standbyHourlyRate"),
       `no published ${p.spot ? "Spot" : "on-demand"} price for ${p.machineType} is known to Dumont`,
       `set the standby's $/h from the GCP pricing page: pulumi config set dumont:standbyHourlyRate 0.0xx (known: ${Object.keys(gcpMachineRates).join(", ")})`,
     );

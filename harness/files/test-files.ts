@@ -2,6 +2,7 @@
 // a metadata record of path, size and MD5 for each, and a validation that recomputes every MD5 on
 // the host and reports file by file.
 import { createHash, randomBytes } from "node:crypto";
+import { UsageError } from "../errors.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { nulTerminated } from "../snapshot/path-bytes.ts";
@@ -29,7 +30,7 @@ export interface Validation {
 }
 
 export async function createTestFiles(ssh: SshConnection, count: number, options: { prefix?: string; instanceId?: number } = {}): Promise<TestFilesRecord> {
-  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error(`--count must be a whole number from 1 to 1000000, not ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError(`--count must be a whole number from 1 to 1000000, not ${count}`);
   const prefix = options.prefix ?? "test-file";
   const createdAt = new Date().toISOString();
   const files: Array<TestFile & { content: string }> = [];

@@ -13,6 +13,7 @@ import { engineProgress } from "../../stacks/engine-output.ts";
 import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
 import { statusFile } from "../../stacks/standby/status-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+import { defaultBucketName, localStandbyName } from "../../components/stack-names.ts";
 import { isStackLabel, slotLabel } from "../../components/vast/labels.ts";
 
 export function newJourneyStackName(now = new Date()): string {
@@ -25,10 +26,7 @@ export function labelPattern(stack: string): string {
   return `${slotLabel(stack, "")}?.*`;
 }
 
-/** The local standby's host name (stacks/environment-args.ts). */
-export function localStandbyName(stack: string): string {
-  return stack.toLowerCase().replace(/[^a-z0-9-]/g, "-");
-}
+export { localStandbyName };
 
 export interface JourneyStackSettings {
   readonly cloud: "local" | "real";
@@ -48,7 +46,7 @@ export function journeyStackConfig(stack: string, s: JourneyStackSettings): Reco
   }
   return {
     ...common, cloud: "real", gpuNames: ["RTX 4090", "RTX 3090"], maxPricePerHour: 0.6, readyTimeoutSeconds: 600, verifiedOnly: true,
-    gcpMachineType: "e2-medium", gcpDiskSize: Math.max(20, s.diskGb), gcpSpot: true, bucketName: `dumont-${stack}`.slice(0, 63), bucketForceDestroy: true,
+    gcpMachineType: "e2-medium", gcpDiskSize: Math.max(20, s.diskGb), gcpSpot: true, bucketName: defaultBucketName(stack), bucketForceDestroy: true,
   };
 }
 

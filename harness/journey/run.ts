@@ -72,21 +72,21 @@ function ratesOf(state: SlotState): VastRates {
 
 function check(files: readonly TestFile[], results: Awaited<ReturnType<typeof validateTestFiles>>): FileCheck {
   const failures = results.results.filter((r) => !r.ok).map((r) => ({ path: r.path, problem: r.problem ?? "?" }));
-  if (results.total !== files.length) throw new Error(`validated ${results.total} files, expected ${files.length}`);
+  if (results.total !== files.length) throw new DumontError(`validated ${results.total} files, expected ${files.length}`);
   return { validated: results.validated, total: results.total, failures };
 }
 
 function requireAllValid(where: string, c: FileCheck): void {
   if (c.validated === c.total) return;
   const shown = c.failures.slice(0, 3).map((f) => `${f.path}: ${f.problem}`).join("; ");
-  throw new Error(`${c.total - c.validated} of ${c.total} files failed validation on ${where}: ${shown}`);
+  throw new DumontError(`${c.total - c.validated} of ${c.total} files failed validation on ${where}: ${shown}`);
 }
 
 /** The `dumont` CLI as the seed's guide types it; output shown as the step's progress. */
 async function dumont(args: readonly string[], progress: (line: string) => void): Promise<string> {
   const result = await $({ cwd: repoRoot, quiet: true, nothrow: true })`${process.execPath} --disable-warning=ExperimentalWarning ${dumontCli} ${args}`;
   progress(`$ dumont ${args.join(" ")}`);
-  if (result.exitCode !== 0) throw new Error(`dumont ${args.join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.exitCode !== 0) throw new DumontError(`dumont ${args.join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }
 
@@ -218,7 +218,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
       const moved = await step("failover", async () => {
         const t0 = Date.now();
         const result = await failover({ stack: options.stack, source: "snapshot", signal, onProgress: runner.detail });
-        if (result.outcome !== "failed-over" || !result.to) throw new Error(`failover did not happen: ${result.reason ?? "?"}`);
+        if (result.outcome !== "failed-over" || !result.to) throw new DumontError(`failover did not happen: ${result.reason ?? "?"}`);
         ctx = await context();
         meter.gpu(result.to.instanceId, ratesOf(ctx.slot().state), t0);
         meter.gpuGone(first.instanceId);
@@ -260,7 +260,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
         const standbySsh = await ctx.connectStandby();
         try {
           const copy = await currentGeneration(standbySsh, options.stack);
-          if (!copy) throw new Error("the standby holds no complete copy");
+          if (!copy) throw new DumontError("the standby holds no complete copy");
           const c = check(record.files, await validateTestFiles(standbySsh, record, { root: generationPath(copy.generation) }));
           requireAllValid("the standby", c);
           return c;
@@ -272,7 +272,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
       const moved = await step("standby-failover", async () => {
         const t0 = Date.now();
         const result = await failover({ stack: options.stack, source: "standby", signal, onProgress: runner.detail });
-        if (result.outcome !== "failed-over" || !result.to) throw new Error(`failover did not happen: ${result.reason ?? "?"}`);
+        if (result.outcome !== "failed-over" || !result.to) throw new DumontError(`failover did not happen: ${result.reason ?? "?"}`);
         ctx = await context();
         meter.gpu(result.to.instanceId, ratesOf(ctx.slot().state), t0);
         meter.transfer(result.to.instanceId, "down", synced.bytesSent);

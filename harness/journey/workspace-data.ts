@@ -2,6 +2,7 @@
 // files up to 64 MiB, half incompressible (like weights and archives), half text-like (like code,
 // logs and CSVs, which LZ4 shrinks). Generated on the host, so the controller's link is not the
 // bottleneck; every file's MD5 is recorded, and validation later checks every one.
+import { DumontError, UsageError } from "../errors.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { nulTerminated } from "../snapshot/path-bytes.ts";
 import { hashFiles } from "../snapshot/workspace-scan.ts";
@@ -33,7 +34,7 @@ export function planWorkspaceData(totalBytes: number): DataFilePlan[] {
 /** Parses sizes such as 1GiB, 500MiB, 100MB, 0. */
 export function parseSize(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$/i.exec(text);
-  if (!match) throw new Error(`'${text}' is not a size (e.g. 1GiB, 500MiB, 0)`);
+  if (!match) throw new UsageError(`'${text}' is not a size (e.g. 1GiB, 500MiB, 0)`);
   const units: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: mib, gib: 1024 * mib };
   return Math.round(Number(match[1]) * units[(match[2] ?? "b").toLowerCase()]!);
 }
@@ -55,7 +56,7 @@ done`], { stdin: spec, timeoutMs: 3600_000 });
   const sums = await hashFiles(ssh, plan.map((f) => f.path));
   return plan.map((f) => {
     const md5 = sums.get(f.path);
-    if (!md5) throw new Error(`data file ${f.path} was not written`);
+    if (!md5) throw new DumontError(`data file ${f.path} was not written`);
     return { path: f.path, size: f.bytes, md5 };
   });
 }

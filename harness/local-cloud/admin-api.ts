@@ -1,16 +1,15 @@
 // The local cloud's own control surface (not part of Vast's API): arm faults, create standby hosts,
 // change timing, read status, shut down. It needs the admin token from endpoints.json.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Cloud, CloudSettings } from "./cloud.ts";
+import type { Cloud } from "./cloud.ts";
 import { validateFault } from "./faults.ts";
+import { settingKeys, type CloudSettings } from "./settings.ts";
 
 export interface AdminHooks {
   readonly token: string;
   readonly shutdown: () => void;
   readonly s3InjectedErrors: () => number;
 }
-
-const settingKeys: ReadonlyArray<keyof CloudSettings> = ["loadingDelayMs", "runningDelayMs", "statusLagMs", "authErrorStatus", "rateLimits"];
 
 export async function handleAdmin(cloud: Cloud, hooks: AdminHooks, req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://local");

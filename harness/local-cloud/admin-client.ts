@@ -1,4 +1,5 @@
 // A client for the local cloud's admin API, for the CLI, the tests and the local standby component.
+import { EnvironmentError, UserError } from "../errors.ts";
 import type { HostInfo } from "./host.ts";
 import type { FaultSpec } from "./faults.ts";
 import type { Endpoints } from "./endpoints.ts";
@@ -17,7 +18,11 @@ export class LocalCloudAdmin {
       signal: AbortSignal.timeout(60_000),
     });
     const payload = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw new Error(`local cloud admin ${method} ${route}: ${payload.error ?? response.status}`);
+    if (!response.ok) {
+      // The admin API answers 4xx to a request it refuses (a fault on a host that does not exist).
+      const message = `local cloud admin ${method} ${route}: ${payload.error ?? response.status}`;
+      throw response.status < 500 ? new UserError(message, "see `npx dumont local-cloud status`") : new EnvironmentError(message, "see the local cloud's daemon.log");
+    }
     return payload;
   }
 

@@ -10,7 +10,7 @@ import { EnvironmentError } from "../errors.ts";
 import { makePrivateDir } from "../tools/private-dir.ts";
 import { which } from "../tools/which.ts";
 import { LocalCloudAdmin } from "./admin-client.ts";
-import type { CloudSettings } from "./cloud.ts";
+import type { CloudSettings } from "./settings.ts";
 import type { DaemonConfig } from "./daemon.ts";
 import { cloudDir, defaultCloudName, isAlive, readEndpoints, type Endpoints } from "./endpoints.ts";
 import { imageRoot } from "./images.ts";

@@ -13,7 +13,7 @@ import { handleAdmin } from "./admin-api.ts";
 import { B2Account } from "./b2/account.ts";
 import { B2Api } from "./b2/api.ts";
 import { MinioUsers } from "./b2/minio-users.ts";
-import { Cloud, type CloudSettings } from "./cloud.ts";
+import { Cloud } from "./cloud.ts";
 import type { Endpoints } from "./endpoints.ts";
 import { minioRegion, startMinio, type MinioServer } from "./minio.ts";
 import { cloudNames } from "./names.ts";
@@ -23,6 +23,7 @@ import { defaultInventory } from "./vast/inventory.ts";
 import { VastApi } from "./vast/api.ts";
 import { mirrorFolder } from "./images.ts";
 import { startPackageMirror, type PackageMirror } from "./package-mirror.ts";
+import type { CloudSettings } from "./settings.ts";
 
 export interface DaemonConfig {
   readonly cloud: string;

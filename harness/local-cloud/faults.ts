@@ -1,6 +1,7 @@
 // Faults on demand. A fault is armed through the admin API (or `dumont local-cloud fault …`) and
 // consumed where it happens: the Vast API asks "is an offer-taken armed for this offer?", the S3
 // proxy asks "should this request fail?". Host faults (kill, hang, link cut) act at once instead.
+import { UserError } from "../errors.ts";
 
 export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404", "key-attach-fails"] as const;
 export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped"] as const;
@@ -29,23 +30,24 @@ export interface ArmedFault extends FaultSpec {
   remaining: number;
 }
 
+/** A fault as asked for (by `dumont local-cloud fault` or the admin API), checked; what is wrong is the asker's to fix. */
 export function validateFault(input: unknown): FaultSpec {
-  if (typeof input !== "object" || input === null) throw new Error("a fault is a JSON object with a 'kind'");
+  if (typeof input !== "object" || input === null) throw new UserError("a fault is a JSON object with a 'kind'");
   const spec = input as Record<string, unknown>;
   if (!faultKinds.includes(spec.kind as FaultKind)) {
-    throw new Error(`unknown fault kind '${String(spec.kind)}'; known: ${faultKinds.join(", ")}`);
+    throw new UserError(`unknown fault kind '${String(spec.kind)}'; known: ${faultKinds.join(", ")}`);
   }
   const kind = spec.kind as FaultKind;
   if ((hostFaultKinds as readonly string[]).includes(kind) && !spec.target) {
-    throw new Error(`fault '${kind}' needs a target: an instance id or a standby host name`);
+    throw new UserError(`fault '${kind}' needs a target: an instance id or a standby host name`, "give --target (see `npx dumont local-cloud status`)");
   }
   for (const key of ["count", "rate", "status", "ms"] as const) {
     if (spec[key] !== undefined && (typeof spec[key] !== "number" || Number.isNaN(spec[key]))) {
-      throw new Error(`fault '${kind}': ${key} must be a number`);
+      throw new UserError(`fault '${kind}': ${key} must be a number`);
     }
   }
   if (spec.rate !== undefined && ((spec.rate as number) < 0 || (spec.rate as number) > 1)) {
-    throw new Error(`fault '${kind}': rate must be between 0 and 1`);
+    throw new UserError(`fault '${kind}': rate must be between 0 and 1`);
   }
   return spec as unknown as FaultSpec;
 }

@@ -8,7 +8,8 @@ export function sshdConfig(port: number): string {
   return [
     `Port ${port}`,
     "ListenAddress 0.0.0.0",
-    `HostKey ${hostMount}/etc/ssh_host_ed25519_key`,
+    // Where OpenSSH's defaults put them, as on a real image: root on the host can replace either.
+    "HostKey /etc/ssh/ssh_host_ed25519_key",
     // Keys Vast manages (account and instance keys) and keys an onstart script appended itself.
     `AuthorizedKeysFile ${hostMount}/etc/authorized_keys .ssh/authorized_keys`,
     "PermitRootLogin prohibit-password",
@@ -17,7 +18,7 @@ export function sshdConfig(port: number): string {
     "UsePAM no",
     "PrintMotd no",
     "Subsystem sftp internal-sftp",
-    `PidFile ${hostMount}/run/sshd.pid`,
+    "PidFile /run/sshd.pid",
     "",
   ].join("\n");
 }

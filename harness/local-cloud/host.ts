@@ -77,8 +77,13 @@ export class Host {
     await chmod(path.join(this.dir, "root"), 0o700);
     await chmod(path.join(this.dir, "root/.ssh"), 0o700);
     const etc = path.join(this.dir, "etc");
-    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `dumont-local-${this.spec.name}`, "-f", path.join(etc, "ssh_host_ed25519_key")]);
-    this.hostKey = (await readFile(path.join(etc, "ssh_host_ed25519_key.pub"), "utf8")).trim().split(" ").slice(0, 2).join(" ");
+    // The host's own key, made when it is created (as a container's entrypoint makes one at its
+    // first start), in the overlay's upper layer: it hides the image's baked-in key, and whoever
+    // has root on the host (an onstart script installing Dumont's key, say) can replace it.
+    const sshEtc = path.join(this.dir, "upper", "etc", "ssh");
+    await mkdir(sshEtc, { recursive: true, mode: 0o755 });
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `dumont-local-${this.spec.name}`, "-f", path.join(sshEtc, "ssh_host_ed25519_key")]);
+    this.hostKey = (await readFile(path.join(sshEtc, "ssh_host_ed25519_key.pub"), "utf8")).trim().split(" ").slice(0, 2).join(" ");
     // Like Vast's random HostPort for the container's port 22.
     this.sshPort = 20000 + Math.floor(Math.random() * 20000);
     await writeFile(path.join(etc, "sshd_config"), sshdConfig(this.sshPort));

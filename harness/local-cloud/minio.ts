@@ -6,6 +6,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { EnvironmentError } from "../errors.ts";
 import { privateDirMode } from "../tools/private-dir.ts";
 import { freePort } from "./ports.ts";
 
@@ -46,12 +47,12 @@ export async function startMinio(dataDir: string, logFile: string, timeoutMs = 3
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`minio exited with ${child.exitCode} before it was ready (log: ${logFile})`);
+    if (child.exitCode !== null) throw new EnvironmentError(`minio exited with ${child.exitCode} before it was ready (log: ${logFile})`);
     const ready = await fetch(`${endpoint}/minio/health/live`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`minio did not answer on ${endpoint} within ${timeoutMs} ms (log: ${logFile})`);
+      throw new EnvironmentError(`minio did not answer on ${endpoint} within ${timeoutMs} ms (log: ${logFile})`);
     }
     await sleep(100);
   }

@@ -1,9 +1,10 @@
 // How one local cloud names what it creates on the machine. Every kernel object carries the cloud's
 // prefix, so that `down` (and a test) can find all of it by name, even after a crash.
 import { createHash } from "node:crypto";
+import { UserError } from "../errors.ts";
 
 /** Interface names are limited to 15 bytes, so cloud names stay short. */
-const cloudNamePattern = /^[a-z][a-z0-9]{0,4}$/;
+export const cloudNamePattern = /^[a-z][a-z0-9]{0,4}$/;
 
 export interface CloudNames {
   readonly cloud: string;
@@ -22,7 +23,7 @@ export const maxHostsPerCloud = 250;
 
 export function cloudNames(cloud: string): CloudNames {
   if (!cloudNamePattern.test(cloud)) {
-    throw new Error(`local cloud name '${cloud}' must be 1-5 lowercase letters or digits, starting with a letter`);
+    throw new UserError(`local cloud name '${cloud}' must be 1-5 lowercase letters or digits, starting with a letter`, "give another --cloud (or DUMONT_LOCAL_CLOUD, or dumont:localCloud)");
   }
   const prefix = `dmt${cloud}`;
   // The default cloud gets 10.177.1.0/24; others a /24 derived from the name (checked free at start).

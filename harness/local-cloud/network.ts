@@ -2,13 +2,15 @@
 // hosts reach the controller's services through) and, per host, a network namespace joined to the
 // bridge by a veth pair. Cutting a host's link is `ip link set … down`: a real failure.
 import { readFile } from "node:fs/promises";
+import { EnvironmentError } from "../errors.ts";
 import type { CloudNames } from "./names.ts";
 import { run } from "./system.ts";
 
 export async function createBridge(names: CloudNames): Promise<void> {
   const existing = await run("ip", ["-o", "-4", "addr", "show"], {});
   if (existing.stdout.includes(` ${names.subnet}.`)) {
-    throw new Error(`the subnet ${names.subnet}.0/24 of local cloud '${names.cloud}' is already in use on this machine`);
+    throw new EnvironmentError(`the subnet ${names.subnet}.0/24 of local cloud '${names.cloud}' is already in use on this machine`,
+      `a leftover of an earlier run: \`npx dumont local-cloud down --cloud ${names.cloud}\`; or give the cloud another name`);
   }
   await run("ip", ["link", "add", names.bridge, "type", "bridge"]);
   await run("ip", ["addr", "add", `${names.gateway}/24`, "dev", names.bridge]);

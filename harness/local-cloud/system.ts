@@ -1,8 +1,10 @@
 // Running system commands (ip, kill, ssh-keygen …) with argument arrays, never a shell string, and
 // errors that say which command failed and what it printed.
 import { execFile } from "node:child_process";
+import { EnvironmentError } from "../errors.ts";
 
-export class CommandFailed extends Error {
+/** A system command the machine refused: its fault (or a missing tool's), not Dumont's. */
+export class CommandFailed extends EnvironmentError {
   readonly code: number | null;
   readonly stderr: string;
   constructor(command: string, args: readonly string[], code: number | null, stderr: string) {

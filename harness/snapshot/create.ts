@@ -2,6 +2,7 @@
 // tar | lz4 straight to presigned part URLs while it hashes the same files, read again what changed
 // meanwhile, complete the upload, and write the manifest last. Anything that fails aborts the
 // upload: no manifest, no snapshot.
+import { DumontError } from "../errors.ts";
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
@@ -12,6 +13,7 @@ import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { hashFiles, scanWorkspace, statEntries } from "./workspace-scan.ts";
+import { settingDefaults } from "../../stacks/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
   readonly ssh: SshConnection;
@@ -20,7 +22,7 @@ export interface CreateSnapshotOptions {
   readonly name: string;
   /** "auto": incremental on the newest snapshot unless its chain is fullEvery long; "full"; or a parent id. */
   readonly parent?: "auto" | "full" | string;
-  /** A chain of this many snapshots ends with a full one. Default 7. */
+  /** A chain of this many snapshots ends with a full one. Default: dumont:snapshotFullEvery's. */
   readonly fullEvery?: number;
   /** Part size in bytes (B2: 5 MB to 5 GB, at most 10,000 parts). Default: see defaultPartSize. */
   readonly partSize?: number;
@@ -97,7 +99,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const scan = await scanWorkspace(ssh);
   if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
-  const parent = await chooseParent(store, options.parent, options.fullEvery ?? 7);
+  const parent = await chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery);
   const changes = parent ? diffTrees(parent.entries, scan.entries) : { changed: scan.entries, deleted: [], unchanged: [] };
   const scanSeconds = since(t);
   progress(parent
@@ -181,7 +183,7 @@ async function readInRounds(ssh: SshConnection, upload: HostUpload, first: reado
     // tar exits 1 when a file changed as it read it, 2 also when one vanished first: both are
     // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted.
     if (tarRead.status > 2 || (tarRead.status === 2 && tar.others.length)) {
-      throw new Error(`tar failed on ${ssh.label} (exit ${tarRead.status}): ${tar.others[0] ?? "no message"}`);
+      throw new DumontError(`tar failed on ${ssh.label} (exit ${tarRead.status}): ${tar.others[0] ?? "no message"}`);
     }
     const outcome = settleRound(reading, await statEntries(ssh, reading.map((e) => e.path)), sums, tar);
     recorded.push(...outcome.settled);

@@ -3,6 +3,7 @@
 // presigned part URLs, while the controller hands it each round's list, appends URLs when the
 // stream outgrows them, and hears what tar said about each round. Files reach the host on stdin or
 // in its spool folder, never on a command line.
+import { DumontError } from "../errors.ts";
 import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { bulkTransferMs, quickCommandMs, sendingMs } from "../ssh/command-bounds.ts";
@@ -84,7 +85,7 @@ export class HostUpload {
       throw this.supplyFailure ?? error;
     });
     this.run.then(
-      () => this.end(new Error(`the upload on ${ssh.label} ended before all rounds were read`)),
+      () => this.end(new DumontError(`the upload on ${ssh.label} ended before all rounds were read`)),
       (error: Error) => this.end(error),
     );
   }
@@ -168,7 +169,7 @@ export class HostUpload {
     this.urlSupply = this.urlSupply.then(async () => {
       if (part <= this.presigned || this.supplyFailure) return;
       try {
-        if (part > maxParts) throw new Error(`the archive needs more than ${maxParts} parts of ${partSize} bytes`);
+        if (part > maxParts) throw new DumontError(`the archive needs more than ${maxParts} parts of ${partSize} bytes`);
         const planned = part <= this.options.parts;
         const upTo = Math.min(maxParts, planned ? Math.max(part - 1 + presignBatch(concurrency), this.presigned) : part + 2 * concurrency);
         if (!planned) this.options.progress(`  the archive outgrew its plan: presigning parts ${this.presigned + 1}-${upTo}`);
@@ -186,14 +187,14 @@ export class HostUpload {
   private report(stdout: string): Uploaded {
     const lines = stdout.trim().split("\n");
     const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
-    if (!stream) throw new Error(`unexpected upload report from ${this.options.ssh.label}: ${sanitizeHostLine(stdout)}`);
+    if (!stream) throw new DumontError(`unexpected upload report from ${this.options.ssh.label}: ${sanitizeHostLine(stdout)}`);
     const parts = lines.slice(1).map((line) => {
       const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
-      if (!match) throw new Error(`unexpected part report: ${line}`);
+      if (!match) throw new DumontError(`unexpected part report: ${sanitizeHostLine(line)}`);
       return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
     });
     const bytes = Number(stream[2]);
-    if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new Error("the uploaded parts do not add up to the archive");
+    if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new DumontError("the uploaded parts do not add up to the archive");
     return { md5: stream[1]!, bytes, parts };
   }
 }

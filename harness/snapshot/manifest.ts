@@ -2,6 +2,7 @@
 // symlink target), which of them the snapshot's archive holds, and what was deleted since its
 // parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
 // Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
+import { DumontError, UserError } from "../errors.ts";
 import { pathFromBytes } from "./path-bytes.ts";
 
 export type EntryType = "file" | "dir" | "symlink";
@@ -79,7 +80,7 @@ export function parseScan(output: Buffer): ScanResult {
   // Decoding before splitting is the same as after: NUL is never part of a multi-byte sequence.
   const fields = pathFromBytes(output).split("\0");
   if (fields.at(-1) === "") fields.pop();
-  if (fields.length % 6 !== 0) throw new Error(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
+  if (fields.length % 6 !== 0) throw new DumontError(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
   const entries: Entry[] = [];
   const skipped: string[] = [];
   for (let i = 0; i < fields.length; i += 6) {
@@ -105,7 +106,7 @@ export function parseMd5(output: Buffer): Map<string, string> {
   for (const record of pathFromBytes(output).split("\0")) {
     if (record === "") continue;
     const match = /^\\?([0-9a-f]{32}) [ *](.*)$/s.exec(record);
-    if (!match) throw new Error(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
+    if (!match) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
     sums.set(match[2]!.replace(/^\.\//, ""), match[1]!);
   }
   return sums;
@@ -115,7 +116,7 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
   return entries.map((e) => {
     if (e.type !== "file") return e;
     const md5 = sums.get(e.path);
-    if (!md5) throw new Error(`no MD5 for ${JSON.stringify(e.path)}: did it change during the snapshot?`);
+    if (!md5) throw new DumontError(`no MD5 for ${JSON.stringify(e.path)}: did it change during the snapshot?`);
     return { ...e, md5 };
   });
 }
@@ -236,7 +237,7 @@ const idTime = /^\d{8}T\d{9}Z-/;
 /** Snapshot ids sort by time: 20261122T130501123Z-name. */
 export function snapshotId(name: string, at: Date): string {
   if (!snapshotName.test(name)) {
-    throw new Error(`snapshot name '${name}' must be 1-100 letters, digits, dots, dashes or underscores`);
+    throw new UserError(`snapshot name '${name}' must be 1-100 letters, digits, dots, dashes or underscores`, "give another --name");
   }
   return `${at.toISOString().replace(/[-:.]/g, "")}-${name}`;
 }

@@ -28,7 +28,7 @@ export interface RestoreReport {
   readonly seconds: { readonly download: number; readonly verify: number; readonly total: number };
 }
 
-export class RestoreFailed extends Error {
+export class RestoreFailed extends DumontError {
   readonly report: RestoreReport;
   constructor(report: RestoreReport) {
     const shown = report.mismatches.slice(0, 20).map((m) => `  ${JSON.stringify(m.path)}: ${m.problem}`);
@@ -39,7 +39,6 @@ export class RestoreFailed extends Error {
       ...shown,
       ...(report.mismatches.length > shown.length ? [`  … and ${report.mismatches.length - shown.length} more`] : []),
     ].join("\n"));
-    this.name = "RestoreFailed";
     this.report = report;
   }
 }
@@ -100,7 +99,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
     const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, created);
-    if (created.code !== 0) throw new Error(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
+    if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
     await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), timeoutMs: workspaceWalkMs });
   } finally {

@@ -10,6 +10,7 @@ import {
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { EnvironmentError, UserError } from "../errors.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
 import type { Manifest } from "./manifest.ts";
 import { archiveKey, manifestKey, snapshotIdOfKey } from "./object-keys.ts";
@@ -63,7 +64,7 @@ export class SnapshotStore {
 
   async startUpload(id: string): Promise<string> {
     const created = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), ContentType: "application/x-lz4" }));
-    if (!created.UploadId) throw new Error("the object store returned no upload id");
+    if (!created.UploadId) throw new EnvironmentError("the object store returned no upload id", "it is not behaving as S3 does: check dumont:bucketEndpoint");
     return created.UploadId;
   }
 
@@ -105,7 +106,7 @@ export class SnapshotStore {
 
   async readManifest(id: string): Promise<Manifest> {
     const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
-      if (error.name === "NoSuchKey") throw new Error(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`);
+      if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
       throw error;
     });
     return JSON.parse(await reply.Body!.transformToString()) as Manifest;

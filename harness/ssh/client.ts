@@ -6,7 +6,7 @@
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { Readable } from "node:stream";
 import { fingerprint, keyBlob, keyLine } from "./host-key.ts";
-import { DumontError } from "../errors.ts";
+import { DumontError, EnvironmentError } from "../errors.ts";
 import { defaultCommandMs, defaultStdoutBytes, longestTimerMs, stderrKeptBytes, stderrLineBytes } from "./command-bounds.ts";
 import { ByteTail, CappedBytes, LineSplitter } from "./output-limits.ts";
 import { quoteCommand } from "./quote.ts";
@@ -316,7 +316,7 @@ export function probeHostKey(host: string, port: number, timeoutMs = 10_000): Pr
     let presented = "";
     const timer = setTimeout(() => {
       client.end();
-      reject(new Error(`no SSH handshake from ${host}:${port} within ${timeoutMs} ms`));
+      reject(new EnvironmentError(`no SSH handshake from ${host}:${port} within ${timeoutMs} ms`, "is the host running, and its SSH port reachable from here?"));
     }, timeoutMs);
     client.on("handshake", () => {
       clearTimeout(timer);

@@ -4,7 +4,7 @@
 // install through the image's own package manager (apt, apk, dnf or yum), as root or with sudo.
 // An image that has none of them, or whose install fails, is named in one line.
 import { setTimeout as sleep } from "node:timers/promises";
-import { DumontError } from "../errors.ts";
+import { EnvironmentError } from "../errors.ts";
 import type { SshConnection } from "./client.ts";
 
 /** A GPU: snapshots (tar | lz4 | curl, md5sum, find), and the standby's rsync reads from it. */
@@ -17,12 +17,10 @@ export type HostTool = (typeof gpuTools)[number] | (typeof standbyTools)[number]
 /** The package that brings a tool, where its name differs from the tool's. */
 const packageOf: Readonly<Record<string, string>> = { ssh: "openssh-client", flock: "util-linux", md5sum: "coreutils", find: "findutils", xargs: "findutils" };
 
-export class HostToolsMissing extends DumontError {
+export class HostToolsMissing extends EnvironmentError {
   constructor(host: string, detail: string) {
-    super(`host ${host} cannot run Dumont's data plane: ${detail}`, {
-      exitCode: 3,
-      hint: "use an image with apt, apk, dnf or yum (or with rsync, lz4 and curl installed), and root or passwordless sudo",
-    });
+    super(`host ${host} cannot run Dumont's data plane: ${detail}`,
+      "use an image with apt, apk, dnf or yum (or with rsync, lz4 and curl installed), and root or passwordless sudo");
   }
 }
 

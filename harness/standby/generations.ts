@@ -10,6 +10,7 @@
 //   ~/dumont-mirror/gen-8/                  a sync in progress, or one that was cut off
 //
 // These commands run over the controller's own SSH connection to the standby, never from a GPU host.
+import { UserError } from "../errors.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 
@@ -32,12 +33,12 @@ export interface GenerationRecord {
   readonly bytes: number;
 }
 
-export class MirrorShrinkRefused extends Error {
+/** The user decides whether a workspace really lost most of its files (--allow-shrink). */
+export class MirrorShrinkRefused extends UserError {
   readonly entriesBefore: number;
   readonly entriesAfter: number;
   constructor(entriesBefore: number, entriesAfter: number) {
     super(`the sync would shrink the standby's copy from ${entriesBefore} to ${entriesAfter} entries; refused, the previous copy is kept (if the workspace really lost most of its files, run \`dumont standby sync --allow-shrink\`)`);
-    this.name = "MirrorShrinkRefused";
     this.entriesBefore = entriesBefore;
     this.entriesAfter = entriesAfter;
   }

@@ -2,6 +2,7 @@
 // so that doctor and env never disagree with what setup built.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { EnvironmentError } from "../errors.ts";
 import { repoRoot } from "./paths.ts";
 
 export interface PinnedVersions {
@@ -28,7 +29,7 @@ export function pinnedVersions(): PinnedVersions {
   const values = parseVersionsFile(readFileSync(versionsFile, "utf8"));
   const keys = ["PULUMI_VERSION", "COMMAND_VERSION", "MINIO_VERSION", "S5CMD_VERSION", "NODE_VERSION", "GO_MIN_VERSION"];
   for (const key of keys) {
-    if (!values[key]) throw new Error(`${versionsFile} does not set ${key}`);
+    if (!values[key]) throw new EnvironmentError(`${versionsFile} does not set ${key}`, "this checkout's pinned versions are damaged: git checkout -- setup/versions.sh");
   }
   return values as unknown as PinnedVersions;
 }

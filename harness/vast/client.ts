@@ -5,6 +5,7 @@
 // that errored may still have created an instance (the caller reconciles by label). Ids and SSH
 // endpoints in Vast's answers are checked before use (instance-fields.ts).
 import { setTimeout as sleep } from "node:timers/promises";
+import { EnvironmentError, SettingError } from "../errors.ts";
 import { checkedHost, checkedId, checkedPort, isUnset, isVastId } from "./instance-fields.ts";
 
 export interface VastClientSettings {
@@ -87,7 +88,7 @@ export class VastClient {
   private readonly settings: Required<VastClientSettings>;
 
   constructor(settings: VastClientSettings) {
-    if (!settings.apiKey) throw new Error("Vast API key is empty");
+    if (!settings.apiKey) throw new SettingError("dumont:vastApiKey (env VAST_API_KEY)", "the Vast API key is empty", "pulumi config set --secret dumont:vastApiKey <key>   (or export VAST_API_KEY)");
     this.settings = { attempts: 6, backoffMs: 500, timeoutMs: 60_000, ...settings, baseUrl: settings.baseUrl.replace(/\/+$/, "") };
   }
 
@@ -142,7 +143,9 @@ export class VastClient {
     const reply = (await this.call("PUT", `/api/v0/asks/${checkedId(offerId, "offer id")}/`, { client_id: "me", runtype: "ssh_direc ssh_proxy", ...request }, false)) as {
       new_contract?: unknown;
     };
-    if (typeof reply.new_contract !== "number") throw new Error(`Vast rented offer ${offerId} but returned no new_contract`);
+    if (typeof reply.new_contract !== "number") {
+      throw new EnvironmentError(`Vast rented offer ${offerId} but returned no new_contract`, "an instance may have been rented anyway: check `npx dumont instance list`");
+    }
     return { instanceId: checkedId(reply.new_contract, "new_contract") };
   }
 
@@ -165,7 +168,7 @@ export class VastClient {
       const query = new URLSearchParams({ limit: "25", select_filters: JSON.stringify(filters) });
       if (token) query.set("after_token", token);
       const reply = (await this.call("GET", `/api/v1/instances/?${query}`)) as { instances?: VastInstance[]; next_token?: string | null };
-      if (!Array.isArray(reply?.instances)) throw new Error("Vast's instance list did not return a list; refusing to guess which instances exist");
+      if (!Array.isArray(reply?.instances)) throw new EnvironmentError("Vast's instance list did not return a list; refusing to guess which instances exist", "Vast.ai may be having trouble: try again in a few minutes");
       for (const instance of reply.instances) checkedId(instance?.id, "instances[].id");
       all.push(...reply.instances);
       token = reply.next_token ?? null;

@@ -133,7 +133,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
     const [expected, actual] = await Promise.all([scanWithHashes(standby, { root }), scanWithHashes(gpu)]);
     const mismatches = compareTrees(expected, actual);
     if (mismatches.length > 0) {
-      throw new Error(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
+      throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
     }
     progress(`    ${expected.filter((e) => e.type === "file").length} files verified`);
   } finally {

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import lockfile from "proper-lockfile";
-import { DumontError } from "../../harness/errors.ts";
+import { DumontError, UserError } from "../../harness/errors.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
 import { describeHolder } from "../lease/controller-lease.ts";
 import { stackLease } from "../lease/stack-leases.ts";
@@ -36,9 +36,10 @@ function holderOf(file: string): Holder {
   }
 }
 
-export class StackBusy extends DumontError {
+/** Another operation holds the stack: the user waits for it or stops it. */
+export class StackBusy extends UserError {
   constructor(stack: string, holder: Holder) {
-    super(`stack ${stack} is still locked by ${holder.operation} (pid ${holder.pid}, since ${holder.since})`, { hint: "wait for it to finish, or stop it" });
+    super(`stack ${stack} is still locked by ${holder.operation} (pid ${holder.pid}, since ${holder.since})`, "wait for it to finish, or stop it");
   }
 }
 

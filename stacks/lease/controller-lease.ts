@@ -16,7 +16,7 @@ import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DumontError } from "../../harness/errors.ts";
+import { DumontError, UserError } from "../../harness/errors.ts";
 import type { ConditionalObject } from "./conditional-object.ts";
 
 export interface LeaseBody {
@@ -47,9 +47,10 @@ export class LeaseLost extends DumontError {
   }
 }
 
-export class LeaseBusy extends DumontError {
+/** Another controller holds the lease: the user waits for it or stops it. */
+export class LeaseBusy extends UserError {
   constructor(what: string, holder: LeaseBody | undefined) {
-    super(`${what} is held by ${holder ? describeHolder(holder) : "another controller"}`, { hint: "wait for it to finish, or stop it" });
+    super(`${what} is held by ${holder ? describeHolder(holder) : "another controller"}`, "wait for it to finish, or stop it");
   }
 }
 

@@ -2,6 +2,7 @@
 // stays TERMINATED until started. Both standby kinds declare themselves running, so a refresh (which
 // reads the real state) and an update of the standby's resources alone start it again; its static
 // address and pinned host key stay the same. Used by a failover before it gives up on the standby.
+import { UserError } from "../../harness/errors.ts";
 import type { StackContext } from "../stack-context.ts";
 import { pinnedRefresh, pinnedUp } from "../pinned-update.ts";
 
@@ -10,7 +11,7 @@ const standbyType = "dumont:index:Standby";
 export async function reviveStandby(ctx: StackContext, progress: (line: string) => void): Promise<void> {
   const resources = (await ctx.stack.exportStack()).deployment?.resources ?? [];
   const target = resources.map((r: { urn: string }) => r.urn).filter((urn: string) => urn.includes(standbyType));
-  if (target.length === 0) throw new Error(`stack ${ctx.stack.name} declares no standby`);
+  if (target.length === 0) throw new UserError(`stack ${ctx.stack.name} declares no standby`, "set dumont:autoStandbyEnabled to true and run `npx dumont up`, or fail over from a snapshot (--from snapshot)");
   progress("  the standby does not answer: refreshing it and starting it again if it was stopped");
   await pinnedRefresh(ctx.stack, { progress, target, keepStandby: true });
   await pinnedUp(ctx.stack, { progress, target, keepStandby: true });

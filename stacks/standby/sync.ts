@@ -6,7 +6,7 @@ import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.t
 import { withRunKey } from "../../harness/standby/run-key.ts";
 import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
 import { connect } from "../../harness/ssh/client.ts";
-import { SettingError } from "../../harness/errors.ts";
+import { EnvironmentError, SettingError } from "../../harness/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
 import { updateStatus } from "./status-file.ts";
 import { readSlotRecord } from "../slot-record.ts";
@@ -34,7 +34,9 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
   const name = ctx.stack.name;
   try {
     const admin = await ctx.connectStandby().catch((error: Error) => {
-      throw new Error(`cannot connect to the standby ${standby.user}@${standby.host}:${standby.port} over ssh: ${error.message}`);
+      const flag = name === "local" ? "" : ` --stack ${name}`;
+      throw new EnvironmentError(`cannot connect to the standby ${standby.user}@${standby.host}:${standby.port} over ssh: ${error.message}`,
+        `npx dumont standby status${flag}; a stopped standby is started again by the next failover or \`npx dumont up${flag}\``, { cause: error });
     });
     try {
       await ensureHostTools(admin, standbyTools);

@@ -3,7 +3,8 @@
 // 429s without Retry-After, the v0 list's deprecation, the v1 list's pagination.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Cloud, VastError } from "../cloud.ts";
+import type { Cloud } from "../cloud.ts";
+import { VastError } from "./error.ts";
 import { compare, coerce, operators, parseSearchBody, searchOffers, SearchError, type Operator } from "./offers.ts";
 import { RateLimiter, tooManyRequestsBody } from "./rate-limit.ts";
 

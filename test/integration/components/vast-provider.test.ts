@@ -7,6 +7,7 @@ import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
 import { down, up } from "../../../harness/local-cloud/control.ts";
 import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
 import { VastClient, type VastClientSettings } from "../../../harness/vast/client.ts";
+import { connect, probeHostKey } from "../../../harness/ssh/client.ts";
 import { makeKeyPair, vast } from "../../support/local-cloud.ts";
 
 const cloud = "pvd";
@@ -38,12 +39,22 @@ afterAll(async () => {
 });
 
 describe("the Vast instance provider", () => {
-  it("rents the cheapest matching offer, waits for SSH and pins the host's real key", async () => {
+  it("rents the cheapest matching offer, installs a host key of its own and waits until the host presents it", async () => {
     const outs = await createInstance(access, inputs());
     const search = await vast(endpoints, "POST", "/api/v0/bundles/", {}, null);
     expect(search.body.offers.map((o: any) => o.id)).not.toContain(outs.offerId);
     const host = ((await admin.status()).instances as any[]).find((i) => i.id === outs.instanceId).host;
-    expect(outs.hostKey).toBe(host.hostKey);
+    // Not the key the host made for itself at its start: the one Dumont generated and installed.
+    expect(outs.hostKey).not.toBe(host.hostKey);
+    expect(await probeHostKey(host.address, host.sshPort)).toBe(outs.hostKey);
+    // The key travelled in the instance's environment; the onstart script kept nothing of it.
+    const ssh = await connect({ host: host.address, port: host.sshPort, privateKey: key.privateKey, hostKey: outs.hostKey });
+    try {
+      const seen = await ssh.run(["sh", "-c", "ls /etc/ssh/ssh_host_ed25519_key.dumont 2>&1; stat -c %a /etc/ssh/ssh_host_ed25519_key"]);
+      expect(seen.stdout).toMatch(/No such file[\s\S]*\b600\n$/);
+    } finally {
+      ssh.close();
+    }
     expect([outs.sshHost, outs.sshPort, outs.sshPath]).toEqual([host.address, host.sshPort, "direct"]);
     expect(outs.gpuName).toBe("RTX 4090");
     expect(outs.vastLabel).toMatch(/^provider-test\.[0-9a-f]{8}$/);
@@ -102,6 +113,21 @@ describe("the Vast instance provider", () => {
     await admin.settings({ runningDelayMs: 250 });
     expect(outs.machineId).not.toBe(first.machine_id);
     expect(await liveInstances()).toEqual([outs.instanceId]);
+  });
+
+  it("never trusts a host that presents another host key than the one it installed, and destroys it", async () => {
+    // What an impostor looks like from the controller: the host's sshd answers with a key Dumont did
+    // not make (here the instance's own onstart, which runs after Dumont's installer, swaps it).
+    const impostor = "k=/etc/ssh/ssh_host_ed25519_key; rm -f $k; ssh-keygen -q -t ed25519 -N '' -f $k; kill -HUP $(cat /run/sshd.pid)\n";
+    await admin.settings({ runningDelayMs: 1500 });
+    try {
+      await expect(createInstance(access, inputs({ onstart: impostor, readyTimeoutSeconds: 6 }))).rejects.toThrow(
+        /presents a host key other than the one Dumont installed/,
+      );
+    } finally {
+      await admin.settings({ runningDelayMs: 250 });
+    }
+    expect(await liveInstances()).toEqual([]);
   });
 
   it("treats deleting an already destroyed instance as done", async () => {

@@ -1,9 +1,8 @@
 // Vast's answers checked before use: SSH hosts and ports that end up in connections and command
-// lines, ids that end up in API paths.
+// lines, ids that end up in API paths. (Where SSH answers on an instance: client.test.ts.)
 import { describe, expect, it } from "vitest";
 import { DumontError } from "../../../../harness/errors.ts";
 import { checkedHost, checkedId, checkedPort, isHostAddress, VastFieldError } from "../../../../harness/vast/instance-fields.ts";
-import { sshEndpoints, type VastInstance } from "../../../../harness/vast/client.ts";
 
 describe("host addresses", () => {
   it.each(["ssh4.vast.ai", "ssh4.vast.ai.", "localhost", "a-b.example.com", "10.77.0.12", "203.0.113.9", "2001:db8::1", "::1", "x".repeat(63) + ".ai"])("accepts %s", (host) => {
@@ -51,32 +50,5 @@ describe("ports and ids", () => {
 
   it.each([0, -1, 1.5, "12", "../12", null, undefined, 2 ** 53])("refuses id %j", (id) => {
     expect(() => checkedId(id, "instance id")).toThrow(VastFieldError);
-  });
-});
-
-describe("SSH endpoints of an instance", () => {
-  const instance = (fields: Record<string, unknown>) => ({ id: 7, actual_status: "running", label: null, ...fields }) as VastInstance;
-  const running = { public_ipaddr: "203.0.113.9\n", ports: { "22/tcp": [{ HostIp: "0.0.0.0", HostPort: "41022" }] }, ssh_host: "ssh4.vast.ai", ssh_port: 12345 };
-
-  it("lists the direct port, then the proxy", () => {
-    expect(sshEndpoints(instance(running))).toEqual([
-      { host: "203.0.113.9", port: 41022, path: "direct" },
-      { host: "ssh4.vast.ai", port: 12345, path: "proxy" },
-    ]);
-  });
-
-  it("leaves out what Vast has not filled in yet", () => {
-    expect(sshEndpoints(instance({ public_ipaddr: null, ports: null, ssh_host: null, ssh_port: null }))).toEqual([]);
-    expect(sshEndpoints(instance({ ...running, public_ipaddr: "" }))).toEqual([{ host: "ssh4.vast.ai", port: 12345, path: "proxy" }]);
-    expect(sshEndpoints(instance({ ...running, ports: { "22/tcp": null } }))).toHaveLength(1);
-  });
-
-  it.each([
-    ["ssh_host", { ssh_host: "-oProxyCommand=sh" }],
-    ["ssh_port", { ssh_port: 70000 }],
-    ["public_ipaddr", { public_ipaddr: "1.2.3.4 -p 1" }],
-    ['ports["22/tcp"][0].HostPort', { ports: { "22/tcp": [{ HostPort: "22; reboot" }] } }],
-  ])("refuses a malformed %s", (field, fields) => {
-    expect(() => sshEndpoints(instance({ ...running, ...fields }))).toThrow(`Vast returned ${field} =`);
   });
 });

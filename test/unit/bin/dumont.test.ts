@@ -1,0 +1,35 @@
+// The dumont process itself: a bad option ends it with one line and exit status 2, --help with the
+// help on stdout and 0. Parsing fails before anything connects, so no cloud is needed.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../../../harness/tools/paths.ts";
+import { expectRefused, type Ran } from "../../support/refused-command-line.ts";
+
+describe("the dumont process", () => {
+  function dumont(args: readonly string[]): Promise<Ran> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", path.join(repoRoot, "bin", "dumont.ts"), ...args], { cwd: repoRoot });
+      let out = "", err = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (err += d));
+      child.on("close", (code) => resolve({ code, out, err }));
+    });
+  }
+
+  // One command of each kind (stack, host, bucket, local cloud, a group's and a lone one): every
+  // command's parsing is the same code, checked above in this process.
+  it("a bad option: one line, exit 2", async () => {
+    const cases = [["snapshot", "create"], ["ssh"], ["local-cloud", "fault"], ["journey"]];
+    const ran = await Promise.all(cases.map((words) => dumont([...words, "--bogus"])));
+    ran.forEach((r, i) => expectRefused(r, new RegExp(`^dumont: ${cases[i]!.join(" ")}: unknown option --bogus$`)));
+  });
+
+  it("--help: exit 0, on stdout", async () => {
+    const ran = await dumont(["instance", "destroy", "--help"]);
+    expect(ran.code).toBe(0);
+    expect(ran.err).toBe("");
+    expect(ran.out).toMatch(/^dumont instance destroy: /);
+    expect(ran.out).toContain("--pattern PATTERN");
+  });
+});
