@@ -5,7 +5,8 @@ import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { objectStoreAccess, vastAccess, type AccessSource } from "../harness/cloud-access.ts";
 import { SettingError } from "../harness/errors.ts";
 import { SnapshotStore } from "../harness/snapshot/store.ts";
-import { connect, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
+import { connect, type CommandRunner, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
+import { asMirrorUser } from "../harness/standby/mirror-user.ts";
 import { VastClient, type VastClientSettings } from "../harness/vast/client.ts";
 import { readSettings, type Settings, type Slot } from "./settings.ts";
 import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
@@ -94,6 +95,11 @@ export class StackContext {
     } finally {
       ssh.close();
     }
+  }
+
+  /** The standby's login connection, as the user that owns its copies (harness/standby/mirror-user.ts). */
+  standbyMirror(admin: SshConnection): CommandRunner {
+    return asMirrorUser(admin, this.outputs.standby!.user);
   }
 
   connectStandby(): Promise<SshConnection> {

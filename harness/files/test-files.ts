@@ -3,7 +3,7 @@
 // the host and reports file by file.
 import { createHash, randomBytes } from "node:crypto";
 import { UsageError } from "../errors.ts";
-import type { SshConnection } from "../ssh/client.ts";
+import type { CommandRunner, SshConnection } from "../ssh/client.ts";
 import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { nulTerminated } from "../snapshot/path-bytes.ts";
 import { hashFiles } from "../snapshot/workspace-scan.ts";
@@ -47,7 +47,7 @@ while IFS= read -r -d '' path && IFS= read -r -d '' content; do printf '%s' "$co
 }
 
 /** Checks every recorded file on a host's /workspace (or another tree: `root`, e.g. the standby's copy). */
-export async function validateTestFiles(ssh: SshConnection, record: TestFilesRecord, options: { root?: string } = {}): Promise<Validation> {
+export async function validateTestFiles(ssh: CommandRunner, record: TestFilesRecord, options: { root?: string } = {}): Promise<Validation> {
   const sums = await hashFiles(ssh, record.files.map((f) => f.path), { missingOk: true, root: options.root });
   const results = record.files.map((f) => {
     const actualMd5 = sums.get(f.path);

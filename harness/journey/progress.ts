@@ -1,20 +1,19 @@
 // Running and showing the journey's steps: "[3/6] Create test files …", the step's own progress
 // indented under it, a heartbeat when a step has been quiet for a while (so a long provision never
-// looks hung), and "✓ 2.4 s" or "✗ reason" at its end. Each step is raced against the journey's abort
-// signal, so Ctrl-C or the cost cap moves on to cleanup at once even if the step cannot be cancelled.
+// looks hung), and "✓ 2.4 s" or "✗ reason" at its end. Each abortable step is raced against the
+// journey's abort signal, so Ctrl-C or the cost cap moves on to cleanup at once even if the step
+// cannot be cancelled. Which steps run, in what order and under which label is runner.ts.
 import { chalk } from "zx";
 import type { StepRecord } from "./report.ts";
 
 const heartbeatMs = 15_000;
 
 export class StepRunner {
-  private readonly steps: StepRecord[];
   private readonly write: (line: string) => void;
   private readonly signal: AbortSignal;
   private lastLineAt = Date.now();
 
-  constructor(steps: StepRecord[], write: (line: string) => void, signal: AbortSignal) {
-    this.steps = steps;
+  constructor(write: (line: string) => void, signal: AbortSignal) {
     this.write = write;
     this.signal = signal;
   }
@@ -30,28 +29,27 @@ export class StepRunner {
     this.write(line);
   }
 
-  async run<T>(id: StepRecord["id"], work: () => Promise<T>, summarize?: (value: T) => string): Promise<T> {
-    const record = this.steps.find((s) => s.id === id);
-    if (!record) throw new Error(`no step '${id}' in this journey`);
-    // Cleanup runs after an abort too; every other step stops the journey once it is aborted.
-    if (id !== "cleanup") this.signal.throwIfAborted();
-    const index = this.steps.filter((s) => s.id !== "cleanup").indexOf(record) + 1;
-    const count = this.steps.filter((s) => s.id !== "cleanup").length;
-    const label = id === "cleanup" ? "[cleanup]" : `[${index}/${count}]`;
+  /**
+   * Runs one step under its label ("[3/6]"), timing it into its record; the work resolves to the
+   * step's one-line summary. An abortable step does not start once the journey is aborted and is cut
+   * short when it is; one that is not (the cleanup) runs to its end either way.
+   */
+  async run(record: StepRecord, label: string, work: () => Promise<string>, options: { abortable: boolean }): Promise<void> {
+    if (options.abortable) this.signal.throwIfAborted();
     this.note(chalk.bold(`\n${label} ${record.title}`));
-    record.startedAt = Date.now();
+    const startedAt = Date.now();
+    record.startedAt = startedAt;
     const heartbeat = setInterval(() => {
-      if (Date.now() - this.lastLineAt >= heartbeatMs) this.detail(`… still working (${Math.round((Date.now() - record.startedAt!) / 1000)} s)`);
+      if (Date.now() - this.lastLineAt >= heartbeatMs) this.detail(`… still working (${Math.round((Date.now() - startedAt) / 1000)} s)`);
     }, 1000);
     try {
-      const value = await (id === "cleanup" ? work() : raceAbort(work(), this.signal));
-      record.seconds = (Date.now() - record.startedAt) / 1000;
+      const summary = await (options.abortable ? raceAbort(work(), this.signal) : work());
+      record.seconds = (Date.now() - startedAt) / 1000;
       record.status = "ok";
-      record.detail = summarize?.(value);
+      record.detail = summary;
       this.note(chalk.green(`  ✓ ${record.seconds.toFixed(1)} s${record.detail ? ` — ${record.detail}` : ""}`));
-      return value;
     } catch (error) {
-      record.seconds = (Date.now() - record.startedAt) / 1000;
+      record.seconds = (Date.now() - startedAt) / 1000;
       record.status = this.signal.aborted ? "interrupted" : "failed";
       record.detail = firstLine(error);
       this.note(chalk.red(`  ✗ ${record.seconds.toFixed(1)} s — ${record.status}: ${record.detail}`));

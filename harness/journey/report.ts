@@ -8,7 +8,7 @@ import type { StepId, Variant } from "./steps.ts";
 export type StepStatus = "ok" | "failed" | "interrupted" | "not run";
 
 export interface StepRecord {
-  readonly id: StepId | "cleanup";
+  readonly id: StepId;
   readonly title: string;
   readonly metric?: string;
   /** ms since the epoch. */

@@ -1,7 +1,7 @@
 // Reading a host's /workspace as a manifest sees it: every entry, and MD5s of the files asked for.
 // Used when a snapshot is made and when a restored tree is verified. Names cross as bytes both
 // ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
-import type { SshConnection } from "../ssh/client.ts";
+import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { parseMd5, parseScan, withMd5, type Entry, type ScanResult } from "./manifest.ts";
 import { hostPathList } from "./path-bytes.ts";
@@ -12,7 +12,7 @@ export interface TreeRoot {
   readonly root?: string;
 }
 
-export async function scanWorkspace(ssh: SshConnection, options: TreeRoot = {}): Promise<ScanResult> {
+export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot = {}): Promise<ScanResult> {
   const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
     binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
   });
@@ -20,7 +20,7 @@ export async function scanWorkspace(ssh: SshConnection, options: TreeRoot = {}):
 }
 
 /** The entries at these paths as they are now; paths that no longer exist are not in the map. */
-export async function statEntries(ssh: SshConnection, paths: readonly string[], options: TreeRoot = {}): Promise<Map<string, Entry>> {
+export async function statEntries(ssh: CommandRunner, paths: readonly string[], options: TreeRoot = {}): Promise<Map<string, Entry>> {
   if (paths.length === 0) return new Map();
   const result = await ssh.run(["bash", "-c", statScript(), "stat", options.root ?? workspace], {
     stdin: hostPathList(paths), binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
@@ -32,7 +32,7 @@ export async function statEntries(ssh: SshConnection, paths: readonly string[], 
  * MD5s of these files (paths relative to /workspace), computed on the host. With `missingOk`, files
  * that do not exist (or cannot be read) are left out of the result instead of failing the call.
  */
-export async function hashFiles(ssh: SshConnection, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
+export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   const result = await ssh.run(["bash", "-c", hashScript(), "hash", options.root ?? workspace], {
     stdin: hostPathList(paths), allowFailure: options.missingOk, binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
@@ -41,7 +41,7 @@ export async function hashFiles(ssh: SshConnection, paths: readonly string[], op
 }
 
 /** The whole tree with every file's MD5. */
-export async function scanWithHashes(ssh: SshConnection, options: TreeRoot = {}): Promise<Entry[]> {
+export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot = {}): Promise<Entry[]> {
   const { entries } = await scanWorkspace(ssh, options);
   const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file").map((e) => e.path), options);
   return withMd5(entries, sums);

@@ -253,6 +253,9 @@ function runResult(code: number, bytes: Buffer, stderr: string, binary: boolean)
   };
 }
 
+/** Whatever runs commands as SshConnection does: a connection, or one that runs them as another user. */
+export type CommandRunner = Pick<SshConnection, "run">;
+
 /** Opens a connection whose host key must equal the pinned one. */
 export function connect(target: SshTarget): Promise<SshConnection> {
   const label = `${target.host}:${target.port}`;

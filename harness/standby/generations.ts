@@ -9,12 +9,13 @@
 //   ~/dumont-mirror/gen-7.json              its record: stack, source instance, time, entries, bytes
 //   ~/dumont-mirror/gen-8/                  a sync in progress, or one that was cut off
 //
-// These commands run over the controller's own SSH connection to the standby, never from a GPU host.
+// These commands run over the controller's own SSH connection to the standby, as the mirror user
+// (mirror-user.ts), never from a GPU host. Paths are relative to the mirror user's home.
 import { UserError } from "../errors.ts";
-import type { SshConnection } from "../ssh/client.ts";
+import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceWalkMs } from "../ssh/command-bounds.ts";
 
-/** The mirror's folder, relative to the standby user's home. */
+/** The mirror's folder, relative to the mirror user's home (mirror-user.ts). */
 export const mirrorRoot = "dumont-mirror";
 /** The lock the standby's rsync holds while it writes the mirror (see MirrorPaths.lock). */
 export const mirrorLock = `${mirrorRoot}/.sync.lock`;
@@ -71,7 +72,7 @@ function parseRecord(text: string, stack: string): GenerationRecord | undefined 
  * The last complete copy on this standby, or undefined when it has none (a new or recreated
  * standby, or one that holds another stack's copy).
  */
-export async function currentGeneration(standby: SshConnection, stack: string): Promise<GenerationRecord | undefined> {
+export async function currentGeneration(standby: CommandRunner, stack: string): Promise<GenerationRecord | undefined> {
   const result = await standby.run(["sh", "-c", 'cd "$1" 2>/dev/null || exit 0; t=$(readlink current) || exit 0; cat -- "$t.json" 2>/dev/null || true', "current", mirrorRoot], { timeoutMs: 30_000 });
   const record = result.stdout.trim() ? parseRecord(result.stdout, stack) : undefined;
   return record;
@@ -90,7 +91,7 @@ export interface StagedGeneration {
  * Readies the next generation's folder: removes folders of neither the current nor the next
  * generation (older copies, abandoned syncs), keeps an unfinished next one for rsync to resume.
  */
-export async function stageGeneration(standby: SshConnection, stack: string): Promise<StagedGeneration> {
+export async function stageGeneration(standby: CommandRunner, stack: string): Promise<StagedGeneration> {
   const current = await currentGeneration(standby, stack);
   const generation = (current?.generation ?? 0) + 1;
   await standby.run(["sh", "-c", [
@@ -110,7 +111,7 @@ export async function stageGeneration(standby: SshConnection, stack: string): Pr
  * left for a person (a copy of another GPU that the active one was not restored from may hold
  * data nothing else has). Refuses a generation that would shrink the copy.
  */
-export async function commitGeneration(standby: SshConnection, staged: StagedGeneration, record: GenerationRecord, options: { allowShrink?: boolean; keepPrevious?: boolean } = {}): Promise<void> {
+export async function commitGeneration(standby: CommandRunner, staged: StagedGeneration, record: GenerationRecord, options: { allowShrink?: boolean; keepPrevious?: boolean } = {}): Promise<void> {
   if (staged.current && !options.allowShrink && shrinksTooMuch(staged.current.entries, record.entries)) {
     throw new MirrorShrinkRefused(staged.current.entries, record.entries);
   }

@@ -5,7 +5,7 @@
 // controller's key is never forwarded. The seed relayed through the controller's /tmp; this never
 // touches the controller's disk.
 import { randomBytes } from "node:crypto";
-import type { SshConnection } from "../ssh/client.ts";
+import type { CommandRunner } from "../ssh/client.ts";
 import { bulkTransferMs } from "../ssh/command-bounds.ts";
 
 export interface RsyncPeer {
@@ -45,6 +45,14 @@ export interface MirrorPaths {
   /** Stops the copy at once (the controller lost the stack's lease). */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * What a copy keeps: contents, symlinks, modes, times, hard links, sparse files, FIFOs and sockets.
+ * Not owners or device nodes: the standby's side runs as the unprivileged mirror user
+ * (mirror-user.ts), which can set neither, so files restored from the standby belong to the GPU's
+ * root, as Vast's containers run everything. (Snapshots keep owners.)
+ */
+export const copiedAttributes = ["-rlptHS", "--specials"] as const;
 
 export function knownHostsLine(peer: RsyncPeer): string {
   const name = peer.port === 22 ? peer.host : `[${peer.host}]:${peer.port}`;
@@ -89,10 +97,10 @@ function checkedPath(path: string, sibling = false): string {
 /**
  * Makes one side an exact copy of the other, rsync running on `standby`: "pull" copies the GPU
  * `peer`'s folder (default /workspace/) into the standby's `destination`; "push" copies the standby's
- * `source` into the GPU's folder (default /workspace/). Deletions propagate; modes, times, symlinks,
- * hard links and sparse files are kept.
+ * `source` into the GPU's folder (default /workspace/). Deletions propagate; `copiedAttributes` are kept.
+ * `standby` runs as the mirror user: paths are relative to its home.
  */
-export async function mirrorWorkspace(standby: SshConnection, peer: RsyncPeer, direction: "pull" | "push", options: MirrorPaths = {}): Promise<RsyncResult> {
+export async function mirrorWorkspace(standby: CommandRunner, peer: RsyncPeer, direction: "pull" | "push", options: MirrorPaths = {}): Promise<RsyncResult> {
   // A host or user that an ssh command line would read as an option (-oProxyCommand=…) is refused.
   if (!/^[A-Za-z0-9][A-Za-z0-9.:-]*$/.test(peer.host) || !/^[a-z_][a-z0-9_-]*$/.test(peer.user)) throw new Error(`refusing rsync peer ${JSON.stringify(`${peer.user}@${peer.host}`)}`);
   const knownHosts = `.dumont-run-keys/known-hosts-${randomBytes(6).toString("hex")}`;
@@ -106,7 +114,7 @@ export async function mirrorWorkspace(standby: SshConnection, peer: RsyncPeer, d
       : [checkedPath(options.source ?? "/workspace/"), remote(options.destination ?? "/workspace/")];
     const result = await standby.run([
       ...(options.lock ? ["flock", "-w", "60", checkedPath(`${options.lock}/`).slice(0, -1)] : []),
-      "rsync", "-aHS", "--delete", "--numeric-ids", "--partial", "--stats", "--timeout=60",
+      "rsync", ...copiedAttributes, "--delete", "--partial", "--stats", "--timeout=60",
       ...(options.linkDest ? [`--link-dest=${checkedPath(options.linkDest, true)}`] : []),
       "-e", rsyncRemoteShell(knownHosts, peer.port, checkedPath(`${peer.identityFile}/`).slice(0, -1)),
       from, to,

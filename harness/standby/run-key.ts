@@ -6,7 +6,7 @@
 // and the controller's own key is never forwarded.
 import { randomBytes } from "node:crypto";
 import ssh2 from "ssh2";
-import type { SshConnection } from "../ssh/client.ts";
+import type { CommandRunner, SshConnection } from "../ssh/client.ts";
 
 export interface RunKey {
   readonly privateKey: string;
@@ -54,7 +54,7 @@ mv -f "$file.dumont" "$file"`, "authorize-run-key", key.publicKey, String(runKey
 }
 
 /** Writes the private half into a private file on the standby; returns its path (relative to home) and what removes it. */
-export async function placeRunKey(standby: SshConnection, key: RunKey): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function placeRunKey(standby: CommandRunner, key: RunKey): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = `.dumont-run-keys/${key.marker}`;
   // Files of runs whose controller died are useless (their public halves expired) and removed.
   await standby.run(["sh", "-c", `set -eu
@@ -74,7 +74,7 @@ cat > "$1"`, "place-run-key", path], { stdin: key.privateKey, timeoutMs: 30_000 
  * Runs `work` with a run key authorized on `gpu` and placed on `standby`; both halves are removed
  * afterwards, whatever happened (a GPU that died keeps a line sshd no longer accepts).
  */
-export async function withRunKey<T>(standby: SshConnection, gpu: SshConnection, work: (identityFile: string) => Promise<T>): Promise<T> {
+export async function withRunKey<T>(standby: CommandRunner, gpu: SshConnection, work: (identityFile: string) => Promise<T>): Promise<T> {
   const key = newRunKey();
   const unauthorize = await authorizeRunKey(gpu, key);
   try {

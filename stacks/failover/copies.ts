@@ -8,6 +8,7 @@ import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
 import { currentGeneration, generationPath, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
 import { withRunKey } from "../../harness/standby/run-key.ts";
+import { readyMirrorUser } from "../../harness/standby/mirror-user.ts";
 import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
 import { connect, type SshConnection } from "../../harness/ssh/client.ts";
 import { DumontError } from "../../harness/errors.ts";
@@ -39,7 +40,7 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
   const read = async (c: StackContext) => {
     const ssh = await connect({ ...c.sshTarget(c.outputs.standby!), connectTimeoutMs: 10_000 });
     try {
-      return await currentGeneration(ssh, c.stack.name);
+      return await currentGeneration(c.standbyMirror(ssh), c.stack.name);
     } finally {
       ssh.close();
     }
@@ -127,10 +128,14 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
   try {
     gpu = await connect(ctx.sshTarget(target));
     await Promise.all([ensureHostTools(standby, standbyTools), ensureHostTools(gpu, gpuTools)]);
-    const result = await withRunKey(standby, gpu, (identityFile) => mirrorWorkspace(standby, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root, signal }));
+    // Pushed by the standby's unprivileged mirror user, none of whose processes (whatever a hostile
+    // GPU made of an earlier copy) is left to read the new GPU's run key.
+    await readyMirrorUser(standby, ctx.outputs.standby!.user);
+    const mirror = ctx.standbyMirror(standby);
+    const result = await withRunKey(mirror, gpu, (identityFile) => mirrorWorkspace(mirror, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root, signal }));
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");
-    const [expected, actual] = await Promise.all([scanWithHashes(standby, { root }), scanWithHashes(gpu)]);
+    const [expected, actual] = await Promise.all([scanWithHashes(mirror, { root }), scanWithHashes(gpu)]);
     const mismatches = compareTrees(expected, actual);
     if (mismatches.length > 0) {
       throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);

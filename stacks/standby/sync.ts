@@ -4,6 +4,7 @@
 import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
 import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
 import { withRunKey } from "../../harness/standby/run-key.ts";
+import { readyMirrorUser } from "../../harness/standby/mirror-user.ts";
 import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { EnvironmentError, SettingError } from "../../harness/errors.ts";
@@ -40,12 +41,16 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
     });
     try {
       await ensureHostTools(admin, standbyTools);
-      const staged = await stageGeneration(admin, name);
+      // The copy is received by the standby's unprivileged mirror user, none of whose processes
+      // (from a copy cut off earlier) is left to read this copy's run key.
+      await readyMirrorUser(admin, standby.user);
+      const mirror = ctx.standbyMirror(admin);
+      const staged = await stageGeneration(mirror, name);
       const gpu = await connect({ ...ctx.sshTarget(source), connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
         await ensureHostTools(gpu, gpuTools);
-        result = await withRunKey(admin, gpu, (identityFile) => mirrorWorkspace(admin, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
+        result = await withRunKey(mirror, gpu, (identityFile) => mirrorWorkspace(mirror, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
           destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs, signal: options.signal,
         }));
       } finally {
@@ -60,7 +65,7 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       const restored = readSlotRecord(name)?.lastRestore;
       const keepPrevious = !!staged.current && staged.current.sourceInstanceId !== source.instanceId
         && !(restored?.instanceId === source.instanceId && restored.copy.kind === "standby" && restored.copy.generation === staged.current.generation);
-      await commitGeneration(admin, staged, generation, { allowShrink: options.allowShrink, keepPrevious });
+      await commitGeneration(mirror, staged, generation, { allowShrink: options.allowShrink, keepPrevious });
       updateStatus(name, (s) => {
         s.lastSync = { ...result, generation: generation.generation, fromInstanceId: source.instanceId, toStandby: `${standby.user}@${standby.host}:${standby.port}` };
         s.consecutiveSyncFailures = 0;

@@ -1,10 +1,11 @@
 // A finished journey's report, as the report views get it: every step of the snapshot variant done.
 import type { JourneyReport } from "../../harness/journey/report.ts";
+import { notRun } from "../../harness/journey/runner.ts";
 import { journeySteps } from "../../harness/journey/steps.ts";
 
 export function sampleReport(overrides: Partial<JourneyReport> = {}): JourneyReport {
   const t = Date.parse("2026-11-22T10:00:00Z");
-  const steps = journeySteps("snapshot").map((s, i) => ({ ...s, status: "ok" as const, startedAt: t + i * 10_000, seconds: 5 + i }));
+  const steps = journeySteps("snapshot").filter((s) => !s.final).map((s, i) => ({ ...notRun(s), status: "ok" as const, startedAt: t + i * 10_000, seconds: 5 + i }));
   return {
     cloud: "local", variant: "snapshot", stack: "journey-x", startedAt: new Date(t).toISOString(), steps,
     resources: { gpuInstanceId: 29012345, snapshotId: "20261122T100000000Z-test-snapshot-1", failoverGpuId: 29012456 },

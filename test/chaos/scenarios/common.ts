@@ -23,7 +23,7 @@ export async function standbyGeneration(stack: ChaosStack): Promise<number> {
   const ctx = await stack.context();
   const ssh = await ctx.connectStandby();
   try {
-    return (await currentGeneration(ssh, stack.name))?.generation ?? 0;
+    return (await currentGeneration(ctx.standbyMirror(ssh), stack.name))?.generation ?? 0;
   } finally {
     ssh.close();
   }

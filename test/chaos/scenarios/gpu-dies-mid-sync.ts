@@ -1,6 +1,8 @@
 // A GPU killed while a sync of a changing workspace runs: the standby keeps its last complete copy
 // and the failover restores exactly that.
 import { setTimeout as sleep } from "node:timers/promises";
+import { generationPath } from "../../../harness/standby/generations.ts";
+import { mirrorHome } from "../../../harness/standby/mirror-user.ts";
 import { syncStandby } from "../../../stacks/standby/sync.ts";
 import type { Scenario } from "../scenario.ts";
 import { expectThat, until } from "../world.ts";
@@ -27,7 +29,7 @@ export const gpuDiesMidSync: Scenario = {
     try {
       await until("the second sync to be under way", async () => {
         if (settled) throw new Error(`the second sync ${settled} before it could be cut off`);
-        const r = await standby.run(["sh", "-c", "du -sk dumont-mirror/gen-2 2>/dev/null | cut -f1"], { allowFailure: true });
+        const r = await standby.run(["sh", "-c", `du -sk ${mirrorHome}/${generationPath(2)} 2>/dev/null | cut -f1`], { allowFailure: true });
         return Number(r.stdout.trim() || 0) > 5_000;
       }, 60_000);
     } finally {

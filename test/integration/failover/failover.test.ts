@@ -14,6 +14,8 @@ import { failover } from "../../../stacks/failover/apply.ts";
 import { loadStackContext } from "../../../stacks/stack-context.ts";
 import { readStatus } from "../../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../../stacks/standby/sync.ts";
+import { generationPath } from "../../../harness/standby/generations.ts";
+import { mirrorHome, mirrorUser } from "../../../harness/standby/mirror-user.ts";
 import { checkHealth, watch } from "../../../stacks/watch.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
 
@@ -158,6 +160,31 @@ describe("failover", () => {
     await syncStandby(ctx);
     expect(readStatus(stackName)).toMatchObject({ consecutiveSyncFailures: 0 });
     expect(readStatus(stackName).lastSyncError).toBeUndefined();
+  });
+
+  it("the standby's copy is received by an unprivileged user of its own, none of whose processes outlives a sync", async () => {
+    const ctx = await loadStackContext(stackName);
+    const standby = await ctx.connectStandby();
+    try {
+      // Something a hostile GPU might have left running as the mirror user after an earlier copy.
+      await standby.run(["sh", "-c", `id -u ${mirrorUser} >/dev/null && setpriv --reuid=${mirrorUser} --regid=${mirrorUser} --init-groups -- sleep 600 >/dev/null 2>&1 &`]);
+      const generation = (await syncStandby(ctx)).generation.generation;
+      const seen = await standby.run(["sh", "-c", [
+        `pgrep -u ${mirrorUser} || echo no-processes`,
+        `id -nG ${mirrorUser}`,
+        `getent passwd ${mirrorUser} | cut -d: -f6,7`,
+        `stat -c '%U %a' ${mirrorHome}`,
+        `find ${mirrorHome}/${generationPath(generation)} -mindepth 1 ! -user ${mirrorUser} | head -n 3`,
+        "ls -A /root/.dumont-run-keys 2>/dev/null | head -n 3; echo end",
+      ].join("; ")]);
+      expect(seen.stdout.trim().split("\n")).toEqual([
+        "no-processes", mirrorUser, `${mirrorHome}:/usr/sbin/nologin`, `${mirrorUser} 700`, "end",
+      ]);
+      // The copy itself is whole.
+      expect(await validateTestFiles(ctx.standbyMirror(standby), files, { root: generationPath(generation) })).toMatchObject({ validated: 5, total: 5 });
+    } finally {
+      standby.close();
+    }
   });
 
   it("two failovers started at once: one waits for the other, both end consistent", async () => {

@@ -1,0 +1,45 @@
+// Who touches the standby's copies: a system user of their own, not the login Dumont administers
+// the standby with (root on the local cloud, a sudoer on GCP). The rsync that receives a GPU's
+// /workspace talks to a program on a stranger's machine; if a hostile host ever found a flaw in it,
+// it would hold a user that owns the copies and nothing else: no sudo (and no new privileges at
+// all), no login, no cron, no keys of the controller. Its processes are killed before every copy,
+// so nothing a earlier copy left behind is running when the next copy's run key (root on a GPU
+// for ten minutes) is placed in its home.
+import type { CommandRunner, SshConnection } from "../ssh/client.ts";
+
+export const mirrorUser = "dumont-mirror";
+/** The mirror user's home: the copies (generations.ts) and the run keys live under it. */
+export const mirrorHome = "/var/lib/dumont-mirror";
+
+function asRoot(loginUser: string): string[] {
+  return loginUser === "root" ? [] : ["sudo", "-n", "--"];
+}
+
+/**
+ * Runs commands as the mirror user, in its home. setpriv (util-linux, on every Debian image) drops
+ * to the user with its own groups and a clean environment; no_new_privs keeps setuid programs
+ * (sudo among them) from ever raising it again.
+ */
+export function asMirrorUser(admin: SshConnection, loginUser: string): CommandRunner {
+  const prefix = [
+    ...asRoot(loginUser), "setpriv", `--reuid=${mirrorUser}`, `--regid=${mirrorUser}`, "--init-groups", "--reset-env", "--no-new-privs", "--",
+    "sh", "-c", 'cd "$HOME" && exec "$@"', "mirror-user",
+  ];
+  return { run: ((argv: readonly string[], options?: Parameters<SshConnection["run"]>[1]) => admin.run([...prefix, ...argv], options)) as SshConnection["run"] };
+}
+
+/**
+ * Makes the mirror user if the standby lacks it, and ends every process it runs (a copy cut off
+ * with its controller, or whatever a hostile peer made of one): waits until none is left.
+ */
+export async function readyMirrorUser(admin: SshConnection, loginUser: string): Promise<void> {
+  await admin.run([...asRoot(loginUser), "sh", "-c", `set -eu
+id -u "$1" >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir "$2" --shell /usr/sbin/nologin "$1"
+chmod 700 "$2"
+pkill -KILL -u "$1" || true
+i=0
+while pgrep -u "$1" >/dev/null; do
+  i=$((i + 1)); [ "$i" -lt 100 ] || { echo "processes of $1 survive SIGKILL" >&2; exit 1; }
+  sleep 0.1
+done`, "ready-mirror-user", mirrorUser, mirrorHome], { timeoutMs: 60_000 });
+}
