@@ -3,8 +3,8 @@
 // refusing a key, a failure inside the engine's run of the program — recognized by their text and
 // turned into one DumontError line that says what to do. Pure: bin/error-report.ts applies it.
 import { DumontError, EnvironmentError, SettingError, UserError } from "../harness/errors.ts";
-import { valueKinds } from "../stacks/setting-check.ts";
-import { declarations, settingLabel, type SettingKey } from "../stacks/settings-schema.ts";
+import { valueKinds } from "../contract/setting-check.ts";
+import { declarations, settingLabel, type SettingKey } from "../contract/settings-schema.ts";
 
 export interface TranslationContext {
   /** The local cloud serving at host:port, if one is known to (it names a refused connection). */
@@ -198,7 +198,7 @@ const rules: readonly Rule[] = [
       "check the stack's bucket settings (dumont:bucketName, dumont:bucketEndpoint) and what its key may do; on the local cloud, see `npx dumont local-cloud status`",
     )
     : undefined,
-  // Pulumi.yaml types the settings it declares (stacks/settings-project-config.ts): the engine
+  // Pulumi.yaml types the settings it declares (contract/settings-project-config.ts): the engine
   // refuses a stack's value of another type before the program runs.
   (d) => {
     const m = /Stack '([^']+)' with configuration key 'dumont:(\w+)' must be of type '([^']+)'/.exec(d.text);

@@ -3,7 +3,7 @@
 // log in with. Failover is a sequence of changes to these args (see stacks/failover).
 import * as pulumi from "@pulumi/pulumi";
 import { UserError } from "../harness/errors.ts";
-import type { Slot } from "../stacks/settings-schema.ts";
+import { slots, type Slot } from "../contract/settings-schema.ts";
 import { GpuInstance, type GpuInstanceArgs } from "./gpu-instance.ts";
 import { stackBaseName } from "./stack-names.ts";
 import { slotLabel } from "./vast/labels.ts";
@@ -25,33 +25,24 @@ export interface EnvironmentArgs {
   readonly bucket: SnapshotBucketArgs;
 }
 
-export interface SlotOutputs {
-  readonly instanceId: pulumi.Output<number>;
-  readonly host: pulumi.Output<string>;
-  readonly port: pulumi.Output<number>;
-  readonly hostKey: pulumi.Output<string>;
-  readonly machineId: pulumi.Output<number>;
-  readonly gpuName: pulumi.Output<string>;
-  readonly dphTotal: pulumi.Output<number>;
-  readonly dphBase: pulumi.Output<number>;
-  readonly storageCostPerGbMonth: pulumi.Output<number>;
-  readonly inetUpCostPerGb: pulumi.Output<number>;
-  readonly inetDownCostPerGb: pulumi.Output<number>;
-  readonly diskGb: pulumi.Output<number>;
-}
-
 /** Rules between the args that decide what exists; errors name the field. */
 export function checkEnvironmentArgs(args: Pick<EnvironmentArgs, "activeSlot" | "provisionedSlots">): void {
-  if (args.provisionedSlots.some((s) => s !== "a" && s !== "b")) throw new UserError(`provisionedSlots: slots are 'a' and 'b', got ${args.provisionedSlots.join(", ")}`, "fix dumont:slots");
+  if (args.provisionedSlots.some((s) => !slots.includes(s))) throw new UserError(`provisionedSlots: slots are ${slots.map((s) => `'${s}'`).join(" and ")}, got ${args.provisionedSlots.join(", ")}`, "fix dumont:slots");
   if (!args.provisionedSlots.includes(args.activeSlot)) {
     throw new UserError(`activeSlot: '${args.activeSlot}' has no GPU; provisionedSlots is [${args.provisionedSlots.join(", ")}]`, "fix dumont:activeSlot or dumont:slots");
   }
 }
 
+/**
+ * Its parts are its child components, as they are: a stack's outputs are made from them
+ * (stacks/program.ts, by contract/stack-outputs.ts), not from copies of their outputs.
+ */
 export class Environment extends pulumi.ComponentResource {
   readonly activeSlot: pulumi.Output<Slot>;
-  readonly slots: Partial<Record<Slot, SlotOutputs>>;
-  readonly standby?: { host: pulumi.Output<string>; port: pulumi.Output<number>; user: pulumi.Output<string>; hostKey: pulumi.Output<string> };
+  /** The GPU of each slot that has one. */
+  readonly gpus: Partial<Record<Slot, GpuInstance>>;
+  /** The standby, when the environment has one. */
+  readonly standby?: Standby;
   readonly bucket: SnapshotBucket;
   readonly sshPublicKey: pulumi.Output<string>;
   readonly sshPrivateKey: pulumi.Output<string>;
@@ -63,20 +54,14 @@ export class Environment extends pulumi.ComponentResource {
     this.sshPublicKey = key.publicKey;
     // Secret by construction, not only because the engine marks the output so.
     this.sshPrivateKey = pulumi.secret(key.privateKey);
-    this.slots = {};
+    this.gpus = {};
     for (const slot of [...args.provisionedSlots].sort()) {
-      const gpu = new GpuInstance(`${name}-gpu-${slot}`, {
+      this.gpus[slot] = new GpuInstance(`${name}-gpu-${slot}`, {
         ...args.gpu, label: slotLabel(args.stack, slot), sshPublicKey: key.publicKey, sshPrivateKey: this.sshPrivateKey,
       }, { parent: this });
-      this.slots[slot] = {
-        instanceId: gpu.instanceId, host: gpu.sshHost, port: gpu.sshPort, hostKey: gpu.hostKey, machineId: gpu.machineId,
-        gpuName: gpu.gpuName, dphTotal: gpu.dphTotal, dphBase: gpu.dphBase, storageCostPerGbMonth: gpu.storageCostPerGbMonth,
-        inetUpCostPerGb: gpu.inetUpCostPerGb, inetDownCostPerGb: gpu.inetDownCostPerGb, diskGb: gpu.diskGb,
-      };
     }
     if (args.standby) {
-      const standby = new Standby(`${name}-standby`, { ...args.standby, sshPublicKey: key.publicKey }, { parent: this });
-      this.standby = { host: standby.host, port: standby.port, user: standby.user, hostKey: standby.hostKey };
+      this.standby = new Standby(`${name}-standby`, { ...args.standby, sshPublicKey: key.publicKey }, { parent: this });
     }
     this.bucket = new SnapshotBucket(`${name}-snapshots`, args.bucket, { parent: this });
     this.activeSlot = pulumi.output(args.activeSlot);

@@ -1,12 +1,12 @@
 // A GPU instance on Vast.ai: the requirements in, a running host with pinned SSH out.
 import * as pulumi from "@pulumi/pulumi";
-import { settingDefaults } from "../stacks/settings-schema.ts";
+import { settingDefaults } from "../contract/settings-schema.ts";
 import { VastInstance } from "./vast/instance-provider.ts";
 
 export interface GpuInstanceArgs {
   /** Acceptable GPU models as Vast spells them, e.g. ["RTX 4090"]. */
   readonly gpuNames: pulumi.Input<string[]>;
-  /** GPUs per instance. Default: dumont:gpuCount's (stacks/settings-schema.ts, as every default here). */
+  /** GPUs per instance. Default: dumont:gpuCount's (contract/settings-schema.ts, as every default here). */
   readonly gpuCount?: pulumi.Input<number>;
   /** Disk in GB, fixed for the instance's life. Default: dumont:diskGb's. */
   readonly diskGb?: pulumi.Input<number>;
@@ -43,37 +43,17 @@ export interface GpuInstanceArgs {
 }
 
 export class GpuInstance extends pulumi.ComponentResource {
-  readonly instanceId: pulumi.Output<number>;
-  readonly sshHost: pulumi.Output<string>;
-  readonly sshPort: pulumi.Output<number>;
-  readonly hostKey: pulumi.Output<string>;
-  readonly publicIp: pulumi.Output<string>;
-  readonly machineId: pulumi.Output<number>;
-  readonly gpuName: pulumi.Output<string>;
-  readonly dphTotal: pulumi.Output<number>;
-  readonly dphBase: pulumi.Output<number>;
-  readonly storageCostPerGbMonth: pulumi.Output<number>;
-  readonly inetUpCostPerGb: pulumi.Output<number>;
-  readonly inetDownCostPerGb: pulumi.Output<number>;
-  readonly diskGb: pulumi.Output<number>;
+  /**
+   * The rented instance, with every output its provider keeps (vast/instance-operations.ts:
+   * VastInstanceOutputs): its address and pinned host key, machine, GPU, rates and disk as rented.
+   */
+  readonly instance: VastInstance;
 
   constructor(name: string, args: GpuInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dumont:index:GpuInstance", name, {}, opts);
-    const instance = createGpuInstance(name, this, args);
-    this.instanceId = instance.instanceId;
-    this.sshHost = instance.sshHost;
-    this.sshPort = instance.sshPort;
-    this.hostKey = instance.hostKey;
-    this.publicIp = instance.publicIp;
-    this.machineId = instance.machineId;
-    this.gpuName = instance.gpuName;
-    this.dphTotal = instance.dphTotal;
-    this.dphBase = instance.dphBase;
-    this.storageCostPerGbMonth = instance.storageCostPerGbMonth;
-    this.inetUpCostPerGb = instance.inetUpCostPerGb;
-    this.inetDownCostPerGb = instance.inetDownCostPerGb;
-    this.diskGb = pulumi.output(args.diskGb ?? settingDefaults.diskGb);
-    this.registerOutputs({ instanceId: this.instanceId, sshHost: this.sshHost, sshPort: this.sshPort, hostKey: this.hostKey });
+    this.instance = createGpuInstance(name, this, args);
+    const { instanceId, sshHost, sshPort, hostKey } = this.instance;
+    this.registerOutputs({ instanceId, sshHost, sshPort, hostKey });
   }
 }
 

@@ -3,8 +3,8 @@
 // from the running local cloud; for `cloud: real` from the stack's secrets, which environment
 // variables (the seed's names) override. Dynamic providers call this in `configure`, so no
 // credential is ever captured in a serialized provider.
-import { settingProblem } from "../stacks/setting-check.ts";
-import { regionOfEndpoint, settingDefaults, settingLabel, settingText, type CloudKind } from "../stacks/settings-schema.ts";
+import { settingProblem } from "../contract/setting-check.ts";
+import { regionOfEndpoint, settingDefaults, settingLabel, settingText, type CloudKind } from "../contract/settings-schema.ts";
 import { SettingError } from "./errors.ts";
 import { readEndpoints, type Endpoints } from "./local-cloud/endpoints.ts";
 import type { ObjectStoreSettings } from "./object-store/client.ts";

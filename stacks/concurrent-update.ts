@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { retry } from "../harness/retry.ts";
 import { engineProgress } from "./engine-output.ts";
 
 export interface WaitOptions {
@@ -69,24 +69,30 @@ export function heldByTheDead(holders: readonly LockContent[], host = hostname()
   return holders.length > 0 && holders.every((h) => h.hostname === host && typeof h.pid === "number" && !alive(h.pid));
 }
 
-/** Runs a stack operation; while another update holds the stack, waits and tries again. */
+/**
+ * Runs a stack operation; while another update holds the stack, waits and tries again (every
+ * `intervalMs`, `attempts` tries in all). A lock whose holder is dead is cancelled, the state
+ * refreshed, and the operation run again at once.
+ */
 export async function whenStackFree<T>(work: () => Promise<T>, options: WaitOptions): Promise<T> {
-  const attempts = options.attempts ?? 120;
-  for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
+  const stack = options.stack;
+  return retry(async () => {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || attempt >= attempts) throw error;
-      const stack = options.stack;
-      if (stack && heldByTheDead(lockHolders((stack.workspace as { envVars?: Record<string, string> }).envVars?.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL, stack.name))) {
-        options.progress("  the update that locked this stack was killed: cancelling its lock and refreshing the state");
-        await stack.cancel();
-        await stack.refresh({ onOutput: engineProgress(options.progress) });
-        continue;
-      }
-      if (attempt === 1) options.progress("  another update of this stack is running; waiting for it");
-      await sleep(options.intervalMs ?? 5000);
+      if (!(error instanceof ConcurrentUpdateError) || !stack || !heldByTheDead(lockHolders((stack.workspace as { envVars?: Record<string, string> }).envVars?.PULUMI_BACKEND_URL ?? process.env.PULUMI_BACKEND_URL, stack.name))) throw error;
+      options.progress("  the update that locked this stack was killed: cancelling its lock and refreshing the state");
+      await stack.cancel();
+      await stack.refresh({ onOutput: engineProgress(options.progress) });
+      return await work();
     }
-  }
+  }, {
+    attempts: options.attempts ?? 120,
+    backoff: { firstMs: options.intervalMs ?? 5000, factor: 1 },
+    signal: options.signal,
+    retryIf: (error) => error instanceof ConcurrentUpdateError,
+    onRetry: ({ attempt }) => {
+      if (attempt === 1) options.progress("  another update of this stack is running; waiting for it");
+    },
+  });
 }

@@ -2,11 +2,12 @@
 // left by a controller killed while the engine was renting, or by a rent whose reply was lost.
 // Swept at the end of every failover, after every `dumont up`, and when a watch starts.
 import { isStackLabel } from "../components/vast/labels.ts";
+import { slots } from "./settings.ts";
 import type { StackContext } from "./stack-context.ts";
 
 export async function destroyOrphans(ctx: StackContext, progress: (line: string) => void): Promise<number[]> {
   const vast = await ctx.vast();
-  const known = new Set((["a", "b"] as const).map((s) => ctx.outputs.slots[s]?.instanceId).filter((id): id is number => id !== undefined));
+  const known = new Set(slots.map((s) => ctx.outputs.slots[s]?.instanceId).filter((id): id is number => id !== undefined));
   const orphans = (await vast.listInstances()).filter((i) => isStackLabel(ctx.stack.name, i.label) && !known.has(i.id));
   for (const orphan of orphans) {
     progress(`destroying orphan instance ${orphan.id} (${orphan.label}): the stack's state does not know it`);

@@ -3,6 +3,9 @@
 // declares the environment and exports what the operations need.
 import * as pulumi from "@pulumi/pulumi";
 import { Environment } from "../components/environment.ts";
+import type { GpuInstance } from "../components/gpu-instance.ts";
+import type { Standby } from "../components/standby/standby.ts";
+import type { DeclaredStackOutputs, Declared, SlotOutputs, StandbyOutputs } from "../contract/stack-outputs.ts";
 import { environmentArgs } from "./environment-args.ts";
 import { programSettingSource } from "./program-settings.ts";
 import { readSettings } from "./settings.ts";
@@ -12,21 +15,33 @@ import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
 const settings = withSlotRecord(readSettings(programSettingSource(), pulumi.getStack()), readSlotRecord(pulumi.getStack()));
 const env = new Environment("env", environmentArgs(settings, new pulumi.Config("dumont")));
 
-const slot = (s: "a" | "b") => {
-  const o = env.slots[s];
-  return o ? pulumi.output({ ...o }) : null;
+// The outputs are declared in contract/stack-outputs.ts and made here from the environment's parts.
+const slotOutputs = (gpu: GpuInstance | undefined): Declared<SlotOutputs | null> => {
+  if (!gpu) return null;
+  const { instance } = gpu;
+  const fields: { readonly [K in keyof SlotOutputs]: pulumi.Output<SlotOutputs[K]> } = {
+    instanceId: instance.instanceId, host: instance.sshHost, port: instance.sshPort, hostKey: instance.hostKey, machineId: instance.machineId,
+    gpuName: instance.gpuName, dphTotal: instance.dphTotal, dphBase: instance.dphBase, storageCostPerGbMonth: instance.storageCostPerGbMonth,
+    inetUpCostPerGb: instance.inetUpCostPerGb, inetDownCostPerGb: instance.inetDownCostPerGb, diskGb: instance.diskGb,
+  };
+  return pulumi.output(fields);
+};
+const standbyOutputs = (s: Standby): Declared<StandbyOutputs> => pulumi.output({ host: s.host, port: s.port, user: s.user, hostKey: s.hostKey });
+
+const outputs: DeclaredStackOutputs = {
+  cloud: settings.cloud,
+  localCloud: settings.localCloud,
+  activeSlot: env.activeSlot,
+  provisionedSlots: settings.provisionedSlots,
+  slots: { a: slotOutputs(env.gpus.a), b: slotOutputs(env.gpus.b) },
+  standby: env.standby ? standbyOutputs(env.standby) : null,
+  bucket: pulumi.output({
+    name: env.bucket.bucketName, endpoint: env.bucket.endpoint, region: env.bucket.region, prefix: env.bucket.prefix, keyId: env.bucket.scopedKeyId,
+  }),
+  /** The application key limited to the bucket and prefix that operations use (empty when dumont:bucketScopedKey is off). */
+  bucketKey: pulumi.secret(env.bucket.scopedKey),
+  sshPublicKey: env.sshPublicKey,
+  sshPrivateKey: env.sshPrivateKey,
 };
 
-export const cloud = settings.cloud;
-export const localCloud = settings.localCloud;
-export const activeSlot = env.activeSlot;
-export const provisionedSlots = settings.provisionedSlots;
-export const slots = { a: slot("a"), b: slot("b") };
-export const standby = env.standby ? pulumi.output({ ...env.standby }) : null;
-export const bucket = pulumi.output({
-  name: env.bucket.bucketName, endpoint: env.bucket.endpoint, region: env.bucket.region, prefix: env.bucket.prefix, keyId: env.bucket.scopedKeyId,
-});
-/** The application key limited to the bucket and prefix that operations use (empty when dumont:bucketScopedKey is off). */
-export const bucketKey = pulumi.secret(env.bucket.scopedKey);
-export const sshPublicKey = env.sshPublicKey;
-export const sshPrivateKey = env.sshPrivateKey;
+export const { cloud, localCloud, activeSlot, provisionedSlots, slots, standby, bucket, bucketKey, sshPublicKey, sshPrivateKey } = outputs;

@@ -1,16 +1,16 @@
 // The settings of a Dumont environment, read from its stack config and the environment by their
-// declarations (settings-schema.ts). Read once at the start of a program or an operation; a bad
+// declarations (contract/settings-schema.ts). Read once at the start of a program or an operation; a bad
 // value stops it there, with an error that names the setting, before anything is rented.
 import type { GpuRequirements } from "../components/vast/gpu-query.ts";
 import { requireHttpsForRealCloud } from "../harness/cloud-access.ts";
 import { SettingError } from "../harness/errors.ts";
-import { parseSetting } from "./setting-check.ts";
+import { parseSetting } from "../contract/setting-check.ts";
 import {
   declarations, DerivedDefault, settingInput, settingLabel, valueShape,
   type CloudKind, type DefaultContext, type Declaration, type SettingKey, type SettingValue, type Slot, type ValueShape,
-} from "./settings-schema.ts";
+} from "../contract/settings-schema.ts";
 
-export { slots, type CloudKind, type Slot } from "./settings-schema.ts";
+export { slots, type CloudKind, type Slot } from "../contract/settings-schema.ts";
 
 /** Where raw setting values come from: stack config (plain text of the value) and the environment. */
 export interface SettingSource {

@@ -13,6 +13,7 @@ import { UserError } from "../harness/errors.ts";
 import { stateDir } from "../harness/tools/paths.ts";
 import { makePrivateDir, privateFileMode } from "../harness/tools/private-dir.ts";
 import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
+import { recordWritten } from "./lease/shared-records.ts";
 import type { Settings, Slot } from "./settings.ts";
 
 export interface SlotRecord {
@@ -77,6 +78,7 @@ export function updateSlotRecord(stack: string, seed: SlotRecord, change: (recor
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`, { mode: privateFileMode });
   renameSync(temporary, file);
+  recordWritten(stack, "slots");
   return next;
 }
 

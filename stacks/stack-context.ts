@@ -3,46 +3,19 @@
 // same credentials the providers use. Read from the stack's state, never from a second source.
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { objectStoreAccess, vastAccess, type AccessSource } from "../harness/cloud-access.ts";
-import { SettingError } from "../harness/errors.ts";
+import { SettingError, UserError } from "../harness/errors.ts";
 import { SnapshotStore } from "../harness/snapshot/store.ts";
 import { connect, type CommandRunner, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
 import { asMirrorUser } from "../harness/standby/mirror-user.ts";
 import { VastClient, type VastClientSettings } from "../harness/vast/client.ts";
-import { readSettings, type Settings, type Slot } from "./settings.ts";
+import { readStackOutputs, type SlotOutputs, type StackOutputs } from "../contract/stack-outputs.ts";
+import { readSettings, slots, type Settings, type Slot } from "./settings.ts";
 import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
 import { openProjectStack } from "./workspace.ts";
 
-export interface SlotState {
-  readonly instanceId: number;
-  readonly host: string;
-  readonly port: number;
-  readonly hostKey: string;
-  readonly machineId: number;
-  readonly gpuName: string;
-  readonly dphTotal: number;
-  readonly dphBase: number;
-  readonly storageCostPerGbMonth: number;
-  readonly inetUpCostPerGb: number;
-  readonly inetDownCostPerGb: number;
-  readonly diskGb: number;
-}
-
-export interface StandbyState {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly hostKey: string;
-}
-
-export interface StackOutputs {
-  readonly activeSlot: Slot;
-  readonly provisionedSlots: readonly Slot[];
-  readonly slots: Partial<Record<Slot, SlotState | null>>;
-  readonly standby: StandbyState | null;
-  readonly bucket: { name: string; endpoint: string; region: string; prefix: string; keyId: string };
-  readonly bucketKey: string;
-  readonly sshPrivateKey: string;
-}
+/** A slot's GPU, as the stack's outputs state it (contract/stack-outputs.ts). */
+export type SlotState = SlotOutputs;
+export type { StackOutputs };
 
 export class StackContext {
   readonly stack: Stack;
@@ -62,10 +35,11 @@ export class StackContext {
     if (selector.slot !== undefined && selector.instance !== undefined) throw new SettingError("--slot/--instance", "give one of them, not both");
     let slot: Slot = this.outputs.activeSlot;
     if (selector.slot !== undefined) {
-      if (selector.slot !== "a" && selector.slot !== "b") throw new SettingError("--slot", `'${selector.slot}' is not a slot; slots are a and b`);
-      slot = selector.slot;
+      const named = slots.find((s) => s === selector.slot);
+      if (!named) throw new SettingError("--slot", `'${selector.slot}' is not a slot; slots are ${slots.join(" and ")}`);
+      slot = named;
     } else if (selector.instance !== undefined) {
-      const found = (["a", "b"] as const).find((s) => String(this.outputs.slots[s]?.instanceId) === selector.instance);
+      const found = slots.find((s) => String(this.outputs.slots[s]?.instanceId) === selector.instance);
       if (!found) throw new SettingError("--instance", `instance ${selector.instance} is not in stack ${this.stack.name}`, `its instances: ${this.instanceList()}`);
       slot = found;
     }
@@ -75,7 +49,7 @@ export class StackContext {
   }
 
   private instanceList(): string {
-    return (["a", "b"] as const).map((s) => `${s}=${this.outputs.slots[s]?.instanceId ?? "none"}`).join(", ");
+    return slots.map((s) => `${s}=${this.outputs.slots[s]?.instanceId ?? "none"}`).join(", ");
   }
 
   sshTarget(state: { host: string; port: number; hostKey: string; user?: string }): SshTarget {
@@ -142,10 +116,23 @@ export async function loadStackContext(stackName: string, options: { requireOutp
   if ((options.requireOutputs ?? true) && !raw.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
   }
-  const value = (k: string) => raw[k]?.value;
-  const outputs: StackOutputs = {
-    activeSlot: value("activeSlot"), provisionedSlots: value("provisionedSlots") ?? [], slots: value("slots") ?? {},
-    standby: value("standby") ?? null, bucket: value("bucket"), bucketKey: value("bucketKey") ?? "", sshPrivateKey: value("sshPrivateKey"),
-  };
-  return new StackContext(stack, settings, access, outputs);
+  const values = Object.fromEntries(Object.entries(raw).map(([name, output]) => [name, output.value]));
+  return new StackContext(stack, settings, access, stackOutputsOf(stackName, values, options));
+}
+
+/**
+ * The stack's outputs (their values, by name) read through their declaration: a UserError that
+ * names the first one that is not as Dumont writes it. With `requireOutputs: false`, for operations
+ * that work on a stack without an environment (`up`, which writes the outputs again, among them),
+ * the outputs the stack lacks or that are not as Dumont writes them are absent instead: no slots,
+ * no standby, no bucket.
+ */
+export function stackOutputsOf(stackName: string, values: Readonly<Record<string, unknown>>, options: { requireOutputs?: boolean } = {}): StackOutputs {
+  const { outputs, problems } = readStackOutputs(values);
+  if ((options.requireOutputs ?? true) && problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+    throw new UserError(`stack ${stackName}: ${problems[0]}${more}, so its outputs are not as this version of Dumont writes them`, `\`npx dumont up --stack ${stackName}\` writes the stack's outputs again`);
+  }
+  // Absent outputs stay undefined, as before the first up; the lists and maps are empty.
+  return { provisionedSlots: [], slots: { a: null, b: null }, standby: null, bucketKey: "", ...outputs } as StackOutputs;
 }

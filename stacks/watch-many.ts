@@ -4,8 +4,8 @@
 // never stops or slows the others.
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { SettingError } from "../harness/errors.ts";
+import { nominalDelayMs, retry, type Backoff } from "../harness/retry.ts";
 import { watch } from "./watch.ts";
 import { stackConfigFile } from "./workspace.ts";
 
@@ -15,9 +15,12 @@ export function stacksMatching(patterns: readonly string[], folder = path.dirnam
   return names.filter((name) => patterns.some((p) => path.matchesGlob(name, p))).sort();
 }
 
+/** The waits before watching a stack again: 5 s after its first failure, doubling, at most 5 minutes. */
+const restartBackoff: Backoff = { firstMs: 5000, factor: 2, maxMs: 300_000 };
+
 /** Seconds before watching a stack again after its watch failed `failures` times in a row. */
 export function restartDelaySeconds(failures: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, failures - 1));
+  return nominalDelayMs(restartBackoff, failures) / 1000;
 }
 
 export interface WatchManyOptions {
@@ -34,17 +37,14 @@ export async function watchMany(options: WatchManyOptions): Promise<void> {
   }
   log({ event: "watching-stacks", stacks });
   await Promise.all(stacks.map(async (stack) => {
-    let failures = 0;
-    while (!options.signal?.aborted) {
-      try {
-        await watch({ stack, signal: options.signal, log: (event) => log({ stack, ...event }) });
-        return;
-      } catch (error) {
-        failures += 1;
-        const retryInSeconds = restartDelaySeconds(failures);
-        log({ event: "watch-error", role: "waiting", stack, error: (error as Error).message.split("\n")[0], retryInSeconds });
-        await sleep(retryInSeconds * 1000, undefined, { signal: options.signal }).catch(() => undefined);
-      }
-    }
+    await retry(() => watch({ stack, signal: options.signal, log: (event) => log({ stack, ...event }) }), {
+      attempts: Number.POSITIVE_INFINITY,
+      backoff: restartBackoff,
+      signal: options.signal,
+      onRetry: ({ error, delayMs }) => log({ event: "watch-error", role: "waiting", stack, error: (error as Error).message.split("\n")[0], retryInSeconds: delayMs / 1000 }),
+    }).catch((error: unknown) => {
+      // Stopped: the stack's watch ends quietly, like the others.
+      if (!options.signal?.aborted) throw error;
+    });
   }));
 }

@@ -18,7 +18,8 @@ import { connect } from "../harness/ssh/client.ts";
 import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
 import { StackBusy, withStackLock } from "./failover/lock.ts";
 import { describeHolder, LeaseBusy, type ControllerLease } from "./lease/controller-lease.ts";
-import { stackLease } from "./lease/stack-leases.ts";
+import { stackLease, stackRecords } from "./lease/stack-leases.ts";
+import { holdRecords } from "./lease/shared-records.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
 import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
 import { syncStandby } from "./standby/sync.ts";
@@ -95,9 +96,16 @@ export async function watch(options: WatchOptions): Promise<void> {
       continue;
     }
     if (lease && !(await waitForLease(lease, name, print, signal))) break;
+    let letGo = () => {};
     try {
+      // The active watch keeps the stack's status where every controller reads it (shared-records.ts).
+      const records = lease ? await stackRecords(ctx) : undefined;
+      if (records && (await records.pull())) ctx = await loadStackContext(name).catch(() => ctx);
+      if (records) letGo = holdRecords(name, records);
       await actAsWatcher(name, ctx, (event) => print({ ...event, role: "active" }), lease ? AbortSignal.any([...(signal ? [signal] : []), lease.signal]) : signal, lease?.signal);
+      await records?.flush().catch((error: Error) => print({ event: "warning", role: "active", line: error.message }));
     } finally {
+      letGo();
       await lease?.release();
     }
     if (lease?.signal.aborted && !signal?.aborted) print({ event: "watch-lease-lost", role: "waiting", error: (lease.signal.reason as Error).message });
@@ -259,7 +267,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         nextSync = Date.now() + health.syncIntervalSeconds * 1000;
         try {
           // Under the stack's lock: never while a failover restores from the standby.
-          const sync = await withStackLock(name, "watch sync", (lockLost) => syncStandby(ctx, { signal: lockLost }), { timeoutMs: 0, context: ctx });
+          const sync = await withStackLock(name, "watch sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost }), { timeoutMs: 0, context: ctx });
           log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
         } catch (error) {
           // The GPU keeps working; the next sync tries again.

@@ -5,6 +5,7 @@
 // key Dumont holds for that host and the host key pinned when it was rented.
 import { DumontError, EnvironmentError, UsageError } from "../../harness/errors.ts";
 import { connect, type SshConnection, type SshTarget } from "../../harness/ssh/client.ts";
+import { slots } from "../../stacks/settings.ts";
 import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
 import { readThrowaway, throwawaySshTarget } from "../../stacks/throwaway/records.ts";
 
@@ -34,7 +35,7 @@ const stackFlag = (stack: string) => (stack === "local" ? "" : ` --stack ${stack
 export async function gpuHost(selector: GpuSelector, context?: StackContext): Promise<GpuHost> {
   if (selector.instance !== undefined && !/^\d+$/.test(selector.instance)) throw new UsageError(`'${selector.instance}' is not an instance id`, "see `npx dumont instance list`");
   const id = selector.instance === undefined ? undefined : Number(selector.instance);
-  const ownedByStack = id !== undefined && context !== undefined && (["a", "b"] as const).some((s) => context.outputs.slots[s]?.instanceId === id);
+  const ownedByStack = id !== undefined && context !== undefined && slots.some((s) => context.outputs.slots[s]?.instanceId === id);
   const throwaway = id !== undefined && selector.slot === undefined && !ownedByStack ? readThrowaway(id) : undefined;
   if (throwaway) {
     return {

@@ -4,6 +4,7 @@ import { loadStackContext } from "../../stacks/stack-context.ts";
 import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../stacks/standby/sync.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
+import { refreshRecords } from "../../stacks/lease/stack-leases.ts";
 import { openProjectStack } from "../../stacks/workspace.ts";
 import { defineCommand, type OptionTable } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
@@ -18,7 +19,7 @@ export const standbySync = defineCommand({
   },
   async action({ values }) {
     const ctx = await loadStackContext(values.stack);
-    const result = await withStackLock(values.stack, "standby sync", (lockLost) => syncStandby(ctx, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
+    const result = await withStackLock(values.stack, "standby sync", (lockLost, _held, current) => syncStandby(current, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
     console.log(values.json ? JSON.stringify(result, null, 2)
       : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s: standby generation ${result.generation.generation}${result.keptPrevious ? `; the previous copy (another GPU's, generation ${result.keptPrevious}) is kept on the standby as ~/dumont-mirror/kept-gen-${result.keptPrevious}` : ""}`);
   },
@@ -29,6 +30,7 @@ export const standbyStatus = defineCommand({
   summary: "last sync (time, bytes, duration), current RPO, sync errors and the watch loop's state",
   options: { stack: stackOption, json: jsonOption },
   async action({ values }) {
+    await refreshRecords(values.stack);
     const status = readStatus(values.stack);
     const rpo = rpoSeconds(status);
     if (values.json) {

@@ -16,7 +16,7 @@ import { UserError } from "../../harness/errors.ts";
 import { dumontPrefix } from "../stack-names.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../../harness/object-store/client.ts";
 import { dumontObjectKind } from "../../harness/snapshot/object-keys.ts";
-import { settingFailures } from "../../stacks/setting-check.ts";
+import { settingFailures } from "../../contract/setting-check.ts";
 import { authorize, bucketId, createScopedKey, deleteKey } from "./b2-keys.ts";
 import { isDumontRule, rulesOverlapping, withDumontRule, withoutDumontRule } from "./lifecycle-rules.ts";
 

@@ -3,13 +3,13 @@
 // target with a host key the VM made itself and published for Dumont to pin (published-host-key.ts).
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { settingDefaults } from "../../stacks/settings-schema.ts";
+import { settingDefaults } from "../../contract/settings-schema.ts";
 import { publishedHostKey } from "./published-host-key.ts";
 import { standbyStartupScript } from "./startup-script.ts";
 
 export interface GcpStandbyArgs {
   readonly project: pulumi.Input<string>;
-  /** Default: dumont:gcpZone's (stacks/settings-schema.ts, as every default here). */
+  /** Default: dumont:gcpZone's (contract/settings-schema.ts, as every default here). */
   readonly zone?: pulumi.Input<string>;
   /** Default: dumont:gcpMachineType's. */
   readonly machineType?: pulumi.Input<string>;

@@ -5,8 +5,8 @@
 // fresh VM that installs rsync), so an update waits for it.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { setTimeout as sleep } from "node:timers/promises";
 import { DumontError } from "../../harness/errors.ts";
+import { pollUntil } from "../../harness/retry.ts";
 import { hostKeyGuestAttribute } from "./startup-script.ts";
 
 /** An ed25519 public key line, type and key only: what sshd presents and Dumont compares. */
@@ -41,16 +41,18 @@ export function publishedHostKey(
       const once = await attempt();
       return "key" in once ? once.key : (pulumi.unknown as unknown as string);
     }
-    const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
-    for (;;) {
+    let problem = "";
+    return pollUntil(async () => {
       const got = await attempt();
       if ("key" in got) return got.key;
-      if (Date.now() > deadline) {
-        throw new DumontError(`the standby VM ${name} did not publish its SSH host key (guest attribute ${variableKey}): ${got.problem}`, {
-          hint: "its serial console shows the startup script's output; the GCP credentials need compute.instances.getGuestAttributes",
-        });
-      }
-      await sleep(options.pollMs ?? 5000);
-    }
+      problem = got.problem;
+      return undefined;
+    }, {
+      intervalMs: options.pollMs ?? 5000,
+      timeoutMs: options.timeoutMs ?? 15 * 60_000,
+      timeoutError: () => new DumontError(`the standby VM ${name} did not publish its SSH host key (guest attribute ${variableKey}): ${problem}`, {
+        hint: "its serial console shows the startup script's output; the GCP credentials need compute.instances.getGuestAttributes",
+      }),
+    });
   });
 }

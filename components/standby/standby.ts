@@ -1,6 +1,7 @@
 // The CPU standby that mirrors /workspace: a GCP Spot VM for real environments, a local-cloud host
 // for local ones. Both give the same outputs, so sync and failover do not care which it is.
 import * as pulumi from "@pulumi/pulumi";
+import type { OutputsOf, StandbyOutputs } from "../../contract/stack-outputs.ts";
 import { createGcpStandby, type GcpStandbyArgs } from "./gcp-standby.ts";
 import { LocalStandbyHost } from "./local-standby-provider.ts";
 
@@ -19,7 +20,8 @@ export interface StandbyArgs {
   readonly pinned?: boolean;
 }
 
-export class Standby extends pulumi.ComponentResource {
+/** Its outputs are the stack's standby outputs (contract/stack-outputs.ts). */
+export class Standby extends pulumi.ComponentResource implements OutputsOf<StandbyOutputs> {
   readonly host: pulumi.Output<string>;
   readonly port: pulumi.Output<number>;
   readonly user: pulumi.Output<string>;

@@ -1,10 +1,10 @@
 // Turning GPU requirements into a Vast offer search and a ranking. Pure functions: the provider
 // searches live offers with `offerQuery`, then tries them in `rankOffers` order.
 import type { Offer } from "../../harness/vast/client.ts";
-import { settingFailures } from "../../stacks/setting-check.ts";
-import type { SettingValue } from "../../stacks/settings-schema.ts";
+import { settingFailures } from "../../contract/setting-check.ts";
+import type { SettingValue } from "../../contract/settings-schema.ts";
 
-/** The settings an offer must meet (stacks/settings-schema.ts declares each). */
+/** The settings an offer must meet (contract/settings-schema.ts declares each). */
 const gpuRequirementKeys = [
   "gpuNames", "gpuCount", "diskGb", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation", "directSsh", "excludeMachineIds",
 ] as const;

@@ -5,7 +5,7 @@ import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
 import { EnvironmentError } from "../../harness/errors.ts";
 import { randomBytes } from "node:crypto";
 import { rentLabel } from "./labels.ts";
-import { setTimeout as sleep } from "node:timers/promises";
+import { pollUntil, PollTimeout, retry } from "../../harness/retry.ts";
 import { connect, HostKeyMismatchError, probeHostKey } from "../../harness/ssh/client.ts";
 import { fingerprint, keyBlob } from "../../harness/ssh/host-key.ts";
 import { hostKeyForRent, type InstanceHostKey } from "./host-key-install.ts";
@@ -13,7 +13,8 @@ import { ensureHostTools, gpuTools, HostToolsMissing } from "../../harness/ssh/h
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
-import { settingFailures } from "../../stacks/setting-check.ts";
+import { settingFailures } from "../../contract/setting-check.ts";
+import type { SlotOutputs } from "../../contract/stack-outputs.ts";
 
 export interface VastInstanceInputs extends GpuRequirements {
   readonly image: string;
@@ -28,26 +29,22 @@ export interface VastInstanceInputs extends GpuRequirements {
   readonly pollIntervalSeconds: number;
 }
 
-export interface VastInstanceOutputs extends VastInstanceInputs {
-  readonly instanceId: number;
+/**
+ * The provider's outputs: its inputs, and the rental. A slot's GPU in the stack's outputs is made
+ * from these, so the fields they share are the contract's (contract/stack-outputs.ts: SlotOutputs,
+ * the instance, its host key, machine, GPU and rates); only its address is named for SSH here.
+ */
+export interface VastInstanceOutputs extends VastInstanceInputs, Omit<SlotOutputs, "host" | "port"> {
   readonly vastLabel: string;
   readonly offerId: number;
-  readonly machineId: number;
-  readonly gpuName: string;
   readonly numGpus: number;
   readonly location: string;
   readonly reliability: number;
-  readonly sshHost: string;
-  readonly sshPort: number;
+  /** Where SSH answers (the slot's host and port). */
+  readonly sshHost: SlotOutputs["host"];
+  readonly sshPort: SlotOutputs["port"];
   readonly sshPath: "direct" | "proxy";
   readonly publicIp: string;
-  readonly hostKey: string;
-  /** $/h for compute (Vast's dph_base) and in total with storage (dph_total). */
-  readonly dphBase: number;
-  readonly dphTotal: number;
-  readonly storageCostPerGbMonth: number;
-  readonly inetUpCostPerGb: number;
-  readonly inetDownCostPerGb: number;
   readonly status: string;
 }
 
@@ -57,7 +54,7 @@ export interface VastInstanceOutputs extends VastInstanceInputs {
  */
 export function checkInstanceInputs(news: Partial<Record<keyof VastInstanceInputs, unknown>>): InputFailure[] {
   const known = Object.fromEntries(Object.entries(news).filter(([, v]) => v !== unknownValue)) as Partial<VastInstanceInputs>;
-  // Inputs that are settings are held to the settings' own rules (stacks/settings-schema.ts).
+  // Inputs that are settings are held to the settings' own rules (contract/settings-schema.ts).
   const failures = [...checkGpuRequirements(known), ...settingFailures(known, ["image", "onstart", "env", "readyTimeoutSeconds"])].filter((f) => f.property in known);
   const present = (key: keyof VastInstanceInputs) => key in known;
   if (present("label") && (typeof known.label !== "string" || known.label === "" || known.label.length > 200)) failures.push({ property: "label", reason: "must be 1-200 characters" });
@@ -144,32 +141,32 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
  * ambiguous failure after which no instance with the rent's unique label exists).
  */
 async function rentOne(client: VastClient, offer: Offer, vastLabel: string, hostKey: InstanceHostKey, inputs: VastInstanceInputs, log: Log): Promise<number> {
-  for (let rateLimited = 0; ; rateLimited++) {
-    try {
+  try {
+    return await retry(async () => {
       log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
       return (await client.rent(offer.id, {
         image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: hostKey.onstart, env: hostKey.env,
         runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
       })).instanceId;
-    } catch (error) {
-      if (error instanceof VastApiError && error.isOfferUnavailable) {
-        log(`offer ${offer.id} is no longer available; trying the next`);
-        throw error;
-      }
-      // A 429 is refused before anything happens: the same rent may be tried again.
-      if (error instanceof VastApiError && error.isRateLimit && rateLimited < 6) {
-        await sleep(1000 * 2 ** rateLimited);
-        continue;
-      }
-      if (error instanceof VastApiError && error.isAuth) throw error;
-      const adopted = await reconcile(client, vastLabel, error);
-      if (adopted !== undefined) {
-        log(`the rent of offer ${offer.id} failed (${(error as Error).message}) but instance ${adopted} exists: adopting it`);
-        return adopted;
-      }
-      log(`renting offer ${offer.id} failed: ${(error as Error).message}; trying the next`);
+    }, {
+      // A 429 is refused before anything happens: the same rent may be tried again (6 times, 1 s to 32 s apart).
+      attempts: 7,
+      backoff: { firstMs: 1000, factor: 2 },
+      retryIf: (error) => error instanceof VastApiError && error.isRateLimit && !error.isOfferUnavailable,
+    });
+  } catch (error) {
+    if (error instanceof VastApiError && error.isOfferUnavailable) {
+      log(`offer ${offer.id} is no longer available; trying the next`);
       throw error;
     }
+    if (error instanceof VastApiError && error.isAuth) throw error;
+    const adopted = await reconcile(client, vastLabel, error);
+    if (adopted !== undefined) {
+      log(`the rent of offer ${offer.id} failed (${(error as Error).message}) but instance ${adopted} exists: adopting it`);
+      return adopted;
+    }
+    log(`renting offer ${offer.id} failed: ${(error as Error).message}; trying the next`);
+    throw error;
   }
 }
 
@@ -177,35 +174,39 @@ async function rentOne(client: VastClient, offer: Offer, vastLabel: string, host
 async function reconcile(client: VastClient, vastLabel: string, error: unknown): Promise<number | undefined> {
   const named = error instanceof VastApiError ? error.createdInstanceId : undefined;
   if (named !== undefined) return named;
-  // Vast's read path can lag its create path: look for half a minute before concluding nothing
-  // exists (an instance found later anyway carries the stack's label and is swept as an orphan).
-  for (const wait of [1, 2, 4, 8, 15]) {
-    const found = await client.listInstances({ label: vastLabel }).catch(() => []);
-    if (found.length > 0) {
-      for (const extra of found.slice(1)) await destroyAndConfirm(client, extra.id);
-      return found[0]!.id;
-    }
-    await sleep(wait * 1000);
-  }
-  return undefined;
+  // Vast's read path can lag its create path: look for half a minute (at 0, 1, 3, 7, 15 and 30 s)
+  // before concluding nothing exists (an instance found later anyway carries the stack's label and
+  // is swept as an orphan).
+  const found = await pollUntil(async () => {
+    const listed = await client.listInstances({ label: vastLabel }).catch(() => []);
+    return listed.length > 0 ? listed : undefined;
+  }, { backoff: { firstMs: 1000, factor: 2, maxMs: 15_000 }, timeoutMs: 30_000 }).catch((timeout: unknown) => {
+    if (timeout instanceof PollTimeout) return undefined;
+    throw timeout;
+  });
+  if (found === undefined) return undefined;
+  for (const extra of found.slice(1)) await destroyAndConfirm(client, extra.id);
+  return found[0]!.id;
 }
 
 async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log): Promise<VastInstanceOutputs> {
   const { instanceId, offer, vastLabel } = rented;
   const deadline = Date.now() + inputs.readyTimeoutSeconds * 1000;
-  let instance: VastInstance | null = null;
   let lastStatus: string | null | undefined;
-  for (;;) {
-    instance = await client.showInstance(instanceId);
-    const status = instance?.actual_status;
-    if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${instance?.status_msg ? ` (${sanitizeHostLine(String(instance.status_msg))})` : ""}`);
+  const instance = await pollUntil(async () => {
+    const shown = await client.showInstance(instanceId);
+    const status = shown?.actual_status;
+    if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${shown?.status_msg ? ` (${sanitizeHostLine(String(shown.status_msg))})` : ""}`);
     lastStatus = status;
-    if (status === "running" && sshEndpoints(instance!).length > 0) break;
-    if (status && deadStatuses.has(status)) throw new ProvisioningError(`it went ${status}: ${String(instance?.status_msg ?? "")}`);
-    if (Date.now() > deadline) throw new TimeoutError(`still ${status ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`);
-    await sleep(inputs.pollIntervalSeconds * 1000);
-  }
-  const { endpoint, hostKey } = await waitForSsh(instance!, rented.hostKey, inputs, deadline, log);
+    if (status === "running" && sshEndpoints(shown!).length > 0) return shown!;
+    if (status && deadStatuses.has(status)) throw new ProvisioningError(`it went ${status}: ${String(shown?.status_msg ?? "")}`);
+    return undefined;
+  }, {
+    intervalMs: inputs.pollIntervalSeconds * 1000,
+    timeoutMs: inputs.readyTimeoutSeconds * 1000,
+    timeoutError: () => new TimeoutError(`still ${lastStatus ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`),
+  });
+  const { endpoint, hostKey } = await waitForSsh(instance, rented.hostKey, inputs, deadline, log);
   return {
     ...inputs,
     instanceId, vastLabel, offerId: offer.id, machineId: offer.machine_id,
@@ -229,7 +230,7 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
 async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastInstanceInputs, deadline: number, log: Log) {
   const endpoints = sshEndpoints(instance).filter((e) => inputs.directSsh || e.path === "proxy");
   let lastError = "";
-  for (;;) {
+  return pollUntil(async () => {
     for (const endpoint of endpoints) {
       try {
         if (inputs.sshPrivateKey) {
@@ -258,19 +259,22 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
           : `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
       }
     }
-    if (Date.now() > deadline) throw new TimeoutError(`running, but SSH did not answer as expected before the deadline (${lastError})`);
-    await sleep(Math.min(inputs.pollIntervalSeconds, 2) * 1000);
-  }
+    return undefined;
+  }, {
+    intervalMs: Math.min(inputs.pollIntervalSeconds, 2) * 1000,
+    timeoutMs: deadline - Date.now(),
+    timeoutError: () => new TimeoutError(`running, but SSH did not answer as expected before the deadline (${lastError})`),
+  });
 }
 
 /** Destroys and checks: Vast answers {"instances": null} once it is really gone. */
 export async function destroyAndConfirm(client: VastClient, instanceId: number, timeoutMs = 60_000): Promise<void> {
   await client.destroyInstance(instanceId);
-  const deadline = Date.now() + timeoutMs;
-  while ((await client.showInstance(instanceId)) !== null) {
-    if (Date.now() > deadline) throw new EnvironmentError(`instance ${instanceId} still exists ${timeoutMs / 1000} s after it was destroyed`, `it may still bill: destroy it with \`npx dumont instance destroy ${instanceId}\``);
-    await sleep(1000);
-  }
+  await pollUntil(async () => (await client.showInstance(instanceId)) === null, {
+    intervalMs: 1000,
+    timeoutMs,
+    timeoutError: () => new EnvironmentError(`instance ${instanceId} still exists ${timeoutMs / 1000} s after it was destroyed`, `it may still bill: destroy it with \`npx dumont instance destroy ${instanceId}\``),
+  });
 }
 
 export async function deleteInstance(access: VastClientSettings, instanceId: number): Promise<void> {

@@ -4,6 +4,7 @@
 // local cloud), never captured here.
 import * as pulumi from "@pulumi/pulumi";
 import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type ConfiguredProvider } from "../provider-config.ts";
+import type { OutputsOf } from "../../contract/stack-outputs.ts";
 import type { VastInstanceInputs, VastInstanceOutputs } from "./instance-operations.ts";
 
 const operationsModule = new URL("./instance-operations.ts", import.meta.url).pathname;
@@ -77,29 +78,12 @@ function withSecretInputs(args: VastInstanceArgs): VastInstanceArgs {
   return { ...args, ...secrets };
 }
 
-/** A rented Vast.ai instance. */
+/** A rented Vast.ai instance: its outputs are the provider's (VastInstanceOutputs), its inputs among them. */
+export interface VastInstance extends OutputsOf<VastInstanceOutputs> {}
 export class VastInstance extends pulumi.dynamic.Resource {
-  declare readonly instanceId: pulumi.Output<number>;
-  declare readonly vastLabel: pulumi.Output<string>;
-  declare readonly offerId: pulumi.Output<number>;
-  declare readonly machineId: pulumi.Output<number>;
-  declare readonly gpuName: pulumi.Output<string>;
-  declare readonly numGpus: pulumi.Output<number>;
-  declare readonly location: pulumi.Output<string>;
-  declare readonly sshHost: pulumi.Output<string>;
-  declare readonly sshPort: pulumi.Output<number>;
-  declare readonly sshPath: pulumi.Output<string>;
-  declare readonly publicIp: pulumi.Output<string>;
-  declare readonly hostKey: pulumi.Output<string>;
-  declare readonly dphBase: pulumi.Output<number>;
-  declare readonly dphTotal: pulumi.Output<number>;
-  declare readonly storageCostPerGbMonth: pulumi.Output<number>;
-  declare readonly inetUpCostPerGb: pulumi.Output<number>;
-  declare readonly inetDownCostPerGb: pulumi.Output<number>;
-  declare readonly status: pulumi.Output<string>;
-
   constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = {
+    // Every output that is not an input, so that the engine knows it (and the type checker that none is left out).
+    const outputs: Record<Exclude<keyof VastInstanceOutputs, keyof VastInstanceInputs>, undefined> = {
       instanceId: undefined, vastLabel: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
       location: undefined, reliability: undefined, sshHost: undefined, sshPort: undefined, sshPath: undefined, publicIp: undefined,
       hostKey: undefined, dphBase: undefined, dphTotal: undefined, storageCostPerGbMonth: undefined, inetUpCostPerGb: undefined,

@@ -1,7 +1,7 @@
 // The cost model: from rates and usage (seconds, bytes) to line items, one per thing a provider bills.
 // Pure functions, so the worked examples from the providers' own published numbers are unit tests.
 import { SettingError } from "../errors.ts";
-import { settingLabel } from "../../stacks/settings-schema.ts";
+import { settingLabel } from "../../contract/settings-schema.ts";
 import { b2BytesPerGb, b2Rates, gcpDiskRates, gcpMachineRates, hoursPerMonth, standbyDiskType, vastBytesPerGb } from "./rates.ts";
 
 export interface LineItem {

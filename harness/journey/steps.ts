@@ -15,7 +15,7 @@ import { loadStackContext, type SlotState, type StackContext } from "../../stack
 import { syncStandby, type SyncResult } from "../../stacks/standby/sync.ts";
 import { currentGeneration, generationPath } from "../../harness/standby/generations.ts";
 import { engineProgress } from "../../stacks/engine-output.ts";
-import { b2MonthlyStorage, standbyRate, totalUsd, vastHourlyRate, type StandbyRate, type VastRates } from "../cost/model.ts";
+import { b2MonthlyStorage, standbyRate, totalUsd, vastHourlyRate, type StandbyRate } from "../cost/model.ts";
 import type { CostMeter } from "../cost/meter.ts";
 import { DumontError, SettingError } from "../errors.ts";
 import { createTestFiles, validateTestFiles, type TestFile, type TestFilesRecord } from "../files/test-files.ts";
@@ -72,13 +72,6 @@ export interface JourneyContext {
 export type JourneyStep = Step<JourneyContext>;
 
 const dumontCli = path.join(repoRoot, "bin", "dumont.ts");
-
-function ratesOf(state: SlotState): VastRates {
-  return {
-    dphBase: state.dphBase, storageCostPerGbMonth: state.storageCostPerGbMonth, diskGb: state.diskGb,
-    inetUpCostPerGb: state.inetUpCostPerGb, inetDownCostPerGb: state.inetDownCostPerGb,
-  };
-}
 
 /** Every file of the record, every MD5, on `where`; throws unless all are intact. */
 async function validateFiles(ssh: CommandRunner, record: TestFilesRecord, where: string, root?: string): Promise<FileCheck> {
@@ -142,15 +135,15 @@ async function createGpu(j: JourneyContext): Promise<string> {
   await j.stack!.up({ signal: j.signal, onOutput: engineProgress(j.progress, "") });
   j.ctx = await loadStackContext(j.options.stack);
   const { state } = j.ctx.slot();
-  j.meter.gpu(state.instanceId, ratesOf(state), t0);
+  j.meter.gpu(state.instanceId, state, t0);
   if (j.standbyPrice) j.meter.standby("standby", j.standbyPrice, t0);
   j.report.resources.gpuInstanceId = state.instanceId;
-  j.report.cost.gpuCostPerHour = vastHourlyRate(ratesOf(state));
+  j.report.cost.gpuCostPerHour = vastHourlyRate(state);
   if (j.ctx.outputs.standby) j.report.resources.standby = `${j.ctx.outputs.standby.user}@${j.ctx.outputs.standby.host}:${j.ctx.outputs.standby.port}`;
   const uname = await onActive(j, async (ssh) => (await ssh.run(["uname", "-sr"], { timeoutMs: quickCommandMs })).stdout.trim());
   j.progress(`SSH answers on ${state.host}:${state.port} (host key pinned): ${uname}`);
   j.firstGpu = state;
-  return `GPU ${state.instanceId}: ${state.gpuName}, $${vastHourlyRate(ratesOf(state)).toFixed(4)}/h`;
+  return `GPU ${state.instanceId}: ${state.gpuName}, $${vastHourlyRate(state).toFixed(4)}/h`;
 }
 
 function notePrice(j: JourneyContext): void {
@@ -202,7 +195,7 @@ function failoverFrom(source: "snapshot" | "standby"): (j: JourneyContext) => Pr
     if (result.outcome !== "failed-over" || !result.to) throw new DumontError(`failover did not happen: ${result.reason ?? "?"}`);
     j.ctx = await loadStackContext(j.options.stack);
     const to = result.to.instanceId;
-    j.meter.gpu(to, ratesOf(j.ctx.slot().state), t0);
+    j.meter.gpu(to, j.ctx.slot().state, t0);
     if (source === "snapshot") {
       const { bytes, parts } = j.snapshot!.archive;
       j.meter.gpuGone(j.firstGpu!.instanceId);
@@ -231,7 +224,7 @@ function validateAfter(source: "snapshot" | "standby"): (j: JourneyContext) => P
 // The guide's Test 3: the standby mirrors the GPU; the GPU is lost; a new GPU gets the standby's copy.
 async function standbySync(j: JourneyContext): Promise<string> {
   const ctx = j.ctx!;
-  const result = await withStackLock(j.options.stack, "standby sync", (lockLost) => syncStandby(ctx, { signal: lockLost }), { context: ctx });
+  const result = await withStackLock(j.options.stack, "standby sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost }), { context: ctx });
   j.meter.transfer(ctx.slot().state.instanceId, "up", result.bytesSent);
   j.synced = result;
   return `${result.filesTransferred} files, ${(result.bytesSent / 1e6).toFixed(1)} MB sent`;

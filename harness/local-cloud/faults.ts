@@ -5,13 +5,16 @@ import { UserError } from "../errors.ts";
 
 export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404", "key-attach-fails"] as const;
 export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped"] as const;
-export const s3FaultKinds = ["s3-errors", "s3-latency", "s3-stall"] as const;
+export const s3FaultKinds = ["s3-errors", "s3-latency", "s3-stall", "s3-partition"] as const;
 export const faultKinds = [...apiFaultKinds, ...hostFaultKinds, ...s3FaultKinds] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface FaultSpec {
   readonly kind: FaultKind;
-  /** Instance id or standby host name, for host faults; offer id for offer-taken. */
+  /**
+   * Instance id or standby host name, for host faults; offer id for offer-taken; for s3-partition,
+   * the application id one S3 client sends (AWS_SDK_UA_APP_ID: `app/<id>` in its user agent).
+   */
   readonly target?: string;
   /** How many times it fires before it disarms (API faults); default 1. */
   readonly count?: number;
@@ -40,6 +43,9 @@ export function validateFault(input: unknown): FaultSpec {
   const kind = spec.kind as FaultKind;
   if ((hostFaultKinds as readonly string[]).includes(kind) && !spec.target) {
     throw new UserError(`fault '${kind}' needs a target: an instance id or a standby host name`, "give --target (see `npx dumont local-cloud status`)");
+  }
+  if (kind === "s3-partition" && (typeof spec.target !== "string" || !/^[\w.-]{1,50}$/.test(spec.target))) {
+    throw new UserError("fault 's3-partition' needs a target: the application id the partitioned client sends (AWS_SDK_UA_APP_ID)", "give --target <app id>");
   }
   for (const key of ["count", "rate", "status", "ms"] as const) {
     if (spec[key] !== undefined && (typeof spec[key] !== "number" || Number.isNaN(spec[key]))) {

@@ -39,6 +39,14 @@ export function startS3Proxy(listenHost: string, targetPort: number, faults: Fau
       req.socket.destroy();
       return;
     }
+    // One client cut off from the store (a controller on the wrong side of a partition): its
+    // requests, told apart by the application id in their user agent, are never answered.
+    const partition = faults.standing("s3-partition");
+    if (partition && String(req.headers["user-agent"] ?? "").split(" ").includes(`app/${partition.target}`)) {
+      while (faults.standing("s3-partition") === partition && !req.socket.destroyed) await sleep(200);
+      req.socket.destroy();
+      return;
+    }
     const latency = faults.standing("s3-latency");
     if (latency?.ms) await sleep(latency.ms);
     const errors = faults.standing("s3-errors");

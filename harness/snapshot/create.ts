@@ -13,7 +13,7 @@ import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { hashFiles, scanWorkspace, statEntries } from "./workspace-scan.ts";
-import { settingDefaults } from "../../stacks/settings-schema.ts";
+import { settingDefaults } from "../../contract/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
   readonly ssh: SshConnection;

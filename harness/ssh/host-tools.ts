@@ -3,8 +3,8 @@
 // it makes sure the tools are there: a check that costs one command when they are, and otherwise an
 // install through the image's own package manager (apt, apk, dnf or yum), as root or with sudo.
 // An image that has none of them, or whose install fails, is named in one line.
-import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError } from "../errors.ts";
+import { retry } from "../retry.ts";
 import type { SshConnection } from "./client.ts";
 
 /** A GPU: snapshots (tar | lz4 | curl, md5sum, find), and the standby's rsync reads from it. */
@@ -55,15 +55,19 @@ echo "installed$missing"
  * HostToolsMissing naming the host and what is wrong.
  */
 export async function ensureHostTools(ssh: SshConnection, tools: readonly HostTool[]): Promise<string[]> {
-  const attempt = () => ssh.run(["sh", "-c", ensureToolsScript(), "ensure-tools", ...new Set(tools)], { allowFailure: true, timeoutMs: 15 * 60_000 });
-  let result = await attempt();
-  // An install can fail for a moment (a mirror that blinked, dpkg's lock held by the image's own
-  // start-up): once more after a pause. An image without a package manager or root will not change.
-  if (result.code !== 0 && !/no apt, apk, dnf or yum|not root and no passwordless sudo/.test(result.stderr)) {
-    await sleep(5000);
-    result = await attempt();
-  }
-  if (result.code !== 0) throw new HostToolsMissing(ssh.label, result.stderr.trim().split("\n").at(-1) || `exit ${result.code}`);
+  let stderr = "";
+  const result = await retry(async () => {
+    const result = await ssh.run(["sh", "-c", ensureToolsScript(), "ensure-tools", ...new Set(tools)], { allowFailure: true, timeoutMs: 15 * 60_000 });
+    stderr = result.stderr;
+    if (result.code !== 0) throw new HostToolsMissing(ssh.label, result.stderr.trim().split("\n").at(-1) || `exit ${result.code}`);
+    return result;
+  }, {
+    // An install can fail for a moment (a mirror that blinked, dpkg's lock held by the image's own
+    // start-up): once more after a pause. An image without a package manager or root will not change.
+    attempts: 2,
+    backoff: { firstMs: 5000 },
+    retryIf: (error) => error instanceof HostToolsMissing && !/no apt, apk, dnf or yum|not root and no passwordless sudo/.test(stderr),
+  });
   const installed = /^installed (.+)$/m.exec(result.stdout);
   return installed ? installed[1]!.trim().split(/\s+/) : [];
 }

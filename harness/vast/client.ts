@@ -4,8 +4,8 @@
 // pagination. Reads and idempotent writes retry with backoff; renting never does, because a rent
 // that errored may still have created an instance (the caller reconciles by label). Ids and SSH
 // endpoints in Vast's answers are checked before use (instance-fields.ts).
-import { setTimeout as sleep } from "node:timers/promises";
 import { EnvironmentError, SettingError } from "../errors.ts";
+import { retry } from "../retry.ts";
 import { checkedHost, checkedId, checkedPort, isUnset, isVastId } from "./instance-fields.ts";
 
 export interface VastClientSettings {
@@ -115,21 +115,15 @@ export class VastClient {
     return parsed;
   }
 
-  /** Calls with retries on rate limits, gateway errors and network failures. */
-  private async call(method: string, path: string, body?: unknown, retry = true): Promise<unknown> {
-    const attempts = retry ? this.settings.attempts : 1;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(method, path, body);
-      } catch (error) {
-        const transient =
-          (error instanceof VastApiError && retryableStatus.has(error.status)) ||
-          (!(error instanceof VastApiError) && (error as Error).name !== "AbortError");
-        if (!transient || attempt >= attempts) throw error;
-        const delay = this.settings.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-        await sleep(delay);
-      }
-    }
+  /** Calls with retries on rate limits, gateway errors and network failures (timeouts included). */
+  private call(method: string, path: string, body?: unknown, retried = true): Promise<unknown> {
+    return retry(() => this.once(method, path, body), {
+      attempts: retried ? this.settings.attempts : 1,
+      backoff: { firstMs: this.settings.backoffMs, factor: 2, jitter: true },
+      retryIf: (error) =>
+        (error instanceof VastApiError && retryableStatus.has(error.status)) ||
+        (!(error instanceof VastApiError) && (error as Error).name !== "AbortError"),
+    });
   }
 
   async searchOffers(query: Readonly<Record<string, unknown>>): Promise<Offer[]> {

@@ -9,6 +9,7 @@
 // the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
 // GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
 import { DumontError, SettingError } from "../../harness/errors.ts";
+import { pollUntil } from "../../harness/retry.ts";
 import { createSnapshot } from "../../harness/snapshot/create.ts";
 import { connect } from "../../harness/ssh/client.ts";
 import { VastApiError } from "../../harness/vast/client.ts";
@@ -20,6 +21,7 @@ import { destroyOrphans } from "../orphans.ts";
 import { readSlotRecord, seedRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
 import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
 import { withStackLock } from "./lock.ts";
+import { recordsSettled } from "../lease/shared-records.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
 
 export interface FailoverOptions {
@@ -146,13 +148,14 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
       hint: "the swap waits until the old GPU is fenced (two GPUs must never both take writes); re-run dumont failover",
     });
   }
-  const deadline = Date.now() + 60_000;
-  for (;;) {
+  await pollUntil(async () => {
     const listed = await vast.showInstance(old.instanceId).catch(() => undefined);
-    if (listed === null || (listed && listed.actual_status !== "running")) break;
-    if (Date.now() > deadline) throw new DumontError(`the old GPU ${old.instanceId} is still running a minute after it was told to stop`, { hint: "re-run dumont failover" });
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    return listed === null || (listed !== undefined && listed.actual_status !== "running");
+  }, {
+    intervalMs: 1000,
+    timeoutMs: 60_000,
+    timeoutError: () => new DumontError(`the old GPU ${old.instanceId} is still running a minute after it was told to stop`, { hint: "re-run dumont failover" }),
+  });
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
 }
 
@@ -161,7 +164,13 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
-  const setSlots = (change: (current: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">) => updateSlotRecord(options.stack, seedRecord(ctx.settings, ctx.outputs), change);
+  // Each change is in the stack's bucket (where it keeps Dumont's records) before the failover goes
+  // on: a controller that takes over after a crash resumes from it.
+  const setSlots = async (change: (current: SlotRecord) => Omit<SlotRecord, "updatedAt" | "format">) => {
+    const next = updateSlotRecord(options.stack, seedRecord(ctx.settings, ctx.outputs), change);
+    await recordsSettled(options.stack);
+    return next;
+  };
   const up = () => pinnedUp(stack, { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby });
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
@@ -169,14 +178,14 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId });
   const seconds: Record<string, number> = {};
   if (plan.kind === "nothing") {
-    if (plan.clearRecord) setSlots(({ failover: _, ...rest }) => rest);
+    if (plan.clearRecord) await setSlots(({ failover: _, ...rest }) => rest);
     progress(`nothing to do: ${plan.reason}`);
     return { outcome: "nothing-to-do", reason: plan.reason, seconds, orphansDestroyed: [] };
   }
   let r = plan.record;
   const save = async (next: FailoverRecord) => {
     r = next;
-    setSlots((current) => ({ ...current, failover: r }));
+    await setSlots((current) => ({ ...current, failover: r }));
   };
   progress(`${record ? "resuming" : "starting"} ${r.trigger} failover of stack ${options.stack}: slot ${r.from} (instance ${r.fromInstanceId}) → slot ${r.to}, data from ${r.source ? `the ${r.source}` : "the freshest complete copy"}`);
   await save(r);
@@ -184,9 +193,9 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   /** The new slot goes and the old one stays active; the record goes only once the update succeeded. */
   const release = async (): Promise<FailoverResult> => {
     progress(`[release] slot ${r.to}: the failover is abandoned, its new GPU is destroyed`);
-    setSlots((current) => ({ ...current, slots: [r.from], activeSlot: r.from }));
+    await setSlots((current) => ({ ...current, slots: [r.from], activeSlot: r.from }));
     await up();
-    setSlots(({ failover: _, ...current }) => current);
+    await setSlots(({ failover: _, ...current }) => current);
     return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
   };
   /** The old GPU answered again before the swap: it stays, the new slot is released. */
@@ -218,9 +227,9 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
         if (!oldAnswers) {
           const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
-          setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
+          await setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }
-        setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
+        await setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
         await up();
         break;
       }
@@ -246,14 +255,14 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
       }
       case "swap":
         progress(`[swap] slot ${step.to} becomes active`);
-        setSlots((current) => ({ ...current, activeSlot: step.to }));
+        await setSlots((current) => ({ ...current, activeSlot: step.to }));
         await up();
         break;
       case "retire":
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
-        setSlots((current) => ({ ...current, slots: [r.to] }));
+        await setSlots((current) => ({ ...current, slots: [r.to] }));
         await up();
-        setSlots(({ failover: _, ...current }) => ({
+        await setSlots(({ failover: _, ...current }) => ({
           ...current, ...(r.restored && r.restoredInstanceId !== undefined && { lastRestore: { instanceId: r.restoredInstanceId, copy: r.restored } }),
         }));
         break;

@@ -12,7 +12,8 @@ import lockfile from "proper-lockfile";
 import { DumontError, UserError } from "../../harness/errors.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
 import { describeHolder } from "../lease/controller-lease.ts";
-import { stackLease } from "../lease/stack-leases.ts";
+import { stackLease, stackRecords } from "../lease/stack-leases.ts";
+import { holdRecords } from "../lease/shared-records.ts";
 import { loadStackContext, type StackContext } from "../stack-context.ts";
 
 /** A lock not refreshed for this long belongs to a dead holder. */
@@ -47,10 +48,11 @@ export class StackBusy extends UserError {
  * Runs `work` holding the stack's lock and, once the stack has a bucket, its operation lease. Its
  * signal aborts if either is lost (the holder could not refresh it: the machine slept past the
  * stale time, or lost the bucket): another controller may hold it by then, so the work must stop.
- * `context` saves loading the stack again to find its bucket.
+ * `context` saves loading the stack again to find its bucket; `work` is handed the context to use,
+ * loaded again if the lease brought records another controller wrote (stacks/lease/shared-records.ts).
  */
 export async function withStackLock<T>(
-  stack: string, operation: string, work: (signal: AbortSignal, assertHeld: () => void) => Promise<T>,
+  stack: string, operation: string, work: (signal: AbortSignal, assertHeld: () => void, context: StackContext) => Promise<T>,
   options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext } = {},
 ): Promise<T> {
   const file = lockFile(stack);
@@ -82,7 +84,7 @@ export async function withStackLock<T>(
   try {
     const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
     const lease = await stackLease(context, "operation", operation);
-    if (!lease) return await work(compromised.signal, () => compromised.signal.throwIfAborted());
+    if (!lease) return await work(compromised.signal, () => compromised.signal.throwIfAborted(), context);
     await lease.acquire({
       timeoutMs: Math.max(0, deadline - Date.now()),
       onWait: (holder) => {
@@ -90,14 +92,24 @@ export async function withStackLock<T>(
         announced = true;
       },
     });
+    let letGo = () => {};
     try {
+      const records = await stackRecords(context);
+      const current = records && (await records.pull()) ? await loadStackContext(stack, { requireOutputs: false }) : context;
+      if (records) letGo = holdRecords(stack, records);
       const signal = AbortSignal.any([compromised.signal, lease.signal]);
-      // Checked right before an irreversible step: by the clocks themselves, not a timer that may be late.
-      return await work(signal, () => {
-        signal.throwIfAborted();
-        lease.assertHeld();
-      });
+      try {
+        // Checked right before an irreversible step: by the clocks themselves, not a timer that may be late.
+        return await work(signal, () => {
+          signal.throwIfAborted();
+          lease.assertHeld();
+        }, current);
+      } finally {
+        // What the work wrote reaches the bucket before another controller may take the stack.
+        await records?.flush().catch((error: Error) => console.error(`warning: ${error.message}`));
+      }
     } finally {
+      letGo();
       await lease.release();
     }
   } finally {

@@ -8,6 +8,9 @@
 import type { StackContext } from "../stack-context.ts";
 import { ConditionalObject, honoursConditionalWrites } from "./conditional-object.ts";
 import { ControllerLease, type LeaseBody } from "./controller-lease.ts";
+import { recordsLiveInBucket, SharedRecords } from "./shared-records.ts";
+import { slotRecordFile } from "../slot-record.ts";
+import { statusFile } from "../standby/status-file.ts";
 
 export type LeaseRole = "operation" | "watch";
 
@@ -38,4 +41,23 @@ export async function stackLease(ctx: StackContext, role: LeaseRole, operation: 
     what: role === "watch" ? `the watch of stack ${ctx.stack.name}` : `stack ${ctx.stack.name}`, operation, key: `${bucket}/${key}`,
     durationMs: ctx.settings.health.controllerLeaseSeconds * 1000,
   });
+}
+
+/**
+ * The stack's records as its bucket keeps them (shared-records.ts), for a holder of its lease;
+ * undefined when its state lives in a folder on this machine (the records sit beside it) or it has
+ * no bucket yet.
+ */
+export async function stackRecords(ctx: StackContext): Promise<SharedRecords | undefined> {
+  if (!ctx.outputs.bucket?.name || !recordsLiveInBucket()) return undefined;
+  const store = await ctx.snapshotStore();
+  const { bucket, prefix } = store.settings;
+  return new SharedRecords(store.s3, bucket, prefix, ctx.stack.name, { slots: slotRecordFile(ctx.stack.name), status: statusFile(ctx.stack.name) });
+}
+
+/** Brings this machine's copy of the stack's records up to date, for a command that only reads them. */
+export async function refreshRecords(stack: string): Promise<void> {
+  const { loadStackContext } = await import("../stack-context.ts");
+  const records = await stackRecords(await loadStackContext(stack, { requireOutputs: false }));
+  await records?.pull({ readOnly: true });
 }

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { RsyncResult } from "../../harness/standby/rsync.ts";
 import { stateDir } from "../../harness/tools/paths.ts";
+import { recordWritten } from "../lease/shared-records.ts";
 
 export interface SyncRecord extends RsyncResult {
   /** The standby generation this sync completed (see harness/standby/generations.ts). */
@@ -57,6 +58,7 @@ export function updateStatus(stack: string, change: (status: StackStatus) => voi
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);
+  recordWritten(stack, "status");
   return status;
 }
 

@@ -10,9 +10,9 @@ export async function runScenario(cloud: ChaosCloud, scenario: Scenario, log: (l
   const world: ScenarioWorld = {
     cloud,
     log: (line) => log(`  ${line}`),
-    async stack(settings = {}, suffix = "") {
+    async stack(settings = {}, suffix = "", backendUrl?: string) {
       const name = `it-ch-${scenario.id}${suffix}`.slice(0, 40);
-      const made = await ChaosStack.create(cloud, name, settings);
+      const made = await ChaosStack.create(cloud, name, settings, backendUrl);
       stacks.push(made);
       return made;
     },

@@ -25,7 +25,8 @@ export interface Scenario {
 export interface ScenarioWorld {
   readonly cloud: ChaosCloud;
   /** Makes a stack for this scenario (named it-ch-<id>[-suffix]); the runner destroys it. Values made with `secret()` are stored as secrets. */
-  stack(settings?: Readonly<Record<string, StackSetting>>, suffix?: string): Promise<ChaosStack>;
+  /** A stack of its own; its state in the run's file backend unless `backendUrl` names another. */
+  stack(settings?: Readonly<Record<string, StackSetting>>, suffix?: string, backendUrl?: string): Promise<ChaosStack>;
   /** A line of progress. */
   log(line: string): void;
 }

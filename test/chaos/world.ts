@@ -21,6 +21,8 @@ import { createSnapshot } from "../../harness/snapshot/create.ts";
 import type { Manifest } from "../../harness/snapshot/manifest.ts";
 import { setSecretSettings, splitSecretSettings, writeStackFile, type ConfigValue, type StackSetting } from "../../stacks/stack-file.ts";
 import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { objectStoreClient } from "../../harness/object-store/client.ts";
 
 export const chaosDir = path.join(checkoutStateDir, "chaos");
 
@@ -35,11 +37,15 @@ export class ChaosCloud {
     this.name = name;
   }
 
+  /** The run's file backend: every scenario's stack keeps its state there unless it asks for S3. */
+  fileBackendUrl = "";
+
   async start(): Promise<void> {
     const backend = path.join(chaosDir, `backend-${this.name}`);
     rmSync(backend, { recursive: true, force: true });
     makePrivateDir(backend);
-    process.env.PULUMI_BACKEND_URL = `file://${backend}`;
+    this.fileBackendUrl = `file://${backend}`;
+    process.env.PULUMI_BACKEND_URL = this.fileBackendUrl;
     this.endpoints = await up({ cloud: this.name, settings: { loadingDelayMs: 100, runningDelayMs: 200 } });
     this.admin = new LocalCloudAdmin(this.endpoints);
     this.vast = new VastClient({ baseUrl: this.endpoints.vast.url, apiKey: this.endpoints.vast.apiKey });
@@ -48,7 +54,28 @@ export class ChaosCloud {
   async stop(): Promise<void> {
     await down(this.name);
   }
+
+  /**
+   * Pulumi's S3 backend in the cloud's MinIO (a bucket of its own, as a team keeps its state in B2),
+   * with the credentials the engine reads from the environment.
+   */
+  async s3Backend(folder: string): Promise<{ url: string; env: Record<string, string> }> {
+    const { directEndpoint, region, accessKeyId, secretAccessKey } = this.endpoints.s3;
+    const s3 = objectStoreClient({ endpoint: directEndpoint, region, accessKeyId, secretAccessKey });
+    await s3.send(new CreateBucketCommand({ Bucket: stateBucket })).catch((error: Error) => {
+      if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists") throw error;
+    });
+    // The engine of this process reads them too (the stack is made and destroyed from here).
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey });
+    return {
+      url: `s3://${stateBucket}/${folder}?endpoint=${encodeURIComponent(directEndpoint)}&s3ForcePathStyle=true&region=${region}`,
+      env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: region },
+    };
+  }
 }
+
+/** The MinIO bucket that holds the state of stacks on Pulumi's S3 backend. */
+const stateBucket = "dumont-pulumi-state";
 
 const deleted = "(deleted)";
 
@@ -120,27 +147,40 @@ export class ChaosStack {
   readonly name: string;
   readonly ledger = new Ledger();
 
+  /** Where the stack's Pulumi state lives: the run's file backend, or an S3 backend. */
+  readonly backendUrl: string;
+
   /** The settings file's values, as last written. */
   private settings: Readonly<Record<string, ConfigValue>>;
 
-  constructor(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>>) {
+  constructor(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, ConfigValue>>, backendUrl: string) {
     this.cloud = cloud;
     this.name = name;
     this.settings = settings;
+    this.backendUrl = backendUrl;
+  }
+
+  /**
+   * Points this process (and the commands it starts) at the stack's backend: scenarios run one
+   * after another, and each stack's operations select its backend first.
+   */
+  private selectBackend(): void {
+    process.env.PULUMI_BACKEND_URL = this.backendUrl;
   }
 
   /** Secret settings (stacks/stack-file.ts: secret) are set through Pulumi once the stack exists, before its first up. */
-  static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, StackSetting>> = {}): Promise<ChaosStack> {
+  static async create(cloud: ChaosCloud, name: string, settings: Readonly<Record<string, StackSetting>> = {}, backendUrl = cloud.fileBackendUrl): Promise<ChaosStack> {
     if (!name.startsWith("it-")) throw new Error("chaos stacks are named it-… (git ignores their settings files)");
     const { plain, secrets } = splitSecretSettings({
       cloud: "local", localCloud: cloud.name, gpuNames: ["RTX 4090", "RTX 3090"], diskGb: 16, maxPricePerHour: 0.6, readyTimeoutSeconds: 60,
       autoStandbyEnabled: true, healthCheckInterval: 1, failoverThreshold: 3, syncInterval: 2, ...settings,
     });
     writeStackFile(name, plain);
+    process.env.PULUMI_BACKEND_URL = backendUrl;
     const stack = await openProjectStack(name);
     await setSecretSettings(stack, secrets);
     await stack.up();
-    return new ChaosStack(cloud, name, plain);
+    return new ChaosStack(cloud, name, plain, backendUrl);
   }
 
   /** Changes settings in the stack's settings file (as a person editing it would); nothing runs. */
@@ -150,6 +190,7 @@ export class ChaosStack {
   }
 
   context(): Promise<StackContext> {
+    this.selectBackend();
     return loadStackContext(this.name);
   }
 
@@ -198,6 +239,7 @@ export class ChaosStack {
 
   /** Destroys the stack and anything of it Vast still lists; returns what had to be swept. */
   async destroy(): Promise<number[]> {
+    this.selectBackend();
     const stack = await openProjectStack(this.name).catch(() => undefined);
     if (stack) {
       await stack.cancel().catch(() => undefined);

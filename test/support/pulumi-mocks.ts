@@ -12,7 +12,10 @@ export interface Registration {
 /** Outputs the real providers compute, so that dependent resources get values to work with. */
 const computed: Record<string, Record<string, unknown>> = {
   "pulumi-nodejs:dynamic/dumont:SshKeyPair": { publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockMockMockMock unit", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n" },
-  "pulumi-nodejs:dynamic/dumont:VastInstance": { instanceId: 29_000_001, sshHost: "10.0.0.2", sshPort: 22022, hostKey: "ssh-ed25519 AAAAhost", machineId: 7, gpuName: "RTX 4090", dphTotal: 0.3, dphBase: 0.29 },
+  "pulumi-nodejs:dynamic/dumont:VastInstance": {
+    instanceId: 29_000_001, sshHost: "10.0.0.2", sshPort: 22022, hostKey: "ssh-ed25519 AAAAhost", machineId: 7, gpuName: "RTX 4090", dphTotal: 0.3, dphBase: 0.29,
+    storageCostPerGbMonth: 0.15, inetUpCostPerGb: 0.02, inetDownCostPerGb: 0.01,
+  },
   "pulumi-nodejs:dynamic/dumont:LocalStandbyHost": { host: "10.0.0.3", port: 22023, user: "root", hostKey: "ssh-ed25519 AAAAstandby" },
   "pulumi-nodejs:dynamic/dumont:SnapshotBucket": { endpoint: "http://s3.mock", region: "us-east-1", scopedKeyId: "", scopedKey: "" },
   "gcp:compute/instance:Instance": { name: "env-standby-vm-1a2b3c", project: "my-project", networkInterfaces: [{ accessConfigs: [{ natIp: "203.0.113.9" }] }] },

@@ -21,7 +21,8 @@ import { outputFlood } from "./output-flood.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
 import { poisonedChain } from "./poisoned-chain.ts";
 import { stalledTransfer } from "./stalled-transfer.ts";
-import { twoControllers } from "./two-controllers.ts";
+import { twoControllers, twoControllersS3Backend } from "./two-controllers.ts";
+import { controllerPartitioned } from "./controller-partitioned.ts";
 import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
 
 export const scenarios: readonly Scenario[] = [
@@ -30,7 +31,7 @@ export const scenarios: readonly Scenario[] = [
   dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
   // Never stuck, never leaked
   killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
-  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers,
+  labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers, twoControllersS3Backend, controllerPartitioned,
   // A rogue host gets nothing
   agentAbuse, poisonedChain,
   foreignBucket, outputFlood,

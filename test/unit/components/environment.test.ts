@@ -77,6 +77,10 @@ describe("a local environment", () => {
     ]);
     expect(byType(regs, "dumont:index:Standby")).toHaveLength(0);
     expect(await valueOf(env.activeSlot)).toBe("b");
+    // Its parts are its child components: a GPU per slot, with the instance it rented.
+    expect(Object.keys(env.gpus)).toEqual(["a", "b"]);
+    expect(await valueOf(env.gpus.b!.instance.sshHost)).toBe("10.0.0.2");
+    expect(env.standby).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-// Unit tests mirror the sources: the tests of X/y.ts (X under bin/, components/, harness/ or stacks/)
+// Unit tests mirror the sources: the tests of X/y.ts (X under bin/, components/, contract/, harness/ or stacks/)
 // are in test/unit/X/y.test.ts, so that whoever changes a file finds its tests, and a test file is
 // named for the one file it tests. A test file with no source at its mirrored path fails here,
 // unless it is one of the few exceptions below, each with its reason.
@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/tools/paths.ts";
 
 const unitDir = path.join(repoRoot, "test", "unit");
-const sourceRoots = ["bin", "components", "harness", "stacks"];
+const sourceRoots = ["bin", "components", "contract", "harness", "stacks"];
 
 /**
  * Test files (relative to test/unit; an entry ending in "/" covers a folder) that test no single

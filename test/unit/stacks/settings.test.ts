@@ -1,4 +1,4 @@
-// Settings are read by their declarations (stacks/settings-schema.ts) and checked before anything is
+// Settings are read by their declarations (contract/settings-schema.ts) and checked before anything is
 // rented; a bad value names the setting at fault, its config key and its variable.
 import { describe, expect, it } from "vitest";
 import { SettingError } from "../../../harness/errors.ts";

@@ -1,10 +1,10 @@
 // The Vast provider's `check`: inputs that are settings are held to the settings' own rules
-// (stacks/settings-schema.ts), so what `dumont up` accepts the provider accepts too; inputs not known
+// (contract/settings-schema.ts), so what `dumont up` accepts the provider accepts too; inputs not known
 // yet in a preview are checked when they are.
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { describe, expect, it } from "vitest";
 import { checkInstanceInputs, type VastInstanceInputs } from "../../../../components/vast/instance-operations.ts";
-import { settingDefaults } from "../../../../stacks/settings-schema.ts";
+import { settingDefaults } from "../../../../contract/settings-schema.ts";
 
 const inputs: VastInstanceInputs = {
   gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true, datacenterOnly: false,

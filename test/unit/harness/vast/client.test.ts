@@ -120,7 +120,7 @@ describe("retries of a read", () => {
     const { url, seen } = await vastServer([...Array(3).fill({ status: 429, body: "API requests too frequent" }), ok(user)]);
     await clientOf(url, { attempts: 4, backoffMs }).currentUser();
     const gaps = seen.slice(1).map((r, i) => r.at - seen[i]!.at);
-    // Jitter is 0.5–1.5× of backoffMs·2^(try-1); timers may fire up to a millisecond early.
+    // Jitter is 2/3–4/3× of backoffMs·2^(try-1) (harness/retry.ts); timers may fire up to a millisecond early.
     gaps.forEach((gap, i) => expect(gap, `wait before try ${i + 2}`).toBeGreaterThanOrEqual(backoffMs * 0.5 * 2 ** i - 1));
     expect(gaps).toHaveLength(3);
   });

@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/tools/paths.ts";
-import { projectConfigBlock, withProjectConfigBlock } from "../../../stacks/settings-project-config.ts";
-import { declarations, settingDefaults, settingKeys, type SettingKey } from "../../../stacks/settings-schema.ts";
+import { projectConfigBlock, withProjectConfigBlock } from "../../../contract/settings-project-config.ts";
+import { declarations, settingDefaults, settingKeys, type SettingKey } from "../../../contract/settings-schema.ts";
 import { readSettings } from "../../../stacks/settings.ts";
 
 const projectFile = readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8");

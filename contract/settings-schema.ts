@@ -1,7 +1,7 @@
 // Every setting of a Dumont environment, declared once: its stack config key (`dumont:<key>`), the
 // environment variable that overrides it (the seed's names where the seed had one), its type and
 // range (a zod schema), its default, what it means, and whether it is a secret. Everything else is
-// derived from this list: the settings reader (settings.ts), the check of a value that the reader
+// derived from this list: the settings reader (stacks/settings.ts), the check of a value that the reader
 // and the providers share (setting-check.ts), the components' defaults, Pulumi.yaml's `config:`
 // block and the README's settings table (settings-project-config.ts, settings-readme-table.ts;
 // `npm run settings:docs` rewrites both).
@@ -11,7 +11,8 @@ import { userOnstartLimit, vastOnstartLimit } from "../components/vast/host-key-
 import { defaultCloudName } from "../harness/local-cloud/endpoints.ts";
 import { cloudNamePattern } from "../harness/local-cloud/names.ts";
 
-const slotSchema = z.enum(["a", "b"]);
+/** A GPU slot of an environment; its outputs (stack-outputs.ts) and its settings name slots so. */
+export const slotSchema = z.enum(["a", "b"]);
 export type Slot = z.infer<typeof slotSchema>;
 export const slots: readonly Slot[] = slotSchema.options;
 

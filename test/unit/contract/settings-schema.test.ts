@@ -2,10 +2,10 @@
 // each default passes its own rule, and the names that reach users are each used once.
 import { describe, expect, it } from "vitest";
 import { credentialVariables } from "../../../stacks/credential-variables.ts";
-import { parseSetting } from "../../../stacks/setting-check.ts";
+import { parseSetting } from "../../../contract/setting-check.ts";
 import {
   declarations, DerivedDefault, regionOfEndpoint, settingDefaults, settingKeys, settingLabel, settingText, valueShape, type Declaration,
-} from "../../../stacks/settings-schema.ts";
+} from "../../../contract/settings-schema.ts";
 
 const all = settingKeys.map((key) => [key, declarations[key] as Declaration] as const);
 const context = { stack: "Prod_1", cloud: "local", activeSlot: "b", bucketEndpoint: "https://s3.us-west-004.backblazeb2.com" } as const;

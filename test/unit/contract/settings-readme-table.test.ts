@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../harness/tools/paths.ts";
-import { settingsTable, withSettingsTable } from "../../../stacks/settings-readme-table.ts";
-import { settingKeys } from "../../../stacks/settings-schema.ts";
+import { settingsTable, withSettingsTable } from "../../../contract/settings-readme-table.ts";
+import { settingKeys } from "../../../contract/settings-schema.ts";
 
 const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
 const rows = settingsTable().split("\n").slice(2);

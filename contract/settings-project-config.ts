@@ -10,7 +10,7 @@
 // A unit test fails when Pulumi.yaml differs from what this makes; `npm run settings:docs` rewrites it.
 import { declarations, DerivedDefault, settingKeys, valueShape, type Declaration, type SettingKey } from "./settings-schema.ts";
 
-const generatedNote = "# Generated from stacks/settings-schema.ts (npm run settings:docs): edit the schema, not this block.";
+const generatedNote = "# Generated from contract/settings-schema.ts (npm run settings:docs): edit the schema, not this block.";
 
 /** The Pulumi type that holds every value Dumont accepts for the setting, or undefined when none does. */
 function pulumiType(key: SettingKey): "string" | "integer" | "boolean" | undefined {

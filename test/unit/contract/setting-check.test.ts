@@ -1,8 +1,8 @@
 // One judgement of a value, by the setting's declaration, worded for people: what the settings
 // reader puts after the setting's names and what a provider's check reports against its input.
 import { describe, expect, it } from "vitest";
-import { parseSetting, settingFailures, settingProblem } from "../../../stacks/setting-check.ts";
-import type { SettingKey } from "../../../stacks/settings-schema.ts";
+import { parseSetting, settingFailures, settingProblem } from "../../../contract/setting-check.ts";
+import type { SettingKey } from "../../../contract/settings-schema.ts";
 
 describe("settingProblem", () => {
   it.each<[SettingKey, unknown, string | undefined]>([

@@ -3,7 +3,7 @@
 // the README's table differs from what this makes; `npm run settings:docs` rewrites it.
 import { declarations, DerivedDefault, settingKeys, valueShape, type Declaration, type SettingKey, type ValueShape } from "./settings-schema.ts";
 
-const begin = "<!-- settings-table: generated from stacks/settings-schema.ts by `npm run settings:docs` -->";
+const begin = "<!-- settings-table: generated from contract/settings-schema.ts by `npm run settings:docs` -->";
 const end = "<!-- settings-table: end -->";
 
 const typeWords: Readonly<Record<NonNullable<ValueShape["type"]>, string>> = {
