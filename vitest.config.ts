@@ -8,7 +8,7 @@ import { defineConfig } from "vitest/config";
 // Product code loads through Node.js itself (which strips TypeScript types), not Vite's module
 // runner: Pulumi serializes dynamic providers from their source text, and Vite's rewrite of
 // `import()` into a helper that captures `this` cannot be serialized.
-const nativeProductCode = { deps: { external: [/\/(contract|components|stacks|harness)\//] } };
+const nativeProductCode = { deps: { external: [/\/(lib|dataplane|clouds|contract|components|stacks|harness|local-cloud)\//] } };
 
 export default defineConfig({
   test: {

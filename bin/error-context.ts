@@ -3,8 +3,8 @@
 // left its endpoints file), and where the stack passphrase comes from.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { checkoutStateDir } from "../harness/tools/paths.ts";
-import { passphraseFile } from "../harness/tools/environment.ts";
+import { checkoutStateDir } from "../lib/tools/paths.ts";
+import { passphraseFile } from "../lib/tools/environment.ts";
 import type { TranslationContext } from "./error-translation.ts";
 
 /** host:port of every URL a local cloud's endpoints file lists, by cloud name. */

@@ -1,8 +1,8 @@
 // What `dumont` prints when a command fails, and its exit status, by who can fix it
-// (harness/errors.ts): Dumont's own errors and the ones error-translation.ts recognizes are one line
+// (lib/errors.ts): Dumont's own errors and the ones error-translation.ts recognizes are one line
 // and a hint; anything else is a bug in Dumont, said so, with its stack for the report. Pure:
 // bin/cli/run-cli.ts writes the lines.
-import { EnvironmentError, UserError } from "../harness/errors.ts";
+import { EnvironmentError, UserError } from "../lib/errors.ts";
 import { firstLine, translateError, type TranslationContext } from "./error-translation.ts";
 
 /** sysexits.h's EX_SOFTWARE: an internal software error. */

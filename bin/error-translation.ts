@@ -2,7 +2,7 @@
 // passphrase, the engine or a plugin missing, nothing listening where the local cloud was, a cloud
 // refusing a key, a failure inside the engine's run of the program — recognized by their text and
 // turned into one DumontError line that says what to do. Pure: bin/error-report.ts applies it.
-import { DumontError, EnvironmentError, SettingError, UserError } from "../harness/errors.ts";
+import { DumontError, EnvironmentError, SettingError, UserError } from "../lib/errors.ts";
 import { valueKinds } from "../contract/setting-check.ts";
 import { declarations, settingLabel, type SettingKey } from "../contract/settings-schema.ts";
 

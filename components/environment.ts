@@ -2,10 +2,10 @@
 // CPU standby that mirrors /workspace, the snapshot bucket, and the SSH key Dumont's operations
 // log in with. Failover is a sequence of changes to these args (see stacks/failover).
 import * as pulumi from "@pulumi/pulumi";
-import { UserError } from "../harness/errors.ts";
+import { UserError } from "../lib/errors.ts";
 import { slots, type Slot } from "../contract/settings-schema.ts";
 import { GpuInstance, type GpuInstanceArgs } from "./gpu-instance.ts";
-import { stackBaseName } from "./stack-names.ts";
+import { stackBaseName } from "../contract/stack-names.ts";
 import { slotLabel } from "./vast/labels.ts";
 import { SnapshotBucket, type SnapshotBucketArgs } from "./snapshot-bucket.ts";
 import { SshKeyPair } from "./ssh-key/key-pair.ts";

@@ -3,7 +3,7 @@
 // capture these small functions and the module path below, never a credential or a client.
 import type * as pulumi from "@pulumi/pulumi";
 
-const accessModule = new URL("../harness/cloud-access.ts", import.meta.url).pathname;
+const accessModule = new URL("../clouds/cloud-access.ts", import.meta.url).pathname;
 
 export interface ConfiguredProvider {
   config?: { get(key: string): string | undefined };
@@ -26,6 +26,6 @@ export async function goneWithLocalCloud(provider: ConfiguredProvider): Promise<
 }
 
 /** The cloud-access module itself, for the resolver a provider needs (vastAccess, objectStoreAccess …). */
-export async function cloudAccess(): Promise<typeof import("../harness/cloud-access.ts")> {
+export async function cloudAccess(): Promise<typeof import("../clouds/cloud-access.ts")> {
   return import(accessModule);
 }

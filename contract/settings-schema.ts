@@ -6,10 +6,9 @@
 // block and the README's settings table (settings-project-config.ts, settings-readme-table.ts;
 // `npm run settings:docs` rewrites both).
 import { z } from "zod";
-import { defaultBucketName } from "../components/stack-names.ts";
-import { userOnstartLimit, vastOnstartLimit } from "../components/vast/host-key-install.ts";
-import { defaultCloudName } from "../harness/local-cloud/endpoints.ts";
-import { cloudNamePattern } from "../harness/local-cloud/names.ts";
+import { defaultBucketName } from "./stack-names.ts";
+import { defaultCloudName } from "../local-cloud/endpoints.ts";
+import { cloudNamePattern } from "../local-cloud/names.ts";
 
 /** A GPU slot of an environment; its outputs (stack-outputs.ts) and its settings name slots so. */
 export const slotSchema = z.enum(["a", "b"]);
@@ -69,6 +68,14 @@ function matching(pattern: RegExp, rule: string) {
   return z.string().regex(pattern, rule).describe(rule);
 }
 
+/** Vast refuses a longer onstart script. */
+export const vastOnstartLimit = 4048;
+/**
+ * What a stack's own onstart may use: the rest is Dumont's host-key installer, which runs first
+ * (dataplane/ssh/host-key-install.ts checks that it fits).
+ */
+export const userOnstartLimit = 3400;
+
 const httpUrl = matching(/^https?:\/\/[^\s/]+/, "an http(s) URL");
 const defaultImage = "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime";
 
@@ -122,7 +129,7 @@ export const declarations = {
   }),
   onstart: setting({
     value: z.string().max(userOnstartLimit, {
-      error: (issue) => `is ${String(issue.input).length} characters; Vast accepts ${vastOnstartLimit}, of which Dumont's host-key installer takes ${vastOnstartLimit - userOnstartLimit}: at most ${userOnstartLimit}`,
+      error: (issue) => `is ${String(issue.input).length} characters; at most ${userOnstartLimit} (Vast accepts ${vastOnstartLimit}, and Dumont's host-key installer comes first)`,
     }),
     default: "", meaning: "a script a GPU instance runs at start (a Pulumi secret of the instance)",
   }),

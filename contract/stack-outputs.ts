@@ -5,7 +5,7 @@
 // reads them back through it, so outputs Dumont did not write stop an operation in one line that
 // names the output), the Vast provider's outputs (components/vast/instance-operations.ts:
 // VastInstanceOutputs shares the slot's fields) and the standby component's outputs. A slot's
-// fields are also the cost model's rates (harness/cost/model.ts: VastRates).
+// fields are also the cost model's rates (clouds/cost/model.ts: VastRates).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { declarations, slotSchema } from "./settings-schema.ts";

@@ -3,7 +3,7 @@
 // unit tests fail until it has run.
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { repoRoot } from "../harness/tools/paths.ts";
+import { repoRoot } from "../lib/tools/paths.ts";
 import { withProjectConfigBlock } from "./settings-project-config.ts";
 import { withSettingsTable } from "./settings-readme-table.ts";
 

@@ -1,5 +1,5 @@
 # Pinned versions of everything setup builds or checks. Sourced by setup/setup.sh; read by
-# harness/tools (doctor, env) so there is one place to bump.
+# lib/tools (doctor, env) so there is one place to bump.
 # Pulumi CLI == @pulumi/pulumi in package.json. 3.276.0 is the newest release both the Go module
 # proxy (pkg/v3, sdk/v3) and the npm registry serve here (npm has no 3.271-3.275; the proxy
 # refuses pkg/v3 3.270.0).

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConcurrentUpdateError, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { retry } from "../harness/retry.ts";
+import { retry } from "../lib/retry.ts";
 import { engineProgress } from "./engine-output.ts";
 
 export interface WaitOptions {

@@ -1,9 +1,9 @@
 // What an environment costs while it stands: each GPU's compute and storage at the rate it was
 // rented at (from the stack's outputs), the standby at its machine and disk rate, and the snapshots
 // kept in the bucket. Bandwidth is billed per GB moved, so it is listed as a rate, not a burn.
-import { formatUsd, standbyRate, vastStoragePerHour, b2MonthlyStorage } from "../harness/cost/model.ts";
-import { hoursPerMonth } from "../harness/cost/rates.ts";
-import { columns } from "../harness/text-table.ts";
+import { formatUsd, standbyRate, vastStoragePerHour, b2MonthlyStorage } from "../clouds/cost/model.ts";
+import { hoursPerMonth } from "../clouds/cost/rates.ts";
+import { columns } from "../lib/text-table.ts";
 import { slots, type Settings } from "./settings.ts";
 import type { StackContext, StackOutputs } from "./stack-context.ts";
 

@@ -2,7 +2,7 @@
 // standby, B2 or local bucket. Pure apart from reading secrets as Pulumi secrets.
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentArgs } from "../components/environment.ts";
-import { localStandbyName, standbyNetworkTag } from "../components/stack-names.ts";
+import { localStandbyName, standbyNetworkTag } from "../contract/stack-names.ts";
 import type { Settings } from "./settings.ts";
 
 /**

@@ -2,8 +2,8 @@
 // declarations (contract/settings-schema.ts). Read once at the start of a program or an operation; a bad
 // value stops it there, with an error that names the setting, before anything is rented.
 import type { GpuRequirements } from "../components/vast/gpu-query.ts";
-import { requireHttpsForRealCloud } from "../harness/cloud-access.ts";
-import { SettingError } from "../harness/errors.ts";
+import { requireHttpsForRealCloud } from "../clouds/cloud-access.ts";
+import { SettingError } from "../lib/errors.ts";
 import { parseSetting } from "../contract/setting-check.ts";
 import {
   declarations, DerivedDefault, settingInput, settingLabel, valueShape,

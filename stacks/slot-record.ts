@@ -9,9 +9,9 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../harness/errors.ts";
-import { stateDir } from "../harness/tools/paths.ts";
-import { makePrivateDir, privateFileMode } from "../harness/tools/private-dir.ts";
+import { UserError } from "../lib/errors.ts";
+import { stateDir } from "../lib/tools/paths.ts";
+import { makePrivateDir, privateFileMode } from "../lib/tools/private-dir.ts";
 import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
 import { recordWritten } from "./lease/shared-records.ts";
 import type { Settings, Slot } from "./settings.ts";

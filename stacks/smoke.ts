@@ -8,8 +8,8 @@ import path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
-import { EnvironmentError } from "../harness/errors.ts";
-import { shellQuote } from "../harness/tools/environment.ts";
+import { EnvironmentError } from "../lib/errors.ts";
+import { shellQuote } from "../lib/tools/environment.ts";
 import { openInlineStack } from "./workspace.ts";
 
 interface MarkerFileInputs {

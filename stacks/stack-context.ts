@@ -2,12 +2,12 @@
 // the bucket), its key to log in, and clients for the Vast API and the snapshot store, with the
 // same credentials the providers use. Read from the stack's state, never from a second source.
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { objectStoreAccess, vastAccess, type AccessSource } from "../harness/cloud-access.ts";
-import { SettingError, UserError } from "../harness/errors.ts";
-import { SnapshotStore } from "../harness/snapshot/store.ts";
-import { connect, type CommandRunner, type SshConnection, type SshTarget } from "../harness/ssh/client.ts";
-import { asMirrorUser } from "../harness/standby/mirror-user.ts";
-import { VastClient, type VastClientSettings } from "../harness/vast/client.ts";
+import { objectStoreAccess, vastAccess, type AccessSource } from "../clouds/cloud-access.ts";
+import { SettingError, UserError } from "../lib/errors.ts";
+import { SnapshotStore } from "../dataplane/snapshot/store.ts";
+import { connect, type CommandRunner, type SshConnection, type SshTarget } from "../dataplane/ssh/client.ts";
+import { asMirrorUser } from "../dataplane/standby/mirror-user.ts";
+import { VastClient, type VastClientSettings } from "../clouds/vast/client.ts";
 import { readStackOutputs, type SlotOutputs, type StackOutputs } from "../contract/stack-outputs.ts";
 import { readSettings, slots, type Settings, type Slot } from "./settings.ts";
 import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
@@ -71,7 +71,7 @@ export class StackContext {
     }
   }
 
-  /** The standby's login connection, as the user that owns its copies (harness/standby/mirror-user.ts). */
+  /** The standby's login connection, as the user that owns its copies (dataplane/standby/mirror-user.ts). */
   standbyMirror(admin: SshConnection): CommandRunner {
     return asMirrorUser(admin, this.outputs.standby!.user);
   }

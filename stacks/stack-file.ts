@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
-import { DumontError } from "../harness/errors.ts";
+import { DumontError } from "../lib/errors.ts";
 import { stackConfigFile } from "./workspace.ts";
 
 export type ConfigValue = string | number | boolean | readonly string[];

@@ -4,8 +4,8 @@
 // never stops or slows the others.
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { SettingError } from "../harness/errors.ts";
-import { nominalDelayMs, retry, type Backoff } from "../harness/retry.ts";
+import { SettingError } from "../lib/errors.ts";
+import { nominalDelayMs, retry, type Backoff } from "../lib/retry.ts";
 import { watch } from "./watch.ts";
 import { stackConfigFile } from "./workspace.ts";
 

@@ -14,7 +14,7 @@
 // the first to see the lease expire or released takes over. A watch that loses the lease (cut off
 // from the bucket) stops acting and waits again.
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "../harness/ssh/client.ts";
+import { connect } from "../dataplane/ssh/client.ts";
 import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
 import { StackBusy, withStackLock } from "./failover/lock.ts";
 import { describeHolder, LeaseBusy, type ControllerLease } from "./lease/controller-lease.ts";

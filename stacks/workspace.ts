@@ -4,11 +4,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { stackNamePattern } from "../components/stack-names.ts";
-import { SettingError } from "../harness/errors.ts";
-import { checkoutStateDir, repoRoot } from "../harness/tools/paths.ts";
-import { ensurePassphrase, toolEnvironment } from "../harness/tools/environment.ts";
-import { makePrivateDir } from "../harness/tools/private-dir.ts";
+import { stackNamePattern } from "../contract/stack-names.ts";
+import { SettingError } from "../lib/errors.ts";
+import { checkoutStateDir, repoRoot } from "../lib/tools/paths.ts";
+import { ensurePassphrase, toolEnvironment } from "../lib/tools/environment.ts";
+import { makePrivateDir } from "../lib/tools/private-dir.ts";
 
 export interface InlineStackOptions {
   readonly project: string;

@@ -2,7 +2,7 @@
 // (util.parseArgs), and turns every way they can be wrong into one UsageError that names the option
 // or argument and says what to give instead: never Node's raw TypeError, never a stack.
 import { parseArgs } from "node:util";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import type { CommandDeclaration, OptionDefinition, ParsedCommandLine, OptionTable } from "./command.ts";
 import { commandName, listedOptions, usageLine } from "./help.ts";
 import { nearestWord } from "./nearest-word.ts";

@@ -3,7 +3,7 @@
 // (error-report.ts) and exit status. The process itself (argv, streams, exit) stays in bin/dumont.ts,
 // so tests run this as it is.
 import { inspect } from "node:util";
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { failureReport } from "../error-report.ts";
 import type { TranslationContext } from "../error-translation.ts";
 import type { Command } from "./command.ts";

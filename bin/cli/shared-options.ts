@@ -1,7 +1,7 @@
 // Options that many commands take, declared once: a command lists them in its options table (under
 // another name where its own words differ, as the journey's --local-cloud) and may refine the
 // meaning, never restate the rest.
-import { defaultCloudName } from "../../harness/local-cloud/endpoints.ts";
+import { defaultCloudName } from "../../local-cloud/endpoints.ts";
 
 export const stackOption = {
   type: "string", value: "STACK", default: "local",

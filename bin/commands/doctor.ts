@@ -1,5 +1,5 @@
 // `dumont doctor`: every tool and service Dumont uses, with its path and version or how to get it.
-import { formatDoctor, runDoctor } from "../../harness/tools/doctor.ts";
+import { formatDoctor, runDoctor } from "../../lib/tools/doctor.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption } from "../cli/shared-options.ts";
 

@@ -1,5 +1,5 @@
 // `dumont env`: shell exports that make a plain `pulumi` work in this checkout.
-import { ensurePassphrase, exportLines, toolEnvironment } from "../../harness/tools/environment.ts";
+import { ensurePassphrase, exportLines, toolEnvironment } from "../../lib/tools/environment.ts";
 import { defineCommand } from "../cli/command.ts";
 
 export const env = defineCommand({

@@ -1,5 +1,5 @@
 // `dumont failover` and the seed's `dumont failover restore --from-cpu-standby`.
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { failover } from "../../stacks/failover/apply.ts";
 import type { RestoreSource } from "../../stacks/failover/plan.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";

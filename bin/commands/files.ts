@@ -1,7 +1,7 @@
 // `dumont files create | validate`: the seed's failover test helper over a stack's GPU host.
 import { readFileSync, writeFileSync } from "node:fs";
-import { UsageError } from "../../harness/errors.ts";
-import { createTestFiles, formatValidation, validateTestFiles, type TestFilesRecord } from "../../harness/files/test-files.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { createTestFiles, formatValidation, validateTestFiles, type TestFilesRecord } from "../../dataplane/files/test-files.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";
 import { withGpuHost } from "./gpu-host.ts";

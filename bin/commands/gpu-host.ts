@@ -3,8 +3,8 @@
 // `dumont instance create`, which no stack holds (the seed guide's manual test creates files on one,
 // snapshots it into the stack's bucket and restores onto another). Either way the login uses the
 // key Dumont holds for that host and the host key pinned when it was rented.
-import { DumontError, EnvironmentError, UsageError } from "../../harness/errors.ts";
-import { connect, type SshConnection, type SshTarget } from "../../harness/ssh/client.ts";
+import { DumontError, EnvironmentError, UsageError } from "../../lib/errors.ts";
+import { connect, type SshConnection, type SshTarget } from "../../dataplane/ssh/client.ts";
 import { slots } from "../../stacks/settings.ts";
 import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
 import { readThrowaway, throwawaySshTarget } from "../../stacks/throwaway/records.ts";

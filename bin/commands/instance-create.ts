@@ -2,8 +2,8 @@
 // rents one (`dumont instance create --gpu RTX_4090 --name "test-failover-1"`). It prints the
 // instance id first, then how to log in and what it costs; it bills until `dumont instance destroy`.
 import { defaultThrowawayName } from "../../components/vast/throwaway-labels.ts";
-import { UsageError } from "../../harness/errors.ts";
-import { fingerprint } from "../../harness/ssh/host-key.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { fingerprint } from "../../dataplane/ssh/host-key.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { checkThrowawayRequest, gpuNamesOf, rentThrowaway } from "../../stacks/throwaway/rent.ts";
 import { defineCommand } from "../cli/command.ts";

@@ -1,11 +1,11 @@
 // `dumont instance list | status | destroy`: the Vast account's instances, for looking and for
 // manual cleanup (the seed's `dumont instance destroy --pattern "test-failover-*"`). The account is
 // the one a stack's settings reach (--stack, default local), so the same command works on both clouds.
-import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
-import { UsageError, UserError } from "../../harness/errors.ts";
-import { matchesPattern } from "../../harness/name-pattern.ts";
-import { columns, formatAge } from "../../harness/text-table.ts";
-import type { VastInstance } from "../../harness/vast/client.ts";
+import { sanitizeHostLine } from "../../dataplane/ssh/sanitize.ts";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { matchesPattern } from "../../lib/name-pattern.ts";
+import { columns, formatAge } from "../../lib/text-table.ts";
+import type { VastInstance } from "../../clouds/vast/client.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { forgetThrowaway, readThrowaway } from "../../stacks/throwaway/records.ts";
 import { defineCommand } from "../cli/command.ts";

@@ -2,13 +2,13 @@
 // journey and still cleans up before exiting; a second Ctrl-C exits at once and says what to check.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { UsageError } from "../../harness/errors.ts";
-import { labelPattern, newJourneyStackName } from "../../harness/journey/journey-stack.ts";
-import { renderHtml } from "../../harness/journey/report-html.ts";
-import { formatReport, metricsJson } from "../../harness/journey/report-text.ts";
-import { JourneyStopped, runJourney } from "../../harness/journey/run.ts";
-import { variants } from "../../harness/journey/steps.ts";
-import { parseSize } from "../../harness/journey/workspace-data.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { labelPattern, newJourneyStackName } from "../../harness/journey-stack.ts";
+import { renderHtml } from "../../harness/report-html.ts";
+import { formatReport, metricsJson } from "../../harness/report-text.ts";
+import { JourneyStopped, runJourney } from "../../harness/run.ts";
+import { variants } from "../../harness/steps.ts";
+import { parseSize } from "../../harness/workspace-data.ts";
 import { defineCommand } from "../cli/command.ts";
 import { localCloudOption } from "../cli/shared-options.ts";
 

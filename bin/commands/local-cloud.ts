@@ -1,9 +1,9 @@
 // `dumont local-cloud up | down | status | fault`: the local cloud's life and its faults.
-import { UsageError, UserError } from "../../harness/errors.ts";
-import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
-import { down, status, up } from "../../harness/local-cloud/control.ts";
-import { readEndpoints, type Endpoints } from "../../harness/local-cloud/endpoints.ts";
-import { faultKinds, validateFault } from "../../harness/local-cloud/faults.ts";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { LocalCloudAdmin } from "../../local-cloud/admin-client.ts";
+import { down, status, up } from "../../local-cloud/control.ts";
+import { readEndpoints, type Endpoints } from "../../local-cloud/endpoints.ts";
+import { faultKinds, validateFault } from "../../local-cloud/faults.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption, localCloudOption } from "../cli/shared-options.ts";
 

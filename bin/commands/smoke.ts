@@ -1,8 +1,8 @@
 // `dumont smoke`: the smallest check of the engine: a dynamic-provider resource and a
 // @pulumi/command command, up, preview and destroy.
 import path from "node:path";
-import { stateDir } from "../../harness/tools/paths.ts";
-import { makePrivateDir } from "../../harness/tools/private-dir.ts";
+import { stateDir } from "../../lib/tools/paths.ts";
+import { makePrivateDir } from "../../lib/tools/private-dir.ts";
 import { runSmoke } from "../../stacks/smoke.ts";
 import { defineCommand } from "../cli/command.ts";
 import { stackOption } from "../cli/shared-options.ts";

@@ -1,10 +1,10 @@
 // `dumont snapshot create | list | restore | delete | prune` on a stack's GPU hosts and bucket.
-import { UsageError, UserError } from "../../harness/errors.ts";
-import { columns, formatAge } from "../../harness/text-table.ts";
-import { createSnapshot } from "../../harness/snapshot/create.ts";
-import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
-import { planDeletion, planRetention } from "../../harness/snapshot/retention.ts";
-import type { SnapshotStore, SnapshotSummary } from "../../harness/snapshot/store.ts";
+import { UsageError, UserError } from "../../lib/errors.ts";
+import { columns, formatAge } from "../../lib/text-table.ts";
+import { createSnapshot } from "../../dataplane/snapshot/create.ts";
+import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
+import { planDeletion, planRetention } from "../../dataplane/snapshot/retention.ts";
+import type { SnapshotStore, SnapshotSummary } from "../../dataplane/snapshot/store.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";

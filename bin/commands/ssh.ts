@@ -3,8 +3,8 @@
 // host and checks the host key pinned when the host was made (the stack's outputs, or the
 // throwaway's record): there is never a prompt to trust a key and never StrictHostKeyChecking=no.
 // It uses Dumont's own SSH client, so no private key is ever written to a file or a command line.
-import { SettingError } from "../../harness/errors.ts";
-import { lostSessionStatus, runSession } from "../../harness/ssh/remote-session.ts";
+import { SettingError } from "../../lib/errors.ts";
+import { lostSessionStatus, runSession } from "../../dataplane/ssh/remote-session.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorOptions, stackOption } from "../cli/shared-options.ts";

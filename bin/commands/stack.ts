@@ -4,8 +4,8 @@ import { openProjectStack } from "../../stacks/workspace.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { destroyOrphans } from "../../stacks/orphans.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
-import { SettingError } from "../../harness/errors.ts";
-import { objectStoreAccess, vastAccess } from "../../harness/cloud-access.ts";
+import { SettingError } from "../../lib/errors.ts";
+import { objectStoreAccess, vastAccess } from "../../clouds/cloud-access.ts";
 import { defineCommand } from "../cli/command.ts";
 import { stackOption } from "../cli/shared-options.ts";
 

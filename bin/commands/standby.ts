@@ -1,5 +1,5 @@
 // `dumont standby sync | status | associations | configure`.
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../stacks/standby/sync.ts";

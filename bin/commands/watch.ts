@@ -1,6 +1,6 @@
 // `dumont watch`: health checks, standby sync, automatic failover, until Ctrl-C — for one stack, or
 // for every stack matching `--stacks`; `--install-service` makes it a systemd service instead.
-import { UsageError } from "../../harness/errors.ts";
+import { UsageError } from "../../lib/errors.ts";
 import { installWatchService, watchServiceFor } from "../../stacks/service/install.ts";
 import { systemdUnit } from "../../stacks/service/systemd-unit.ts";
 import { watch } from "../../stacks/watch.ts";

@@ -1,10 +1,10 @@
 // Backblaze B2's native API (v4), for the one thing its S3 API cannot do: an application key
 // restricted to one bucket and one name prefix (b2_create_key). Where the API is and which key
-// manages keys come from the stack (harness/cloud-access.ts: b2KeyAccess): real B2, or the local
+// manages keys come from the stack (clouds/cloud-access.ts: b2KeyAccess): real B2, or the local
 // cloud's emulation of these calls, whose keys MinIO enforces. Presigned URLs keep credentials off
 // hosts either way.
-import type { B2KeyAccess } from "../../harness/cloud-access.ts";
-import { EnvironmentError } from "../../harness/errors.ts";
+import type { B2KeyAccess } from "../../clouds/cloud-access.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 
 export interface B2Session {
   readonly apiUrl: string;

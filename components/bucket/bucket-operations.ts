@@ -11,11 +11,11 @@ import {
   GetBucketLifecycleConfigurationCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand, type LifecycleRule, type ObjectIdentifier, type S3Client,
 } from "@aws-sdk/client-s3";
-import type { B2KeyAccess } from "../../harness/cloud-access.ts";
-import { UserError } from "../../harness/errors.ts";
-import { dumontPrefix } from "../stack-names.ts";
-import { objectStoreClient, type ObjectStoreSettings } from "../../harness/object-store/client.ts";
-import { dumontObjectKind } from "../../harness/snapshot/object-keys.ts";
+import type { B2KeyAccess } from "../../clouds/cloud-access.ts";
+import { UserError } from "../../lib/errors.ts";
+import { dumontPrefix } from "../../contract/stack-names.ts";
+import { objectStoreClient, type ObjectStoreSettings } from "../../dataplane/object-store/client.ts";
+import { dumontObjectKind } from "../../dataplane/snapshot/object-keys.ts";
 import { settingFailures } from "../../contract/setting-check.ts";
 import { authorize, bucketId, createScopedKey, deleteKey } from "./b2-keys.ts";
 import { isDumontRule, rulesOverlapping, withDumontRule, withoutDumontRule } from "./lifecycle-rules.ts";

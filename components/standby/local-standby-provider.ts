@@ -17,7 +17,7 @@ export interface LocalStandbyOutputs extends LocalStandbyInputs {
   readonly hostKey: string;
 }
 
-const adminModule = new URL("../../harness/local-cloud/admin-client.ts", import.meta.url).pathname;
+const adminModule = new URL("../../local-cloud/admin-client.ts", import.meta.url).pathname;
 
 
 async function admin(provider: ConfiguredProvider) {

@@ -5,8 +5,8 @@
 // fresh VM that installs rsync), so an update waits for it.
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { DumontError } from "../../harness/errors.ts";
-import { pollUntil } from "../../harness/retry.ts";
+import { DumontError } from "../../lib/errors.ts";
+import { pollUntil } from "../../lib/retry.ts";
 import { hostKeyGuestAttribute } from "./startup-script.ts";
 
 /** An ed25519 public key line, type and key only: what sshd presents and Dumont compares. */

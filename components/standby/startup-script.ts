@@ -5,7 +5,7 @@
 // the Pulumi state. The VM publishes the public half as a guest attribute, which the Pulumi program
 // reads back and pins (published-host-key.ts), so the standby is still never trusted on first use.
 
-import { mirrorHome, mirrorUser } from "../../harness/standby/mirror-user.ts";
+import { mirrorHome, mirrorUser } from "../../dataplane/standby/mirror-user.ts";
 
 export interface StartupScriptOptions {
   /** Login user the GPU host syncs to. */
@@ -31,7 +31,7 @@ if ! command -v rsync >/dev/null || ! command -v lz4 >/dev/null || ! command -v 
 fi
 id ${options.user} >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ${options.user}
 install -d -m 0755 -o ${options.user} -g ${options.user} /workspace
-# The copies belong to a system user of their own, without sudo or login (harness/standby/
+# The copies belong to a system user of their own, without sudo or login (dataplane/standby/
 # mirror-user.ts); only root may use cron, so none of its processes can outlive a copy.
 id ${mirrorUser} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${mirrorHome} --shell /usr/sbin/nologin ${mirrorUser}
 chmod 700 ${mirrorHome}

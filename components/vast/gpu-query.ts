@@ -1,6 +1,6 @@
 // Turning GPU requirements into a Vast offer search and a ranking. Pure functions: the provider
 // searches live offers with `offerQuery`, then tries them in `rankOffers` order.
-import type { Offer } from "../../harness/vast/client.ts";
+import type { Offer } from "../../clouds/vast/client.ts";
 import { settingFailures } from "../../contract/setting-check.ts";
 import type { SettingValue } from "../../contract/settings-schema.ts";
 

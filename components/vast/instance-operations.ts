@@ -1,16 +1,16 @@
 // What the Vast instance provider does, outside the serialized provider object (which only imports
 // this file): rent the best live offer that is still there, wait until it runs and SSH answers,
 // with the host key Dumont installed (host-key-install.ts); never leak an instance, whatever fails.
-import { sanitizeHostLine } from "../../harness/ssh/sanitize.ts";
-import { EnvironmentError } from "../../harness/errors.ts";
+import { sanitizeHostLine } from "../../dataplane/ssh/sanitize.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
 import { randomBytes } from "node:crypto";
 import { rentLabel } from "./labels.ts";
-import { pollUntil, PollTimeout, retry } from "../../harness/retry.ts";
-import { connect, HostKeyMismatchError, probeHostKey } from "../../harness/ssh/client.ts";
-import { fingerprint, keyBlob } from "../../harness/ssh/host-key.ts";
-import { hostKeyForRent, type InstanceHostKey } from "./host-key-install.ts";
-import { ensureHostTools, gpuTools, HostToolsMissing } from "../../harness/ssh/host-tools.ts";
-import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../harness/vast/client.ts";
+import { pollUntil, PollTimeout, retry } from "../../lib/retry.ts";
+import { connect, HostKeyMismatchError, probeHostKey } from "../../dataplane/ssh/client.ts";
+import { fingerprint, keyBlob } from "../../dataplane/ssh/host-key.ts";
+import { hostKeyForRent, type InstanceHostKey } from "../../dataplane/ssh/host-key-install.ts";
+import { ensureHostTools, gpuTools, HostToolsMissing } from "../../dataplane/ssh/host-tools.ts";
+import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../clouds/vast/client.ts";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
 import { settingFailures } from "../../contract/setting-check.ts";

@@ -2,7 +2,7 @@
 // label (after the stack's prefix, stack-names.ts), plus a suffix unique to each rent (so a lost
 // reply is reconciled by label). Sweeps and leak checks match it exactly, so stack `x` never
 // touches the instances of stack `x-2`.
-import { stackLabelPrefix } from "../stack-names.ts";
+import { stackLabelPrefix } from "../../contract/stack-names.ts";
 
 /** The base label of a slot's instance, before the per-rent suffix. */
 export function slotLabel(stack: string, slot: string): string {

@@ -4,7 +4,7 @@
 // are `dumont-<stack>-<slot>.<hex>`; a throwaway name may not start with `dumont-`, so no stack's
 // orphan sweep, journey cleanup or leak check (labels.ts: isStackLabel) can ever take it for one of
 // its own, and it never takes a stack's instance for a throwaway.
-import { dumontPrefix } from "../stack-names.ts";
+import { dumontPrefix } from "../../contract/stack-names.ts";
 
 /** Why `name` cannot label a throwaway instance, or undefined when it can. */
 export function throwawayNameProblem(name: string): string | undefined {

@@ -8,11 +8,11 @@
 // the new GPU gets the freshest complete copy, verified file by file; the old GPU is stopped before
 // the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
 // GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
-import { DumontError, SettingError } from "../../harness/errors.ts";
-import { pollUntil } from "../../harness/retry.ts";
-import { createSnapshot } from "../../harness/snapshot/create.ts";
-import { connect } from "../../harness/ssh/client.ts";
-import { VastApiError } from "../../harness/vast/client.ts";
+import { DumontError, SettingError } from "../../lib/errors.ts";
+import { pollUntil } from "../../lib/retry.ts";
+import { createSnapshot } from "../../dataplane/snapshot/create.ts";
+import { connect } from "../../dataplane/ssh/client.ts";
+import { VastApiError } from "../../clouds/vast/client.ts";
 import { pinnedUp } from "../pinned-update.ts";
 import type { Slot } from "../settings.ts";
 import { loadStackContext, type SlotState, type StackContext } from "../stack-context.ts";

@@ -2,16 +2,16 @@
 // last complete generation (read from the standby the stack declares, never from a status file)
 // and the stack's snapshots, newest first; each is restored and verified in turn until one
 // verifies. What was restored and when its data was captured (the true recovery point) is returned.
-import { compareTrees } from "../../harness/snapshot/manifest.ts";
-import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
-import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
-import { currentGeneration, generationPath, type GenerationRecord } from "../../harness/standby/generations.ts";
-import { mirrorWorkspace } from "../../harness/standby/rsync.ts";
-import { withRunKey } from "../../harness/standby/run-key.ts";
-import { readyMirrorUser } from "../../harness/standby/mirror-user.ts";
-import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
-import { connect, type SshConnection } from "../../harness/ssh/client.ts";
-import { DumontError } from "../../harness/errors.ts";
+import { compareTrees } from "../../dataplane/snapshot/manifest.ts";
+import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
+import { scanWithHashes } from "../../dataplane/snapshot/workspace-scan.ts";
+import { currentGeneration, generationPath, type GenerationRecord } from "../../dataplane/standby/generations.ts";
+import { mirrorWorkspace } from "../../dataplane/standby/rsync.ts";
+import { withRunKey } from "../../dataplane/standby/run-key.ts";
+import { readyMirrorUser } from "../../dataplane/standby/mirror-user.ts";
+import { ensureHostTools, gpuTools, standbyTools } from "../../dataplane/ssh/host-tools.ts";
+import { connect, type SshConnection } from "../../dataplane/ssh/client.ts";
+import { DumontError } from "../../lib/errors.ts";
 import type { Slot } from "../settings.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
 import { reviveStandby } from "../standby/revive.ts";

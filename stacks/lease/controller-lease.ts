@@ -16,7 +16,7 @@ import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DumontError, UserError } from "../../harness/errors.ts";
+import { DumontError, UserError } from "../../lib/errors.ts";
 import type { ConditionalObject } from "./conditional-object.ts";
 
 export interface LeaseBody {

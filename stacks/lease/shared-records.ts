@@ -12,7 +12,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { makePrivateDir, privateFileMode } from "../../harness/tools/private-dir.ts";
+import { makePrivateDir, privateFileMode } from "../../lib/tools/private-dir.ts";
 
 export type RecordKind = "slots" | "status";
 

@@ -4,9 +4,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { EnvironmentError } from "../../harness/errors.ts";
-import { repoRoot, stateDir } from "../../harness/tools/paths.ts";
-import { makePrivateDir, privateFileMode } from "../../harness/tools/private-dir.ts";
+import { EnvironmentError } from "../../lib/errors.ts";
+import { repoRoot, stateDir } from "../../lib/tools/paths.ts";
+import { makePrivateDir, privateFileMode } from "../../lib/tools/private-dir.ts";
 import { serviceEnvironment, serviceName, systemdUnit, type WatchService } from "./systemd-unit.ts";
 
 export interface InstalledService {

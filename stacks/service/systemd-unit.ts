@@ -2,7 +2,7 @@
 // that started it and comes back after a crash or a reboot. The unit names no secret: what the
 // watch needs from the environment (backend, passphrase file, state folder, cloud credentials) goes
 // into an environment file only its owner can read, and the unit points at it.
-import { SettingError } from "../../harness/errors.ts";
+import { SettingError } from "../../lib/errors.ts";
 import { credentialVariables } from "../credential-variables.ts";
 
 export interface WatchService {

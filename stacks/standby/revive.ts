@@ -2,7 +2,7 @@
 // stays TERMINATED until started. Both standby kinds declare themselves running, so a refresh (which
 // reads the real state) and an update of the standby's resources alone start it again; its static
 // address and pinned host key stay the same. Used by a failover before it gives up on the standby.
-import { UserError } from "../../harness/errors.ts";
+import { UserError } from "../../lib/errors.ts";
 import type { StackContext } from "../stack-context.ts";
 import { pinnedRefresh, pinnedUp } from "../pinned-update.ts";
 

@@ -2,12 +2,12 @@
 // written by `dumont standby sync` and `dumont watch`, read by `dumont standby status` and tests.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { RsyncResult } from "../../harness/standby/rsync.ts";
-import { stateDir } from "../../harness/tools/paths.ts";
+import type { RsyncResult } from "../../dataplane/standby/rsync.ts";
+import { stateDir } from "../../lib/tools/paths.ts";
 import { recordWritten } from "../lease/shared-records.ts";
 
 export interface SyncRecord extends RsyncResult {
-  /** The standby generation this sync completed (see harness/standby/generations.ts). */
+  /** The standby generation this sync completed (see dataplane/standby/generations.ts). */
   readonly generation?: number;
   readonly fromInstanceId: number;
   readonly toStandby: string;

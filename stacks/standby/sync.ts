@@ -1,13 +1,13 @@
 // One standby sync of a stack: a GPU's /workspace pulled by the standby in one hop (with a key made
-// for the run; the GPU is handed nothing) into a new generation, which becomes the standby's current copy only once complete (harness/standby/
+// for the run; the GPU is handed nothing) into a new generation, which becomes the standby's current copy only once complete (dataplane/standby/
 // generations.ts); the result recorded in the stack's status (what `standby status` shows).
-import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../harness/standby/generations.ts";
-import { mirrorWorkspace, type RsyncResult } from "../../harness/standby/rsync.ts";
-import { withRunKey } from "../../harness/standby/run-key.ts";
-import { readyMirrorUser } from "../../harness/standby/mirror-user.ts";
-import { ensureHostTools, gpuTools, standbyTools } from "../../harness/ssh/host-tools.ts";
-import { connect } from "../../harness/ssh/client.ts";
-import { EnvironmentError, SettingError } from "../../harness/errors.ts";
+import { commitGeneration, mirrorLock, stageGeneration, type GenerationRecord } from "../../dataplane/standby/generations.ts";
+import { mirrorWorkspace, type RsyncResult } from "../../dataplane/standby/rsync.ts";
+import { withRunKey } from "../../dataplane/standby/run-key.ts";
+import { readyMirrorUser } from "../../dataplane/standby/mirror-user.ts";
+import { ensureHostTools, gpuTools, standbyTools } from "../../dataplane/ssh/host-tools.ts";
+import { connect } from "../../dataplane/ssh/client.ts";
+import { EnvironmentError, SettingError } from "../../lib/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
 import { updateStatus } from "./status-file.ts";
 import { readSlotRecord } from "../slot-record.ts";

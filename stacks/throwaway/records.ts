@@ -4,9 +4,9 @@
 // `<state>/throwaway-instances/<id>.json`, owner-only like every file there that holds a secret.
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { SshTarget } from "../../harness/ssh/client.ts";
-import { stateDir } from "../../harness/tools/paths.ts";
-import { makePrivateDir, privateFileMode } from "../../harness/tools/private-dir.ts";
+import type { SshTarget } from "../../dataplane/ssh/client.ts";
+import { stateDir } from "../../lib/tools/paths.ts";
+import { makePrivateDir, privateFileMode } from "../../lib/tools/private-dir.ts";
 
 export interface ThrowawayRecord {
   readonly format: "dumont-throwaway/1";

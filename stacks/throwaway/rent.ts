@@ -7,9 +7,9 @@
 import ssh2 from "ssh2";
 import { createInstance, destroyAndConfirm, ProvisioningError, type VastInstanceInputs } from "../../components/vast/instance-operations.ts";
 import { throwawayNameProblem } from "../../components/vast/throwaway-labels.ts";
-import { vastAccess } from "../../harness/cloud-access.ts";
-import { DumontError, SettingError } from "../../harness/errors.ts";
-import { VastClient } from "../../harness/vast/client.ts";
+import { vastAccess } from "../../clouds/cloud-access.ts";
+import { DumontError, SettingError } from "../../lib/errors.ts";
+import { VastClient } from "../../clouds/vast/client.ts";
 import type { StackContext } from "../stack-context.ts";
 import { saveThrowaway, type ThrowawayRecord } from "./records.ts";
 

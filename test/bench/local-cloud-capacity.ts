@@ -3,11 +3,11 @@
 // Starts a cloud named "cap", adds standby hosts one by one (each: namespace, veth, sshd), then
 // checks every host answers SSH, prints the figures, and takes everything down again.
 import { readFileSync } from "node:fs";
-import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../harness/local-cloud/control.ts";
-import { namespacePids } from "../../harness/local-cloud/network.ts";
-import { connect } from "../../harness/ssh/client.ts";
-import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { LocalCloudAdmin } from "../../local-cloud/admin-client.ts";
+import { down, up } from "../../local-cloud/control.ts";
+import { namespacePids } from "../../local-cloud/network.ts";
+import { connect } from "../../dataplane/ssh/client.ts";
+import { applyToolEnvironment } from "../../lib/tools/environment.ts";
 import { makeKeyPair } from "../support/local-cloud.ts";
 
 applyToolEnvironment();

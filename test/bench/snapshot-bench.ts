@@ -7,25 +7,25 @@
 // `tar | lz4 -1 | s5cmd pipe`, `s5cmd cat | lz4 -d | tar -x`, `md5sum` over all files, restic.
 // Prints MB/s, files/s, peak RSS and each ratio to the best baseline, and writes
 // test/bench/results/snapshot.json and snapshot.md (the README's performance section quotes it).
-import { ensureHostTools, gpuTools } from "../../harness/ssh/host-tools.ts";
+import { ensureHostTools, gpuTools } from "../../dataplane/ssh/host-tools.ts";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CreateBucketCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
-import { LocalCloudAdmin } from "../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
-import type { HostInfo } from "../../harness/local-cloud/host.ts";
-import { namespacePids } from "../../harness/local-cloud/network.ts";
-import { createSnapshot } from "../../harness/snapshot/create.ts";
-import { compareTrees } from "../../harness/snapshot/manifest.ts";
-import { restoreSnapshot } from "../../harness/snapshot/restore.ts";
-import { SnapshotStore } from "../../harness/snapshot/store.ts";
-import { scanWithHashes } from "../../harness/snapshot/workspace-scan.ts";
-import { connect, type SshConnection } from "../../harness/ssh/client.ts";
-import { applyToolEnvironment } from "../../harness/tools/environment.ts";
-import { repoRoot, toolsDir } from "../../harness/tools/paths.ts";
+import { LocalCloudAdmin } from "../../local-cloud/admin-client.ts";
+import { down, up } from "../../local-cloud/control.ts";
+import type { Endpoints } from "../../local-cloud/endpoints.ts";
+import type { HostInfo } from "../../local-cloud/host.ts";
+import { namespacePids } from "../../local-cloud/network.ts";
+import { createSnapshot } from "../../dataplane/snapshot/create.ts";
+import { compareTrees } from "../../dataplane/snapshot/manifest.ts";
+import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
+import { SnapshotStore } from "../../dataplane/snapshot/store.ts";
+import { scanWithHashes } from "../../dataplane/snapshot/workspace-scan.ts";
+import { connect, type SshConnection } from "../../dataplane/ssh/client.ts";
+import { applyToolEnvironment } from "../../lib/tools/environment.ts";
+import { repoRoot, toolsDir } from "../../lib/tools/paths.ts";
 import { makeKeyPair } from "../support/local-cloud.ts";
 
 applyToolEnvironment();

@@ -4,7 +4,7 @@
 // (the standby as root and as its user, the other GPU slot). Every attempt is logged; a login that
 // works is logged as SUCCESS. A decoy key authorized on the host itself is a control: the attacker
 // must log in with it, or its failures prove nothing.
-import type { SshConnection } from "../../harness/ssh/client.ts";
+import type { SshConnection } from "../../dataplane/ssh/client.ts";
 
 export interface AttackTarget {
   readonly user: string;

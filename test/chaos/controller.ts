@@ -3,7 +3,7 @@
 // SIGKILL the whole group — the controller and the engine it started — as a dying machine would.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { repoRoot } from "../../harness/tools/paths.ts";
+import { repoRoot } from "../../lib/tools/paths.ts";
 import { until } from "./world.ts";
 
 export class Controller {

@@ -3,8 +3,8 @@
 // GPUs at the end, RTO, RPO) and writes .state/chaos/results.json. Exits 1 if any scenario failed.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { applyToolEnvironment } from "../../harness/tools/environment.ts";
-import { makePrivateDir } from "../../harness/tools/private-dir.ts";
+import { applyToolEnvironment } from "../../lib/tools/environment.ts";
+import { makePrivateDir } from "../../lib/tools/private-dir.ts";
 import { resultsTable, runScenario } from "./runner.ts";
 import type { ScenarioResult } from "./scenario.ts";
 import { scenarios } from "./scenarios/index.ts";

@@ -14,7 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot, toolsDir } from "../../harness/tools/paths.ts";
+import { repoRoot, toolsDir } from "../../lib/tools/paths.ts";
 import { shellBlocks, type ShellBlock } from "../support/readme-blocks.ts";
 
 const cloud = "rdme";

@@ -5,9 +5,9 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMinio, type MinioServer } from "../../harness/local-cloud/minio.ts";
-import { objectStoreClient } from "../../harness/object-store/client.ts";
-import { checkoutStateDir } from "../../harness/tools/paths.ts";
+import { startMinio, type MinioServer } from "../../local-cloud/minio.ts";
+import { objectStoreClient } from "../../dataplane/object-store/client.ts";
+import { checkoutStateDir } from "../../lib/tools/paths.ts";
 import { ConditionalObject, honoursConditionalWrites } from "../../stacks/lease/conditional-object.ts";
 import { ControllerLease, type LeaseBody } from "../../stacks/lease/controller-lease.ts";
 

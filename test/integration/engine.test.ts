@@ -6,7 +6,7 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { runSmoke } from "../../stacks/smoke.ts";
-import { pinnedVersions } from "../../harness/tools/versions.ts";
+import { pinnedVersions } from "../../lib/tools/versions.ts";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "dumont-engine-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

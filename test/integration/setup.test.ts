@@ -5,8 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, wr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../harness/tools/paths.ts";
-import { pinnedVersions } from "../../harness/tools/versions.ts";
+import { repoRoot } from "../../lib/tools/paths.ts";
+import { pinnedVersions } from "../../lib/tools/versions.ts";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "dumont-setup-"));
 chmodSync(scratch, 0o755);

@@ -5,9 +5,9 @@ import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMinio, type MinioServer } from "../../harness/local-cloud/minio.ts";
-import { objectStoreClient } from "../../harness/object-store/client.ts";
-import { checkoutStateDir } from "../../harness/tools/paths.ts";
+import { startMinio, type MinioServer } from "../../local-cloud/minio.ts";
+import { objectStoreClient } from "../../dataplane/object-store/client.ts";
+import { checkoutStateDir } from "../../lib/tools/paths.ts";
 import { holdRecords, recordKey, recordsLiveInBucket, recordsSettled, recordWritten, SharedRecords, type LocalRecordFiles } from "../../stacks/lease/shared-records.ts";
 
 let minio: MinioServer;

@@ -5,11 +5,11 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { newJourneyStackName } from "../../harness/journey/journey-stack.ts";
-import { renderHtml } from "../../harness/journey/report-html.ts";
-import { formatReport, metricsJson } from "../../harness/journey/report-text.ts";
-import { runJourney } from "../../harness/journey/run.ts";
-import { repoRoot } from "../../harness/tools/paths.ts";
+import { newJourneyStackName } from "../../harness/journey-stack.ts";
+import { renderHtml } from "../../harness/report-html.ts";
+import { formatReport, metricsJson } from "../../harness/report-text.ts";
+import { runJourney } from "../../harness/run.ts";
+import { repoRoot } from "../../lib/tools/paths.ts";
 import { stackConfigFile } from "../../stacks/workspace.ts";
 
 const required: ReadonlyArray<[string, string]> = [

@@ -2,7 +2,7 @@
 // named step, as a crash there would. Used by the failover tests.
 //   node test/support/failover-child.ts STACK STEP
 import { failover } from "../../stacks/failover/apply.ts";
-import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { applyToolEnvironment } from "../../lib/tools/environment.ts";
 
 const [stack, killAfter] = process.argv.slice(2);
 applyToolEnvironment();

@@ -1,7 +1,7 @@
 // A finished journey's report, as the report views get it: every step of the snapshot variant done.
-import type { JourneyReport } from "../../harness/journey/report.ts";
-import { notRun } from "../../harness/journey/runner.ts";
-import { journeySteps } from "../../harness/journey/steps.ts";
+import type { JourneyReport } from "../../harness/report.ts";
+import { notRun } from "../../harness/runner.ts";
+import { journeySteps } from "../../harness/steps.ts";
 
 export function sampleReport(overrides: Partial<JourneyReport> = {}): JourneyReport {
   const t = Date.parse("2026-11-22T10:00:00Z");

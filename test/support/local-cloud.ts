@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Endpoints } from "../../harness/local-cloud/endpoints.ts";
+import type { Endpoints } from "../../local-cloud/endpoints.ts";
 
 export interface KeyPair {
   readonly privateKey: string;

@@ -1,4 +1,4 @@
 // Integration tests run Pulumi and the local cloud's tools exactly as `dumont` does.
-import { applyToolEnvironment } from "../../harness/tools/environment.ts";
+import { applyToolEnvironment } from "../../lib/tools/environment.ts";
 
 applyToolEnvironment();

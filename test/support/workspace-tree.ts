@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
-import { pathFromBytes } from "../../harness/snapshot/path-bytes.ts";
+import { pathFromBytes } from "../../dataplane/snapshot/path-bytes.ts";
 
 /** Bash that fills /workspace with what breaks naive tools. */
 export const adversarialWorkspace = String.raw`set -euo pipefail

@@ -1,5 +1,5 @@
 // Steps several scenarios share.
-import { currentGeneration } from "../../../harness/standby/generations.ts";
+import { currentGeneration } from "../../../dataplane/standby/generations.ts";
 import { failover, type FailoverResult } from "../../../stacks/failover/apply.ts";
 import type { ScenarioWorld } from "../scenario.ts";
 import type { ChaosStack } from "../world.ts";

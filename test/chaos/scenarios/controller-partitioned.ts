@@ -5,7 +5,7 @@
 // over when the GPU then dies. When the partition heals, the old one comes back as a waiter.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { passphraseFile } from "../../../harness/tools/environment.ts";
+import { passphraseFile } from "../../../lib/tools/environment.ts";
 import { Controller } from "../controller.ts";
 import type { Scenario } from "../scenario.ts";
 import { chaosDir, expectThat, until } from "../world.ts";

@@ -8,8 +8,8 @@ import {
   PutBucketVersioningCommand, PutObjectCommand, type LifecycleRule, type S3Client,
 } from "@aws-sdk/client-s3";
 import { dumontRuleId } from "../../../components/bucket/lifecycle-rules.ts";
-import { objectStoreClient } from "../../../harness/object-store/client.ts";
-import { dumontObjectKind } from "../../../harness/snapshot/object-keys.ts";
+import { objectStoreClient } from "../../../dataplane/object-store/client.ts";
+import { dumontObjectKind } from "../../../dataplane/snapshot/object-keys.ts";
 import { openProjectStack } from "../../../stacks/workspace.ts";
 import type { Scenario } from "../scenario.ts";
 import { expectThat } from "../world.ts";

@@ -1,8 +1,8 @@
 // A GPU killed while a sync of a changing workspace runs: the standby keeps its last complete copy
 // and the failover restores exactly that.
 import { setTimeout as sleep } from "node:timers/promises";
-import { generationPath } from "../../../harness/standby/generations.ts";
-import { mirrorHome } from "../../../harness/standby/mirror-user.ts";
+import { generationPath } from "../../../dataplane/standby/generations.ts";
+import { mirrorHome } from "../../../dataplane/standby/mirror-user.ts";
 import { syncStandby } from "../../../stacks/standby/sync.ts";
 import type { Scenario } from "../scenario.ts";
 import { expectThat, until } from "../world.ts";

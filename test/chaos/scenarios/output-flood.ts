@@ -5,7 +5,7 @@
 // create` runs as its own process against each: it must end in bounded time with an error that says
 // what happened, its memory must stay far below what the host sent, and no escape sequence or
 // control character may reach its output. Once `find` is honest again, a snapshot works.
-import { hostMount } from "../../../harness/local-cloud/host-files.ts";
+import { hostMount } from "../../../local-cloud/host-files.ts";
 import { Controller } from "../controller.ts";
 import type { Scenario } from "../scenario.ts";
 import { expectThat } from "../world.ts";

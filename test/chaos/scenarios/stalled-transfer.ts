@@ -1,7 +1,7 @@
 // The object store stops answering the hosts (connections accepted, nothing sent): a snapshot
 // upload and a failover's restore each end within their bound with an error that says the
 // transfer stalled, nothing is left half made, and once the store answers again the failover runs.
-import { createSnapshot } from "../../../harness/snapshot/create.ts";
+import { createSnapshot } from "../../../dataplane/snapshot/create.ts";
 import { failover } from "../../../stacks/failover/apply.ts";
 import type { Scenario } from "../scenario.ts";
 import { expectThat } from "../world.ts";

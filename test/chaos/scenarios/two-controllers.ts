@@ -6,7 +6,7 @@
 // the controller that takes over reads the slot record the failover left there.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { passphraseFile } from "../../../harness/tools/environment.ts";
+import { passphraseFile } from "../../../lib/tools/environment.ts";
 import { Controller } from "../controller.ts";
 import type { Scenario } from "../scenario.ts";
 import { chaosDir, expectThat, until } from "../world.ts";

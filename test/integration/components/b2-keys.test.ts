@@ -11,12 +11,12 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, bucketId, createScopedKey, deleteKey, type B2Session, type ScopedKey } from "../../../components/bucket/b2-keys.ts";
 import { createBucket, deleteBucket } from "../../../components/bucket/bucket-operations.ts";
-import { b2KeyAccess, objectStoreAccess, processAccessSource, type B2KeyAccess } from "../../../harness/cloud-access.ts";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { objectStoreClient, type ObjectStoreSettings } from "../../../harness/object-store/client.ts";
-import { snapshotId } from "../../../harness/snapshot/manifest.ts";
-import { SnapshotStore } from "../../../harness/snapshot/store.ts";
+import { b2KeyAccess, objectStoreAccess, processAccessSource, type B2KeyAccess } from "../../../clouds/cloud-access.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { objectStoreClient, type ObjectStoreSettings } from "../../../dataplane/object-store/client.ts";
+import { snapshotId } from "../../../dataplane/snapshot/manifest.ts";
+import { SnapshotStore } from "../../../dataplane/snapshot/store.ts";
 import { honoursConditionalWrites } from "../../../stacks/lease/conditional-object.ts";
 
 const cloud = "bkey";

@@ -3,12 +3,12 @@
 // refresh; and destroy leaves nothing in the emulator, the hosts or the bucket list.
 import { GetBucketLifecycleConfigurationCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { objectStoreClient } from "../../../harness/object-store/client.ts";
-import { connect } from "../../../harness/ssh/client.ts";
-import { VastClient } from "../../../harness/vast/client.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { objectStoreClient } from "../../../dataplane/object-store/client.ts";
+import { connect } from "../../../dataplane/ssh/client.ts";
+import { VastClient } from "../../../clouds/vast/client.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
 
 const cloud = "stk";

@@ -3,11 +3,11 @@
 // rate-limit storms, instances stuck loading, destroys of what is already gone.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createInstance, deleteInstance, type VastInstanceInputs } from "../../../components/vast/instance-operations.ts";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { VastClient, type VastClientSettings } from "../../../harness/vast/client.ts";
-import { connect, probeHostKey } from "../../../harness/ssh/client.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { VastClient, type VastClientSettings } from "../../../clouds/vast/client.ts";
+import { connect, probeHostKey } from "../../../dataplane/ssh/client.ts";
 import { makeKeyPair, vast } from "../../support/local-cloud.ts";
 
 const cloud = "pvd";

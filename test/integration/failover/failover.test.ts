@@ -4,18 +4,18 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestFiles, validateTestFiles, type TestFilesRecord } from "../../../harness/files/test-files.ts";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { repoRoot } from "../../../harness/tools/paths.ts";
-import { VastClient } from "../../../harness/vast/client.ts";
+import { createTestFiles, validateTestFiles, type TestFilesRecord } from "../../../dataplane/files/test-files.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
+import { VastClient } from "../../../clouds/vast/client.ts";
 import { failover } from "../../../stacks/failover/apply.ts";
 import { loadStackContext } from "../../../stacks/stack-context.ts";
 import { readStatus } from "../../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../../stacks/standby/sync.ts";
-import { generationPath } from "../../../harness/standby/generations.ts";
-import { mirrorHome, mirrorUser } from "../../../harness/standby/mirror-user.ts";
+import { generationPath } from "../../../dataplane/standby/generations.ts";
+import { mirrorHome, mirrorUser } from "../../../dataplane/standby/mirror-user.ts";
 import { checkHealth, watch } from "../../../stacks/watch.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
 

@@ -1,11 +1,11 @@
 // Every fault the local cloud injects, observed the way a client would observe it.
 import { CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { objectStoreClient } from "../../../harness/object-store/client.ts";
-import { connect, firstContact } from "../../../harness/ssh/client.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { objectStoreClient } from "../../../dataplane/object-store/client.ts";
+import { connect, firstContact } from "../../../dataplane/ssh/client.ts";
 import { directSsh, makeKeyPair, rentCheapest, vast, waitForStatus } from "../../support/local-cloud.ts";
 
 const cloud = "lcf";

@@ -2,12 +2,12 @@
 // unchanged, and its instances are real hosts: SSH runs commands in each host's own /workspace.
 import { existsSync, readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { down, up } from "../../../harness/local-cloud/control.ts";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import type { Endpoints } from "../../../harness/local-cloud/endpoints.ts";
-import { connect, firstContact, HostKeyMismatchError } from "../../../harness/ssh/client.ts";
-import { ensureHostTools, gpuTools, standbyTools } from "../../../harness/ssh/host-tools.ts";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { down, up } from "../../../local-cloud/control.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { connect, firstContact, HostKeyMismatchError } from "../../../dataplane/ssh/client.ts";
+import { ensureHostTools, gpuTools, standbyTools } from "../../../dataplane/ssh/host-tools.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { directSsh, makeKeyPair, rentCheapest, vast, waitForStatus } from "../../support/local-cloud.ts";
 
 const cloud = "lcl";

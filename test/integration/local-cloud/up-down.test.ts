@@ -4,10 +4,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LocalCloudAdmin } from "../../../harness/local-cloud/admin-client.ts";
-import { down, status, up } from "../../../harness/local-cloud/control.ts";
-import { cloudDir, isAlive } from "../../../harness/local-cloud/endpoints.ts";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
+import { down, status, up } from "../../../local-cloud/control.ts";
+import { cloudDir, isAlive } from "../../../local-cloud/endpoints.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { makeKeyPair, rentCheapest, vast, waitForStatus } from "../../support/local-cloud.ts";
 
 const cloud = "lcd";

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { expectRefused, type Ran } from "../../support/refused-command-line.ts";
 
 describe("the dumont process", () => {

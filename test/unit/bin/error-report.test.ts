@@ -4,12 +4,12 @@
 import { CommandError } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
 import { failureReport, internalErrorExitCode } from "../../../bin/error-report.ts";
-import { DumontError, EnvironmentError, SettingError, UsageError, UserError } from "../../../harness/errors.ts";
-import { CommandFailed } from "../../../harness/local-cloud/system.ts";
-import { RestoreFailed } from "../../../harness/snapshot/restore.ts";
-import { HostToolsMissing } from "../../../harness/ssh/host-tools.ts";
-import { MirrorShrinkRefused } from "../../../harness/standby/generations.ts";
-import { VastApiError } from "../../../harness/vast/client.ts";
+import { DumontError, EnvironmentError, SettingError, UsageError, UserError } from "../../../lib/errors.ts";
+import { CommandFailed } from "../../../local-cloud/system.ts";
+import { RestoreFailed } from "../../../dataplane/snapshot/restore.ts";
+import { HostToolsMissing } from "../../../dataplane/ssh/host-tools.ts";
+import { MirrorShrinkRefused } from "../../../dataplane/standby/generations.ts";
+import { VastApiError } from "../../../clouds/vast/client.ts";
 import { StackBusy } from "../../../stacks/failover/lock.ts";
 import { LeaseBusy, LeaseLost } from "../../../stacks/lease/controller-lease.ts";
 

@@ -3,7 +3,7 @@
 import { CommandError } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
 import { firstLine, translateError, type TranslationContext } from "../../../bin/error-translation.ts";
-import { DumontError, SettingError } from "../../../harness/errors.ts";
+import { DumontError, SettingError } from "../../../lib/errors.ts";
 
 /** A CommandError as the Automation API builds it when a `pulumi` command fails (cmd.js: exec). */
 function commandError(stderr: string): Error {

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { projectConfigBlock, withProjectConfigBlock } from "../../../contract/settings-project-config.ts";
 import { declarations, settingDefaults, settingKeys, type SettingKey } from "../../../contract/settings-schema.ts";
 import { readSettings } from "../../../stacks/settings.ts";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { settingsTable, withSettingsTable } from "../../../contract/settings-readme-table.ts";
 import { settingKeys } from "../../../contract/settings-schema.ts";
 

@@ -2,7 +2,7 @@
 // and anything else is named, output by output, without ever showing a value (some are secrets).
 import { describe, expect, it } from "vitest";
 import { readStackOutputs, stackOutputNames, type SlotOutputs, type StackOutputs } from "../../../contract/stack-outputs.ts";
-import type { VastRates } from "../../../harness/cost/model.ts";
+import type { VastRates } from "../../../clouds/cost/model.ts";
 
 const gpu: SlotOutputs = {
   instanceId: 29_000_001, host: "10.0.0.2", port: 22022, hostKey: "ssh-ed25519 AAAAhost", machineId: 7, gpuName: "RTX 4090",

@@ -5,10 +5,10 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 
 const unitDir = path.join(repoRoot, "test", "unit");
-const sourceRoots = ["bin", "components", "contract", "harness", "stacks"];
+const sourceRoots = ["bin", "lib", "dataplane", "clouds", "contract", "components", "stacks", "harness", "local-cloud"];
 
 /**
  * Test files (relative to test/unit; an entry ending in "/" covers a folder) that test no single
@@ -17,6 +17,7 @@ const sourceRoots = ["bin", "components", "contract", "harness", "stacks"];
 const exceptions: Readonly<Record<string, string>> = {
   "docs/readme-blocks.test.ts": "checks the README's shell blocks, not a source file",
   "docs/test-layout.test.ts": "this check: the layout of test/unit itself",
+  "docs/dependency-directions.test.ts": "checks the README's dependency directions on every import, not a source file",
   "stacks/stack-settings-files.test.ts": "checks the committed stacks/Pulumi.<stack>.yaml files, not a source file",
   "stacks/snapshot-prefix-and-https.test.ts": "tests stacks/settings.ts (snapshot prefix, https-only endpoints); to be merged into stacks/settings.test.ts",
 };

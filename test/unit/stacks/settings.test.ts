@@ -1,7 +1,7 @@
 // Settings are read by their declarations (contract/settings-schema.ts) and checked before anything is
 // rented; a bad value names the setting at fault, its config key and its variable.
 import { describe, expect, it } from "vitest";
-import { SettingError } from "../../../harness/errors.ts";
+import { SettingError } from "../../../lib/errors.ts";
 import { readSettings, type Settings } from "../../../stacks/settings.ts";
 
 const read = (config: Record<string, string>, env: Record<string, string> = {}, stack = "dev") =>
@@ -136,7 +136,7 @@ describe("settings", () => {
     [{ gpuNames: "[]" }, {}, "dumont:gpuNames (env GPU_NAMES)", "name at least one GPU model"],
     [{ excludeMachineIds: "12,x" }, {}, "dumont:excludeMachineIds", "'x' is not a whole number"],
     [{ env: "HF_HOME=/x" }, {}, "dumont:env", "'HF_HOME=/x' is not a map of names to values"],
-    [{ onstart: "x".repeat(3465) }, {}, "dumont:onstart", "is 3465 characters; Vast accepts 4048, of which Dumont's host-key installer takes 584: at most 3464"],
+    [{ onstart: "x".repeat(3401) }, {}, "dumont:onstart", "is 3401 characters; at most 3400 (Vast accepts 4048, and Dumont's host-key installer comes first)"],
     [{ gcpZone: "europe" }, {}, "dumont:gcpZone (env GCP_ZONE)", "a GCP zone"],
     [{ bucketName: "Bad_Name" }, {}, "dumont:bucketName (env B2_BUCKET)", "B2's bucket name rules"],
     [{}, { B2_BUCKET: "ab" }, "dumont:bucketName (env B2_BUCKET)", "'ab' is not 6-63 lowercase letters"],

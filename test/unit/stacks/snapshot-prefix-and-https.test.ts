@@ -1,7 +1,7 @@
 // Two settings that keep a stack's data its own: each stack has a snapshot prefix of its own unless
 // told otherwise, and a real cloud is reached over https only (keys and presigned URLs cross it).
 import { describe, expect, it } from "vitest";
-import { SettingError } from "../../../harness/errors.ts";
+import { SettingError } from "../../../lib/errors.ts";
 import { readSettings } from "../../../stacks/settings.ts";
 
 const real = { cloud: "real", vastApiKey: "x", bucketKeyId: "y", bucketApplicationKey: "z" };

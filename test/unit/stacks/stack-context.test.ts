@@ -4,7 +4,7 @@
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../../contract/stack-outputs.ts";
-import { UserError } from "../../../harness/errors.ts";
+import { UserError } from "../../../lib/errors.ts";
 import type { Settings } from "../../../stacks/settings.ts";
 import { StackContext, stackOutputsOf } from "../../../stacks/stack-context.ts";
 

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../../../harness/tools/paths.ts";
+import { repoRoot } from "../../../lib/tools/paths.ts";
 import { readSettings } from "../../../stacks/settings.ts";
 
 const stacksDir = path.join(repoRoot, "stacks");

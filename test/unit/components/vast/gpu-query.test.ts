@@ -3,9 +3,9 @@
 // that just failed, one over the price cap, a GPU model not asked for).
 import { describe, expect, it } from "vitest";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements } from "../../../../components/vast/gpu-query.ts";
-import type { Offer } from "../../../../harness/vast/client.ts";
-import { defaultInventory, machinesFrom } from "../../../../harness/local-cloud/vast/inventory.ts";
-import { offerJson, parseSearchBody, searchOffers } from "../../../../harness/local-cloud/vast/offers.ts";
+import type { Offer } from "../../../../clouds/vast/client.ts";
+import { defaultInventory, machinesFrom } from "../../../../local-cloud/vast/inventory.ts";
+import { offerJson, parseSearchBody, searchOffers } from "../../../../local-cloud/vast/offers.ts";
 
 const requirements: GpuRequirements = {
   gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true,

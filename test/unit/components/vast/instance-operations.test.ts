@@ -20,7 +20,7 @@ describe("checkInstanceInputs", () => {
   it.each<[string, Partial<Record<keyof VastInstanceInputs, unknown>>, string, RegExp]>([
     ["an untagged image, as the settings refuse it", { image: "pytorch/pytorch" }, "image", /'pytorch\/pytorch' is not an image with a tag/],
     ["an image whose name is not one", { image: "-bad:tag" }, "image", /is not an image with a tag/],
-    ["an onstart Vast would refuse", { onstart: "x".repeat(3465) }, "onstart", /is 3465 characters; Vast accepts 4048, of which .* at most 3464/],
+    ["an onstart Vast would refuse", { onstart: "x".repeat(3401) }, "onstart", /is 3401 characters; at most 3400 \(Vast accepts 4048/],
     ["an environment that is not a map of text", { env: { A: 1 } }, "env", /1 is not text/],
     ["a timeout outside the settings' range", { readyTimeoutSeconds: 5 }, "readyTimeoutSeconds", /5 is outside 10…7200/],
     ["more GPUs than the settings allow", { gpuCount: 17 }, "gpuCount", /17 is outside 1…16/],

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { isStackLabel, rentLabel } from "../../../../components/vast/labels.ts";
 import { defaultThrowawayName, throwawayNameProblem } from "../../../../components/vast/throwaway-labels.ts";
-import { matchesPattern } from "../../../../harness/name-pattern.ts";
+import { matchesPattern } from "../../../../lib/name-pattern.ts";
 
 describe("throwaway instance names", () => {
   it.each(["test-failover-1", "gpu-20261122T131844Z", "a", "My_Test_2"])("accepts %s", (name) => {

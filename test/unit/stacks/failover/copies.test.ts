@@ -1,7 +1,7 @@
 // Which copy a failover restores: the freshest complete one, and the time its data was captured;
 // with no copy at all, a refusal that says why and leaves the old GPU alone.
 import { describe, expect, it } from "vitest";
-import { DumontError } from "../../../../harness/errors.ts";
+import { DumontError } from "../../../../lib/errors.ts";
 import { orderCandidates, restoreFreshest, snapshotCapturedAt } from "../../../../stacks/failover/copies.ts";
 import type { RestoreSource } from "../../../../stacks/failover/plan.ts";
 import type { StackContext } from "../../../../stacks/stack-context.ts";

@@ -1,0 +1,205 @@
+// The GPU host's side of a snapshot upload, driven from the controller: one long-running command
+// (scripts.ts: uploadScript) streams rounds of tar | lz4 straight into a multipart upload through
+// presigned part URLs, while the controller hands it each round's list, appends URLs when the
+// stream outgrows them, and hears what tar said about each round. Files reach the host on stdin or
+// in its spool folder, never on a command line.
+import { DumontError } from "../../lib/errors.ts";
+import { sanitizeHostLine } from "../ssh/sanitize.ts";
+import type { SshConnection } from "../ssh/client.ts";
+import { bulkTransferMs, quickCommandMs, sendingMs } from "../ssh/command-bounds.ts";
+import { hostPathList } from "./path-bytes.ts";
+import { uploadScript } from "./scripts.ts";
+import type { SnapshotStore } from "./store.ts";
+
+/** S3 and B2 allow at most this many parts in one upload. */
+export const maxParts = 10_000;
+
+/** URLs presigned at a time: the host is never more than a batch ahead of what it may write. */
+export function presignBatch(concurrency: number): number {
+  return Math.max(8, 4 * concurrency);
+}
+
+export interface RoundRead {
+  /** tar's exit status: 0, 1 when a file changed as it read it, 2 when something failed. */
+  readonly status: number;
+  /** tar's messages, one per line. */
+  readonly notes: readonly string[];
+}
+
+export interface Uploaded {
+  readonly md5: string;
+  readonly bytes: number;
+  readonly parts: Array<{ part: number; etag: string; bytes: number }>;
+}
+
+export interface HostUploadOptions {
+  readonly ssh: SshConnection;
+  readonly store: SnapshotStore;
+  readonly id: string;
+  readonly uploadId: string;
+  /** A folder on the host for the parts in flight and the lists; the caller removes it. */
+  readonly spool: string;
+  readonly partSize: number;
+  /** Parts to presign up front: the planned size of the archive. */
+  readonly parts: number;
+  readonly concurrency: number;
+  /** The paths of the first round. */
+  readonly firstRound: readonly string[];
+  readonly progress: (line: string) => void;
+}
+
+interface Waiting<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function waiting<T>(): Waiting<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  promise.catch(() => undefined); // a round nobody waits for must not be an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+export class HostUpload {
+  private readonly options: HostUploadOptions;
+  private readonly roundsRead = new Map<number, Waiting<RoundRead>>();
+  private readonly roundNotes = new Map<number, string[]>();
+  private presigned: number;
+  private urlSupply: Promise<void> = Promise.resolve();
+  private supplyFailure: Error | undefined;
+  private ended: Error | undefined;
+  private readonly run: Promise<Uploaded>;
+
+  private constructor(options: HostUploadOptions) {
+    this.options = options;
+    this.presigned = Math.min(Math.max(1, options.parts), presignBatch(options.concurrency));
+    const { ssh, spool, partSize, concurrency } = options;
+    this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency)], {
+      onStderrLine: (line) => this.heard(line), timeoutMs: bulkTransferMs,
+    }).then((result) => this.report(result.stdout), (error: Error) => {
+      throw this.supplyFailure ?? error;
+    });
+    this.run.then(
+      () => this.end(new DumontError(`the upload on ${ssh.label} ended before all rounds were read`)),
+      (error: Error) => this.end(error),
+    );
+  }
+
+  /** Presigns the first batch of parts, hands the host its URLs and first list, and starts the upload. */
+  static async start(options: HostUploadOptions): Promise<HostUpload> {
+    const { ssh, store, id, uploadId, spool, parts, concurrency } = options;
+    const urls = await store.presignParts(id, uploadId, Math.min(Math.max(1, parts), presignBatch(concurrency)));
+    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
+    await writeSpoolFile(ssh, spool, "urls", `${urls.join("\n")}\n`);
+    await writeSpoolFile(ssh, spool, "round1", hostPathList(options.firstRound));
+    return new HostUpload(options);
+  }
+
+  /** What tar said about round n, once the host has read it. */
+  roundRead(round: number): Promise<RoundRead> {
+    return this.waitingFor(round).promise;
+  }
+
+  /** Starts round n, which reads these paths again and appends them to the archive. */
+  async startRound(round: number, paths: readonly string[]): Promise<void> {
+    await writeSpoolFile(this.options.ssh, this.options.spool, `round${round}`, hostPathList(paths));
+  }
+
+  /** Says no round follows and waits for the upload to finish: every part stored, the stream's MD5. */
+  async finish(): Promise<Uploaded> {
+    await writeSpoolFile(this.options.ssh, this.options.spool, "last", "");
+    return this.run;
+  }
+
+  /** Stops the host's side and waits (a while) for it to end, so the spool can be removed under it. */
+  async abandon(): Promise<void> {
+    await writeSpoolFile(this.options.ssh, this.options.spool, "abort", "").catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise((resolve) => (timer = setTimeout(resolve, 60_000)));
+    await Promise.race([this.run.catch(() => undefined), patience]);
+    clearTimeout(timer);
+  }
+
+  private waitingFor(round: number): Waiting<RoundRead> {
+    let entry = this.roundsRead.get(round);
+    if (!entry) {
+      entry = waiting<RoundRead>();
+      if (this.ended) entry.reject(this.ended);
+      this.roundsRead.set(round, entry);
+    }
+    return entry;
+  }
+
+  private end(error: Error): void {
+    this.ended = error;
+    for (const entry of this.roundsRead.values()) entry.reject(error);
+  }
+
+  private heard(line: string): void {
+    let match: RegExpExecArray | null;
+    if ((match = /^progress (\d+)$/.exec(line))) {
+      const done = Number(match[1]);
+      this.options.progress(`  ${done} part(s) uploaded`);
+      // The next batch of planned parts is presigned while the host still has URLs to work on.
+      if (this.presigned < this.options.parts && this.presigned - done <= 2 * this.options.concurrency) this.supplyUrls(this.presigned + 1);
+    }
+    else if ((match = /^need-urls (\d+)$/.exec(line))) this.supplyUrls(Number(match[1]));
+    else if ((match = /^round-note (\d+) (.*)$/.exec(line))) {
+      const round = Number(match[1]);
+      this.roundNotes.set(round, [...(this.roundNotes.get(round) ?? []), match[2]!]);
+    } else if ((match = /^round-read (\d+) (\d+)$/.exec(line))) {
+      const round = Number(match[1]);
+      this.waitingFor(round).resolve({ status: Number(match[2]), notes: this.roundNotes.get(round) ?? [] });
+    }
+  }
+
+  /**
+   * More presigned URLs from part `part` on, appended for the host's part script: the next batch of
+   * the plan (asked for ahead, as parts finish), or parts past it, which the host waits for (later
+   * rounds and files that grew make the stream longer than planned). A batch at a time, so a long
+   * archive neither holds URLs for hours nor costs a round trip per part.
+   */
+  private supplyUrls(part: number): void {
+    const { ssh, store, id, uploadId, spool, concurrency, partSize } = this.options;
+    this.urlSupply = this.urlSupply.then(async () => {
+      if (part <= this.presigned || this.supplyFailure) return;
+      try {
+        if (part > maxParts) throw new DumontError(`the archive needs more than ${maxParts} parts of ${partSize} bytes`);
+        const planned = part <= this.options.parts;
+        const upTo = Math.min(maxParts, planned ? Math.max(part - 1 + presignBatch(concurrency), this.presigned) : part + 2 * concurrency);
+        if (!planned) this.options.progress(`  the archive outgrew its plan: presigning parts ${this.presigned + 1}-${upTo}`);
+        const urls = await store.presignParts(id, uploadId, upTo - this.presigned, this.presigned + 1);
+        await ssh.run(["bash", "-c", 'cat "$1/urls" - > "$1/urls.next" && mv "$1/urls.next" "$1/urls"', "urls", spool], { stdin: `${urls.join("\n")}\n`, timeoutMs: quickCommandMs });
+        this.presigned = upTo;
+      } catch (error) {
+        this.supplyFailure = error as Error;
+        await writeSpoolFile(ssh, spool, "abort", "").catch(() => undefined);
+      }
+    });
+  }
+
+  /** The host's report: "stream <md5> <bytes>", then "part <n> <etag> <bytes>" per part. */
+  private report(stdout: string): Uploaded {
+    const lines = stdout.trim().split("\n");
+    const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
+    if (!stream) throw new DumontError(`unexpected upload report from ${this.options.ssh.label}: ${sanitizeHostLine(stdout)}`);
+    const parts = lines.slice(1).map((line) => {
+      const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
+      if (!match) throw new DumontError(`unexpected part report: ${sanitizeHostLine(line)}`);
+      return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
+    });
+    const bytes = Number(stream[2]);
+    if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new DumontError("the uploaded parts do not add up to the archive");
+    return { md5: stream[1]!, bytes, parts };
+  }
+}
+
+/** Writes a file into the spool all at once (a temporary name, then a rename): the host polls for it. */
+function writeSpoolFile(ssh: SshConnection, spool: string, name: string, content: string | Buffer): Promise<unknown> {
+  return ssh.run(["bash", "-c", 'cat > "$1/.$2" && mv "$1/.$2" "$1/$2"', "spool", spool, name], { stdin: content, timeoutMs: sendingMs(Buffer.byteLength(content)) });
+}

@@ -1,0 +1,70 @@
+// A manifest comes from a bucket, so its paths are data that a restore must never obey blindly: a
+// path like "../root/x" or "/etc/x" in `deleted` would make the restore remove files outside
+// /workspace. Every manifest of a chain is checked before the restore touches the host.
+import { DumontError } from "../../lib/errors.ts";
+import type { Manifest } from "./manifest.ts";
+import { pathToBytes } from "./path-bytes.ts";
+
+export class UnsafeManifestError extends DumontError {
+  constructor(id: string, problem: string) {
+    super(`snapshot ${id} cannot be restored safely: ${problem}`);
+  }
+}
+
+/** Why `path` is not a plain path inside the workspace, or undefined when it is one. */
+export function pathProblem(path: unknown): string | undefined {
+  if (typeof path !== "string" || path === "") return "is not a path";
+  if (path.includes("\0")) return "holds a NUL byte";
+  if (path.startsWith("/")) return "is absolute";
+  for (const component of path.split("/")) {
+    if (component === "") return "has an empty component";
+    if (component === "." || component === "..") return `has a '${component}' component`;
+  }
+  try {
+    pathToBytes(path);
+  } catch {
+    return "holds characters that stand for no bytes";
+  }
+  return undefined;
+}
+
+const entryTypes = new Set(["file", "dir", "symlink"]);
+
+/**
+ * Throws UnsafeManifestError naming the first entry that is not a plain relative path, or that
+ * does not fit the tree: an entry below something that is not a directory of the same manifest,
+ * or an archive member the tree does not have.
+ */
+export function checkManifest(manifest: Manifest): void {
+  const refuse = (problem: string): never => {
+    throw new UnsafeManifestError(manifest.id, problem);
+  };
+  const checkPaths = (list: string, paths: unknown): string[] => {
+    if (!Array.isArray(paths)) return refuse(`its ${list} list is missing`);
+    for (const path of paths) {
+      const problem = pathProblem(path);
+      if (problem) refuse(`${list} path ${JSON.stringify(path)} ${problem}`);
+    }
+    return paths as string[];
+  };
+  if (!Array.isArray(manifest.entries)) refuse("it has no entries");
+  const types = new Map<string, string>();
+  checkPaths("entry", manifest.entries.map((e) => e?.path));
+  for (const entry of manifest.entries) {
+    if (!entryTypes.has(entry.type)) refuse(`entry ${JSON.stringify(entry.path)} has an unknown type ${JSON.stringify(entry.type)}`);
+    if (types.has(entry.path)) refuse(`entry ${JSON.stringify(entry.path)} appears twice`);
+    if (entry.type === "symlink" && (typeof entry.target !== "string" || entry.target === "" || entry.target.includes("\0"))) {
+      refuse(`symlink ${JSON.stringify(entry.path)} has no usable target`);
+    }
+    types.set(entry.path, entry.type);
+  }
+  for (const path of types.keys()) {
+    const parent = path.slice(0, Math.max(0, path.lastIndexOf("/")));
+    if (parent && types.get(parent) !== "dir") refuse(`entry ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is not a directory of the snapshot`);
+  }
+  for (const path of checkPaths("included", manifest.included)) {
+    if (!types.has(path)) refuse(`included path ${JSON.stringify(path)} is not an entry of the snapshot`);
+  }
+  checkPaths("deleted", manifest.deleted);
+  checkPaths("discarded", manifest.discarded ?? []);
+}

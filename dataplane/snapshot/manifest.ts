@@ -1,0 +1,252 @@
+// A snapshot's manifest: every entry of /workspace as it was (path, type, size, mode, mtime, MD5,
+// symlink target), which of them the snapshot's archive holds, and what was deleted since its
+// parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
+// Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
+import { DumontError, UserError } from "../../lib/errors.ts";
+import { pathFromBytes } from "./path-bytes.ts";
+
+export type EntryType = "file" | "dir" | "symlink";
+
+export interface Entry {
+  readonly path: string;
+  readonly type: EntryType;
+  readonly size: number;
+  /** Permission bits, e.g. 0o644, as a number. */
+  readonly mode: number;
+  /** Seconds since the epoch, with the fraction find(1) prints, as text (exact round trips). */
+  readonly mtime: string;
+  readonly md5?: string;
+  readonly target?: string;
+  /**
+   * The file changed during every read the snapshot made of it: the archive holds its last read,
+   * which may not match the size and MD5 recorded here (restore verification warns, not fails).
+   */
+  readonly unstable?: true;
+}
+
+export interface ArchiveInfo {
+  readonly key: string;
+  readonly bytes: number;
+  /** MD5 of the compressed object, checked while restoring. */
+  readonly md5: string;
+  readonly parts: number;
+  readonly partSize: number;
+  readonly compression: "lz4";
+}
+
+export interface Manifest {
+  readonly format: "dumont-snapshot/1";
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly kind: "full" | "incremental";
+  readonly parent: string | null;
+  /** Ids from the full snapshot to this one: what a restore applies, in order. */
+  readonly chain: readonly string[];
+  readonly source: { readonly host: string; readonly label?: string };
+  /**
+   * The stack whose GPU the snapshot was made of: another stack never restores it (snapshot-owner.ts).
+   * Absent in manifests from before it existed, which every stack sharing the prefix may restore.
+   */
+  readonly stack?: string;
+  readonly archive: ArchiveInfo;
+  /** The whole tree after this snapshot. */
+  readonly entries: readonly Entry[];
+  /** Paths whose content is in this snapshot's archive. */
+  readonly included: readonly string[];
+  /** Paths present in the parent and gone now: removed before this snapshot's archive is extracted. */
+  readonly deleted: readonly string[];
+  /**
+   * Paths the archive holds that are not in the tree (they vanished while the snapshot was being
+   * made): removed after the archive is extracted. Absent in manifests from before it existed.
+   */
+  readonly discarded?: readonly string[];
+  readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
+}
+
+const typeOf: Readonly<Record<string, EntryType>> = { f: "file", d: "dir", l: "symlink" };
+
+export interface ScanResult {
+  readonly entries: Entry[];
+  /** Paths of other kinds (sockets, fifos, devices), which snapshots do not hold. */
+  readonly skipped: string[];
+}
+
+/**
+ * Parses `find . -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'`: six NUL-terminated fields per entry, so
+ * any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash, invalid UTF-8).
+ */
+export function parseScan(output: Buffer): ScanResult {
+  // Decoding before splitting is the same as after: NUL is never part of a multi-byte sequence.
+  const fields = pathFromBytes(output).split("\0");
+  if (fields.at(-1) === "") fields.pop();
+  if (fields.length % 6 !== 0) throw new DumontError(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
+  const entries: Entry[] = [];
+  const skipped: string[] = [];
+  for (let i = 0; i < fields.length; i += 6) {
+    const [kind, found, size, mode, mtime, target] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
+    const path = found.replace(/^\.\//, "");
+    const type = typeOf[kind];
+    if (!type) {
+      skipped.push(path);
+      continue;
+    }
+    entries.push({
+      path, type, size: type === "file" ? Number(size) : 0, mode: parseInt(mode, 8), mtime,
+      ...(type === "symlink" && { target }),
+    });
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, skipped };
+}
+
+/** Parses `md5sum -z` output: "<32 hex>  <name>\0" per file (names never escaped with -z). */
+export function parseMd5(output: Buffer): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const record of pathFromBytes(output).split("\0")) {
+    if (record === "") continue;
+    const match = /^\\?([0-9a-f]{32}) [ *](.*)$/s.exec(record);
+    if (!match) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
+    sums.set(match[2]!.replace(/^\.\//, ""), match[1]!);
+  }
+  return sums;
+}
+
+export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, string>): Entry[] {
+  return entries.map((e) => {
+    if (e.type !== "file") return e;
+    const md5 = sums.get(e.path);
+    if (!md5) throw new DumontError(`no MD5 for ${JSON.stringify(e.path)}: did it change during the snapshot?`);
+    return { ...e, md5 };
+  });
+}
+
+/**
+ * Whether an entry is unchanged, by the test rsync makes (size, mtime, mode), for symlinks their
+ * target. One recorded as unstable never counts as unchanged: its archive copy may differ.
+ */
+export function sameFile(before: Entry, now: Entry): boolean {
+  return !before.unstable && before.type === now.type && before.size === now.size && before.mtime === now.mtime
+    && before.mode === now.mode && before.target === now.target;
+}
+
+export interface TreeChanges {
+  /** Entries whose content or metadata must be in the new archive. */
+  readonly changed: Entry[];
+  readonly deleted: string[];
+  /** Unchanged files, whose MD5 carries over from the parent. */
+  readonly unchanged: Entry[];
+}
+
+/** What an incremental snapshot must hold to turn the parent's tree into the current one. */
+export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): TreeChanges {
+  const before = new Map(parent.map((e) => [e.path, e]));
+  const changed: Entry[] = [];
+  const unchanged: Entry[] = [];
+  for (const entry of current) {
+    const old = before.get(entry.path);
+    // Directories always go in (no content, cheap): their modes and times must be restored.
+    if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
+    else unchanged.push({ ...entry, md5: old.md5 });
+  }
+  return { changed, deleted: deletedSince(parent, current), unchanged };
+}
+
+/** Paths of the parent's tree that the current one no longer has. */
+export function deletedSince(parent: readonly Entry[], current: readonly Entry[]): string[] {
+  const now = new Set(current.map((e) => e.path));
+  return parent.filter((e) => !now.has(e.path)).map((e) => e.path);
+}
+
+/**
+ * The entries that still hang in the tree: those whose every parent is a directory entry. An entry
+ * whose directory vanished or turned into a file while a snapshot was made goes with it.
+ */
+export function withoutOrphans(entries: readonly Entry[]): Entry[] {
+  const directories = new Set(entries.filter((e) => e.type === "dir").map((e) => e.path));
+  const attached = (path: string): boolean => {
+    const slash = path.lastIndexOf("/");
+    return slash < 0 || (directories.has(path.slice(0, slash)) && attached(path.slice(0, slash)));
+  };
+  return entries.filter((e) => attached(e.path));
+}
+
+export interface Mismatch {
+  readonly path: string;
+  readonly problem: string;
+}
+
+/** Compares a restored tree with the manifest, naming every path that differs and how. */
+export function compareTrees(expected: readonly Entry[], actual: readonly Entry[]): Mismatch[] {
+  const found = new Map(actual.map((e) => [e.path, e]));
+  const mismatches: Mismatch[] = [];
+  for (const want of expected) {
+    const got = found.get(want.path);
+    found.delete(want.path);
+    if (!got) {
+      mismatches.push({ path: want.path, problem: "missing" });
+      continue;
+    }
+    const problems: string[] = [];
+    if (got.type !== want.type) problems.push(`is a ${got.type}, expected a ${want.type}`);
+    else {
+      if (want.type === "file" && got.size !== want.size) problems.push(`size ${got.size}, expected ${want.size}`);
+      if (want.type === "file" && want.md5 && got.md5 && got.md5 !== want.md5) problems.push(`MD5 ${got.md5}, expected ${want.md5}`);
+      if (want.type === "symlink" && got.target !== want.target) problems.push(`points to ${got.target}, expected ${want.target}`);
+      if (want.type !== "symlink" && got.mode !== want.mode) problems.push(`mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`);
+      if (want.type !== "symlink" && !sameSecond(got.mtime, want.mtime)) problems.push(`mtime ${got.mtime}, expected ${want.mtime}`);
+    }
+    if (problems.length) mismatches.push({ path: want.path, problem: problems.join("; ") });
+  }
+  for (const extra of found.keys()) mismatches.push({ path: extra, problem: "not in the snapshot" });
+  return mismatches;
+}
+
+/**
+ * Mismatches on entries the manifest marks unstable are warnings: the snapshot could not read those
+ * files at rest, and says so. The rest are failures.
+ */
+export function separateWarnings(mismatches: readonly Mismatch[], expected: readonly Entry[]): { failures: Mismatch[]; warnings: Mismatch[] } {
+  const unstable = new Set(expected.filter((e) => e.unstable).map((e) => e.path));
+  return {
+    failures: mismatches.filter((m) => !unstable.has(m.path)),
+    warnings: mismatches.filter((m) => unstable.has(m.path)),
+  };
+}
+
+/** tar keeps mtimes to the nanosecond where the file system does; compare as find prints them. */
+function sameSecond(a: string, b: string): boolean {
+  return a === b || Math.abs(Number(a) - Number(b)) < 1e-6;
+}
+
+export function stats(entries: readonly Entry[]): Manifest["stats"] {
+  let files = 0, dirs = 0, symlinks = 0, bytes = 0;
+  for (const e of entries) {
+    if (e.type === "file") {
+      files++;
+      bytes += e.size;
+    } else if (e.type === "dir") dirs++;
+    else symlinks++;
+  }
+  return { files, dirs, symlinks, bytes };
+}
+
+const snapshotName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const idTime = /^\d{8}T\d{9}Z-/;
+
+/** Snapshot ids sort by time: 20261122T130501123Z-name. */
+export function snapshotId(name: string, at: Date): string {
+  if (!snapshotName.test(name)) {
+    throw new UserError(`snapshot name '${name}' must be 1-100 letters, digits, dots, dashes or underscores`, "give another --name");
+  }
+  return `${at.toISOString().replace(/[-:.]/g, "")}-${name}`;
+}
+
+export function nameOfId(id: string): string {
+  return id.replace(idTime, "");
+}
+
+/** Whether `id` has the form snapshotId gives: a time, then a name. */
+export function isSnapshotId(id: string): boolean {
+  return idTime.test(id) && snapshotName.test(nameOfId(id));
+}

@@ -1,0 +1,120 @@
+// Restoring a snapshot onto any host: check every manifest of the chain, replace /workspace with
+// the chain's archives applied in order (removals before and after each, planned from the
+// manifests), create the symlinks held back, reset directory times, then verify every entry
+// against the manifest and name each one that differs. A damaged archive is reported as such,
+// never taken as fine.
+import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
+import { bulkTransferMs, quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
+import { randomBytes } from "node:crypto";
+import { DumontError } from "../../lib/errors.ts";
+import type { RunResult, SshConnection } from "../ssh/client.ts";
+import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
+import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
+import { hostPathList, nulTerminated } from "./path-bytes.ts";
+import { planChain } from "./restore-plan.ts";
+import { checkSnapshotOwner } from "./snapshot-owner.ts";
+import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
+import type { SnapshotStore } from "./store.ts";
+import { scanWithHashes } from "./workspace-scan.ts";
+
+export interface RestoreReport {
+  readonly manifest: Manifest;
+  /** Archives whose bytes were not what their manifest recorded. */
+  readonly damagedArchives: readonly string[];
+  readonly mismatches: readonly Mismatch[];
+  /** Differences in files the snapshot recorded as unstable (they changed during every read). */
+  readonly warnings: readonly Mismatch[];
+  readonly ok: boolean;
+  readonly seconds: { readonly download: number; readonly verify: number; readonly total: number };
+}
+
+export class RestoreFailed extends DumontError {
+  readonly report: RestoreReport;
+  constructor(report: RestoreReport) {
+    const shown = report.mismatches.slice(0, 20).map((m) => `  ${JSON.stringify(m.path)}: ${m.problem}`);
+    super([
+      `restore of ${report.manifest.id} failed verification`,
+      ...report.damagedArchives.map((a) => `  archive ${a} is damaged (its MD5 is not the manifest's)`),
+      `  ${report.mismatches.length} of ${report.manifest.entries.length} entries differ${report.mismatches.length ? ":" : ""}`,
+      ...shown,
+      ...(report.mismatches.length > shown.length ? [`  … and ${report.mismatches.length - shown.length} more`] : []),
+    ].join("\n"));
+    this.report = report;
+  }
+}
+
+export interface RestoreOptions {
+  readonly ssh: SshConnection;
+  /** The restoring stack's store: a snapshot another stack made is refused (snapshot-owner.ts). */
+  readonly store: SnapshotStore;
+  readonly id: string;
+  readonly onProgress?: (line: string) => void;
+  /** Stops the restore at once (the controller lost the stack's lease): no archive is applied after it. */
+  readonly signal?: AbortSignal;
+}
+
+/** A host script reached for a path below something that is not a real directory (it names it): stop. */
+function stopIfRefused(id: string, result: RunResult): void {
+  if (result.code === 7) throw new DumontError(`restore of ${id} stopped: ${result.stderr.trim().split("\n").at(-1)}`);
+  if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
+}
+
+/** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
+export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
+  const { ssh, store } = options;
+  const progress = options.onProgress ?? (() => {});
+  const started = performance.now();
+  const manifest = await store.readManifest(options.id);
+  const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
+  // Before anything on the host changes: another stack's snapshot, or a manifest that names paths
+  // outside the workspace, is refused.
+  for (const link of chain) {
+    checkSnapshotOwner(link, store.settings.stack);
+    checkManifest(link);
+  }
+  const plan = planChain(chain);
+  const installed = await ensureHostTools(ssh, gpuTools);
+  if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
+  const damagedArchives: string[] = [];
+  const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
+  await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
+  try {
+    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
+    for (const [i, link] of chain.entries()) {
+      options.signal?.throwIfAborted();
+      const steps = plan.links[i]!;
+      progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList([...link.included, ...(link.discarded ?? [])]), timeoutMs: workspaceWalkMs });
+      const url = await store.presignDownload(link.id);
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
+      stopIfRefused(link.id, result);
+      if (result.code === 5) damagedArchives.push(link.id);
+      else if (result.code !== 0) {
+        progress(`  ${link.id}: ${result.stderr.trim()}`);
+        damagedArchives.push(link.id);
+      }
+    }
+    const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
+    const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
+    stopIfRefused(manifest.id, created);
+    if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
+    const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
+    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), timeoutMs: workspaceWalkMs });
+  } finally {
+    await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
+  }
+  const downloadSeconds = (performance.now() - started) / 1000;
+  progress("verifying every file against the manifest");
+  const verifyStarted = performance.now();
+  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, await scanWithHashes(ssh)), manifest.entries);
+  const report: RestoreReport = {
+    manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,
+    seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },
+  };
+  for (const w of warnings) progress(`warning: ${JSON.stringify(w.path)} changed during every read when the snapshot was made: ${w.problem}`);
+  if (!report.ok) throw new RestoreFailed(report);
+  progress(`restored ${manifest.stats.files} files (${(manifest.stats.bytes / 1024 / 1024).toFixed(1)} MiB), all verified${warnings.length ? ` but ${warnings.length} unstable` : ""}`);
+  return report;
+}

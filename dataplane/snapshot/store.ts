@@ -1,0 +1,191 @@
+// Snapshots in the bucket, as plain objects (object-keys.ts):
+//   <prefix><id>/archive.tar.lz4   the tar stream, LZ4 frames (restorable with `lz4 -d | tar -x`)
+//   <prefix><id>/manifest.json     written last; its metadata carries the summary `list` shows
+// A store belongs to one stack: it lists only that stack's snapshots (snapshot-owner.ts), so prune,
+// delete and the choice of a parent or of a copy to restore never reach another stack's.
+// The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
+// itself goes between the GPU host and the bucket.
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
+  HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { EnvironmentError, UserError } from "../../lib/errors.ts";
+import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
+import type { Manifest } from "./manifest.ts";
+import { archiveKey, manifestKey, snapshotIdOfKey } from "./object-keys.ts";
+import { belongsToStack } from "./snapshot-owner.ts";
+
+export interface SnapshotStoreSettings extends ObjectStoreSettings {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** The stack whose snapshots these are: written into each manifest, and the only one listed. */
+  readonly stack: string;
+}
+
+export interface SnapshotSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly kind: "full" | "incremental";
+  readonly parent: string | null;
+  readonly files: number;
+  readonly bytes: number;
+  readonly archiveBytes: number;
+  /** The stack that made it; undefined for snapshots from before snapshots named one. */
+  readonly stack?: string;
+}
+
+/**
+ * How long a part's upload URL lives. Parts are presigned in batches as the upload goes (see
+ * HostUpload), so a URL is used minutes after it was made whatever the archive's size; an hour
+ * covers a slow part and its retries, and a host keeps nothing that works for long.
+ */
+export const partUrlSeconds = 3600;
+/** How long a restore's download URL lives: one GET of the whole archive, resumed by curl if cut. */
+export const downloadUrlSeconds = 12 * 3600;
+
+export class SnapshotStore {
+  readonly settings: SnapshotStoreSettings;
+  readonly s3: S3Client;
+
+  constructor(settings: SnapshotStoreSettings) {
+    this.settings = settings;
+    this.s3 = objectStoreClient(settings);
+  }
+
+  archiveKey(id: string): string {
+    return archiveKey(this.settings.prefix, id);
+  }
+
+  manifestKey(id: string): string {
+    return manifestKey(this.settings.prefix, id);
+  }
+
+  async startUpload(id: string): Promise<string> {
+    const created = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), ContentType: "application/x-lz4" }));
+    if (!created.UploadId) throw new EnvironmentError("the object store returned no upload id", "it is not behaving as S3 does: check dumont:bucketEndpoint");
+    return created.UploadId;
+  }
+
+  /** Presigned PUT URLs for `count` parts of an upload from part `first` on: what the host may write, and only that. */
+  async presignParts(id: string, uploadId: string, count: number, first = 1): Promise<string[]> {
+    const urls: string[] = [];
+    for (let part = first; part < first + count; part++) {
+      urls.push(await getSignedUrl(this.s3, new UploadPartCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId, PartNumber: part }), { expiresIn: partUrlSeconds }));
+    }
+    return urls;
+  }
+
+  async completeUpload(id: string, uploadId: string, parts: ReadonlyArray<{ part: number; etag: string }>): Promise<void> {
+    await this.s3.send(new CompleteMultipartUploadCommand({
+      Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId,
+      MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.part, ETag: `"${p.etag}"` })) },
+    }));
+  }
+
+  async abortUpload(id: string, uploadId: string): Promise<void> {
+    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id), UploadId: uploadId })).catch(() => undefined);
+  }
+
+  async presignDownload(id: string): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id) }), { expiresIn: downloadUrlSeconds });
+  }
+
+  /** The manifest goes last and makes the snapshot exist; its metadata is the list summary. */
+  async writeManifest(manifest: Manifest): Promise<void> {
+    const summary: Record<string, string> = {
+      kind: manifest.kind, parent: manifest.parent ?? "", created: manifest.createdAt, files: String(manifest.stats.files),
+      bytes: String(manifest.stats.bytes), archive: String(manifest.archive.bytes), name: encodeURIComponent(manifest.name),
+      ...(manifest.stack !== undefined && { stack: manifest.stack }),
+    };
+    await this.s3.send(new PutObjectCommand({
+      Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: JSON.stringify(manifest), ContentType: "application/json", Metadata: summary,
+    }));
+  }
+
+  async readManifest(id: string): Promise<Manifest> {
+    const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
+      if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
+      throw error;
+    });
+    return JSON.parse(await reply.Body!.transformToString()) as Manifest;
+  }
+
+  /**
+   * This stack's snapshots with a manifest, oldest first. Archives without one (interrupted) are not
+   * listed, nor are keys below the prefix that are not a snapshot's (another stack's prefix inside
+   * this one, other people's objects) or snapshots another stack made under the same prefix.
+   */
+  async list(): Promise<SnapshotSummary[]> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const id = snapshotIdOfKey(this.settings.prefix, object.Key ?? "");
+        if (id !== undefined && object.Key === this.manifestKey(id)) ids.push(id);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const summaries = await Promise.all(ids.map(async (id): Promise<SnapshotSummary> => {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) }));
+      const m = head.Metadata ?? {};
+      return {
+        id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
+        parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
+        ...(m.stack !== undefined && { stack: m.stack }),
+      };
+    }));
+    return summaries.filter((s) => belongsToStack(s.stack, this.settings.stack)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * What interrupted snapshots left: archives whose manifest was never written and multipart
+   * uploads never completed or aborted (a controller killed mid-snapshot), older than `olderThanMs`
+   * (a day by default, so a snapshot being made right now is never touched). They bill storage and
+   * are never listed, so they are deleted here.
+   */
+  async collectAbandoned(olderThanMs = 24 * 3600_000, now = Date.now()): Promise<{ archives: string[]; uploads: number }> {
+    const archives = new Map<string, Date | undefined>();
+    const manifests = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.settings.prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? "";
+        const id = snapshotIdOfKey(this.settings.prefix, key);
+        if (id === undefined) continue;
+        if (key === this.manifestKey(id)) manifests.add(id);
+        else archives.set(id, object.LastModified);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const abandoned = [...archives].filter(([id, at]) => !manifests.has(id) && at !== undefined && now - at.getTime() >= olderThanMs).map(([id]) => id);
+    for (const id of abandoned) await this.delete(id);
+    let uploads = 0;
+    const pending = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.settings.prefix }));
+    for (const upload of pending.Uploads ?? []) {
+      if (!upload.Key || !upload.UploadId || !upload.Initiated || now - upload.Initiated.getTime() < olderThanMs) continue;
+      if (snapshotIdOfKey(this.settings.prefix, upload.Key) === undefined) continue;
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+      uploads++;
+    }
+    return { archives: abandoned, uploads };
+  }
+
+  /** Deletes every version of a snapshot's objects, manifest first, so a half-deleted one is never listed. */
+  async delete(id: string): Promise<number> {
+    let removed = 0;
+    for (const key of [this.manifestKey(id), this.archiveKey(id)]) {
+      const versions = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.settings.bucket, Prefix: key }));
+      const objects = [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]
+        .filter((v) => v.Key === key)
+        .map((v) => ({ Key: key, VersionId: v.VersionId }));
+      if (objects.length === 0) continue;
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.settings.bucket, Delete: { Objects: objects, Quiet: true } }));
+      removed += objects.length;
+    }
+    return removed;
+  }
+}

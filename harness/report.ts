@@ -1,0 +1,68 @@
+// What a journey produced: every step with its time and outcome, the resources it used, the files it
+// validated, and what it cost. The text report, the metrics JSON and the HTML page are all views of
+// this one record.
+import type { LineItem } from "../clouds/cost/model.ts";
+import type { TestFile } from "../dataplane/files/test-files.ts";
+import type { StepId, Variant } from "./steps.ts";
+
+export type StepStatus = "ok" | "failed" | "interrupted" | "not run";
+
+export interface StepRecord {
+  readonly id: StepId;
+  readonly title: string;
+  readonly metric?: string;
+  /** ms since the epoch. */
+  startedAt?: number;
+  seconds?: number;
+  status: StepStatus;
+  /** One line of what happened (or why it failed). */
+  detail?: string;
+}
+
+export interface FileCheck {
+  readonly validated: number;
+  readonly total: number;
+  /** Files that failed, with the problem. */
+  readonly failures: ReadonlyArray<{ path: string; problem: string }>;
+}
+
+export interface JourneyReport {
+  readonly cloud: "local" | "real";
+  readonly variant: Variant;
+  readonly stack: string;
+  readonly startedAt: string;
+  finishedAt?: string;
+  readonly steps: StepRecord[];
+  offer?: { id: number; gpuName: string; machineId: number; dphTotal: number; dphBase: number };
+  resources: {
+    gpuInstanceId?: number;
+    snapshotId?: string;
+    failoverGpuId?: number;
+    standbyFailoverGpuId?: number;
+    standby?: string;
+  };
+  testFiles: TestFile[];
+  workspaceBytes: number;
+  validation?: FileCheck;
+  standbyValidation?: FileCheck;
+  cost: {
+    items: LineItem[];
+    total: number;
+    gpuCostPerHour?: number;
+    worstCase: LineItem[];
+    maxCost?: number;
+    /** What Vast's own charges API billed for the run's instances, where it answers. */
+    vastBilled?: number;
+    /** $/month to keep the audit snapshot. */
+    snapshotPerMonth?: number;
+  };
+  cleanup: { destroyedBySweep: number[]; leaks: string[]; snapshotKept: boolean; errors: string[] };
+  success: boolean;
+  failure?: { step: string; reason: string };
+  /** From the start to the end of the last step, cleanup excluded. */
+  timeTotalSeconds?: number;
+}
+
+export function stepSeconds(report: JourneyReport, id: StepRecord["id"]): number | undefined {
+  return report.steps.find((s) => s.id === id)?.seconds;
+}

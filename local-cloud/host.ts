@@ -1,0 +1,180 @@
+// One local-cloud host: a network namespace on the cloud's bridge, private mount and PID namespaces
+// with a root filesystem of its image's own (images.ts; the controller's is not visible), and a real
+// OpenSSH server with its own host key. Failures are real: kill is
+// SIGKILL to every process in the namespace, hang is SIGSTOP, a cut link is a downed interface.
+import { spawn } from "node:child_process";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createConnection } from "node:net";
+import { privateFileMode } from "../lib/tools/private-dir.ts";
+import { envFile, hostInitScript, hostStartScript, sshdConfig } from "./host-files.ts";
+import { imageRoot, type HostImage } from "./images.ts";
+import { createHostNetwork, deleteHostNetwork, namespacePids, setHostLink } from "./network.ts";
+import type { CloudNames } from "./names.ts";
+import { run } from "./system.ts";
+
+export type HostState = "created" | "running" | "killed" | "hung" | "destroyed";
+
+export interface HostSpec {
+  readonly index: number;
+  /** Name used in paths and logs, e.g. "i-29012345" or "standby-3". */
+  readonly name: string;
+  readonly authorizedKeys: readonly string[];
+  readonly onstart?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  /** The root filesystem it runs. */
+  readonly image: HostImage;
+}
+
+export interface HostInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly namespace: string;
+  readonly address: string;
+  readonly sshPort: number;
+  /** The host's public key line ("ssh-ed25519 AAAA…"), for pinning. */
+  readonly hostKey: string;
+  readonly state: HostState;
+  readonly linkUp: boolean;
+}
+
+export class Host {
+  readonly spec: HostSpec;
+  readonly dir: string;
+  readonly names: CloudNames;
+  /** The cloud's package mirror, which the host's apt is pointed at. */
+  readonly mirrorUrl: string;
+  address = "";
+  sshPort = 0;
+  hostKey = "";
+  state: HostState = "created";
+  linkUp = true;
+
+  constructor(names: CloudNames, cloudDir: string, mirrorUrl: string, spec: HostSpec) {
+    this.spec = spec;
+    this.names = names;
+    this.mirrorUrl = mirrorUrl;
+    this.dir = path.join(cloudDir, "hosts", spec.name);
+  }
+
+  get namespace(): string {
+    return this.names.namespace(this.spec.index);
+  }
+
+  info(): HostInfo {
+    return {
+      index: this.spec.index, name: this.spec.name, namespace: this.namespace, address: this.address,
+      sshPort: this.sshPort, hostKey: this.hostKey, state: this.state, linkUp: this.linkUp,
+    };
+  }
+
+  /** Creates the files and the network; the host does not run until start(). */
+  async create(): Promise<void> {
+    for (const sub of ["workspace", "root/.ssh", "etc", "log", "run"]) {
+      await mkdir(path.join(this.dir, sub), { recursive: true });
+    }
+    await chmod(path.join(this.dir, "root"), 0o700);
+    await chmod(path.join(this.dir, "root/.ssh"), 0o700);
+    const etc = path.join(this.dir, "etc");
+    // The host's own key, made when it is created (as a container's entrypoint makes one at its
+    // first start), in the overlay's upper layer: it hides the image's baked-in key, and whoever
+    // has root on the host (an onstart script installing Dumont's key, say) can replace it.
+    const sshEtc = path.join(this.dir, "upper", "etc", "ssh");
+    await mkdir(sshEtc, { recursive: true, mode: 0o755 });
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `dumont-local-${this.spec.name}`, "-f", path.join(sshEtc, "ssh_host_ed25519_key")]);
+    this.hostKey = (await readFile(path.join(sshEtc, "ssh_host_ed25519_key.pub"), "utf8")).trim().split(" ").slice(0, 2).join(" ");
+    // Like Vast's random HostPort for the container's port 22.
+    this.sshPort = 20000 + Math.floor(Math.random() * 20000);
+    await writeFile(path.join(etc, "sshd_config"), sshdConfig(this.sshPort));
+    // What the instance runs at start and its environment carry the renter's tokens: root's alone on the host.
+    await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "", { mode: privateFileMode });
+    await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}), { mode: privateFileMode });
+    await this.setAuthorizedKeys(this.spec.authorizedKeys);
+    this.address = await createHostNetwork(this.names, this.spec.index);
+  }
+
+  async setAuthorizedKeys(keys: readonly string[]): Promise<void> {
+    await writeFile(path.join(this.dir, "etc", "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join(""), { mode: 0o600 });
+  }
+
+  /** What an onstart script (or the user) appended to ~/.ssh/authorized_keys on the host. */
+  get selfManagedKeysFile(): string {
+    return path.join(this.dir, "root", ".ssh", "authorized_keys");
+  }
+
+  /** Starts init (mounts, sshd, onstart) and waits until sshd accepts TCP connections. */
+  async start(timeoutMs = 15_000): Promise<void> {
+    const child = spawn(
+      "ip",
+      ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
+        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript()],
+      { detached: true, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.unref();
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.acceptsTcp())) {
+      if (child.exitCode !== null) throw new Error(`host ${this.spec.name} did not start: ${stderr.trim() || `init exited ${child.exitCode}`}`);
+      if (Date.now() > deadline) throw new Error(`host ${this.spec.name}: sshd did not listen on ${this.address}:${this.sshPort} within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+    this.state = "running";
+  }
+
+  private acceptsTcp(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = createConnection({ host: this.address, port: this.sshPort, timeout: 500 });
+      socket.once("connect", () => { socket.destroy(); resolve(true); });
+      socket.once("error", () => resolve(false));
+      socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    });
+  }
+
+  async pids(): Promise<number[]> {
+    return namespacePids(this.namespace);
+  }
+
+  private async signalAll(signal: NodeJS.Signals): Promise<void> {
+    for (const pid of await this.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** The machine died: every process in it is killed at once. */
+  async kill(): Promise<void> {
+    await this.signalAll("SIGCONT");
+    await this.signalAll("SIGKILL");
+    this.state = "killed";
+  }
+
+  /** The machine froze: processes stop but keep their sockets open. */
+  async hang(): Promise<void> {
+    await this.signalAll("SIGSTOP");
+    this.state = "hung";
+  }
+
+  async resume(): Promise<void> {
+    await this.signalAll("SIGCONT");
+    if (this.state === "hung") this.state = "running";
+  }
+
+  async setLink(up: boolean): Promise<void> {
+    await setHostLink(this.names, this.spec.index, up);
+    this.linkUp = up;
+  }
+
+  /** Removes the host: processes, network, files. Safe to call twice. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    for (let i = 0; i < 50 && (await this.pids()).length > 0; i++) await sleep(20);
+    await deleteHostNetwork(this.names, this.spec.index);
+    await rm(this.dir, { recursive: true, force: true });
+    this.state = "destroyed";
+  }
+}

@@ -1,0 +1,23 @@
+// The cost meter: each thing priced for the time it existed, at the rates of the cost model.
+import { describe, expect, it } from "vitest";
+import { CostMeter } from "../../../../clouds/cost/meter.ts";
+
+const rtx4090 = { dphBase: 0.32, storageCostPerGbMonth: 0, diskGb: 32, inetUpCostPerGb: 0, inetDownCostPerGb: 0 };
+
+describe("the meter", () => {
+  it("prices each thing for the time it existed, and closes at destruction", () => {
+    let now = 0;
+    const meter = new CostMeter(() => now);
+    meter.gpu(1, rtx4090, 0);
+    now = 1800_000;
+    meter.gpu(2, rtx4090);
+    now = 3600_000;
+    meter.gpuGone(1);
+    now = 7200_000;
+    // GPU 1: 1 h; GPU 2: 1.5 h so far.
+    expect(meter.total()).toBeCloseTo(0.32 * 2.5, 10);
+    meter.gpuGone(2);
+    now = 10_000_000;
+    expect(meter.total()).toBeCloseTo(0.32 * 2.5, 10);
+  });
+});

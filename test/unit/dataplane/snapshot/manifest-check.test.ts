@@ -1,0 +1,70 @@
+// Paths in a manifest are data: a restore refuses any that could reach outside /workspace, and any
+// that do not fit the tree, naming the entry, before it touches the host.
+import { describe, expect, it } from "vitest";
+import { checkManifest, pathProblem, UnsafeManifestError } from "../../../../dataplane/snapshot/manifest-check.ts";
+import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
+
+const file = (path: string): Entry => ({ path, type: "file", size: 1, mode: 0o644, mtime: "1.0", md5: "a".repeat(32) });
+const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1.0" });
+const symlink = (path: string, target: string): Entry => ({ path, type: "symlink", size: 0, mode: 0o777, mtime: "1.0", target });
+
+function manifest(parts: Partial<Manifest>): Manifest {
+  return {
+    format: "dumont-snapshot/1", id: "20260101T000000000Z-x", name: "x", createdAt: "", kind: "incremental", parent: "p", chain: ["p", "20260101T000000000Z-x"],
+    source: { host: "h" }, archive: { key: "k", bytes: 1, md5: "b".repeat(32), parts: 1, partSize: 1, compression: "lz4" },
+    entries: [dir("d"), file("d/f"), symlink("l", "/etc")], included: ["d", "d/f"], deleted: ["gone"], stats: { files: 1, dirs: 1, symlinks: 1, bytes: 1 },
+    ...parts,
+  };
+}
+
+describe("manifest paths", () => {
+  it("accepts plain relative paths, whatever bytes their names hold", () => {
+    for (const path of ["a", "a/b", "-dash", "..hidden", "a..b", "new\nline", "bad\udcff\udcfe", " spaced "]) expect(pathProblem(path)).toBeUndefined();
+  });
+
+  it("names what is wrong with every other path", () => {
+    expect(pathProblem("")).toBe("is not a path");
+    expect(pathProblem(undefined)).toBe("is not a path");
+    expect(pathProblem("/root/canary")).toBe("is absolute");
+    expect(pathProblem("../root/canary")).toBe("has a '..' component");
+    expect(pathProblem("a/../../b")).toBe("has a '..' component");
+    expect(pathProblem("a/./b")).toBe("has a '.' component");
+    expect(pathProblem(".")).toBe("has a '.' component");
+    expect(pathProblem("a//b")).toBe("has an empty component");
+    expect(pathProblem("a/")).toBe("has an empty component");
+    expect(pathProblem("a\0b")).toBe("holds a NUL byte");
+    expect(pathProblem("a\ud800")).toBe("holds characters that stand for no bytes");
+  });
+});
+
+describe("manifest check", () => {
+  it("passes a consistent manifest", () => {
+    expect(() => checkManifest(manifest({}))).not.toThrow();
+  });
+
+  it("refuses a poisoned deletion list, naming the entry", () => {
+    expect(() => checkManifest(manifest({ deleted: ["ok", "../root/canary"] }))).toThrow(UnsafeManifestError);
+    expect(() => checkManifest(manifest({ deleted: ["../root/canary"] }))).toThrow(
+      'snapshot 20260101T000000000Z-x cannot be restored safely: deleted path "../root/canary" has a \'..\' component',
+    );
+    expect(() => checkManifest(manifest({ deleted: ["/root/canary"] }))).toThrow('deleted path "/root/canary" is absolute');
+    expect(() => checkManifest(manifest({ discarded: ["x/../../y"] }))).toThrow('discarded path "x/../../y"');
+  });
+
+  it("refuses entries and archive members that do not fit the tree", () => {
+    expect(() => checkManifest(manifest({ entries: [dir("d"), file("/abs")] }))).toThrow('entry path "/abs" is absolute');
+    expect(() => checkManifest(manifest({ entries: [symlink("l", "/etc"), file("l/passwd")], included: [] }))).toThrow(
+      'entry "l/passwd" is below "l", which is not a directory of the snapshot',
+    );
+    expect(() => checkManifest(manifest({ entries: [file("orphan/f")], included: [] }))).toThrow('entry "orphan/f" is below "orphan"');
+    expect(() => checkManifest(manifest({ included: ["d", "elsewhere"] }))).toThrow('included path "elsewhere" is not an entry of the snapshot');
+    expect(() => checkManifest(manifest({ entries: [dir("d"), dir("d")], included: [] }))).toThrow('entry "d" appears twice');
+    expect(() => checkManifest(manifest({ entries: [{ ...file("f"), type: "fifo" as never }], included: [] }))).toThrow('unknown type "fifo"');
+    expect(() => checkManifest(manifest({ entries: [symlink("l", "")], included: [] }))).toThrow('symlink "l" has no usable target');
+  });
+
+  it("reads manifests from before `discarded` existed", () => {
+    const { discarded: _, ...old } = manifest({ discarded: [] });
+    expect(() => checkManifest(old as Manifest)).not.toThrow();
+  });
+});

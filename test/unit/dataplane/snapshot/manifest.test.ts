@@ -1,0 +1,96 @@
+// A snapshot's manifest: the scan of /workspace read back byte for byte, what changed since the
+// parent, how a restored tree is verified against it, and the ids snapshots sort by.
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { compareTrees, diffTrees, nameOfId, parseMd5, parseScan, separateWarnings, snapshotId, withoutOrphans, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
+import { pathFromBytes } from "../../../../dataplane/snapshot/path-bytes.ts";
+
+const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
+
+describe("scan parsing", () => {
+  it("keeps names with newlines, quotes and leading dashes intact, and sorts", () => {
+    const raw = ["f", "new\nline", "5", "644", "1.5", "", "l", "-dash", "0", "777", "2.0", "target with space", "d", "dir", "4096", "755", "3.0", "", "p", "fifo", "0", "644", "4.0", ""].join("\0") + "\0";
+    const { entries, skipped } = parseScan(Buffer.from(raw));
+    expect(entries.map((e) => e.path)).toEqual(["-dash", "dir", "new\nline"]);
+    expect(entries[0]).toMatchObject({ type: "symlink", target: "target with space", size: 0 });
+    expect(entries[2]).toMatchObject({ type: "file", size: 5, mode: 0o644, mtime: "1.5" });
+    expect(skipped).toEqual(["fifo"]);
+  });
+
+  it("reads names that are not UTF-8 byte for byte, with or without find's ./ prefix", () => {
+    const fields = (name: Buffer) => [Buffer.from("f\0"), name, Buffer.from("\0" + ["3", "644", "1.5", ""].join("\0") + "\0")];
+    const raw = Buffer.concat([...fields(Buffer.from("./bad\xff\xfeutf8", "latin1")), ...fields(Buffer.from("plain"))]);
+    expect(parseScan(raw).entries.map((e) => e.path)).toEqual(["bad\udcff\udcfeutf8", "plain"]);
+  });
+
+  it("refuses truncated output", () => {
+    expect(() => parseScan(Buffer.from("f\0a\0"))).toThrow(/truncated/);
+  });
+
+  it("reads md5sum -z output as the tool prints it", () => {
+    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'a\\nb' && printf y > ./-c && md5sum -z -- ./$'a\\nb' ./-c"]);
+    expect([...parseMd5(printed)]).toEqual([["a\nb", "9dd4e461268c8034f5c8564e155c67a6"], ["-c", "415290769594460e2e485922904f345d"]]);
+  });
+
+  it("reads md5sum -z output for names that are not UTF-8", () => {
+    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'bad\\xff\\xfeutf8' && md5sum -z -- ./$'bad\\xff\\xfeutf8'"]);
+    expect([...parseMd5(printed)]).toEqual([[pathFromBytes(Buffer.from("bad\xff\xfeutf8", "latin1")), "9dd4e461268c8034f5c8564e155c67a6"]]);
+  });
+});
+
+describe("incremental diffs", () => {
+  it("holds what changed, lists what was deleted and carries MD5s of the rest", () => {
+    const parent = [file("same"), file("grown"), file("gone"), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
+    const current = [file("same", { md5: undefined }), file("grown", { size: 11, md5: undefined }), file("new", { md5: undefined }), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
+    const diff = diffTrees(parent, current);
+    expect(diff.changed.map((e) => e.path).sort()).toEqual(["d", "grown", "new"]);
+    expect(diff.deleted).toEqual(["gone"]);
+    expect(diff.unchanged).toEqual([file("same")]);
+  });
+
+  it("treats a changed mtime or mode as a change, like rsync's quick check", () => {
+    expect(diffTrees([file("x")], [file("x", { mtime: "1700000001.0000000000" })]).changed).toHaveLength(1);
+    expect(diffTrees([file("x")], [file("x", { mode: 0o600 })]).changed).toHaveLength(1);
+  });
+
+  it("reads again a file the parent recorded as unstable, even if it looks the same", () => {
+    expect(diffTrees([file("x", { unstable: true })], [file("x", { md5: undefined })]).changed.map((e) => e.path)).toEqual(["x"]);
+  });
+
+  it("drops entries whose directory is not in the tree, or is no directory", () => {
+    const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1" });
+    const tree = [dir("a"), file("a/x"), file("b"), file("b/y"), file("gone/z"), dir("a/c"), file("a/c/d"), file("top")];
+    expect(withoutOrphans(tree).map((e) => e.path)).toEqual(["a", "a/x", "b", "a/c", "a/c/d", "top"]);
+    expect(withoutOrphans(tree.filter((e) => e.path !== "a")).map((e) => e.path)).toEqual(["b", "top"]);
+  });
+});
+
+describe("verification", () => {
+  it("names every path that differs, and how", () => {
+    const expected = [file("a"), file("b"), file("c"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "1", target: "x" }];
+    const actual = [file("a"), file("b", { md5: "b".repeat(32) }), file("extra"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "9", target: "y" }];
+    expect(compareTrees(expected, actual)).toEqual([
+      { path: "b", problem: `MD5 ${"b".repeat(32)}, expected ${"a".repeat(32)}` },
+      { path: "c", problem: "missing" },
+      { path: "l", problem: "points to y, expected x" },
+      { path: "extra", problem: "not in the snapshot" },
+    ]);
+  });
+
+  it("reports differences in files recorded as unstable as warnings, not failures", () => {
+    const expected = [file("steady"), file("hot", { unstable: true })];
+    const actual = [file("steady", { md5: "c".repeat(32) }), file("hot", { size: 99 })];
+    const { failures, warnings } = separateWarnings(compareTrees(expected, actual), expected);
+    expect(failures.map((m) => m.path)).toEqual(["steady"]);
+    expect(warnings).toEqual([{ path: "hot", problem: "size 99, expected 10" }]);
+  });
+});
+
+describe("ids, names and patterns", () => {
+  it("sorts ids by time and keeps the name", () => {
+    const id = snapshotId("test-snapshot-1", new Date("2026-01-02T03:04:05.678Z"));
+    expect(id).toBe("20260102T030405678Z-test-snapshot-1");
+    expect(nameOfId(id)).toBe("test-snapshot-1");
+    expect(() => snapshotId("bad name", new Date())).toThrow(/snapshot name/);
+  });
+});

@@ -1,0 +1,49 @@
+// A restore refuses another stack's snapshot, or a chain with one in it, before it touches the
+// host; a snapshot from before manifests named a stack is restored.
+import { describe, expect, it } from "vitest";
+import type { Manifest } from "../../../../dataplane/snapshot/manifest.ts";
+import { restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
+import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
+import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
+import type { SshConnection } from "../../../../dataplane/ssh/client.ts";
+
+const full = "20261122T130000000Z-base";
+const incremental = "20261122T140000000Z-next";
+
+function manifest(id: string, chain: string[], stack?: string): Manifest {
+  return {
+    format: "dumont-snapshot/1", id, name: id.slice(20), createdAt: "", kind: chain.length > 1 ? "incremental" : "full", parent: chain.at(-2) ?? null, chain,
+    source: { host: "h" }, ...(stack !== undefined && { stack }), archive: { key: "k", bytes: 1, md5: "b".repeat(32), parts: 1, partSize: 1, compression: "lz4" },
+    entries: [], included: [], deleted: [], stats: { files: 0, dirs: 0, symlinks: 0, bytes: 0 },
+  };
+}
+
+/** A store of stack `stack` holding these manifests, and a host that must never be touched. */
+function world(stack: string, manifests: Manifest[]) {
+  const byId = new Map(manifests.map((m) => [m.id, m]));
+  const store = { settings: { stack }, readManifest: async (id: string) => byId.get(id)! } as unknown as SnapshotStore;
+  const commands: string[][] = [];
+  const ssh = { label: "gpu", run: async (argv: string[]) => { commands.push(argv); throw new Error("the host was touched"); } } as unknown as SshConnection;
+  return { store, ssh, commands };
+}
+
+describe("restoring another stack's snapshot", () => {
+  it("a restore refuses another stack's snapshot before it touches the host", async () => {
+    const { store, ssh, commands } = world("prod", [manifest(full, [full], "staging")]);
+    await expect(restoreSnapshot({ ssh, store, id: full })).rejects.toThrow(ForeignSnapshotError);
+    expect(commands).toEqual([]);
+  });
+
+  it("a restore refuses a chain with another stack's snapshot in it, naming that one", async () => {
+    const { store, ssh, commands } = world("prod", [manifest(full, [full], "staging"), manifest(incremental, [full, incremental], "prod")]);
+    await expect(restoreSnapshot({ ssh, store, id: incremental })).rejects.toThrow(`snapshot ${full} belongs to stack 'staging', not to stack 'prod'`);
+    expect(commands).toEqual([]);
+  });
+
+  it("a restore goes ahead with a snapshot from before manifests named a stack", async () => {
+    const { store, ssh, commands } = world("prod", [manifest(full, [full])]);
+    // It gets as far as the host, which this test's host refuses.
+    await expect(restoreSnapshot({ ssh, store, id: full })).rejects.toThrow("the host was touched");
+    expect(commands.length).toBe(1);
+  });
+});

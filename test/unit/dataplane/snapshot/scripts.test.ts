@@ -1,0 +1,50 @@
+// The scripts a snapshot runs on a host: valid bash, unchanged unless meant to be. Presigned URLs
+// never appear in a host process's arguments: curl_url hands curl the URL in a config on a file
+// descriptor, quoted so that any URL arrives intact.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  curlUrl, directoryTimesScript, hashScript, restoreArchiveScript, restoreSymlinksScript, scanScript, statScript, uploadScript,
+} from "../../../../dataplane/snapshot/scripts.ts";
+
+const bash = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
+
+describe("curl_url", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "dumont-curl-url-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("gives curl the URL in a config, not as an argument, quotes and backslashes intact", () => {
+    const url = String.raw`https://s3.example/b/k?X-Amz-Signature=abc&odd="q"\x`;
+    // A stand-in curl that prints the config it was given and then its arguments, one per line.
+    const out = bash(`${curlUrl}
+curl() { [ "$1" = --config ] && cat "$2"; shift 2; printf 'arg %s\\n' "$@"; }
+curl_url '${url.replaceAll("'", `'\\''`)}' -sS -X PUT`);
+    expect(out).toBe(`url = "${url.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"\narg -sS\narg -X\narg PUT\n`);
+  });
+
+  it("is read by the real curl", () => {
+    writeFileSync(path.join(dir, "object"), "the object\n");
+    expect(bash(`${curlUrl}\ncurl_url 'file://${dir}/object' -sS`)).toBe("the object\n");
+  });
+
+  it("is the only way the host scripts call curl", () => {
+    for (const script of [uploadScript(), restoreArchiveScript()]) {
+      const calls = script.split("\n").filter((line) => /\bcurl\b/.test(line) && !line.includes("curl_url") && !line.includes("curl --config"));
+      expect(calls).toEqual([]);
+      expect(script).not.toMatch(/curl[^\n]*"\$url"\s*(\\|2>|$)/m);
+    }
+  });
+});
+
+describe("host scripts", () => {
+  it.each([
+    ["scan", scanScript()], ["stat", statScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()],
+    ["symlinks", restoreSymlinksScript()], ["directory times", directoryTimesScript()],
+  ])("%s is valid bash and unchanged", (_name, script) => {
+    execFileSync("bash", ["-n", "-c", script]);
+    expect(script).toMatchSnapshot();
+  });
+});

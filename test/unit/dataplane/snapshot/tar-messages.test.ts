@@ -1,0 +1,37 @@
+// What tar says about files that change while a snapshot reads them, read back byte for byte.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { pathFromBytes } from "../../../../dataplane/snapshot/path-bytes.ts";
+import { readTarReport, unquoteTarName } from "../../../../dataplane/snapshot/tar-messages.ts";
+
+describe("tar's messages", () => {
+  it("reads back names as tar quotes them in the C locale, bytes that are not UTF-8 included", () => {
+    const name = Buffer.concat([Buffer.from("we\xffird:na\nme \\ ", "latin1"), Buffer.from("ü")]);
+    const said = execFileSync("bash", ["-c", "LC_ALL=C tar --quoting-style=escape --null --no-recursion -T - -cf /dev/null 2>&1 || true"], {
+      cwd: mkdtempSync(path.join(tmpdir(), "dumont-tar-")), input: Buffer.concat([Buffer.from("./"), name, Buffer.of(0)]),
+    });
+    const report = readTarReport(said.toString("utf8").trim().split("\n"));
+    expect([...report.missing]).toEqual([pathFromBytes(name)]);
+    expect(report.others).toEqual([]);
+  });
+
+  it("decodes tar's escapes", () => {
+    expect(unquoteTarName(String.raw`./a\nb\tc\\d\:e\303\274\377`)).toBe("./a\nb\tc\\d:eü\udcff");
+  });
+
+  it("sorts changed, vanished and other messages", () => {
+    const report = readTarReport([
+      "tar: ./log.txt: file changed as we read it",
+      "tar: ./ckpt.bin: File shrank by 4096 bytes; padding with zeros",
+      "tar: ./tmp/x: Cannot stat: No such file or directory",
+      "tar: ./locked: Cannot open: Permission denied",
+      "tar: Exiting with failure status due to previous errors",
+    ]);
+    expect([...report.changed]).toEqual(["log.txt", "ckpt.bin"]);
+    expect([...report.missing]).toEqual(["tmp/x"]);
+    expect(report.others).toEqual(["tar: ./locked: Cannot open: Permission denied"]);
+  });
+});

@@ -1,0 +1,28 @@
+// The journey's text views: the seed's metric names and report lines.
+import { describe, expect, it } from "vitest";
+import { formatReport, metricsJson } from "../../../harness/report-text.ts";
+import { sampleReport as report } from "../../support/journey-report.ts";
+
+describe("journey report", () => {
+  it("the metrics file carries every metric name of the seed", () => {
+    const m = metricsJson(report());
+    for (const key of ["time_create_files", "time_create_snapshot", "time_failover", "time_validate", "time_total", "files_validated", "test_files", "success", "gpu_cost_per_hour", "estimated_cost_usd", "gpu_instance_id", "snapshot_id", "failover_gpu_id"]) {
+      expect(m, key).toHaveProperty(key);
+    }
+    expect(m).toMatchObject({ time_create_files: 7, time_create_snapshot: 8, time_failover: 9, time_validate: 10, time_total: 75, files_validated: 1, success: true, gpu_instance_id: 29012345, failover_gpu_id: 29012456 });
+  });
+
+  it("the text report has the seed's sections and verdict", () => {
+    const text = formatReport(report());
+    expect(text).toMatch(/3\. Failover \+ Restore:\s+9\.0s/);
+    expect(text).toMatch(/Original GPU:\s+29012345/);
+    expect(text).toMatch(/GPU hourly:\s+\$0\.3200\/hr/);
+    expect(text).toMatch(/Files OK:\s+1\/1/);
+    expect(text).toMatch(/Success:\s+✓ YES/);
+  });
+
+  it("a failure shows its step and reason", () => {
+    const failed = report({ success: false, failure: { step: "failover", reason: "restore failed: <script>alert(1)</script>" } });
+    expect(formatReport(failed)).toMatch(/Success:\s+✗ NO\n\s+Reason:\s+failover: restore failed/);
+  });
+});

@@ -1,0 +1,26 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { envFile, hostInitScript, hostStartScript, sshdConfig } from "../../../local-cloud/host-files.ts";
+
+describe("host files", () => {
+  it("sshd allows keys only, from Vast's key set and the host's own file", () => {
+    expect(sshdConfig(22022)).toMatchSnapshot();
+  });
+
+  it("init builds the host's own root from its image (overlay, /workspace, /root, /tmp, /proc, a minimal /dev) and leaves the controller's filesystem", () => {
+    expect(hostInitScript()).toMatchSnapshot();
+    expect(hostInitScript()).toMatch(/pivot_root \. \.controller-root/);
+    expect(hostInitScript()).toMatch(/umount -l \/\.controller-root/);
+    expect(hostInitScript()).not.toMatch(/--rbind \/dev/);
+    // Both scripts parse as POSIX sh.
+    execFileSync("sh", ["-n", "-c", hostInitScript()]);
+    execFileSync("sh", ["-n", "-c", hostStartScript()]);
+  });
+
+  it("env lines survive the shell, and docker flags that Vast puts in env are not variables", () => {
+    const file = envFile({ TOKEN: "it's a \"secret\" $HOME", "-p 8080:8080": "1", PLAIN: "x" });
+    expect(file).not.toContain("8080");
+    const printed = execFileSync("sh", ["-c", `set -a; ${file.replaceAll("\n", "; ")} printf '%s|%s' "$TOKEN" "$PLAIN"`], { encoding: "utf8" });
+    expect(printed).toBe("it's a \"secret\" $HOME|x");
+  });
+});
