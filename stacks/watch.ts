@@ -20,6 +20,7 @@ import { StackBusy, withStackLock } from "./failover/lock.ts";
 import { describeHolder, LeaseBusy, type ControllerLease } from "./lease/controller-lease.ts";
 import { stackLease, stackRecords } from "./lease/stack-leases.ts";
 import { holdRecords } from "./lease/shared-records.ts";
+import { untilAborted } from "../lib/abortable.ts";
 import { loadStackContext, type StackContext } from "./stack-context.ts";
 import { updateStatus, type HealthCheckRecord, type StackStatus } from "./standby/status-file.ts";
 import { syncStandby } from "./standby/sync.ts";
@@ -71,9 +72,9 @@ export function failoverBackoffSeconds(failed: number): number {
 type Log = (event: Record<string, unknown>) => void;
 
 /** Whether another operation holds the stack now (its lock here, or its lease in the bucket). */
-async function operationBusy(stack: string, ctx: StackContext): Promise<boolean> {
+async function operationBusy(stack: string, ctx: StackContext, signal?: AbortSignal): Promise<boolean> {
   try {
-    await withStackLock(stack, "watch probe", async () => undefined, { timeoutMs: 0, context: ctx });
+    await withStackLock(stack, "watch probe", async () => undefined, { timeoutMs: 0, context: ctx, signal });
     return false;
   } catch (error) {
     if (error instanceof StackBusy || error instanceof LeaseBusy) return true;
@@ -99,11 +100,11 @@ export async function watch(options: WatchOptions): Promise<void> {
     let letGo = () => {};
     try {
       // The active watch keeps the stack's status where every controller reads it (shared-records.ts).
-      const records = lease ? await stackRecords(ctx) : undefined;
-      if (records && (await records.pull())) ctx = await loadStackContext(name).catch(() => ctx);
+      const records = lease ? await stackRecords(ctx, lease.signal) : undefined;
+      if (records && (await untilAborted(records.pull(), lease?.signal).catch(() => false))) ctx = await loadStackContext(name).catch(() => ctx);
       if (records) letGo = holdRecords(name, records);
       await actAsWatcher(name, ctx, (event) => print({ ...event, role: "active" }), lease ? AbortSignal.any([...(signal ? [signal] : []), lease.signal]) : signal, lease?.signal);
-      await records?.flush().catch((error: Error) => print({ event: "warning", role: "active", line: error.message }));
+      await untilAborted(records?.flush() ?? Promise.resolve(), lease?.signal).catch((error: Error) => print({ event: "warning", role: "active", line: error.message }));
     } finally {
       letGo();
       await lease?.release();
@@ -205,7 +206,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   // Instances a killed controller rented without recording them are destroyed before anything else.
   try {
     // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
-    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx }).catch(() => []);
+    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx, signal: leaseLost }).catch(() => []);
     for (const id of swept) log({ event: "orphan-destroyed", instance: id });
   } catch (error) {
     log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
@@ -228,7 +229,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
       // this watch finishes it.
       const inProgress = readFailoverRecord(name);
       if (inProgress) {
-        if (await operationBusy(name, ctx)) {
+        if (await operationBusy(name, ctx, leaseLost)) {
           if (!failoverSeenElsewhere) log({ event: "failover-elsewhere", from: inProgress.fromInstanceId, hint: "another controller is failing over; health checks wait for it" });
           failoverSeenElsewhere = true;
           failures = 0;
@@ -267,7 +268,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         nextSync = Date.now() + health.syncIntervalSeconds * 1000;
         try {
           // Under the stack's lock: never while a failover restores from the standby.
-          const sync = await withStackLock(name, "watch sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost }), { timeoutMs: 0, context: ctx });
+          const sync = await withStackLock(name, "watch sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost }), { timeoutMs: 0, context: ctx, signal: leaseLost });
           log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
         } catch (error) {
           // The GPU keeps working; the next sync tries again.

@@ -114,6 +114,8 @@ export interface RunOptions {
    * reason: a controller that lost the stack's lease must stop writing at once, not after the step.
    */
   readonly signal?: AbortSignal;
+  /** How errors name the command, when argv wraps it (runs it as another user, say). */
+  readonly shownAs?: string;
 }
 
 function checkedTimeout(timeoutMs: number): number {
@@ -156,6 +158,7 @@ export class SshConnection {
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   async run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult | BinaryRunResult> {
     const command = quoteCommand(argv);
+    const shown = options.shownAs ?? command;
     const timeoutMs = checkedTimeout(options.timeoutMs ?? defaultCommandMs);
     const stdout = new CappedBytes(options.maxStdoutBytes ?? defaultStdoutBytes);
     const stderr = new ByteTail(stderrKeptBytes);
@@ -185,12 +188,12 @@ export class SshConnection {
         open.close();
       };
       const timer = setTimeout(() => {
-        settle(() => reject(new RemoteCommandTimeout(command, this.label, timeoutMs)));
+        settle(() => reject(new RemoteCommandTimeout(shown, this.label, timeoutMs)));
         if (channel) stop(channel);
       }, timeoutMs);
       // A host that dies mid-command may never close the channel itself: the connection's end is
       // the answer then.
-      const lost = () => settle(() => reject(new DumontError(`connection to ${this.label} lost while running: ${shownCommand(command)}`)));
+      const lost = () => settle(() => reject(new DumontError(`connection to ${this.label} lost while running: ${shownCommand(shown)}`)));
       this.client.once("close", lost);
       const aborted = () => {
         settle(() => reject(options.signal!.reason ?? new DumontError(`stopped: ${shownCommand(command)}`)));
@@ -206,7 +209,7 @@ export class SshConnection {
         channel = open;
         open.on("data", (d: Buffer) => {
           if (settled || stdout.add(d)) return;
-          settle(() => reject(new RemoteOutputTooLarge(command, this.label, stdout.cap)));
+          settle(() => reject(new RemoteOutputTooLarge(shown, this.label, stdout.cap)));
           stop(open);
         });
         open.stderr.on("data", (d: Buffer) => {
@@ -218,7 +221,7 @@ export class SshConnection {
           const said = sanitizeHostText(stderr.text(), stderrKeptBytes);
           const result = runResult(code ?? -1, stdout.bytes(), said, options.binaryStdout === true);
           if (code === 0 || options.allowFailure) resolve(result);
-          else reject(new RemoteCommandError(command, code, signal, said));
+          else reject(new RemoteCommandError(shown, code, signal, said));
         }));
         const stdin = options.stdin;
         if (stdin === undefined) open.end();

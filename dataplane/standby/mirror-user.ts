@@ -6,6 +6,7 @@
 // so nothing a earlier copy left behind is running when the next copy's run key (root on a GPU
 // for ten minutes) is placed in its home.
 import type { CommandRunner, SshConnection } from "../ssh/client.ts";
+import { quoteCommand } from "../ssh/quote.ts";
 
 export const mirrorUser = "dumont-mirror";
 /** The mirror user's home: the copies (generations.ts) and the run keys live under it. */
@@ -25,7 +26,9 @@ export function asMirrorUser(admin: SshConnection, loginUser: string): CommandRu
     ...asRoot(loginUser), "setpriv", `--reuid=${mirrorUser}`, `--regid=${mirrorUser}`, "--init-groups", "--reset-env", "--no-new-privs", "--",
     "sh", "-c", 'cd "$HOME" && exec "$@"', "mirror-user",
   ];
-  return { run: ((argv: readonly string[], options?: Parameters<SshConnection["run"]>[1]) => admin.run([...prefix, ...argv], options)) as SshConnection["run"] };
+  const run = (argv: readonly string[], options?: Parameters<SshConnection["run"]>[1]) =>
+    admin.run([...prefix, ...argv], { ...options, shownAs: `${quoteCommand(argv)} (as ${mirrorUser})` });
+  return { run: run as SshConnection["run"] };
 }
 
 /**

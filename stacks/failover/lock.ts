@@ -13,7 +13,8 @@ import { DumontError, UserError } from "../../lib/errors.ts";
 import { stateDir } from "../../lib/tools/paths.ts";
 import { describeHolder } from "../lease/controller-lease.ts";
 import { stackLease, stackRecords } from "../lease/stack-leases.ts";
-import { holdRecords } from "../lease/shared-records.ts";
+import { heldRecords, holdRecords } from "../lease/shared-records.ts";
+import { untilAborted } from "../../lib/abortable.ts";
 import { loadStackContext, type StackContext } from "../stack-context.ts";
 
 /** A lock not refreshed for this long belongs to a dead holder. */
@@ -53,7 +54,7 @@ export class StackBusy extends UserError {
  */
 export async function withStackLock<T>(
   stack: string, operation: string, work: (signal: AbortSignal, assertHeld: () => void, context: StackContext) => Promise<T>,
-  options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext } = {},
+  options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext; signal?: AbortSignal } = {},
 ): Promise<T> {
   const file = lockFile(stack);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -83,21 +84,27 @@ export async function withStackLock<T>(
   writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
   try {
     const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
-    const lease = await stackLease(context, "operation", operation);
-    if (!lease) return await work(compromised.signal, () => compromised.signal.throwIfAborted(), context);
-    await lease.acquire({
+    // The caller's signal (a watch that lost its own lease) stops the wait for a store that no
+    // longer answers: nothing here may keep it from stopping.
+    const outer = options.signal ? AbortSignal.any([compromised.signal, options.signal]) : compromised.signal;
+    const lease = await stackLease(context, "operation", operation, undefined, outer);
+    if (!lease) return await work(outer, () => outer.throwIfAborted(), context);
+    await untilAborted(lease.acquire({
       timeoutMs: Math.max(0, deadline - Date.now()),
+      signal: outer,
       onWait: (holder) => {
         if (!announced) options.onWait?.({ pid: holder?.pid ?? 0, operation: holder ? describeHolder(holder) : "another controller", since: holder?.since ?? "" });
         announced = true;
       },
-    });
+    }), outer);
     let letGo = () => {};
     try {
-      const records = await stackRecords(context);
-      const current = records && (await records.pull()) ? await loadStackContext(stack, { requireOutputs: false }) : context;
-      if (records) letGo = holdRecords(stack, records);
-      const signal = AbortSignal.any([compromised.signal, lease.signal]);
+      const signal = AbortSignal.any([outer, lease.signal]);
+      // A watch that holds the stack's watch lease keeps its records already: one copy per stack.
+      const held = heldRecords(stack);
+      const records = held ?? await stackRecords(context, signal);
+      const current = records && (await untilAborted(records.pull(), signal)) ? await loadStackContext(stack, { requireOutputs: false }) : context;
+      if (records && !held) letGo = holdRecords(stack, records);
       try {
         // Checked right before an irreversible step: by the clocks themselves, not a timer that may be late.
         return await work(signal, () => {
@@ -105,8 +112,9 @@ export async function withStackLock<T>(
           lease.assertHeld();
         }, current);
       } finally {
-        // What the work wrote reaches the bucket before another controller may take the stack.
-        await records?.flush().catch((error: Error) => console.error(`warning: ${error.message}`));
+        // What the work wrote reaches the bucket before another controller may take the stack (a
+        // lost lease aborts the writes: there is nothing to wait for then).
+        await untilAborted(records?.flush() ?? Promise.resolve(), signal).catch((error: Error) => console.error(`warning: ${error.message}`));
       }
     } finally {
       letGo();

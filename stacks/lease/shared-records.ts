@@ -28,22 +28,37 @@ export function recordsLiveInBucket(backendUrl = process.env.PULUMI_BACKEND_URL)
 /** The local file each record is read from and written to. */
 export type LocalRecordFiles = Readonly<Record<RecordKind, string>>;
 
+/** The store refused a conditional write: the object is no longer the version this controller saw. */
+function isConflict(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || status === 409 || (error as Error).name === "PreconditionFailed";
+}
+
 export class SharedRecords {
   private queue: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
-
+  /**
+   * The slot record's version this controller last read or wrote (null: none in the bucket). It
+   * is replaced only if still that version: a controller cut off while holding the stack, whose
+   * write lands after another took over, changes nothing. (The status is informational: last
+   * writer wins.)
+   */
+  private slotsEtag: string | null | undefined;
   private readonly s3: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly stack: string;
   private readonly files: LocalRecordFiles;
+  private readonly signal?: AbortSignal;
 
-  constructor(s3: S3Client, bucket: string, prefix: string, stack: string, files: LocalRecordFiles) {
+  /** `signal`: the lease the records are kept under; once it is lost, nothing more is written. */
+  constructor(s3: S3Client, bucket: string, prefix: string, stack: string, files: LocalRecordFiles, signal?: AbortSignal) {
     this.s3 = s3;
     this.bucket = bucket;
     this.prefix = prefix;
     this.stack = stack;
     this.files = files;
+    this.signal = signal;
   }
 
   /**
@@ -55,11 +70,12 @@ export class SharedRecords {
     let changed = false;
     for (const kind of ["slots", "status"] as const) {
       const remote = await this.read(kind);
+      if (kind === "slots") this.slotsEtag = remote?.etag ?? null;
       const local = readLocal(this.files[kind]);
       if (remote === undefined) {
         if (local !== undefined && !options.readOnly) await this.write(kind, local);
-      } else if (remote !== local) {
-        writeLocal(this.files[kind], remote);
+      } else if (remote.text !== local) {
+        writeLocal(this.files[kind], remote.text);
         changed = true;
       }
     }
@@ -69,6 +85,8 @@ export class SharedRecords {
   /** Uploads the local record of `kind` after every upload queued before it. */
   push(kind: RecordKind): void {
     this.queue = this.queue.then(async () => {
+      if (this.failure) return;
+      this.signal?.throwIfAborted();
       const text = readLocal(this.files[kind]);
       if (text !== undefined) await this.write(kind, text);
     }).catch((error: Error) => {
@@ -86,10 +104,10 @@ export class SharedRecords {
     }
   }
 
-  private async read(kind: RecordKind): Promise<string | undefined> {
+  private async read(kind: RecordKind): Promise<{ text: string; etag: string } | undefined> {
     try {
-      const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: recordKey(this.prefix, this.stack, kind) }));
-      return await reply.Body!.transformToString();
+      const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: recordKey(this.prefix, this.stack, kind) }), { abortSignal: this.signal });
+      return { text: await reply.Body!.transformToString(), etag: reply.ETag ?? "" };
     } catch (error) {
       if ((error as Error).name === "NoSuchKey" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
       throw error;
@@ -97,7 +115,16 @@ export class SharedRecords {
   }
 
   private async write(kind: RecordKind, text: string): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: recordKey(this.prefix, this.stack, kind), Body: text, ContentType: "application/json" }));
+    const condition = kind !== "slots" || this.slotsEtag === undefined ? {} : this.slotsEtag === null ? { IfNoneMatch: "*" } : { IfMatch: this.slotsEtag };
+    try {
+      const reply = await this.s3.send(new PutObjectCommand({
+        Bucket: this.bucket, Key: recordKey(this.prefix, this.stack, kind), Body: text, ContentType: "application/json", ...condition,
+      }), { abortSignal: this.signal });
+      if (kind === "slots") this.slotsEtag = reply.ETag ?? null;
+    } catch (error) {
+      if (isConflict(error)) throw new Error("another controller changed the slot record since this one read it (this one no longer holds the stack)", { cause: error });
+      throw error;
+    }
   }
 }
 
@@ -143,4 +170,9 @@ export function recordWritten(stack: string, kind: RecordKind): void {
 /** Waits until the stack's records written so far are in its bucket (nothing to wait for without one). */
 export async function recordsSettled(stack: string): Promise<void> {
   await innermost(stack)?.flush();
+}
+
+/** The records this process already keeps for `stack` (a watch's, when its sync takes the stack). */
+export function heldRecords(stack: string): SharedRecords | undefined {
+  return innermost(stack);
 }

@@ -7,6 +7,7 @@
 // in single-controller mode (the local lock only), as the README documents.
 import type { StackContext } from "../stack-context.ts";
 import { ConditionalObject, honoursConditionalWrites } from "./conditional-object.ts";
+import { untilAborted } from "../../lib/abortable.ts";
 import { ControllerLease, type LeaseBody } from "./controller-lease.ts";
 import { recordsLiveInBucket, SharedRecords } from "./shared-records.ts";
 import { slotRecordFile } from "../slot-record.ts";
@@ -24,11 +25,11 @@ const warned = new Set<string>();
  * The stack's lease for `role`, not yet taken; undefined when the stack has no bucket yet (before
  * its first `up`) or its store cannot keep a lease.
  */
-export async function stackLease(ctx: StackContext, role: LeaseRole, operation: string, warn: (line: string) => void = (l) => console.error(l)): Promise<ControllerLease | undefined> {
+export async function stackLease(ctx: StackContext, role: LeaseRole, operation: string, warn: (line: string) => void = (l) => console.error(l), signal?: AbortSignal): Promise<ControllerLease | undefined> {
   if (!ctx.outputs.bucket?.name) return undefined;
   const store = await ctx.snapshotStore();
   const { bucket, prefix } = store.settings;
-  if (!(await honoursConditionalWrites(store.s3, bucket, `${prefix}.dumont/conditional-writes.probe`))) {
+  if (!(await untilAborted(honoursConditionalWrites(store.s3, bucket, `${prefix}.dumont/conditional-writes.probe`), signal))) {
     if (!warned.has(bucket)) {
       warned.add(bucket);
       warn(`warning: the object store of bucket ${bucket} ignores conditional writes, so controllers on other machines cannot be kept out; run one controller per stack (single-controller mode)`);
@@ -48,11 +49,11 @@ export async function stackLease(ctx: StackContext, role: LeaseRole, operation: 
  * undefined when its state lives in a folder on this machine (the records sit beside it) or it has
  * no bucket yet.
  */
-export async function stackRecords(ctx: StackContext): Promise<SharedRecords | undefined> {
+export async function stackRecords(ctx: StackContext, leaseSignal?: AbortSignal): Promise<SharedRecords | undefined> {
   if (!ctx.outputs.bucket?.name || !recordsLiveInBucket()) return undefined;
   const store = await ctx.snapshotStore();
   const { bucket, prefix } = store.settings;
-  return new SharedRecords(store.s3, bucket, prefix, ctx.stack.name, { slots: slotRecordFile(ctx.stack.name), status: statusFile(ctx.stack.name) });
+  return new SharedRecords(store.s3, bucket, prefix, ctx.stack.name, { slots: slotRecordFile(ctx.stack.name), status: statusFile(ctx.stack.name) }, leaseSignal);
 }
 
 /** Brings this machine's copy of the stack's records up to date, for a command that only reads them. */

@@ -86,6 +86,35 @@ describe("records in the bucket", () => {
     expect(await two.records.pull()).toBe(false);
   });
 
+  it("a controller cut off while holding the stack cannot overwrite the slot record written after it", async () => {
+    const stale = controller("stale", "s4");
+    const next = controller("next", "s4");
+    writeFileSync(stale.files.slots, '{"activeSlot":"a"}\n');
+    await stale.records.pull();
+    // The stale holder's lease ran out; the next controller took the stack and failed over.
+    await next.records.pull();
+    writeFileSync(next.files.slots, '{"activeSlot":"b"}\n');
+    next.records.push("slots");
+    await next.records.flush();
+    // The stale one's write lands late (a partition healed): refused, the bucket keeps the newer record.
+    writeFileSync(stale.files.slots, '{"activeSlot":"a","late":true}\n');
+    stale.records.push("slots");
+    await expect(stale.records.flush()).rejects.toThrow(/another controller changed the slot record/);
+    expect(await inBucket("s4", "slots")).toBe('{"activeSlot":"b"}\n');
+  });
+
+  it("writes nothing once the lease it is kept under is lost", async () => {
+    const lease = new AbortController();
+    const files = controller("lost-lease", "s5").files;
+    const records = new SharedRecords(client(), bucket, prefix, "s5", files, lease.signal);
+    await records.pull();
+    lease.abort(new Error("lease lost"));
+    writeFileSync(files.slots, '{"activeSlot":"b"}\n');
+    records.push("slots");
+    await expect(records.flush()).rejects.toThrow(/lease lost/);
+    expect(await inBucket("s5", "slots")).toBeUndefined();
+  });
+
   it("a reader that holds nothing never writes the bucket, and a write outside a hold stays local", async () => {
     const reader = controller("reader", "s2");
     writeFileSync(reader.files.slots, '{"activeSlot":"a"}\n');
