@@ -1,6 +1,7 @@
 // Options that many commands take, declared once: a command lists them in its options table (under
 // another name where its own words differ, as the journey's --local-cloud) and may refine the
 // meaning, never restate the rest.
+import { slots } from "../../contract/settings-schema.ts";
 import { defaultCloudName } from "../../local-cloud/endpoints.ts";
 
 export const stackOption = {
@@ -25,7 +26,7 @@ export const localCloudOption = {
 /** Which GPU of a stack (or a `dumont instance create` GPU) a command acts on. */
 export const gpuSelectorOptions = {
   slot: {
-    type: "string", value: "a|b", choices: ["a", "b"], absent: "the stack's active slot",
+    type: "string", value: slots.join("|"), choices: slots, absent: "the stack's active slot",
     meaning: "the GPU of this slot of the stack",
   },
   instance: {

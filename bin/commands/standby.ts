@@ -1,4 +1,5 @@
 // `dumont standby sync | status | associations | configure`.
+import { declarations, type SettingKey } from "../../contract/settings-schema.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { loadStackContext } from "../../stacks/stack-context.ts";
 import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
@@ -60,23 +61,15 @@ export const standbyAssociations = defineCommand({
   },
 });
 
-/** The flags of `standby configure`: each sets one setting of the stack (stacks/settings.ts). */
-const standbySettings: Readonly<Record<string, { readonly setting: string; readonly meaning: string }>> = {
-  enabled: { setting: "autoStandbyEnabled", meaning: "whether the stack has a CPU standby: true or false" },
-  "gcp-zone": { setting: "gcpZone", meaning: "the GCP zone of the standby VM, e.g. us-central1-a" },
-  "gcp-machine-type": { setting: "gcpMachineType", meaning: "the standby VM's machine type, e.g. e2-medium" },
-  "gcp-disk-size": { setting: "gcpDiskSize", meaning: "the standby VM's disk, in GB" },
-  "gcp-spot": { setting: "gcpSpot", meaning: "whether the standby VM is a Spot VM (cheaper, may be preempted): true or false" },
-  "gcp-project": { setting: "gcpProject", meaning: "the GCP project of the standby VM" },
-  "sync-interval": { setting: "syncInterval", meaning: "seconds between standby syncs under `dumont watch`" },
-  "health-check-interval": { setting: "healthCheckInterval", meaning: "seconds between the watch's health checks of the GPU" },
-  "failover-threshold": { setting: "failoverThreshold", meaning: "failed health checks in a row before the watch fails over" },
-  "auto-failover": { setting: "autoFailover", meaning: "whether the watch acts on its own when the GPU fails: true or false (false: it only says a failover is needed)" },
-  "auto-recovery": { setting: "autoRecovery", meaning: "with auto-failover, whether the watch rents a new GPU on its own: true or false (false: it stops on the standby's copy and waits for a person)" },
-};
+/** The flags of `standby configure`: each sets one setting of the stack, whose meaning the contract declares. */
+const standbySettings = {
+  enabled: "autoStandbyEnabled", "gcp-zone": "gcpZone", "gcp-machine-type": "gcpMachineType", "gcp-disk-size": "gcpDiskSize",
+  "gcp-spot": "gcpSpot", "gcp-project": "gcpProject", "sync-interval": "syncInterval", "health-check-interval": "healthCheckInterval",
+  "failover-threshold": "failoverThreshold", "auto-failover": "autoFailover", "auto-recovery": "autoRecovery",
+} as const satisfies Readonly<Record<string, SettingKey>>;
 
-const settingOptions: OptionTable = Object.fromEntries(Object.entries(standbySettings).map(([flag, { setting, meaning }]) => [
-  flag, { type: "string", value: "V", absent: "unchanged", meaning: `dumont:${setting}: ${meaning}` },
+const settingOptions: OptionTable = Object.fromEntries(Object.entries(standbySettings).map(([flag, setting]) => [
+  flag, { type: "string", value: "V", absent: "unchanged", meaning: `dumont:${setting}: ${declarations[setting].meaning}` },
 ]));
 
 export const standbyConfigure = defineCommand({
@@ -89,9 +82,9 @@ export const standbyConfigure = defineCommand({
     const changes = Object.entries(standbySettings).filter(([flag]) => values[flag] !== undefined);
     if (changes.length === 0) throw new UsageError("nothing to configure", `flags: ${Object.keys(standbySettings).map((k) => `--${k}`).join(" ")}`);
     const stack = await openProjectStack(values.stack);
-    for (const [flag, { setting }] of changes) await stack.setConfig(`dumont:${setting}`, { value: String(values[flag]) });
+    for (const [flag, setting] of changes) await stack.setConfig(`dumont:${setting}`, { value: String(values[flag]) });
     // Read back through the settings checks, so a bad value is reported now, not at the next up.
     await loadStackContext(values.stack, { requireOutputs: false });
-    console.log(`set ${changes.map(([flag, { setting }]) => `${setting}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
+    console.log(`set ${changes.map(([flag, setting]) => `${setting}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
   },
 });

@@ -4,6 +4,7 @@
 // pagination. Reads and idempotent writes retry with backoff; renting never does, because a rent
 // that errored may still have created an instance (the caller reconciles by label). Ids and SSH
 // endpoints in Vast's answers are checked before use (instance-fields.ts).
+import { settingLabel } from "../../contract/settings-schema.ts";
 import { EnvironmentError, SettingError } from "../../lib/errors.ts";
 import { retry } from "../../lib/retry.ts";
 import { checkedHost, checkedId, checkedPort, isUnset, isVastId } from "./instance-fields.ts";
@@ -88,7 +89,7 @@ export class VastClient {
   private readonly settings: Required<VastClientSettings>;
 
   constructor(settings: VastClientSettings) {
-    if (!settings.apiKey) throw new SettingError("dumont:vastApiKey (env VAST_API_KEY)", "the Vast API key is empty", "pulumi config set --secret dumont:vastApiKey <key>   (or export VAST_API_KEY)");
+    if (!settings.apiKey) throw new SettingError(settingLabel("vastApiKey"), "the Vast API key is empty", "pulumi config set --secret dumont:vastApiKey <key>   (or export VAST_API_KEY)");
     this.settings = { attempts: 6, backoffMs: 500, timeoutMs: 60_000, ...settings, baseUrl: settings.baseUrl.replace(/\/+$/, "") };
   }
 

@@ -8,6 +8,7 @@
 // the new GPU gets the freshest complete copy, verified file by file; the old GPU is stopped before
 // the new one becomes active, so two GPUs never both take writes; an automatic failover whose old
 // GPU answers again before the swap is abandoned; the updates it runs never replace the standby.
+import { slots } from "../../contract/settings-schema.ts";
 import { DumontError, SettingError } from "../../lib/errors.ts";
 import { pollUntil } from "../../lib/retry.ts";
 import { createSnapshot } from "../../dataplane/snapshot/create.ts";
@@ -86,7 +87,7 @@ export async function runsCommands(ctx: StackContext, state: { host: string; por
 
 function view(ctx: StackContext, record?: FailoverRecord): FailoverView {
   const instances: FailoverView["instances"] = {};
-  for (const slot of ["a", "b"] as const) {
+  for (const slot of slots) {
     const s = ctx.outputs.slots[slot];
     if (s) instances[slot] = { instanceId: s.instanceId, machineId: s.machineId };
   }
