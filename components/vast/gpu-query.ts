@@ -52,6 +52,21 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
  */
 export function rankOffers(offers: readonly Offer[], r: GpuRequirements): Offer[] {
   return offers
-    .filter((o) => !r.excludeMachineIds.includes(o.machine_id) && o.dph_total <= r.maxPricePerHour && r.gpuNames.includes(o.gpu_name))
+    .filter((o) => !r.excludeMachineIds.includes(o.machine_id) && meetsRequirements(o, r))
     .sort((a, b) => a.dph_total - b.dph_total || b.reliability2 - a.reliability2 || a.id - b.id);
+}
+
+/**
+ * What the search asked the server for, checked again on each offer: a server that ignored one
+ * filter (or an offer that changed since) must not get a cheap host that is unreliable, unverified
+ * or the wrong size rented. Fields an offer does not carry are not held against it.
+ */
+export function meetsRequirements(o: Offer, r: GpuRequirements): boolean {
+  const has = (field: string) => typeof o[field] !== "undefined" && o[field] !== null;
+  return o.dph_total <= r.maxPricePerHour && r.gpuNames.includes(o.gpu_name) && o.num_gpus === r.gpuCount
+    && o.reliability2 >= r.minReliability
+    && (!r.verifiedOnly || !has("verified") || o.verified === true)
+    && (!r.datacenterOnly || !has("datacenter") || o.datacenter === true)
+    && (!has("disk_space") || Number(o.disk_space) >= r.diskGb)
+    && (r.geolocation.length === 0 || !has("geolocation") || r.geolocation.some((country) => String(o.geolocation).endsWith(country)));
 }

@@ -31,6 +31,12 @@ describe("rankOffers", () => {
     ["a GPU model not asked for is left out (a server that ignored the filter)", [offer({ id: 1, gpu_name: "RTX 3090", dph_total: 0.1 }), offer({ id: 2 })], {}, [2]],
     ["any of several models asked for", [offer({ id: 1, gpu_name: "RTX 5090", dph_total: 0.7 }), offer({ id: 2, gpu_name: "RTX 4090", dph_total: 0.8 }), offer({ id: 3, gpu_name: "L40S" })], { gpuNames: ["RTX 4090", "RTX 5090"] }, [1, 2]],
     ["a model name must match exactly, as Vast spells it", [offer({ id: 1, gpu_name: "rtx 4090" }), offer({ id: 2, gpu_name: "RTX 4090 " })], {}, []],
+    ["an unreliable host is left out, however cheap (a server that ignored the filter)", [offer({ id: 1, reliability2: 0.5, dph_total: 0.1 }), offer({ id: 2 })], {}, [2]],
+    ["an unverified host is left out when only verified ones are wanted", [offer({ id: 1, verified: false, dph_total: 0.1 }), offer({ id: 2, verified: true })], {}, [2]],
+    ["an unverified host is fine when verification is not asked for", [offer({ id: 1, verified: false })], { verifiedOnly: false }, [1]],
+    ["the wrong number of GPUs is left out", [offer({ id: 1, num_gpus: 2, dph_total: 0.1 }), offer({ id: 2 })], {}, [2]],
+    ["a disk smaller than asked for is left out", [offer({ id: 1, disk_space: 16, dph_total: 0.1 }), offer({ id: 2, disk_space: 64 })], {}, [2]],
+    ["a host in another country is left out when countries are given", [offer({ id: 1, geolocation: "Texas, US" }), offer({ id: 2, geolocation: "Hesse, DE" })], { geolocation: ["DE"] }, [2]],
     ["no offers, nothing to try", [], {}, []],
   ])("%s", (_, offers, overrides, expected) => {
     expect(ids(rankOffers(offers, { ...requirements, ...overrides }))).toEqual(expected);
