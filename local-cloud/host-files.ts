@@ -1,6 +1,8 @@
 // The files that make a local-cloud host: its sshd configuration, the init script that builds the
 // host's own root from its image, and what runs inside it. Pure functions, so the rendered text is tested directly.
 
+import { mirrorUser } from "../dataplane/standby/mirror-user.ts";
+
 /** Where a host sees its own folder (bind-mounted from the controller's .state). */
 export const hostMount = "/run/dumont-host";
 
@@ -13,6 +15,8 @@ export function sshdConfig(port: number): string {
     // Keys Vast manages (account and instance keys) and keys an onstart script appended itself.
     `AuthorizedKeysFile ${hostMount}/etc/authorized_keys .ssh/authorized_keys`,
     "PermitRootLogin prohibit-password",
+    // As on the GCP standby (components/standby/startup-script.ts): the copies' owner never logs in.
+    `DenyUsers ${mirrorUser}`,
     "PasswordAuthentication no",
     "KbdInteractiveAuthentication no",
     "UsePAM no",

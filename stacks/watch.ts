@@ -101,7 +101,14 @@ export async function watch(options: WatchOptions): Promise<void> {
     try {
       // The active watch keeps the stack's status where every controller reads it (shared-records.ts).
       const records = lease ? await stackRecords(ctx, lease.signal) : undefined;
-      if (records && (await untilAborted(records.pull(), lease?.signal).catch(() => false))) ctx = await loadStackContext(name).catch(() => ctx);
+      // A watch that could not read the records others wrote does not act on its own old copy.
+      const pulled = records ? await untilAborted(records.pull(), lease?.signal).then((changed) => ({ changed }), (error: Error) => ({ error })) : { changed: false };
+      if ("error" in pulled) {
+        print({ event: "watch-error", role: "waiting", error: `records: ${pulled.error.message.split("\n")[0]}` });
+        await sleep(Math.min(5_000, ctx.settings.health.controllerLeaseSeconds * 1000), undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      if (pulled.changed) ctx = await loadStackContext(name).catch(() => ctx);
       if (records) letGo = holdRecords(name, records);
       await actAsWatcher(name, ctx, (event) => print({ ...event, role: "active" }), lease ? AbortSignal.any([...(signal ? [signal] : []), lease.signal]) : signal, lease?.signal);
       await untilAborted(records?.flush() ?? Promise.resolve(), lease?.signal).catch((error: Error) => print({ event: "warning", role: "active", line: error.message }));

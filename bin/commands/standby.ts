@@ -5,7 +5,7 @@ import { loadStackContext } from "../../stacks/stack-context.ts";
 import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
 import { syncStandby } from "../../stacks/standby/sync.ts";
 import { withStackLock } from "../../stacks/failover/lock.ts";
-import { refreshRecords } from "../../stacks/lease/stack-leases.ts";
+import { sharedStatus } from "../../stacks/lease/stack-leases.ts";
 import { openProjectStack } from "../../stacks/workspace.ts";
 import { defineCommand, type OptionTable } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
@@ -31,8 +31,7 @@ export const standbyStatus = defineCommand({
   summary: "last sync (time, bytes, duration), current RPO, sync errors and the watch loop's state",
   options: { stack: stackOption, json: jsonOption },
   async action({ values }) {
-    await refreshRecords(values.stack);
-    const status = readStatus(values.stack);
+    const status = (await sharedStatus(values.stack)) ?? readStatus(values.stack);
     const rpo = rpoSeconds(status);
     if (values.json) {
       console.log(JSON.stringify({ ...status, rpoSeconds: rpo }, null, 2));

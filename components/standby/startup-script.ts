@@ -35,7 +35,8 @@ install -d -m 0755 -o ${options.user} -g ${options.user} /workspace
 # mirror-user.ts); only root may use cron, so none of its processes can outlive a copy.
 id ${mirrorUser} >/dev/null 2>&1 || useradd --system --user-group --create-home --home-dir ${mirrorHome} --shell /usr/sbin/nologin ${mirrorUser}
 chmod 700 ${mirrorHome}
-[ -e /etc/cron.allow ] || echo root > /etc/cron.allow
+echo root > /etc/cron.allow
+echo root > /etc/at.allow
 # The VM's own host key, made at the first boot of this instance: a disk another VM booted before
 # (an image, a clone) brings that VM's key, which this one must not present.
 umask 077
@@ -53,6 +54,8 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
+# The copies' owner never logs in: a key it planted in its home opens nothing, not even a tunnel.
+DenyUsers ${mirrorUser}
 SSHD
 systemctl restart ssh
 # Published last: once Dumont reads it, sshd presents this key and the tools are installed.

@@ -67,6 +67,9 @@ export class SharedRecords {
    * `readOnly` (a reader that holds no lease writes nothing). Returns whether a local record changed.
    */
   async pull(options: { readOnly?: boolean } = {}): Promise<boolean> {
+    // Writes queued before (a watch's status, just before its sync takes the stack) land first:
+    // the bucket's copy then includes them, and no older copy replaces them here.
+    await this.queue;
     let changed = false;
     for (const kind of ["slots", "status"] as const) {
       const remote = await this.read(kind);
@@ -80,6 +83,11 @@ export class SharedRecords {
       }
     }
     return changed;
+  }
+
+  /** The bucket's copy of a record, for a reader: nothing local is read or written. */
+  async peek(kind: RecordKind): Promise<string | undefined> {
+    return (await this.read(kind))?.text;
   }
 
   /** Uploads the local record of `kind` after every upload queued before it. */
@@ -122,8 +130,15 @@ export class SharedRecords {
       }), { abortSignal: this.signal });
       if (kind === "slots") this.slotsEtag = reply.ETag ?? null;
     } catch (error) {
-      if (isConflict(error)) throw new Error("another controller changed the slot record since this one read it (this one no longer holds the stack)", { cause: error });
-      throw error;
+      if (!isConflict(error)) throw error;
+      // The SDK retries a request whose reply was lost: the first try may have landed, and the
+      // retry then finds its own write. That is this write, not another controller's.
+      const now = await this.read(kind);
+      if (now?.text === text) {
+        this.slotsEtag = now.etag;
+        return;
+      }
+      throw new Error("another controller changed the slot record since this one read it (this one no longer holds the stack)", { cause: error });
     }
   }
 }

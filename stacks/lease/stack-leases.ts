@@ -11,7 +11,7 @@ import { untilAborted } from "../../lib/abortable.ts";
 import { ControllerLease, type LeaseBody } from "./controller-lease.ts";
 import { recordsLiveInBucket, SharedRecords } from "./shared-records.ts";
 import { slotRecordFile } from "../slot-record.ts";
-import { statusFile } from "../standby/status-file.ts";
+import { statusFile, type StackStatus } from "../standby/status-file.ts";
 
 export type LeaseRole = "operation" | "watch";
 
@@ -56,9 +56,14 @@ export async function stackRecords(ctx: StackContext, leaseSignal?: AbortSignal)
   return new SharedRecords(store.s3, bucket, prefix, ctx.stack.name, { slots: slotRecordFile(ctx.stack.name), status: statusFile(ctx.stack.name) }, leaseSignal);
 }
 
-/** Brings this machine's copy of the stack's records up to date, for a command that only reads them. */
-export async function refreshRecords(stack: string): Promise<void> {
+/**
+ * The status as the stack's bucket keeps it, for a command that only reads it (undefined: the
+ * records are beside a file backend, or the bucket has none yet). This machine's copy is left alone:
+ * an operation running here may be about to write it.
+ */
+export async function sharedStatus(stack: string): Promise<StackStatus | undefined> {
   const { loadStackContext } = await import("../stack-context.ts");
   const records = await stackRecords(await loadStackContext(stack, { requireOutputs: false }));
-  await records?.pull({ readOnly: true });
+  const text = await records?.peek("status");
+  return text === undefined ? undefined : (JSON.parse(text) as StackStatus);
 }

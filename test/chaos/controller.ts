@@ -8,6 +8,8 @@ import { until } from "./world.ts";
 
 export class Controller {
   readonly lines: string[] = [];
+  /** When each line arrived (Date.now()), in the same order: every controller is seen by this one clock. */
+  readonly times: number[] = [];
   private readonly child: ChildProcess;
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -21,6 +23,7 @@ export class Controller {
       const parts = (partial + d.toString("utf8")).split("\n");
       partial = parts.pop()!;
       this.lines.push(...parts);
+      for (const _ of parts) this.times.push(Date.now());
     };
     this.child.stdout!.on("data", take);
     this.child.stderr!.on("data", take);
