@@ -2,6 +2,8 @@
 // last complete generation (read from the standby the stack declares, never from a status file)
 // and the stack's snapshots, newest first; each is restored and verified in turn until one
 // verifies. What was restored and when its data was captured (the true recovery point) is returned.
+import { trustedGeneration } from "../standby/generation-trust.ts";
+import { readStatus } from "../standby/status-file.ts";
 import { compareTrees } from "../../dataplane/snapshot/manifest.ts";
 import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
 import { scanWithHashes } from "../../dataplane/snapshot/workspace-scan.ts";
@@ -40,7 +42,10 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
   const read = async (c: StackContext) => {
     const ssh = await connect({ ...c.sshTarget(c.outputs.standby!), connectTimeoutMs: 10_000 });
     try {
-      return await currentGeneration(c.standbyMirror(ssh), c.stack.name);
+      const copy = await currentGeneration(c.standbyMirror(ssh), c.stack.name);
+      const trusted = copy && trustedGeneration(copy, readStatus(c.stack.name));
+      if (copy && !trusted) progress(`  the standby's record of generation ${copy.generation} claims a time in the future; its copy is not used`);
+      return trusted;
     } finally {
       ssh.close();
     }

@@ -9,7 +9,8 @@ import { ensureHostTools, gpuTools, standbyTools } from "../../dataplane/ssh/hos
 import { connect } from "../../dataplane/ssh/client.ts";
 import { EnvironmentError, SettingError } from "../../lib/errors.ts";
 import type { SlotState, StackContext } from "../stack-context.ts";
-import { updateStatus } from "./status-file.ts";
+import { readStatus, updateStatus } from "./status-file.ts";
+import { trustedGeneration } from "./generation-trust.ts";
 import { readSlotRecord } from "../slot-record.ts";
 
 export interface SyncOptions {
@@ -45,7 +46,10 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       // (from a copy cut off earlier) is left to read this copy's run key.
       await readyMirrorUser(admin, standby.user);
       const mirror = ctx.standbyMirror(admin);
-      const staged = await stageGeneration(mirror, name);
+      const found = await stageGeneration(mirror, name);
+      // The standby's record of its current copy, as this controller recorded it when it made it.
+      const current = found.current && trustedGeneration(found.current, readStatus(name));
+      const staged = { ...found, current };
       const gpu = await connect({ ...ctx.sshTarget(source), connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
