@@ -37,6 +37,18 @@ id ${mirrorUser} >/dev/null 2>&1 || useradd --system --user-group --create-home 
 chmod 700 ${mirrorHome}
 echo root > /etc/cron.allow
 echo root > /etc/at.allow
+# Nor may it reach the metadata server, where any local process could rewrite the host key the VM
+# publishes (guest attributes): a table of Dumont's own, made again at every boot.
+if ! command -v nft >/dev/null; then apt-get install -y -qq --no-install-recommends nftables || true; fi
+nft delete table inet dumont 2>/dev/null || true
+nft -f - <<'NFT' || echo "dumont: could not keep ${mirrorUser} from the metadata server" >&2
+table inet dumont {
+  chain output {
+    type filter hook output priority 0;
+    meta skuid "${mirrorUser}" ip daddr 169.254.169.254 reject
+  }
+}
+NFT
 # The VM's own host key, made at the first boot of this instance: a disk another VM booted before
 # (an image, a clone) brings that VM's key, which this one must not present.
 umask 077
