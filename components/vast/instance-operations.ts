@@ -230,6 +230,9 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
 async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastInstanceInputs, deadline: number, log: Log) {
   const endpoints = sshEndpoints(instance).filter((e) => inputs.directSsh || e.path === "proxy");
   let lastError = "";
+  // A host that presented another key says more than a connection that dropped later (sshd
+  // restarting, a proxy hiccup): the deadline's message names the key if any endpoint showed one.
+  let wrongKey = "";
   return pollUntil(async () => {
     for (const endpoint of endpoints) {
       try {
@@ -253,17 +256,18 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
         return { endpoint, hostKey };
       } catch (error) {
         if (error instanceof HostToolsMissing) throw error;
-        lastError = error instanceof HostKeyMismatchError
-          ? `${endpoint.path} ${endpoint.host}:${endpoint.port} presents a host key other than the one Dumont installed (${(error as Error).message}); ` +
-            "its onstart did not install the key, its sshd does not read /etc/ssh/ssh_host_ed25519_key, or something else answers there"
-          : `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
+        lastError = `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;
+        if (error instanceof HostKeyMismatchError) {
+          wrongKey = `${endpoint.path} ${endpoint.host}:${endpoint.port} presents a host key other than the one Dumont installed (${(error as Error).message}); ` +
+            "its onstart did not install the key, its sshd does not read /etc/ssh/ssh_host_ed25519_key, or something else answers there";
+        }
       }
     }
     return undefined;
   }, {
     intervalMs: Math.min(inputs.pollIntervalSeconds, 2) * 1000,
     timeoutMs: deadline - Date.now(),
-    timeoutError: () => new TimeoutError(`running, but SSH did not answer as expected before the deadline (${lastError})`),
+    timeoutError: () => new TimeoutError(`running, but SSH did not answer as expected before the deadline (${wrongKey || lastError})`),
   });
 }
 

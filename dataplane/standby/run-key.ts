@@ -4,6 +4,7 @@
 // standby, in a private file, for the run only. The GPU host — a stranger's machine — is handed
 // nothing it could log in anywhere with: the standby connects to it, never the other way round,
 // and the controller's own key is never forwarded.
+import { retry } from "../../lib/retry.ts";
 import { randomBytes } from "node:crypto";
 import ssh2 from "ssh2";
 import type { CommandRunner, SshConnection } from "../ssh/client.ts";
@@ -56,12 +57,18 @@ mv -f "$file.dumont" "$file"`, "authorize-run-key", key.publicKey, String(runKey
 /** Writes the private half into a private file on the standby; returns its path (relative to home) and what removes it. */
 export async function placeRunKey(standby: CommandRunner, key: RunKey): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = `.dumont-run-keys/${key.marker}`;
-  // Files of runs whose controller died are useless (their public halves expired) and removed.
-  await standby.run(["sh", "-c", `set -eu
+  // Files of runs whose controller died are useless (their public halves expired) and removed. The
+  // file is checked whole (ssh would otherwise fail later with a bare "error in libcrypto") and
+  // written once more if it is not.
+  const bytes = String(Buffer.byteLength(key.privateKey));
+  await retry(() => standby.run(["sh", "-c", `set -eu
 umask 077
 mkdir -p .dumont-run-keys
 find .dumont-run-keys -type f -mmin +${runKeyMinutes} -delete
-cat > "$1"`, "place-run-key", path], { stdin: key.privateKey, timeoutMs: 30_000 });
+cat > "$1"
+[ "$(wc -c < "$1")" -eq "$2" ] || { echo "the run key arrived incomplete ($(wc -c < "$1") of $2 bytes)" >&2; exit 1; }`, "place-run-key", path, bytes], { stdin: key.privateKey, timeoutMs: 30_000 }), {
+    attempts: 2, backoff: { firstMs: 500 }, retryIf: (error) => /arrived incomplete/.test((error as Error).message),
+  });
   return {
     path,
     remove: async () => {

@@ -89,14 +89,22 @@ export async function withStackLock<T>(
     const outer = options.signal ? AbortSignal.any([compromised.signal, options.signal]) : compromised.signal;
     const lease = await stackLease(context, "operation", operation, undefined, outer);
     if (!lease) return await work(outer, () => outer.throwIfAborted(), context);
-    await untilAborted(lease.acquire({
+    const acquiring = lease.acquire({
       timeoutMs: Math.max(0, deadline - Date.now()),
       signal: outer,
       onWait: (holder) => {
         if (!announced) options.onWait?.({ pid: holder?.pid ?? 0, operation: holder ? describeHolder(holder) : "another controller", since: holder?.since ?? "" });
         announced = true;
       },
-    }), outer);
+    });
+    try {
+      await untilAborted(acquiring, outer);
+    } catch (error) {
+      // A request that was still out when the caller stopped may win the lease afterwards: it is
+      // given back at once rather than renewed with nobody using it.
+      acquiring.then(() => lease.release(), () => undefined);
+      throw error;
+    }
     let letGo = () => {};
     try {
       const signal = AbortSignal.any([outer, lease.signal]);
