@@ -9,7 +9,7 @@ export interface Versioned<T> {
 }
 
 /** The store refused the write because the object is not (or no longer) what the writer expected. */
-function isConflict(error: unknown): boolean {
+export function isConflict(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   // 412: the condition failed; 409: another conditional write to the same key was in flight.

@@ -13,6 +13,7 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { makePrivateDir, privateFileMode } from "../../lib/tools/private-dir.ts";
+import { isConflict } from "./conditional-object.ts";
 
 export type RecordKind = "slots" | "status";
 
@@ -27,12 +28,6 @@ export function recordsLiveInBucket(backendUrl = process.env.PULUMI_BACKEND_URL)
 
 /** The local file each record is read from and written to. */
 export type LocalRecordFiles = Readonly<Record<RecordKind, string>>;
-
-/** The store refused a conditional write: the object is no longer the version this controller saw. */
-function isConflict(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === 412 || status === 409 || (error as Error).name === "PreconditionFailed";
-}
 
 export class SharedRecords {
   private queue: Promise<void> = Promise.resolve();

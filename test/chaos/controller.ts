@@ -30,6 +30,17 @@ export class Controller {
     this.done = new Promise((resolve) => this.child.on("close", (code, signal) => resolve((this.exit = { code, signal }))));
   }
 
+  /** The JSON events it printed (other lines skipped). */
+  events(): Array<Record<string, any>> {
+    return this.lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   /** Waits until a line matches `pattern` after the first line that matches `after` (if given). */
   async waitFor(pattern: RegExp, timeoutMs: number, after?: RegExp): Promise<string> {
     let found: string | undefined;

@@ -13,15 +13,6 @@ import { killActiveGpu, names } from "./common.ts";
 
 const leaseSeconds = 6;
 
-function events(controller: Controller): Array<Record<string, any>> {
-  return controller.lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, any>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** When this process saw the first event at or after line `from` that matches (each controller's lines carry their arrival times). */
 async function seenAt(controller: Controller, what: string, from: number, predicate: (e: Record<string, any>) => boolean, timeoutMs: number): Promise<number> {
@@ -60,11 +51,11 @@ export const controllerPartitioned: Scenario = {
           ...process.env, DUMONT_STATE_DIR: folder, PULUMI_BACKEND_URL: s.backendUrl, PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile, AWS_SDK_UA_APP_ID: ids[i],
         }));
       }
-      await until("one watch active", () => controllers.some((c) => events(c).some((e) => e.event === "watch-active")), 120_000);
-      const activeIndex = controllers.findIndex((c) => events(c).some((e) => e.event === "watch-active"));
+      await until("one watch active", () => controllers.some((c) => c.events().some((e) => e.event === "watch-active")), 120_000);
+      const activeIndex = controllers.findIndex((c) => c.events().some((e) => e.event === "watch-active"));
       const [cut, other] = [controllers[activeIndex]!, controllers[1 - activeIndex]!];
       await cut.waitFor(/"event":"sync"/, 60_000);
-      await until("the other watch waiting", () => events(other).some((e) => e.event === "watch-waiting"), 60_000);
+      await until("the other watch waiting", () => other.events().some((e) => e.event === "watch-waiting"), 60_000);
 
       const [cutFrom, otherFrom] = [cut.lines.length, other.lines.length];
       await world.cloud.admin.fault({ kind: "s3-partition", target: ids[activeIndex] });
@@ -85,14 +76,14 @@ export const controllerPartitioned: Scenario = {
       const victim = await killActiveGpu(world, s);
       const done = await other.waitFor(/"event":"failover-(done|failed)"/, 300_000);
       expectThat(done.includes("failover-done"), `the new active watch's failover: ${done.slice(0, 300)}`);
-      const started = controllers.map((c) => events(c).filter((e) => e.event === "failover-started").length);
+      const started = controllers.map((c) => c.events().filter((e) => e.event === "failover-started").length);
       expectThat(started[activeIndex] === 0 && started[1 - activeIndex] === 1, `failovers started per controller: ${started.join(", ")}`);
 
       // The partition heals: the old controller waits for the lease the new one holds.
-      const healedFrom = events(cut).length;
+      const healedFrom = cut.events().length;
       await world.cloud.admin.clearFaults();
-      await until("the healed watch to wait", () => events(cut).slice(healedFrom).some((e) => e.event === "watch-waiting"), (leaseSeconds * 3 + 60) * 1000);
-      expectThat(!events(cut).slice(healedFrom).some((e) => e.event === "watch-active"), "the healed watch took the lease the active one holds");
+      await until("the healed watch to wait", () => cut.events().slice(healedFrom).some((e) => e.event === "watch-waiting"), (leaseSeconds * 3 + 60) * 1000);
+      expectThat(!cut.events().slice(healedFrom).some((e) => e.event === "watch-active"), "the healed watch took the lease the active one holds");
       const instances = (await s.instances()).map((i) => i.id);
       expectThat(!instances.includes(victim), `the dead GPU ${victim} is still listed`);
       return {

@@ -17,16 +17,6 @@ import type { SlotRecord } from "../../../stacks/slot-record.ts";
 
 const leaseSeconds = 6;
 
-/** The JSON events a controller printed. */
-function events(controller: Controller): Array<Record<string, any>> {
-  return controller.lines.flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, any>];
-    } catch {
-      return [];
-    }
-  });
-}
 
 function twoControllersOn(backend: "file" | "s3"): Scenario {
   return {
@@ -50,16 +40,16 @@ function twoControllersOn(backend: "file" | "s3"): Scenario {
           // Same backend and passphrase (a team shares them); nothing else of this process's state.
           controllers.push(new Controller(["watch", "--stack", s.name], controllerEnv(folder)));
         }
-        const roleOf = (c: Controller) => (events(c).some((e) => e.event === "watch-active") ? "active" : "waiting");
+        const roleOf = (c: Controller) => (c.events().some((e) => e.event === "watch-active") ? "active" : "waiting");
         await until("one watch active and the other waiting", () => {
           const roles = controllers.map(roleOf);
-          return roles.includes("active") && controllers.every((c) => events(c).some((e) => e.event === "watch-active" || e.event === "watch-waiting"));
+          return roles.includes("active") && controllers.every((c) => c.events().some((e) => e.event === "watch-active" || e.event === "watch-waiting"));
         }, 120_000);
         const active = controllers.find((c) => roleOf(c) === "active")!;
         const standbyWatch = controllers.find((c) => c !== active)!;
         expectThat(roleOf(standbyWatch) === "waiting", "both watches are active");
         await active.waitFor(/"event":"sync"/, 60_000);
-        expectThat(!events(standbyWatch).some((e) => e.role === "active"), "the waiting watch acted while the other held the lease");
+        expectThat(!standbyWatch.events().some((e) => e.role === "active"), "the waiting watch acted while the other held the lease");
 
         // The active controller's machine dies: the other takes over within the lease.
         await active.killGroup();
@@ -84,9 +74,9 @@ function twoControllersOn(backend: "file" | "s3"): Scenario {
           expectThat(done.includes("failover-done"), `the active watch's failover: ${done.slice(0, 300)}`);
           // Long enough for a second watch to have started a failover of its own, had it acted.
           await new Promise((r) => setTimeout(r, leaseSeconds * 1000));
-          const started = controllers.map((c) => events(c).filter((e) => e.event === "failover-started").length);
+          const started = controllers.map((c) => c.events().filter((e) => e.event === "failover-started").length);
           expectThat(started.reduce((a, b) => a + b, 0) === 1, `failovers started per controller: ${started.join(", ")}`);
-          expectThat(!events(late).some((e) => e.role === "active"), "the late watch acted while another held the lease");
+          expectThat(!late.events().some((e) => e.role === "active"), "the late watch acted while another held the lease");
         } else {
           // The active controller's machine dies in the middle of the failover, right after the new
           // GPU was restored. The late watch's state folder never saw this failover: only the bucket's
@@ -97,7 +87,7 @@ function twoControllersOn(backend: "file" | "s3"): Scenario {
           const done = await late.waitFor(/"event":"failover-(done|failed)"/, 300_000);
           rtoSeconds = (Date.now() - diedAt) / 1000;
           expectThat(done.includes("failover-done"), `the late watch's failover: ${done.slice(0, 300)}`);
-          const lateEvents = events(late);
+          const lateEvents = late.events();
           expectThat(lateEvents.some((e) => e.event === "failover-pending"), "the late watch did not resume the failover the bucket's record holds");
           const provisions = controllers.flatMap((c) => c.lines).filter((l) => l.includes("[provision]")).length;
           expectThat(provisions === 1, `the failover provisioned ${provisions} GPUs (the resumed one must not rent again)`);
