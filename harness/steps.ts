@@ -31,10 +31,10 @@ import { cleanUp } from "./cleanup.ts";
 import type { FileCheck, JourneyReport } from "./report.ts";
 import type { JourneyOptions } from "./run.ts";
 import { stepsOf, type Step } from "./runner.ts";
+import { variants, type Variant } from "./variants.ts";
+export { variants, type Variant };
 import { createWorkspaceData } from "./workspace-data.ts";
 
-export type Variant = "snapshot" | "standby" | "both";
-export const variants: readonly Variant[] = ["snapshot", "standby", "both"];
 
 export type StepId =
   | "find-offer" | "create-gpu" | "create-files" | "create-snapshot" | "failover" | "validate"

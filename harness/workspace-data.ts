@@ -2,7 +2,7 @@
 // files up to 64 MiB, half incompressible (like weights and archives), half text-like (like code,
 // logs and CSVs, which LZ4 shrinks). Generated on the host, so the controller's link is not the
 // bottleneck; every file's MD5 is recorded, and validation later checks every one.
-import { DumontError, UsageError } from "../lib/errors.ts";
+import { DumontError } from "../lib/errors.ts";
 import type { SshConnection } from "../dataplane/ssh/client.ts";
 import { nulTerminated } from "../dataplane/snapshot/path-bytes.ts";
 import { hashFiles } from "../dataplane/snapshot/workspace-scan.ts";
@@ -29,14 +29,6 @@ export function planWorkspaceData(totalBytes: number): DataFilePlan[] {
     left -= bytes;
   }
   return files;
-}
-
-/** Parses sizes such as 1GiB, 500MiB, 100MB, 0. */
-export function parseSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$/i.exec(text);
-  if (!match) throw new UsageError(`'${text}' is not a size (e.g. 1GiB, 500MiB, 0)`);
-  const units: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: mib, gib: 1024 * mib };
-  return Math.round(Number(match[1]) * units[(match[2] ?? "b").toLowerCase()]!);
 }
 
 export async function createWorkspaceData(ssh: SshConnection, totalBytes: number, onProgress: (line: string) => void): Promise<TestFile[]> {

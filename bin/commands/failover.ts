@@ -1,16 +1,18 @@
 // `dumont failover` and the seed's `dumont failover restore --from-cpu-standby`.
 import { UsageError } from "../../lib/errors.ts";
-import { failover } from "../../stacks/failover/apply.ts";
 import type { RestoreSource } from "../../stacks/failover/plan.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const failoverApplyModule = () => import("../../stacks/failover/apply.ts");
+const stackContextModule = () => import("../../stacks/stack-context.ts");
 
 async function runFailover(stack: string, source: RestoreSource | undefined, gpuId: number | undefined, json: boolean): Promise<number> {
   // The GPU to move away from is the one active now: if another failover runs first and this one
   // waits for it, it then finds that GPU already replaced instead of moving the new one.
-  const fromInstanceId = gpuId ?? (await loadStackContext(stack)).slot().state.instanceId;
-  const result = await failover({ stack, source, fromInstanceId, onProgress: (line) => (json ? console.error(line) : console.log(line)) });
+  const fromInstanceId = gpuId ?? (await (await stackContextModule()).loadStackContext(stack)).slot().state.instanceId;
+  const result = await (await failoverApplyModule()).failover({ stack, source, fromInstanceId, onProgress: (line) => (json ? console.error(line) : console.log(line)) });
   if (json) console.log(JSON.stringify(result, null, 2));
   else if (result.outcome === "failed-over") {
     const total = Object.values(result.seconds).reduce((a, b) => a + b, 0);

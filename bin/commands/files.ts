@@ -1,10 +1,13 @@
 // `dumont files create | validate`: the seed's failover test helper over a stack's GPU host.
 import { readFileSync, writeFileSync } from "node:fs";
 import { UsageError } from "../../lib/errors.ts";
-import { createTestFiles, formatValidation, validateTestFiles, type TestFilesRecord } from "../../dataplane/files/test-files.ts";
+import type { TestFilesRecord } from "../../dataplane/files/test-files.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";
-import { withGpuHost } from "./gpu-host.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const testFilesModule = () => import("../../dataplane/files/test-files.ts");
+const gpuHostModule = () => import("./gpu-host.ts");
 
 export const filesCreate = defineCommand({
   path: ["files", "create"],
@@ -20,8 +23,8 @@ export const filesCreate = defineCommand({
   async action({ values }) {
     const count = Number(values.count);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a whole number ≥ 1, not '${values.count}'`);
-    await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, { instanceId }) => {
-      const record = await createTestFiles(ssh, count, { instanceId });
+    await (await gpuHostModule()).withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, { instanceId }) => {
+      const record = await (await testFilesModule()).createTestFiles(ssh, count, { instanceId });
       const output = values.output ?? `failover_files_${instanceId}.json`;
       writeFileSync(output, `${JSON.stringify(record, null, 2)}\n`);
       if (values.json) console.log(JSON.stringify({ output, ...record }, null, 2));
@@ -44,8 +47,8 @@ export const filesValidate = defineCommand({
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`, "give the file `dumont files create` wrote");
     }
-    const validation = await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, (ssh) => validateTestFiles(ssh, record));
-    console.log(values.json ? JSON.stringify(validation, null, 2) : formatValidation(validation));
+    const validation = await (await gpuHostModule()).withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh) => (await testFilesModule()).validateTestFiles(ssh, record));
+    console.log(values.json ? JSON.stringify(validation, null, 2) : (await testFilesModule()).formatValidation(validation));
     return validation.validated === validation.total ? 0 : 1;
   },
 });

@@ -4,10 +4,14 @@
 // snapshots it into the stack's bucket and restores onto another). Either way the login uses the
 // key Dumont holds for that host and the host key pinned when it was rented.
 import { DumontError, EnvironmentError, UsageError } from "../../lib/errors.ts";
-import { connect, type SshConnection, type SshTarget } from "../../dataplane/ssh/client.ts";
+import type { SshConnection, SshTarget } from "../../dataplane/ssh/client.ts";
 import { slots } from "../../stacks/settings.ts";
-import { loadStackContext, type StackContext } from "../../stacks/stack-context.ts";
-import { readThrowaway, throwawaySshTarget } from "../../stacks/throwaway/records.ts";
+import type { StackContext } from "../../stacks/stack-context.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const clientModule = () => import("../../dataplane/ssh/client.ts");
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const recordsModule = () => import("../../stacks/throwaway/records.ts");
 
 export interface GpuSelector {
   readonly stack: string;
@@ -36,15 +40,15 @@ export async function gpuHost(selector: GpuSelector, context?: StackContext): Pr
   if (selector.instance !== undefined && !/^\d+$/.test(selector.instance)) throw new UsageError(`'${selector.instance}' is not an instance id`, "see `npx dumont instance list`");
   const id = selector.instance === undefined ? undefined : Number(selector.instance);
   const ownedByStack = id !== undefined && context !== undefined && slots.some((s) => context.outputs.slots[s]?.instanceId === id);
-  const throwaway = id !== undefined && selector.slot === undefined && !ownedByStack ? readThrowaway(id) : undefined;
+  const throwaway = id !== undefined && selector.slot === undefined && !ownedByStack ? (await recordsModule()).readThrowaway(id) : undefined;
   if (throwaway) {
     return {
-      target: throwawaySshTarget(throwaway), instanceId: throwaway.instanceId, sourceLabel: `${throwaway.vastLabel}/${throwaway.instanceId}`,
+      target: (await recordsModule()).throwawaySshTarget(throwaway), instanceId: throwaway.instanceId, sourceLabel: `${throwaway.vastLabel}/${throwaway.instanceId}`,
       what: `instance ${throwaway.instanceId} (${throwaway.vastLabel}, ${throwaway.host}:${throwaway.port})`,
       hint: `is it still running? npx dumont instance status ${throwaway.instanceId}${stackFlag(throwaway.stack)}`,
     };
   }
-  const ctx = context ?? (await loadStackContext(selector.stack));
+  const ctx = context ?? (await (await stackContextModule()).loadStackContext(selector.stack));
   const { slot, state } = ctx.slot({ slot: selector.slot, instance: selector.instance });
   return {
     target: ctx.sshTarget(state), instanceId: state.instanceId, sourceLabel: `${selector.stack}/${slot}/${state.instanceId}`,
@@ -63,7 +67,7 @@ export type LoginDestination = Pick<GpuHost, "target" | "what" | "hint">;
  */
 export async function logIn(destination: LoginDestination, options: { exitCode?: number } = {}): Promise<SshConnection> {
   try {
-    return await connect(destination.target);
+    return await (await clientModule()).connect(destination.target);
   } catch (error) {
     if (error instanceof DumontError) throw error;
     throw new EnvironmentError(`cannot log in to ${destination.what}: ${(error as Error).message}`, destination.hint, { cause: error, exitCode: options.exitCode });

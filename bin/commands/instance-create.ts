@@ -4,10 +4,12 @@
 import { defaultThrowawayName } from "../../components/vast/throwaway-labels.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { fingerprint } from "../../dataplane/ssh/host-key.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
-import { checkThrowawayRequest, gpuNamesOf, rentThrowaway } from "../../stacks/throwaway/rent.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const rentModule = () => import("../../stacks/throwaway/rent.ts");
 
 function refuseStandby(value: string | undefined): void {
   if (value === undefined || /^(false|0|no|off)$/i.test(value)) return;
@@ -34,13 +36,13 @@ export const instanceCreate = defineCommand({
   async action({ values }) {
     refuseStandby(values["cpu-standby"]);
     const name = values.name ?? defaultThrowawayName();
-    const gpuNames = values.gpu === undefined ? undefined : gpuNamesOf(values.gpu);
-    checkThrowawayRequest({ name, gpuNames });
-    const ctx = await loadStackContext(values.stack, { requireOutputs: false });
+    const gpuNames = values.gpu === undefined ? undefined : (await rentModule()).gpuNamesOf(values.gpu);
+    (await rentModule()).checkThrowawayRequest({ name, gpuNames });
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack, { requireOutputs: false });
     const progress = (line: string) => console.error(`  ${line}`);
     console.error(`renting a GPU outside any stack (${(gpuNames ?? ctx.settings.gpu.gpuNames).join(" or ")}, at most $${ctx.settings.gpu.maxPricePerHour}/h, ${ctx.settings.cloud === "local" ? "the local cloud" : "Vast.ai"} as stack ${values.stack} reaches it)`);
     console.error(`  interrupted, it may be left running: npx dumont instance destroy --pattern '${name}.*'`);
-    const record = await rentThrowaway(ctx, { name, gpuNames }, progress);
+    const record = await (await rentModule()).rentThrowaway(ctx, { name, gpuNames }, progress);
     const stackFlag = values.stack === "local" ? "" : ` --stack ${values.stack}`;
     if (values.json) {
       console.log(JSON.stringify({

@@ -6,10 +6,12 @@ import { UsageError, UserError } from "../../lib/errors.ts";
 import { matchesPattern } from "../../lib/name-pattern.ts";
 import { columns, formatAge } from "../../lib/text-table.ts";
 import type { VastInstance } from "../../clouds/vast/client.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
-import { forgetThrowaway, readThrowaway } from "../../stacks/throwaway/records.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const recordsModule = () => import("../../stacks/throwaway/records.ts");
 
 /** The account is the one a stack's settings reach: the same commands work on both clouds. */
 const accountOptions = {
@@ -20,7 +22,7 @@ const accountOptions = {
 const patternOption = { type: "string", value: "PATTERN", meaning: "instances whose label matches this shell wildcard pattern, e.g. 'dumont-journey-*'" } as const;
 
 async function vastOf(stack: string) {
-  return (await loadStackContext(stack, { requireOutputs: false })).vast();
+  return (await (await stackContextModule()).loadStackContext(stack, { requireOutputs: false })).vast();
 }
 
 function table(list: readonly VastInstance[]): string {
@@ -96,7 +98,7 @@ export const instanceDestroy = defineCommand({
       await vast.destroyInstance(id);
       // A throwaway's login key and pinned host key (dumont instance create) go with it; ids are
       // per account, so only the record of one rented through this stack's account.
-      if (readThrowaway(id)?.stack === values.stack) forgetThrowaway(id);
+      if ((await recordsModule()).readThrowaway(id)?.stack === values.stack) (await recordsModule()).forgetThrowaway(id);
       if (!values.json) console.log(`destroyed ${id}`);
     }
     if (values.json) console.log(JSON.stringify({ destroyed: doomed }));

@@ -3,14 +3,17 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../../lib/errors.ts";
-import { labelPattern, newJourneyStackName } from "../../harness/journey-stack.ts";
-import { renderHtml } from "../../harness/report-html.ts";
-import { formatReport, metricsJson } from "../../harness/report-text.ts";
-import { JourneyStopped, runJourney } from "../../harness/run.ts";
-import { variants } from "../../harness/steps.ts";
-import { parseSize } from "../../harness/workspace-data.ts";
+import { parseSize } from "../../lib/byte-size.ts";
+import { variants } from "../../harness/variants.ts";
 import { defineCommand } from "../cli/command.ts";
 import { localCloudOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+/** The journey's modules: loaded when it runs, not when `dumont --help` lists it. */
+const journeyModules = async () => ({
+  ...(await import("../../harness/journey-stack.ts")), ...(await import("../../harness/report-html.ts")), ...(await import("../../harness/report-text.ts")),
+  ...(await import("../../harness/run.ts")),
+});
 
 /** 600, 600s, 20m, 1h → seconds. */
 export function parseDuration(text: string): number {
@@ -50,6 +53,7 @@ export const journeyCommand = defineCommand({
     // Real money needs a cap the user chose.
     if (cloud === "real" && maxCost === undefined) throw new UsageError("--cloud real spends money: give --max-cost USD (e.g. --max-cost 1.00)");
     const timeLimitSeconds = parseDuration(values["time-limit"] ?? (cloud === "local" ? "30m" : "1h"));
+    const { newJourneyStackName, labelPattern, JourneyStopped, runJourney, metricsJson, renderHtml, formatReport } = await journeyModules();
     const stack = values.stack ?? newJourneyStackName();
     if (!stack.startsWith("journey-")) throw new UsageError(`--stack: '${stack}' must start with journey- (the journey destroys what its stack holds)`);
 

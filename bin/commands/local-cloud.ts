@@ -1,11 +1,13 @@
 // `dumont local-cloud up | down | status | fault`: the local cloud's life and its faults.
 import { UsageError, UserError } from "../../lib/errors.ts";
-import { LocalCloudAdmin } from "../../local-cloud/admin-client.ts";
-import { down, status, up } from "../../local-cloud/control.ts";
 import { readEndpoints, type Endpoints } from "../../local-cloud/endpoints.ts";
 import { faultKinds, validateFault } from "../../local-cloud/faults.ts";
 import { defineCommand } from "../cli/command.ts";
 import { jsonOption, localCloudOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const adminClientModule = () => import("../../local-cloud/admin-client.ts");
+const controlModule = () => import("../../local-cloud/control.ts");
 
 function describe(e: Endpoints): string {
   // Credentials stay in the endpoints file (mode 0600); --json emits them for programs.
@@ -41,7 +43,7 @@ export const localCloudUp = defineCommand({
       ...(values["running-delay"] !== undefined && { runningDelayMs: delay("running-delay", values["running-delay"]) }),
     };
     const started = performance.now();
-    const endpoints = await up({ cloud: values.cloud, settings, onProgress: (l) => !values.json && console.error(l) });
+    const endpoints = await (await controlModule()).up({ cloud: values.cloud, settings, onProgress: (l) => !values.json && console.error(l) });
     if (values.json) console.log(JSON.stringify(endpoints, null, 2));
     else console.log(`${describe(endpoints)}\nready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   },
@@ -52,7 +54,7 @@ export const localCloudDown = defineCommand({
   summary: "stop the local cloud and remove every host, namespace, link, process and file it made",
   options: { cloud: localCloudOption },
   async action({ values }) {
-    const report = await down(values.cloud);
+    const report = await (await controlModule()).down(values.cloud);
     const f = report.forced;
     if (f.namespaces.length + f.links.length + f.processes > 0) {
       console.log(`removed leftovers: ${f.namespaces.length} namespaces, ${f.links.length} links, ${f.processes} processes`);
@@ -66,7 +68,7 @@ export const localCloudStatus = defineCommand({
   summary: "show whether the local cloud runs, its hosts, instances and armed faults",
   options: { json: jsonOption, cloud: localCloudOption },
   async action({ values }) {
-    const report = await status(values.cloud);
+    const report = await (await controlModule()).status(values.cloud);
     if (values.json) {
       console.log(JSON.stringify(report, null, 2));
       return report.running ? 0 : 1;
@@ -103,7 +105,7 @@ export const localCloudFault = defineCommand({
     const kind = positionals[0]!;
     const endpoints = await readEndpoints(values.cloud);
     if (!endpoints) throw new UserError(`local cloud '${values.cloud}' is not running`, `start it with \`npx dumont local-cloud up${values.cloud === localCloudOption.default ? "" : ` --cloud ${values.cloud}`}\``);
-    const admin = new LocalCloudAdmin(endpoints);
+    const admin = new (await adminClientModule()).LocalCloudAdmin(endpoints);
     if (kind === "clear") {
       await admin.clearFaults();
       console.log("faults cleared; hung hosts resumed, cut links restored");

@@ -1,14 +1,16 @@
 // `dumont snapshot create | list | restore | delete | prune` on a stack's GPU hosts and bucket.
 import { UsageError, UserError } from "../../lib/errors.ts";
 import { columns, formatAge } from "../../lib/text-table.ts";
-import { createSnapshot } from "../../dataplane/snapshot/create.ts";
-import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
 import { planDeletion, planRetention } from "../../dataplane/snapshot/retention.ts";
 import type { SnapshotStore, SnapshotSummary } from "../../dataplane/snapshot/store.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorExclusive, gpuSelectorOptions, jsonOption, stackOption } from "../cli/shared-options.ts";
-import { withGpuHost } from "./gpu-host.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const createModule = () => import("../../dataplane/snapshot/create.ts");
+const restoreModule = () => import("../../dataplane/snapshot/restore.ts");
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const gpuHostModule = () => import("./gpu-host.ts");
 
 const stackWithBucket = { ...stackOption, meaning: "the stack whose bucket holds the snapshots (and whose GPU, unless --instance names another)" } as const;
 const idOption = { type: "string", value: "ID", meaning: "the snapshot's id, as `dumont snapshot list` shows it" } as const;
@@ -44,10 +46,10 @@ export const snapshotCreate = defineCommand({
   },
   exclusive: [gpuSelectorExclusive],
   async action({ values }) {
-    const ctx = await loadStackContext(values.stack);
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack);
     const store = await ctx.snapshotStore();
-    await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, host) => {
-      const result = await createSnapshot({
+    await (await gpuHostModule()).withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh, host) => {
+      const result = await (await createModule()).createSnapshot({
         ssh, store, name: values.name ?? `snapshot-${host.instanceId}`, parent: values.full ? "full" : "auto",
         fullEvery: ctx.settings.snapshots.fullEvery, sourceLabel: host.sourceLabel, onProgress: progressTo(values.json),
       });
@@ -63,7 +65,7 @@ export const snapshotList = defineCommand({
   summary: "list snapshots: size, file count, age, parent (only complete ones: those with a manifest)",
   options: { stack: stackWithBucket, json: jsonOption },
   async action({ values }) {
-    const list = await (await (await loadStackContext(values.stack)).snapshotStore()).list();
+    const list = await (await (await (await stackContextModule()).loadStackContext(values.stack)).snapshotStore()).list();
     console.log(values.json ? JSON.stringify(list, null, 2) : table(list));
   },
 });
@@ -79,9 +81,9 @@ export const snapshotRestore = defineCommand({
   },
   exclusive: [gpuSelectorExclusive],
   async action({ values }) {
-    const ctx = await loadStackContext(values.stack);
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack);
     const store = await ctx.snapshotStore();
-    const report = await withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, (ssh) => restoreSnapshot({ ssh, store, id: values.id, onProgress: progressTo(values.json) }), ctx);
+    const report = await (await gpuHostModule()).withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh) => (await restoreModule()).restoreSnapshot({ ssh, store, id: values.id, onProgress: progressTo(values.json) }), ctx);
     if (values.json) {
       const unstable = report.warnings.map((w) => w.path);
       console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, seconds: report.seconds }, null, 2));
@@ -100,7 +102,7 @@ export const snapshotDelete = defineCommand({
   },
   async action({ values }) {
     if (!values.id && !values.pattern) throw new UsageError("give --id ID or --pattern PATTERN", "see `npx dumont snapshot list`");
-    const store = await (await loadStackContext(values.stack)).snapshotStore();
+    const store = await (await (await stackContextModule()).loadStackContext(values.stack)).snapshotStore();
     const all = await store.list();
     const doomed = planDeletion(all, { id: values.id, pattern: values.pattern });
     if (values.id && doomed.length === 0) throw new UserError(`no snapshot '${values.id}'`, "see `npx dumont snapshot list`");
@@ -117,7 +119,7 @@ export const snapshotPrune = defineCommand({
     json: jsonOption,
   },
   async action({ values }) {
-    const ctx = await loadStackContext(values.stack);
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack);
     const keep = values.keep === undefined ? ctx.settings.snapshots.keep : Number(values.keep);
     if (!Number.isInteger(keep) || keep < 1) throw new UsageError(`--keep must be a whole number ≥ 1, not '${values.keep}'`);
     const store = await ctx.snapshotStore();

@@ -4,11 +4,14 @@
 // throwaway's record): there is never a prompt to trust a key and never StrictHostKeyChecking=no.
 // It uses Dumont's own SSH client, so no private key is ever written to a file or a command line.
 import { SettingError } from "../../lib/errors.ts";
-import { lostSessionStatus, runSession } from "../../dataplane/ssh/remote-session.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
 import { defineCommand } from "../cli/command.ts";
 import { gpuSelectorOptions, stackOption } from "../cli/shared-options.ts";
-import { gpuHost, logIn, type LoginDestination } from "./gpu-host.ts";
+import type { LoginDestination } from "./gpu-host.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const remoteSessionModule = () => import("../../dataplane/ssh/remote-session.ts");
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const gpuHostModule = () => import("./gpu-host.ts");
 
 interface Selector {
   readonly stack: string;
@@ -18,8 +21,8 @@ interface Selector {
 }
 
 async function destinationOf(selector: Selector): Promise<LoginDestination> {
-  if (!selector.standby) return gpuHost(selector);
-  const ctx = await loadStackContext(selector.stack);
+  if (!selector.standby) return (await gpuHostModule()).gpuHost(selector);
+  const ctx = await (await stackContextModule()).loadStackContext(selector.stack);
   const flag = selector.stack === "local" ? "" : ` --stack ${selector.stack}`;
   const standby = ctx.outputs.standby;
   if (!standby) throw new SettingError("--standby", `stack ${selector.stack} has no standby`, `enable one: npx dumont standby configure --enabled=true${flag}, then npx dumont up${flag}`);
@@ -46,11 +49,11 @@ export const sshCommand = defineCommand({
   async action({ values, rest }) {
     const destination = await destinationOf({ stack: values.stack, slot: values.slot, instance: values.instance, standby: values.standby });
     // A login that fails exits 255, as ssh(1) does: scripts tell it from the remote command's own status.
-    const connection = await logIn(destination, { exitCode: lostSessionStatus });
+    const connection = await (await gpuHostModule()).logIn(destination, { exitCode: (await remoteSessionModule()).lostSessionStatus });
     try {
       // As ssh(1): the words are joined with spaces for the remote shell, so `-- 'cd /workspace && ls'` works.
       const line = rest && rest.length > 0 ? rest.join(" ") : undefined;
-      return await runSession(connection, { command: line }, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+      return await (await remoteSessionModule()).runSession(connection, { command: line }, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     } finally {
       connection.close();
     }

@@ -1,13 +1,15 @@
 // `dumont up | preview | refresh | destroy --stack S`: the Pulumi operations on a Dumont stack
 // through the Automation API, with the project's tools and the engine's output streamed.
-import { openProjectStack } from "../../stacks/workspace.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
-import { destroyOrphans } from "../../stacks/orphans.ts";
-import { withStackLock } from "../../stacks/failover/lock.ts";
 import { SettingError } from "../../lib/errors.ts";
-import { objectStoreAccess, vastAccess } from "../../clouds/cloud-access.ts";
 import { defineCommand } from "../cli/command.ts";
 import { stackOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const workspaceModule = () => import("../../stacks/workspace.ts");
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const orphansModule = () => import("../../stacks/orphans.ts");
+const failoverLockModule = () => import("../../stacks/failover/lock.ts");
+const cloudAccessModule = () => import("../../clouds/cloud-access.ts");
 
 const print = (text: string) => process.stdout.write(text);
 
@@ -17,11 +19,11 @@ export const upCommand = defineCommand({
   options: { stack: stackOption },
   async action({ values }) {
     // Under the stack's lock: never in the middle of a failover, whose rents the sweep must not see as orphans.
-    await withStackLock(values.stack, "up", async () => {
+    await (await failoverLockModule()).withStackLock(values.stack, "up", async () => {
       await checkBeforeEngine(values.stack);
-      const stack = await openProjectStack(values.stack);
+      const stack = await (await workspaceModule()).openProjectStack(values.stack);
       await stack.up({ onOutput: print });
-      await destroyOrphans(await loadStackContext(values.stack), (line) => console.log(line));
+      await (await orphansModule()).destroyOrphans(await (await stackContextModule()).loadStackContext(values.stack), (line) => console.log(line));
     }, { onWait: (holder) => console.error(`waiting: stack ${values.stack} is busy with ${holder.operation} (pid ${holder.pid})`) });
   },
 });
@@ -34,9 +36,9 @@ export const upCommand = defineCommand({
  * a record lost with the state folder) stops here.
  */
 async function checkBeforeEngine(stackName: string): Promise<void> {
-  const ctx = await loadStackContext(stackName, { requireOutputs: false });
-  await vastAccess(ctx.access);
-  await objectStoreAccess(ctx.access);
+  const ctx = await (await stackContextModule()).loadStackContext(stackName, { requireOutputs: false });
+  await (await cloudAccessModule()).vastAccess(ctx.access);
+  await (await cloudAccessModule()).objectStoreAccess(ctx.access);
   const active = ctx.outputs.activeSlot;
   const gpu = active ? ctx.outputs.slots[active] : undefined;
   if (gpu && !ctx.settings.provisionedSlots.includes(active)) {
@@ -53,7 +55,7 @@ export const previewCommand = defineCommand({
     "expect-no-changes": { type: "boolean", meaning: "fail when the preview shows any change (the environment drifted from its declaration)" },
   },
   async action({ values }) {
-    const stack = await openProjectStack(values.stack);
+    const stack = await (await workspaceModule()).openProjectStack(values.stack);
     await stack.preview({ onOutput: print, expectNoChanges: values["expect-no-changes"] });
   },
 });
@@ -63,7 +65,7 @@ export const refreshCommand = defineCommand({
   summary: "read the real state of a stack's resources (e.g. an instance destroyed outside Dumont)",
   options: { stack: stackOption },
   async action({ values }) {
-    const stack = await openProjectStack(values.stack);
+    const stack = await (await workspaceModule()).openProjectStack(values.stack);
     await stack.refresh({ onOutput: print });
   },
 });
@@ -76,7 +78,7 @@ export const destroyCommand = defineCommand({
     remove: { type: "boolean", meaning: "also delete the stack's state from the backend once its environment is destroyed (the settings file stays: it is yours)" },
   },
   async action({ values }) {
-    const stack = await openProjectStack(values.stack);
+    const stack = await (await workspaceModule()).openProjectStack(values.stack);
     await stack.destroy({ onOutput: print });
     // The settings file is the user's (and committed): only the state goes.
     if (values.remove) await stack.workspace.removeStack(values.stack, { preserveConfig: true });

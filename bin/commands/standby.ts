@@ -1,14 +1,16 @@
 // `dumont standby sync | status | associations | configure`.
 import { declarations, type SettingKey } from "../../contract/settings-schema.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { loadStackContext } from "../../stacks/stack-context.ts";
-import { readStatus, rpoSeconds } from "../../stacks/standby/status-file.ts";
-import { syncStandby } from "../../stacks/standby/sync.ts";
-import { withStackLock } from "../../stacks/failover/lock.ts";
-import { sharedStatus } from "../../stacks/lease/stack-leases.ts";
-import { openProjectStack } from "../../stacks/workspace.ts";
 import { defineCommand, type OptionTable } from "../cli/command.ts";
 import { jsonOption, stackOption } from "../cli/shared-options.ts";
+
+// Loaded when the command runs, not when `dumont --help` lists it: they bring Pulumi, ssh2, the AWS SDK.
+const stackContextModule = () => import("../../stacks/stack-context.ts");
+const statusFileModule = () => import("../../stacks/standby/status-file.ts");
+const syncModule = () => import("../../stacks/standby/sync.ts");
+const failoverLockModule = () => import("../../stacks/failover/lock.ts");
+const stackLeasesModule = () => import("../../stacks/lease/stack-leases.ts");
+const workspaceModule = () => import("../../stacks/workspace.ts");
 
 export const standbySync = defineCommand({
   path: ["standby", "sync"],
@@ -19,8 +21,8 @@ export const standbySync = defineCommand({
     json: jsonOption,
   },
   async action({ values }) {
-    const ctx = await loadStackContext(values.stack);
-    const result = await withStackLock(values.stack, "standby sync", (lockLost, _held, current) => syncStandby(current, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack);
+    const result = await (await failoverLockModule()).withStackLock(values.stack, "standby sync", async (lockLost, _held, current) => (await syncModule()).syncStandby(current, { allowShrink: values["allow-shrink"], signal: lockLost }), { context: ctx });
     console.log(values.json ? JSON.stringify(result, null, 2)
       : `synced ${result.filesTotal} entries (${result.filesTransferred} files sent, ${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s: standby generation ${result.generation.generation}${result.keptPrevious ? `; the previous copy (another GPU's, generation ${result.keptPrevious}) is kept on the standby as ~/dumont-mirror/kept-gen-${result.keptPrevious}` : ""}`);
   },
@@ -31,8 +33,8 @@ export const standbyStatus = defineCommand({
   summary: "last sync (time, bytes, duration), current RPO, sync errors and the watch loop's state",
   options: { stack: stackOption, json: jsonOption },
   async action({ values }) {
-    const status = (await sharedStatus(values.stack)) ?? readStatus(values.stack);
-    const rpo = rpoSeconds(status);
+    const status = (await (await stackLeasesModule()).sharedStatus(values.stack)) ?? (await statusFileModule()).readStatus(values.stack);
+    const rpo = (await statusFileModule()).rpoSeconds(status);
     if (values.json) {
       console.log(JSON.stringify({ ...status, rpoSeconds: rpo }, null, 2));
       return;
@@ -51,7 +53,7 @@ export const standbyAssociations = defineCommand({
   summary: "which GPU instance each standby mirrors",
   options: { stack: stackOption, json: jsonOption },
   async action({ values }) {
-    const ctx = await loadStackContext(values.stack);
+    const ctx = await (await stackContextModule()).loadStackContext(values.stack);
     const { slot, state } = ctx.slot();
     const association = { stack: values.stack, slot, gpuInstanceId: state.instanceId, gpu: `${state.host}:${state.port}`, standby: ctx.outputs.standby };
     if (values.json) console.log(JSON.stringify(association, null, 2));
@@ -80,10 +82,10 @@ export const standbyConfigure = defineCommand({
     const values = declared as typeof declared & Readonly<Record<string, string | undefined>>;
     const changes = Object.entries(standbySettings).filter(([flag]) => values[flag] !== undefined);
     if (changes.length === 0) throw new UsageError("nothing to configure", `flags: ${Object.keys(standbySettings).map((k) => `--${k}`).join(" ")}`);
-    const stack = await openProjectStack(values.stack);
+    const stack = await (await workspaceModule()).openProjectStack(values.stack);
     for (const [flag, setting] of changes) await stack.setConfig(`dumont:${setting}`, { value: String(values[flag]) });
     // Read back through the settings checks, so a bad value is reported now, not at the next up.
-    await loadStackContext(values.stack, { requireOutputs: false });
+    await (await stackContextModule()).loadStackContext(values.stack, { requireOutputs: false });
     console.log(`set ${changes.map(([flag, setting]) => `${setting}=${values[flag]}`).join(", ")}; run \`dumont up --stack ${values.stack}\` to apply`);
   },
 });

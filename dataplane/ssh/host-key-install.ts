@@ -5,7 +5,7 @@
 // that key: whoever answers at the instance's address with any other key (the image's own key
 // before onstart ran, or an impostor in the path) is never logged in to. The host's owner can read
 // the key, as they can read everything on their machine; it identifies that one instance only.
-import ssh2 from "ssh2";
+import { newEd25519Pair } from "./key-pair.ts";
 import { userOnstartLimit, vastOnstartLimit } from "../../contract/settings-schema.ts";
 
 const armour = { begin: "-----BEGIN OPENSSH PRIVATE KEY-----", end: "-----END OPENSSH PRIVATE KEY-----" } as const;
@@ -50,7 +50,7 @@ export interface InstanceHostKey {
 
 /** A fresh host key for one rent, and the onstart script and environment that install it. */
 export function hostKeyForRent(onstart: string, env: Readonly<Record<string, string>>): InstanceHostKey {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519");
+  const pair = newEd25519Pair();
   const publicKey = pair.public.trim().split(/\s+/).slice(0, 2).join(" ");
   const body = pair.private.replace(armour.begin, "").replace(armour.end, "").replace(/\s+/g, "");
   const chunks = keyVariables.map((_, i) => body.slice(i * vastEnvValueLimit, (i + 1) * vastEnvValueLimit));

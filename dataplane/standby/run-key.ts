@@ -4,9 +4,9 @@
 // standby, in a private file, for the run only. The GPU host — a stranger's machine — is handed
 // nothing it could log in anywhere with: the standby connects to it, never the other way round,
 // and the controller's own key is never forwarded.
+import { newEd25519Pair } from "../ssh/key-pair.ts";
 import { retry } from "../../lib/retry.ts";
 import { randomBytes } from "node:crypto";
-import ssh2 from "ssh2";
 import type { CommandRunner, SshConnection } from "../ssh/client.ts";
 
 export interface RunKey {
@@ -21,8 +21,8 @@ export const runKeyMinutes = 10;
 
 export function newRunKey(): RunKey {
   const marker = `dumont-run-${randomBytes(8).toString("hex")}`;
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment: marker });
-  return { privateKey: pair.private, publicKey: pair.public.trim(), marker };
+  const pair = newEd25519Pair(marker);
+  return { privateKey: pair.private, publicKey: pair.public, marker };
 }
 
 /** The authorized_keys options: what the key may not do, and when sshd stops accepting it. */

@@ -4,7 +4,7 @@
 // key pinned, the instance destroyed if it never gets ready), with the requirements of a stack's
 // settings (which also say which cloud and account), under a name of its own (throwaway-labels.ts)
 // and with a key made for it alone: a throwaway never holds the key of a stack's environment.
-import ssh2 from "ssh2";
+import { newEd25519Pair } from "../../dataplane/ssh/key-pair.ts";
 import { createInstance, destroyAndConfirm, ProvisioningError, type VastInstanceInputs } from "../../components/vast/instance-operations.ts";
 import { throwawayNameProblem } from "../../components/vast/throwaway-labels.ts";
 import { vastAccess } from "../../clouds/cloud-access.ts";
@@ -51,7 +51,7 @@ export function checkThrowawayRequest(request: ThrowawayRequest): void {
 export async function rentThrowaway(ctx: StackContext, request: ThrowawayRequest, log: (line: string) => void): Promise<ThrowawayRecord> {
   checkThrowawayRequest(request);
   const access = await vastAccess(ctx.access);
-  const keys = ssh2.utils.generateKeyPairSync("ed25519", { comment: `dumont-throwaway-${request.name}` });
+  const keys = newEd25519Pair(`dumont-throwaway-${request.name}`);
   const inputs = instanceInputs(ctx, request, keys);
   let rented;
   try {

@@ -7,9 +7,9 @@ import { repoRoot } from "../../../lib/tools/paths.ts";
 import { expectRefused, type Ran } from "../../support/refused-command-line.ts";
 
 describe("the dumont process", () => {
-  function dumont(args: readonly string[]): Promise<Ran> {
+  function dumont(args: readonly string[], nodeOptions: readonly string[] = []): Promise<Ran> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", path.join(repoRoot, "bin", "dumont.ts"), ...args], { cwd: repoRoot });
+      const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...nodeOptions, path.join(repoRoot, "bin", "dumont.ts"), ...args], { cwd: repoRoot });
       let out = "", err = "";
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (err += d));
@@ -31,5 +31,19 @@ describe("the dumont process", () => {
     expect(ran.err).toBe("");
     expect(ran.out).toMatch(/^dumont instance destroy: /);
     expect(ran.out).toContain("--pattern PATTERN");
+  });
+
+  // `dumont --help` and a mistyped option answer at once: no command's code (Pulumi, ssh2, the AWS
+  // SDK, zx) is loaded until that command runs. How fast is `npm run bench`'s to say (cli figures).
+  it("--help and a usage error load none of the packages the commands use", async () => {
+    const traced = (args: readonly string[]) => dumont(args, ["--import", path.join(repoRoot, "test", "support", "module-trace-hook.ts")]);
+    const heavy = ["@pulumi/pulumi", "@pulumi/command", "@pulumi/gcp", "@aws-sdk/client-s3", "ssh2", "zx", "proper-lockfile"];
+    for (const args of [["--help"], ["snapshot", "list", "--bogus"], ["failover", "--help"]]) {
+      const ran = await traced(args);
+      const line = /^loaded-packages (.*)$/m.exec(ran.err);
+      expect(line, `${args.join(" ")}: ${ran.err}`).not.toBeNull();
+      const loaded: string[] = JSON.parse(line![1]!);
+      expect(loaded.filter((p) => heavy.includes(p)), args.join(" ")).toEqual([]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The journey's bulk workspace: the size asked for, in files no bigger than 64 MiB, half of them
-// incompressible; and the sizes a user types.
+// incompressible.
 import { describe, expect, it } from "vitest";
-import { parseSize, planWorkspaceData } from "../../../harness/workspace-data.ts";
+import { planWorkspaceData } from "../../../harness/workspace-data.ts";
 
 describe("workspace data", () => {
   it("1 GiB: exactly 1 GiB in 64 MiB files, alternating random and text", () => {
@@ -16,13 +16,5 @@ describe("workspace data", () => {
     const plan = planWorkspaceData(100e6);
     expect(plan.map((f) => f.bytes)).toEqual([64 * 2 ** 20, 100e6 - 64 * 2 ** 20]);
     expect(planWorkspaceData(0)).toEqual([]);
-  });
-
-  it("reads sizes as people write them, and names what it cannot read", () => {
-    expect(parseSize("1GiB")).toBe(2 ** 30);
-    expect(parseSize("500MiB")).toBe(500 * 2 ** 20);
-    expect(parseSize("100MB")).toBe(100e6);
-    expect(parseSize("0")).toBe(0);
-    expect(() => parseSize("lots")).toThrow(/'lots' is not a size/);
   });
 });
