@@ -29,6 +29,14 @@ export const slotOutputsSchema = z.object({
   inetDownCostPerGb: z.number(),
   /** The disk the instance was rented with, in GB (fixed for its life). */
   diskGb: z.int(),
+  /**
+   * When Dumont first asked Vast for it, when Vast first showed it running (where Vast's meter
+   * starts: the cost model bills from here) and when its SSH first answered with the installed host
+   * key (a failover's provider_wait ends here). ISO times; absent in stacks made before they were kept.
+   */
+  rentRequestedAt: z.iso.datetime().optional(),
+  runningAt: z.iso.datetime().optional(),
+  sshReadyAt: z.iso.datetime().optional(),
 }).readonly();
 export type SlotOutputs = z.infer<typeof slotOutputsSchema>;
 

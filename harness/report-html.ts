@@ -37,6 +37,32 @@ function timeline(r: JourneyReport): string {
   return `<svg role="img" aria-label="timeline of the journey's steps" width="${labelWidth + barWidth + 70}" height="${height}" xmlns="http://www.w3.org/2000/svg">${rows.join("")}${ticks.join("")}</svg>`;
 }
 
+/** Phase colours: the provider's wait and the data in blues and greens, Dumont's own phases in warm tones. */
+const phaseColours: Record<string, string> = {
+  provider_wait: "#93c5fd", last_copy: "#6ee7b7", restore: "#34d399", verify: "#059669",
+  engine_start: "#fbbf24", engine_finish: "#f59e0b", fence: "#f97316", swap: "#ef4444", other: "#9ca3af",
+};
+
+/** Each failover's RTO as one bar of its phases in the order they happened, and their figures. */
+function rtoPanel(r: JourneyReport): string {
+  const runs = (["snapshot", "standby"] as const).flatMap((source) => (r.rto[source] ? [{ source, rto: r.rto[source]! }] : []));
+  if (runs.length === 0) return "";
+  const longest = Math.max(...runs.map((run) => run.rto.seconds));
+  const barWidth = 560;
+  const bars = runs.map(({ source, rto }) => {
+    let x = 0;
+    const segments = Object.entries(rto.phases).filter(([, s]) => s > 0).map(([phase, s]) => {
+      const w = (s / longest) * barWidth;
+      const rect = `<rect x="${(170 + x).toFixed(1)}" y="4" width="${Math.max(1, w).toFixed(1)}" height="18" fill="${phaseColours[phase] ?? "#d1d5db"}"><title>${escape(`${phase}: ${s.toFixed(2)} s`)}</title></rect>`;
+      x += w;
+      return rect;
+    });
+    const figures = Object.entries(rto.phases).filter(([, s]) => s >= 0.05).map(([phase, s]) => `<span class="phase"><i style="background:${phaseColours[phase] ?? "#d1d5db"}"></i>${escape(phase)} ${s.toFixed(1)} s</span>`);
+    return `<svg role="img" aria-label="phases of the failover from the ${source}" width="${170 + barWidth + 70}" height="26" xmlns="http://www.w3.org/2000/svg"><text x="0" y="17" class="label">from the ${escape(source)}: ${rto.seconds.toFixed(1)} s</text>${segments.join("")}</svg><div class="phases">${figures.join("")}</div>`;
+  });
+  return `<h2>Recovery time (RTO) by phase</h2>\n<div class="panel">${bars.join("")}<p class="muted">From the failover's start to a verified GPU made active. The provider's wait and the data (last copy, restore, verify) are what a failover cannot avoid; the rest is Dumont's own.</p></div>`;
+}
+
 function costTable(items: readonly LineItem[]): string {
   const providers = ["vast", "gcp", "b2"] as const;
   const names = { vast: "Vast.ai", gcp: "GCP (standby)", b2: "Backblaze B2" };
@@ -72,6 +98,8 @@ svg .label { font-size: 13px; fill: #111827; } svg .secs { font-size: 12px; fill
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid #f3f4f6; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } tr.provider th { background: #f3f4f6; }
 .failure { background: #fef2f2; border: 1px solid #fecaca; border-radius: 8px; padding: 10px 14px; color: #991b1b; margin-top: 16px; }
+.phases { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0 12px 170px; font-size: 12px; color: #374151; }
+.phase i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; } p.muted { color: #6b7280; font-size: 13px; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; margin: 0; } dt { color: #6b7280; }
 </style></head><body>
 <h1>Dumont failover journey — ${r.success ? "success" : "FAILED"}</h1>
@@ -87,6 +115,7 @@ ${card("Left behind", r.cleanup.leaks.length === 0 ? "nothing" : String(r.cleanu
 ${r.failure ? `<div class="failure"><b>${escape(r.failure.step)}</b>: ${escape(r.failure.reason)}</div>` : ""}
 <h2>Timeline</h2>
 <div class="panel">${timeline(r)}</div>
+${rtoPanel(r)}
 <h2>Cost breakdown${r.cloud === "local" ? " (what this run would cost at these rates; the local cloud charges nothing)" : ""}</h2>
 <div class="panel">${costTable(r.cost.items)}
 <p>Total <b>${escape(formatUsd(r.cost.total))}</b>${r.cost.vastBilled !== undefined ? ` · Vast's own meter for these instances: ${escape(formatUsd(r.cost.vastBilled))}` : ""}${r.cost.maxCost !== undefined ? ` · cap ${escape(formatUsd(r.cost.maxCost))}` : ""}${r.cost.snapshotPerMonth !== undefined && r.cleanup.snapshotKept ? ` · keeping the snapshot: ${escape(formatUsd(r.cost.snapshotPerMonth))}/month` : ""}</p></div>

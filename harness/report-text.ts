@@ -1,6 +1,7 @@
 // The journey's report as the seed guide printed it (journey times, resources, estimated cost,
 // validation, success), extended with every step, the cost line items with their rates, and cleanup.
 import { formatUsd } from "../clouds/cost/model.ts";
+import { describePhases, overheadSeconds, type RtoReport } from "../stacks/failover/rto.ts";
 import { stepSeconds, type JourneyReport } from "./report.ts";
 
 const rule = "=".repeat(70);
@@ -19,6 +20,12 @@ export function formatReport(r: JourneyReport): string {
     const mark = s.status === "ok" ? "✓" : s.status === "not run" ? "·" : "✗";
     lines.push(`  ${mark} ${s.title.padEnd(58)}${secs(s.seconds).padStart(9)}${s.status !== "ok" && s.status !== "not run" ? `  ${s.status}` : ""}`);
   });
+
+  const rtoLines = (["snapshot", "standby"] as const).flatMap((source) => {
+    const rto = r.rto[source];
+    return rto ? [`  from the ${source}: ${secs(rto.seconds)} to an active, verified GPU (${describePhases(rto)}); ${secs(overheadSeconds(rto))} besides the provider and the data`] : [];
+  });
+  if (rtoLines.length) lines.push("", "Recovery time (RTO), by phase:", ...rtoLines);
 
   lines.push("", "Resources:");
   lines.push(`  Original GPU:    ${r.resources.gpuInstanceId ?? "—"}${r.offer ? `  (${r.offer.gpuName}, offer ${r.offer.id})` : ""}`);
@@ -50,6 +57,13 @@ export function formatReport(r: JourneyReport): string {
   return lines.join("\n");
 }
 
+/** A failover's RTO as metrics: its seconds, and seconds by phase (provider_wait, restore, verify, …). */
+function rtoMetrics(rto: RtoReport | undefined): { rto_seconds: number | null; rto_phases: Record<string, number> | null } {
+  if (!rto) return { rto_seconds: null, rto_phases: null };
+  return { rto_seconds: round3(rto.seconds), rto_phases: Object.fromEntries(Object.entries(rto.phases).map(([phase, s]) => [phase, round3(s)])) };
+}
+const round3 = (n: number) => Number(n.toFixed(3));
+
 /** The seed's metrics file (same names), plus what the seed did not have under extra keys. */
 export function metricsJson(r: JourneyReport): Record<string, unknown> {
   const secondsByMetric = Object.fromEntries(r.steps.filter((s) => s.metric && s.seconds !== undefined).map((s) => [s.metric!, Number(s.seconds!.toFixed(3))]));
@@ -74,6 +88,7 @@ export function metricsJson(r: JourneyReport): Record<string, unknown> {
     stack: r.stack,
     started_at: r.startedAt,
     finished_at: r.finishedAt ?? null,
+    ...rtoMetrics(r.rto.snapshot ?? r.rto.standby),
     step_seconds: secondsByMetric,
     steps: r.steps,
     standby: r.variant === "snapshot" ? null : {
@@ -82,6 +97,7 @@ export function metricsJson(r: JourneyReport): Record<string, unknown> {
       time_validate: secondsByMetric.time_standby_validate ?? null,
       files_validated: r.standbyValidation?.validated ?? 0,
       failover_gpu_id: r.resources.standbyFailoverGpuId ?? null,
+      ...rtoMetrics(r.rto.standby),
     },
     workspace_bytes: r.workspaceBytes,
     cost: r.cost,

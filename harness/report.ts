@@ -1,6 +1,7 @@
 // What a journey produced: every step with its time and outcome, the resources it used, the files it
 // validated, and what it cost. The text report, the metrics JSON and the HTML page are all views of
 // this one record.
+import type { RtoReport } from "../stacks/failover/rto.ts";
 import type { LineItem } from "../clouds/cost/model.ts";
 import type { TestFile } from "../dataplane/files/test-files.ts";
 import type { StepId, Variant } from "./steps.ts";
@@ -42,6 +43,8 @@ export interface JourneyReport {
     standby?: string;
   };
   testFiles: TestFile[];
+  /** Each failover's recovery time, from its start to the new GPU active, by phase (stacks/failover/rto.ts). */
+  rto: { snapshot?: RtoReport; standby?: RtoReport };
   workspaceBytes: number;
   validation?: FileCheck;
   standbyValidation?: FileCheck;

@@ -49,7 +49,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
   const plan = journeySteps(options.variant);
   const report: JourneyReport = {
     cloud: options.cloud, variant: options.variant, stack: options.stack, startedAt: new Date(started).toISOString(), steps: plan.map(notRun),
-    resources: {}, testFiles: [], workspaceBytes: options.workspaceBytes,
+    resources: {}, rto: {}, testFiles: [], workspaceBytes: options.workspaceBytes,
     cost: { items: [], total: 0, worstCase: [], maxCost: options.maxCostUsd },
     cleanup: { destroyedBySweep: [], leaks: [], snapshotKept: options.keepSnapshot, errors: [] }, success: false,
   };

@@ -206,8 +206,9 @@ function failoverFrom(source: "snapshot" | "standby"): (j: JourneyContext) => Pr
       j.meter.transfer(to, "down", j.synced!.bytesSent);
     }
     j.report.resources[newGpuOf[source]] = to;
+    if (result.rto) j.report.rto[source] = result.rto;
     const route = source === "snapshot" ? `GPU ${result.from!.instanceId} → ${to}` : `standby → GPU ${to}`;
-    return `${route} (${stepTimes(result)})`;
+    return `${route} (${stepTimes(result)})${result.rto ? `; active after ${result.rto.seconds.toFixed(1)} s` : ""}`;
   };
 }
 

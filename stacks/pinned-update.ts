@@ -2,7 +2,7 @@
 // it is, and kept at all while the state holds one, whatever the settings file or the controller's
 // environment say now: see environment-args.ts), and another update of the stack is waited out —
 // or, when its process is dead, its lock cancelled (concurrent-update.ts).
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
+import type { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { whenStackFree } from "./concurrent-update.ts";
 import { engineProgress } from "./engine-output.ts";
 import { pinnedOperationVariable } from "./environment-args.ts";
@@ -20,10 +20,12 @@ function pin(stack: Stack, keepStandby: boolean): void {
   (stack.workspace as LocalWorkspace).envVars[pinnedOperationVariable] = keepStandby ? "keep" : "1";
 }
 
-export async function pinnedUp(stack: Stack, options: PinnedOptions): Promise<void> {
+/** Runs the update; resolves to the stack's outputs after it. */
+export async function pinnedUp(stack: Stack, options: PinnedOptions): Promise<OutputMap> {
   pin(stack, options.keepStandby);
   const target = options.target ? [...options.target] : undefined;
-  await whenStackFree(() => stack.up({ signal: options.signal, target, onOutput: engineProgress(options.progress) }), { progress: options.progress, signal: options.signal, stack });
+  const result = await whenStackFree(() => stack.up({ signal: options.signal, target, onOutput: engineProgress(options.progress) }), { progress: options.progress, signal: options.signal, stack });
+  return result.outputs;
 }
 
 export async function pinnedRefresh(stack: Stack, options: PinnedOptions): Promise<void> {

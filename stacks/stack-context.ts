@@ -19,15 +19,30 @@ export type { StackOutputs };
 
 export class StackContext {
   readonly stack: Stack;
+  /** The settings from the stack's config, before its slot record is applied. */
+  private readonly configured: Settings;
   readonly settings: Settings;
   readonly access: AccessSource;
   readonly outputs: StackOutputs;
 
-  constructor(stack: Stack, settings: Settings, access: AccessSource, outputs: StackOutputs) {
+  constructor(stack: Stack, configured: Settings, access: AccessSource, outputs: StackOutputs) {
     this.stack = stack;
-    this.settings = settings;
+    this.configured = configured;
+    const record = readSlotRecord(stack.name);
+    this.settings = withSlotRecord(configured, record);
     this.access = access;
-    this.outputs = outputs;
+    // A swap is a change of the slot record (stacks/failover/apply.ts): the GPU it names is active
+    // from then on, though the outputs say so only after the next up.
+    const active = record?.activeSlot;
+    this.outputs = active && outputs.slots[active] ? { ...outputs, activeSlot: active } : outputs;
+  }
+
+  /**
+   * The same stack with the outputs an update just returned (`up` gives them back): no second
+   * engine run to read them, seconds of a failover's RTO.
+   */
+  withOutputs(values: Readonly<Record<string, unknown>>): StackContext {
+    return new StackContext(this.stack, this.configured, this.access, stackOutputsOf(this.stack.name, values));
   }
 
   /** The slot an instance id belongs to, or the active slot. */
@@ -111,13 +126,17 @@ export async function loadStackContext(stackName: string, options: { requireOutp
   const stack = await openProjectStack(stackName);
   const config = await configOf(stack);
   const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
-  const settings = withSlotRecord(readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName), readSlotRecord(stackName));
+  const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
   const raw = await stack.outputs();
   if ((options.requireOutputs ?? true) && !raw.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
   }
-  const values = Object.fromEntries(Object.entries(raw).map(([name, output]) => [name, output.value]));
-  return new StackContext(stack, settings, access, stackOutputsOf(stackName, values, options));
+  return new StackContext(stack, settings, access, stackOutputsOf(stackName, outputValues(raw), options));
+}
+
+/** The values of an engine's output map (`stack.outputs()`, an update's result). */
+export function outputValues(map: Readonly<Record<string, { readonly value: unknown }>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(map).map(([name, output]) => [name, output.value]));
 }
 
 /**

@@ -75,6 +75,8 @@ export async function createInstance(access: VastClientSettings, inputs: VastIns
   const client = new VastClient(access);
   const excluded = new Set(inputs.excludeMachineIds);
   const failures: string[] = [];
+  /** The first rent request: the provider's wait (and a failover's provider_wait) is counted from here, across machines tried. */
+  let rentRequestedAt: string | undefined;
   for (let attempt = 1; attempt <= maxMachinesTried; attempt++) {
     const offers = rankOffers(await client.searchOffers(offerQuery({ ...inputs, excludeMachineIds: [...excluded] })), { ...inputs, excludeMachineIds: [...excluded] });
     if (offers.length === 0) {
@@ -84,9 +86,10 @@ export async function createInstance(access: VastClientSettings, inputs: VastIns
           (failures.length ? `; earlier attempts: ${failures.join("; ")}` : ""),
       );
     }
+    rentRequestedAt ??= new Date().toISOString();
     const rented = await rentFirstAvailable(client, offers, inputs, log);
     try {
-      return await waitUntilReady(client, rented, inputs, log);
+      return { ...(await waitUntilReady(client, rented, inputs, log)), rentRequestedAt };
     } catch (error) {
       log(`instance ${rented.instanceId} on machine ${rented.offer.machine_id} failed: ${(error as Error).message}; destroying it`);
       await destroyAndConfirm(client, rented.instanceId);
@@ -189,14 +192,16 @@ async function reconcile(client: VastClient, vastLabel: string, error: unknown):
   return found[0]!.id;
 }
 
-async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log): Promise<VastInstanceOutputs> {
+async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log): Promise<Omit<VastInstanceOutputs, "rentRequestedAt">> {
   const { instanceId, offer, vastLabel } = rented;
   const deadline = Date.now() + inputs.readyTimeoutSeconds * 1000;
   let lastStatus: string | null | undefined;
+  let runningAt: string | undefined;
   const instance = await pollUntil(async () => {
     const shown = await client.showInstance(instanceId);
     const status = shown?.actual_status;
     if (status !== lastStatus) log(`instance ${instanceId}: ${status ?? "provisioning"}${shown?.status_msg ? ` (${sanitizeHostLine(String(shown.status_msg))})` : ""}`);
+    if (status === "running") runningAt ??= new Date().toISOString();
     lastStatus = status;
     if (status === "running" && sshEndpoints(shown!).length > 0) return shown!;
     if (status && deadStatuses.has(status)) throw new ProvisioningError(`it went ${status}: ${String(shown?.status_msg ?? "")}`);
@@ -206,7 +211,7 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
     timeoutMs: inputs.readyTimeoutSeconds * 1000,
     timeoutError: () => new TimeoutError(`still ${lastStatus ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`),
   });
-  const { endpoint, hostKey } = await waitForSsh(instance, rented.hostKey, inputs, deadline, log);
+  const { endpoint, hostKey, sshReadyAt } = await waitForSsh(instance, rented.hostKey, inputs, deadline, log);
   return {
     ...inputs,
     instanceId, vastLabel, offerId: offer.id, machineId: offer.machine_id,
@@ -218,7 +223,7 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
     storageCostPerGbMonth: Number(instance!.storage_cost ?? offer.storage_cost ?? 0),
     inetUpCostPerGb: Number(instance!.inet_up_cost ?? offer.inet_up_cost ?? 0),
     inetDownCostPerGb: Number(instance!.inet_down_cost ?? offer.inet_down_cost ?? 0),
-    status: "running",
+    status: "running", runningAt: runningAt!, sshReadyAt,
   };
 }
 
@@ -233,6 +238,8 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
   // A host that presented another key says more than a connection that dropped later (sshd
   // restarting, a proxy hiccup): the deadline's message names the key if any endpoint showed one.
   let wrongKey = "";
+  /** When SSH first answered with the installed key: the provider's part ends there; the tools Dumont installs next are Dumont's. */
+  let sshReadyAt = "";
   return pollUntil(async () => {
     for (const endpoint of endpoints) {
       try {
@@ -240,6 +247,7 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
           const connection = await connect({ host: endpoint.host, port: endpoint.port, privateKey: inputs.sshPrivateKey, hostKey, connectTimeoutMs: 10_000 });
           try {
             await connection.run(["true"], { timeoutMs: 10_000 });
+            sshReadyAt = new Date().toISOString();
             log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path}) with the host key Dumont installed`);
             // Real GPU images are bare: what Dumont's data plane needs is installed now, as part of
             // the instance being ready (an image that cannot get it fails here, named).
@@ -251,9 +259,10 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
         } else {
           const presented = await probeHostKey(endpoint.host, endpoint.port);
           if (!keyBlob(presented).equals(keyBlob(hostKey))) throw new HostKeyMismatchError(`${endpoint.host}:${endpoint.port}`, fingerprint(hostKey), fingerprint(presented));
+          sshReadyAt = new Date().toISOString();
           log(`SSH answers on ${endpoint.host}:${endpoint.port} (${endpoint.path}) with the host key Dumont installed`);
         }
-        return { endpoint, hostKey };
+        return { endpoint, hostKey, sshReadyAt };
       } catch (error) {
         if (error instanceof HostToolsMissing) throw error;
         lastError = `${endpoint.path} ${endpoint.host}:${endpoint.port}: ${(error as Error).message}`;

@@ -87,7 +87,7 @@ export class VastInstance extends pulumi.dynamic.Resource {
       instanceId: undefined, vastLabel: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
       location: undefined, reliability: undefined, sshHost: undefined, sshPort: undefined, sshPath: undefined, publicIp: undefined,
       hostKey: undefined, dphBase: undefined, dphTotal: undefined, storageCostPerGbMonth: undefined, inetUpCostPerGb: undefined,
-      inetDownCostPerGb: undefined, status: undefined,
+      inetDownCostPerGb: undefined, status: undefined, rentRequestedAt: undefined, runningAt: undefined, sshReadyAt: undefined,
     };
     super(vastInstanceProvider, name, { ...withSecretInputs(args), ...outputs }, {
       ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretInstanceInputs],

@@ -16,13 +16,14 @@ import { connect } from "../../dataplane/ssh/client.ts";
 import { VastApiError } from "../../clouds/vast/client.ts";
 import { pinnedUp } from "../pinned-update.ts";
 import type { Slot } from "../settings.ts";
-import { loadStackContext, type SlotState, type StackContext } from "../stack-context.ts";
+import { loadStackContext, outputValues, type SlotState, type StackContext } from "../stack-context.ts";
 import { syncStandby } from "../standby/sync.ts";
 import { destroyOrphans } from "../orphans.ts";
 import { readSlotRecord, seedRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
 import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
 import { withStackLock } from "./lock.ts";
 import { recordsSettled } from "../lease/shared-records.ts";
+import { describePhases, overheadSeconds, RtoClock, type RtoReport } from "./rto.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
 
 export interface FailoverOptions {
@@ -52,6 +53,8 @@ export interface FailoverResult {
   readonly rpoSeconds?: number;
   /** Seconds per step: provision, restore (with verify), fence, swap, retire. */
   readonly seconds: Record<string, number>;
+  /** From the call to the new GPU active (the swap), by phase; the retire comes after it. */
+  readonly rto?: RtoReport;
   readonly orphansDestroyed: readonly number[];
 }
 
@@ -102,7 +105,9 @@ export function readFailoverRecord(stack: string): FailoverRecord | undefined {
 
 export async function failover(options: FailoverOptions): Promise<FailoverResult> {
   const progress = options.onProgress ?? (() => {});
-  return withStackLock(options.stack, "failover", (lockLost, assertHeld) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld), {
+  // The recovery time counts from the call: waiting for the stack's lock is part of it.
+  const clock = new RtoClock();
+  return withStackLock(options.stack, "failover", (lockLost, assertHeld) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld, clock), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
   });
 }
@@ -160,7 +165,7 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
 }
 
-async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void): Promise<FailoverResult> {
+async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock): Promise<FailoverResult> {
   let ctx = await loadStackContext(options.stack);
   const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
@@ -172,7 +177,10 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     await recordsSettled(options.stack);
     return next;
   };
-  const up = () => pinnedUp(stack, { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby });
+  /** An update; the context takes the outputs it returns (no second engine run to read them). */
+  const up = async () => {
+    ctx = ctx.withOutputs(outputValues(await pinnedUp(stack, { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby })));
+  };
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
   }
@@ -206,11 +214,14 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     return release();
   };
   let restoredThisRun = false;
+  let rto: RtoReport | undefined;
   /** Restores the new GPU: from the old GPU's last copy alone in a planned move, else from the freshest complete copy. */
   const restoreInto = async (slot: Slot): Promise<void> => {
     const target = ctx.slot({ slot }).state;
-    const only = (await originalAnswers(ctx, r)) ? await lastCopyFromOldGpu(ctx, r, progress, options.signal) : undefined;
+    const only = (await originalAnswers(ctx, r)) ? await clock.time("last_copy", () => lastCopyFromOldGpu(ctx, r, progress, options.signal)) : undefined;
     const outcome = await restoreFreshest(ctx, slot, r.source, progress, only, options.signal);
+    clock.add("restore", outcome.seconds.restore);
+    clock.add("verify", outcome.seconds.verify);
     ctx = outcome.ctx;
     restoredThisRun = true;
     await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
@@ -231,11 +242,12 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
           await setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }
         await setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
+        const upStarted = Date.now();
         await up();
+        clock.addProvision(upStarted, Date.now(), ctx.outputs.slots[step.slot] ?? {});
         break;
       }
       case "restore": {
-        ctx = await loadStackContext(options.stack);
         const target = ctx.slot({ slot: step.slot }).state;
         progress(`[restore] slot ${step.slot} (instance ${target.instanceId})`);
         if (r.trigger === "automatic" && (await originalAnswers(ctx, r))) return abandon();
@@ -243,7 +255,6 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         break;
       }
       case "fence": {
-        ctx = await loadStackContext(options.stack);
         const old = ctx.outputs.slots[step.slot];
         if (!old || old.instanceId !== r.fromInstanceId) break;
         if (r.trigger === "automatic" && (await answers(ctx, old))) return abandon();
@@ -251,14 +262,19 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         // changes are copied and restored again before it is stopped.
         if (r.trigger !== "automatic" && !restoredThisRun && (await answers(ctx, old))) await restoreInto(r.to);
         progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
-        await fence(ctx, old, progress);
+        await clock.time("fence", () => fence(ctx, old, progress));
         break;
       }
-      case "swap":
+      case "swap": {
+        // The active slot is the slot record's (stack-context.ts): from this write on, every
+        // controller and command uses the new GPU. The outputs follow with the retire's update; an
+        // engine run only to change them would add seconds to the RTO.
         progress(`[swap] slot ${step.to} becomes active`);
-        await setSlots((current) => ({ ...current, activeSlot: step.to }));
-        await up();
+        await clock.time("swap", () => setSlots((current) => ({ ...current, activeSlot: step.to })));
+        rto = clock.report();
+        progress(`  slot ${step.to} (instance ${ctx.outputs.slots[step.to]?.instanceId}) is active ${rto.seconds.toFixed(1)} s after the failover started (${describePhases(rto)}; ${overheadSeconds(rto).toFixed(1)} s besides the provider and the data)`);
         break;
+      }
       case "retire":
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
         await setSlots((current) => ({ ...current, slots: [r.to] }));
@@ -273,7 +289,6 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     seconds[step.kind] = (performance.now() - t0) / 1000;
     await options.afterStep?.(step);
   }
-  ctx = await loadStackContext(options.stack);
   const orphans = await destroyOrphans(ctx, progress);
   const to = ctx.slot().state;
   const rpoSeconds = r.restored ? Math.max(0, (Date.parse(r.startedAt) - Date.parse(r.restored.capturedAt)) / 1000) : undefined;
@@ -281,6 +296,6 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   return {
     outcome: "failed-over", from: { slot: r.from, instanceId: r.fromInstanceId }, to: { slot: r.to, instanceId: to.instanceId },
     source: r.restored?.kind ?? r.source, restored: r.restored, snapshotId: r.restored?.kind === "snapshot" ? r.restored.id : undefined,
-    rpoSeconds, seconds, orphansDestroyed: orphans,
+    rpoSeconds, seconds, rto, orphansDestroyed: orphans,
   };
 }

@@ -69,6 +69,8 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
 export interface RestoreOutcome {
   readonly ctx: StackContext;
   readonly restored: RestoredCopy;
+  /** Verifying the copy that restored; restoring it (and any copy tried before it that failed). */
+  readonly seconds: { readonly restore: number; readonly verify: number };
 }
 
 /**
@@ -95,15 +97,17 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
     }
   }
   const failures: string[] = [];
+  const started = performance.now();
   for (const candidate of orderCandidates(candidates)) {
     const name = candidate.kind === "standby" ? `the standby's copy (generation ${candidate.generation})` : `snapshot ${candidate.id}`;
     // Stopped (the lease was lost): no further copy is tried, whatever the last one did.
     signal?.throwIfAborted();
     progress(`  restoring ${name}, captured ${candidate.capturedAt}`);
     try {
-      if (candidate.kind === "standby") await restoreFromStandby(ctx, slot, candidate.generation, progress, signal);
-      else await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: candidate.id, onProgress: (l) => progress(`    ${l}`), signal }));
-      return { ctx, restored: candidate };
+      const verifySeconds = candidate.kind === "standby"
+        ? await restoreFromStandby(ctx, slot, candidate.generation, progress, signal)
+        : (await ctx.withSlot({ slot }, (gpu) => restoreSnapshot({ ssh: gpu, store, id: candidate.id, onProgress: (l) => progress(`    ${l}`), signal }))).seconds.verify;
+      return { ctx, restored: candidate, seconds: { restore: (performance.now() - started) / 1000 - verifySeconds, verify: verifySeconds } };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const reason = (error as Error).message.split("\n").slice(0, 3).join("; ");
@@ -124,8 +128,8 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
   );
 }
 
-/** rsync from the standby's generation straight into the new GPU, then compare both trees file by file. */
-async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void, signal?: AbortSignal): Promise<void> {
+/** rsync from the standby's generation straight into the new GPU, then compare both trees file by file; resolves to the seconds the comparison took. */
+async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: number, progress: (line: string) => void, signal?: AbortSignal): Promise<number> {
   const target: SlotState = ctx.slot({ slot }).state;
   const root = generationPath(generation);
   const standby = await connect(ctx.sshTarget(ctx.outputs.standby!));
@@ -140,12 +144,14 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
     const result = await withRunKey(mirror, gpu, (identityFile) => mirrorWorkspace(mirror, { host: target.host, port: target.port, user: "root", hostKey: target.hostKey, identityFile }, "push", { source: root, signal }));
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");
+    const verifyStarted = performance.now();
     const [expected, actual] = await Promise.all([scanWithHashes(mirror, { root }), scanWithHashes(gpu)]);
     const mismatches = compareTrees(expected, actual);
     if (mismatches.length > 0) {
       throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
     }
     progress(`    ${expected.filter((e) => e.type === "file").length} files verified`);
+    return (performance.now() - verifyStarted) / 1000;
   } finally {
     standby.close();
     gpu?.close();

@@ -9,7 +9,7 @@ import { ChaosCloud } from "../chaos/world.ts";
 const inTests = [
   "gpu-dies-mid-sync", "old-gpu-returns", "planned-move-final-sync", "dir-becomes-symlink", "file-changes-during-snapshot",
   "non-utf8-names", "corrupt-newest-snapshot", "standby-stopped-at-failover", "label-prefix-neighbour",
-  "kill-mid-swap-up", "rent-then-key-attach-fails", "git-reverts-settings", "two-controllers",
+  "kill-mid-swap", "rent-then-key-attach-fails", "git-reverts-settings", "two-controllers",
   "agent-abuse", "poisoned-chain", "foreign-bucket",
 ];
 const cloud = new ChaosCloud("chs");

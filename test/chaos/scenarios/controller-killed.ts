@@ -33,6 +33,8 @@ function killedDuring(id: string, phase: RegExp, moment: RegExp, next: RegExp, w
 }
 
 export const killMidProvisionUp = killedDuring("kill-mid-provision-up", /\[provision\]/, /renting offer/, /\[restore\]/, "during the provisioning up");
-export const killMidSwapUp = killedDuring("kill-mid-swap-up", /\[swap\]/, /Updating/, /\[retire\]/, "during the swap's up");
+// The swap is a write of the slot record (no engine run): killed as it starts, the record may or may
+// not say the new slot is active yet; either way the re-run finishes.
+export const killMidSwap = killedDuring("kill-mid-swap", /\[fence\]/, /\[swap\]/, /failover done/, "as the swap starts");
 export const killMidRetireUp = killedDuring("kill-mid-retire-up", /\[retire\]/, /Updating/, /failover done/, "during the retire's up");
 export const killMidRestore = killedDuring("kill-mid-restore", /\[restore\]/, /restoring the standby/, /\[fence\]/, "during the restore", "600M");

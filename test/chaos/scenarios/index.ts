@@ -2,7 +2,7 @@
 import type { Scenario } from "../scenario.ts";
 import { agentAbuse } from "./agent-abuse.ts";
 import { apiOutageHealthyGpu } from "./api-outage-healthy-gpu.ts";
-import { killMidProvisionUp, killMidRestore, killMidRetireUp, killMidSwapUp } from "./controller-killed.ts";
+import { killMidProvisionUp, killMidRestore, killMidRetireUp, killMidSwap } from "./controller-killed.ts";
 import { rentThenKeyAttachFails } from "./rent-then-key-attach-fails.ts";
 import { secretsScan } from "./secrets-scan.ts";
 import { watchAndManualFailover } from "./watch-and-manual-failover.ts";
@@ -30,7 +30,7 @@ export const scenarios: readonly Scenario[] = [
   gpuDiesMidSync, configDriftDuringFailover, apiOutageHealthyGpu, oldGpuReturns, plannedMoveFinalSync,
   dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover,
   // Never stuck, never leaked
-  killMidProvisionUp, killMidSwapUp, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
+  killMidProvisionUp, killMidSwap, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
   labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers, twoControllersS3Backend, controllerPartitioned,
   // A rogue host gets nothing
   agentAbuse, poisonedChain,

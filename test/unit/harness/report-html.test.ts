@@ -11,4 +11,13 @@ describe("journey report", () => {
     expect(html).not.toContain("<script>");
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
+
+  it("draws each failover's RTO as its phases, with their figures", () => {
+    const html = renderHtml(report());
+    expect(html).toContain("Recovery time (RTO) by phase");
+    expect(html).toContain("from the snapshot: 12.5 s");
+    expect(html).toMatch(/<title>provider_wait: 5\.50 s<\/title>/);
+    expect(html).toContain("verify 0.3 s");
+    expect(renderHtml(report({ rto: {} }))).not.toContain("Recovery time (RTO)");
+  });
 });

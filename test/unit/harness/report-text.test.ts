@@ -21,6 +21,14 @@ describe("journey report", () => {
     expect(text).toMatch(/Success:\s+✓ YES/);
   });
 
+  it("the failover's RTO and its phases are metrics, and a line of the report", () => {
+    const m = metricsJson(report());
+    expect(m.rto_seconds).toBe(12.5);
+    expect(m.rto_phases).toMatchObject({ provider_wait: 5.5, restore: 1.2, verify: 0.3, other: 0.8 });
+    expect(formatReport(report())).toMatch(/from the snapshot: 12\.5s to an active, verified GPU \(engine_start 2\.0 s, provider_wait 5\.5 s.*\); 4\.9s besides the provider and the data/);
+    expect(metricsJson(report({ rto: {} }))).toMatchObject({ rto_seconds: null, rto_phases: null });
+  });
+
   it("a failure shows its step and reason", () => {
     const failed = report({ success: false, failure: { step: "failover", reason: "restore failed: <script>alert(1)</script>" } });
     expect(formatReport(failed)).toMatch(/Success:\s+✗ NO\n\s+Reason:\s+failover: restore failed/);
