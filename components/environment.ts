@@ -10,6 +10,7 @@ import { slotLabel } from "./vast/labels.ts";
 import { SnapshotBucket, type SnapshotBucketArgs } from "./snapshot-bucket.ts";
 import { SshKeyPair } from "./ssh-key/key-pair.ts";
 import { Standby, type StandbyArgs } from "./standby/standby.ts";
+import type { RentedInstance } from "./vast/rented-instance.ts";
 
 export interface EnvironmentArgs {
   /** Stack name, for labels and names. */
@@ -19,7 +20,9 @@ export interface EnvironmentArgs {
   /** Slots that have a GPU now (the active one, and during a failover the next). Plain: it decides which instances exist. */
   readonly provisionedSlots: readonly Slot[];
   /** GPU requirements shared by both slots. */
-  readonly gpu: Omit<GpuInstanceArgs, "label" | "sshPublicKey" | "sshPrivateKey">;
+  readonly gpu: Omit<GpuInstanceArgs, "label" | "sshPublicKey" | "sshPrivateKey" | "adopt">;
+  /** A GPU a failover rented for a slot, to be taken into the state rather than rented again. */
+  readonly adopted?: { readonly slot: Slot; readonly instance: RentedInstance };
   /** The standby, or undefined for none. Plain: it decides whether the standby exists. */
   readonly standby?: Omit<StandbyArgs, "sshPublicKey">;
   readonly bucket: SnapshotBucketArgs;
@@ -58,6 +61,7 @@ export class Environment extends pulumi.ComponentResource {
     for (const slot of [...args.provisionedSlots].sort()) {
       this.gpus[slot] = new GpuInstance(`${name}-gpu-${slot}`, {
         ...args.gpu, label: slotLabel(args.stack, slot), sshPublicKey: key.publicKey, sshPrivateKey: this.sshPrivateKey,
+        ...(args.adopted?.slot === slot && { adopt: args.adopted.instance }),
       }, { parent: this });
     }
     if (args.standby) {

@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { settingDefaults } from "../contract/settings-schema.ts";
 import { VastInstance } from "./vast/instance-provider.ts";
+import type { RentedInstance } from "./vast/rented-instance.ts";
 
 export interface GpuInstanceArgs {
   /** Acceptable GPU models as Vast spells them, e.g. ["RTX 4090"]. */
@@ -40,6 +41,8 @@ export interface GpuInstanceArgs {
   readonly readyTimeoutSeconds?: pulumi.Input<number>;
   /** Seconds between status polls. Default 5. */
   readonly pollIntervalSeconds?: pulumi.Input<number>;
+  /** An instance a failover rented with these args: taken into the state instead of renting one (vast/rented-instance.ts). */
+  readonly adopt?: pulumi.Input<RentedInstance>;
 }
 
 export class GpuInstance extends pulumi.ComponentResource {
@@ -64,7 +67,7 @@ export class GpuInstance extends pulumi.ComponentResource {
  */
 export const fixedAtRent = [
   "gpuNames", "gpuCount", "diskGb", "image", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation",
-  "directSsh", "excludeMachineIds", "onstart", "env", "sshPublicKey", "sshPrivateKey", "readyTimeoutSeconds", "pollIntervalSeconds",
+  "directSsh", "excludeMachineIds", "onstart", "env", "sshPublicKey", "sshPrivateKey", "readyTimeoutSeconds", "pollIntervalSeconds", "adopt",
 ];
 
 export function createGpuInstance(name: string, parent: pulumi.Resource, args: GpuInstanceArgs): VastInstance {
@@ -87,5 +90,6 @@ export function createGpuInstance(name: string, parent: pulumi.Resource, args: G
     sshPrivateKey: args.sshPrivateKey,
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? settingDefaults.readyTimeoutSeconds,
     pollIntervalSeconds: args.pollIntervalSeconds ?? 5,
+    adopt: args.adopt,
   }, { parent, ignoreChanges: fixedAtRent });
 }

@@ -40,7 +40,7 @@ function timeline(r: JourneyReport): string {
 /** Phase colours: the provider's wait and the data in blues and greens, Dumont's own phases in warm tones. */
 const phaseColours: Record<string, string> = {
   provider_wait: "#93c5fd", last_copy: "#6ee7b7", restore: "#34d399", verify: "#059669",
-  engine_start: "#fbbf24", engine_finish: "#f59e0b", fence: "#f97316", swap: "#ef4444", other: "#9ca3af",
+  offer_search: "#fbbf24", host_tools: "#f59e0b", fence: "#f97316", swap: "#ef4444", other: "#9ca3af",
 };
 
 /** Each failover's RTO as one bar of its phases in the order they happened, and their figures. */

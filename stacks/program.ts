@@ -12,8 +12,10 @@ import { readSettings } from "./settings.ts";
 import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
 
 // Slots, the active slot and excluded machines come from the stack's record once a failover wrote one.
-const settings = withSlotRecord(readSettings(programSettingSource(), pulumi.getStack()), readSlotRecord(pulumi.getStack()));
-const env = new Environment("env", environmentArgs(settings, new pulumi.Config("dumont")));
+const record = readSlotRecord(pulumi.getStack());
+const settings = withSlotRecord(readSettings(programSettingSource(), pulumi.getStack()), record);
+// A GPU a failover rented is taken into the state as it is (stacks/failover/rent.ts).
+const env = new Environment("env", environmentArgs(settings, new pulumi.Config("dumont"), undefined, record?.adopted && { slot: record.adopted.slot, instance: record.adopted.instance }));
 
 // The outputs are declared in contract/stack-outputs.ts and made here from the environment's parts.
 const slotOutputs = (gpu: GpuInstance | undefined): Declared<SlotOutputs | null> => {

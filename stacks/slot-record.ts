@@ -13,8 +13,27 @@ import { UserError } from "../lib/errors.ts";
 import { stateDir } from "../lib/tools/paths.ts";
 import { makePrivateDir, privateFileMode } from "../lib/tools/private-dir.ts";
 import type { FailoverRecord, RestoredCopy } from "./failover/plan.ts";
+import type { RentedInstance } from "../components/vast/rented-instance.ts";
+import type { SlotOutputs } from "../contract/stack-outputs.ts";
 import { recordWritten } from "./lease/shared-records.ts";
 import type { Settings, Slot } from "./settings.ts";
+
+/** A GPU a failover rented for a slot, with the disk it was rented with (an input, so not in RentedInstance). */
+export interface AdoptedGpu {
+  readonly slot: Slot;
+  readonly instance: RentedInstance;
+  readonly diskGb: number;
+}
+
+/** The slot's outputs for an adopted GPU: what the stack will export once an update took it in (stacks/program.ts). */
+export function adoptedSlotOutputs(adopted: AdoptedGpu): SlotOutputs {
+  const i = adopted.instance;
+  return {
+    instanceId: i.instanceId, host: i.sshHost, port: i.sshPort, hostKey: i.hostKey, machineId: i.machineId, gpuName: i.gpuName,
+    dphTotal: i.dphTotal, dphBase: i.dphBase, storageCostPerGbMonth: i.storageCostPerGbMonth, inetUpCostPerGb: i.inetUpCostPerGb,
+    inetDownCostPerGb: i.inetDownCostPerGb, diskGb: adopted.diskGb, rentRequestedAt: i.rentRequestedAt, runningAt: i.runningAt, sshReadyAt: i.sshReadyAt,
+  };
+}
 
 export interface SlotRecord {
   readonly format: "dumont-slots/1";
@@ -24,6 +43,11 @@ export interface SlotRecord {
   readonly failover?: FailoverRecord;
   /** What the active GPU was restored from by the last failover (a standby sync keeps a newer copy it did not get). */
   readonly lastRestore?: { readonly instanceId: number; readonly copy: RestoredCopy };
+  /**
+   * A GPU a failover rented outside the engine, until an update takes it into the state: the
+   * stack's GPU for that slot meanwhile (stack-context.ts), never an orphan.
+   */
+  readonly adopted?: AdoptedGpu;
   readonly updatedAt: string;
 }
 

@@ -10,7 +10,7 @@ import { asMirrorUser } from "../dataplane/standby/mirror-user.ts";
 import { VastClient, type VastClientSettings } from "../clouds/vast/client.ts";
 import { readStackOutputs, type SlotOutputs, type StackOutputs } from "../contract/stack-outputs.ts";
 import { readSettings, slots, type Settings, type Slot } from "./settings.ts";
-import { readSlotRecord, withSlotRecord } from "./slot-record.ts";
+import { adoptedSlotOutputs, readSlotRecord, withSlotRecord, type SlotRecord } from "./slot-record.ts";
 import { openProjectStack } from "./workspace.ts";
 
 /** A slot's GPU, as the stack's outputs state it (contract/stack-outputs.ts). */
@@ -21,6 +21,8 @@ export class StackContext {
   readonly stack: Stack;
   /** The settings from the stack's config, before its slot record is applied. */
   private readonly configured: Settings;
+  /** The outputs as the state has them, before the slot record's changes (withRecordedChanges). */
+  readonly stated: StackOutputs;
   readonly settings: Settings;
   readonly access: AccessSource;
   readonly outputs: StackOutputs;
@@ -31,10 +33,13 @@ export class StackContext {
     const record = readSlotRecord(stack.name);
     this.settings = withSlotRecord(configured, record);
     this.access = access;
-    // A swap is a change of the slot record (stacks/failover/apply.ts): the GPU it names is active
-    // from then on, though the outputs say so only after the next up.
-    const active = record?.activeSlot;
-    this.outputs = active && outputs.slots[active] ? { ...outputs, activeSlot: active } : outputs;
+    this.stated = outputs;
+    this.outputs = withRecordedChanges(outputs, record);
+  }
+
+  /** The same stack after a change of its slot record (no engine run: the outputs are as they were). */
+  withCurrentRecord(): StackContext {
+    return new StackContext(this.stack, this.configured, this.access, this.stated);
   }
 
   /**
@@ -112,6 +117,24 @@ export class StackContext {
   }
 }
 
+/**
+ * The outputs with what a failover changed in the slot record ahead of the next update: a GPU it
+ * rented (stacks/failover/rent.ts) is the slot's, and the slot a swap made active is the active one
+ * (stacks/failover/apply.ts). The outputs say so too once the retire's update ran.
+ */
+function withRecordedChanges(outputs: StackOutputs, record: SlotRecord | undefined): StackOutputs {
+  let result = outputs;
+  const adopted = record?.adopted;
+  if (adopted && record.slots.includes(adopted.slot) && !outputs.slots[adopted.slot]) {
+    result = {
+      ...result, slots: { ...result.slots, [adopted.slot]: adoptedSlotOutputs(adopted) },
+      provisionedSlots: [...new Set([...result.provisionedSlots, adopted.slot])].sort(),
+    };
+  }
+  const active = record?.activeSlot;
+  return active && result.slots[active] ? { ...result, activeSlot: active } : result;
+}
+
 /** Stack config as text (lists and maps as JSON), for settings and credentials. */
 async function configOf(stack: Stack): Promise<Record<string, string>> {
   const all = await stack.getAllConfig();
@@ -124,10 +147,10 @@ async function configOf(stack: Stack): Promise<Record<string, string>> {
 
 export async function loadStackContext(stackName: string, options: { requireOutputs?: boolean } = {}): Promise<StackContext> {
   const stack = await openProjectStack(stackName);
-  const config = await configOf(stack);
+  // Two engine reads at once (each starts the CLI: most of a second).
+  const [config, raw] = await Promise.all([configOf(stack), stack.outputs()]);
   const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
   const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
-  const raw = await stack.outputs();
   if ((options.requireOutputs ?? true) && !raw.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
   }

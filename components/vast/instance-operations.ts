@@ -15,6 +15,7 @@ import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
 import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
 import { settingFailures } from "../../contract/setting-check.ts";
 import type { SlotOutputs } from "../../contract/stack-outputs.ts";
+import type { RentedInstance } from "./rented-instance.ts";
 
 export interface VastInstanceInputs extends GpuRequirements {
   readonly image: string;
@@ -27,6 +28,12 @@ export interface VastInstanceInputs extends GpuRequirements {
   readonly sshPrivateKey?: string;
   readonly readyTimeoutSeconds: number;
   readonly pollIntervalSeconds: number;
+  /**
+   * An instance a failover already rented, with these very inputs (stacks/failover/apply.ts), for
+   * the engine to take into the state instead of renting one: the rent happens outside the engine,
+   * where its start-up costs no recovery time.
+   */
+  readonly adopt?: RentedInstance;
 }
 
 /**
@@ -46,6 +53,19 @@ export interface VastInstanceOutputs extends VastInstanceInputs, Omit<SlotOutput
   readonly sshPath: "direct" | "proxy";
   readonly publicIp: string;
   readonly status: string;
+}
+
+/**
+ * The provider's `create` for an instance a failover rented: still there, under the label its
+ * rent gave it (the record it came from could be stale), and it becomes the state's as it was rented.
+ */
+export async function adoptInstance(access: VastClientSettings, inputs: VastInstanceInputs & { readonly adopt: RentedInstance }): Promise<VastInstanceOutputs> {
+  const { adopt, ...rest } = inputs;
+  const listed = await new VastClient(access).showInstance(adopt.instanceId);
+  if (!listed || listed.label !== adopt.vastLabel) {
+    throw new ProvisioningError(`instance ${adopt.instanceId}, rented by a failover, is ${listed ? `labelled ${JSON.stringify(listed.label)}, not ${adopt.vastLabel}` : "gone"}: it is not taken into the stack`);
+  }
+  return { ...rest, ...adopt };
 }
 
 /**

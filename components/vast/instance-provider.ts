@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { accessSource, cloudAccess, goneWithLocalCloud, keepConfig, type ConfiguredProvider } from "../provider-config.ts";
 import type { OutputsOf } from "../../contract/stack-outputs.ts";
 import type { VastInstanceInputs, VastInstanceOutputs } from "./instance-operations.ts";
+import { rentedFields } from "./rented-instance.ts";
 
 const operationsModule = new URL("./instance-operations.ts", import.meta.url).pathname;
 
@@ -34,8 +35,10 @@ export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceI
   },
 
   async create(inputs) {
-    const { createInstance } = await import(operationsModule);
-    const outs: VastInstanceOutputs = await createInstance(await access(this), inputs, (line: string) => console.error(line));
+    const { adoptInstance, createInstance } = await import(operationsModule);
+    const outs: VastInstanceOutputs = inputs.adopt
+      ? await adoptInstance(await access(this), inputs)
+      : await createInstance(await access(this), inputs, (line: string) => console.error(line));
     return { id: String(outs.instanceId), outs };
   },
 
@@ -83,12 +86,7 @@ export interface VastInstance extends OutputsOf<VastInstanceOutputs> {}
 export class VastInstance extends pulumi.dynamic.Resource {
   constructor(name: string, args: VastInstanceArgs, opts?: pulumi.CustomResourceOptions) {
     // Every output that is not an input, so that the engine knows it (and the type checker that none is left out).
-    const outputs: Record<Exclude<keyof VastInstanceOutputs, keyof VastInstanceInputs>, undefined> = {
-      instanceId: undefined, vastLabel: undefined, offerId: undefined, machineId: undefined, gpuName: undefined, numGpus: undefined,
-      location: undefined, reliability: undefined, sshHost: undefined, sshPort: undefined, sshPath: undefined, publicIp: undefined,
-      hostKey: undefined, dphBase: undefined, dphTotal: undefined, storageCostPerGbMonth: undefined, inetUpCostPerGb: undefined,
-      inetDownCostPerGb: undefined, status: undefined, rentRequestedAt: undefined, runningAt: undefined, sshReadyAt: undefined,
-    };
+    const outputs = Object.fromEntries(rentedFields.map((field) => [field, undefined]));
     super(vastInstanceProvider, name, { ...withSecretInputs(args), ...outputs }, {
       ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretInstanceInputs],
     }, "dumont", "VastInstance");

@@ -21,6 +21,8 @@ import { syncStandby } from "../standby/sync.ts";
 import { destroyOrphans } from "../orphans.ts";
 import { readSlotRecord, seedRecord, updateSlotRecord, type SlotRecord } from "../slot-record.ts";
 import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
+import { rentForSlot } from "./rent.ts";
+import { destroyAndConfirm } from "../../components/vast/instance-operations.ts";
 import { withStackLock } from "./lock.ts";
 import { recordsSettled } from "../lease/shared-records.ts";
 import { describePhases, overheadSeconds, RtoClock, type RtoReport } from "./rto.ts";
@@ -107,7 +109,7 @@ export async function failover(options: FailoverOptions): Promise<FailoverResult
   const progress = options.onProgress ?? (() => {});
   // The recovery time counts from the call: waiting for the stack's lock is part of it.
   const clock = new RtoClock();
-  return withStackLock(options.stack, "failover", (lockLost, assertHeld) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld, clock), {
+  return withStackLock(options.stack, "failover", (lockLost, assertHeld, context) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld, clock, context), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
   });
 }
@@ -165,8 +167,9 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
 }
 
-async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock): Promise<FailoverResult> {
-  let ctx = await loadStackContext(options.stack);
+async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock, locked: StackContext): Promise<FailoverResult> {
+  // The lock read the stack once it held it (again if the lease brought another controller's records).
+  let ctx = locked.outputs.activeSlot ? locked : await loadStackContext(options.stack);
   const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
@@ -202,7 +205,12 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   /** The new slot goes and the old one stays active; the record goes only once the update succeeded. */
   const release = async (): Promise<FailoverResult> => {
     progress(`[release] slot ${r.to}: the failover is abandoned, its new GPU is destroyed`);
-    await setSlots((current) => ({ ...current, slots: [r.from], activeSlot: r.from }));
+    // A GPU the engine has not taken in yet is destroyed here; one it has goes with the update.
+    const adopted = readSlotRecord(options.stack)?.adopted;
+    if (adopted && ctx.stated.slots[adopted.slot]?.instanceId !== adopted.instance.instanceId) {
+      await destroyAndConfirm(await ctx.vast(), adopted.instance.instanceId);
+    }
+    await setSlots(({ adopted: _, ...current }) => ({ ...current, slots: [r.from], activeSlot: r.from }));
     await up();
     await setSlots(({ failover: _, ...current }) => current);
     return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
@@ -216,9 +224,9 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   let restoredThisRun = false;
   let rto: RtoReport | undefined;
   /** Restores the new GPU: from the old GPU's last copy alone in a planned move, else from the freshest complete copy. */
-  const restoreInto = async (slot: Slot): Promise<void> => {
+  const restoreInto = async (slot: Slot, oldAnswers: boolean): Promise<void> => {
     const target = ctx.slot({ slot }).state;
-    const only = (await originalAnswers(ctx, r)) ? await clock.time("last_copy", () => lastCopyFromOldGpu(ctx, r, progress, options.signal)) : undefined;
+    const only = oldAnswers ? await clock.time("last_copy", () => lastCopyFromOldGpu(ctx, r, progress, options.signal)) : undefined;
     const outcome = await restoreFreshest(ctx, slot, r.source, progress, only, options.signal);
     clock.add("restore", outcome.seconds.restore);
     clock.add("verify", outcome.seconds.verify);
@@ -227,6 +235,8 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     await save({ ...r, restoredInstanceId: target.instanceId, restored: outcome.restored });
   };
 
+  // The lock, reading the stack, planning and the first record write.
+  clock.add("prepare", clock.report().seconds);
   for (const step of plan.steps) {
     options.signal?.throwIfAborted();
     assertHeld();
@@ -234,24 +244,29 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     switch (step.kind) {
       case "provision": {
         // A machine that failed is not rented again (for a while: the last few are remembered);
-        // a planned move away from a healthy one does not blacklist it.
-        const oldAnswers = await originalAnswers(ctx, r);
+        // a planned move away from a healthy one does not blacklist it. A watch's failover is for
+        // a GPU that failed its checks: asking again would cost seconds (an SSH timeout) of the RTO.
+        const oldAnswers = r.trigger !== "automatic" && (await originalAnswers(ctx, r));
         progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
         if (!oldAnswers) {
           const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
           await setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }
-        await setSlots((current) => ({ ...current, slots: [r.from, r.to].sort() }));
-        const upStarted = Date.now();
-        await up();
-        clock.addProvision(upStarted, Date.now(), ctx.outputs.slots[step.slot] ?? {});
+        // Rented outside the engine (rent.ts); the slot record holds it until the retire's update.
+        ctx = ctx.withCurrentRecord();
+        const rentStarted = Date.now();
+        const rented = await rentForSlot(ctx, step.slot, progress);
+        await setSlots((current) => ({ ...current, slots: [r.from, r.to].sort(), adopted: rented }));
+        ctx = ctx.withCurrentRecord();
+        clock.addProvision(rentStarted, Date.now(), rented.instance);
         break;
       }
       case "restore": {
         const target = ctx.slot({ slot: step.slot }).state;
         progress(`[restore] slot ${step.slot} (instance ${target.instanceId})`);
-        if (r.trigger === "automatic" && (await originalAnswers(ctx, r))) return abandon();
-        await restoreInto(step.slot);
+        const oldAnswers = await originalAnswers(ctx, r);
+        if (r.trigger === "automatic" && oldAnswers) return abandon();
+        await restoreInto(step.slot, oldAnswers);
         break;
       }
       case "fence": {
@@ -260,7 +275,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         if (r.trigger === "automatic" && (await answers(ctx, old))) return abandon();
         // A planned move resumed after a crash: the old GPU kept working meanwhile, so its last
         // changes are copied and restored again before it is stopped.
-        if (r.trigger !== "automatic" && !restoredThisRun && (await answers(ctx, old))) await restoreInto(r.to);
+        if (r.trigger !== "automatic" && !restoredThisRun && (await originalAnswers(ctx, r))) await restoreInto(r.to, true);
         progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
         await clock.time("fence", () => fence(ctx, old, progress));
         break;
@@ -279,7 +294,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         progress(`[retire] slot ${step.slot}: its instance is destroyed`);
         await setSlots((current) => ({ ...current, slots: [r.to] }));
         await up();
-        await setSlots(({ failover: _, ...current }) => ({
+        await setSlots(({ failover: _, adopted: __, ...current }) => ({
           ...current, ...(r.restored && r.restoredInstanceId !== undefined && { lastRestore: { instanceId: r.restoredInstanceId, copy: r.restored } }),
         }));
         break;

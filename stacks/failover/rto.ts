@@ -46,9 +46,9 @@ export class RtoClock {
   }
 
   /**
-   * An engine run that rented a GPU, split by the provider's own times: the engine's start until
-   * the rent request, the provider's wait until SSH answered, and the rest of the run (Dumont's
-   * tools on the host, the engine finishing). Without the times (an older provider) it is all "provision".
+   * A rent (stacks/failover/rent.ts), split by the provider's own times: the offer search until the
+   * rent request, the provider's wait until SSH answered, and the tools Dumont puts on a bare image.
+   * Without the times (an older provider) it is all "provision".
    */
   addProvision(runStartedAt: number, runEndedAt: number, times: ProvisionTimes): void {
     const requested = times.rentRequestedAt ? Date.parse(times.rentRequestedAt) : NaN;
@@ -57,9 +57,9 @@ export class RtoClock {
       this.add("provision", (runEndedAt - runStartedAt) / 1000);
       return;
     }
-    this.add("engine_start", (requested - runStartedAt) / 1000);
+    this.add("offer_search", (requested - runStartedAt) / 1000);
     this.add("provider_wait", (ready - requested) / 1000);
-    this.add("engine_finish", (runEndedAt - ready) / 1000);
+    this.add("host_tools", (runEndedAt - ready) / 1000);
   }
 
   /** The RTO up to now, with `other` the time no phase accounts for. */

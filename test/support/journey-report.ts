@@ -9,7 +9,7 @@ export function sampleReport(overrides: Partial<JourneyReport> = {}): JourneyRep
   return {
     cloud: "local", variant: "snapshot", stack: "journey-x", startedAt: new Date(t).toISOString(), steps,
     resources: { gpuInstanceId: 29012345, snapshotId: "20261122T100000000Z-test-snapshot-1", failoverGpuId: 29012456 },
-    rto: { snapshot: { seconds: 12.5, phases: { engine_start: 2.0, provider_wait: 5.5, engine_finish: 0.8, last_copy: 0.6, restore: 1.2, verify: 0.3, fence: 1.1, swap: 0.2, other: 0.8 } } },
+    rto: { snapshot: { seconds: 12.5, phases: { offer_search: 2.0, provider_wait: 5.5, host_tools: 0.8, last_copy: 0.6, restore: 1.2, verify: 0.3, fence: 1.1, swap: 0.2, other: 0.8 } } },
     testFiles: [{ path: "test-file-1.txt", size: 100, md5: "a".repeat(32) }], workspaceBytes: 0,
     validation: { validated: 1, total: 1, failures: [] },
     cost: { items: [], total: 0.0314, gpuCostPerHour: 0.32, worstCase: [] },

@@ -32,7 +32,7 @@ function killedDuring(id: string, phase: RegExp, moment: RegExp, next: RegExp, w
   };
 }
 
-export const killMidProvisionUp = killedDuring("kill-mid-provision-up", /\[provision\]/, /renting offer/, /\[restore\]/, "during the provisioning up");
+export const killMidProvisionUp = killedDuring("kill-mid-provision-up", /\[provision\]/, /renting offer/, /\[restore\]/, "during the rent of the new GPU");
 // The swap is a write of the slot record (no engine run): killed as it starts, the record may or may
 // not say the new slot is active yet; either way the re-run finishes.
 export const killMidSwap = killedDuring("kill-mid-swap", /\[fence\]/, /\[swap\]/, /failover done/, "as the swap starts");

@@ -25,7 +25,7 @@ describe("journey report", () => {
     const m = metricsJson(report());
     expect(m.rto_seconds).toBe(12.5);
     expect(m.rto_phases).toMatchObject({ provider_wait: 5.5, restore: 1.2, verify: 0.3, other: 0.8 });
-    expect(formatReport(report())).toMatch(/from the snapshot: 12\.5s to an active, verified GPU \(engine_start 2\.0 s, provider_wait 5\.5 s.*\); 4\.9s besides the provider and the data/);
+    expect(formatReport(report())).toMatch(/from the snapshot: 12\.5s to an active, verified GPU \(offer_search 2\.0 s, provider_wait 5\.5 s.*\); 4\.9s besides the provider and the data/);
     expect(metricsJson(report({ rto: {} }))).toMatchObject({ rto_seconds: null, rto_phases: null });
   });
 

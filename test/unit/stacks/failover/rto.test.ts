@@ -7,12 +7,12 @@ import { describePhases, overheadSeconds, RtoClock } from "../../../../stacks/fa
 const at = (ms: number) => new Date(ms).toISOString();
 
 describe("RtoClock", () => {
-  it("splits the provisioning run at the rent request and at SSH's first answer", () => {
+  it("splits the rent at the rent request and at SSH's first answer", () => {
     const clock = new RtoClock(1_000_000);
     clock.addProvision(1_000_500, 1_010_000, { rentRequestedAt: at(1_003_000), sshReadyAt: at(1_008_000) });
     const report = clock.report(1_010_000);
     expect(report.seconds).toBe(10);
-    expect(report.phases).toEqual({ engine_start: 2.5, provider_wait: 5, engine_finish: 2, other: 0.5 });
+    expect(report.phases).toEqual({ offer_search: 2.5, provider_wait: 5, host_tools: 2, other: 0.5 });
   });
 
   it("a provider without times (or times outside the run) leaves the run whole, as provision", () => {
