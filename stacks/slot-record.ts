@@ -106,6 +106,12 @@ export function updateSlotRecord(stack: string, seed: SlotRecord, change: (recor
   return next;
 }
 
+/** Drops the record's rented GPU (destroyed with the stack: it is then an orphan, swept by label). */
+export function forgetAdoptedGpu(stack: string): void {
+  const record = readSlotRecord(stack);
+  if (record?.adopted) updateSlotRecord(stack, record, ({ adopted: _, format: __, updatedAt: ___, ...rest }) => rest);
+}
+
 /** The settings with the record's slots, active slot and excluded machines, which win over the settings file. */
 export function withSlotRecord(settings: Settings, record: SlotRecord | undefined): Settings {
   if (!record) return settings;

@@ -122,7 +122,7 @@ export class StackContext {
  * rented (stacks/failover/rent.ts) is the slot's, and the slot a swap made active is the active one
  * (stacks/failover/apply.ts). The outputs say so too once the retire's update ran.
  */
-function withRecordedChanges(outputs: StackOutputs, record: SlotRecord | undefined): StackOutputs {
+export function withRecordedChanges(outputs: StackOutputs, record: SlotRecord | undefined): StackOutputs {
   let result = outputs;
   const adopted = record?.adopted;
   if (adopted && record.slots.includes(adopted.slot) && !outputs.slots[adopted.slot]) {

@@ -213,7 +213,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   // Instances a killed controller rented without recording them are destroyed before anything else.
   try {
     // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
-    const swept = await withStackLock(name, "watch orphan sweep", () => destroyOrphans(ctx, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx, signal: leaseLost }).catch(() => []);
+    const swept = await withStackLock(name, "watch orphan sweep", (_lost, _held, current) => destroyOrphans(current, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx, signal: leaseLost }).catch(() => []);
     for (const id of swept) log({ event: "orphan-destroyed", instance: id });
   } catch (error) {
     log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });

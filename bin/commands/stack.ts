@@ -10,6 +10,7 @@ const stackContextModule = () => import("../../stacks/stack-context.ts");
 const orphansModule = () => import("../../stacks/orphans.ts");
 const failoverLockModule = () => import("../../stacks/failover/lock.ts");
 const cloudAccessModule = () => import("../../clouds/cloud-access.ts");
+const slotRecordModule = () => import("../../stacks/slot-record.ts");
 
 const print = (text: string) => process.stdout.write(text);
 
@@ -80,6 +81,16 @@ export const destroyCommand = defineCommand({
   async action({ values }) {
     const stack = await (await workspaceModule()).openProjectStack(values.stack);
     await stack.destroy({ onOutput: print });
+    // What the state does not hold goes too: a GPU a failover rented that only its slot record
+    // holds yet, and any other instance labelled for the stack (nothing of it keeps billing).
+    (await slotRecordModule()).forgetAdoptedGpu(values.stack);
+    try {
+      const after = await (await stackContextModule()).loadStackContext(values.stack, { requireOutputs: false });
+      await (await orphansModule()).destroyOrphans(after, (line) => console.log(line));
+    } catch (error) {
+      // A local cloud that is gone took its instances with it; a real account that does not answer is worth a line.
+      console.error(`warning: could not look for instances labelled for stack ${values.stack} that its state does not hold: ${(error as Error).message.split("\n")[0]}`);
+    }
     // The settings file is the user's (and committed): only the state goes.
     if (values.remove) await stack.workspace.removeStack(values.stack, { preserveConfig: true });
   },

@@ -59,11 +59,23 @@ export interface VastInstanceOutputs extends VastInstanceInputs, Omit<SlotOutput
  * The provider's `create` for an instance a failover rented: still there, under the label its
  * rent gave it (the record it came from could be stale), and it becomes the state's as it was rented.
  */
-export async function adoptInstance(access: VastClientSettings, inputs: VastInstanceInputs & { readonly adopt: RentedInstance }): Promise<VastInstanceOutputs> {
+export async function adoptInstance(access: VastClientSettings, inputs: VastInstanceInputs & { readonly adopt: RentedInstance }, log: Log = () => {}): Promise<VastInstanceOutputs> {
   const { adopt, ...rest } = inputs;
+  // A record is not proof: the instance must be one this slot's rent made, answering where recorded.
+  if (!adopt.vastLabel.startsWith(`${inputs.label}.`)) {
+    throw new ProvisioningError(`instance ${adopt.instanceId} is labelled ${JSON.stringify(adopt.vastLabel)}, not as a rent for ${inputs.label}: it is not taken into the stack`);
+  }
   const listed = await new VastClient(access).showInstance(adopt.instanceId);
-  if (!listed || listed.label !== adopt.vastLabel) {
-    throw new ProvisioningError(`instance ${adopt.instanceId}, rented by a failover, is ${listed ? `labelled ${JSON.stringify(listed.label)}, not ${adopt.vastLabel}` : "gone"}: it is not taken into the stack`);
+  if (listed === null) {
+    // It died after the failover rented it: the state takes it as it was, so that the stack's
+    // next health check or failover sees a dead GPU (as for one the engine rented), rather than
+    // every update failing on it.
+    log(`instance ${adopt.instanceId}, rented by a failover, is gone; recorded as it was rented`);
+    return { ...rest, ...adopt, status: "gone" };
+  }
+  const answersThere = sshEndpoints(listed).some((e) => e.host === adopt.sshHost && e.port === adopt.sshPort);
+  if (listed.label !== adopt.vastLabel || !answersThere) {
+    throw new ProvisioningError(`instance ${adopt.instanceId}, rented by a failover, is ${listed.label !== adopt.vastLabel ? `labelled ${JSON.stringify(listed.label)}, not ${adopt.vastLabel}` : `no longer at ${adopt.sshHost}:${adopt.sshPort}`}: it is not taken into the stack`);
   }
   return { ...rest, ...adopt };
 }
@@ -91,7 +103,11 @@ export class ProvisioningError extends Error {}
 type Log = (message: string) => void;
 
 /** Rents, waits, checks SSH; on failure tries other machines, and destroys every instance it made. */
-export async function createInstance(access: VastClientSettings, inputs: VastInstanceInputs, log: Log = () => {}): Promise<VastInstanceOutputs> {
+/**
+ * `signal` (a failover's: Ctrl-C, the cost cap, a lost lock) stops the wait; an instance already
+ * rented is destroyed before the abort goes on.
+ */
+export async function createInstance(access: VastClientSettings, inputs: VastInstanceInputs, log: Log = () => {}, signal?: AbortSignal): Promise<VastInstanceOutputs> {
   const client = new VastClient(access);
   const excluded = new Set(inputs.excludeMachineIds);
   const failures: string[] = [];
@@ -106,13 +122,15 @@ export async function createInstance(access: VastClientSettings, inputs: VastIns
           (failures.length ? `; earlier attempts: ${failures.join("; ")}` : ""),
       );
     }
+    signal?.throwIfAborted();
     rentRequestedAt ??= new Date().toISOString();
     const rented = await rentFirstAvailable(client, offers, inputs, log);
     try {
-      return { ...(await waitUntilReady(client, rented, inputs, log)), rentRequestedAt };
+      return { ...(await waitUntilReady(client, rented, inputs, log, signal)), rentRequestedAt };
     } catch (error) {
-      log(`instance ${rented.instanceId} on machine ${rented.offer.machine_id} failed: ${(error as Error).message}; destroying it`);
+      log(`instance ${rented.instanceId} on machine ${rented.offer.machine_id} ${signal?.aborted ? "is not needed any more" : `failed: ${(error as Error).message}`}; destroying it`);
       await destroyAndConfirm(client, rented.instanceId);
+      signal?.throwIfAborted();
       failures.push(`machine ${rented.offer.machine_id}: ${(error as Error).message}`);
       excluded.add(rented.offer.machine_id);
       if (error instanceof TimeoutError) break;
@@ -212,7 +230,7 @@ async function reconcile(client: VastClient, vastLabel: string, error: unknown):
   return found[0]!.id;
 }
 
-async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log): Promise<Omit<VastInstanceOutputs, "rentRequestedAt">> {
+async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastInstanceInputs, log: Log, signal?: AbortSignal): Promise<Omit<VastInstanceOutputs, "rentRequestedAt">> {
   const { instanceId, offer, vastLabel } = rented;
   const deadline = Date.now() + inputs.readyTimeoutSeconds * 1000;
   let lastStatus: string | null | undefined;
@@ -230,8 +248,9 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
     intervalMs: inputs.pollIntervalSeconds * 1000,
     timeoutMs: inputs.readyTimeoutSeconds * 1000,
     timeoutError: () => new TimeoutError(`still ${lastStatus ?? "provisioning"} after ${inputs.readyTimeoutSeconds} s`),
+    signal,
   });
-  const { endpoint, hostKey, sshReadyAt } = await waitForSsh(instance, rented.hostKey, inputs, deadline, log);
+  const { endpoint, hostKey, sshReadyAt } = await waitForSsh(instance, rented.hostKey, inputs, deadline, log, signal);
   return {
     ...inputs,
     instanceId, vastLabel, offerId: offer.id, machineId: offer.machine_id,
@@ -252,7 +271,7 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
  * key this rent installed. Until its onstart ran, a host presents its image's own key: that is
  * "not ready yet", never a key to trust; a host still presenting another key at the deadline fails.
  */
-async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastInstanceInputs, deadline: number, log: Log) {
+async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastInstanceInputs, deadline: number, log: Log, signal?: AbortSignal) {
   const endpoints = sshEndpoints(instance).filter((e) => inputs.directSsh || e.path === "proxy");
   let lastError = "";
   // A host that presented another key says more than a connection that dropped later (sshd
@@ -296,6 +315,7 @@ async function waitForSsh(instance: VastInstance, hostKey: string, inputs: VastI
   }, {
     intervalMs: Math.min(inputs.pollIntervalSeconds, 2) * 1000,
     timeoutMs: deadline - Date.now(),
+    signal,
     timeoutError: () => new TimeoutError(`running, but SSH did not answer as expected before the deadline (${wrongKey || lastError})`),
   });
 }

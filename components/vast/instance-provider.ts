@@ -37,7 +37,7 @@ export const vastInstanceProvider: pulumi.dynamic.ResourceProvider<VastInstanceI
   async create(inputs) {
     const { adoptInstance, createInstance } = await import(operationsModule);
     const outs: VastInstanceOutputs = inputs.adopt
-      ? await adoptInstance(await access(this), inputs)
+      ? await adoptInstance(await access(this), inputs, (line: string) => console.error(line))
       : await createInstance(await access(this), inputs, (line: string) => console.error(line));
     return { id: String(outs.instanceId), outs };
   },

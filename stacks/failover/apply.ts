@@ -190,9 +190,15 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId });
   const seconds: Record<string, number> = {};
   if (plan.kind === "nothing") {
-    if (plan.clearRecord) await setSlots(({ failover: _, ...rest }) => rest);
+    let orphansDestroyed: number[] = [];
+    if (plan.clearRecord) {
+      // A failover that ended without clearing its record (killed right after its last update):
+      // its rented GPU is in the state by now, and what it may have left is swept.
+      await setSlots(({ failover: _, adopted: __, ...rest }) => rest);
+      orphansDestroyed = await destroyOrphans(ctx.withCurrentRecord(), progress);
+    }
     progress(`nothing to do: ${plan.reason}`);
-    return { outcome: "nothing-to-do", reason: plan.reason, seconds, orphansDestroyed: [] };
+    return { outcome: "nothing-to-do", reason: plan.reason, seconds, orphansDestroyed };
   }
   let r = plan.record;
   const save = async (next: FailoverRecord) => {
@@ -213,12 +219,15 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
     await setSlots(({ adopted: _, ...current }) => ({ ...current, slots: [r.from], activeSlot: r.from }));
     await up();
     await setSlots(({ failover: _, ...current }) => current);
-    return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed: [] };
+    // A rent a killed controller never recorded carries the stack's label: it goes too.
+    const orphansDestroyed = await destroyOrphans(ctx, progress);
+    return { outcome: "abandoned", reason: `instance ${r.fromInstanceId} answered again before the swap`, from: { slot: r.from, instanceId: r.fromInstanceId }, seconds, orphansDestroyed };
   };
-  /** The old GPU answered again before the swap: it stays, the new slot is released. */
+  /** The old GPU answered again before the swap: it stays, the new slot is released, and its machine is not excluded. */
   const abandon = async (): Promise<FailoverResult> => {
     progress(`[abandon] the old GPU ${r.fromInstanceId} answers again`);
     await save({ ...r, abandoned: true });
+    await setSlots((current) => ({ ...current, excludeMachineIds: current.excludeMachineIds.filter((m) => m !== r.fromMachineId) }));
     return release();
   };
   let restoredThisRun = false;
@@ -255,7 +264,8 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         // Rented outside the engine (rent.ts); the slot record holds it until the retire's update.
         ctx = ctx.withCurrentRecord();
         const rentStarted = Date.now();
-        const rented = await rentForSlot(ctx, step.slot, progress);
+        const rented = await rentForSlot(ctx, step.slot, progress, options.signal);
+        assertHeld();
         await setSlots((current) => ({ ...current, slots: [r.from, r.to].sort(), adopted: rented }));
         ctx = ctx.withCurrentRecord();
         clock.addProvision(rentStarted, Date.now(), rented.instance);

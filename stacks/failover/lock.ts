@@ -111,7 +111,11 @@ export async function withStackLock<T>(
       // A watch that holds the stack's watch lease keeps its records already: one copy per stack.
       const held = heldRecords(stack);
       const records = held ?? await stackRecords(context, signal);
-      const current = records && (await untilAborted(records.pull(), signal)) ? await loadStackContext(stack, { requireOutputs: false }) : context;
+      // Read again when the lease brought another controller's records, or when the state is shared
+      // (another machine's update may have ended between the first reading and the lease). A state
+      // in a local folder changes only under the local lock, held since before the first reading.
+      const pulled = records && (await untilAborted(records.pull(), signal));
+      const current = pulled || !process.env.PULUMI_BACKEND_URL?.startsWith("file://") ? await loadStackContext(stack, { requireOutputs: false }) : context;
       if (records && !held) letGo = holdRecords(stack, records);
       try {
         // Checked right before an irreversible step: by the clocks themselves, not a timer that may be late.

@@ -21,8 +21,9 @@ export function slotRentInputs(ctx: StackContext, slot: Slot): VastInstanceInput
   };
 }
 
-export async function rentForSlot(ctx: StackContext, slot: Slot, progress: (line: string) => void): Promise<AdoptedGpu> {
+/** Rents the slot's GPU; `signal` stops the wait and destroys what was rented. */
+export async function rentForSlot(ctx: StackContext, slot: Slot, progress: (line: string) => void, signal?: AbortSignal): Promise<AdoptedGpu> {
   const inputs = slotRentInputs(ctx, slot);
-  const rented = await createInstance(await vastAccess(ctx.access), inputs, (line) => progress(`  ${line}`));
+  const rented = await createInstance(await vastAccess(ctx.access), inputs, (line) => progress(`  ${line}`), signal);
   return { slot, instance: rentedPart(rented), diskGb: inputs.diskGb };
 }

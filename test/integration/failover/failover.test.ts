@@ -202,4 +202,46 @@ describe("failover", () => {
     expect(await liveInstances()).toEqual([ctx.slot().state.instanceId]);
     expect(await activeFilesValid()).toMatchObject({ validated: 5, total: 5 });
   });
+
+  // The RTO is the provider's wait plus the data: the new GPU is rented outside the engine and made
+  // active by the slot record; the retire's update takes it into the state afterwards. A GPU that
+  // dies between the two still ends in the state (as a dead GPU the next check sees), and nothing
+  // is left billing.
+  it("the new GPU is active before any engine run; one that dies before the retire leaves nothing behind", async () => {
+    await syncStandby(await loadStackContext(stackName));
+    const start = await loadStackContext(stackName);
+    const from = start.slot();
+    const to = from.slot === "a" ? "b" : "a";
+    const vast = new VastClient({ baseUrl: endpoints.vast.url, apiKey: endpoints.vast.apiKey });
+    const lines: string[] = [];
+    let rented: number | undefined;
+    const result = await failover({
+      stack: stackName, onProgress: (line) => lines.push(line),
+      afterStep: async (step) => {
+        const ctx = await loadStackContext(stackName);
+        if (step.kind === "provision") {
+          expect(ctx.stated.slots[to], "the state holds no new GPU before the retire").toBeNull();
+          rented = ctx.outputs.slots[to]?.instanceId;
+          expect(rented).toEqual(expect.any(Number));
+        }
+        if (step.kind === "swap") {
+          expect(ctx.slot().state.instanceId, "the record makes the new GPU the active one").toBe(rented);
+          expect(ctx.stated.activeSlot).toBe(from.slot);
+          await vast.destroyInstance(rented!);
+        }
+      },
+    });
+    expect(result.outcome).toBe("failed-over");
+    expect(result.to?.instanceId).toBe(rented);
+    const activeLine = lines.findIndex((l) => l.includes(`(instance ${rented}) is active`));
+    const firstUpdate = lines.findIndex((l) => /Updating \(/.test(l));
+    expect(activeLine, lines.join("\n")).toBeGreaterThan(-1);
+    expect(activeLine).toBeLessThan(firstUpdate);
+    expect(result.rto?.phases.provider_wait).toBeGreaterThan(0);
+    expect(Object.keys(result.rto!.phases)).toEqual(expect.arrayContaining(["prepare", "provider_wait", "restore", "verify", "fence", "swap"]));
+    const after = await loadStackContext(stackName);
+    expect(after.stated.slots[to]?.instanceId, "the dead GPU is the state's").toBe(rented);
+    expect(after.stated.slots[from.slot]).toBeNull();
+    expect(await liveInstances()).toEqual([]);
+  });
 });

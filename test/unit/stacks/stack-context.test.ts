@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../../contract/stack-outputs.ts";
 import { UserError } from "../../../lib/errors.ts";
 import type { Settings } from "../../../stacks/settings.ts";
-import { StackContext, stackOutputsOf } from "../../../stacks/stack-context.ts";
+import type { SlotRecord } from "../../../stacks/slot-record.ts";
+import { StackContext, stackOutputsOf, withRecordedChanges } from "../../../stacks/stack-context.ts";
 
 const gpu = {
   instanceId: 29_000_001, host: "10.0.0.2", port: 22022, hostKey: "ssh-ed25519 AAAAhost", machineId: 7, gpuName: "RTX 4090",
@@ -66,5 +67,40 @@ describe("a slot of the stack", () => {
   it("is a or b, and has a GPU", () => {
     expect(() => ctx.slot({ slot: "c" })).toThrow("--slot: 'c' is not a slot; slots are a and b");
     expect(() => ctx.slot({ slot: "a" })).toThrow("--slot: slot a of stack unit has no GPU");
+  });
+});
+
+describe("the outputs with what a failover recorded ahead of the next update", () => {
+  const rented = {
+    instanceId: 29_000_002, vastLabel: "dumont-unit-a.0f3c9a1b", offerId: 4, machineId: 8, gpuName: "RTX 3090", numGpus: 1, location: "US",
+    reliability: 0.99, sshHost: "10.0.0.3", sshPort: 22023, sshPath: "direct" as const, publicIp: "10.0.0.3", hostKey: "ssh-ed25519 AAAAnew",
+    dphBase: 0.2, dphTotal: 0.21, storageCostPerGbMonth: 0.15, inetUpCostPerGb: 0.02, inetDownCostPerGb: 0.01, status: "running",
+    rentRequestedAt: "2026-11-30T19:00:00.000Z", runningAt: "2026-11-30T19:00:03.000Z", sshReadyAt: "2026-11-30T19:00:04.000Z",
+  };
+  const record = (change: Partial<SlotRecord>): SlotRecord => ({
+    format: "dumont-slots/1", activeSlot: "b", slots: ["a", "b"], excludeMachineIds: [], updatedAt: "2026-11-30T19:00:05.000Z",
+    adopted: { slot: "a", instance: rented, diskGb: 32 }, ...change,
+  });
+
+  it("a GPU a failover rented is its slot's, with the slot's fields, until the state holds one", () => {
+    const outputs = withRecordedChanges(written, record({}));
+    expect(outputs.slots.a).toEqual({
+      instanceId: 29_000_002, host: "10.0.0.3", port: 22023, hostKey: "ssh-ed25519 AAAAnew", machineId: 8, gpuName: "RTX 3090",
+      dphTotal: 0.21, dphBase: 0.2, storageCostPerGbMonth: 0.15, inetUpCostPerGb: 0.02, inetDownCostPerGb: 0.01, diskGb: 32,
+      rentRequestedAt: "2026-11-30T19:00:00.000Z", runningAt: "2026-11-30T19:00:03.000Z", sshReadyAt: "2026-11-30T19:00:04.000Z",
+    });
+    expect(outputs.provisionedSlots).toEqual(["a", "b"]);
+    expect(outputs.activeSlot).toBe("b");
+  });
+
+  it("the slot a swap made active is the active one once it has a GPU", () => {
+    expect(withRecordedChanges(written, record({ activeSlot: "a" })).activeSlot).toBe("a");
+    expect(withRecordedChanges(written, record({ activeSlot: "a", adopted: undefined })).activeSlot).toBe("b");
+  });
+
+  it("the state's GPU wins over the record's, and a slot the record dropped takes no rented GPU", () => {
+    const held = { ...written, slots: { a: gpu, b: gpu }, provisionedSlots: ["a", "b"] as const };
+    expect(withRecordedChanges(held, record({})).slots.a).toBe(gpu);
+    expect(withRecordedChanges(written, record({ slots: ["b"] })).slots.a).toBeNull();
   });
 });
