@@ -2,7 +2,7 @@
 // validation, success), extended with every step, the cost line items with their rates, and cleanup.
 import { formatUsd } from "../clouds/cost/model.ts";
 import { describePhases, overheadSeconds, type RtoReport } from "../stacks/failover/rto.ts";
-import { stepSeconds, type JourneyReport } from "./report.ts";
+import { meterAgreement, stepSeconds, type JourneyReport } from "./report.ts";
 
 const rule = "=".repeat(70);
 const secs = (s: number | undefined) => (s === undefined ? "—" : `${s.toFixed(1)}s`);
@@ -42,7 +42,11 @@ export function formatReport(r: JourneyReport): string {
     lines.push(`  ${`${item.resource}, ${item.what}:`.padEnd(40)} ${item.quantity.toFixed(4)} ${item.unit} × ${formatUsd(item.rate)}${item.rateUnit.slice(1)} = ${formatUsd(item.usd)}`);
   }
   lines.push(`  Total:           ${formatUsd(r.cost.total)}`);
-  if (r.cost.vastBilled !== undefined) lines.push(`  Vast's own meter for these instances: ${formatUsd(r.cost.vastBilled)}`);
+  const agreement = meterAgreement(r);
+  if (agreement) {
+    lines.push(`  Vast's own meter for these instances: ${formatUsd(agreement.billedUsd)}; the model's Vast items: ${formatUsd(agreement.modelUsd)} (${(agreement.apart * 100).toFixed(1)}% apart:`);
+    lines.push("    storage from each rent request, compute from when Vast showed it running until it was stopped, by the provider's own clocks)");
+  }
   if (r.cost.snapshotPerMonth !== undefined && r.cleanup.snapshotKept) lines.push(`  Keeping the snapshot: ${formatUsd(r.cost.snapshotPerMonth)}/month in B2`);
   if (r.cost.maxCost !== undefined) lines.push(`  Cost cap (--max-cost): ${formatUsd(r.cost.maxCost)}`);
 

@@ -66,6 +66,18 @@ export interface JourneyReport {
   timeTotalSeconds?: number;
 }
 
+/**
+ * The model's Vast items against Vast's own meter for the same instances, where the meter answered:
+ * the model bills storage from each rent request and compute from when Vast showed the instance
+ * running until it was stopped (the provider's own times), as Vast does.
+ */
+export function meterAgreement(report: JourneyReport): { modelUsd: number; billedUsd: number; apart: number } | undefined {
+  const billedUsd = report.cost.vastBilled;
+  if (billedUsd === undefined) return undefined;
+  const modelUsd = report.cost.items.filter((i) => i.provider === "vast").reduce((sum, i) => sum + i.usd, 0);
+  return { modelUsd, billedUsd, apart: billedUsd > 0 ? Math.abs(modelUsd - billedUsd) / billedUsd : 0 };
+}
+
 export function stepSeconds(report: JourneyReport, id: StepRecord["id"]): number | undefined {
   return report.steps.find((s) => s.id === id)?.seconds;
 }

@@ -98,6 +98,12 @@ function onActive<T>(j: JourneyContext, work: (ssh: SshConnection, state: SlotSt
   return j.ctx!.withSlot({}, (ssh, s) => work(ssh, s.state));
 }
 
+/** A GPU on the meter by the provider's own times (rent request, running), else from `fallback` (ms). */
+function meterGpu(j: JourneyContext, state: SlotState, fallback: number): void {
+  const since = state.rentRequestedAt ? Date.parse(state.rentRequestedAt) : fallback;
+  j.meter.gpu(state.instanceId, state, since, state.runningAt ? Date.parse(state.runningAt) : since);
+}
+
 const stepTimes = (r: FailoverResult) => Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ");
 
 // The cheapest offer, its price, and the worst case against --max-cost — nothing rented yet.
@@ -135,7 +141,7 @@ async function createGpu(j: JourneyContext): Promise<string> {
   await j.stack!.up({ signal: j.signal, onOutput: engineProgress(j.progress, "") });
   j.ctx = await loadStackContext(j.options.stack);
   const { state } = j.ctx.slot();
-  j.meter.gpu(state.instanceId, state, t0);
+  meterGpu(j, state, t0);
   if (j.standbyPrice) j.meter.standby("standby", j.standbyPrice, t0);
   j.report.resources.gpuInstanceId = state.instanceId;
   j.report.cost.gpuCostPerHour = vastHourlyRate(state);
@@ -195,7 +201,8 @@ function failoverFrom(source: "snapshot" | "standby"): (j: JourneyContext) => Pr
     if (result.outcome !== "failed-over" || !result.to) throw new DumontError(`failover did not happen: ${result.reason ?? "?"}`);
     j.ctx = await loadStackContext(j.options.stack);
     const to = result.to.instanceId;
-    j.meter.gpu(to, j.ctx.slot().state, t0);
+    meterGpu(j, j.ctx.slot().state, t0);
+    if (result.fenced) j.meter.gpuStopped(result.fenced.instanceId, Date.parse(result.fenced.at));
     if (source === "snapshot") {
       const { bytes, parts } = j.snapshot!.archive;
       j.meter.gpuGone(j.firstGpu!.instanceId);

@@ -2,15 +2,20 @@
 // closed when it is gone; bytes moved are added as they move. `items(now)` prices everything at any
 // moment, which is what lets a run stop itself when it reaches its cost cap.
 //
-// Times are what the controller sees: an instance counts from the moment its rent was asked for,
-// and as running from then on (compute is not billed while loading, but the controller cannot see
-// that moment exactly). The model therefore errs high, which is the safe side for a cap.
+// Times are Vast's rules with the provider's own clocks (contract/stack-outputs.ts): storage from
+// the rent request until the instance is gone, compute from when Vast first showed it running until
+// it was stopped or gone. Where a time is unknown (an older stack) the earlier one stands in, so
+// the model errs high, the safe side for a cap.
 import { b2Cost, standbyCost, totalUsd, vastInstanceCost, type LineItem, type StandbyRate, type VastRates } from "./model.ts";
 
 interface MeteredInstance {
   readonly id: number;
   readonly rates: VastRates;
   readonly from: number;
+  /** Compute is billed from here (Vast showed it running) … */
+  readonly runningFrom: number;
+  /** … until it was stopped (or `to`). */
+  stoppedAt?: number;
   to?: number;
   bytesUp: number;
   bytesDown: number;
@@ -33,9 +38,18 @@ export class CostMeter {
     this.clock = clock;
   }
 
-  /** A GPU instance exists from `since` (ms) on. Adding one twice keeps the first. */
-  gpu(id: number, rates: VastRates, since = this.clock()): void {
-    if (!this.instances.has(id)) this.instances.set(id, { id, rates, from: since, bytesUp: 0, bytesDown: 0 });
+  /**
+   * A GPU instance exists from `since` (ms) on, and runs from `runningSince` (default: `since`).
+   * Adding one twice keeps the first.
+   */
+  gpu(id: number, rates: VastRates, since = this.clock(), runningSince = since): void {
+    if (!this.instances.has(id)) this.instances.set(id, { id, rates, from: since, runningFrom: Math.max(since, runningSince), bytesUp: 0, bytesDown: 0 });
+  }
+
+  /** The instance was stopped (fenced): compute stops; storage goes on until it is gone. */
+  gpuStopped(id: number, at = this.clock()): void {
+    const instance = this.instances.get(id);
+    if (instance && instance.stoppedAt === undefined) instance.stoppedAt = at;
   }
 
   gpuGone(id: number, at = this.clock()): void {
@@ -78,8 +92,10 @@ export class CostMeter {
   items(now = this.clock()): LineItem[] {
     const items: LineItem[] = [];
     for (const i of this.instances.values()) {
-      const seconds = Math.max(0, ((i.to ?? now) - i.from) / 1000);
-      items.push(...vastInstanceCost(`GPU ${i.id}`, i.rates, { runningSeconds: seconds, existingSeconds: seconds, bytesUp: i.bytesUp, bytesDown: i.bytesDown }));
+      const end = i.to ?? now;
+      const existingSeconds = Math.max(0, (end - i.from) / 1000);
+      const runningSeconds = Math.max(0, (Math.min(end, i.stoppedAt ?? end) - i.runningFrom) / 1000);
+      items.push(...vastInstanceCost(`GPU ${i.id}`, i.rates, { runningSeconds, existingSeconds, bytesUp: i.bytesUp, bytesDown: i.bytesDown }));
     }
     for (const s of this.standbys) items.push(...standbyCost(s.label, s.rate, Math.max(0, ((s.to ?? now) - s.from) / 1000)));
     if (this.snapshot.from > 0) {

@@ -57,6 +57,8 @@ export interface FailoverResult {
   readonly seconds: Record<string, number>;
   /** From the call to the new GPU active (the swap), by phase; the retire comes after it. */
   readonly rto?: RtoReport;
+  /** The old GPU this run stopped, and when it was told to (its compute stops billing there). */
+  readonly fenced?: { readonly instanceId: number; readonly at: string };
   readonly orphansDestroyed: readonly number[];
 }
 
@@ -145,13 +147,17 @@ async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, pro
   }
 }
 
-/** Stops the old GPU through Vast (which reaches it even when the controller cannot) and waits until it is not running. */
-async function fence(ctx: StackContext, old: SlotState, progress: (line: string) => void): Promise<void> {
+/**
+ * Stops the old GPU through Vast (which reaches it even when the controller cannot) and waits until
+ * it is not running; resolves to when the stop was asked for (where Vast stops billing its compute).
+ */
+async function fence(ctx: StackContext, old: SlotState, progress: (line: string) => void): Promise<Date> {
   const vast = await ctx.vast();
+  const askedAt = new Date();
   try {
     await vast.setState(old.instanceId, "stopped");
   } catch (error) {
-    if (error instanceof VastApiError && error.isNoSuchInstance) return;
+    if (error instanceof VastApiError && error.isNoSuchInstance) return askedAt;
     throw new DumontError(`could not stop the old GPU ${old.instanceId} before the swap: ${(error as Error).message}`, {
       hint: "the swap waits until the old GPU is fenced (two GPUs must never both take writes); re-run dumont failover",
     });
@@ -165,6 +171,7 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
     timeoutError: () => new DumontError(`the old GPU ${old.instanceId} is still running a minute after it was told to stop`, { hint: "re-run dumont failover" }),
   });
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
+  return askedAt;
 }
 
 async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock, locked: StackContext): Promise<FailoverResult> {
@@ -232,6 +239,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   };
   let restoredThisRun = false;
   let rto: RtoReport | undefined;
+  let fenced: FailoverResult["fenced"];
   /** Restores the new GPU: from the old GPU's last copy alone in a planned move, else from the freshest complete copy. */
   const restoreInto = async (slot: Slot, oldAnswers: boolean): Promise<void> => {
     const target = ctx.slot({ slot }).state;
@@ -287,7 +295,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         // changes are copied and restored again before it is stopped.
         if (r.trigger !== "automatic" && !restoredThisRun && (await originalAnswers(ctx, r))) await restoreInto(r.to, true);
         progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
-        await clock.time("fence", () => fence(ctx, old, progress));
+        fenced = { instanceId: old.instanceId, at: (await clock.time("fence", () => fence(ctx, old, progress))).toISOString() };
         break;
       }
       case "swap": {
@@ -321,6 +329,6 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   return {
     outcome: "failed-over", from: { slot: r.from, instanceId: r.fromInstanceId }, to: { slot: r.to, instanceId: to.instanceId },
     source: r.restored?.kind ?? r.source, restored: r.restored, snapshotId: r.restored?.kind === "snapshot" ? r.restored.id : undefined,
-    rpoSeconds, seconds, rto, orphansDestroyed: orphans,
+    rpoSeconds, seconds, rto, fenced, orphansDestroyed: orphans,
   };
 }

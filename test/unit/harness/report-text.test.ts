@@ -29,6 +29,15 @@ describe("journey report", () => {
     expect(metricsJson(report({ rto: {} }))).toMatchObject({ rto_seconds: null, rto_phases: null });
   });
 
+  it("says how far the model's Vast items are from Vast's own meter, and why they agree", () => {
+    const items = [
+      { provider: "vast" as const, resource: "GPU 1", what: "compute (running)", quantity: 0.01, unit: "h", rate: 0.3, rateUnit: "$/h", usd: 0.003 },
+      { provider: "gcp" as const, resource: "standby", what: "e2-medium", quantity: 0.01, unit: "h", rate: 0.02, rateUnit: "$/h", usd: 0.0002 },
+    ];
+    const text = formatReport(report({ cost: { items, total: 0.0032, worstCase: [], vastBilled: 0.0029 } }));
+    expect(text).toContain("Vast's own meter for these instances: $0.0029; the model's Vast items: $0.0030 (3.4% apart:");
+  });
+
   it("a failure shows its step and reason", () => {
     const failed = report({ success: false, failure: { step: "failover", reason: "restore failed: <script>alert(1)</script>" } });
     expect(formatReport(failed)).toMatch(/Success:\s+✗ NO\n\s+Reason:\s+failover: restore failed/);

@@ -20,4 +20,20 @@ describe("the meter", () => {
     now = 10_000_000;
     expect(meter.total()).toBeCloseTo(0.32 * 2.5, 10);
   });
+
+  // As Vast bills: compute only while running (not while the image loads, nor once stopped),
+  // storage from the rent until the instance is gone.
+  it("bills compute from running until stopped, storage from the rent until gone", () => {
+    let now = 0;
+    const meter = new CostMeter(() => now);
+    const rates = { ...rtx4090, storageCostPerGbMonth: 7.2, diskGb: 10 };
+    meter.gpu(1, rates, 0, 600_000);
+    meter.gpuStopped(1, 3_000_000);
+    now = 3_600_000;
+    meter.gpuGone(1);
+    const items = meter.items();
+    expect(items.find((i) => i.what === "compute (running)")?.quantity).toBeCloseTo(2_400_000 / 3_600_000, 10);
+    expect(items.find((i) => i.what.startsWith("storage"))?.quantity).toBeCloseTo(1, 10);
+  });
 });
+
