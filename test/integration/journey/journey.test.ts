@@ -13,6 +13,7 @@ import { isStackLabel } from "../../../components/vast/labels.ts";
 import { createJourneyStack, labelPattern, localStandbyName } from "../../../harness/journey-stack.ts";
 import { cleanupColour, renderHtml, stepColours } from "../../../harness/report-html.ts";
 import { formatReport, metricsJson } from "../../../harness/report-text.ts";
+import { meterAgreement } from "../../../harness/report.ts";
 import { runJourney, type JourneyOptions } from "../../../harness/run.ts";
 import { screenshot } from "../../../harness/screenshot.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
@@ -74,11 +75,17 @@ describe("journey", () => {
     // The snapshot stays for audit, in the bucket the stack still holds.
     const store = await (await loadStackContext(stack, { requireOutputs: false })).snapshotStore();
     expect((await store.list()).map((s) => s.id)).toContain(snapshotId);
-    // The model errs high (each GPU from the moment it was asked for); Vast's own meter is the floor.
+    // The model prices the GPUs by the provider's own times, as Vast's meter does (session 6: 3.7%
+    // apart on this journey; 68% when it counted from the rent request). The bound leaves room for
+    // the meter's whole seconds on a run this short.
     expect(report.cost.vastBilled).toBeGreaterThan(0);
-    expect(report.cost.total).toBeGreaterThanOrEqual(report.cost.vastBilled!);
+    expect(meterAgreement(report)!.apart, formatReport(report)).toBeLessThan(0.1);
     const metrics = metricsJson(report);
     expect(metrics).toMatchObject({ success: true, files_validated: 3, gpu_instance_id: gpuInstanceId, failover_gpu_id: failoverGpuId, snapshot_id: snapshotId });
+    // Each failover's RTO, by phase: the provider's wait and the data are among them.
+    expect(metrics.rto_seconds).toEqual(expect.any(Number));
+    expect((metrics.rto_phases as Record<string, number>).provider_wait).toBeGreaterThan(0);
+    expect((metrics.standby as Record<string, unknown>).rto_seconds).toEqual(expect.any(Number));
     expect(formatReport(report)).toMatch(/Files OK:\s+3\/3/);
     expect(existsSync(path.join(work, `failover_files_${gpuInstanceId}.json`))).toBe(true);
 
