@@ -21,6 +21,10 @@ export interface GpuInstanceArgs {
   readonly verifiedOnly?: pulumi.Input<boolean>;
   /** Only datacenter ("secure cloud") hosts. Default: dumont:datacenterOnly's. */
   readonly datacenterOnly?: pulumi.Input<boolean>;
+  /** On-demand, or interruptible (a bid). Default: dumont:rentType's. */
+  readonly rentType?: pulumi.Input<"on-demand" | "interruptible">;
+  /** An interruptible rent's bid above the offer's minimum, as a fraction. Default: dumont:bidMargin's. */
+  readonly bidMargin?: pulumi.Input<number>;
   /** Country codes the host may be in, e.g. ["US", "CA"]. Default: dumont:geolocation's (anywhere). */
   readonly geolocation?: pulumi.Input<string[]>;
   /** Prefer a direct SSH port over Vast's proxy. Default: dumont:directSsh's. */
@@ -66,7 +70,7 @@ export class GpuInstance extends pulumi.ComponentResource {
  * by replacing the running instance and the /workspace on it. Only the label updates in place.
  */
 export const fixedAtRent = [
-  "gpuNames", "gpuCount", "diskGb", "image", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation",
+  "gpuNames", "gpuCount", "diskGb", "image", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "rentType", "bidMargin", "geolocation",
   "directSsh", "excludeMachineIds", "onstart", "env", "sshPublicKey", "sshPrivateKey", "readyTimeoutSeconds", "pollIntervalSeconds", "adopt",
 ];
 
@@ -80,6 +84,8 @@ export function createGpuInstance(name: string, parent: pulumi.Resource, args: G
     minReliability: args.minReliability ?? settingDefaults.minReliability,
     verifiedOnly: args.verifiedOnly ?? settingDefaults.verifiedOnly,
     datacenterOnly: args.datacenterOnly ?? settingDefaults.datacenterOnly,
+    rentType: args.rentType ?? settingDefaults.rentType,
+    bidMargin: args.bidMargin ?? settingDefaults.bidMargin,
     geolocation: args.geolocation ?? [...settingDefaults.geolocation],
     directSsh: args.directSsh ?? settingDefaults.directSsh,
     excludeMachineIds: args.excludeMachineIds ?? [...settingDefaults.excludeMachineIds],

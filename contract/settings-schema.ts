@@ -118,6 +118,14 @@ export const declarations = {
   minReliability: setting({ env: "GPU_MIN_RELIABILITY", value: z.number().min(0).max(1), default: 0.95, meaning: "lowest reliability of a GPU's host" }),
   verifiedOnly: setting({ value: z.boolean(), default: true, meaning: "only Vast-verified hosts" }),
   datacenterOnly: setting({ value: z.boolean(), default: false, meaning: "only datacenter (\"secure cloud\") hosts" }),
+  rentType: setting({
+    env: "GPU_RENT_TYPE", value: z.enum(["on-demand", "interruptible"]), default: "on-demand",
+    meaning: "on-demand, or interruptible: a bid, far below on-demand, that a higher bid stops (the standby and snapshots keep the data; see dumont:onOutbid)",
+  }),
+  bidMargin: setting({
+    value: z.number().min(0).max(10), default: 0.25,
+    meaning: "an interruptible GPU's bid: the offer's minimum bid plus this fraction of it; a bid whose total passes dumont:maxPricePerHour is not made",
+  }),
   geolocation: setting({
     env: "GPU_GEOLOCATION", value: z.array(matching(/^[A-Z]{2}$/, "a 2-letter country code")), default: [],
     meaning: "countries a GPU's host may be in, e.g. [US, CA] (empty: anywhere)",
@@ -165,6 +173,10 @@ export const declarations = {
   healthCheckInterval: setting({ env: "HEALTH_CHECK_INTERVAL", value: z.int().min(1).max(3600), default: 10, meaning: "seconds between health checks of the active GPU" }),
   failoverThreshold: setting({ env: "FAILOVER_THRESHOLD", value: z.int().min(1).max(100), default: 3, meaning: "failed health checks in a row before a failover" }),
   autoFailover: setting({ env: "AUTO_FAILOVER", value: z.boolean(), default: true, meaning: "fail over without asking when the GPU is unhealthy" }),
+  onOutbid: setting({
+    value: z.enum(["failover", "wait"]), default: "failover",
+    meaning: "an interruptible GPU outbid (Vast stopped it for a higher bid): fail over at once (its machine is not held against it), or wait for it to resume",
+  }),
   autoRecovery: setting({ env: "AUTO_RECOVERY", value: z.boolean(), default: true, meaning: "move from the standby back to a new GPU without asking" }),
   controllerLeaseSeconds: setting({
     env: "DUMONT_CONTROLLER_LEASE_SECONDS", value: z.int().min(3).max(3600), default: 30,

@@ -34,6 +34,8 @@ export const slotOutputsSchema = z.object({
    * starts: the cost model bills from here) and when its SSH first answered with the installed host
    * key (a failover's provider_wait ends here). ISO times; absent in stacks made before they were kept.
    */
+  /** An interruptible GPU's on-demand compute price at the same offer (dphBase is then the bid): what the bid saved. */
+  onDemandPerHour: z.number().optional(),
   rentRequestedAt: z.iso.datetime().optional(),
   runningAt: z.iso.datetime().optional(),
   sshReadyAt: z.iso.datetime().optional(),

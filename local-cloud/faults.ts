@@ -4,7 +4,7 @@
 import { UserError } from "../lib/errors.ts";
 
 export const apiFaultKinds = ["offer-taken", "rate-limit-storm", "ghost-instance", "stuck-loading", "read-lag", "auth-404", "key-attach-fails"] as const;
-export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped"] as const;
+export const hostFaultKinds = ["host-killed", "host-hung", "host-resumed", "link-cut", "link-restored", "exited", "keys-dropped", "outbid", "outbid-ended"] as const;
 export const s3FaultKinds = ["s3-errors", "s3-latency", "s3-stall", "s3-partition"] as const;
 export const faultKinds = [...apiFaultKinds, ...hostFaultKinds, ...s3FaultKinds] as const;
 export type FaultKind = (typeof faultKinds)[number];

@@ -2,6 +2,7 @@
 // restore the link, exit the container, drop the keys its own scripts added. For an instance the API
 // reports it too: "offline" after the status lag, or "exited" at once.
 import { truncate } from "node:fs/promises";
+import { UserError } from "../lib/errors.ts";
 import { hostFaultKinds, type FaultKind } from "./faults.ts";
 import type { Host } from "./host.ts";
 import type { Instance } from "./instance.ts";
@@ -44,6 +45,16 @@ export async function applyHostFault(
       await host.kill();
       if (instance) instances.setStatus(instance, "exited", "Error response from daemon: OCI runtime create failed: container exited with code 137");
       return `${host.spec.name} exited`;
+    case "outbid":
+      // Vast stops an interruptible instance when a higher bid takes its machine: the contract
+      // stays (intended running), the container stops, the data stays on the machine.
+      if (!instance || instance.bid === undefined) throw new UserError(`fault 'outbid' needs an interruptible instance; ${host.spec.name} is not one`);
+      await instances.outbid(instance);
+      return `outbid ${host.spec.name}: stopped, its contract kept`;
+    case "outbid-ended":
+      if (!instance || instance.bid === undefined) throw new UserError(`fault 'outbid-ended' needs an interruptible instance; ${host.spec.name} is not one`);
+      instances.resumeAfterOutbid(instance);
+      return `${host.spec.name}'s bid is the highest again: it starts`;
     case "keys-dropped":
       await truncate(host.selfManagedKeysFile, 0).catch(() => undefined);
       return `dropped the keys ${host.spec.name}'s own scripts added to ~/.ssh/authorized_keys`;

@@ -112,6 +112,20 @@ export class Instances {
     }
   }
 
+  /** A higher bid took the machine: the container stops, the contract and its data stay, Vast still intends it to run. */
+  async outbid(instance: Instance): Promise<void> {
+    this.halt(instance);
+    await instance.host.kill();
+    this.setStatus(instance, "stopped", "Outbid: a higher bid is running on this machine");
+  }
+
+  /** The bid is the highest again: the instance is scheduled and starts, as after a stop. */
+  resumeAfterOutbid(instance: Instance): void {
+    if (instance.actualStatus !== "stopped" || instance.intendedStatus !== "running") return;
+    this.halt(instance);
+    this.boot(instance, "scheduling");
+  }
+
   async reboot(id: number): Promise<void> {
     const instance = this.live(id);
     this.halt(instance);

@@ -22,6 +22,7 @@ export function gpuRentArgs(settings: Settings): Omit<VastInstanceInputs, "label
   return {
     gpuNames: [...g.gpuNames], gpuCount: g.gpuCount, diskGb: g.diskGb, image: g.image, maxPricePerHour: g.maxPricePerHour,
     minReliability: g.minReliability, verifiedOnly: g.verifiedOnly, datacenterOnly: g.datacenterOnly, geolocation: [...g.geolocation],
+    rentType: g.rentType, bidMargin: g.bidMargin,
     directSsh: g.directSsh, excludeMachineIds: [...g.excludeMachineIds], onstart: g.onstart, env: { ...g.env },
     readyTimeoutSeconds: g.readyTimeoutSeconds,
     // The local cloud answers in milliseconds; Vast asks clients to poll every few seconds.

@@ -25,7 +25,7 @@ const slotOutputs = (gpu: GpuInstance | undefined): Declared<SlotOutputs | null>
     instanceId: instance.instanceId, host: instance.sshHost, port: instance.sshPort, hostKey: instance.hostKey, machineId: instance.machineId,
     gpuName: instance.gpuName, dphTotal: instance.dphTotal, dphBase: instance.dphBase, storageCostPerGbMonth: instance.storageCostPerGbMonth,
     inetUpCostPerGb: instance.inetUpCostPerGb, inetDownCostPerGb: instance.inetDownCostPerGb, diskGb: instance.diskGb,
-    rentRequestedAt: instance.rentRequestedAt, runningAt: instance.runningAt, sshReadyAt: instance.sshReadyAt,
+    rentRequestedAt: instance.rentRequestedAt, runningAt: instance.runningAt, sshReadyAt: instance.sshReadyAt, onDemandPerHour: instance.onDemandPerHour,
   };
   return pulumi.output(fields);
 };

@@ -46,6 +46,8 @@ export interface HealthSettings {
   readonly healthCheckIntervalSeconds: number;
   readonly failoverThreshold: number;
   readonly autoFailover: boolean;
+  /** An interruptible GPU outbid: fail over at once, or wait for it to resume. */
+  readonly onOutbid: "failover" | "wait";
   readonly autoRecovery: boolean;
   /** How long a controller's lease in the bucket lasts unrenewed: a dead controller's successor takes over after at most this. */
   readonly controllerLeaseSeconds: number;
@@ -162,6 +164,7 @@ export function readSettings(source: SettingSource, stack: string): Settings {
     gpuNames: read("gpuNames"), gpuCount: read("gpuCount"), diskGb: read("diskGb"), image: read("image"),
     maxPricePerHour: read("maxPricePerHour"), minReliability: read("minReliability"), verifiedOnly: read("verifiedOnly"),
     datacenterOnly: read("datacenterOnly"), geolocation: read("geolocation"), directSsh: read("directSsh"),
+    rentType: read("rentType"), bidMargin: read("bidMargin"),
     excludeMachineIds: read("excludeMachineIds"), onstart: read("onstart"), env: read("env"), readyTimeoutSeconds: read("readyTimeoutSeconds"),
   };
   const standby: StandbySettings = {
@@ -170,7 +173,7 @@ export function readSettings(source: SettingSource, stack: string): Settings {
   };
   const health: HealthSettings = {
     syncIntervalSeconds: read("syncInterval"), healthCheckIntervalSeconds: read("healthCheckInterval"), failoverThreshold: read("failoverThreshold"),
-    autoFailover: read("autoFailover"), autoRecovery: read("autoRecovery"), controllerLeaseSeconds: read("controllerLeaseSeconds"),
+    autoFailover: read("autoFailover"), onOutbid: read("onOutbid"), autoRecovery: read("autoRecovery"), controllerLeaseSeconds: read("controllerLeaseSeconds"),
   };
   const endpoint = read("bucketEndpoint");
   requireHttpsForRealCloud(settingLabel("bucketEndpoint"), endpoint, cloud);

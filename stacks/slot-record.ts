@@ -32,6 +32,7 @@ export function adoptedSlotOutputs(adopted: AdoptedGpu): SlotOutputs {
     instanceId: i.instanceId, host: i.sshHost, port: i.sshPort, hostKey: i.hostKey, machineId: i.machineId, gpuName: i.gpuName,
     dphTotal: i.dphTotal, dphBase: i.dphBase, storageCostPerGbMonth: i.storageCostPerGbMonth, inetUpCostPerGb: i.inetUpCostPerGb,
     inetDownCostPerGb: i.inetDownCostPerGb, diskGb: adopted.diskGb, rentRequestedAt: i.rentRequestedAt, runningAt: i.runningAt, sshReadyAt: i.sshReadyAt,
+    ...(i.onDemandPerHour !== undefined && { onDemandPerHour: i.onDemandPerHour }),
   };
 }
 

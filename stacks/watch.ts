@@ -44,7 +44,7 @@ export function healthVerdict(ssh: "ok" | { error: string }, vastStatus: string)
 export async function checkHealth(ctx: StackContext, timeoutMs = 5000): Promise<HealthCheckRecord> {
   const { state } = ctx.slot();
   const at = new Date().toISOString();
-  const [ssh, vastStatus] = await Promise.all([
+  const [ssh, listed] = await Promise.all([
     (async () => {
       const connection = await connect({ ...ctx.sshTarget(state), connectTimeoutMs: timeoutMs });
       try {
@@ -54,9 +54,21 @@ export async function checkHealth(ctx: StackContext, timeoutMs = 5000): Promise<
         connection.close();
       }
     })().catch((error: Error) => ({ error: error.message })),
-    (async () => (await (await ctx.vast(quickApi)).showInstance(state.instanceId))?.actual_status ?? "gone")().catch((error: Error) => `unknown (${error.message.split("\n")[0]})`),
+    (async () => (await (await ctx.vast(quickApi)).showInstance(state.instanceId)) ?? ("gone" as const))().catch((error: Error) => `unknown (${error.message.split("\n")[0]})`),
   ]);
-  return { at, ...healthVerdict(ssh, String(vastStatus)), ssh: ssh === "ok" ? "ok" : "failed", vastStatus: String(vastStatus) };
+  const vastStatus = typeof listed === "string" ? listed : String(listed.actual_status);
+  return {
+    at, ...healthVerdict(ssh, vastStatus), ssh: ssh === "ok" ? "ok" : "failed", vastStatus,
+    ...(typeof listed !== "string" && isOutbid(listed) && { outbid: true }),
+  };
+}
+
+/**
+ * Vast stopped an interruptible GPU for a higher bid: it still intends it to run, but it is not
+ * running. Read from the API at once, rather than after `failoverThreshold` failed checks.
+ */
+export function isOutbid(listed: Readonly<Record<string, unknown>>): boolean {
+  return listed.is_bid === true && listed.intended_status === "running" && (listed.actual_status === "stopped" || listed.actual_status === "exited");
 }
 
 /** Consecutive failures after this check: a success resets the count (two failures then a success is not a failover). */
@@ -177,12 +189,12 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   };
 
   /** Runs an automatic failover and reports it; the loop goes on whatever happens. */
-  const runFailover = async (from?: number): Promise<void> => {
+  const runFailover = async (from?: number, cause?: "outbid"): Promise<void> => {
     setState("failing-over");
-    log({ event: "failover-started", instance: from, consecutiveFailures: failures });
+    log({ event: "failover-started", instance: from, consecutiveFailures: failures, ...(cause && { cause }) });
     let result: FailoverResult;
     try {
-      result = await failover({ stack: name, trigger: "automatic", fromInstanceId: from, signal: leaseLost, onProgress: (line) => log({ event: "failover-progress", line }) });
+      result = await failover({ stack: name, trigger: "automatic", fromInstanceId: from, cause, signal: leaseLost, onProgress: (line) => log({ event: "failover-progress", line }) });
     } catch (error) {
       failedFailovers += 1;
       nextFailoverAt = Date.now() + failoverBackoffSeconds(failedFailovers) * 1000;
@@ -253,8 +265,23 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
       failures = nextFailureCount(failures, check);
       if (failures === 1) firstFailureAt = Date.parse(check.at);
       if (failures === 0) firstFailureAt = undefined;
-      log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }) });
+      log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }), ...(check.outbid && { outbid: true }) });
       if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
+
+      // Outbid: Vast says so at once, so the watch does not wait out its threshold.
+      if (check.outbid && !check.ok && state !== "on-standby") {
+        if (health.onOutbid === "wait") {
+          // The data stays on the machine; the GPU starts again when its bid is the highest again.
+          log({ event: "outbid-waiting", instance: current, hint: `dumont:onOutbid is wait; to move now: dumont failover --stack ${name}` });
+          failures = 0;
+          firstFailureAt = undefined;
+        } else if (health.autoFailover && health.autoRecovery && Date.now() >= nextFailoverAt) {
+          log({ event: "outbid", instance: current });
+          await runFailover(current, "outbid");
+          ctx = await loadStackContext(name);
+          activeInstance = ctx.slot().state.instanceId;
+        }
+      }
 
       if (failures >= health.failoverThreshold && state !== "on-standby" && Date.now() >= nextFailoverAt) {
         if (!health.autoFailover) {

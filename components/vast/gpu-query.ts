@@ -7,6 +7,7 @@ import type { SettingValue } from "../../contract/settings-schema.ts";
 /** The settings an offer must meet (contract/settings-schema.ts declares each). */
 const gpuRequirementKeys = [
   "gpuNames", "gpuCount", "diskGb", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "geolocation", "directSsh", "excludeMachineIds",
+  "rentType", "bidMargin",
 ] as const;
 
 type GpuRequirementKey = (typeof gpuRequirementKeys)[number];
@@ -30,7 +31,8 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
     num_gpus: { eq: r.gpuCount },
     disk_space: { gte: r.diskGb },
     reliability2: { gte: r.minReliability },
-    dph_total: { lte: r.maxPricePerHour },
+    // An interruptible GPU's price is its bid, not the on-demand total: ranked here (rankOffers).
+    ...(r.rentType === "on-demand" && { dph_total: { lte: r.maxPricePerHour } }),
     rentable: { eq: true },
     rented: { eq: false },
     external: { eq: false },
@@ -39,7 +41,7 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
     ...(r.geolocation.length > 0 && { geolocation: { in: [...r.geolocation] } }),
     ...(r.directSsh && { direct_port_count: { gte: 1 } }),
     order: [["dph_total", "asc"]],
-    type: "on-demand",
+    type: r.rentType === "interruptible" ? "bid" : "on-demand",
     allocated_storage: r.diskGb,
     limit: 64,
   };
@@ -53,7 +55,17 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
 export function rankOffers(offers: readonly Offer[], r: GpuRequirements): Offer[] {
   return offers
     .filter((o) => !r.excludeMachineIds.includes(o.machine_id) && meetsRequirements(o, r))
-    .sort((a, b) => a.dph_total - b.dph_total || b.reliability2 - a.reliability2 || a.id - b.id);
+    .sort((a, b) => totalPrice(a, r) - totalPrice(b, r) || b.reliability2 - a.reliability2 || a.id - b.id);
+}
+
+/** An interruptible rent's bid for an offer, in $/h of compute: its minimum bid plus the margin. */
+export function bidFor(o: Offer, r: Pick<GpuRequirements, "bidMargin">): number {
+  return Math.round(Number(o.min_bid ?? o.dph_base) * (1 + r.bidMargin) * 10_000) / 10_000;
+}
+
+/** What the rent of an offer costs per hour: on demand its total; interruptible, the bid and the storage. */
+export function totalPrice(o: Offer, r: Pick<GpuRequirements, "rentType" | "bidMargin">): number {
+  return r.rentType === "interruptible" ? bidFor(o, r) + (o.dph_total - o.dph_base) : o.dph_total;
 }
 
 /**
@@ -63,7 +75,8 @@ export function rankOffers(offers: readonly Offer[], r: GpuRequirements): Offer[
  */
 export function meetsRequirements(o: Offer, r: GpuRequirements): boolean {
   const has = (field: string) => typeof o[field] !== "undefined" && o[field] !== null;
-  return o.dph_total <= r.maxPricePerHour && r.gpuNames.includes(o.gpu_name) && o.num_gpus === r.gpuCount
+  return totalPrice(o, r) <= r.maxPricePerHour && r.gpuNames.includes(o.gpu_name)
+    && (r.rentType === "on-demand" || has("min_bid")) && o.num_gpus === r.gpuCount
     && o.reliability2 >= r.minReliability
     && (!r.verifiedOnly || !has("verified") || o.verified === true)
     && (!r.datacenterOnly || !has("datacenter") || o.datacenter === true)

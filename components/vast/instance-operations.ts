@@ -12,7 +12,7 @@ import { hostKeyForRent, type InstanceHostKey } from "../../dataplane/ssh/host-k
 import { ensureHostTools, gpuTools, HostToolsMissing } from "../../dataplane/ssh/host-tools.ts";
 import { sshEndpoints, VastApiError, VastClient, type Offer, type VastClientSettings, type VastInstance } from "../../clouds/vast/client.ts";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc.js";
-import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
+import { bidFor, checkGpuRequirements, offerQuery, rankOffers, totalPrice, type GpuRequirements, type InputFailure } from "./gpu-query.ts";
 import { settingFailures } from "../../contract/setting-check.ts";
 import type { SlotOutputs } from "../../contract/stack-outputs.ts";
 import type { RentedInstance } from "./rented-instance.ts";
@@ -184,10 +184,11 @@ async function rentFirstAvailable(client: VastClient, offers: readonly Offer[], 
 async function rentOne(client: VastClient, offer: Offer, vastLabel: string, hostKey: InstanceHostKey, inputs: VastInstanceInputs, log: Log): Promise<number> {
   try {
     return await retry(async () => {
-      log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, $${offer.dph_total.toFixed(4)}/h, machine ${offer.machine_id})`);
+      const bid = inputs.rentType === "interruptible" ? bidFor(offer, inputs) : undefined;
+      log(`renting offer ${offer.id} (${offer.num_gpus}x ${offer.gpu_name}, ${bid === undefined ? `$${offer.dph_total.toFixed(4)}/h` : `interruptible, bid $${bid.toFixed(4)}/h (on demand $${offer.dph_base.toFixed(4)}/h)`}, machine ${offer.machine_id})`);
       return (await client.rent(offer.id, {
         image: inputs.image, disk: inputs.diskGb, label: vastLabel, onstart: hostKey.onstart, env: hostKey.env,
-        runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy",
+        runtype: inputs.directSsh ? "ssh_direc ssh_proxy" : "ssh_proxy", ...(bid !== undefined && { price: bid }),
       })).instanceId;
     }, {
       // A 429 is refused before anything happens: the same rent may be tried again (6 times, 1 s to 32 s apart).
@@ -258,7 +259,10 @@ async function waitUntilReady(client: VastClient, rented: Rented, inputs: VastIn
     location: String(offer.geolocation ?? ""), reliability: offer.reliability2,
     sshHost: endpoint.host, sshPort: endpoint.port, sshPath: endpoint.path,
     publicIp: String(instance!.public_ipaddr ?? "").trim(), hostKey,
-    dphBase: Number(instance!.dph_base ?? offer.dph_base), dphTotal: Number(instance!.dph_total ?? offer.dph_total),
+    // An interruptible GPU's compute is billed at the bid Dumont made; on demand, at dph_base.
+    ...(inputs.rentType === "interruptible"
+      ? { dphBase: bidFor(offer, inputs), dphTotal: totalPrice(offer, inputs), onDemandPerHour: Number(offer.dph_base) }
+      : { dphBase: Number(instance!.dph_base ?? offer.dph_base), dphTotal: Number(instance!.dph_total ?? offer.dph_total) }),
     storageCostPerGbMonth: Number(instance!.storage_cost ?? offer.storage_cost ?? 0),
     inetUpCostPerGb: Number(instance!.inet_up_cost ?? offer.inet_up_cost ?? 0),
     inetDownCostPerGb: Number(instance!.inet_down_cost ?? offer.inet_down_cost ?? 0),

@@ -12,7 +12,7 @@ export type RentedInstance = Omit<VastInstanceOutputs, keyof VastInstanceInputs>
 export const rentedFields = Object.keys({
   instanceId: 0, vastLabel: 0, offerId: 0, machineId: 0, gpuName: 0, numGpus: 0, location: 0, reliability: 0, sshHost: 0, sshPort: 0,
   sshPath: 0, publicIp: 0, hostKey: 0, dphBase: 0, dphTotal: 0, storageCostPerGbMonth: 0, inetUpCostPerGb: 0, inetDownCostPerGb: 0,
-  status: 0, rentRequestedAt: 0, runningAt: 0, sshReadyAt: 0,
+  status: 0, rentRequestedAt: 0, runningAt: 0, sshReadyAt: 0, onDemandPerHour: 0,
 } satisfies Record<keyof RentedInstance, 0>) as (keyof RentedInstance)[];
 
 /** The rent's part of a provider's outputs, which holds no secret (the inputs hold the key, onstart and env). */

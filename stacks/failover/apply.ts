@@ -34,6 +34,8 @@ export interface FailoverOptions {
   readonly source?: RestoreSource;
   /** "automatic" (watch): abandoned if the old GPU answers again before the swap. Default "manual". */
   readonly trigger?: FailoverTrigger;
+  /** "outbid": the watch saw Vast stop an interruptible GPU for a higher bid; its machine is not excluded. */
+  readonly cause?: FailoverRecord["cause"];
   readonly fromInstanceId?: number;
   readonly onProgress?: (line: string) => void;
   /** Called after each step, with its name (tests stop the controller there). */
@@ -194,7 +196,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");
   }
-  const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId });
+  const plan = planFailover(view(ctx, record), { source: options.source, trigger: options.trigger, fromInstanceId: options.fromInstanceId, cause: options.cause });
   const seconds: Record<string, number> = {};
   if (plan.kind === "nothing") {
     let orphansDestroyed: number[] = [];
@@ -263,9 +265,11 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         // A machine that failed is not rented again (for a while: the last few are remembered);
         // a planned move away from a healthy one does not blacklist it. A watch's failover is for
         // a GPU that failed its checks: asking again would cost seconds (an SSH timeout) of the RTO.
+        // An outbid says nothing of the machine: a bid took it, it did not fail.
         const oldAnswers = r.trigger !== "automatic" && (await originalAnswers(ctx, r));
-        progress(`[provision] a GPU for slot ${step.slot}${oldAnswers ? "" : `, avoiding machine ${step.excludeMachineId}`}`);
-        if (!oldAnswers) {
+        const exclude = !oldAnswers && r.cause !== "outbid";
+        progress(`[provision] a GPU for slot ${step.slot}${exclude ? `, avoiding machine ${step.excludeMachineId}` : ""}${r.cause === "outbid" ? " (the old one was outbid)" : ""}`);
+        if (exclude) {
           const excluded = [...ctx.settings.gpu.excludeMachineIds.filter((m) => m !== step.excludeMachineId), step.excludeMachineId].slice(-rememberedFailedMachines);
           await setSlots((current) => ({ ...current, excludeMachineIds: excluded }));
         }

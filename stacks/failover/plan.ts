@@ -33,6 +33,8 @@ export interface FailoverRecord {
   readonly restored?: RestoredCopy;
   /** The old GPU answered again before the swap: the new slot is being released. */
   readonly abandoned?: boolean;
+  /** Why the old GPU went: "outbid" (an interruptible GPU stopped for a higher bid) does not count against its machine. */
+  readonly cause?: "outbid";
 }
 
 export interface FailoverView {
@@ -56,6 +58,7 @@ export type FailoverPlan =
 
 export interface FailoverRequest {
   readonly source?: RestoreSource;
+  readonly cause?: FailoverRecord["cause"];
   readonly trigger?: FailoverTrigger;
   /** The instance the caller saw fail: if another is active by now, a failover already happened. */
   readonly fromInstanceId?: number;
@@ -84,7 +87,7 @@ export function planFailover(view: FailoverView, request: FailoverRequest): Fail
     const to = other(from);
     const fresh: FailoverRecord = {
       from, to, fromInstanceId: active.instanceId, fromMachineId: active.machineId, trigger: request.trigger ?? "manual",
-      startedAt: (request.now ?? new Date()).toISOString(), ...(request.source && { source: request.source }),
+      startedAt: (request.now ?? new Date()).toISOString(), ...(request.source && { source: request.source }), ...(request.cause && { cause: request.cause }),
     };
     return { kind: "steps", record: fresh, steps: [{ kind: "provision", slot: to, excludeMachineId: active.machineId }, ...fromRestore(fresh)] };
   }

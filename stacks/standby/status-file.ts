@@ -18,6 +18,8 @@ export interface HealthCheckRecord {
   readonly ok: boolean;
   readonly ssh: "ok" | "failed";
   readonly vastStatus: string;
+  /** Vast stopped this interruptible GPU for a higher bid (it still intends it to run). */
+  readonly outbid?: boolean;
   readonly error?: string;
 }
 

@@ -30,6 +30,7 @@ function instanceInputs(ctx: StackContext, request: ThrowawayRequest, keys: { pu
   return {
     gpuNames: [...(request.gpuNames ?? g.gpuNames)], gpuCount: g.gpuCount, diskGb: g.diskGb, maxPricePerHour: g.maxPricePerHour,
     minReliability: g.minReliability, verifiedOnly: g.verifiedOnly, datacenterOnly: g.datacenterOnly, geolocation: [...g.geolocation],
+    rentType: g.rentType, bidMargin: g.bidMargin,
     directSsh: g.directSsh, excludeMachineIds: [...g.excludeMachineIds], image: g.image,
     // The stack's onstart script and its environment are the stack's secrets, for its own GPUs.
     onstart: "", env: {},

@@ -17,7 +17,7 @@ let access: VastClientSettings;
 const key = makeKeyPair();
 
 const inputs = (overrides: Partial<VastInstanceInputs> = {}): VastInstanceInputs => ({
-  gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 16, maxPricePerHour: 1, minReliability: 0.9, verifiedOnly: true, datacenterOnly: false,
+  gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 16, maxPricePerHour: 1, minReliability: 0.9, verifiedOnly: true, datacenterOnly: false, rentType: "on-demand", bidMargin: 0.25,
   geolocation: [], directSsh: true, excludeMachineIds: [], image: "pytorch/pytorch:2.4.0", onstart: "", env: {},
   label: "provider-test", sshPublicKey: key.publicKey, sshPrivateKey: key.privateKey, readyTimeoutSeconds: 30, pollIntervalSeconds: 0.2,
   ...overrides,

@@ -25,10 +25,10 @@ describe("settings", () => {
     expect(s.standby).toMatchObject({ enabled: false, gcpZone: "europe-west1-b", gcpMachineType: "e2-medium", gcpDiskSize: 100, gcpSpot: true, sshSourceRanges: ["0.0.0.0/0"] });
     expect(s.standby.gcpProject).toBeUndefined();
     expect(s.standby.hourlyRate).toBeUndefined();
-    expect(s.health).toEqual({ syncIntervalSeconds: 30, healthCheckIntervalSeconds: 10, failoverThreshold: 3, autoFailover: true, autoRecovery: true, controllerLeaseSeconds: 30 });
+    expect(s.health).toEqual({ syncIntervalSeconds: 30, healthCheckIntervalSeconds: 10, failoverThreshold: 3, autoFailover: true, onOutbid: "failover", autoRecovery: true, controllerLeaseSeconds: 30 });
     expect(s.gpu).toEqual({
       gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, image: "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", maxPricePerHour: 1, minReliability: 0.95,
-      verifiedOnly: true, datacenterOnly: false, geolocation: [], directSsh: true, excludeMachineIds: [], onstart: "", env: {}, readyTimeoutSeconds: 600,
+      verifiedOnly: true, datacenterOnly: false, rentType: "on-demand", bidMargin: 0.25, geolocation: [], directSsh: true, excludeMachineIds: [], onstart: "", env: {}, readyTimeoutSeconds: 600,
     });
     expect(s.snapshots).toEqual({ keep: 10, fullEvery: 7 });
     expect(s).toMatchObject({ cloud: "local", localCloud: "main", vastUrl: "https://console.vast.ai", activeSlot: "a", provisionedSlots: ["a"] });

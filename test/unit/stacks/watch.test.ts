@@ -1,6 +1,6 @@
 // The watch's decisions: what counts as a failed check, and how failed failovers back off.
 import { describe, expect, it } from "vitest";
-import { failoverBackoffSeconds, healthVerdict, nextFailureCount } from "../../../stacks/watch.ts";
+import { failoverBackoffSeconds, healthVerdict, isOutbid, nextFailureCount } from "../../../stacks/watch.ts";
 
 describe("health verdict", () => {
   it("SSH decides: an API error or an odd status with working SSH is healthy", () => {
@@ -21,3 +21,18 @@ describe("health verdict", () => {
     expect([0, 1, 2, 3, 10].map(failoverBackoffSeconds)).toEqual([0, 15, 30, 60, 600]);
   });
 });
+
+// Read from Vast at once: an interruptible instance Vast still intends to run but stopped.
+describe("isOutbid", () => {
+  it.each([
+    [{ is_bid: true, intended_status: "running", actual_status: "stopped" }, true],
+    [{ is_bid: true, intended_status: "running", actual_status: "exited" }, true],
+    [{ is_bid: true, intended_status: "stopped", actual_status: "stopped" }, false],
+    [{ is_bid: true, intended_status: "running", actual_status: "running" }, false],
+    [{ is_bid: false, intended_status: "running", actual_status: "stopped" }, false],
+    [{ intended_status: "running", actual_status: "offline" }, false],
+  ])("%j: %s", (listed, outbid) => {
+    expect(isOutbid(listed)).toBe(outbid);
+  });
+});
+

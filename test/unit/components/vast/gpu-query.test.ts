@@ -2,14 +2,14 @@
 // tried in (cheapest first, the more reliable host on a tie), and the offers never tried (a machine
 // that just failed, one over the price cap, a GPU model not asked for).
 import { describe, expect, it } from "vitest";
-import { checkGpuRequirements, offerQuery, rankOffers, type GpuRequirements } from "../../../../components/vast/gpu-query.ts";
+import { bidFor, checkGpuRequirements, offerQuery, rankOffers, totalPrice, type GpuRequirements } from "../../../../components/vast/gpu-query.ts";
 import type { Offer } from "../../../../clouds/vast/client.ts";
 import { defaultInventory, machinesFrom } from "../../../../local-cloud/vast/inventory.ts";
 import { offerJson, parseSearchBody, searchOffers } from "../../../../local-cloud/vast/offers.ts";
 
 const requirements: GpuRequirements = {
   gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true,
-  datacenterOnly: false, geolocation: [], directSsh: false, excludeMachineIds: [],
+  datacenterOnly: false, rentType: "on-demand", bidMargin: 0.25, geolocation: [], directSsh: false, excludeMachineIds: [],
 };
 
 let nextId = 1;
@@ -138,3 +138,36 @@ describe("checkGpuRequirements", () => {
     expect(new Set(properties).size).toBe(properties.length);
   });
 });
+
+// Interruptible GPUs: Vast's bid offers, ranked by what the bid costs (the minimum bid plus the
+// margin, and the storage), never by the on-demand price; an offer whose bid would pass the cap is
+// left out, and one without a minimum bid cannot be bid on.
+describe("interruptible rents", () => {
+  const bidding: GpuRequirements = { ...requirements, rentType: "interruptible", bidMargin: 0.2 };
+
+  it("search the bid offers, without the on-demand price filter", () => {
+    const query = offerQuery(bidding);
+    expect(query.type).toBe("bid");
+    expect(query).not.toHaveProperty("dph_total");
+    expect(offerQuery(requirements)).toMatchObject({ type: "on-demand", dph_total: { lte: 1 } });
+  });
+
+  it("bid the minimum bid plus the margin, and price the rent as the bid plus the storage", () => {
+    const o = offer({ dph_base: 0.45, dph_total: 0.5, min_bid: 0.25 });
+    expect(bidFor(o, bidding)).toBe(0.3);
+    expect(totalPrice(o, bidding)).toBeCloseTo(0.35, 10);
+    expect(totalPrice(o, requirements)).toBe(0.5);
+  });
+
+  it("rank by the bid's price, leave out bids over the cap and offers with no minimum bid", () => {
+    const offers = [
+      offer({ id: 1, dph_base: 0.3, dph_total: 0.35, min_bid: 0.2 }),
+      offer({ id: 2, dph_base: 0.9, dph_total: 0.95, min_bid: 0.1 }),
+      offer({ id: 3, dph_base: 2.0, dph_total: 2.05, min_bid: 0.9 }),
+      offer({ id: 4, dph_base: 0.1, dph_total: 0.15 }),
+    ];
+    expect(ids(rankOffers(offers, bidding))).toEqual([2, 1]);
+    expect(ids(rankOffers(offers, requirements))).toEqual([4, 1, 2]);
+  });
+});
+

@@ -7,7 +7,7 @@ import { checkInstanceInputs, type VastInstanceInputs } from "../../../../compon
 import { settingDefaults } from "../../../../contract/settings-schema.ts";
 
 const inputs: VastInstanceInputs = {
-  gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true, datacenterOnly: false,
+  gpuNames: ["RTX 4090"], gpuCount: 1, diskGb: 32, maxPricePerHour: 1, minReliability: 0.95, verifiedOnly: true, datacenterOnly: false, rentType: "on-demand", bidMargin: 0.25,
   geolocation: [], directSsh: true, excludeMachineIds: [], image: settingDefaults.image, onstart: "", env: {}, label: "dumont-dev-a",
   sshPublicKey: "ssh-ed25519 AAAAC3Nza unit", readyTimeoutSeconds: 600, pollIntervalSeconds: 5,
 };
