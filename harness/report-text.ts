@@ -42,6 +42,10 @@ export function formatReport(r: JourneyReport): string {
     lines.push(`  ${`${item.resource}, ${item.what}:`.padEnd(40)} ${item.quantity.toFixed(4)} ${item.unit} × ${formatUsd(item.rate)}${item.rateUnit.slice(1)} = ${formatUsd(item.usd)}`);
   }
   lines.push(`  Total:           ${formatUsd(r.cost.total)}`);
+  const bids = r.cost.interruptible;
+  if (bids && bids.onDemandUsd > 0) {
+    lines.push(`  Interruptible GPUs' compute: ${formatUsd(bids.atBidsUsd)} at the bids; ${formatUsd(bids.onDemandUsd)} on demand at the same offers (${(100 * (1 - bids.atBidsUsd / bids.onDemandUsd)).toFixed(0)}% saved)`);
+  }
   const agreement = meterAgreement(r);
   if (agreement) {
     lines.push(`  Vast's own meter for these instances: ${formatUsd(agreement.billedUsd)}; the model's Vast items: ${formatUsd(agreement.modelUsd)} (${(agreement.apart * 100).toFixed(1)}% apart:`);

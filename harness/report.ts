@@ -56,6 +56,8 @@ export interface JourneyReport {
     maxCost?: number;
     /** What Vast's own charges API billed for the run's instances, where it answers. */
     vastBilled?: number;
+    /** Interruptible GPUs' compute at their bids, and the same hours on demand at the same offers. */
+    interruptible?: { readonly atBidsUsd: number; readonly onDemandUsd: number };
     /** $/month to keep the audit snapshot. */
     snapshotPerMonth?: number;
   };

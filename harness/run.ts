@@ -106,6 +106,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyReport
   }
   report.cost.items = meter.items();
   report.cost.total = meter.total();
+  report.cost.interruptible = meter.interruptibleCompute();
   report.cost.vastBilled = await vastBill(journey.vast, meter.gpuIds()).catch(() => undefined);
   report.finishedAt = new Date().toISOString();
   if (report.cleanup.leaks.length > 0 || report.cleanup.errors.length > 0) {

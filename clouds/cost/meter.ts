@@ -28,6 +28,12 @@ interface MeteredStandby {
   readonly label: string;
 }
 
+/** Seconds an instance's compute is billed: from running until stopped or gone. */
+function runningSeconds(i: MeteredInstance, now: number): number {
+  const end = i.to ?? now;
+  return Math.max(0, (Math.min(end, i.stoppedAt ?? end) - i.runningFrom) / 1000);
+}
+
 export class CostMeter {
   private readonly instances = new Map<number, MeteredInstance>();
   private readonly standbys: MeteredStandby[] = [];
@@ -92,10 +98,8 @@ export class CostMeter {
   items(now = this.clock()): LineItem[] {
     const items: LineItem[] = [];
     for (const i of this.instances.values()) {
-      const end = i.to ?? now;
-      const existingSeconds = Math.max(0, (end - i.from) / 1000);
-      const runningSeconds = Math.max(0, (Math.min(end, i.stoppedAt ?? end) - i.runningFrom) / 1000);
-      items.push(...vastInstanceCost(`GPU ${i.id}`, i.rates, { runningSeconds, existingSeconds, bytesUp: i.bytesUp, bytesDown: i.bytesDown }));
+      const existingSeconds = Math.max(0, ((i.to ?? now) - i.from) / 1000);
+      items.push(...vastInstanceCost(`GPU ${i.id}`, i.rates, { runningSeconds: runningSeconds(i, now), existingSeconds, bytesUp: i.bytesUp, bytesDown: i.bytesDown }));
     }
     for (const s of this.standbys) items.push(...standbyCost(s.label, s.rate, Math.max(0, ((s.to ?? now) - s.from) / 1000)));
     if (this.snapshot.from > 0) {
@@ -105,6 +109,23 @@ export class CostMeter {
       }));
     }
     return items;
+  }
+
+  /**
+   * The interruptible GPUs' compute at their bids against the same running hours on demand at the
+   * same offers; undefined when none was interruptible.
+   */
+  interruptibleCompute(now = this.clock()): { atBidsUsd: number; onDemandUsd: number } | undefined {
+    const bidding = [...this.instances.values()].filter((i) => i.rates.onDemandPerHour !== undefined);
+    if (bidding.length === 0) return undefined;
+    let atBidsUsd = 0;
+    let onDemandUsd = 0;
+    for (const i of bidding) {
+      const hours = runningSeconds(i, now) / 3600;
+      atBidsUsd += hours * i.rates.dphBase;
+      onDemandUsd += hours * i.rates.onDemandPerHour!;
+    }
+    return { atBidsUsd, onDemandUsd };
   }
 
   total(now = this.clock()): number {

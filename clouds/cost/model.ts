@@ -26,6 +26,8 @@ export interface VastRates {
   readonly diskGb: number;
   readonly inetUpCostPerGb: number;
   readonly inetDownCostPerGb: number;
+  /** An interruptible instance's on-demand compute price at the same offer (dphBase is then its bid). */
+  readonly onDemandPerHour?: number;
 }
 
 export interface VastUsage {

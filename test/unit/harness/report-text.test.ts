@@ -38,6 +38,11 @@ describe("journey report", () => {
     expect(text).toContain("Vast's own meter for these instances: $0.0029; the model's Vast items: $0.0030 (3.4% apart:");
   });
 
+  it("an interruptible run shows its compute at the bids against on-demand", () => {
+    const text = formatReport(report({ cost: { items: [], total: 0.01, worstCase: [], interruptible: { atBidsUsd: 0.0069, onDemandUsd: 0.01 } } }));
+    expect(text).toContain("Interruptible GPUs' compute: $0.0069 at the bids; $0.0100 on demand at the same offers (31% saved)");
+  });
+
   it("a failure shows its step and reason", () => {
     const failed = report({ success: false, failure: { step: "failover", reason: "restore failed: <script>alert(1)</script>" } });
     expect(formatReport(failed)).toMatch(/Success:\s+✗ NO\n\s+Reason:\s+failover: restore failed/);

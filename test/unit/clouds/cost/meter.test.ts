@@ -35,5 +35,17 @@ describe("the meter", () => {
     expect(items.find((i) => i.what === "compute (running)")?.quantity).toBeCloseTo(2_400_000 / 3_600_000, 10);
     expect(items.find((i) => i.what.startsWith("storage"))?.quantity).toBeCloseTo(1, 10);
   });
+
+  it("prices interruptible GPUs' compute at their bids against on-demand at the same offers", () => {
+    let now = 0;
+    const meter = new CostMeter(() => now);
+    meter.gpu(1, { ...rtx4090, dphBase: 0.2, onDemandPerHour: 0.32 }, 0);
+    meter.gpu(2, rtx4090, 0);
+    expect(meter.interruptibleCompute()).toEqual({ atBidsUsd: 0, onDemandUsd: 0 });
+    now = 3_600_000;
+    expect(meter.interruptibleCompute()!.atBidsUsd).toBeCloseTo(0.2, 10);
+    expect(meter.interruptibleCompute()!.onDemandUsd).toBeCloseTo(0.32, 10);
+    expect(new CostMeter(() => now).interruptibleCompute()).toBeUndefined();
+  });
 });
 
