@@ -10,6 +10,7 @@ import type { HostInfo } from "./host.ts";
 import { HostIndexes } from "./host-indexes.ts";
 import { adminView } from "./instance.ts";
 import { attachKey, detachKey, listKeys } from "./instance-keys.ts";
+import { minBid } from "./vast/offers.ts";
 import { Instances } from "./instances.ts";
 import { Marketplace } from "./marketplace.ts";
 import type { CloudNames } from "./names.ts";
@@ -62,6 +63,8 @@ export class Cloud {
   async rent(askId: number, request: RentRequest): Promise<{ id: number; apiKey: string }> {
     const machine = this.market.rentable(askId);
     const spec = parseRentRequest(request);
+    // Vast refuses a bid under the machine's floor (it is never scheduled).
+    if (spec.bid !== undefined && spec.bid < minBid(machine)) throw new VastError(400, "invalid_price", `bid $${spec.bid}/h is below this machine's minimum bid $${minBid(machine)}/h`);
     if (this.balance() <= 0) throw new VastError(400, "insufficient_credit", "Your account has insufficient credit to create an instance.");
     const instance = await this.instances.create(machine, spec, this.account.publicKeys());
     const ghost = this.faults.take("ghost-instance");

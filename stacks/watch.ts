@@ -68,7 +68,9 @@ export async function checkHealth(ctx: StackContext, timeoutMs = 5000): Promise<
  * running. Read from the API at once, rather than after `failoverThreshold` failed checks.
  */
 export function isOutbid(listed: Readonly<Record<string, unknown>>): boolean {
-  return listed.is_bid === true && listed.intended_status === "running" && (listed.actual_status === "stopped" || listed.actual_status === "exited");
+  // Only stopped: an exited container crashed, which the threshold of failed checks handles (and
+  // that machine is excluded).
+  return listed.is_bid === true && listed.intended_status === "running" && listed.actual_status === "stopped";
 }
 
 /** Consecutive failures after this check: a success resets the count (two failures then a success is not a failover). */
@@ -177,6 +179,8 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
   let activeInstance = ctx.slot().state.instanceId;
   let nextSync = Date.now();
   let failoverSeenElsewhere = false;
+  /** Since when an outbid GPU is waited for (dumont:onOutbid wait), until it answers again. */
+  let outbidWaitingSince: number | undefined;
   const setState = (s: WatchState, extra: Partial<NonNullable<StackStatus["watch"]>> = {}) => {
     state = s;
     try {
@@ -240,6 +244,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         activeInstance = current;
         failures = 0;
         firstFailureAt = undefined;
+        outbidWaitingSince = undefined;
         nextSync = Date.now();
         if (state === "on-standby") setState("healthy");
       }
@@ -269,13 +274,17 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
       if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
 
       // Outbid: Vast says so at once, so the watch does not wait out its threshold.
-      if (check.outbid && !check.ok && state !== "on-standby") {
+      if (check.ok) outbidWaitingSince = undefined;
+      const resuming = outbidWaitingSince !== undefined && ["stopped", "scheduling", "loading"].includes(check.vastStatus);
+      if ((check.outbid || resuming) && !check.ok && state !== "on-standby") {
         if (health.onOutbid === "wait") {
-          // The data stays on the machine; the GPU starts again when its bid is the highest again.
-          log({ event: "outbid-waiting", instance: current, hint: `dumont:onOutbid is wait; to move now: dumont failover --stack ${name}` });
+          // The data stays on the machine; the GPU starts again when its bid is the highest again
+          // (scheduled, loading: still the same wait). Nothing is synced from it meanwhile.
+          if (outbidWaitingSince === undefined) log({ event: "outbid-waiting", instance: current, hint: `dumont:onOutbid is wait; to move now: dumont failover --stack ${name}` });
+          outbidWaitingSince ??= Date.now();
           failures = 0;
           firstFailureAt = undefined;
-        } else if (health.autoFailover && health.autoRecovery && Date.now() >= nextFailoverAt) {
+        } else if (check.outbid && health.autoFailover && health.autoRecovery && Date.now() >= nextFailoverAt) {
           log({ event: "outbid", instance: current });
           await runFailover(current, "outbid");
           ctx = await loadStackContext(name);
@@ -298,7 +307,7 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
         }
       }
 
-      if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && Date.now() >= nextSync) {
+      if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && outbidWaitingSince === undefined && Date.now() >= nextSync) {
         nextSync = Date.now() + health.syncIntervalSeconds * 1000;
         try {
           // Under the stack's lock: never while a failover restores from the standby.

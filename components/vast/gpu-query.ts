@@ -32,7 +32,7 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
     disk_space: { gte: r.diskGb },
     reliability2: { gte: r.minReliability },
     // An interruptible GPU's price is its bid, not the on-demand total: ranked here (rankOffers).
-    ...(r.rentType === "on-demand" && { dph_total: { lte: r.maxPricePerHour } }),
+    ...(r.rentType !== "interruptible" && { dph_total: { lte: r.maxPricePerHour } }),
     rentable: { eq: true },
     rented: { eq: false },
     external: { eq: false },
@@ -40,7 +40,8 @@ export function offerQuery(r: GpuRequirements): Record<string, unknown> {
     ...(r.datacenterOnly && { datacenter: { eq: true } }),
     ...(r.geolocation.length > 0 && { geolocation: { in: [...r.geolocation] } }),
     ...(r.directSsh && { direct_port_count: { gte: 1 } }),
-    order: [["dph_total", "asc"]],
+    // Bids are ranked by their floor: the cheapest bids are not cut off by the limit.
+    order: [[r.rentType === "interruptible" ? "min_bid" : "dph_total", "asc"]],
     type: r.rentType === "interruptible" ? "bid" : "on-demand",
     allocated_storage: r.diskGb,
     limit: 64,
@@ -60,7 +61,8 @@ export function rankOffers(offers: readonly Offer[], r: GpuRequirements): Offer[
 
 /** An interruptible rent's bid for an offer, in $/h of compute: its minimum bid plus the margin. */
 export function bidFor(o: Offer, r: Pick<GpuRequirements, "bidMargin">): number {
-  return Math.round(Number(o.min_bid ?? o.dph_base) * (1 + r.bidMargin) * 10_000) / 10_000;
+  // Rounded up: a bid a hair under the floor is refused.
+  return Math.ceil(Number(o.min_bid ?? o.dph_base) * (1 + r.bidMargin) * 10_000) / 10_000;
 }
 
 /** What the rent of an offer costs per hour: on demand its total; interruptible, the bid and the storage. */
@@ -76,7 +78,7 @@ export function totalPrice(o: Offer, r: Pick<GpuRequirements, "rentType" | "bidM
 export function meetsRequirements(o: Offer, r: GpuRequirements): boolean {
   const has = (field: string) => typeof o[field] !== "undefined" && o[field] !== null;
   return totalPrice(o, r) <= r.maxPricePerHour && r.gpuNames.includes(o.gpu_name)
-    && (r.rentType === "on-demand" || has("min_bid")) && o.num_gpus === r.gpuCount
+    && (r.rentType !== "interruptible" || has("min_bid")) && o.num_gpus === r.gpuCount
     && o.reliability2 >= r.minReliability
     && (!r.verifiedOnly || !has("verified") || o.verified === true)
     && (!r.datacenterOnly || !has("datacenter") || o.datacenter === true)

@@ -2,7 +2,7 @@
 // types and quirks (string HostPort in `ports`, a trailing newline in public_ipaddr, extra_env as
 // [key, value] pairs, ports only while running).
 import type { Machine } from "./inventory.ts";
-import { bandwidthCosts, storageDph } from "./offers.ts";
+import { bandwidthCosts, minBid, storageDph } from "./offers.ts";
 
 export type ActualStatus = null | "created" | "loading" | "running" | "stopped" | "exited" | "offline" | "rebooting" | "scheduling";
 
@@ -72,7 +72,7 @@ export function instanceJson(v: InstanceView): Record<string, unknown> {
     internet_up_cost_per_tb: bandwidth.up * 1024,
     internet_down_cost_per_tb: bandwidth.down * 1024,
     is_bid: v.bid !== undefined,
-    min_bid: Math.round(v.machine.dphBase * 0.55 * 1000) / 1000,
+    min_bid: minBid(v.machine),
     start_date: v.createdAt / 1000,
     end_date: v.createdAt / 1000 + 60 * 86400,
     duration: 60 * 86400,

@@ -39,7 +39,7 @@ export function offerJson(machine: Machine, allocatedStorageGb: number, rented: 
     internet_up_cost_per_tb: bandwidth.up * 1024, internet_down_cost_per_tb: bandwidth.down * 1024,
     direct_port_count: 20, static_ip: machine.datacenter, public_ipaddr: null,
     dph_base: machine.dphBase, dph_total: dphTotal, storage_cost: machine.storageCost, storage_total_cost: storageTotal,
-    min_bid: Math.round(machine.dphBase * 0.55 * 1000) / 1000, vram_costperhour: machine.dphBase / ((m.ramMb * machine.gpus) / 1024),
+    min_bid: minBid(machine), vram_costperhour: machine.dphBase / ((m.ramMb * machine.gpus) / 1024),
     search: { gpuCostPerHour: machine.dphBase, diskHour: storageTotal, totalHour: dphTotal, discountTotalHour: 0, discountedTotalPerHour: dphTotal },
     reliability: machine.reliability, reliability2: machine.reliability,
     score: Math.round(machine.reliability * m.dlperf * machine.gpus * 100) / 100,
@@ -135,4 +135,9 @@ export function searchOffers(offers: readonly Offer[], query: SearchQuery): Offe
     return (a.id as number) - (b.id as number);
   });
   return sorted.slice(0, query.limit);
+}
+
+/** The emulator's floor for an interruptible bid on a machine: 55% of its on-demand compute price. */
+export function minBid(machine: Pick<Machine, "dphBase">): number {
+  return Math.round(machine.dphBase * 0.55 * 1000) / 1000;
 }

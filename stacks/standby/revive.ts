@@ -5,6 +5,7 @@
 import { UserError } from "../../lib/errors.ts";
 import type { StackContext } from "../stack-context.ts";
 import { pinnedRefresh, pinnedUp } from "../pinned-update.ts";
+import { readSlotRecord } from "../slot-record.ts";
 
 const standbyType = "dumont:index:Standby";
 
@@ -14,5 +15,8 @@ export async function reviveStandby(ctx: StackContext, progress: (line: string) 
   if (target.length === 0) throw new UserError(`stack ${ctx.stack.name} declares no standby`, "set dumont:autoStandbyEnabled to true and run `npx dumont up`, or fail over from a snapshot (--from snapshot)");
   progress("  the standby does not answer: refreshing it and starting it again if it was stopped");
   await pinnedRefresh(ctx.stack, { progress, target, keepStandby: true });
-  await pinnedUp(ctx.stack, { progress, target, keepStandby: true });
+  // A GPU a failover rented and only the slot record holds yet is taken into the state by the same
+  // update: an update aimed at the standby alone would leave that slot's outputs unknown.
+  const rentedPending = readSlotRecord(ctx.stack.name)?.adopted !== undefined;
+  await pinnedUp(ctx.stack, { progress, target: rentedPending ? undefined : target, keepStandby: true });
 }

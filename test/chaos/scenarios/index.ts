@@ -18,7 +18,7 @@ import { labelPrefixNeighbour } from "./label-prefix-neighbour.ts";
 import { nonUtf8Names } from "./non-utf8-names.ts";
 import { oldGpuReturns } from "./old-gpu-returns.ts";
 import { outputFlood } from "./output-flood.ts";
-import { outbidInterruptible } from "./outbid-interruptible.ts";
+import { outbidInterruptible, outbidWait } from "./outbid-interruptible.ts";
 import { plannedMoveFinalSync } from "./planned-move-final-sync.ts";
 import { poisonedChain } from "./poisoned-chain.ts";
 import { stalledTransfer } from "./stalled-transfer.ts";
@@ -29,7 +29,7 @@ import { standbyStoppedAtFailover } from "./standby-stopped-at-failover.ts";
 export const scenarios: readonly Scenario[] = [
   // No data lost
   gpuDiesMidSync, configDriftDuringFailover, apiOutageHealthyGpu, oldGpuReturns, plannedMoveFinalSync,
-  dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover, outbidInterruptible,
+  dirBecomesSymlink, fileChangesDuringSnapshot, nonUtf8Names, corruptNewestSnapshot, standbyStoppedAtFailover, outbidInterruptible, outbidWait,
   // Never stuck, never leaked
   killMidProvisionUp, killMidSwap, killMidRetireUp, killMidRestore, watchRestartResumes, watchAndManualFailover,
   labelPrefixNeighbour, rentThenKeyAttachFails, gitRevertsSettings, stalledTransfer, twoControllers, twoControllersS3Backend, controllerPartitioned,

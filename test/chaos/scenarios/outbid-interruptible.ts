@@ -54,3 +54,38 @@ export const outbidInterruptible: Scenario = {
     }
   },
 };
+
+// dumont:onOutbid wait: the watch neither fails over nor syncs while the GPU is outbid, and goes on
+// with the same GPU, its data in place, once its bid is the highest again.
+export const outbidWait: Scenario = {
+  id: "outbid-wait",
+  fault: "an interruptible GPU outbid, then its bid the highest again",
+  where: "under watch with dumont:onOutbid wait",
+  async run(world) {
+    const s = await world.stack({ rentType: "interruptible", onOutbid: "wait" });
+    const gpu = (await s.context()).slot().state;
+    await s.onGpu((ssh) => s.ledger.write(ssh, names("work/f", 8)));
+    await s.sync();
+    let watching: Watching | undefined;
+    try {
+      watching = new Watching(s.name);
+      await watching.next((e) => e.event === "sync", 30_000);
+      await world.cloud.admin.fault({ kind: "outbid", target: String(gpu.instanceId) });
+      const outbidAt = Date.now();
+      await watching.next((e) => e.event === "outbid-waiting", 30_000, outbidAt);
+      // Several checks' worth of waiting (the threshold is 3 checks of 1 s): no failover, no sync.
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      const meanwhile = watching.events.filter((e) => e.t >= outbidAt);
+      expectThat(!meanwhile.some((e) => String(e.event).startsWith("failover")), `the watch failed over while waiting: ${JSON.stringify(meanwhile.find((e) => String(e.event).startsWith("failover")))}`);
+      expectThat(!meanwhile.some((e) => e.event === "sync" || e.event === "sync-failed"), "the watch synced from the outbid GPU");
+      await world.cloud.admin.fault({ kind: "outbid-ended", target: String(gpu.instanceId) });
+      const resumedAt = Date.now();
+      const healthy = await watching.next((e) => e.event === "health" && e.ok === true, 60_000, resumedAt);
+      await watching.next((e) => e.event === "sync", 30_000, healthy.t);
+      expectThat((await s.context()).slot().state.instanceId === gpu.instanceId, "another GPU is active");
+      return { detail: `waited ${((resumedAt - outbidAt) / 1000).toFixed(0)} s without a failover or a sync; GPU ${gpu.instanceId} answered ${((healthy.t - resumedAt) / 1000).toFixed(1)} s after its bid won again, and syncs went on` };
+    } finally {
+      await watching?.stop();
+    }
+  },
+};

@@ -121,7 +121,10 @@ describe("the Vast instance provider", () => {
     const impostor = "k=/etc/ssh/ssh_host_ed25519_key; rm -f $k; ssh-keygen -q -t ed25519 -N '' -f $k; kill -HUP $(cat /run/sshd.pid)\n";
     await admin.settings({ runningDelayMs: 1500 });
     try {
-      await expect(createInstance(access, inputs({ onstart: impostor, readyTimeoutSeconds: 6 }))).rejects.toThrow(
+      // Polled every 3 s, the host is first looked at well after its onstart swapped the key (a
+      // check in the moment between Dumont's installer and the swap would see Dumont's key, and
+      // every later login would still refuse the impostor's); the deadline leaves a loaded machine time.
+      await expect(createInstance(access, inputs({ onstart: impostor, readyTimeoutSeconds: 15, pollIntervalSeconds: 3 }))).rejects.toThrow(
         /presents a host key other than the one Dumont installed/,
       );
     } finally {

@@ -26,7 +26,7 @@ describe("health verdict", () => {
 describe("isOutbid", () => {
   it.each([
     [{ is_bid: true, intended_status: "running", actual_status: "stopped" }, true],
-    [{ is_bid: true, intended_status: "running", actual_status: "exited" }, true],
+    [{ is_bid: true, intended_status: "running", actual_status: "exited" }, false],
     [{ is_bid: true, intended_status: "stopped", actual_status: "stopped" }, false],
     [{ is_bid: true, intended_status: "running", actual_status: "running" }, false],
     [{ is_bid: false, intended_status: "running", actual_status: "stopped" }, false],
