@@ -61,8 +61,9 @@ export function rankOffers(offers: readonly Offer[], r: GpuRequirements): Offer[
 
 /** An interruptible rent's bid for an offer, in $/h of compute: its minimum bid plus the margin. */
 export function bidFor(o: Offer, r: Pick<GpuRequirements, "bidMargin">): number {
-  // Rounded up: a bid a hair under the floor is refused.
-  return Math.ceil(Number(o.min_bid ?? o.dph_base) * (1 + r.bidMargin) * 10_000) / 10_000;
+  // Rounded up to 1/10,000 $/h (a bid a hair under the floor is refused); the epsilon keeps float
+  // noise (0.25 × 1.2 = 0.30000000000000004) from adding a step.
+  return Math.ceil(Number(o.min_bid ?? o.dph_base) * (1 + r.bidMargin) * 10_000 - 1e-6) / 10_000;
 }
 
 /** What the rent of an offer costs per hour: on demand its total; interruptible, the bid and the storage. */

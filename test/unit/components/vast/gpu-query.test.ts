@@ -157,6 +157,8 @@ describe("interruptible rents", () => {
     expect(bidFor(o, bidding)).toBe(0.3);
     expect(totalPrice(o, bidding)).toBeCloseTo(0.35, 10);
     expect(totalPrice(o, requirements)).toBe(0.5);
+    // Never under the floor: rounded up to 1/10,000 $/h.
+    expect(bidFor(offer({ min_bid: 0.213333 }), { bidMargin: 0 })).toBe(0.2134);
   });
 
   it("rank by the bid's price, leave out bids over the cap and offers with no minimum bid", () => {
