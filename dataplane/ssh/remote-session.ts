@@ -25,6 +25,9 @@ export interface SessionRequest {
 /** What ssh(1) uses when the session ends without an exit status (the connection dropped). */
 export const lostSessionStatus = 255;
 
+/** How long an exit status may arrive after the session's stream closed. */
+const exitStatusGraceMs = 2000;
+
 /** A remote exit as a shell reports it: the code, or 128 + the signal's number for a killed command. */
 export function exitStatusOf(code: number | null | undefined, signal: string | undefined): number {
   if (typeof code === "number") return code;
@@ -63,8 +66,7 @@ export async function runSession(connection: SshConnection, request: SessionRequ
     channel.on("exit", (code: number | null, signal?: string) => {
       status = exitStatusOf(code, signal);
     });
-    // A connection lost mid-session closes the channel without an exit status.
-    channel.on("close", () => {
+    const finish = () => {
       streams.stdin.unpipe(channel);
       if (pty) {
         streams.stdin.setRawMode!(false);
@@ -73,6 +75,17 @@ export async function runSession(connection: SshConnection, request: SessionRequ
       // Stop reading stdin, or an idle terminal (or a pipe nobody closes) would keep dumont alive.
       streams.stdin.pause();
       resolve(status ?? lostSessionStatus);
+    };
+    // The stream closes once its output ended and stdin is done, and sshd may send the end of the
+    // output before the exit status: that is waited for a moment. A connection lost mid-session
+    // closes the channel without one (ssh(1)'s 255 then).
+    channel.on("close", () => {
+      if (status !== undefined) return finish();
+      const late = setTimeout(finish, exitStatusGraceMs);
+      channel.once("exit", () => {
+        clearTimeout(late);
+        finish();
+      });
     });
     channel.pipe(streams.stdout, { end: false });
     channel.stderr.pipe(streams.stderr, { end: false });

@@ -1,7 +1,9 @@
 // The remote exit becomes dumont's, as ssh(1) reports it: a signal as 128 + its number, a session
 // lost without a status as 255.
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { exitStatusOf, lostSessionStatus } from "../../../../dataplane/ssh/remote-session.ts";
+import type { SshConnection } from "../../../../dataplane/ssh/client.ts";
+import { exitStatusOf, lostSessionStatus, runSession, type SessionStreams } from "../../../../dataplane/ssh/remote-session.ts";
 
 describe("remote exit status", () => {
   it.each([
@@ -13,5 +15,30 @@ describe("remote exit status", () => {
     [undefined, undefined, lostSessionStatus],
   ])("code %s, signal %s: %s", (code, signal, status) => {
     expect(exitStatusOf(code, signal)).toBe(status);
+  });
+});
+
+// sshd may end a command's output before it sends the exit status; the stream can then close first.
+describe("runSession's exit status", () => {
+  function fakeSession(events: (channel: PassThrough & { stderr: PassThrough }) => void) {
+    const channel = Object.assign(new PassThrough(), { stderr: new PassThrough(), setWindow: () => undefined });
+    const connection = { client: { exec: (_command: string, done: (error: Error | undefined, c: unknown) => void) => {
+      done(undefined, channel);
+      setImmediate(() => events(channel));
+    } } } as unknown as SshConnection;
+    const streams = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() } as unknown as SessionStreams;
+    return runSession(connection, { command: "true" }, streams);
+  }
+
+  it("takes an exit status that arrives just after the stream closed", async () => {
+    const status = fakeSession((channel) => {
+      channel.emit("close");
+      setTimeout(() => channel.emit("exit", 3), 20);
+    });
+    await expect(status).resolves.toBe(3);
+  });
+
+  it("without one, reports the session lost (255)", async () => {
+    await expect(fakeSession((channel) => channel.emit("close"))).resolves.toBe(lostSessionStatus);
   });
 });
