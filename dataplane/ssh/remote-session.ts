@@ -38,9 +38,25 @@ export function exitStatusOf(code: number | null | undefined, signal: string | u
   return lostSessionStatus;
 }
 
-function openChannel(connection: SshConnection, request: SessionRequest, streams: SessionStreams, pty: boolean): Promise<ClientChannel> {
+/** A session's channel, and its exit status once the host sent it. */
+interface OpenSession {
+  readonly channel: ClientChannel;
+  readonly exit: { status?: number };
+}
+
+function openChannel(connection: SshConnection, request: SessionRequest, streams: SessionStreams, pty: boolean): Promise<OpenSession> {
   return new Promise((resolve, reject) => {
-    const done = (error: Error | undefined, channel: ClientChannel) => (error ? reject(error) : resolve(channel));
+    const done = (error: Error | undefined, channel: ClientChannel) => {
+      if (error) return reject(error);
+      // Listened for at once, before an await lets go of the tick: a quick command's exit status
+      // can arrive in the same read as the channel's confirmation, and ssh2 emits it right then
+      // (its output waits in the stream; an event nobody listened for is gone).
+      const exit: { status?: number } = {};
+      channel.on("exit", (code: number | null, signal?: string) => {
+        exit.status = exitStatusOf(code, signal);
+      });
+      resolve({ channel, exit });
+    };
     if (request.command !== undefined) connection.client.exec(request.command, done);
     else if (pty) {
       const term = process.env.TERM && process.env.TERM !== "dumb" ? process.env.TERM : "xterm-256color";
@@ -59,13 +75,9 @@ function openChannel(connection: SshConnection, request: SessionRequest, streams
  */
 export async function runSession(connection: SshConnection, request: SessionRequest, streams: SessionStreams): Promise<number> {
   const pty = request.command === undefined && streams.stdin.isTTY === true && typeof streams.stdin.setRawMode === "function";
-  const channel = await openChannel(connection, request, streams, pty);
-  let status: number | undefined;
+  const { channel, exit } = await openChannel(connection, request, streams, pty);
   const onResize = () => channel.setWindow(streams.stdout.rows ?? 24, streams.stdout.columns ?? 80, 0, 0);
   return new Promise((resolve) => {
-    channel.on("exit", (code: number | null, signal?: string) => {
-      status = exitStatusOf(code, signal);
-    });
     const finish = () => {
       streams.stdin.unpipe(channel);
       if (pty) {
@@ -74,13 +86,13 @@ export async function runSession(connection: SshConnection, request: SessionRequ
       }
       // Stop reading stdin, or an idle terminal (or a pipe nobody closes) would keep dumont alive.
       streams.stdin.pause();
-      resolve(status ?? lostSessionStatus);
+      resolve(exit.status ?? lostSessionStatus);
     };
     // The stream closes once its output ended and stdin is done, and sshd may send the end of the
     // output before the exit status: that is waited for a moment. A connection lost mid-session
     // closes the channel without one (ssh(1)'s 255 then).
     channel.on("close", () => {
-      if (status !== undefined) return finish();
+      if (exit.status !== undefined) return finish();
       const late = setTimeout(finish, exitStatusGraceMs);
       channel.once("exit", () => {
         clearTimeout(late);

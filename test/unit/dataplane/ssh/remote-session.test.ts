@@ -20,11 +20,12 @@ describe("remote exit status", () => {
 
 // sshd may end a command's output before it sends the exit status; the stream can then close first.
 describe("runSession's exit status", () => {
-  function fakeSession(events: (channel: PassThrough & { stderr: PassThrough }) => void) {
+  function fakeSession(events: (channel: PassThrough & { stderr: PassThrough }) => void, sameTick = false) {
     const channel = Object.assign(new PassThrough(), { stderr: new PassThrough(), setWindow: () => undefined });
     const connection = { client: { exec: (_command: string, done: (error: Error | undefined, c: unknown) => void) => {
       done(undefined, channel);
-      setImmediate(() => events(channel));
+      if (sameTick) events(channel);
+      else setImmediate(() => events(channel));
     } } } as unknown as SshConnection;
     const streams = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() } as unknown as SessionStreams;
     return runSession(connection, { command: "true" }, streams);
@@ -36,6 +37,15 @@ describe("runSession's exit status", () => {
       setTimeout(() => channel.emit("exit", 3), 20);
     });
     await expect(status).resolves.toBe(3);
+  });
+
+  // A quick command: the confirmation, the exit status and the close in one read from the socket.
+  it("takes an exit status that arrives in the same tick as the channel", async () => {
+    const status = fakeSession((channel) => {
+      channel.emit("exit", 7);
+      setTimeout(() => channel.emit("close"), 5);
+    }, true);
+    await expect(status).resolves.toBe(7);
   });
 
   it("without one, reports the session lost (255)", async () => {
