@@ -150,6 +150,10 @@ build_pulumi() {
   (cd "$ROOT/setup/go/language-host" && go build -mod=mod -o "$STAGE/bin/pulumi-language-nodejs" \
     -ldflags "-s -w -X main.version=$PULUMI_VERSION" .)
   rm -f "$STAGE/go.mod" "$STAGE/go.sum"
+  # The YAML language host (examples/yaml), next to the engine as Pulumi's releases bundle it; it
+  # finds the Node.js host there in turn for Dumont's component package (package/).
+  build_from_module github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "v$PULUMI_YAML_VERSION" "$STAGE/bin" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$PULUMI_YAML_VERSION"
   # The engine finds this bundled plugin next to the real pulumi binary.
   install -m 0755 "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$STAGE/bin/"
   "$STAGE/bin/pulumi" version | grep -qx "v$PULUMI_VERSION"
@@ -160,34 +164,34 @@ build_command_provider() {
     -ldflags "-s -w -X main.version=$COMMAND_VERSION" .)
 }
 
-# A throwaway main module that requires MODULE@VERSION and builds PACKAGE from it. Plain
-# `go install pkg@version` would also work for these, but it asks the proxy for the module's
-# version list (to report deprecations), which this proxy refuses for some modules.
+# A throwaway main module that requires PACKAGE@VERSION (and so its module) and builds PACKAGE
+# into OUT_DIR. Plain `go install pkg@version` would also work for these, but it asks the proxy for
+# the module's version list (to report deprecations), which this proxy refuses for some modules.
 build_from_module() {
-  local module=$1 version=$2 package=$3
+  local package=$1 version=$2 out=$3
   shift 3
   mkdir -p "$STAGE/mod"
   (cd "$STAGE/mod" && go mod init example.invalid/build >/dev/null 2>&1 \
-    && go get "$module@$version" && go build -o "$STAGE/" "$@" "$package")
+    && go get "$package@$version" && go build -o "$out/" "$@" "$package")
   rm -rf "$STAGE/mod"
 }
 
 build_minio() {
-  build_from_module github.com/minio/minio "$MINIO_VERSION" github.com/minio/minio -tags kqueue
+  build_from_module github.com/minio/minio "$MINIO_VERSION" "$STAGE" -tags kqueue
 }
 
 build_mc() {
-  build_from_module github.com/minio/mc "$MC_VERSION" github.com/minio/mc -ldflags "-s -w"
+  build_from_module github.com/minio/mc "$MC_VERSION" "$STAGE" -ldflags "-s -w"
 }
 
 build_s5cmd() {
-  build_from_module github.com/peak/s5cmd/v2 "v$S5CMD_VERSION" github.com/peak/s5cmd/v2 \
+  build_from_module github.com/peak/s5cmd/v2 "v$S5CMD_VERSION" "$STAGE" \
     -ldflags "-X github.com/peak/s5cmd/v2/version.Version=v$S5CMD_VERSION"
 }
 
 # Folder names carry a hash of the sources they are built from, so an edit rebuilds.
 src_hash() { cat "$@" | sha256sum | cut -c1-10; }
-PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/*)"
+PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/* <(echo "yaml $PULUMI_YAML_VERSION"))"
 COMMAND_DIR="$TOOLS/command-v$COMMAND_VERSION-$(src_hash "$ROOT"/setup/go/command-provider/*)"
 
 # A pulumi already on PATH (outside .tools) is used when it is at least the SDK's version.
@@ -203,7 +207,7 @@ if p=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -v "^$TOOLS" | paste -sd:) comma
 fi
 
 [ -n "$user_pulumi" ] || build_tool "pulumi-$PULUMI_VERSION" "$PULUMI_DIR" build_pulumi \
-  bin/pulumi bin/pulumi-language-nodejs bin/pulumi-resource-pulumi-nodejs
+  bin/pulumi bin/pulumi-language-nodejs bin/pulumi-language-yaml bin/pulumi-resource-pulumi-nodejs
 build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
 build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
 build_tool "mc-$MC_VERSION" "$TOOLS/mc-$MC_VERSION" build_mc mc

@@ -6,6 +6,9 @@
 PULUMI_VERSION=3.276.0
 # == @pulumi/command in package.json (its engine plugin is built from setup/go/command-provider).
 COMMAND_VERSION=1.2.1
+# The YAML language host (examples/yaml), built from its own module against the Pulumi SDK release it
+# requires (v1.25.0 does not build against pkg/v3 3.276.0); it speaks the engine's plugin protocol.
+PULUMI_YAML_VERSION=1.25.0
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 # MinIO's admin client, for the local cloud's B2 keys (users and policies through MinIO's admin API,
 # whose request bodies are encrypted). The version MINIO_VERSION's own go.mod requires; it is also

@@ -132,8 +132,18 @@ func (h *nodeHost) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.A
 	return &pulumirpc.AboutResponse{Executable: node, Version: strings.TrimSpace(string(out))}, nil
 }
 
-func (h *nodeHost) InstallDependencies(*pulumirpc.InstallDependenciesRequest, pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
-	return status.Error(codes.Unimplemented, "install dependencies with `npm ci` (Dumont's setup/setup.sh does)")
+// InstallDependencies installs nothing: Dumont's setup runs `npm ci`, and the engine's offline
+// settings leave no registry to ask. It succeeds when the program's (or a plugin directory's, for
+// `pulumi package add ./package`) @pulumi/pulumi resolves, and otherwise says what to run.
+func (h *nodeHost) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, _ pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetDirectory()
+	}
+	if _, err := resolveFrom(dir, "@pulumi/pulumi"); err != nil {
+		return status.Errorf(codes.FailedPrecondition, "install dependencies with `npm ci` (Dumont's setup/setup.sh does): %v", err)
+	}
+	return nil
 }
 
 // Run starts the program with @pulumi/pulumi's cmd/run, which connects back to the engine's
@@ -215,6 +225,71 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	default:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited unexpectedly: %v", err)}, nil
 	}
+}
+
+// RunPlugin starts a plugin written for Node.js: a directory whose PulumiPlugin.yaml names the
+// nodejs runtime, such as Dumont's component package (package/), which the engine runs when a
+// program in another language (examples/yaml) declares a Dumont environment. Node.js runs the
+// directory's package.json entry point; its output goes back to the engine, which reads the
+// provider's port from the first line.
+func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetProgram()
+	}
+	var nodeArgs []string
+	if v, ok := req.GetInfo().GetOptions().AsMap()["nodeargs"].(string); ok && v != "" {
+		nodeArgs = strings.Fields(v)
+	}
+	entry, err := pluginEntryPoint(dir)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(server.Context(), "node", append(append(nodeArgs, entry), req.GetArgs()...)...)
+	cmd.Dir = req.GetPwd()
+	// The engine passes its whole environment; an empty list would leave node without PATH.
+	cmd.Env = req.GetEnv()
+	if len(cmd.Env) == 0 {
+		cmd.Env = os.Environ()
+	}
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exitErr) && exitErr.ExitCode() >= 0:
+		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())}})
+	default:
+		return fmt.Errorf("the plugin in %s could not run: %w", dir, err)
+	}
+}
+
+// pluginEntryPoint is the file a plugin directory's package.json names as its main (index.js by
+// default). Not `node DIR`: Node.js tries DIR.json before DIR/, so a directory named `package`
+// next to a package.json would run that file.
+func pluginEntryPoint(dir string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("the plugin in %s has no package.json: %w", dir, err)
+	}
+	var manifest struct {
+		Main string `json:"main"`
+	}
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(dir, "package.json"), err)
+	}
+	if manifest.Main == "" {
+		manifest.Main = "index.js"
+	}
+	return filepath.Join(dir, manifest.Main), nil
 }
 
 // resolveFrom asks Node.js itself where a module resolves from dir, so that the same
