@@ -82,6 +82,11 @@ export function toolChecks(): ToolCheck[] {
       fix: setupFix, required: true,
     },
     {
+      name: "pulumi-language-yaml", purpose: "the engine's YAML language host (examples/yaml, the component package)",
+      locate: besidePulumi("pulumi-language-yaml"), versionArgs: [], versionPattern: /$^/,
+      fix: setupFix, required: false,
+    },
+    {
       name: "pulumi-resource-pulumi-nodejs", purpose: "the dynamic-provider plugin shim",
       locate: besidePulumi("pulumi-resource-pulumi-nodejs"), versionArgs: [], versionPattern: /$^/,
       fix: setupFix, required: true,
