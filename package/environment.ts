@@ -3,9 +3,13 @@
 // Dumont's settings by the same names (the README's settings table is their reference); where the
 // environment runs (dumont:cloud, dumont:localCloud) and the credentials stay in the stack's config,
 // where the providers read them. Operations (failover, snapshots, watch) run on Dumont's own stacks.
+// No `onstart` or `env`: a stack keeps them as secrets of the instance, but a component's arguments
+// are plain values in the caller's state.
 import * as pulumi from "@pulumi/pulumi";
 import { Environment as StackEnvironment } from "../components/environment.ts";
 import type { SettingKey, SettingValue } from "../contract/settings-schema.ts";
+import { stackNamePattern } from "../contract/stack-names.ts";
+import { UserError } from "../lib/errors.ts";
 import { environmentArgs } from "../stacks/environment-args.ts";
 import { readSettings } from "../stacks/settings.ts";
 import { componentSettingSource } from "./settings-source.ts";
@@ -35,8 +39,6 @@ export interface EnvironmentArgs {
   geolocation?: string[];
   /** Prefer a host with a direct SSH port over Vast's proxy (default true). */
   directSsh?: boolean;
-  /** A script the GPU instance runs at its start. */
-  onstart?: string;
   /** Seconds to wait for the GPU to run and answer SSH before trying the next offer. */
   readyTimeoutSeconds?: number;
   /** Keep a CPU standby that mirrors /workspace (default false). */
@@ -53,7 +55,7 @@ export interface EnvironmentArgs {
   gcpSpot?: boolean;
   /** Address ranges the standby's SSH port is open to (default ["0.0.0.0/0"], keys only). */
   standbySshSourceRanges?: string[];
-  /** The snapshot bucket (default dumont-<project>-<stack>). */
+  /** The snapshot bucket (default dumont-<project>-<stack>-<resource name>). */
   bucketName?: string;
   /** The bucket's S3 endpoint. */
   bucketEndpoint?: string;
@@ -75,11 +77,16 @@ const everyArgumentIsASetting: EveryArgumentIsASetting = true;
 void everyArgumentIsASetting;
 
 /**
- * Where the environment's stack is among Dumont's: `<project>.<stack>`, so that its labels, bucket
- * and standby never match those of a stack of Dumont's own project, whose sweeps match exactly.
+ * The environment's name among Dumont's stacks: `<project>.<stack>.<resource>`, so that its labels,
+ * bucket and standby match neither another environment of the same program nor a stack of Dumont's
+ * own project (whose sweeps match labels exactly).
  */
-export function componentStackName(project: string, stack: string): string {
-  return `${project}.${stack}`;
+export function componentStackName(project: string, stack: string, resource: string): string {
+  const name = `${project}.${stack}.${resource}`;
+  if (!stackNamePattern.test(name)) {
+    throw new UserError(`dumont:Environment '${resource}': its name labels the environment's GPUs, so it may hold only letters, digits, '-', '_' and '.'`, "rename the resource");
+  }
+  return name;
 }
 
 /** A Vast.ai GPU whose /workspace is mirrored to a CPU standby and snapshotted to a bucket. */
@@ -110,7 +117,7 @@ export class Environment extends pulumi.ComponentResource {
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dumont:index:Environment", name, {}, opts);
-    const stack = componentStackName(pulumi.getProject(), pulumi.getStack());
+    const stack = componentStackName(pulumi.getProject(), pulumi.getStack(), name);
     const settings = readSettings(componentSettingSource({ ...args }, pulumi.runtime.allConfig()), stack);
     // Not pinned: nothing but this program changes the component's standby.
     const env = new StackEnvironment(name, environmentArgs(settings, new pulumi.Config("dumont"), ""), { parent: this });

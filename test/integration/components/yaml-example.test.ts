@@ -65,7 +65,7 @@ describe("examples/yaml: a Dumont environment declared in Pulumi YAML", () => {
 
   it("labels the GPU for the example's own project and stack, never as a stack of Dumont's project", async () => {
     const [instance] = await new VastClient({ baseUrl: endpoints.vast.url, apiKey: endpoints.vast.apiKey }).listInstances();
-    expect(isStackLabel(componentStackName(project, stack), instance!.label)).toBe(true);
+    expect(isStackLabel(componentStackName(project, stack, "env"), instance!.label)).toBe(true);
     expect(isStackLabel(stack, instance!.label)).toBe(false);
   });
 

@@ -44,9 +44,12 @@ describe("the component package's settings", () => {
     expect(() => componentSettingSource({ diskGB: 16 }, {})).toThrow(/no argument 'diskGB'/);
   });
 
-  it("labels the environment's GPUs apart from a stack of Dumont's own project with the same stack name", () => {
-    const label = `${slotLabel(componentStackName("dumont-yaml-example", "dev"), "a")}.ab12`;
-    expect(isStackLabel(componentStackName("dumont-yaml-example", "dev"), label)).toBe(true);
+  it("labels the environment's GPUs apart from another environment of the program and from a stack of Dumont's own project", () => {
+    const name = componentStackName("dumont-yaml-example", "dev", "env");
+    const label = `${slotLabel(name, "a")}.ab12`;
+    expect(isStackLabel(name, label)).toBe(true);
+    expect(isStackLabel(componentStackName("dumont-yaml-example", "dev", "env2"), label)).toBe(false);
     expect(isStackLabel("dev", label)).toBe(false);
+    expect(() => componentStackName("p", "dev", "my env")).toThrow(/'my env'.*only letters/);
   });
 });
