@@ -82,6 +82,9 @@ async function measure<T>(namespace: string, work: () => Promise<T>): Promise<{ 
   }
 }
 
+/** This machine's Python standard library: a real source tree of a few thousand files. */
+const pythonLibrary = ["/usr/lib/python3.11", "/usr/lib/python3"].find((dir) => existsSync(dir));
+
 const datasets = {
   mixed: {
     description: `~${Math.round(1024 / scale)} MiB: a random checkpoint (incompressible), text files, a copy of Python's standard library`,
@@ -89,12 +92,14 @@ const datasets = {
 cd /workspace
 head -c ${Math.round(448 / scale)}M /dev/urandom > checkpoint.bin
 mkdir -p text src
-find /usr/lib/python3.11 -name '*.py' -print0 | xargs -0 cat > /tmp/corpus
+find src -type f -name '*.py' -print0 | xargs -0 cat > /tmp/corpus
 cat /tmp/corpus /tmp/corpus /tmp/corpus > /tmp/corpus3
 for i in $(seq 1 ${Math.round(16 / scale)}); do head -c 32M /tmp/corpus3 > text/log-$i.txt; done
 rm -f /tmp/corpus /tmp/corpus3
-cp -a /usr/lib/python3.11/. src/
 `,
+    // GPU images carry no Python of the host's own (the local cloud's are as bare as Vast's): the
+    // source tree is this machine's standard library, sent to the host as a tar on stdin first.
+    sourceTree: pythonLibrary,
     change: `set -euo pipefail
 cd /workspace
 head -c ${Math.round(8 / scale)}M /dev/urandom > new-weights.bin
@@ -162,6 +167,11 @@ async function main() {
       console.error(`\n== ${name}: ${dataset.description}`);
       const source = await host(`src-${name}`);
       const target = await host(`dst-${name}`);
+      if ("sourceTree" in dataset) {
+        if (!dataset.sourceTree) throw new Error("the mixed dataset copies this machine's Python standard library, and /usr/lib/python3* is missing: apt-get install python3");
+        const tree = execFileSync("tar", ["-C", dataset.sourceTree, "-cf", "-", "."], { maxBuffer: 1 << 30 });
+        await source.ssh.run(["sh", "-c", "mkdir -p /workspace/src && tar -xf - -C /workspace/src"], { stdin: tree, timeoutMs: 300_000 });
+      }
       await sh(source.ssh, dataset.generate);
       const size = await sh(source.ssh, "cd /workspace && echo $(find . -type f | wc -l) $(find . -type f -printf '%s\\n' | awk '{s+=$1} END {print s}')");
       const [files, bytes] = size.stdout.trim().split(" ").map(Number) as [number, number];
