@@ -151,7 +151,7 @@ build_pulumi() {
     -ldflags "-s -w -X main.version=$PULUMI_VERSION" .)
   rm -f "$STAGE/go.mod" "$STAGE/go.sum"
   # The YAML language host (examples/yaml), next to the engine as Pulumi's releases bundle it; it
-  # finds the Node.js host there in turn for Dumont's component package (package/).
+  # finds the Node.js host there in turn for Dumont's component package (pulumi-package/).
   build_from_module github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "v$PULUMI_YAML_VERSION" "$STAGE/bin" \
     -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$PULUMI_YAML_VERSION"
   # The engine finds this bundled plugin next to the real pulumi binary.

@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -134,7 +136,7 @@ func (h *nodeHost) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.A
 
 // InstallDependencies installs nothing: Dumont's setup runs `npm ci`, and the engine's offline
 // settings leave no registry to ask. It succeeds when the program's (or a plugin directory's, for
-// `pulumi package add ./package`) @pulumi/pulumi resolves, and otherwise says what to run.
+// `pulumi package add ./pulumi-package`) @pulumi/pulumi resolves, and otherwise says what to run.
 func (h *nodeHost) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, _ pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
 	dir := req.GetInfo().GetProgramDirectory()
 	if dir == "" {
@@ -228,12 +230,17 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 }
 
 // RunPlugin starts a plugin written for Node.js: a directory whose PulumiPlugin.yaml names the
-// nodejs runtime, such as Dumont's component package (package/), which the engine runs when a
+// nodejs runtime, such as Dumont's component package (pulumi-package/), which the engine runs when a
 // program in another language (examples/yaml) declares a Dumont environment. Node.js runs the
 // directory's package.json entry point; its output goes back to the engine, which reads the
 // provider's port from the first line.
 func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
-	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if kind := req.GetKind(); kind != "" && kind != "resource" {
+		return status.Errorf(codes.Unimplemented, "this Node.js host runs resource plugins (component packages), not %s plugins", kind)
+	}
+	// exec copies stdout and stderr in two goroutines, and a gRPC stream takes one Send at a time.
+	sends := &serializedSends{LanguageRuntime_RunPluginServer: server}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(sends, false)
 	if err != nil {
 		return err
 	}
@@ -260,20 +267,34 @@ func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.L
 	}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
+	// This host exits when its engine is gone (see main); the plugin must not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	err = cmd.Run()
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &exitErr) && exitErr.ExitCode() >= 0:
-		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())}})
+		return sends.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())}})
 	default:
 		return fmt.Errorf("the plugin in %s could not run: %w", dir, err)
 	}
 }
 
+// serializedSends lets the plugin's stdout and stderr copiers share one gRPC stream.
+type serializedSends struct {
+	pulumirpc.LanguageRuntime_RunPluginServer
+	mu sync.Mutex
+}
+
+func (s *serializedSends) Send(response *pulumirpc.RunPluginResponse) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.LanguageRuntime_RunPluginServer.Send(response)
+}
+
 // pluginEntryPoint is the file a plugin directory's package.json names as its main (index.js by
-// default). Not `node DIR`: Node.js tries DIR.json before DIR/, so a directory named `package`
+// default). Not `node DIR`: Node.js tries DIR.json before DIR/, so a directory named like a sibling file `DIR.json`
 // next to a package.json would run that file.
 func pluginEntryPoint(dir string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "package.json"))

@@ -18,7 +18,7 @@ import { down, up } from "../../../local-cloud/control.ts";
 import type { Endpoints } from "../../../local-cloud/endpoints.ts";
 import { ensurePassphrase } from "../../../lib/tools/environment.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
-import { componentStackName } from "../../../package/environment.ts";
+import { componentStackName } from "../../../pulumi-package/environment.ts";
 
 const cloud = "yml";
 const stack = "it-yaml";
@@ -61,6 +61,10 @@ describe("examples/yaml: a Dumont environment declared in Pulumi YAML", () => {
     standby.close();
     const buckets = await objectStoreClient(endpoints.s3).send(new ListBucketsCommand({}));
     expect(buckets.Buckets?.map((b) => b.Name)).toContain(out.bucket);
+    // The login key is a secret in the outputs and in the state, never there in clear.
+    expect(JSON.parse(await pulumi("stack", "output", "--json")).sshPrivateKey).toBe("[secret]");
+    const keyBody = (out.sshPrivateKey as string).split("\n").find((line) => line.length > 40)!;
+    expect(await pulumi("stack", "export")).not.toContain(keyBody);
   });
 
   it("labels the GPU for the example's own project and stack, never as a stack of Dumont's project", async () => {

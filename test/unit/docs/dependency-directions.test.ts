@@ -15,7 +15,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   components: ["lib", "contract", "dataplane", "clouds", "local-cloud interface"],
   stacks: ["lib", "contract", "dataplane", "clouds", "components", "local-cloud interface"],
   "local-cloud": ["lib", "dataplane"],
-  package: ["lib", "contract", "dataplane", "clouds", "components", "stacks", "local-cloud interface"],
+  "pulumi-package": ["lib", "contract", "dataplane", "clouds", "components", "stacks", "local-cloud interface"],
   harness: ["lib", "contract", "dataplane", "clouds", "components", "stacks", "local-cloud", "local-cloud interface"],
   bin: ["lib", "contract", "dataplane", "clouds", "components", "stacks", "local-cloud", "local-cloud interface", "harness"],
 };

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 
 const unitDir = path.join(repoRoot, "test", "unit");
-const sourceRoots = ["bin", "lib", "dataplane", "clouds", "contract", "components", "stacks", "harness", "local-cloud", "package"];
+const sourceRoots = ["bin", "lib", "dataplane", "clouds", "contract", "components", "stacks", "harness", "local-cloud", "pulumi-package"];
 
 /**
  * Test files (relative to test/unit; an entry ending in "/" covers a folder) that test no single

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Environment as StackEnvironment } from "../components/environment.ts";
 import type { SettingKey, SettingValue } from "../contract/settings-schema.ts";
-import { stackNamePattern } from "../contract/stack-names.ts";
+import { slug, stackNamePattern, standbyNetworkTag } from "../contract/stack-names.ts";
 import { UserError } from "../lib/errors.ts";
 import { environmentArgs } from "../stacks/environment-args.ts";
 import { readSettings } from "../stacks/settings.ts";
@@ -76,17 +76,47 @@ type EveryArgumentIsASetting = { [K in keyof Required<EnvironmentArgs>]: Accepts
 const everyArgumentIsASetting: EveryArgumentIsASetting = true;
 void everyArgumentIsASetting;
 
+/** The arguments, at run time: a setting given that is not one of them is refused (settings-source.ts). */
+export const environmentArgumentNames = [
+  "gpuNames", "gpuCount", "diskGb", "image", "maxPricePerHour", "minReliability", "verifiedOnly", "datacenterOnly", "rentType",
+  "bidMargin", "geolocation", "directSsh", "readyTimeoutSeconds", "autoStandbyEnabled", "gcpProject", "gcpZone", "gcpMachineType",
+  "gcpDiskSize", "gcpSpot", "standbySshSourceRanges", "bucketName", "bucketEndpoint", "bucketRegion", "bucketForceDestroy",
+  "bucketScopedKey", "snapshotPrefix",
+] as const satisfies ReadonlyArray<keyof EnvironmentArgs & SettingKey>;
+type Unlisted = Exclude<keyof EnvironmentArgs, (typeof environmentArgumentNames)[number]>;
+const everyArgumentIsListed: [Unlisted] extends [never] ? true : false = true;
+void everyArgumentIsListed;
+
+/** GCP's rule for a network tag (the standby's firewall rule is tied to one). */
+const gcpNetworkTag = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 /**
  * The environment's name among Dumont's stacks: `<project>.<stack>.<resource>`, so that its labels,
- * bucket and standby match neither another environment of the same program nor a stack of Dumont's
- * own project (whose sweeps match labels exactly).
+ * bucket and standby match no stack of Dumont's own project (whose sweeps match labels exactly).
+ * Names derived from it (the standby's host and network tag) are lowercase: see claimEnvironmentName.
  */
 export function componentStackName(project: string, stack: string, resource: string): string {
   const name = `${project}.${stack}.${resource}`;
   if (!stackNamePattern.test(name)) {
     throw new UserError(`dumont:Environment '${resource}': its name labels the environment's GPUs, so it may hold only letters, digits, '-', '_' and '.'`, "rename the resource");
   }
+  if (!gcpNetworkTag.test(standbyNetworkTag(name))) {
+    throw new UserError(`dumont:Environment '${resource}': '${standbyNetworkTag(name)}' (the standby's network tag, from project, stack and resource names) is not a GCP network tag: at most 63 characters, ending in a letter or digit`, "use a shorter resource name");
+  }
   return name;
+}
+
+const claimed = new Set<string>();
+
+/**
+ * Two environments of one stack whose names differ only in case or in '.' and '_' against '-' (or
+ * that share a name under different parents) would share a standby host, a network tag and a
+ * snapshot prefix: the second is refused. This process serves one deployment of one stack.
+ */
+export function claimEnvironmentName(name: string, dryRun: boolean): void {
+  const key = `${dryRun}:${slug(name)}`;
+  if (claimed.has(key)) throw new UserError(`two dumont:Environment resources of this stack are both named '${name}' (names are compared in lowercase, with '.' and '_' as '-')`, "give each environment its own name");
+  claimed.add(key);
 }
 
 /** A Vast.ai GPU whose /workspace is mirrored to a CPU standby and snapshotted to a bucket. */
@@ -118,7 +148,8 @@ export class Environment extends pulumi.ComponentResource {
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("dumont:index:Environment", name, {}, opts);
     const stack = componentStackName(pulumi.getProject(), pulumi.getStack(), name);
-    const settings = readSettings(componentSettingSource({ ...args }, pulumi.runtime.allConfig()), stack);
+    claimEnvironmentName(stack, pulumi.runtime.isDryRun());
+    const settings = readSettings(componentSettingSource({ ...args }, environmentArgumentNames, pulumi.runtime.allConfig()), stack);
     // Not pinned: nothing but this program changes the component's standby.
     const env = new StackEnvironment(name, environmentArgs(settings, new pulumi.Config("dumont"), ""), { parent: this });
     const gpu = env.gpus[settings.activeSlot]!.instance;
