@@ -16,6 +16,7 @@ import { createSnapshot } from "../../../dataplane/snapshot/create.ts";
 import { presignBatch } from "../../../dataplane/snapshot/host-upload.ts";
 import { snapshotId, type Manifest } from "../../../dataplane/snapshot/manifest.ts";
 import { restoreSnapshot, RestoreFailed } from "../../../dataplane/snapshot/restore.ts";
+import { restoreArchiveScript } from "../../../dataplane/snapshot/scripts.ts";
 import { SnapshotStore } from "../../../dataplane/snapshot/store.ts";
 import { connect, type SshConnection } from "../../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools } from "../../../dataplane/ssh/host-tools.ts";
@@ -304,6 +305,32 @@ rm -rf ext && ln -s /etc ext`]);
     await poisonStore.writeManifest({ ...manifest, deleted: ["sub-link/file"] });
     await expect(restoreSnapshot({ ssh: target.ssh, store: poisonStore, id: manifest.id })).rejects.toThrow(/refusing sub-link\/file: sub-link is not a real directory/);
     expect((await target.ssh.run(["cat", "/workspace/sub/file", "/root/canary"])).stdout).toBe("f\nalive\n");
+  });
+
+  it("an archive member its manifest does not name is never written: spooled, nothing is extracted; streamed (no room to spool), only named members are", async () => {
+    const source = await host("extra-source");
+    const made = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+rm -rf /tmp/extra && mkdir -p /tmp/extra && cd /tmp/extra && printf 'named
+' > named.txt && printf 'evil
+' > evil.txt
+tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binaryStdout: true });
+    const extraStore = storeFor("extra");
+    const id = snapshotId("extra", new Date());
+    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: made.stdoutBytes }));
+    const md5 = createHash("md5").update(made.stdoutBytes).digest("hex");
+    const target = await host("extra-target");
+    const restoreWith = async (roomNeeded: number) => {
+      const spool = `/var/tmp/extra-${roomNeeded}`;
+      await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "./named.txt\\0" > "$1/members" && printf "./named.txt\\n" > "$1/known-names"', "prepare", spool]);
+      const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, String(roomNeeded)], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+      const left = (await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout.split("\n").filter(Boolean);
+      return { code: result.code, stderr: result.stderr, left };
+    };
+    const spooled = await restoreWith(1);
+    expect(spooled).toMatchObject({ code: 8, left: [] });
+    expect(spooled.stderr).toContain("./evil.txt, which its manifest does not name");
+    const streamed = await restoreWith(2 ** 60);
+    expect(streamed).toMatchObject({ code: 8, left: ["named.txt"] });
   });
 
   it("an archive that contradicts its manifest cannot write through a symlink out of the workspace", async () => {
