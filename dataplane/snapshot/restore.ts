@@ -12,7 +12,6 @@ import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
 import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
-import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -60,16 +59,6 @@ function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
 }
 
-/**
- * The free space an archive is spooled with (restoreArchiveScript): itself, what it extracts to
- * (the spool may share the workspace's disk) and a margin. Less, and it streams instead.
- */
-function spoolRoom(link: Manifest): number {
-  const included = new Set(link.included);
-  const extracted = link.entries.reduce((sum, e) => sum + (included.has(e.path) ? e.size : 0), 0);
-  return link.archive.bytes + extracted + 256 * 2 ** 20;
-}
-
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
   const { ssh, store } = options;
@@ -87,8 +76,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const damagedArchives: string[] = [];
-  // On disk (/var/tmp), not /tmp (a tmpfs on many hosts): an archive may be spooled there.
-  const spool = `/var/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
+  const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
   try {
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
@@ -98,11 +86,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
       await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
-      const members = [...link.included, ...(link.discarded ?? [])];
-      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList(members), timeoutMs: workspaceWalkMs });
-      await ssh.run(["bash", "-c", 'cat > "$1/known-names"', "known-names", spool], { stdin: members.map((m) => `./${quoteTarName(m)}\n`).join(""), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList([...link.included, ...(link.discarded ?? [])]), timeoutMs: workspaceWalkMs });
       const url = await store.presignDownload(link.id);
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5, String(spoolRoom(link))], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
       stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
       else if (result.code !== 0) {

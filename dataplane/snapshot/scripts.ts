@@ -215,71 +215,51 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
 /**
  * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
  * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
- * where a non-empty directory is), download (with retries, checking MD5 on the fly), extract,
- * remove what $spool/remove-after lists (paths that vanished while the snapshot was made), and the
- * symlinks that leave their directory. An archive is host-made data: a member its manifest does not
- * name (a "../x", a symlink to lead a later link out of the workspace) is never written.
- *
- * When the archive fits on the spool's disk with room for what it holds ($3 bytes), it is
- * downloaded there, listed, and its listing compared with the manifest's names ($spool/known-names:
- * tar's escape quoting, a line each) before anything is extracted: sorted lists, linear in the
- * member count. Otherwise it streams through `lz4 -d | tar -x` with the manifest's names as tar's
- * member list (-T $spool/members, NUL-separated "./path"), which GNU tar matches member by member
- * against the whole list: quadratic (100,000 members took 80 s).
- *
- * Exit 5 when the object's MD5 is not the manifest's (the caller still verifies every file and
- * names the damaged ones), 6 when download or extraction failed, 7 when a removal was refused, 8
- * when the archive held a member its manifest does not name.
- *   args: spool expected_md5 bytes_needed_to_spool; stdin: the presigned GET URL
+ * where a non-empty directory is), download (with retries) | check MD5 on the fly | lz4 -d |
+ * tar -x, remove what $spool/remove-after lists (paths that vanished while the snapshot was made),
+ * and the symlinks that leave their directory. Only members $spool/members names (NUL-separated
+ * "./path") are extracted: an archive is host-made data, and a member its manifest does not name (a
+ * "../x", a symlink to lead a later link out of the workspace) is never written. Exit 5 when the
+ * object's MD5 is not the manifest's (the caller still verifies every file and names the damaged
+ * ones), 6 when download or extraction failed, 7 when a removal was refused, 8 when the archive held
+ * a member its manifest does not name.
+ *   args: spool expected_md5; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
 export LC_ALL=C
 spool=$1
 expected=$2
-needed=$3
 read -r url
 mkdir -p ${workspace}
 cd ${workspace}
 ${pathGuards}
 ${curlUrl}
+# The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
+rm -f "$spool/got.md5" "$spool/all-members" "$spool/all-members.done" "$spool/known-members" "$spool/known-members.done" "$spool/extract.err"
 remove_listed "$spool/remove-before" || exit 7
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
-fetch() {
-  curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30
-}
-available=$(df -P -k "$spool" 2>/dev/null | awk 'NR == 2 { print $4 }')
-if [ -n "$available" ] && [ "$available" -ge $(( (needed + 1023) / 1024 )) ]; then
-  fetch | tee >(md5sum > "$spool/got.md5") > "$spool/archive"
-  status=("\${PIPESTATUS[@]}")
-  # A directory is listed with a trailing '/', which a manifest name does not carry.
-  lz4 -d -q < "$spool/archive" 2>/dev/null | tar -t --quoting-style=escape 2>/dev/null | sed 's,/$,,' | sort -u > "$spool/all-members"
-  sort -u "$spool/known-names" > "$spool/known-members"
-  unexpected=$(comm -23 "$spool/all-members" "$spool/known-members" | head -n 1)
-  if [ -n "$unexpected" ]; then rm -f "$spool/archive"; echo "the archive holds $unexpected, which its manifest does not name (not extracted)" >&2; exit 8; fi
-  lz4 -d -q < "$spool/archive" | tar --numeric-owner --sparse -xpf - -C ${workspace} 2> "$spool/extract.err"
-  status+=("\${PIPESTATUS[@]}")
-  rm -f "$spool/archive"
-  cat "$spool/extract.err" >&2
-else
-  # tar reads an empty list as "every member": a name no member may have keeps it from being empty.
-  printf './../dumont-no-member\\0' >> "$spool/members"
-  only_members=(--null --no-recursion --verbatim-files-from -T "$spool/members")
-  fetch \\
-    | tee >(md5sum > "$spool/got.md5") \\
-    | lz4 -d -q - - \\
-    | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sed 's,/$,,' | sort -u > "$spool/all-members"; touch "$spool/all-members.done") \\
-    | tar --numeric-owner --sparse -xpf - -C ${workspace} "\${only_members[@]}" 2> "$spool/extract.err"
-  status=("\${PIPESTATUS[@]}")
-  # A member named but absent (a file that vanished while the snapshot read it) is no damage: the
-  # final verification names any file the tree lacks. Any other complaint of tar's is.
-  if [ "\${status[4]}" = 2 ] && ! grep -v -e 'Not found in archive' -e 'Exiting with failure status' "$spool/extract.err" >/dev/null; then status[4]=0; fi
-  cat "$spool/extract.err" >&2
-  for _ in $(seq 3000); do [ -e "$spool/all-members.done" ] && break; sleep 0.02; done
-  sort -u "$spool/known-names" > "$spool/known-members"
-fi
-for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
+# Only the members the manifest names ($spool/members) are extracted; both listings, written by tar
+# in one quoting, tell the members it names from the others.
+# tar reads an empty list as "every member": a name no member may have keeps it from being empty.
+printf './../dumont-no-member\\0' >> "$spool/members"
+only_members=(--null --no-recursion --verbatim-files-from -T "$spool/members")
+curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
+  | tee >(md5sum > "$spool/got.md5") \\
+  | lz4 -d -q - - \\
+  | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sort -u > "$spool/all-members"; touch "$spool/all-members.done") \\
+      >(tar -t --quoting-style=escape "\${only_members[@]}" 2>/dev/null | sort -u > "$spool/known-members"; touch "$spool/known-members.done") \\
+  | tar --numeric-owner --sparse -xpf - -C ${workspace} "\${only_members[@]}" 2> "$spool/extract.err"
+status=("\${PIPESTATUS[@]}")
+# A member named but absent (a file that vanished while the snapshot read it) is no damage: the
+# final verification names any file the tree lacks. Any other complaint of tar's is.
+if [ "\${status[4]}" = 2 ] && ! grep -v -e 'Not found in archive' -e 'Exiting with failure status' "$spool/extract.err" >/dev/null; then status[4]=0; fi
+cat "$spool/extract.err" >&2
+for _ in $(seq 3000); do
+  [ -s "$spool/got.md5" ] && [ -e "$spool/all-members.done" ] && [ -e "$spool/known-members.done" ] && break
+  sleep 0.02
+done
 got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
 ${removeSymlinksLeavingTheirDirectory}
