@@ -7,7 +7,7 @@ import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automa
 import { stackNamePattern } from "../contract/stack-names.ts";
 import { SettingError } from "../lib/errors.ts";
 import { checkoutStateDir, repoRoot } from "../lib/tools/paths.ts";
-import { ensurePassphrase, toolEnvironment } from "../lib/tools/environment.ts";
+import { ensureStackStorage, toolEnvironment } from "../lib/tools/environment.ts";
 import { makePrivateDir } from "../lib/tools/private-dir.ts";
 
 export interface InlineStackOptions {
@@ -26,10 +26,9 @@ export interface InlineStackOptions {
  * must resolve @pulumi/pulumi from the project's node_modules.
  */
 export async function openInlineStack(options: InlineStackOptions): Promise<Stack> {
-  ensurePassphrase();
   const env = { ...toolEnvironment(), ...options.env };
   const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL!;
-  if (backendUrl.startsWith("file://")) makePrivateDir(backendUrl.slice("file://".length));
+  ensureStackStorage(backendUrl);
   const workDir = makePrivateDir(path.join(checkoutStateDir, "workspaces", options.project));
   return LocalWorkspace.createOrSelectStack(
     { projectName: options.project, stackName: options.stack, program: options.program },
@@ -57,9 +56,7 @@ export async function openProjectStack(stack: string, env: Readonly<Record<strin
   if (!existsSync(stackConfigFile(stack))) {
     throw new SettingError("--stack", `there is no stacks/Pulumi.${stack}.yaml`, "copy stacks/Pulumi.local.yaml (local cloud) or stacks/Pulumi.dev.yaml (real clouds) to start one");
   }
-  ensurePassphrase();
   const envVars = { ...toolEnvironment(), ...env };
-  const backend = envVars.PULUMI_BACKEND_URL!;
-  if (backend.startsWith("file://")) makePrivateDir(backend.slice("file://".length));
+  ensureStackStorage(envVars.PULUMI_BACKEND_URL!);
   return LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: repoRoot }, { envVars });
 }

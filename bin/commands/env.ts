@@ -1,5 +1,5 @@
 // `dumont env`: shell exports that make a plain `pulumi` work in this checkout.
-import { ensurePassphrase, exportLines, toolEnvironment } from "../../lib/tools/environment.ts";
+import { ensureStackStorage, exportLines, toolEnvironment } from "../../lib/tools/environment.ts";
 import { defineCommand } from "../cli/command.ts";
 
 export const env = defineCommand({
@@ -7,7 +7,8 @@ export const env = defineCommand({
   summary: 'print shell exports so that plain `pulumi` works here: eval "$(npx dumont env)"',
   options: {},
   async action() {
-    ensurePassphrase();
+    // A plain `pulumi stack init` right after must find the file backend's folder.
+    ensureStackStorage();
     console.log(exportLines(toolEnvironment()));
   },
 });

@@ -49,6 +49,15 @@ export function ensurePassphrase(): void {
 }
 
 /**
+ * What a stack needs before the engine opens it: the passphrase, and the backend's folder when the
+ * backend is a file backend (the engine refuses a folder that does not exist).
+ */
+export function ensureStackStorage(backendUrl: string = toolEnvironment().PULUMI_BACKEND_URL!): void {
+  ensurePassphrase();
+  if (backendUrl.startsWith("file://")) makePrivateDir(backendUrl.slice("file://".length));
+}
+
+/**
  * Applies the tool environment to this process, so child processes and the Automation API see it.
  * It writes nothing: the passphrase and the backend folder are made when a stack is first opened.
  */

@@ -16,7 +16,7 @@ import { VastClient } from "../../../clouds/vast/client.ts";
 import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
 import { down, up } from "../../../local-cloud/control.ts";
 import type { Endpoints } from "../../../local-cloud/endpoints.ts";
-import { ensurePassphrase } from "../../../lib/tools/environment.ts";
+import { ensureStackStorage } from "../../../lib/tools/environment.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 import { componentStackName } from "../../../pulumi-package/environment.ts";
 
@@ -34,7 +34,7 @@ const pulumi = async (...args: string[]) => {
 
 beforeAll(async () => {
   endpoints = await up({ cloud, settings: { loadingDelayMs: 200, runningDelayMs: 300 } });
-  ensurePassphrase();
+  ensureStackStorage();
   await promisify(execFile)("pulumi", ["stack", "init", stack, "--non-interactive", "--cwd", example]);
   created = true;
   await pulumi("config", "set", "dumont:localCloud", cloud);
