@@ -12,6 +12,7 @@ import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
 import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
+import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -59,6 +60,16 @@ function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
 }
 
+/** The names and every folder above them: tar makes a member's missing parents (restoreArchiveScript). */
+export function namesWithParents(names: readonly string[]): Set<string> {
+  const all = new Set<string>();
+  for (const name of names) {
+    all.add(name);
+    for (let slash = name.indexOf("/"); slash > 0; slash = name.indexOf("/", slash + 1)) all.add(name.slice(0, slash));
+  }
+  return all;
+}
+
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
   const { ssh, store } = options;
@@ -86,9 +97,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
       await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
-      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList([...link.included, ...(link.discarded ?? [])]), timeoutMs: workspaceWalkMs });
+      const members = [...link.included, ...(link.discarded ?? [])];
+      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList(members), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/known"', "known", spool], { stdin: hostPathList(namesWithParents(members)), timeoutMs: workspaceWalkMs });
+      await ssh.run(["bash", "-c", 'cat > "$1/known-listing"', "known-listing", spool], { stdin: members.map((m) => `./${quoteTarName(m)}\n`).join(""), timeoutMs: workspaceWalkMs });
       const url = await store.presignDownload(link.id);
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
+      const place = i === 0 ? "first" : "later";
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
       stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
       else if (result.code !== 0) {

@@ -216,55 +216,86 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
  * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
  * where a non-empty directory is), download (with retries) | check MD5 on the fly | lz4 -d |
- * tar -x, remove what $spool/remove-after lists (paths that vanished while the snapshot was made),
- * and the symlinks that leave their directory. Only members $spool/members names (NUL-separated
- * "./path") are extracted: an archive is host-made data, and a member its manifest does not name (a
- * "../x", a symlink to lead a later link out of the workspace) is never written. Exit 5 when the
- * object's MD5 is not the manifest's (the caller still verifies every file and names the damaged
- * ones), 6 when download or extraction failed, 7 when a removal was refused, 8 when the archive held
- * a member its manifest does not name.
- *   args: spool expected_md5; stdin: the presigned GET URL
+ * tar -x into a staging folder inside /workspace (so on its disk), check what is there, move it into
+ * place, then remove what $spool/remove-after lists (paths that vanished while the snapshot was made)
+ * and the symlinks that leave their directory.
+ *
+ * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
+ * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
+ * not of a listing (GNU tar's listing and extraction read some crafted headers differently): every
+ * path in the staging folder must be one of $spool/known (NUL-separated "./path": the members and
+ * their parent folders), compared as sorted raw bytes, linear in the member count. tar's listing of
+ * the stream, compared with $spool/known-listing (the members in tar's escape quoting, a line each),
+ * names what tar refused to write ('..', absolute names) as the archive holds it. (tar -x -T with
+ * the names checks inside tar, but matches each member against the whole list: 100,000 members took
+ * 84 s.) Nor may it hold a device node or a FIFO. The first link of a chain lands in an emptied
+ * workspace, and its staged entries are renamed into place; a later one's named members are copied
+ * over the tree by a second tar (so a later link needs its size free twice while it is placed).
+ *
+ * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place: the caller
+ * verifies every file and names the damaged ones), 6 when download, extraction or placing failed
+ * (the removals after it still run), 7 when a removal was refused, 8 when the archive held a member
+ * its manifest does not name, or a device or FIFO (nothing of it is put in place).
+ *   args: spool expected_md5 first|later; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
 export LC_ALL=C
 spool=$1
 expected=$2
+place=$3
 read -r url
 mkdir -p ${workspace}
 cd ${workspace}
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/got.md5" "$spool/all-members" "$spool/all-members.done" "$spool/known-members" "$spool/known-members.done" "$spool/extract.err"
+rm -f "$spool/got.md5" "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed" "$spool/listed.done" "$spool/unlisted"
 remove_listed "$spool/remove-before" || exit 7
+stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
+trap 'rm -rf -- "$stage"' EXIT
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
-# Only the members the manifest names ($spool/members) are extracted; both listings, written by tar
-# in one quoting, tell the members it names from the others.
-# tar reads an empty list as "every member": a name no member may have keeps it from being empty.
-printf './../dumont-no-member\\0' >> "$spool/members"
-only_members=(--null --no-recursion --verbatim-files-from -T "$spool/members")
+# The listing names what the archive holds as tar reads it (a member tar refuses to write, a '..' or
+# an absolute name, is named there); what tar wrote is checked after it.
 curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
   | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
-  | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sort -u > "$spool/all-members"; touch "$spool/all-members.done") \\
-      >(tar -t --quoting-style=escape "\${only_members[@]}" 2>/dev/null | sort -u > "$spool/known-members"; touch "$spool/known-members.done") \\
-  | tar --numeric-owner --sparse -xpf - -C ${workspace} "\${only_members[@]}" 2> "$spool/extract.err"
+  | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sed 's,\\(.\\)/$,\\1,' | sort -u > "$spool/listed"; touch "$spool/listed.done") \\
+  | tar --numeric-owner --sparse -xpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
-# A member named but absent (a file that vanished while the snapshot read it) is no damage: the
-# final verification names any file the tree lacks. Any other complaint of tar's is.
-if [ "\${status[4]}" = 2 ] && ! grep -v -e 'Not found in archive' -e 'Exiting with failure status' "$spool/extract.err" >/dev/null; then status[4]=0; fi
 cat "$spool/extract.err" >&2
-for _ in $(seq 3000); do
-  [ -s "$spool/got.md5" ] && [ -e "$spool/all-members.done" ] && [ -e "$spool/known-members.done" ] && break
-  sleep 0.02
-done
+for _ in $(seq 3000); do [ -e "$spool/listed.done" ] && break; sleep 0.02; done
+sort -u "$spool/known-listing" | comm -23 "$spool/listed" - > "$spool/unlisted"
+if [ -s "$spool/unlisted" ]; then echo "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name (not extracted)" >&2; exit 8; fi
+# What tar wrote, against what the manifest names: raw bytes, NUL-separated, sorted the same way.
+(cd "$stage" && find . -mindepth 1 -print0) | sort -z > "$spool/staged" || exit 6
+sort -z -u "$spool/known" | comm -z -23 "$spool/staged" - > "$spool/unexpected" || exit 6
+if [ -s "$spool/unexpected" ]; then
+  echo "the archive holds $(head -z -n 1 "$spool/unexpected" | tr -d '\\0' | tr '\\n' '?'), which its manifest does not name (not extracted)" >&2
+  exit 8
+fi
+# A snapshot holds files, folders and symlinks only: a device node or a FIFO is refused.
+odd=$(cd "$stage" && find . ! -type f ! -type d ! -type l -print -quit)
+if [ -n "$odd" ]; then echo "the archive holds $odd, which is neither a file, a folder nor a symlink (not extracted)" >&2; exit 8; fi
+# Into place. The first link lands in an emptied workspace: its top-level entries are renamed. A
+# later one is copied member by member (the names the manifest gives and tar wrote, not the stage
+# itself nor the folders tar made for them, whose modes would replace the workspace's), in posix
+# format for nanosecond times.
+if [ "$place" = first ]; then
+  find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
+  status+=($?)
+else
+  sort -z -u "$spool/members" | comm -z -12 "$spool/staged" - \
+    | tar -C "$stage" --format=posix --numeric-owner --sparse --null --no-recursion -T - -cf - \
+    | tar --numeric-owner --sparse -xpf - -C ${workspace}
+  status+=("\${PIPESTATUS[@]}")
+fi
+rm -rf -- "$stage"
+for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
 got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
 ${removeSymlinksLeavingTheirDirectory}
-unexpected=$(comm -23 "$spool/all-members" "$spool/known-members" 2>/dev/null | head -n 1)
-if [ -n "$unexpected" ]; then echo "the archive holds $unexpected, which its manifest does not name (not extracted)" >&2; exit 8; fi
 if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
 `;

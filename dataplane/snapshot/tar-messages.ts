@@ -1,7 +1,7 @@
 // What GNU tar says on stderr while it archives a round (scripts.ts: uploadScript), read back into
 // paths. The upload runs tar with LC_ALL=C and --quoting-style=escape, so every name in a message
 // is ASCII: backslash escapes for control characters, ':' and '\', octal for every other byte.
-import { pathFromBytes } from "./path-bytes.ts";
+import { pathFromBytes, pathToBytes } from "./path-bytes.ts";
 
 const namedEscapes: Readonly<Record<string, number>> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
 
@@ -24,6 +24,25 @@ export function unquoteTarName(quoted: string): string {
     }
   }
   return pathFromBytes(Buffer.from(bytes));
+}
+
+const escapeOf: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(namedEscapes).map(([letter, byte]) => [byte, `\\${letter}`]));
+
+/**
+ * A path as `tar -t --quoting-style=escape` lists it under LC_ALL=C: printable ASCII as itself, a
+ * backslash doubled, control characters by their letter, every other byte in octal (checked against
+ * GNU tar for every byte in test/unit/dataplane/snapshot/tar-messages.test.ts). The restore names an
+ * archive's unexpected members as tar lists them by comparing that listing with these.
+ */
+export function quoteTarName(path: string): string {
+  let quoted = "";
+  for (const byte of pathToBytes(path)) {
+    if (byte === 0x5c) quoted += "\\\\";
+    else if (escapeOf[byte]) quoted += escapeOf[byte];
+    else if (byte >= 0x20 && byte <= 0x7e) quoted += String.fromCharCode(byte);
+    else quoted += `\\${byte.toString(8).padStart(3, "0")}`;
+  }
+  return quoted;
 }
 
 export interface TarReport {

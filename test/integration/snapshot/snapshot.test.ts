@@ -4,6 +4,7 @@
 // snapshots that could never be restored: names that are not UTF-8, directories that became
 // symlinks or files between two snapshots, a file rewritten while the snapshot reads it, and a
 // manifest whose paths reach outside the workspace.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -307,7 +308,7 @@ rm -rf ext && ln -s /etc ext`]);
     expect((await target.ssh.run(["cat", "/workspace/sub/file", "/root/canary"])).stdout).toBe("f\nalive\n");
   });
 
-  it("an archive member its manifest does not name is never written, and the archive is refused", async () => {
+  it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {
     const source = await host("extra-source");
     const made = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
 rm -rf /tmp/extra && mkdir -p /tmp/extra && cd /tmp/extra && printf 'named\n' > named.txt && printf 'evil\n' > evil.txt
@@ -318,11 +319,40 @@ tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binarySt
     const md5 = createHash("md5").update(made.stdoutBytes).digest("hex");
     const target = await host("extra-target");
     const spool = "/var/tmp/extra-spool";
-    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "./named.txt\\0" > "$1/members"', "prepare", spool]);
-    const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "./named.txt\\0" > "$1/known" && printf "./named.txt\\n" > "$1/known-listing"', "prepare", spool]);
+    const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
     expect(result.code).toBe(8);
     expect(result.stderr).toContain("./evil.txt, which its manifest does not name");
-    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("named.txt\n");
+    // Nothing of a refused archive is put in place, and its staging folder is gone.
+    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
+
+    // A FIFO member whose header claims a size: tar's listing skips that many bytes, its extraction
+    // does not, and writes the member hidden there. What tar wrote is what is checked.
+    const crafted = execFileSync("python3", ["-c", `
+import io, sys, tarfile
+inner = io.BytesIO()
+with tarfile.open(fileobj=inner, mode="w", format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo("./evil.txt"); info.size = 5; t.addfile(info, io.BytesIO(b"evil\\n"))
+body = inner.getvalue().rstrip(b"\\0"); body += b"\\0" * (-len(body) % 512)
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
+    fifo = tarfile.TarInfo("./named.txt"); fifo.type = tarfile.FIFOTYPE; fifo.size = len(body); t.addfile(fifo, io.BytesIO(body))
+sys.stdout.buffer.write(out.getvalue())`]);
+    expect(execFileSync("tar", ["-t"], { input: crafted, encoding: "utf8" })).toBe("./named.txt\n");
+    const hidden = execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: crafted });
+    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: hidden }));
+    const caught = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(hidden).digest("hex"), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    expect(caught.code).toBe(8);
+    expect(caught.stderr).toContain("./evil.txt, which its manifest does not name");
+    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
+
+    // A name the manifest gives, as a FIFO (a snapshot holds files, folders and symlinks only).
+    const fifo = await source.ssh.run(["bash", "-c", "set -euo pipefail; rm -rf /tmp/fifo && mkdir -p /tmp/fifo && cd /tmp/fifo && mkfifo named.txt && tar --format=posix -cf - ./named.txt | lz4 -1 -z -q - -"], { binaryStdout: true });
+    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: fifo.stdoutBytes }));
+    const refused = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(fifo.stdoutBytes).digest("hex"), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    expect(refused.code).toBe(8);
+    expect(refused.stderr).toContain("./named.txt, which is neither a file, a folder nor a symlink");
+    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
   });
 
   it("an archive that contradicts its manifest cannot write through a symlink out of the workspace", async () => {

@@ -2,7 +2,7 @@
 // host; a snapshot from before manifests named a stack is restored.
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
+import { namesWithParents, restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
 import type { SshConnection } from "../../../../dataplane/ssh/client.ts";
@@ -45,5 +45,11 @@ describe("restoring another stack's snapshot", () => {
     // It gets as far as the host, which this test's host refuses.
     await expect(restoreSnapshot({ ssh, store, id: full })).rejects.toThrow("the host was touched");
     expect(commands.length).toBe(1);
+  });
+});
+
+describe("the names a staged archive may hold", () => {
+  it("are the members and every folder above them, each once", () => {
+    expect([...namesWithParents(["a/b/c.txt", "a/b/d.txt", "top.txt"])].sort()).toEqual(["a", "a/b", "a/b/c.txt", "a/b/d.txt", "top.txt"]);
   });
 });

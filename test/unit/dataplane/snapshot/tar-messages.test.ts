@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { pathFromBytes } from "../../../../dataplane/snapshot/path-bytes.ts";
-import { readTarReport, unquoteTarName } from "../../../../dataplane/snapshot/tar-messages.ts";
+import { quoteTarName, readTarReport, unquoteTarName } from "../../../../dataplane/snapshot/tar-messages.ts";
 
 describe("tar's messages", () => {
   it("reads back names as tar quotes them in the C locale, bytes that are not UTF-8 included", () => {
@@ -33,5 +33,18 @@ describe("tar's messages", () => {
     expect([...report.changed]).toEqual(["log.txt", "ckpt.bin"]);
     expect([...report.missing]).toEqual(["tmp/x"]);
     expect(report.others).toEqual(["tar: ./locked: Cannot open: Permission denied"]);
+  });
+});
+
+describe("names as tar lists them", () => {
+  it("quotes every byte as `tar -t --quoting-style=escape` does under LC_ALL=C, and unquotes back", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "tar-names-"));
+    const names = Array.from({ length: 255 }, (_, i) => i + 1).filter((b) => b !== 0x2f).map((b) => pathFromBytes(Buffer.from([0x66, b, 0x78])));
+    execFileSync("python3", ["-c", "import os,sys\nfor b in range(1,256):\n  if b!=0x2f: open(os.path.join(sys.argv[1].encode(), b'f'+bytes([b])+b'x'),'wb').close()", dir]);
+    execFileSync("tar", ["-cf", path.join(dir, "..", `${path.basename(dir)}.tar`), "-C", dir, "."], { env: { ...process.env, LC_ALL: "C" } });
+    const listed = execFileSync("tar", ["-tf", path.join(dir, "..", `${path.basename(dir)}.tar`), "--quoting-style=escape"], { env: { ...process.env, LC_ALL: "C" }, encoding: "latin1" })
+      .split("\n").filter((l) => l && l !== "./");
+    expect(new Set(listed)).toEqual(new Set(names.map((n) => `./${quoteTarName(n)}`)));
+    for (const name of [...names, "dir with space/ü/\\x"]) expect(unquoteTarName(quoteTarName(name))).toBe(name);
   });
 });
