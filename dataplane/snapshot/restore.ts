@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { compareTrees, separateWarnings, type Manifest, type Mismatch } from "./manifest.ts";
+import { compareTrees, separateWarnings, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
 import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
@@ -60,14 +60,29 @@ function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
 }
 
-/** The names and every folder above them: tar makes a member's missing parents (restoreArchiveScript). */
-export function namesWithParents(names: readonly string[]): Set<string> {
-  const all = new Set<string>();
-  for (const name of names) {
-    all.add(name);
-    for (let slash = name.indexOf("/"); slash > 0; slash = name.indexOf("/", slash + 1)) all.add(name.slice(0, slash));
+const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", symlink: "l" };
+
+/**
+ * What extracting a link's archive may write, as "<find %y> <path>": its members as the manifest
+ * types them, and every folder above them as a folder (tar makes a member's missing parents;
+ * restoreArchiveScript). A member the tree no longer has (discarded: it vanished while the snapshot
+ * was made, and is removed after extraction) may be of any of the three types; a parent is always
+ * a folder.
+ */
+export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Set<string> {
+  const types = new Map(link.entries.map((e) => [e.path, e.type]));
+  const parents = new Set<string>();
+  const members = [...link.included, ...(link.discarded ?? [])];
+  for (const name of members) {
+    for (let slash = name.indexOf("/"); slash > 0; slash = name.indexOf("/", slash + 1)) parents.add(name.slice(0, slash));
   }
-  return all;
+  const expected = new Set([...parents].map((p) => `d ${p}`));
+  for (const name of members) {
+    if (parents.has(name)) continue;
+    const type = types.get(name);
+    for (const letter of type ? [typeLetters[type]] : ["f", "d", "l"]) expected.add(`${letter} ${name}`);
+  }
+  return expected;
 }
 
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
@@ -88,6 +103,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
+  const putSpoolFile = (file: string, content: Buffer | string) =>
+    ssh.run(["bash", "-c", 'cat > "$1/$2"', "put", spool, file], { stdin: content, timeoutMs: workspaceWalkMs });
   await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
   try {
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
@@ -95,12 +112,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       options.signal?.throwIfAborted();
       const steps = plan.links[i]!;
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
-      await ssh.run(["bash", "-c", 'cat > "$1/remove-before"', "remove-before", spool], { stdin: nulTerminated(steps.removeBefore), timeoutMs: workspaceWalkMs });
-      await ssh.run(["bash", "-c", 'cat > "$1/remove-after"', "remove-after", spool], { stdin: nulTerminated(steps.removeAfter), timeoutMs: workspaceWalkMs });
       const members = [...link.included, ...(link.discarded ?? [])];
-      await ssh.run(["bash", "-c", 'cat > "$1/members"', "members", spool], { stdin: hostPathList(members), timeoutMs: workspaceWalkMs });
-      await ssh.run(["bash", "-c", 'cat > "$1/known"', "known", spool], { stdin: hostPathList(namesWithParents(members)), timeoutMs: workspaceWalkMs });
-      await ssh.run(["bash", "-c", 'cat > "$1/known-listing"', "known-listing", spool], { stdin: members.map((m) => `./${quoteTarName(m)}\n`).join(""), timeoutMs: workspaceWalkMs });
+      // The lists restoreArchiveScript reads from the spool.
+      await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+      await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
+      await putSpoolFile("members", hostPathList(members));
+      await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
+      await putSpoolFile("known-listing", members.map((m) => `./${quoteTarName(m)}\n`).join(""));
       const url = await store.presignDownload(link.id);
       const place = i === 0 ? "first" : "later";
       const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
@@ -116,7 +134,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     stopIfRefused(manifest.id, created);
     if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-    await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), timeoutMs: workspaceWalkMs });
+    const timed = await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
+    stopIfRefused(manifest.id, timed);
+    if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
   } finally {
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
   }

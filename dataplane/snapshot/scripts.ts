@@ -223,8 +223,9 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
  * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
  * not of a listing (GNU tar's listing and extraction read some crafted headers differently): every
- * path in the staging folder must be one of $spool/known (NUL-separated "./path": the members and
- * their parent folders), compared as sorted raw bytes, linear in the member count. tar's listing of
+ * path in the staging folder, with its type, must be one of $spool/known (NUL-separated "f ./path",
+ * "d ./path", "l ./path": the members as their manifest types them, their parents as folders),
+ * compared as sorted raw bytes, linear in the member count. tar's listing of
  * the stream, compared with $spool/known-listing (the members in tar's escape quoting, a line each),
  * names what tar refused to write ('..', absolute names) as the archive holds it. (tar -x -T with
  * the names checks inside tar, but matches each member against the whole list: 100,000 members took
@@ -232,10 +233,11 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * workspace, and its staged entries are renamed into place; a later one's named members are copied
  * over the tree by a second tar (so a later link needs its size free twice while it is placed).
  *
- * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place: the caller
- * verifies every file and names the damaged ones), 6 when download, extraction or placing failed
- * (the removals after it still run), 7 when a removal was refused, 8 when the archive held a member
- * its manifest does not name, or a device or FIFO (nothing of it is put in place).
+ * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place, unless it
+ * also held what its manifest does not name: the caller verifies every file and names the damaged
+ * ones), 6 when download, extraction or placing failed (the removals after it still run), 7 when a
+ * removal was refused, 8 when an archive with the manifest's MD5 held a member its manifest does not
+ * name, one of another type, or a device or FIFO (nothing of it is put in place).
  *   args: spool expected_md5 first|later; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -266,18 +268,33 @@ curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --c
 status=("\${PIPESTATUS[@]}")
 cat "$spool/extract.err" >&2
 for _ in $(seq 3000); do [ -e "$spool/listed.done" ] && break; sleep 0.02; done
+for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
+got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
+# An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
+# place; when its bytes are not the manifest's either, it is damaged (5), not forged, and the
+# failover falls back to another copy instead of stopping.
+refuse() {
+  echo "$1 (not extracted)" >&2
+  if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
+  exit 8
+}
 sort -u "$spool/known-listing" | comm -23 "$spool/listed" - > "$spool/unlisted"
-if [ -s "$spool/unlisted" ]; then echo "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name (not extracted)" >&2; exit 8; fi
-# What tar wrote, against what the manifest names: raw bytes, NUL-separated, sorted the same way.
-(cd "$stage" && find . -mindepth 1 -print0) | sort -z > "$spool/staged" || exit 6
+if [ -s "$spool/unlisted" ]; then refuse "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name"; fi
+# What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
+# NUL-separated, sorted the same way). The type counts: a path the manifest calls a folder, staged
+# as a symlink, would lead later steps (directory times, the held-back symlinks) elsewhere.
+(cd "$stage" && find . -mindepth 1 -printf '%y %p\\0') | sort -z > "$spool/staged" || exit 6
 sort -z -u "$spool/known" | comm -z -23 "$spool/staged" - > "$spool/unexpected" || exit 6
 if [ -s "$spool/unexpected" ]; then
-  echo "the archive holds $(head -z -n 1 "$spool/unexpected" | tr -d '\\0' | tr '\\n' '?'), which its manifest does not name (not extracted)" >&2
-  exit 8
+  unexpected=$(head -z -n 1 "$spool/unexpected" | tr -d '\\0' | tr '\\n' '?')
+  case \${unexpected%% *} in
+    f) refuse "the archive holds the file \${unexpected#* }, which its manifest does not name as a file" ;;
+    d) refuse "the archive holds the folder \${unexpected#* }, which its manifest does not name as a folder" ;;
+    l) refuse "the archive holds the symlink \${unexpected#* }, which its manifest does not name as a symlink" ;;
+    # A snapshot holds files, folders and symlinks only: a device node or a FIFO is refused.
+    *) refuse "the archive holds \${unexpected#* }, which is neither a file, a folder nor a symlink" ;;
+  esac
 fi
-# A snapshot holds files, folders and symlinks only: a device node or a FIFO is refused.
-odd=$(cd "$stage" && find . ! -type f ! -type d ! -type l -print -quit)
-if [ -n "$odd" ]; then echo "the archive holds $odd, which is neither a file, a folder nor a symlink (not extracted)" >&2; exit 8; fi
 # Into place. The first link lands in an emptied workspace: its top-level entries are renamed. A
 # later one is copied member by member (the names the manifest gives and tar wrote, not the stage
 # itself nor the folders tar made for them, whose modes would replace the workspace's), in posix
@@ -286,14 +303,12 @@ if [ "$place" = first ]; then
   find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
   status+=($?)
 else
-  sort -z -u "$spool/members" | comm -z -12 "$spool/staged" - \
+  sed -z 's/^. //' "$spool/staged" | sort -z | comm -z -12 - <(sort -z -u "$spool/members") \
     | tar -C "$stage" --format=posix --numeric-owner --sparse --null --no-recursion -T - -cf - \
     | tar --numeric-owner --sparse -xpf - -C ${workspace}
   status+=("\${PIPESTATUS[@]}")
 fi
 rm -rf -- "$stage"
-for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
-got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
 ${removeSymlinksLeavingTheirDirectory}
 if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
@@ -313,7 +328,9 @@ cd ${workspace}
 ${pathGuards}
 while IFS= read -r -d '' target && IFS= read -r -d '' mtime && IFS= read -r -d '' path; do
   parents_are_directories "$path" || exit 7
-  ln -s -- "$target" "./$path"
+  # -T: a path that is already there (a symlink to a folder, say) is an error, never a folder to
+  # create the link in.
+  ln -s -T -- "$target" "./$path"
   touch -h -m -d "@$mtime" -- "./$path"
 done
 `;
@@ -321,14 +338,20 @@ done
 
 /**
  * Sets directory mtimes from "<mtime>\\0<path>\\0" records on stdin, deepest first: extracting
- * later archives and deleting paths touches the directories after tar set their times.
+ * later archives and deleting paths touches the directories after tar set their times. Only real
+ * directories below real directories are touched (exit 7 names a parent that is not one); what is
+ * missing or of another type is left for the verification to name.
  */
 export function directoryTimesScript(): string {
   return `set -euo pipefail
 export LC_ALL=C
 cd ${workspace}
+${pathGuards}
 while IFS= read -r -d '' mtime && IFS= read -r -d '' path; do
-  touch -h -m -d "@$mtime" -- "./$path"
+  checked=0
+  parents_are_directories "$path" || checked=$?
+  if [ "$checked" = 1 ]; then exit 7; fi
+  if [ "$checked" = 0 ] && [ -d "./$path" ] && [ ! -L "./$path" ]; then touch -h -m -d "@$mtime" -- "./$path"; fi
 done
 `;
 }

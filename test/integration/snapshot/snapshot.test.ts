@@ -17,7 +17,7 @@ import { createSnapshot } from "../../../dataplane/snapshot/create.ts";
 import { presignBatch } from "../../../dataplane/snapshot/host-upload.ts";
 import { snapshotId, type Manifest } from "../../../dataplane/snapshot/manifest.ts";
 import { restoreSnapshot, RestoreFailed } from "../../../dataplane/snapshot/restore.ts";
-import { restoreArchiveScript } from "../../../dataplane/snapshot/scripts.ts";
+import { directoryTimesScript, restoreArchiveScript, restoreSymlinksScript } from "../../../dataplane/snapshot/scripts.ts";
 import { SnapshotStore } from "../../../dataplane/snapshot/store.ts";
 import { connect, type SshConnection } from "../../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools } from "../../../dataplane/ssh/host-tools.ts";
@@ -319,11 +319,17 @@ tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binarySt
     const md5 = createHash("md5").update(made.stdoutBytes).digest("hex");
     const target = await host("extra-target");
     const spool = "/var/tmp/extra-spool";
-    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "./named.txt\\0" > "$1/known" && printf "./named.txt\\n" > "$1/known-listing"', "prepare", spool]);
+    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./named.txt\\0" > "$1/known" && printf "./named.txt\\n" > "$1/known-listing"', "prepare", spool]);
     const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
     expect(result.code).toBe(8);
     expect(result.stderr).toContain("./evil.txt, which its manifest does not name");
     // Nothing of a refused archive is put in place, and its staging folder is gone.
+    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
+    // The same archive with bytes that are not the manifest's is damaged, not forged (5: the failover
+    // falls back to another copy), and still nothing of it is put in place.
+    const damaged = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "0".repeat(32), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    expect(damaged.code).toBe(5);
+    expect(damaged.stderr).toContain(`archive MD5 ${md5}, manifest says ${"0".repeat(32)}`);
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
     // A FIFO member whose header claims a size: tar's listing skips that many bytes, its extraction
@@ -343,7 +349,7 @@ sys.stdout.buffer.write(out.getvalue())`]);
     await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: hidden }));
     const caught = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(hidden).digest("hex"), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
     expect(caught.code).toBe(8);
-    expect(caught.stderr).toContain("./evil.txt, which its manifest does not name");
+    expect(caught.stderr).toContain("the file ./evil.txt, which its manifest does not name as a file");
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
     // A name the manifest gives, as a FIFO (a snapshot holds files, folders and symlinks only).
@@ -355,7 +361,7 @@ sys.stdout.buffer.write(out.getvalue())`]);
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
   });
 
-  it("an archive that contradicts its manifest cannot write through a symlink out of the workspace", async () => {
+  it("an archive that holds a symlink where its manifest has a folder is refused, and nothing is written through it", async () => {
     // A real snapshot holds a symlink that leaves the workspace, as real workspaces do (venvs,
     // Hugging Face caches). The next link is forged: its manifest is consistent (esc2 a directory
     // holding a file), its archive is not (esc2 a symlink to esc, then esc2/pwned). Plain tar on
@@ -379,11 +385,29 @@ tar --format=posix -cf - ./esc2 ./x/pwned --transform 's,^\./x/,./esc2/,r' | lz4
       entries: [...full.entries, { path: "esc2", ...dir }, pwned], included: ["esc2", "esc2/pwned"], deleted: [], discarded: [],
     });
     const target = await host("forge-target");
-    const failure = await restoreSnapshot({ ssh: target.ssh, store: forgeStore, id }).catch((e) => e);
-    expect(failure).toBeInstanceOf(RestoreFailed);
-    expect(failure.report.mismatches.map((m: any) => m.path)).toEqual(expect.arrayContaining(["esc2", "esc2/pwned"]));
+    // What tar wrote is checked with its type: esc2 is a folder in the manifest, a symlink in the archive.
+    await expect(restoreSnapshot({ ssh: target.ssh, store: forgeStore, id })).rejects.toThrow(
+      `snapshot ${id} cannot be restored safely: the archive holds the symlink ./esc2, which its manifest does not name as a symlink (not extracted)`);
     expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toContain("pwned");
-    // The legitimate symlink is there all the same, created after the last archive.
+    expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("a.txt\n");
+    // The full snapshot alone restores, with its symlink out of the workspace created after the last archive.
+    await restoreSnapshot({ ssh: target.ssh, store: forgeStore, id: full.id });
     expect((await target.ssh.run(["readlink", "/workspace/esc"])).stdout).toBe("/root\n");
+  });
+
+  it("folder times and held-back symlinks never reach through a symlink, nor into a folder already there", async () => {
+    const target = await host("guard-target");
+    await target.ssh.run(["bash", "-c", "rm -rf /root/y /root/x && mkdir -p /workspace /root/y && find /workspace -mindepth 1 -delete && touch -m -d @1000 /root/y && ln -s /root /workspace/d && ln -s /root /workspace/p"]);
+    const fields = (...f: string[]) => Buffer.from(f.map((x) => `${x}\0`).join(""));
+    const times = await target.ssh.run(["bash", "-c", directoryTimesScript()], { stdin: fields("2000", "d/y"), allowFailure: true });
+    expect(times.code).toBe(7);
+    expect(times.stderr).toContain("refusing d/y: d is not a real directory");
+    // A record for the symlink itself leaves it (and what it points to) alone.
+    expect((await target.ssh.run(["bash", "-c", directoryTimesScript()], { stdin: fields("2000", "d"), allowFailure: true })).code).toBe(0);
+    expect((await target.ssh.run(["stat", "-c", "%Y", "/root/y", "/root"])).stdout.split("\n")[0]).toBe("1000");
+    // ln without -T would make /root/x, the link created inside the folder p leads to.
+    const linked = await target.ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: fields("../x", "1700000000", "p"), allowFailure: true });
+    expect(linked.code).not.toBe(0);
+    expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toMatch(/^x$/m);
   });
 });

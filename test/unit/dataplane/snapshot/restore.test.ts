@@ -2,7 +2,7 @@
 // host; a snapshot from before manifests named a stack is restored.
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { namesWithParents, restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
+import { expectedStagedPaths, restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
 import type { SshConnection } from "../../../../dataplane/ssh/client.ts";
@@ -48,8 +48,23 @@ describe("restoring another stack's snapshot", () => {
   });
 });
 
-describe("the names a staged archive may hold", () => {
-  it("are the members and every folder above them, each once", () => {
-    expect([...namesWithParents(["a/b/c.txt", "a/b/d.txt", "top.txt"])].sort()).toEqual(["a", "a/b", "a/b/c.txt", "a/b/d.txt", "top.txt"]);
+describe("what a staged archive may hold", () => {
+  const entry = (path: string, type: "file" | "dir" | "symlink") => ({ path, type, size: 0, mode: 0o644, mtime: "1" });
+  it("is each member as its manifest types it and every folder above the members as a folder, each once", () => {
+    const link = {
+      entries: [entry("a", "dir"), entry("a/b", "dir"), entry("a/b/c.txt", "file"), entry("a/b/d.txt", "file"), entry("top", "symlink")],
+      included: ["a/b/c.txt", "a/b/d.txt", "top"],
+    };
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d a", "d a/b", "f a/b/c.txt", "f a/b/d.txt", "l top"]);
+  });
+
+  it("a folder the manifest includes is a folder, never a symlink, also when it is a parent", () => {
+    const link = { entries: [entry("d", "dir"), entry("d/y", "dir")], included: ["d", "d/y"] };
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d d", "d d/y"]);
+  });
+
+  it("a member that vanished while the snapshot was made may be of any type; its parents are folders", () => {
+    const link = { entries: [entry("keep", "file")], included: ["keep"], discarded: ["gone/tmp"] };
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d gone", "d gone/tmp", "f gone/tmp", "f keep", "l gone/tmp"]);
   });
 });
