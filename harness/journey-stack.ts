@@ -12,7 +12,8 @@ import { whenStackFree } from "../stacks/concurrent-update.ts";
 import { engineProgress } from "../stacks/engine-output.ts";
 import { writeStackFile, type ConfigValue } from "../stacks/stack-file.ts";
 import { statusFile } from "../stacks/standby/status-file.ts";
-import { openProjectStack, stackConfigFile } from "../stacks/workspace.ts";
+import { openProjectStack } from "../stacks/workspace.ts";
+import { stackConfigFile } from "../stacks/stack-files.ts";
 import { defaultBucketName, localStandbyName } from "../contract/stack-names.ts";
 import { isStackLabel, slotLabel } from "../components/vast/labels.ts";
 

@@ -58,7 +58,7 @@ export function burnRate(stack: string, settings: Settings, outputs: StackOutput
 export async function environmentBurnRate(ctx: StackContext): Promise<BurnRate> {
   const store = await ctx.snapshotStore();
   const stored = (await store.list()).reduce((sum, s) => sum + s.archiveBytes, 0);
-  return burnRate(ctx.stack.name, ctx.settings, ctx.outputs, stored);
+  return burnRate(ctx.name, ctx.settings, ctx.outputs, stored);
 }
 
 export function formatBurnRate(b: BurnRate): string {

@@ -8,7 +8,7 @@ import type { StackContext } from "./stack-context.ts";
 export async function destroyOrphans(ctx: StackContext, progress: (line: string) => void): Promise<number[]> {
   const vast = await ctx.vast();
   const known = new Set(slots.map((s) => ctx.outputs.slots[s]?.instanceId).filter((id): id is number => id !== undefined));
-  const orphans = (await vast.listInstances()).filter((i) => isStackLabel(ctx.stack.name, i.label) && !known.has(i.id));
+  const orphans = (await vast.listInstances()).filter((i) => isStackLabel(ctx.name, i.label) && !known.has(i.id));
   for (const orphan of orphans) {
     progress(`destroying orphan instance ${orphan.id} (${orphan.label}): the stack's state does not know it`);
     await vast.destroyInstance(orphan.id);

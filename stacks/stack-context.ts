@@ -11,14 +11,19 @@ import { VastClient, type VastClientSettings } from "../clouds/vast/client.ts";
 import { readStackOutputs, type SlotOutputs, type StackOutputs } from "../contract/stack-outputs.ts";
 import { readSettings, slots, type Settings, type Slot } from "./settings.ts";
 import { adoptedSlotOutputs, readSlotRecord, withSlotRecord, type SlotRecord } from "./slot-record.ts";
-import { openProjectStack } from "./workspace.ts";
+import { readFileBackendStack } from "./file-backend-state.ts";
+import { checkProjectStack, stackConfigFile } from "./stack-files.ts";
+import { toolEnvironment } from "../lib/tools/environment.ts";
 
 /** A slot's GPU, as the stack's outputs state it (contract/stack-outputs.ts). */
 export type SlotState = SlotOutputs;
 export type { StackOutputs };
 
 export class StackContext {
-  readonly stack: Stack;
+  /** The stack's name. */
+  readonly name: string;
+  /** The stack in the engine, opened on first use: read-only commands never start the engine. */
+  private readonly engine: { stack?: Promise<Stack> };
   /** The settings from the stack's config, before its slot record is applied. */
   private readonly configured: Settings;
   /** The outputs as the state has them, before the slot record's changes (withRecordedChanges). */
@@ -27,19 +32,26 @@ export class StackContext {
   readonly access: AccessSource;
   readonly outputs: StackOutputs;
 
-  constructor(stack: Stack, configured: Settings, access: AccessSource, outputs: StackOutputs) {
-    this.stack = stack;
+  constructor(name: string, configured: Settings, access: AccessSource, outputs: StackOutputs, engine: { stack?: Promise<Stack> } = {}) {
+    this.name = name;
+    this.engine = engine;
     this.configured = configured;
-    const record = readSlotRecord(stack.name);
+    const record = readSlotRecord(name);
     this.settings = withSlotRecord(configured, record);
     this.access = access;
     this.stated = outputs;
     this.outputs = withRecordedChanges(outputs, record);
   }
 
+  /** The stack in the engine (stacks/workspace.ts), for updates, refreshes and exports. */
+  engineStack(): Promise<Stack> {
+    this.engine.stack ??= import("./workspace.ts").then(({ openProjectStack }) => openProjectStack(this.name));
+    return this.engine.stack;
+  }
+
   /** The same stack after a change of its slot record (no engine run: the outputs are as they were). */
   withCurrentRecord(): StackContext {
-    return new StackContext(this.stack, this.configured, this.access, this.stated);
+    return new StackContext(this.name, this.configured, this.access, this.stated, this.engine);
   }
 
   /**
@@ -47,7 +59,7 @@ export class StackContext {
    * engine run to read them, seconds of a failover's RTO.
    */
   withOutputs(values: Readonly<Record<string, unknown>>): StackContext {
-    return new StackContext(this.stack, this.configured, this.access, stackOutputsOf(this.stack.name, values));
+    return new StackContext(this.name, this.configured, this.access, stackOutputsOf(this.name, values), this.engine);
   }
 
   /** The slot an instance id belongs to, or the active slot. */
@@ -60,11 +72,11 @@ export class StackContext {
       slot = named;
     } else if (selector.instance !== undefined) {
       const found = slots.find((s) => String(this.outputs.slots[s]?.instanceId) === selector.instance);
-      if (!found) throw new SettingError("--instance", `instance ${selector.instance} is not in stack ${this.stack.name}`, `its instances: ${this.instanceList()}`);
+      if (!found) throw new SettingError("--instance", `instance ${selector.instance} is not in stack ${this.name}`, `its instances: ${this.instanceList()}`);
       slot = found;
     }
     const state = this.outputs.slots[slot];
-    if (!state) throw new SettingError("--slot", `slot ${slot} of stack ${this.stack.name} has no GPU`, `its instances: ${this.instanceList()}`);
+    if (!state) throw new SettingError("--slot", `slot ${slot} of stack ${this.name} has no GPU`, `its instances: ${this.instanceList()}`);
     return { slot, state };
   }
 
@@ -97,7 +109,7 @@ export class StackContext {
   }
 
   connectStandby(): Promise<SshConnection> {
-    if (!this.outputs.standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${this.stack.name} has no standby`, "set dumont:autoStandbyEnabled to true and run dumont up");
+    if (!this.outputs.standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${this.name} has no standby`, "set dumont:autoStandbyEnabled to true and run dumont up");
     return connect(this.sshTarget(this.outputs.standby));
   }
 
@@ -107,7 +119,7 @@ export class StackContext {
     // The key scoped to the bucket and prefix is used when the stack has one; the account key only made it.
     const credentials = b.keyId ? { accessKeyId: b.keyId, secretAccessKey: this.outputs.bucketKey } : access;
     return new SnapshotStore({
-      ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix, stack: this.stack.name,
+      ...access, ...credentials, endpoint: b.endpoint || access.endpoint, region: b.region || access.region, bucket: b.name, prefix: b.prefix, stack: this.name,
     });
   }
 
@@ -146,15 +158,26 @@ async function configOf(stack: Stack): Promise<Record<string, string>> {
 }
 
 export async function loadStackContext(stackName: string, options: { requireOutputs?: boolean } = {}): Promise<StackContext> {
-  const stack = await openProjectStack(stackName);
-  // Two engine reads at once (each starts the CLI: most of a second).
-  const [config, raw] = await Promise.all([configOf(stack), stack.outputs()]);
+  checkProjectStack(stackName);
+  const engine: { stack?: Promise<Stack> } = {};
+  // A file backend's state is read directly (most of a second less per read than two engine
+  // starts); any other backend, or state this reader does not know for certain, goes to the engine.
+  let stored = await readFileBackendStack(stackName, stackConfigFile(stackName), toolEnvironment());
+  if (!stored) {
+    const { openProjectStack } = await import("./workspace.ts");
+    engine.stack = openProjectStack(stackName);
+    const stack = await engine.stack;
+    // Two engine reads at once (each starts the CLI: most of a second).
+    const [config, raw] = await Promise.all([configOf(stack), stack.outputs()]);
+    stored = { config, outputs: outputValues(raw) };
+  }
+  const { config, outputs } = stored;
   const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
   const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
-  if ((options.requireOutputs ?? true) && !raw.activeSlot) {
+  if ((options.requireOutputs ?? true) && !outputs.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
   }
-  return new StackContext(stack, settings, access, stackOutputsOf(stackName, outputValues(raw), options));
+  return new StackContext(stackName, settings, access, stackOutputsOf(stackName, outputs, options), engine);
 }
 
 /** The values of an engine's output map (`stack.outputs()`, an update's result). */

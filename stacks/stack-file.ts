@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation/index.js";
 import { DumontError } from "../lib/errors.ts";
-import { stackConfigFile } from "./workspace.ts";
+import { stackConfigFile } from "./stack-files.ts";
 
 export type ConfigValue = string | number | boolean | readonly string[];
 

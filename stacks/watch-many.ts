@@ -7,7 +7,7 @@ import path from "node:path";
 import { SettingError } from "../lib/errors.ts";
 import { nominalDelayMs, retry, type Backoff } from "../lib/retry.ts";
 import { watch } from "./watch.ts";
-import { stackConfigFile } from "./workspace.ts";
+import { stackConfigFile } from "./stack-files.ts";
 
 /** Stacks with a settings file (stacks/Pulumi.<stack>.yaml) whose names match any of the globs. */
 export function stacksMatching(patterns: readonly string[], folder = path.dirname(stackConfigFile("x"))): string[] {

@@ -1,11 +1,9 @@
 // Opening stacks through the Automation API, in the project's tool environment. Every Dumont
 // operation goes through here so that the backend, secrets and the engine's offline settings are
 // the same for `dumont …`, the tests and a user's plain `pulumi`.
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { LocalWorkspace, type PulumiFn, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { stackNamePattern } from "../contract/stack-names.ts";
-import { SettingError } from "../lib/errors.ts";
+import { checkProjectStack } from "./stack-files.ts";
 import { checkoutStateDir, repoRoot } from "../lib/tools/paths.ts";
 import { ensureStackStorage, toolEnvironment } from "../lib/tools/environment.ts";
 import { makePrivateDir } from "../lib/tools/private-dir.ts";
@@ -41,21 +39,13 @@ export async function openInlineStack(options: InlineStackOptions): Promise<Stac
   );
 }
 
-/** Where a project stack's settings live (Pulumi.yaml: stackConfigDir). */
-export function stackConfigFile(stack: string): string {
-  return path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
-}
-
 /**
  * Opens a stack of the Dumont project itself (program stacks/program.ts, settings in
  * stacks/Pulumi.<stack>.yaml), creating it in the backend on first use. A stack without a settings
  * file is an error, so a typo never creates an empty environment.
  */
 export async function openProjectStack(stack: string, env: Readonly<Record<string, string>> = {}): Promise<Stack> {
-  if (!stackNamePattern.test(stack)) throw new SettingError("--stack", `'${stack}' is not a valid stack name`);
-  if (!existsSync(stackConfigFile(stack))) {
-    throw new SettingError("--stack", `there is no stacks/Pulumi.${stack}.yaml`, "copy stacks/Pulumi.local.yaml (local cloud) or stacks/Pulumi.dev.yaml (real clouds) to start one");
-  }
+  checkProjectStack(stack);
   const envVars = { ...toolEnvironment(), ...env };
   ensureStackStorage(envVars.PULUMI_BACKEND_URL!);
   return LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: repoRoot }, { envVars });

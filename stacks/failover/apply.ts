@@ -179,7 +179,6 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
 async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock, locked: StackContext): Promise<FailoverResult> {
   // The lock read the stack once it held it (again if the lease brought another controller's records).
   let ctx = locked.outputs.activeSlot ? locked : await loadStackContext(options.stack);
-  const stack = ctx.stack;
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
   // Each change is in the stack's bucket (where it keeps Dumont's records) before the failover goes
@@ -191,7 +190,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
   };
   /** An update; the context takes the outputs it returns (no second engine run to read them). */
   const up = async () => {
-    ctx = ctx.withOutputs(outputValues(await pinnedUp(stack, { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby })));
+    ctx = ctx.withOutputs(outputValues(await pinnedUp(await ctx.engineStack(), { progress, signal: options.signal, keepStandby: !!ctx.outputs.standby })));
   };
   if (options.source === "standby" && !ctx.outputs.standby) {
     throw new SettingError("--from", `stack ${options.stack} has no standby`, "use --from snapshot, or enable dumont:autoStandbyEnabled");

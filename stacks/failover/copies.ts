@@ -42,8 +42,8 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
   const read = async (c: StackContext) => {
     const ssh = await connect({ ...c.sshTarget(c.outputs.standby!), connectTimeoutMs: 10_000 });
     try {
-      const copy = await currentGeneration(c.standbyMirror(ssh), c.stack.name);
-      const trusted = copy && trustedGeneration(copy, readStatus(c.stack.name));
+      const copy = await currentGeneration(c.standbyMirror(ssh), c.name);
+      const trusted = copy && trustedGeneration(copy, readStatus(c.name));
       if (copy && !trusted) progress(`  the standby's record of generation ${copy.generation} claims a time in the future; its copy is not used`);
       return trusted;
     } finally {
@@ -58,7 +58,7 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
   try {
     await reviveStandby(ctx, progress);
     const { loadStackContext } = await import("../stack-context.ts");
-    const revived = await loadStackContext(ctx.stack.name);
+    const revived = await loadStackContext(ctx.name);
     return { ctx: revived, copy: await read(revived) };
   } catch (error) {
     progress(`  the standby could not be started again (${(error as Error).message.split("\n")[0]}); going on without it`);
@@ -122,8 +122,8 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
   }
   throw new DumontError(
     candidates.length === 0
-      ? `stack ${ctx.stack.name} has no complete copy to restore from${source ? ` (--from ${source})` : ""}`
-      : `no copy of stack ${ctx.stack.name} restored and verified: ${failures.join(" | ")}`,
+      ? `stack ${ctx.name} has no complete copy to restore from${source ? ` (--from ${source})` : ""}`
+      : `no copy of stack ${ctx.name} restored and verified: ${failures.join(" | ")}`,
     { hint: "the old GPU is untouched; take a snapshot (dumont snapshot create) or sync the standby, then re-run dumont failover" },
   );
 }

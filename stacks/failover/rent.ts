@@ -16,7 +16,7 @@ import type { StackContext } from "../stack-context.ts";
 /** The inputs the program gives the slot's GPU (components/environment.ts), as plain values. */
 export function slotRentInputs(ctx: StackContext, slot: Slot): VastInstanceInputs {
   return {
-    ...gpuRentArgs(ctx.settings), label: slotLabel(ctx.stack.name, slot),
+    ...gpuRentArgs(ctx.settings), label: slotLabel(ctx.name, slot),
     sshPublicKey: ctx.outputs.sshPublicKey, sshPrivateKey: ctx.outputs.sshPrivateKey,
   };
 }

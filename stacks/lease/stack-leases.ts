@@ -36,10 +36,10 @@ export async function stackLease(ctx: StackContext, role: LeaseRole, operation: 
     }
     return undefined;
   }
-  const key = leaseKey(prefix, ctx.stack.name, role);
+  const key = leaseKey(prefix, ctx.name, role);
   const object = new ConditionalObject<LeaseBody>(store.s3, bucket, key);
   return new ControllerLease(object, {
-    what: role === "watch" ? `the watch of stack ${ctx.stack.name}` : `stack ${ctx.stack.name}`, operation, key: `${bucket}/${key}`,
+    what: role === "watch" ? `the watch of stack ${ctx.name}` : `stack ${ctx.name}`, operation, key: `${bucket}/${key}`,
     durationMs: ctx.settings.health.controllerLeaseSeconds * 1000,
   });
 }
@@ -53,7 +53,7 @@ export async function stackRecords(ctx: StackContext, leaseSignal?: AbortSignal)
   if (!ctx.outputs.bucket?.name || !recordsLiveInBucket()) return undefined;
   const store = await ctx.snapshotStore();
   const { bucket, prefix } = store.settings;
-  return new SharedRecords(store.s3, bucket, prefix, ctx.stack.name, { slots: slotRecordFile(ctx.stack.name), status: statusFile(ctx.stack.name) }, leaseSignal);
+  return new SharedRecords(store.s3, bucket, prefix, ctx.name, { slots: slotRecordFile(ctx.name), status: statusFile(ctx.name) }, leaseSignal);
 }
 
 /**

@@ -32,8 +32,8 @@ export interface SyncResult extends RsyncResult {
 export async function syncStandby(ctx: StackContext, options: SyncOptions = {}): Promise<SyncResult> {
   const source = options.from ?? ctx.slot().state;
   const standby = ctx.outputs.standby;
-  if (!standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${ctx.stack.name} has no standby`, "set it to true and run dumont up");
-  const name = ctx.stack.name;
+  if (!standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${ctx.name} has no standby`, "set it to true and run dumont up");
+  const name = ctx.name;
   try {
     const admin = await ctx.connectStandby().catch((error: Error) => {
       const flag = name === "local" ? "" : ` --stack ${name}`;

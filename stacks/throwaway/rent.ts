@@ -61,11 +61,11 @@ export async function rentThrowaway(ctx: StackContext, request: ThrowawayRequest
     if (!(error instanceof ProvisioningError)) throw error;
     throw new DumontError(`no GPU rented: ${error.message}`, {
       cause: error,
-      hint: `other models (--gpu), or the stack's requirements: dumont:maxPricePerHour (GPU_MAX_PRICE), dumont:minReliability, dumont:diskGb in stacks/Pulumi.${ctx.stack.name}.yaml`,
+      hint: `other models (--gpu), or the stack's requirements: dumont:maxPricePerHour (GPU_MAX_PRICE), dumont:minReliability, dumont:diskGb in stacks/Pulumi.${ctx.name}.yaml`,
     });
   }
   const record: ThrowawayRecord = {
-    format: "dumont-throwaway/1", instanceId: rented.instanceId, name: request.name, vastLabel: rented.vastLabel, stack: ctx.stack.name,
+    format: "dumont-throwaway/1", instanceId: rented.instanceId, name: request.name, vastLabel: rented.vastLabel, stack: ctx.name,
     host: rented.sshHost, port: rented.sshPort, user: "root", hostKey: rented.hostKey, privateKey: keys.private,
     gpuName: rented.gpuName, numGpus: rented.numGpus, machineId: rented.machineId, dphTotal: rented.dphTotal, createdAt: new Date().toISOString(),
   };

@@ -20,7 +20,8 @@ import { syncStandby, type SyncResult } from "../../stacks/standby/sync.ts";
 import { createSnapshot } from "../../dataplane/snapshot/create.ts";
 import type { Manifest } from "../../dataplane/snapshot/manifest.ts";
 import { setSecretSettings, splitSecretSettings, writeStackFile, type ConfigValue, type StackSetting } from "../../stacks/stack-file.ts";
-import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+import { openProjectStack } from "../../stacks/workspace.ts";
+import { stackConfigFile } from "../../stacks/stack-files.ts";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { objectStoreClient } from "../../dataplane/object-store/client.ts";
 

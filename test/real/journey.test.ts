@@ -10,7 +10,7 @@ import { renderHtml } from "../../harness/report-html.ts";
 import { formatReport, metricsJson } from "../../harness/report-text.ts";
 import { runJourney } from "../../harness/run.ts";
 import { repoRoot } from "../../lib/tools/paths.ts";
-import { stackConfigFile } from "../../stacks/workspace.ts";
+import { stackConfigFile } from "../../stacks/stack-files.ts";
 
 const required: ReadonlyArray<[string, string]> = [
   ["VAST_API_KEY", "Vast.ai API key"],

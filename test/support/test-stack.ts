@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { statusFile } from "../../stacks/standby/status-file.ts";
 import { writeStackFile, type ConfigValue } from "../../stacks/stack-file.ts";
-import { openProjectStack, stackConfigFile } from "../../stacks/workspace.ts";
+import { openProjectStack } from "../../stacks/workspace.ts";
+import { stackConfigFile } from "../../stacks/stack-files.ts";
 
 export type { ConfigValue };
 

@@ -15,7 +15,7 @@ import { checkoutStateDir, repoRoot, stateDir } from "../../../lib/tools/paths.t
 import { passphraseFile, toolEnvironment } from "../../../lib/tools/environment.ts";
 import { failover } from "../../../stacks/failover/apply.ts";
 import { secret } from "../../../stacks/stack-file.ts";
-import { stackConfigFile } from "../../../stacks/workspace.ts";
+import { stackConfigFile } from "../../../stacks/stack-files.ts";
 import { Controller } from "../controller.ts";
 import type { Scenario } from "../scenario.ts";
 import { filesUnder, ProcessArgumentsWatch, redacted, searchFiles, secretsIn, type Secret } from "../secret-search.ts";

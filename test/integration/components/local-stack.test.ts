@@ -10,6 +10,10 @@ import { objectStoreClient } from "../../../dataplane/object-store/client.ts";
 import { connect } from "../../../dataplane/ssh/client.ts";
 import { VastClient } from "../../../clouds/vast/client.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
+import { readFileBackendStack } from "../../../stacks/file-backend-state.ts";
+import { stackConfigFile } from "../../../stacks/stack-files.ts";
+import { outputValues } from "../../../stacks/stack-context.ts";
+import { toolEnvironment } from "../../../lib/tools/environment.ts";
 
 const cloud = "stk";
 let endpoints: Endpoints;
@@ -45,6 +49,17 @@ describe("a local stack through the real engine", () => {
     expect(buckets.Buckets?.map((b) => b.Name)).toContain(out.bucket.name);
     const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: out.bucket.name }));
     expect(lifecycle.Rules?.[0]).toMatchObject({ Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Filter: { Prefix: `snapshots/${env.name}/` } });
+  });
+
+  it("its config and outputs read from the file backend without the engine are the engine's, secrets decrypted", async () => {
+    const stored = await readFileBackendStack(env.name, stackConfigFile(env.name), toolEnvironment());
+    expect(stored).toBeDefined();
+    const config = Object.fromEntries(Object.entries(await env.stack.getAllConfig()).filter(([k]) => k.startsWith("dumont:")).map(([k, v]) => [k.slice("dumont:".length), v.value]));
+    // The engine also lists the project's declared defaults (Pulumi.yaml); the stack's own values are the same.
+    expect(config).toMatchObject(stored!.config);
+    expect(Object.keys(stored!.config).sort()).toEqual(["autoStandbyEnabled", "cloud", "diskGb", "gpuNames", "localCloud", "maxPricePerHour", "readyTimeoutSeconds"]);
+    expect(stored!.outputs).toEqual(outputValues(await env.stack.outputs()));
+    expect(stored!.outputs.sshPrivateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
   });
 
   it("preview right after sees no changes", async () => {

@@ -13,7 +13,7 @@ import { down, up } from "../../../local-cloud/control.ts";
 import type { Endpoints } from "../../../local-cloud/endpoints.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 import { VastClient } from "../../../clouds/vast/client.ts";
-import { stackConfigFile } from "../../../stacks/workspace.ts";
+import { stackConfigFile } from "../../../stacks/stack-files.ts";
 import { writeStackFile } from "../../../stacks/stack-file.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
 

@@ -19,7 +19,7 @@ import { screenshot } from "../../../harness/screenshot.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 import { VastClient } from "../../../clouds/vast/client.ts";
 import { loadStackContext } from "../../../stacks/stack-context.ts";
-import { stackConfigFile } from "../../../stacks/workspace.ts";
+import { stackConfigFile } from "../../../stacks/stack-files.ts";
 import { countColour, readPng } from "../../support/png.ts";
 
 const cloud = "jny";

@@ -1,7 +1,6 @@
 // An operation reads a stack's outputs through their declaration (contract/stack-outputs.ts): an
 // output that is not as Dumont writes it stops the operation in one line that names the stack and
 // the output; an operation that works without an environment (`up`) gets the outputs it can read.
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
 import type { StackOutputs } from "../../../contract/stack-outputs.ts";
 import { UserError } from "../../../lib/errors.ts";
@@ -57,7 +56,7 @@ describe("a stack's outputs, read for an operation", () => {
 });
 
 describe("a slot of the stack", () => {
-  const ctx = new StackContext({ name: "unit" } as Stack, {} as Settings, { config: () => undefined, env: () => undefined }, written);
+  const ctx = new StackContext("unit", {} as Settings, { config: () => undefined, env: () => undefined }, written);
 
   it("is the active one unless one is named, by slot or by instance", () => {
     expect(ctx.slot()).toEqual({ slot: "b", state: gpu });

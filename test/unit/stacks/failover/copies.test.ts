@@ -26,7 +26,7 @@ describe("a failover with no copy to restore", () => {
   /** A stack with no standby whose bucket lists these snapshots (or fails to); any other use fails the test. */
   function stackWithout(list: () => Promise<Array<{ id: string }>>) {
     const touched: string[] = [];
-    const ctx = new Proxy({ stack: { name: "prod" }, outputs: {}, snapshotStore: async () => ({ list }) }, {
+    const ctx = new Proxy({ name: "prod", outputs: {}, snapshotStore: async () => ({ list }) }, {
       get(target, key) {
         if (key in target) return target[key as keyof typeof target];
         if (key === "then") return undefined;
