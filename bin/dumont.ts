@@ -1,10 +1,24 @@
 #!/usr/bin/env -S node --disable-warning=ExperimentalWarning
 // dumont: the command line. The process's side of it: arguments in, the project's tool environment
 // for the command, output and exit status out. What runs in between is bin/cli/run-cli.ts.
-import { applyToolEnvironment } from "../lib/tools/environment.ts";
-import { runCli } from "./cli/run-cli.ts";
-import { commands } from "./commands/index.ts";
-import { errorContext } from "./error-context.ts";
+import { mkdirSync } from "node:fs";
+import { enableCompileCache } from "node:module";
+import { fileURLToPath } from "node:url";
+
+// Node keeps the code it compiled (and the TypeScript it stripped) in the checkout's private state
+// folder: a command then starts in about a tenth of a second instead of a third (npm run bench:cli).
+// The modules load after it is on, hence the dynamic imports.
+const compileCache = fileURLToPath(new URL("../.state/node-compile-cache/", import.meta.url));
+try {
+  mkdirSync(compileCache, { recursive: true, mode: 0o700 });
+  enableCompileCache(compileCache);
+} catch {
+  // A read-only checkout runs without the cache.
+}
+const { applyToolEnvironment } = await import("../lib/tools/environment.ts");
+const { runCli } = await import("./cli/run-cli.ts");
+const { commands } = await import("./commands/index.ts");
+const { errorContext } = await import("./error-context.ts");
 
 process.exitCode = await runCli(process.argv.slice(2), {
   commands,
