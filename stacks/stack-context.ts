@@ -11,8 +11,9 @@ import { VastClient, type VastClientSettings } from "../clouds/vast/client.ts";
 import { readStackOutputs, type SlotOutputs, type StackOutputs } from "../contract/stack-outputs.ts";
 import { readSettings, slots, type Settings, type Slot } from "./settings.ts";
 import { adoptedSlotOutputs, readSlotRecord, withSlotRecord, type SlotRecord } from "./slot-record.ts";
-import { readFileBackendStack } from "./file-backend-state.ts";
-import { checkProjectStack, stackConfigFile } from "./stack-files.ts";
+import { readFileBackendOutputs } from "./file-backend-state.ts";
+import { dumontConfig, readStackConfig } from "./stack-config.ts";
+import { checkProjectStack } from "./stack-files.ts";
 import { toolEnvironment } from "../lib/tools/environment.ts";
 
 /** A slot's GPU, as the stack's outputs state it (contract/stack-outputs.ts). */
@@ -45,7 +46,14 @@ export class StackContext {
 
   /** The stack in the engine (stacks/workspace.ts), for updates, refreshes and exports. */
   engineStack(): Promise<Stack> {
-    this.engine.stack ??= import("./workspace.ts").then(({ openProjectStack }) => openProjectStack(this.name));
+    if (!this.engine.stack) {
+      const opening = import("./workspace.ts").then(({ openProjectStack }) => openProjectStack(this.name));
+      this.engine.stack = opening;
+      // A failed opening is not kept: the next caller (a watch's next update) tries again.
+      opening.catch(() => {
+        if (this.engine.stack === opening) this.engine.stack = undefined;
+      });
+    }
     return this.engine.stack;
   }
 
@@ -147,33 +155,26 @@ export function withRecordedChanges(outputs: StackOutputs, record: SlotRecord | 
   return active && result.slots[active] ? { ...result, activeSlot: active } : result;
 }
 
-/** Stack config as text (lists and maps as JSON), for settings and credentials. */
-async function configOf(stack: Stack): Promise<Record<string, string>> {
-  const all = await stack.getAllConfig();
-  const values: Record<string, string> = {};
-  for (const [key, { value }] of Object.entries(all)) {
-    if (key.startsWith("dumont:")) values[key.slice("dumont:".length)] = value;
-  }
-  return values;
-}
-
 export async function loadStackContext(stackName: string, options: { requireOutputs?: boolean } = {}): Promise<StackContext> {
   checkProjectStack(stackName);
   const engine: { stack?: Promise<Stack> } = {};
-  // A file backend's state is read directly (most of a second less per read than two engine
-  // starts); any other backend, or state this reader does not know for certain, goes to the engine.
-  let stored = await readFileBackendStack(stackName, stackConfigFile(stackName), toolEnvironment());
-  if (!stored) {
+  // A file backend's outputs are read from its files, the config with one CLI start, both at once
+  // (opening the stack and two engine reads took over a second); any other backend, or state this
+  // reader does not know for certain, goes through the opened stack.
+  const env = { ...process.env, ...toolEnvironment() };
+  let [config, outputs] = await Promise.all([readStackConfig(stackName, env), readFileBackendOutputs(stackName, env)]);
+  if (!config || !outputs) {
     const { openProjectStack } = await import("./workspace.ts");
     engine.stack = openProjectStack(stackName);
     const stack = await engine.stack;
     // Two engine reads at once (each starts the CLI: most of a second).
-    const [config, raw] = await Promise.all([configOf(stack), stack.outputs()]);
-    stored = { config, outputs: outputValues(raw) };
+    const [all, raw] = await Promise.all([stack.getAllConfig(), stack.outputs()]);
+    config = dumontConfig(all);
+    outputs = outputValues(raw);
   }
-  const { config, outputs } = stored;
-  const access: AccessSource = { config: (k) => config[k], env: (n) => process.env[n] };
-  const settings = readSettings({ config: (k) => config[k], hasConfig: (k) => k in config, env: (n) => process.env[n] }, stackName);
+  const values = config;
+  const access: AccessSource = { config: (k) => values[k], env: (n) => process.env[n] };
+  const settings = readSettings({ config: (k) => values[k], hasConfig: (k) => k in values, env: (n) => process.env[n] }, stackName);
   if ((options.requireOutputs ?? true) && !outputs.activeSlot) {
     throw new SettingError("--stack", `stack ${stackName} has no environment yet`, `run \`npx dumont up --stack ${stackName}\` first`);
   }

@@ -33,7 +33,7 @@ const entryTypes = new Set(["file", "dir", "symlink"]);
 /**
  * Throws UnsafeManifestError naming the first entry that is not a plain relative path, or that
  * does not fit the tree: an entry below something that is not a directory of the same manifest,
- * or an archive member the tree does not have.
+ * an archive member the tree does not have, or a discarded path below a symlink or a file of it.
  */
 export function checkManifest(manifest: Manifest): void {
   const refuse = (problem: string): never => {
@@ -66,5 +66,13 @@ export function checkManifest(manifest: Manifest): void {
     if (!types.has(path)) refuse(`included path ${JSON.stringify(path)} is not an entry of the snapshot`);
   }
   checkPaths("deleted", manifest.deleted);
-  checkPaths("discarded", manifest.discarded ?? []);
+  // A path that vanished while the snapshot was made is below folders, or below what vanished too:
+  // never below a symlink or a file the tree has (the archive would be written through it).
+  for (const path of checkPaths("discarded", manifest.discarded ?? [])) {
+    for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1)) {
+      const parent = path.slice(0, slash);
+      const type = types.get(parent);
+      if (type !== undefined && type !== "dir") refuse(`discarded path ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is a ${type} of the snapshot`);
+    }
+  }
 }

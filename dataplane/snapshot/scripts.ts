@@ -233,11 +233,11 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * workspace, and its staged entries are renamed into place; a later one's named members are copied
  * over the tree by a second tar (so a later link needs its size free twice while it is placed).
  *
- * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place, unless it
- * also held what its manifest does not name: the caller verifies every file and names the damaged
- * ones), 6 when download, extraction or placing failed (the removals after it still run), 7 when a
- * removal was refused, 8 when an archive with the manifest's MD5 held a member its manifest does not
- * name, one of another type, or a device or FIFO (nothing of it is put in place).
+ * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place: the caller
+ * verifies every file and names the damaged ones), 6 when download, extraction or placing failed
+ * (the removals after it still run), 7 when a removal was refused, 8 when the archive held a member
+ * its manifest does not name, one of another type, or a device or FIFO (nothing of it is put in
+ * place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
  *   args: spool expected_md5 first|later; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -255,7 +255,10 @@ ${curlUrl}
 rm -f "$spool/got.md5" "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed" "$spool/listed.done" "$spool/unlisted"
 remove_listed "$spool/remove-before" || exit 7
 stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
-trap 'rm -rf -- "$stage"' EXIT
+# However this script ends (a refused removal after placing, too), the stage goes and no symlink
+# that leaves its directory stays in /workspace.
+sweep_symlinks_leaving_their_directory() { ${removeSymlinksLeavingTheirDirectory}; }
+trap 'rm -rf -- "$stage"; sweep_symlinks_leaving_their_directory' EXIT
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
 # The listing names what the archive holds as tar reads it (a member tar refuses to write, a '..' or
@@ -268,14 +271,11 @@ curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --c
 status=("\${PIPESTATUS[@]}")
 cat "$spool/extract.err" >&2
 for _ in $(seq 3000); do [ -e "$spool/listed.done" ] && break; sleep 0.02; done
-for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
-got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
-# place; when its bytes are not the manifest's either, it is damaged (5), not forged, and the
-# failover falls back to another copy instead of stopping.
+# place. (Its MD5 does not make it "damaged" instead: the host that made the archive also reported
+# that MD5.)
 refuse() {
   echo "$1 (not extracted)" >&2
-  if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
   exit 8
 }
 sort -u "$spool/known-listing" | comm -23 "$spool/listed" - > "$spool/unlisted"
@@ -309,8 +309,9 @@ else
   status+=("\${PIPESTATUS[@]}")
 fi
 rm -rf -- "$stage"
+for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
+got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
-${removeSymlinksLeavingTheirDirectory}
 if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
 `;

@@ -179,6 +179,9 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
 async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock, locked: StackContext): Promise<FailoverResult> {
   // The lock read the stack once it held it (again if the lease brought another controller's records).
   let ctx = locked.outputs.activeSlot ? locked : await loadStackContext(options.stack);
+  // The engine is opened before anything is rented: a backend or engine that cannot open the stack
+  // stops the failover here, not at its first update with a GPU already paid for.
+  await ctx.engineStack();
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
   // Each change is in the stack's bucket (where it keeps Dumont's records) before the failover goes

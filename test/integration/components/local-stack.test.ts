@@ -10,8 +10,8 @@ import { objectStoreClient } from "../../../dataplane/object-store/client.ts";
 import { connect } from "../../../dataplane/ssh/client.ts";
 import { VastClient } from "../../../clouds/vast/client.ts";
 import { createTestStack, type TestStack } from "../../support/test-stack.ts";
-import { readFileBackendStack } from "../../../stacks/file-backend-state.ts";
-import { stackConfigFile } from "../../../stacks/stack-files.ts";
+import { readFileBackendOutputs } from "../../../stacks/file-backend-state.ts";
+import { dumontConfig, readStackConfig } from "../../../stacks/stack-config.ts";
 import { outputValues } from "../../../stacks/stack-context.ts";
 import { toolEnvironment } from "../../../lib/tools/environment.ts";
 
@@ -51,15 +51,14 @@ describe("a local stack through the real engine", () => {
     expect(lifecycle.Rules?.[0]).toMatchObject({ Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Filter: { Prefix: `snapshots/${env.name}/` } });
   });
 
-  it("its config and outputs read from the file backend without the engine are the engine's, secrets decrypted", async () => {
-    const stored = await readFileBackendStack(env.name, stackConfigFile(env.name), toolEnvironment());
-    expect(stored).toBeDefined();
-    const config = Object.fromEntries(Object.entries(await env.stack.getAllConfig()).filter(([k]) => k.startsWith("dumont:")).map(([k, v]) => [k.slice("dumont:".length), v.value]));
-    // The engine also lists the project's declared defaults (Pulumi.yaml); the stack's own values are the same.
-    expect(config).toMatchObject(stored!.config);
-    expect(Object.keys(stored!.config).sort()).toEqual(["autoStandbyEnabled", "cloud", "diskGb", "gpuNames", "localCloud", "maxPricePerHour", "readyTimeoutSeconds"]);
-    expect(stored!.outputs).toEqual(outputValues(await env.stack.outputs()));
-    expect(stored!.outputs.sshPrivateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+  it("its outputs read from the file backend without the engine, and its config read with one CLI start, are the engine's", async () => {
+    const tools = { ...process.env, ...toolEnvironment() };
+    const outputs = await readFileBackendOutputs(env.name, tools);
+    expect(outputs).toEqual(outputValues(await env.stack.outputs()));
+    expect(outputs?.sshPrivateKey).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----/);
+    const config = await readStackConfig(env.name, tools);
+    expect(config).toEqual(dumontConfig(await env.stack.getAllConfig()));
+    expect(config).toMatchObject({ cloud: "local", diskGb: "16", gpuNames: '["RTX 4090"]' });
   });
 
   it("preview right after sees no changes", async () => {

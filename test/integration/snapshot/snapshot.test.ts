@@ -325,11 +325,10 @@ tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binarySt
     expect(result.stderr).toContain("./evil.txt, which its manifest does not name");
     // Nothing of a refused archive is put in place, and its staging folder is gone.
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
-    // The same archive with bytes that are not the manifest's is damaged, not forged (5: the failover
-    // falls back to another copy), and still nothing of it is put in place.
-    const damaged = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "0".repeat(32), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
-    expect(damaged.code).toBe(5);
-    expect(damaged.stderr).toContain(`archive MD5 ${md5}, manifest says ${"0".repeat(32)}`);
+    // Nor is it taken for merely damaged when its MD5 is not the manifest's either (the host that
+    // made the archive reported that MD5 too).
+    const forgedAndDamaged = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "0".repeat(32), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    expect(forgedAndDamaged.code).toBe(8);
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
     // A FIFO member whose header claims a size: tar's listing skips that many bytes, its extraction
@@ -393,6 +392,29 @@ tar --format=posix -cf - ./esc2 ./x/pwned --transform 's,^\./x/,./esc2/,r' | lz4
     // The full snapshot alone restores, with its symlink out of the workspace created after the last archive.
     await restoreSnapshot({ ssh: target.ssh, store: forgeStore, id: full.id });
     expect((await target.ssh.run(["readlink", "/workspace/esc"])).stdout).toBe("/root\n");
+  });
+
+  it("a link whose removals are refused after it was put in place leaves no symlink out of the workspace behind", async () => {
+    // The archive holds a symlink to /etc (as real workspaces do) and its manifest asks to remove a
+    // path below another symlink afterwards: the removal is refused (7), and the sweep still runs.
+    const source = await host("sweep-source");
+    const made = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+rm -rf /tmp/sweep && mkdir -p /tmp/sweep/c && cd /tmp/sweep && ln -s /etc z && ln -s c a
+tar --format=posix -cf - ./z ./a ./c | lz4 -1 -z -q - -`], { binaryStdout: true });
+    const sweepStore = storeFor("sweep");
+    const id = snapshotId("sweep", new Date());
+    await sweepStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: sweepStore.archiveKey(id), Body: made.stdoutBytes }));
+    const target = await host("sweep-target");
+    const spool = "/var/tmp/sweep-spool";
+    await target.ssh.run(["bash", "-c", String.raw`rm -rf "$1" && mkdir -p "$1" /workspace && find /workspace -mindepth 1 -delete && : > "$1/remove-before"
+printf 'a/x\0' > "$1/remove-after" && printf 'l ./z\0l ./a\0d ./c\0' > "$1/known" && printf './z
+./a
+./c
+' > "$1/known-listing"`, "prepare", spool]);
+    const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(made.stdoutBytes).digest("hex"), "first"], { stdin: `${await sweepStore.presignDownload(id)}\n`, allowFailure: true });
+    expect(result.code).toBe(7);
+    expect(result.stderr).toContain("refusing a/x: a is not a real directory");
+    expect((await target.ssh.run(["bash", "-c", "cd /workspace && ls -A"])).stdout).toBe("a\nc\n");
   });
 
   it("folder times and held-back symlinks never reach through a symlink, nor into a folder already there", async () => {

@@ -63,6 +63,12 @@ describe("manifest check", () => {
     expect(() => checkManifest(manifest({ entries: [symlink("l", "")], included: [] }))).toThrow('symlink "l" has no usable target');
   });
 
+  it("refuses a discarded path below a symlink or a file of the tree; below a folder, or below what vanished too, it passes", () => {
+    expect(() => checkManifest(manifest({ discarded: ["l/x"] }))).toThrow('discarded path "l/x" is below "l", which is a symlink of the snapshot');
+    expect(() => checkManifest(manifest({ discarded: ["d/f/x"] }))).toThrow('discarded path "d/f/x" is below "d/f", which is a file of the snapshot');
+    expect(() => checkManifest(manifest({ discarded: ["d/tmp", "gone/deeper/x"] }))).not.toThrow();
+  });
+
   it("reads manifests from before `discarded` existed", () => {
     const { discarded: _, ...old } = manifest({ discarded: [] });
     expect(() => checkManifest(old as Manifest)).not.toThrow();
