@@ -162,7 +162,9 @@ export async function loadStackContext(stackName: string, options: { requireOutp
   // (opening the stack and two engine reads took over a second); any other backend, or state this
   // reader does not know for certain, goes through the opened stack.
   const env = { ...process.env, ...toolEnvironment() };
-  let [config, outputs] = await Promise.all([readStackConfig(stackName, env), readFileBackendOutputs(stackName, env)]);
+  let [config, outputs] = env.PULUMI_BACKEND_URL?.startsWith("file:///")
+    ? await Promise.all([readStackConfig(stackName, env), readFileBackendOutputs(stackName, env)])
+    : [undefined, undefined];
   if (!config || !outputs) {
     const { openProjectStack } = await import("./workspace.ts");
     engine.stack = openProjectStack(stackName);
