@@ -124,9 +124,13 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
       stopIfRefused(link.id, result);
       if (result.code === 5) damagedArchives.push(link.id);
-      else if (result.code !== 0) {
+      else if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
+      } else if (result.code !== 0) {
+        // Killed (the OOM killer, a signal) or failed outside its own checks: what it left is unknown,
+        // so no later link is applied over it.
+        throw new DumontError(`restore of ${link.id} stopped: the host's restore of it ended with ${result.code < 0 || result.code > 128 ? "a signal" : `exit ${result.code}`} (${result.stderr.trim().split("\n").at(-1) ?? ""})`);
       }
     }
     const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);

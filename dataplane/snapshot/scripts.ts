@@ -248,7 +248,7 @@ expected=$2
 place=$3
 read -r url
 mkdir -p ${workspace}
-cd ${workspace}
+cd ${workspace} || exit 6
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
@@ -256,9 +256,18 @@ rm -f "$spool/got.md5" "$spool/extract.err" "$spool/staged" "$spool/unexpected" 
 remove_listed "$spool/remove-before" || exit 7
 stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
 # However this script ends (a refused removal after placing, too), the stage goes and no symlink
-# that leaves its directory stays in /workspace.
+# that leaves its directory stays in /workspace; a sweep that fails stops the restore (7).
 sweep_symlinks_leaving_their_directory() { ${removeSymlinksLeavingTheirDirectory}; }
-trap 'rm -rf -- "$stage"; sweep_symlinks_leaving_their_directory' EXIT
+on_exit() {
+  local status=$?
+  rm -rf -- "$stage"
+  if ! sweep_symlinks_leaving_their_directory; then
+    echo "refusing to go on: the symlinks that leave their directory could not all be removed" >&2
+    if [ "$status" != 8 ]; then status=7; fi
+  fi
+  exit "$status"
+}
+trap on_exit EXIT
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
 # The listing names what the archive holds as tar reads it (a member tar refuses to write, a '..' or

@@ -179,9 +179,11 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
 async function runFailover(options: FailoverOptions, progress: (line: string) => void, assertHeld: () => void, clock: RtoClock, locked: StackContext): Promise<FailoverResult> {
   // The lock read the stack once it held it (again if the lease brought another controller's records).
   let ctx = locked.outputs.activeSlot ? locked : await loadStackContext(options.stack);
-  // The engine is opened before anything is rented: a backend or engine that cannot open the stack
-  // stops the failover here, not at its first update with a GPU already paid for.
-  await ctx.engineStack();
+  // The engine opens while the failover plans, and is awaited before anything is rented: a backend
+  // or engine that cannot open the stack stops the failover there, not at its first update with a
+  // GPU already paid for. (The catch only keeps a failure from counting as unhandled meanwhile.)
+  const engineOpened = ctx.engineStack();
+  engineOpened.catch(() => undefined);
   const record = readFailoverRecord(options.stack);
   /** Changes the stack's slot record (slots, active slot, excluded machines, this failover's progress). */
   // Each change is in the stack's bucket (where it keeps Dumont's records) before the failover goes
@@ -277,6 +279,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         }
         // Rented outside the engine (rent.ts); the slot record holds it until the retire's update.
         ctx = ctx.withCurrentRecord();
+        await engineOpened;
         const rentStarted = Date.now();
         const rented = await rentForSlot(ctx, step.slot, progress, options.signal);
         assertHeld();

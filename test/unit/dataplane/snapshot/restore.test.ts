@@ -48,6 +48,27 @@ describe("restoring another stack's snapshot", () => {
   });
 });
 
+describe("a link's restore that the host did not finish", () => {
+  it("stops the chain: a killed restore (the OOM killer, a signal) is not taken for a damaged archive", async () => {
+    const chain = [manifest(full, [full], "prod"), manifest(incremental, [full, incremental], "prod")];
+    const byId = new Map(chain.map((m) => [m.id, m]));
+    const store = { settings: { stack: "prod" }, readManifest: async (id: string) => byId.get(id)!, presignDownload: async () => "https://s3.example/x" } as unknown as SnapshotStore;
+    const archiveRuns: string[] = [];
+    const ssh = {
+      label: "gpu",
+      run: async (argv: string[]) => {
+        if (argv[0] === "bash" && argv[2]?.includes("expected=$2")) {
+          archiveRuns.push(argv[6]!);
+          return { code: 137, stdout: "", stderr: "Killed", stdoutBytes: Buffer.alloc(0) };
+        }
+        return { code: 0, stdout: "", stderr: "", stdoutBytes: Buffer.alloc(0) };
+      },
+    } as unknown as SshConnection;
+    await expect(restoreSnapshot({ ssh, store, id: incremental })).rejects.toThrow(`restore of ${full} stopped: the host's restore of it ended with a signal (Killed)`);
+    expect(archiveRuns).toEqual(["first"]);
+  });
+});
+
 describe("what a staged archive may hold", () => {
   const entry = (path: string, type: "file" | "dir" | "symlink") => ({ path, type, size: 0, mode: 0o644, mtime: "1" });
   it("is each member as its manifest types it and every folder above the members as a folder, each once", () => {
