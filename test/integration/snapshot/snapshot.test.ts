@@ -51,6 +51,15 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
   });
 }
 
+/**
+ * A crafted archive stored as snapshot `id`'s, then restored by restoreArchiveScript alone onto a
+ * host whose spool already holds the lists ("first" link), checked against `md5` (its own unless told).
+ */
+async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer, md5 = createHash("md5").update(archive).digest("hex")) {
+  await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
+  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, "first"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
+}
+
 beforeAll(async () => {
   endpoints = await up({ cloud });
   admin = new LocalCloudAdmin(endpoints);
@@ -315,19 +324,17 @@ rm -rf /tmp/extra && mkdir -p /tmp/extra && cd /tmp/extra && printf 'named\n' > 
 tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binaryStdout: true });
     const extraStore = storeFor("extra");
     const id = snapshotId("extra", new Date());
-    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: made.stdoutBytes }));
-    const md5 = createHash("md5").update(made.stdoutBytes).digest("hex");
     const target = await host("extra-target");
     const spool = "/var/tmp/extra-spool";
     await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./named.txt\\0" > "$1/known" && printf "./named.txt\\n" > "$1/known-listing"', "prepare", spool]);
-    const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    const result = await restoreCraftedArchive(target.ssh, extraStore, id, spool, made.stdoutBytes);
     expect(result.code).toBe(8);
     expect(result.stderr).toContain("./evil.txt, which its manifest does not name");
     // Nothing of a refused archive is put in place, and its staging folder is gone.
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
     // Nor is it taken for merely damaged when its MD5 is not the manifest's either (the host that
     // made the archive reported that MD5 too).
-    const forgedAndDamaged = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "0".repeat(32), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    const forgedAndDamaged = await restoreCraftedArchive(target.ssh, extraStore, id, spool, made.stdoutBytes, "0".repeat(32));
     expect(forgedAndDamaged.code).toBe(8);
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
@@ -345,16 +352,14 @@ with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
 sys.stdout.buffer.write(out.getvalue())`]);
     expect(execFileSync("tar", ["-t"], { input: crafted, encoding: "utf8" })).toBe("./named.txt\n");
     const hidden = execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: crafted });
-    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: hidden }));
-    const caught = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(hidden).digest("hex"), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    const caught = await restoreCraftedArchive(target.ssh, extraStore, id, spool, hidden);
     expect(caught.code).toBe(8);
     expect(caught.stderr).toContain("the file ./evil.txt, which its manifest does not name as a file");
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
     // A name the manifest gives, as a FIFO (a snapshot holds files, folders and symlinks only).
     const fifo = await source.ssh.run(["bash", "-c", "set -euo pipefail; rm -rf /tmp/fifo && mkdir -p /tmp/fifo && cd /tmp/fifo && mkfifo named.txt && tar --format=posix -cf - ./named.txt | lz4 -1 -z -q - -"], { binaryStdout: true });
-    await extraStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: extraStore.archiveKey(id), Body: fifo.stdoutBytes }));
-    const refused = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(fifo.stdoutBytes).digest("hex"), "first"], { stdin: `${await extraStore.presignDownload(id)}\n`, allowFailure: true });
+    const refused = await restoreCraftedArchive(target.ssh, extraStore, id, spool, fifo.stdoutBytes);
     expect(refused.code).toBe(8);
     expect(refused.stderr).toContain("./named.txt, which is neither a file, a folder nor a symlink");
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
@@ -403,15 +408,11 @@ rm -rf /tmp/sweep && mkdir -p /tmp/sweep/c && cd /tmp/sweep && ln -s /etc z && l
 tar --format=posix -cf - ./z ./a ./c | lz4 -1 -z -q - -`], { binaryStdout: true });
     const sweepStore = storeFor("sweep");
     const id = snapshotId("sweep", new Date());
-    await sweepStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: sweepStore.archiveKey(id), Body: made.stdoutBytes }));
     const target = await host("sweep-target");
     const spool = "/var/tmp/sweep-spool";
     await target.ssh.run(["bash", "-c", String.raw`rm -rf "$1" && mkdir -p "$1" /workspace && find /workspace -mindepth 1 -delete && : > "$1/remove-before"
-printf 'a/x\0' > "$1/remove-after" && printf 'l ./z\0l ./a\0d ./c\0' > "$1/known" && printf './z
-./a
-./c
-' > "$1/known-listing"`, "prepare", spool]);
-    const result = await target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, createHash("md5").update(made.stdoutBytes).digest("hex"), "first"], { stdin: `${await sweepStore.presignDownload(id)}\n`, allowFailure: true });
+printf 'a/x\0' > "$1/remove-after" && printf 'l ./z\0l ./a\0d ./c\0' > "$1/known" && printf './z\n./a\n./c\n' > "$1/known-listing"`, "prepare", spool]);
+    const result = await restoreCraftedArchive(target.ssh, sweepStore, id, spool, made.stdoutBytes);
     expect(result.code).toBe(7);
     expect(result.stderr).toContain("refusing a/x: a is not a real directory");
     expect((await target.ssh.run(["bash", "-c", "cd /workspace && ls -A"])).stdout).toBe("a\nc\n");
