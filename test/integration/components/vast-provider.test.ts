@@ -118,7 +118,10 @@ describe("the Vast instance provider", () => {
   it("never trusts a host that presents another host key than the one it installed, and destroys it", async () => {
     // What an impostor looks like from the controller: the host's sshd answers with a key Dumont did
     // not make (here the instance's own onstart, which runs after Dumont's installer, swaps it).
-    const impostor = "k=/etc/ssh/ssh_host_ed25519_key; rm -f $k; ssh-keygen -q -t ed25519 -N '' -f $k; kill -HUP $(cat /run/sshd.pid)\n";
+    // Its SIGHUP waits until sshd catches SIGHUP again: Dumont's installer has just sent one, and one
+    // that arrives while sshd re-executes kills it (the host then never answers at all).
+    const impostor = "k=/etc/ssh/ssh_host_ed25519_key; rm -f $k; ssh-keygen -q -t ed25519 -N '' -f $k; p=$(cat /run/sshd.pid); i=0\n"
+      + "until grep -q '^SigCgt:.*[13579bdf]$' /proc/$p/status || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done; kill -HUP $p\n";
     await admin.settings({ runningDelayMs: 1500 });
     try {
       // Polled every 3 s, the host is first looked at well after its onstart swapped the key (a
