@@ -132,7 +132,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
       source: { host: ssh.label, label: options.sourceLabel }, stack: store.settings.stack,
-      archive: { key: store.archiveKey(id), bytes: uploaded.bytes, md5: uploaded.md5, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
+      archive: { key: store.archiveKey(id), bytes: uploaded.bytes, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
       entries, included: archived.filter((p) => inTree.has(p)), deleted: parent ? deletedSince(parent.entries, entries) : [],
       discarded: archived.filter((p) => !inTree.has(p)), stats: stats(entries),
     };

@@ -27,7 +27,6 @@ export interface RoundRead {
 }
 
 export interface Uploaded {
-  readonly md5: string;
   readonly bytes: number;
   readonly parts: Array<{ part: number; etag: string; bytes: number }>;
 }
@@ -110,7 +109,7 @@ export class HostUpload {
     await writeSpoolFile(this.options.ssh, this.options.spool, `round${round}`, hostPathList(paths));
   }
 
-  /** Says no round follows and waits for the upload to finish: every part stored, the stream's MD5. */
+  /** Says no round follows and waits for the upload to finish: every part stored. */
   async finish(): Promise<Uploaded> {
     await writeSpoolFile(this.options.ssh, this.options.spool, "last", "");
     return this.run;
@@ -183,19 +182,19 @@ export class HostUpload {
     });
   }
 
-  /** The host's report: "stream <md5> <bytes>", then "part <n> <etag> <bytes>" per part. */
+  /** The host's report: "part <n> <etag> <bytes>" per part, in order. */
   private report(stdout: string): Uploaded {
-    const lines = stdout.trim().split("\n");
-    const stream = /^stream ([0-9a-f]{32}) (\d+)$/.exec(lines[0] ?? "");
-    if (!stream) throw new DumontError(`unexpected upload report from ${this.options.ssh.label}: ${sanitizeHostLine(stdout)}`);
-    const parts = lines.slice(1).map((line) => {
+    const lines = stdout.trim().split("\n").filter(Boolean);
+    const parts = lines.map((line) => {
       const match = /^part (\d+) (\S+) (\d+)$/.exec(line);
-      if (!match) throw new DumontError(`unexpected part report: ${sanitizeHostLine(line)}`);
+      if (!match) throw new DumontError(`unexpected part report from ${this.options.ssh.label}: ${sanitizeHostLine(line)}`);
       return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
     });
-    const bytes = Number(stream[2]);
-    if (parts.reduce((s, p) => s + p.bytes, 0) !== bytes) throw new DumontError("the uploaded parts do not add up to the archive");
-    return { md5: stream[1]!, bytes, parts };
+    // Every part from the first, none twice: a gap would complete an archive with a hole in it.
+    if (parts.length === 0 || parts.some((p, i) => p.part !== i + 1)) {
+      throw new DumontError(`the upload report from ${this.options.ssh.label} does not list parts 1 to ${parts.length} in order`);
+    }
+    return { bytes: parts.reduce((s, p) => s + p.bytes, 0), parts };
   }
 }
 

@@ -27,8 +27,12 @@ export interface Entry {
 export interface ArchiveInfo {
   readonly key: string;
   readonly bytes: number;
-  /** MD5 of the compressed object, checked while restoring. */
-  readonly md5: string;
+  /**
+   * MD5 of the compressed object, in manifests from before 2026-12-01 only, and no longer checked:
+   * each part's MD5 is checked against the store's as it is uploaded, LZ4's frame checksum as the
+   * object is decoded, and every file's MD5 after a restore.
+   */
+  readonly md5?: string;
   readonly parts: number;
   readonly partSize: number;
   readonly compression: "lz4";

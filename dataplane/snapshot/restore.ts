@@ -35,7 +35,7 @@ export class RestoreFailed extends DumontError {
     const shown = report.mismatches.slice(0, 20).map((m) => `  ${JSON.stringify(m.path)}: ${m.problem}`);
     super([
       `restore of ${report.manifest.id} failed verification`,
-      ...report.damagedArchives.map((a) => `  archive ${a} is damaged (its MD5 is not the manifest's)`),
+      ...report.damagedArchives.map((a) => `  archive ${a} is damaged (its download, LZ4's checksum or its extraction failed)`),
       `  ${report.mismatches.length} of ${report.manifest.entries.length} entries differ${report.mismatches.length ? ":" : ""}`,
       ...shown,
       ...(report.mismatches.length > shown.length ? [`  … and ${report.mismatches.length - shown.length} more`] : []),
@@ -121,10 +121,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await putSpoolFile("known-listing", members.map((m) => `./${quoteTarName(m)}\n`).join(""));
       const url = await store.presignDownload(link.id);
       const place = i === 0 ? "first" : "later";
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, link.archive.md5, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
+      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
       stopIfRefused(link.id, result);
-      if (result.code === 5) damagedArchives.push(link.id);
-      else if (result.code === 6) {
+      if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
       } else if (result.code !== 0) {

@@ -83,8 +83,10 @@ const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
  * On stderr: "progress <parts done>" each second, "round-note <n> <tar's message>" and then
  * "round-read <n> <tar's exit status>" when a round has been read (tar exits 1 when a file changed
  * as it read it; the controller decides), and "need-urls <part>" when the stream outgrows the URLs
- * it has (the controller appends more). On stdout: "stream <md5> <bytes>" and one
- * "part <n> <etag> <bytes>" line per part.
+ * it has (the controller appends more). On stdout: one "part <n> <etag> <bytes>" line per part. No
+ * MD5 of the whole stream is made: each part's is checked against what the store says it got, LZ4's
+ * frame checksum covers the stream when it is decoded, and every file's MD5 after a restore (an MD5
+ * of the stream cost a third pass over the data; the restore no longer reads one).
  *   args: spool part_size concurrency
  */
 export function uploadScript(): string {
@@ -160,14 +162,12 @@ progress_pid=$!
 trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
 rounds \\
   | lz4 -1 -z -q - - \\
-  | tee >(md5sum > "$spool/stream.md5") >(wc -c > "$spool/stream.bytes") \\
   | split -a 5 -d -b "$part_size" --filter='bash "$spool/part.sh"' -
-while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ] || [ ! -s "$spool/stream.md5" ] || [ ! -s "$spool/stream.bytes" ]; do
+while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ]; do
   if abandoned; then exit 4; fi
   sleep 0.05
 done
 if compgen -G "$spool/*.failed" > /dev/null; then cat "$spool"/*.failed >&2; exit 4; fi
-echo "stream $(cut -d' ' -f1 "$spool/stream.md5") $(cat "$spool/stream.bytes")"
 cat "$spool"/*.done 2>/dev/null | sort -k2 -n
 `;
 }
@@ -215,8 +215,8 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
 /**
  * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
  * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
- * where a non-empty directory is), download (with retries) | check MD5 on the fly | lz4 -d |
- * tar -x into a staging folder inside /workspace (so on its disk), check what is there, move it into
+ * where a non-empty directory is), download (with retries) | lz4 -d (which checks the frame's
+ * checksum) | tar -x into a staging folder inside /workspace (so on its disk), check what is there, move it into
  * place, then remove what $spool/remove-after lists (paths that vanished while the snapshot was made)
  * and the symlinks that leave their directory.
  *
@@ -225,34 +225,34 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * not of a listing (GNU tar's listing and extraction read some crafted headers differently): every
  * path in the staging folder, with its type, must be one of $spool/known (NUL-separated "f ./path",
  * "d ./path", "l ./path": the members as their manifest types them, their parents as folders),
- * compared as sorted raw bytes, linear in the member count. tar's listing of
- * the stream, compared with $spool/known-listing (the members in tar's escape quoting, a line each),
- * names what tar refused to write ('..', absolute names) as the archive holds it. (tar -x -T with
- * the names checks inside tar, but matches each member against the whole list: 100,000 members took
- * 84 s.) Nor may it hold a device node or a FIFO. The first link of a chain lands in an emptied
+ * compared as sorted raw bytes, linear in the member count. tar's own listing as it extracts (-v,
+ * into an index file: a second tar reading the stream to list it cost ~1.7 s of CPU per GB) and the
+ * '..' members its messages name are compared with $spool/known-listing (the members in tar's
+ * escape quoting, a line each): that names what tar refused to write or wrote elsewhere ('..',
+ * absolute names) as the archive holds it. (tar -x -T with the names checks inside tar, but matches
+ * each member against the whole list: 100,000 members took 84 s.) Nor may it hold a device node or a FIFO. The first link of a chain lands in an emptied
  * workspace, and its staged entries are renamed into place; a later one's named members are copied
  * over the tree by a second tar (so a later link needs its size free twice while it is placed).
  *
- * Exit 5 when the object's MD5 is not the manifest's (what it held is still put in place: the caller
- * verifies every file and names the damaged ones), 6 when download, extraction or placing failed
- * (the removals after it still run), 7 when a removal was refused, 8 when the archive held a member
+ * Exit 6 when download, decoding (LZ4's checksum of the stream among it), extraction or placing
+ * failed: what it held is still put in place (the caller verifies every file and names the damaged
+ * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held a member
  * its manifest does not name, one of another type, or a device or FIFO (nothing of it is put in
  * place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
- *   args: spool expected_md5 first|later; stdin: the presigned GET URL
+ *   args: spool first|later; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
 export LC_ALL=C
 spool=$1
-expected=$2
-place=$3
+place=$2
 read -r url
 mkdir -p ${workspace}
 cd ${workspace} || exit 6
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/got.md5" "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed" "$spool/listed.done" "$spool/unlisted"
+rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted"
 remove_listed "$spool/remove-before" || exit 7
 stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
 # However this script ends (a refused removal after placing, too), the stage goes and no symlink
@@ -270,24 +270,23 @@ on_exit() {
 trap on_exit EXIT
 # Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
 # archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
-# The listing names what the archive holds as tar reads it (a member tar refuses to write, a '..' or
-# an absolute name, is named there); what tar wrote is checked after it.
+# The listing names what the archive holds as tar reads it (an absolute name as the archive has it;
+# a '..' member, which tar refuses, only in its messages); what tar wrote is checked after it.
 curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
-  | tee >(md5sum > "$spool/got.md5") \\
   | lz4 -d -q - - \\
-  | tee -p >(tar -t --quoting-style=escape 2>/dev/null | sed 's,\\(.\\)/$,\\1,' | sort -u > "$spool/listed"; touch "$spool/listed.done") \\
-  | tar --numeric-owner --sparse -xpf - -C "$stage" 2> "$spool/extract.err"
+  | tar --numeric-owner --sparse --quoting-style=escape --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
 cat "$spool/extract.err" >&2
-for _ in $(seq 3000); do [ -e "$spool/listed.done" ] && break; sleep 0.02; done
+sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" | sort -u > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
-# place. (Its MD5 does not make it "damaged" instead: the host that made the archive also reported
-# that MD5.)
+# place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
 refuse() {
   echo "$1 (not extracted)" >&2
   exit 8
 }
-sort -u "$spool/known-listing" | comm -23 "$spool/listed" - > "$spool/unlisted"
+# tar names a member it refuses to write for its '..' in a message only, not in its listing.
+sed -n "s/^tar: \\(.*\\): Member name contains '\\.\\.'\$/\\1/p" "$spool/extract.err" >> "$spool/listed"
+sort -u "$spool/known-listing" | comm -23 <(sort -u "$spool/listed") - > "$spool/unlisted"
 if [ -s "$spool/unlisted" ]; then refuse "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name"; fi
 # What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
 # NUL-separated, sorted the same way). The type counts: a path the manifest calls a folder, staged
@@ -318,10 +317,7 @@ else
   status+=("\${PIPESTATUS[@]}")
 fi
 rm -rf -- "$stage"
-for _ in $(seq 3000); do [ -s "$spool/got.md5" ] && break; sleep 0.02; done
-got=$(cut -d' ' -f1 "$spool/got.md5" 2>/dev/null)
 remove_listed "$spool/remove-after" || exit 7
-if [ "$got" != "$expected" ]; then echo "archive MD5 $got, manifest says $expected" >&2; exit 5; fi
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
 `;
 }

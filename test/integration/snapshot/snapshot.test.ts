@@ -53,11 +53,11 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
 
 /**
  * A crafted archive stored as snapshot `id`'s, then restored by restoreArchiveScript alone onto a
- * host whose spool already holds the lists ("first" link), checked against `md5` (its own unless told).
+ * host whose spool already holds the lists ("first" link).
  */
-async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer, md5 = createHash("md5").update(archive).digest("hex")) {
+async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer) {
   await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
-  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, md5, "first"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
+  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
 }
 
 beforeAll(async () => {
@@ -332,14 +332,31 @@ tar --format=posix -cf - ./named.txt ./evil.txt | lz4 -1 -z -q - -`], { binarySt
     expect(result.stderr).toContain("./evil.txt, which its manifest does not name");
     // Nothing of a refused archive is put in place, and its staging folder is gone.
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
-    // Nor is it taken for merely damaged when its MD5 is not the manifest's either (the host that
-    // made the archive reported that MD5 too).
-    const forgedAndDamaged = await restoreCraftedArchive(target.ssh, extraStore, id, spool, made.stdoutBytes, "0".repeat(32));
+    // Nor is it taken for merely damaged when its LZ4 stream is broken too (here its checksum cut
+    // off: LZ4 fails once everything is decoded).
+    const forgedAndDamaged = await restoreCraftedArchive(target.ssh, extraStore, id, spool, made.stdoutBytes.subarray(0, -4));
     expect(forgedAndDamaged.code).toBe(8);
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
-    // A FIFO member whose header claims a size: tar's listing skips that many bytes, its extraction
-    // does not, and writes the member hidden there. What tar wrote is what is checked.
+    // Names tar will not write as given: a '..' member (tar skips it, naming it only in a message)
+    // and an absolute one (tar strips its "/"). Each is named, and nothing lands anywhere.
+    for (const evil of ["./sub/../../escape.txt", "/abs.txt"]) {
+      const craftedName = execFileSync("python3", ["-c", `
+import io, sys, tarfile
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
+    for name in ["./named.txt", sys.argv[1]]:
+        info = tarfile.TarInfo(name); info.size = 5; t.addfile(info, io.BytesIO(b"evil\\n"))
+sys.stdout.buffer.write(out.getvalue())`, evil]);
+      const refusedName = await restoreCraftedArchive(target.ssh, extraStore, id, spool, execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: craftedName }));
+      expect(refusedName.code).toBe(8);
+      expect(refusedName.stderr).toContain(`the archive holds ${evil}, which its manifest does not name`);
+      expect((await target.ssh.run(["bash", "-c", "ls -A /workspace; ls -A / | grep -c -e escape -e abs || true"])).stdout).toBe("0\n");
+    }
+
+    // A FIFO member whose header claims a size: \`tar -t\` skips that many bytes, extraction does
+    // not, and writes the member hidden there. The listing checked is extraction's own, and so is
+    // what is staged: the hidden member is named.
     const crafted = execFileSync("python3", ["-c", `
 import io, sys, tarfile
 inner = io.BytesIO()
@@ -354,7 +371,7 @@ sys.stdout.buffer.write(out.getvalue())`]);
     const hidden = execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: crafted });
     const caught = await restoreCraftedArchive(target.ssh, extraStore, id, spool, hidden);
     expect(caught.code).toBe(8);
-    expect(caught.stderr).toContain("the file ./evil.txt, which its manifest does not name as a file");
+    expect(caught.stderr).toContain("./evil.txt, which its manifest does not name");
     expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
 
     // A name the manifest gives, as a FIFO (a snapshot holds files, folders and symlinks only).
@@ -385,7 +402,7 @@ tar --format=posix -cf - ./esc2 ./x/pwned --transform 's,^\./x/,./esc2/,r' | lz4
     await forgeStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: forgeStore.archiveKey(id), Body: archive }));
     await forgeStore.writeManifest({
       ...full, id, name: "forged", kind: "incremental", parent: full.id, chain: [full.id, id],
-      archive: { ...full.archive, key: forgeStore.archiveKey(id), bytes: archive.length, md5: createHash("md5").update(archive).digest("hex") },
+      archive: { ...full.archive, key: forgeStore.archiveKey(id), bytes: archive.length },
       entries: [...full.entries, { path: "esc2", ...dir }, pwned], included: ["esc2", "esc2/pwned"], deleted: [], discarded: [],
     });
     const target = await host("forge-target");

@@ -57,8 +57,8 @@ describe("a link's restore that the host did not finish", () => {
     const ssh = {
       label: "gpu",
       run: async (argv: string[]) => {
-        if (argv[0] === "bash" && argv[2]?.includes("expected=$2")) {
-          archiveRuns.push(argv[6]!);
+        if (argv[0] === "bash" && argv[3] === "restore") {
+          archiveRuns.push(argv[5]!);
           return { code: 137, stdout: "", stderr: "Killed", stdoutBytes: Buffer.alloc(0) };
         }
         return { code: 0, stdout: "", stderr: "", stdoutBytes: Buffer.alloc(0) };
