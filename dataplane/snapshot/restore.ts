@@ -118,7 +118,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
       await putSpoolFile("members", hostPathList(members));
       await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
-      await putSpoolFile("known-listing", members.map((m) => `./${quoteTarName(m)}\n`).join(""));
+      // "." too: each round of an archive ends with the workspace folder's own header (scripts.ts).
+      await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
       const url = await store.presignDownload(link.id);
       const place = i === 0 ? "first" : "later";
       const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });

@@ -76,9 +76,10 @@ const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
  *
  * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
  * written that file; $spool/last says no round follows, $spool/abort stops everything. Files that
- * changed while they were read are read again in a later round: every round's end-of-archive (with
- * --blocking-factor=1 exactly its last 1024 bytes) is cut and written once at the very end, so the
- * object stays one tar archive in which a later copy of a file replaces an earlier one.
+ * changed while they were read are read again in a later round: every round ends with "." (the
+ * workspace folder's own header), its end-of-archive and padding are cut, and one end-of-archive is
+ * written at the very end, so the object stays one tar archive in which a later copy of a file
+ * replaces an earlier one.
  *
  * On stderr: "progress <parts done>" each second, "round-note <n> <tar's message>" and then
  * "round-read <n> <tar's exit status>" when a round has been read (tar exits 1 when a file changed
@@ -137,18 +138,39 @@ touch "$spool/p$n.busy"
   rm -f "$spool/p$n" "$spool/p$n.busy"
 ) </dev/null >/dev/null 2>&1 &
 PART
+# tar pads an archive with zeros to a whole record. One-block records would make its end exact, but
+# their write calls cost ~6 s of CPU per GiB; so records are 32 KiB, and what follows a round's
+# members (its end-of-archive and padding, all zeros, at most $held bytes) is cut: every round ends
+# with the workspace folder itself ("."), a header that is never all zeros, so the round's members
+# end with the last block of its tail that is not all zeros.
+record=32768
+held=$((record + 1024))
+members_of_tail() {
+  local last
+  last=$(od -A d -v -t x1 -w512 "$1" | grep -v -E '^[0-9]+( 00)*$' | tail -n 1 | cut -d' ' -f1)
+  if [ -z "$last" ]; then return 1; fi
+  head -c $((10#$last + 512)) "$1"
+}
 rounds() {
-  local n=1
+  local n=1 tail_pid tail_status
   while :; do
     until [ -e "$spool/round$n" ] || [ -e "$spool/last" ] || abandoned; do sleep 0.02; done
     if abandoned; then echo "the controller abandoned the snapshot" >&2; return 1; fi
     if [ ! -e "$spool/round$n" ]; then break; fi
+    rm -f "$spool/tail.fifo" && mkfifo "$spool/tail.fifo"
+    tail -c "$held" < "$spool/tail.fifo" > "$spool/tail$n" &
+    tail_pid=$!
     set +e
     tar --format=posix --quoting-style=escape --null --no-recursion -T "$spool/round$n" --sparse --numeric-owner \\
-      --blocking-factor=1 -cf - 2> "$spool/round$n.err" | head -c -1024
+      --record-size="$record" -cf - . 2> "$spool/round$n.err" | tee "$spool/tail.fifo" | head -c -"$held"
     local status=("\${PIPESTATUS[@]}")
+    wait "$tail_pid"
+    tail_status=$?
     set -e
-    if [ "\${status[1]}" != 0 ]; then echo "round $n: could not pass the archive on" >&2; return 1; fi
+    if [ "\${status[1]}" != 0 ] || [ "\${status[2]}" != 0 ] || [ "$tail_status" != 0 ] || ! members_of_tail "$spool/tail$n"; then
+      echo "round $n: could not pass the archive on" >&2
+      return 1
+    fi
     sed "s/^/round-note $n /" "$spool/round$n.err" >&2
     echo "round-read $n \${status[0]}" >&2
     n=$((n + 1))

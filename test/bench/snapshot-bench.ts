@@ -1,7 +1,8 @@
 // Snapshot benchmark: Dumont against the baselines, in one run, on the same data and the same
 // local S3 server (MinIO behind the local cloud's S3 endpoint), on local-cloud hosts.
 //   npm run bench            (setup with restic, then this file)
-//   node test/bench/snapshot-bench.ts [--quick]   (--quick: 1/8 of the data, for a smoke run)
+//   node test/bench/snapshot-bench.ts [--quick] [--runs=N]   (--quick: 1/8 of the data, for a smoke
+//   run; --runs: each measurement's runs, the median kept, default 3)
 // Workspaces: "mixed" (~1 GiB: a random checkpoint, text, a source tree) and "small" (100k files).
 // Operations: full snapshot, incremental (1% changed), restore, validation. Baselines: the seed's
 // `tar | lz4 -1 | s5cmd pipe`, `s5cmd cat | lz4 -d | tar -x`, `md5sum` over all files, restic.
@@ -30,6 +31,9 @@ import { makeKeyPair } from "../support/local-cloud.ts";
 
 applyToolEnvironment();
 const quick = process.argv.includes("--quick");
+/** One run of a file-system-heavy step varies by ±30% on this machine: each figure is a median. */
+const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.slice("--runs=".length) ?? 3);
+if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs=N wants a whole number of runs, 1 or more");
 const scale = quick ? 8 : 1;
 const mb = 1e6;
 
@@ -37,7 +41,10 @@ interface Measurement {
   readonly dataset: string;
   readonly operation: "full snapshot" | "full snapshot, host on 1 core" | "incremental (1%)" | "restore" | "validation";
   readonly tool: string;
+  /** The median run's. */
   readonly seconds: number;
+  /** Every run's seconds. */
+  readonly runs: readonly number[];
   readonly bytes: number;
   readonly files: number;
   /** Sum of resident memory of every process on the host, at its highest. */
@@ -80,6 +87,46 @@ async function measure<T>(namespace: string, work: () => Promise<T>): Promise<{ 
     running = false;
     await sampler;
   }
+}
+
+interface Measured<T> {
+  readonly result: T;
+  readonly seconds: number;
+  readonly hostPeak: number;
+  readonly controllerPeak: number;
+  /** Every run's seconds, in the order run. */
+  readonly runs: readonly number[];
+  /** Every run, in the order run. */
+  readonly all: ReadonlyArray<{ readonly result: T; readonly seconds: number }>;
+}
+
+/**
+ * Runs a measurement \`runs\` times (\`before\` first each time, untimed; each from a cold cache) and
+ * keeps the median run by \`seconds\` (the wall time unless told); peaks are the highest of any run.
+ */
+async function measureMedian<T>(
+  namespace: string,
+  work: (run: number) => Promise<T>,
+  options: { readonly before?: (run: number) => Promise<unknown>; readonly seconds?: (result: T) => number } = {},
+): Promise<Measured<T>> {
+  const all: Array<{ result: T; seconds: number; hostPeak: number; controllerPeak: number }> = [];
+  for (let run = 0; run < runs; run++) {
+    await options.before?.(run);
+    const m = await measure(namespace, () => work(run));
+    all.push({ ...m, seconds: options.seconds ? options.seconds(m.result) : m.seconds });
+  }
+  const median = [...all].sort((a, b) => a.seconds - b.seconds)[Math.floor((all.length - 1) / 2)]!;
+  return {
+    result: median.result, seconds: median.seconds, runs: all.map((m) => m.seconds), all,
+    hostPeak: Math.max(...all.map((m) => m.hostPeak)), controllerPeak: Math.max(...all.map((m) => m.controllerPeak)),
+  };
+}
+
+/** The same runs, another figure of each (the validation that follows each restore). */
+function medianOf<T>(measured: Measured<T>, seconds: (result: T) => number): Measured<T> {
+  const all = measured.all.map((m) => ({ result: m.result, seconds: seconds(m.result) }));
+  const median = [...all].sort((a, b) => a.seconds - b.seconds)[Math.floor((all.length - 1) / 2)]!;
+  return { ...measured, result: median.result, seconds: median.seconds, runs: all.map((m) => m.seconds), all };
 }
 
 /**
@@ -192,46 +239,49 @@ async function main() {
       const [files, bytes] = size.stdout.trim().split(" ").map(Number) as [number, number];
       console.error(`   ${files} files, ${(bytes / mb).toFixed(0)} MB`);
       const store = new SnapshotStore({ ...endpoints.s3, bucket, prefix: `${name}/dumont/`, stack: "bench" });
-      const record = (operation: Measurement["operation"], tool: string, m: { seconds: number; hostPeak: number; controllerPeak?: number }, note?: string, b = bytes, f = files) => {
+      const record = (operation: Measurement["operation"], tool: string, m: { seconds: number; runs: readonly number[]; hostPeak: number; controllerPeak?: number }, note?: string, b = bytes, f = files) => {
         // Only Dumont's work runs in the controller process; the baselines run entirely on the host.
         const controllerPeakRssMiB = tool === "dumont" ? m.controllerPeak : undefined;
-        results.push({ dataset: name, operation, tool, seconds: m.seconds, bytes: b, files: f, hostPeakRssMiB: m.hostPeak, controllerPeakRssMiB, note });
-        console.error(`   ${operation.padEnd(18)} ${tool.padEnd(28)} ${m.seconds.toFixed(2)} s`);
+        results.push({ dataset: name, operation, tool, seconds: m.seconds, runs: m.runs, bytes: b, files: f, hostPeakRssMiB: m.hostPeak, controllerPeakRssMiB, note });
+        console.error(`   ${operation.padEnd(18)} ${tool.padEnd(28)} ${m.seconds.toFixed(2)} s (runs: ${m.runs.map((r) => r.toFixed(2)).join(", ")})`);
       };
       const ns = (h: { info: HostInfo }) => h.info.namespace;
 
       // Full snapshots
-      const full = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-full`, parent: "full" }));
+      const full = await measureMedian(ns(source), (run) => createSnapshot({ ssh: source.ssh, store, name: `${name}-full-${run}`, parent: "full" }));
       record("full snapshot", "dumont", full);
       // Scaling with cores: the same full snapshot with the source host held to one core.
       await pinHost(ns(source), "0");
-      const oneCore = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-full-1core`, parent: "full" })).finally(() => pinHost(ns(source), allCpus));
+      const oneCore = await measureMedian(ns(source), (run) => createSnapshot({ ssh: source.ssh, store, name: `${name}-full-1core-${run}`, parent: "full" })).finally(() => pinHost(ns(source), allCpus));
       record("full snapshot, host on 1 core", "dumont", oneCore,
         `the same snapshot with the source host's processes pinned to one core (taskset): ${os.cpus().length} cores are ${(oneCore.seconds / full.seconds).toFixed(2)}× faster (issue 15's target: ≥ 1.6× with two)`);
-      record("full snapshot", "tar|lz4 -1|s5cmd pipe", await measure(ns(source), () =>
+      record("full snapshot", "tar|lz4 -1|s5cmd pipe", await measureMedian(ns(source), () =>
         sh(source.ssh, `tar -cf - -C /workspace . | lz4 -1 -q | "$S5" --endpoint-url "$EP" pipe "s3://${bucket}/${name}/seed/full.tar.lz4"`)), "the seed's method");
-      await sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" init`);
-      record("full snapshot", "restic backup", await measure(ns(source), () => sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" backup /workspace`)));
+      // A repository of its own for each run: a second backup into one repository finds nothing new.
+      const restic = (run: number) => `"s3:$EP/${bucket}/${name}/restic-${run}"`;
+      record("full snapshot", "restic backup", await measureMedian(ns(source), (run) => sh(source.ssh, `restic -q -r ${restic(run)} backup /workspace`), {
+        before: (run) => sh(source.ssh, `restic -q -r ${restic(run)} init`),
+      }));
 
-      // 1% change, then incrementals
+      // 1% change, then incrementals: Dumont's each on the median full snapshot, restic's on its last run's.
       await sh(source.ssh, dataset.change);
-      const incremental = await measure(ns(source), () => createSnapshot({ ssh: source.ssh, store, name: `${name}-incr`, parent: "auto" }));
+      const incremental = await measureMedian(ns(source), (run) => createSnapshot({ ssh: source.ssh, store, name: `${name}-incr-${run}`, parent: full.result.manifest.id }));
       const uploaded = incremental.result.manifest.archive.bytes;
       record("incremental (1%)", "dumont", incremental, `archive ${(uploaded / mb).toFixed(1)} MB vs full ${(full.result.manifest.archive.bytes / mb).toFixed(1)} MB`);
-      record("incremental (1%)", "restic backup", await measure(ns(source), () => sh(source.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" backup /workspace`)));
+      const lastRestic = restic(runs - 1);
+      record("incremental (1%)", "restic backup", await measure(ns(source), () => sh(source.ssh, `restic -q -r ${lastRestic} backup /workspace`)).then((m) => ({ ...m, runs: [m.seconds] })),
+        "one run: a second would find nothing new");
 
       // Restores onto an empty host
       const restoreId = incremental.result.manifest.id;
-      await empty(target.ssh);
-      const restored = await measure(ns(target), () => restoreSnapshot({ ssh: target.ssh, store, id: restoreId }));
-      record("restore", "dumont", { ...restored, seconds: restored.result.seconds.download }, "chain of 2 (full + incremental), without the verification");
-      record("validation", "dumont", { ...restored, seconds: restored.result.seconds.verify }, "scan + MD5 of every file, compared with the manifest; runs right after Dumont's restore, so its page cache is warm (md5sum starts cold)");
-      await empty(target.ssh);
-      record("restore", "s5cmd cat|lz4 -d|tar -x", await measure(ns(target), () =>
-        sh(target.ssh, `"$S5" --endpoint-url "$EP" cat "s3://${bucket}/${name}/seed/full.tar.lz4" | lz4 -d -q | tar -x -C /workspace`)), "the full archive (no chain)");
-      await empty(target.ssh);
-      record("restore", "restic restore", await measure(ns(target), () => sh(target.ssh, `restic -q -r "s3:$EP/${bucket}/${name}/restic" restore latest --target /`)));
-      record("validation", "md5sum (all files)", await measure(ns(target), () =>
+      const emptyTarget = () => empty(target.ssh);
+      const restored = await measureMedian(ns(target), () => restoreSnapshot({ ssh: target.ssh, store, id: restoreId }), { before: emptyTarget, seconds: (r) => r.seconds.download });
+      record("restore", "dumont", restored, "chain of 2 (full + incremental), without the verification");
+      record("validation", "dumont", medianOf(restored, (r) => r.seconds.verify), "scan + MD5 of every file, compared with the manifest; runs right after Dumont's restore, so its page cache is warm (md5sum starts cold)");
+      record("restore", "s5cmd cat|lz4 -d|tar -x", await measureMedian(ns(target), () =>
+        sh(target.ssh, `"$S5" --endpoint-url "$EP" cat "s3://${bucket}/${name}/seed/full.tar.lz4" | lz4 -d -q | tar -x -C /workspace`), { before: emptyTarget }), "the full archive (no chain)");
+      record("restore", "restic restore", await measureMedian(ns(target), () => sh(target.ssh, `restic -q -r ${lastRestic} restore latest --target /`), { before: emptyTarget }));
+      record("validation", "md5sum (all files)", await measureMedian(ns(target), () =>
         sh(target.ssh, "cd /workspace && find . -type f -print0 | xargs -0 -P 2 -n 512 md5sum > /dev/null")));
       // The Dumont validation also proves the restic-restored tree equals the snapshot's.
       const check = compareTrees(restored.result.manifest.entries, await scanWithHashes(target.ssh));
@@ -265,11 +315,11 @@ function report(results: readonly Measurement[]) {
     "hosts; the ratios compare the tools on the same data and the same S3 server in one run. Each",
     "measurement starts with a cold page cache (sync; drop_caches).",
     "",
-    "speedup = best baseline's time / Dumont's time (above 1: Dumont is faster).",
+    `speedup = best baseline's time / Dumont's time (above 1: Dumont is faster). seconds: the median of ${runs} runs (all runs in the next column).`,
     "",
-    "| dataset | operation | tool | seconds | MB/s | files/s | peak RSS host (MiB) | speedup vs best baseline | note |",
-    "|---|---|---|---:|---:|---:|---:|---:|---|",
-    ...rows.map((r) => `| ${r.dataset} | ${r.operation} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.mbPerSecond.toFixed(0)} | ${r.filesPerSecond.toFixed(0)} | ${r.hostPeakRssMiB.toFixed(0)}${r.controllerPeakRssMiB ? ` (+${r.controllerPeakRssMiB.toFixed(0)} controller)` : ""} | ${r.ratioToBestBaseline ? `${r.ratioToBestBaseline.toFixed(2)}×` : ""} | ${r.note ?? ""} |`),
+    "| dataset | operation | tool | seconds | runs (s) | MB/s | files/s | peak RSS host (MiB) | speedup vs best baseline | note |",
+    "|---|---|---|---:|---|---:|---:|---:|---:|---|",
+    ...rows.map((r) => `| ${r.dataset} | ${r.operation} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.runs.map((x) => x.toFixed(2)).join(", ")} | ${r.mbPerSecond.toFixed(0)} | ${r.filesPerSecond.toFixed(0)} | ${r.hostPeakRssMiB.toFixed(0)}${r.controllerPeakRssMiB ? ` (+${r.controllerPeakRssMiB.toFixed(0)} controller)` : ""} | ${r.ratioToBestBaseline ? `${r.ratioToBestBaseline.toFixed(2)}×` : ""} | ${r.note ?? ""} |`),
     "",
     "Datasets:",
     ...Object.entries(datasets).map(([n, d]) => `- ${n}: ${d.description}; 1% change: ${d.change.split("\n").slice(2).filter(Boolean).join("; ")}`),
