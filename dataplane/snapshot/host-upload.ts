@@ -190,12 +190,24 @@ export class HostUpload {
       if (!match) throw new DumontError(`unexpected part report from ${this.options.ssh.label}: ${sanitizeHostLine(line)}`);
       return { part: Number(match[1]), etag: match[2]!, bytes: Number(match[3]) };
     });
-    // Every part from the first, none twice: a gap would complete an archive with a hole in it.
-    if (parts.length === 0 || parts.some((p, i) => p.part !== i + 1)) {
-      throw new DumontError(`the upload report from ${this.options.ssh.label} does not list parts 1 to ${parts.length} in order`);
-    }
-    return { bytes: parts.reduce((s, p) => s + p.bytes, 0), parts };
+    return { bytes: checkPartSequence(parts, this.options.partSize, this.options.ssh.label), parts };
   }
+}
+
+/**
+ * The archive's size, once its parts are known to be whole: every part from the first, none twice,
+ * each of exactly `partSize` bytes but the last (1 to `partSize`). split cuts the stream so; a
+ * part short of it lost bytes on the host (a full disk), and would complete an archive with a hole.
+ */
+export function checkPartSequence(parts: ReadonlyArray<{ part: number; bytes: number }>, partSize: number, host: string): number {
+  const wrong = parts.findIndex((p, i) => p.part !== i + 1 || p.bytes > partSize || p.bytes < 1 || (i < parts.length - 1 && p.bytes !== partSize));
+  if (parts.length === 0 || wrong >= 0) {
+    const at = parts[wrong];
+    throw new DumontError(at
+      ? `the upload from ${host} is not whole: part ${at.part} (listed ${wrong + 1}) has ${at.bytes} bytes, parts are ${partSize}`
+      : `the upload from ${host} reported no parts`);
+  }
+  return parts.reduce((sum, p) => sum + p.bytes, 0);
 }
 
 /** Writes a file into the spool all at once (a temporary name, then a rename): the host polls for it. */

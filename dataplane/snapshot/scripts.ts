@@ -117,7 +117,9 @@ if [ -z "$url" ]; then
   done
 fi
 if [ -z "$url" ]; then echo "no presigned URL for part $n" > "$spool/p$n.failed"; cat > /dev/null; exit 0; fi
-cat > "$spool/p$n"
+# split ignores a filter that stops reading (EPIPE): a part not written whole (a full disk) is a
+# failed part, never a short one uploaded as if it were all of it.
+if ! cat > "$spool/p$n"; then echo "part $n could not be written to $spool (disk full?)" > "$spool/p$n.failed"; rm -f "$spool/p$n"; cat > /dev/null; exit 0; fi
 while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
 if abandoned || compgen -G "$spool/*.failed" > /dev/null; then rm -f "$spool/p$n"; exit 0; fi
 touch "$spool/p$n.busy"
@@ -298,6 +300,9 @@ curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --c
   | lz4 -d -q - - \\
   | tar --numeric-owner --sparse --quoting-style=escape --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
+# Each archive's "." member gave the stage the workspace folder's owner and mode: it stays ours.
+chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
+chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2
 sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" | sort -u > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
@@ -307,7 +312,8 @@ refuse() {
   exit 8
 }
 # tar names a member it refuses to write for its '..' in a message only, not in its listing.
-sed -n "s/^tar: \\(.*\\): Member name contains '\\.\\.'\$/\\1/p" "$spool/extract.err" >> "$spool/listed"
+# (tar 1.34 quotes it '..', older ones \`..'.)
+sed -n "s/^tar: \\(.*\\): Member name contains [\\\`']\\.\\.'\$/\\1/p" "$spool/extract.err" >> "$spool/listed"
 sort -u "$spool/known-listing" | comm -23 <(sort -u "$spool/listed") - > "$spool/unlisted"
 if [ -s "$spool/unlisted" ]; then refuse "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name"; fi
 # What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
