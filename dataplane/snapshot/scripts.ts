@@ -240,8 +240,8 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
  * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
  * where a non-empty directory is), download (with retries) | lz4 -d (which checks the frame's
- * checksum) | tar -x into a staging folder inside /workspace (so on its disk), check what is there, move it into
- * place, then remove what $spool/remove-after lists (paths that vanished while the snapshot was made)
+ * checksum) | tar -x into a staging folder inside /workspace (so on its disk), check what is there,
+ * move it into place, then remove what $spool/remove-after lists (paths that vanished while the snapshot was made)
  * and the symlinks that leave their directory.
  *
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
@@ -254,15 +254,15 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * '..' members its messages name are compared with $spool/known-listing (the members in tar's
  * escape quoting, a line each): that names what tar refused to write or wrote elsewhere ('..',
  * absolute names) as the archive holds it. (tar -x -T with the names checks inside tar, but matches
- * each member against the whole list: 100,000 members took 84 s.) Nor may it hold a device node or a FIFO. The first link of a chain lands in an emptied
- * workspace, and its staged entries are renamed into place; a later one's named members are copied
+ * each member against the whole list: 100,000 members took 84 s.) Nor may it hold a device node or
+ * a FIFO. The first link of a chain lands in an emptied workspace, and its staged entries are renamed into place; a later one's named members are copied
  * over the tree by a second tar (so a later link needs its size free twice while it is placed).
  *
  * Exit 6 when download, decoding (LZ4's checksum of the stream among it), extraction or placing
  * failed: what it held is still put in place (the caller verifies every file and names the damaged
- * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held a member
- * its manifest does not name, one of another type, or a device or FIFO (nothing of it is put in
- * place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
+ * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held
+ * a member its manifest does not name, one of another type, or a device or FIFO (nothing of it is
+ * put in place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
  *   args: spool first|later; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -304,7 +304,7 @@ status=("\${PIPESTATUS[@]}")
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2
-sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" | sort -u > "$spool/listed"
+sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
 # place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
 refuse() {

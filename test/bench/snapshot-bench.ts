@@ -101,8 +101,8 @@ interface Measured<T> {
 }
 
 /**
- * Runs a measurement \`runs\` times (\`before\` first each time, untimed; each from a cold cache) and
- * keeps the median run by \`seconds\` (the wall time unless told); peaks are the highest of any run.
+ * Runs a measurement `runs` times (`before` first each time, untimed; each from a cold cache) and
+ * keeps the median run by `seconds` (the wall time unless told); peaks are the highest of any run.
  */
 async function measureMedian<T>(
   namespace: string,
@@ -112,19 +112,19 @@ async function measureMedian<T>(
   const all: Array<{ result: T; seconds: number; hostPeak: number; controllerPeak: number }> = [];
   for (let run = 0; run < runs; run++) {
     await options.before?.(run);
-    const m = await measure(namespace, () => work(run));
-    all.push({ ...m, seconds: options.seconds ? options.seconds(m.result) : m.seconds });
+    all.push(await measure(namespace, () => work(run)));
   }
-  const median = [...all].sort((a, b) => a.seconds - b.seconds)[Math.floor((all.length - 1) / 2)]!;
-  return {
-    result: median.result, seconds: median.seconds, runs: all.map((m) => m.seconds), all,
+  const measured = {
+    result: all[0]!.result, seconds: all[0]!.seconds, runs: [], all,
     hostPeak: Math.max(...all.map((m) => m.hostPeak)), controllerPeak: Math.max(...all.map((m) => m.controllerPeak)),
   };
+  const seconds = options.seconds;
+  return medianOf(measured, seconds ? (m) => seconds(m.result) : (m) => m.seconds);
 }
 
-/** The same runs, another figure of each (the validation that follows each restore). */
-function medianOf<T>(measured: Measured<T>, seconds: (result: T) => number): Measured<T> {
-  const all = measured.all.map((m) => ({ result: m.result, seconds: seconds(m.result) }));
+/** The median of the same runs by a figure of each (the wall time, or one the result reports). */
+function medianOf<T>(measured: Measured<T>, seconds: (run: { readonly result: T; readonly seconds: number }) => number): Measured<T> {
+  const all = measured.all.map((m) => ({ result: m.result, seconds: seconds(m) }));
   const median = [...all].sort((a, b) => a.seconds - b.seconds)[Math.floor((all.length - 1) / 2)]!;
   return { ...measured, result: median.result, seconds: median.seconds, runs: all.map((m) => m.seconds), all };
 }
@@ -280,7 +280,7 @@ async function main() {
       const emptyTarget = () => empty(target.ssh);
       const restored = await measureMedian(ns(target), () => restoreSnapshot({ ssh: target.ssh, store, id: restoreId }).then((r) => r.seconds), { before: emptyTarget, seconds: (r) => r.download });
       record("restore", "dumont", restored, "chain of 2 (full + incremental), without the verification");
-      record("validation", "dumont", medianOf(restored, (r) => r.verify), "scan + MD5 of every file, compared with the manifest; runs right after Dumont's restore, so its page cache is warm (md5sum starts cold)");
+      record("validation", "dumont", medianOf(restored, (m) => m.result.verify), "scan + MD5 of every file, compared with the manifest; runs right after Dumont's restore, so its page cache is warm (md5sum starts cold)");
       record("restore", "s5cmd cat|lz4 -d|tar -x", await measureMedian(ns(target), () =>
         sh(target.ssh, `"$S5" --endpoint-url "$EP" cat "s3://${bucket}/${name}/seed/full.tar.lz4" | lz4 -d -q | tar -x -C /workspace`), { before: emptyTarget }), "the full archive (no chain)");
       record("restore", "restic restore", await measureMedian(ns(target), () => sh(target.ssh, `restic -q -r ${lastRestic} restore latest --target /`), { before: emptyTarget }));
