@@ -4,7 +4,8 @@
 #   1. Debian packages the local cloud and the data plane use (needs root only if some are missing)
 #   2. npm dependencies (npm ci, when package-lock.json changed since the last run)
 #   3. Go-built tools in .tools/ (git-ignored): the Pulumi CLI, its Node.js language host, the
-#      dynamic-provider shim, the command provider plugin, MinIO, its admin client mc and s5cmd.
+#      dynamic-provider shim, the command provider plugin, MinIO, its admin client mc, s5cmd, and
+#      dumont-pack (the snapshot helper sent to GPU hosts).
 #      Each is built in a temporary folder and moved into place only when complete, so a killed
 #      build never leaves a tool that a later run mistakes for a good one.
 # Usage: setup/setup.sh [--quiet] [--bench]   (--bench adds the benchmark baselines, e.g. restic)
@@ -189,10 +190,20 @@ build_s5cmd() {
     -ldflags "-X github.com/peak/s5cmd/v2/version.Version=v$S5CMD_VERSION"
 }
 
+# The snapshot helper Dumont sends to GPU hosts (dataplane/pack): static, for both architectures
+# Vast offers, from the standard library only.
+build_pack() {
+  local arch
+  for arch in amd64 arm64; do
+    (cd "$ROOT/dataplane/pack" && GOOS=linux GOARCH=$arch go build -ldflags "-s -w" -o "$STAGE/dumont-pack-linux-$arch" .)
+  done
+}
+
 # Folder names carry a hash of the sources they are built from, so an edit rebuilds.
 src_hash() { cat "$@" | sha256sum | cut -c1-10; }
 PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/* <(echo "yaml $PULUMI_YAML_VERSION"))"
 COMMAND_DIR="$TOOLS/command-v$COMMAND_VERSION-$(src_hash "$ROOT"/setup/go/command-provider/*)"
+PACK_DIR="$TOOLS/pack-$(src_hash "$ROOT"/dataplane/pack/*)"
 
 # A pulumi already on PATH (outside .tools) is used when it is at least the SDK's version.
 user_pulumi=""
@@ -209,6 +220,7 @@ fi
 [ -n "$user_pulumi" ] || build_tool "pulumi-$PULUMI_VERSION" "$PULUMI_DIR" build_pulumi \
   bin/pulumi bin/pulumi-language-nodejs bin/pulumi-language-yaml bin/pulumi-resource-pulumi-nodejs
 build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
+build_tool dumont-pack "$PACK_DIR" build_pack dumont-pack-linux-amd64 dumont-pack-linux-arm64
 build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
 build_tool "mc-$MC_VERSION" "$TOOLS/mc-$MC_VERSION" build_mc mc
 build_tool "s5cmd-$S5CMD_VERSION" "$TOOLS/s5cmd-v$S5CMD_VERSION" build_s5cmd s5cmd
@@ -223,6 +235,8 @@ fi
 ln -sfn "$TOOLS/minio-$MINIO_VERSION/minio" "$TOOLS/bin/minio"
 ln -sfn "$TOOLS/mc-$MC_VERSION/mc" "$TOOLS/bin/mc"
 ln -sfn "$TOOLS/s5cmd-v$S5CMD_VERSION/s5cmd" "$TOOLS/bin/s5cmd"
+# The controller reads the helper's builds from here (dataplane/snapshot/pack-helper.ts).
+ln -sfn "$PACK_DIR" "$TOOLS/dumont-pack"
 
 # The command provider goes into the project's plugin cache under its exact version, off PATH.
 export PULUMI_HOME="$TOOLS/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

@@ -1,7 +1,7 @@
 // Making a snapshot of a host's /workspace: scan, decide full or incremental, let the host stream
-// tar | lz4 straight to presigned part URLs while it hashes the same files, read again what changed
-// meanwhile, complete the upload, and write the manifest last. Anything that fails aborts the
-// upload: no manifest, no snapshot.
+// its files | lz4 straight to presigned part URLs, hashing each as it archives it, read again what
+// changed meanwhile, complete the upload, and write the manifest last. Anything that fails aborts
+// the upload: no manifest, no snapshot.
 import { DumontError } from "../../lib/errors.ts";
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
@@ -12,7 +12,8 @@ import { settleRound } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
-import { hashFiles, scanWorkspace, statEntries } from "./workspace-scan.ts";
+import { ensurePackHelper } from "./pack-helper.ts";
+import { scanWorkspace, statEntries } from "./workspace-scan.ts";
 import { settingDefaults } from "../../contract/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
@@ -35,7 +36,7 @@ export interface CreateSnapshotOptions {
 
 export interface CreateSnapshotResult {
   readonly manifest: Manifest;
-  readonly seconds: { readonly scan: number; readonly hash: number; readonly upload: number; readonly total: number };
+  readonly seconds: { readonly scan: number; readonly upload: number; readonly total: number };
 }
 
 const mib = 1024 * 1024;
@@ -97,6 +98,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   let t = performance.now();
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
+  const pack = await ensurePackHelper(ssh);
   const scan = await scanWorkspace(ssh);
   if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
   const parent = await chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery);
@@ -117,7 +119,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     t = performance.now();
     progress(`uploading ${(changes.changed.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
     upload = await HostUpload.start({
-      ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: changes.changed.map((e) => e.path),
+      ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: changes.changed.map((e) => e.path), pack,
     });
     const read = await readInRounds(ssh, upload, changes.changed, plan.partSize, progress);
     const uploaded = await upload.finish();
@@ -125,7 +127,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     await store.completeUpload(id, uploadId, uploaded.parts);
 
     // Whatever vanished while it was read leaves the tree, and so does anything below it.
-    const entries = withoutOrphans(sortedByPath([...read.recorded, ...changes.unchanged]));
+    const entries = withoutOrphans(sortedByPath([...read, ...changes.unchanged]));
     const inTree = new Set(entries.map((e) => e.path));
     const archived = changes.changed.map((e) => e.path);
     const manifest: Manifest = {
@@ -138,7 +140,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     };
     await store.writeManifest(manifest);
     progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploadSeconds.toFixed(1)} s upload`);
-    return { manifest, seconds: { scan: scanSeconds, hash: read.hashSeconds, upload: uploadSeconds, total: since(started) } };
+    return { manifest, seconds: { scan: scanSeconds, upload: uploadSeconds, total: since(started) } };
   } catch (error) {
     await upload?.abandon();
     await store.abortUpload(id, uploadId);
@@ -154,36 +156,25 @@ function sortedByPath(entries: Entry[]): Entry[] {
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-interface ReadResult {
-  /** Manifest entries of everything read that is still there. */
-  readonly recorded: Entry[];
-  readonly hashSeconds: number;
-}
-
 /**
- * Round 1 reads every changed entry: tar for the archive and, at the same time on the other core,
- * md5sum for the manifest (the page cache serves the second reader). Then each entry is looked at
- * again; any that changed meanwhile is read again by both in another round, appended to the same
- * archive, until all hold still or maxReads is reached: those still changing are recorded as they
- * were last read and marked unstable.
+ * Round 1 reads every changed entry, archiving each file and hashing the same bytes for the
+ * manifest. Then each entry is looked at again; any that changed meanwhile is read again in another
+ * round, appended to the same archive, until all hold still or maxReads is reached: those still
+ * changing are recorded as they were last read (the MD5 of their last archive copy) and marked
+ * unstable. Returns the manifest entries of everything read that is still there.
  */
-async function readInRounds(ssh: SshConnection, upload: HostUpload, first: readonly Entry[], partSize: number, progress: (line: string) => void): Promise<ReadResult> {
+async function readInRounds(ssh: SshConnection, upload: HostUpload, first: readonly Entry[], partSize: number, progress: (line: string) => void): Promise<Entry[]> {
   const recorded: Entry[] = [];
-  let hashSeconds = 0;
   let reading = first;
   let plannedBytes = archiveUpperBound(first);
   for (let round = 1; ; round++) {
-    const hashStarted = performance.now();
-    const [sums, tarRead] = await Promise.all([
-      hashFiles(ssh, reading.filter((e) => e.type === "file").map((e) => e.path), { missingOk: true })
-        .finally(() => (hashSeconds += (performance.now() - hashStarted) / 1000)),
-      upload.roundRead(round),
-    ]);
-    const tar = readTarReport(tarRead.notes);
-    // tar exits 1 when a file changed as it read it, 2 also when one vanished first: both are
+    const roundRead = await upload.roundRead(round);
+    const sums = await upload.roundSums(round);
+    const tar = readTarReport(roundRead.notes);
+    // The reader exits 1 when a file changed as it read it, 2 also when one vanished first: both are
     // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted.
-    if (tarRead.status > 2 || (tarRead.status === 2 && tar.others.length)) {
-      throw new DumontError(`tar failed on ${ssh.label} (exit ${tarRead.status}): ${tar.others[0] ?? "no message"}`);
+    if (roundRead.status > 2 || (roundRead.status === 2 && tar.others.length)) {
+      throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
     const outcome = settleRound(reading, await statEntries(ssh, reading.map((e) => e.path)), sums, tar);
     recorded.push(...outcome.settled);
@@ -200,7 +191,7 @@ async function readInRounds(ssh: SshConnection, upload: HostUpload, first: reado
     await upload.startRound(round + 1, again.map((e) => e.path));
     reading = again;
   }
-  return { recorded, hashSeconds };
+  return recorded;
 }
 
 /** A few paths for a progress line. */

@@ -1,12 +1,13 @@
 // The GPU host's side of a snapshot upload, driven from the controller: one long-running command
-// (scripts.ts: uploadScript) streams rounds of tar | lz4 straight into a multipart upload through
-// presigned part URLs, while the controller hands it each round's list, appends URLs when the
-// stream outgrows them, and hears what tar said about each round. Files reach the host on stdin or
-// in its spool folder, never on a command line.
+// (scripts.ts: uploadScript) streams rounds of archive members | lz4 straight into a multipart
+// upload through presigned part URLs, while the controller hands it each round's list, appends URLs
+// when the stream outgrows them, and hears what the reader said about each round and the MD5s it
+// made. Files reach the host on stdin or in its spool folder, never on a command line.
 import { DumontError } from "../../lib/errors.ts";
 import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
-import { bulkTransferMs, quickCommandMs, sendingMs } from "../ssh/command-bounds.ts";
+import { bulkTransferMs, quickCommandMs, sendingMs, workspaceListingBytes } from "../ssh/command-bounds.ts";
+import { parseMd5 } from "./manifest.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { uploadScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -20,9 +21,9 @@ export function presignBatch(concurrency: number): number {
 }
 
 export interface RoundRead {
-  /** tar's exit status: 0, 1 when a file changed as it read it, 2 when something failed. */
+  /** The reader's exit status, as tar's: 0, 1 when a file changed as it was read, 2 when something failed. */
   readonly status: number;
-  /** tar's messages, one per line. */
+  /** Its messages, one per line, worded as GNU tar's. */
   readonly notes: readonly string[];
 }
 
@@ -44,6 +45,8 @@ export interface HostUploadOptions {
   readonly concurrency: number;
   /** The paths of the first round. */
   readonly firstRound: readonly string[];
+  /** dumont-pack's path on the host (pack-helper.ts). */
+  readonly pack: string;
   readonly progress: (line: string) => void;
 }
 
@@ -77,8 +80,8 @@ export class HostUpload {
   private constructor(options: HostUploadOptions) {
     this.options = options;
     this.presigned = Math.min(Math.max(1, options.parts), presignBatch(options.concurrency));
-    const { ssh, spool, partSize, concurrency } = options;
-    this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency)], {
+    const { ssh, spool, partSize, concurrency, pack } = options;
+    this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency), pack], {
       onStderrLine: (line) => this.heard(line), timeoutMs: bulkTransferMs,
     }).then((result) => this.report(result.stdout), (error: Error) => {
       throw this.supplyFailure ?? error;
@@ -102,6 +105,17 @@ export class HostUpload {
   /** What tar said about round n, once the host has read it. */
   roundRead(round: number): Promise<RoundRead> {
     return this.waitingFor(round).promise;
+  }
+
+  /**
+   * The MD5 of every file round n archived, of exactly the bytes archived (call once the round has
+   * been read). Host-made like everything else: a wrong one fails the restore's verification.
+   */
+  async roundSums(round: number): Promise<Map<string, string>> {
+    const result = await this.options.ssh.run(["cat", "--", `${this.options.spool}/sums${round}`], {
+      binaryStdout: true, timeoutMs: quickCommandMs, maxStdoutBytes: workspaceListingBytes,
+    });
+    return parseMd5(result.stdoutBytes);
   }
 
   /** Starts round n, which reads these paths again and appends them to the archive. */

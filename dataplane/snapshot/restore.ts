@@ -118,7 +118,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
       await putSpoolFile("members", hostPathList(members));
       await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
-      // "." too: each round of an archive ends with the workspace folder's own header (scripts.ts).
+      // "." too: archives made before dumont-pack end each round with the workspace folder's own header.
       await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
       const url = await store.presignDownload(link.id);
       const place = i === 0 ? "first" : "later";

@@ -69,26 +69,26 @@ export const curlUrl = `curl_url() {
 const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
 
 /**
- * The upload: rounds of tar, one stream, through lz4 | split into parts of $part_size bytes, each
- * PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to $concurrency
- * background curls that retry with backoff. Memory is bounded: at most concurrency+1 parts exist
- * at once, in the spool folder.
+ * The upload: rounds of archive members, one stream, through lz4 | split into parts of $part_size
+ * bytes, each PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to
+ * $concurrency background curls that retry with backoff. Memory is bounded: at most
+ * concurrency+1 parts exist at once, in the spool folder.
  *
  * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
- * written that file; $spool/last says no round follows, $spool/abort stops everything. Files that
- * changed while they were read are read again in a later round: every round ends with "." (the
- * workspace folder's own header), its end-of-archive and padding are cut, and one end-of-archive is
- * written at the very end, so the object stays one tar archive in which a later copy of a file
+ * written that file; $spool/last says no round follows, $spool/abort stops everything. The members
+ * come from dumont-pack ($pack, dataplane/pack), which reads each file once for both its archive
+ * copy and its MD5 ($spool/sums<n>, as \`md5sum -z\` prints them) and writes no end-of-archive:
+ * files that changed while they were read are read again in a later round, and one end-of-archive
+ * is written at the very end, so the object stays one tar archive in which a later copy of a file
  * replaces an earlier one.
  *
- * On stderr: "progress <parts done>" each second, "round-note <n> <tar's message>" and then
- * "round-read <n> <tar's exit status>" when a round has been read (tar exits 1 when a file changed
- * as it read it; the controller decides), and "need-urls <part>" when the stream outgrows the URLs
+ * On stderr: "progress <parts done>" each second, "round-note <n> <message>" (as GNU tar words
+ * them) and then "round-read <n> <exit status>" when a round has been read (1 when a file changed
+ * as it was read; the controller decides), and "need-urls <part>" when the stream outgrows the URLs
  * it has (the controller appends more). On stdout: one "part <n> <etag> <bytes>" line per part. No
  * MD5 of the whole stream is made: each part's is checked against what the store says it got, LZ4's
- * frame checksum covers the stream when it is decoded, and every file's MD5 after a restore (an MD5
- * of the stream cost a third pass over the data; the restore no longer reads one).
- *   args: spool part_size concurrency
+ * frame checksum covers the stream when it is decoded, and every file's MD5 after a restore.
+ *   args: spool part_size concurrency pack
  */
 export function uploadScript(): string {
   return `set -euo pipefail
@@ -96,6 +96,7 @@ export LC_ALL=C
 spool=$1
 part_size=$2
 concurrency=$3
+pack=$4
 export spool concurrency
 cd ${workspace}
 ${abandoned}
@@ -140,41 +141,16 @@ touch "$spool/p$n.busy"
   rm -f "$spool/p$n" "$spool/p$n.busy"
 ) </dev/null >/dev/null 2>&1 &
 PART
-# tar pads an archive with zeros to a whole record. One-block records would make its end exact, but
-# their write calls cost ~6 s of CPU per GiB; so records are 32 KiB, and what follows a round's
-# members (its end-of-archive and padding, all zeros, at most $held bytes) is cut: every round ends
-# with the workspace folder itself ("."), a header that is never all zeros, so the round's members
-# end with the last block of its tail that is not all zeros.
-record=32768
-held=$((record + 1024))
-members_of_tail() {
-  local last
-  last=$(od -A d -v -t x1 -w512 "$1" | grep -v -E '^[0-9]+( 00)*$' | tail -n 1 | cut -d' ' -f1)
-  if [ -z "$last" ]; then return 1; fi
-  head -c $((10#$last + 512)) "$1"
-}
 rounds() {
-  local n=1 tail_pid tail_status
+  local n=1
   while :; do
     until [ -e "$spool/round$n" ] || [ -e "$spool/last" ] || abandoned; do sleep 0.02; done
     if abandoned; then echo "the controller abandoned the snapshot" >&2; return 1; fi
     if [ ! -e "$spool/round$n" ]; then break; fi
-    rm -f "$spool/tail.fifo" && mkfifo "$spool/tail.fifo"
-    tail -c "$held" < "$spool/tail.fifo" > "$spool/tail$n" &
-    tail_pid=$!
-    set +e
-    tar --format=posix --quoting-style=escape --null --no-recursion -T "$spool/round$n" --sparse --numeric-owner \\
-      --record-size="$record" -cf - . 2> "$spool/round$n.err" | tee "$spool/tail.fifo" | head -c -"$held"
-    local status=("\${PIPESTATUS[@]}")
-    wait "$tail_pid"
-    tail_status=$?
-    set -e
-    if [ "\${status[1]}" != 0 ] || [ "\${status[2]}" != 0 ] || [ "$tail_status" != 0 ] || ! members_of_tail "$spool/tail$n"; then
-      echo "round $n: could not pass the archive on" >&2
-      return 1
-    fi
+    local status=0
+    "$pack" members . "$spool/round$n" "$spool/sums$n" 2> "$spool/round$n.err" || status=$?
     sed "s/^/round-note $n /" "$spool/round$n.err" >&2
-    echo "round-read $n \${status[0]}" >&2
+    echo "round-read $n $status" >&2
     n=$((n + 1))
   done
   head -c 1024 /dev/zero
@@ -300,7 +276,8 @@ curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --c
   | lz4 -d -q - - \\
   | tar --numeric-owner --sparse --quoting-style=escape --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
-# Each archive's "." member gave the stage the workspace folder's owner and mode: it stays ours.
+# An archive made before dumont-pack has "." members, which gave the stage the workspace folder's owner
+# and mode: it stays ours.
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2

@@ -7,7 +7,7 @@ import { EnvironmentError } from "../../lib/errors.ts";
 import { retry } from "../../lib/retry.ts";
 import type { SshConnection } from "./client.ts";
 
-/** A GPU: snapshots (tar | lz4 | curl, md5sum, find), and the standby's rsync reads from it. */
+/** A GPU: snapshots (dumont-pack | lz4 | curl, sha256sum for the helper), restores (curl | lz4 -d | tar -x, md5sum, find), and the standby's rsync reads from it. */
 export const gpuTools = ["bash", "tar", "lz4", "curl", "md5sum", "find", "xargs", "rsync", "flock"] as const;
 /** The standby: rsync pulls from and pushes to GPUs over ssh, under flock; scans hash with md5sum. */
 export const standbyTools = ["bash", "rsync", "ssh", "flock", "find", "xargs", "md5sum"] as const;

@@ -1,0 +1,3 @@
+module dumont.invalid/pack
+
+go 1.26

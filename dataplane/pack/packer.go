@@ -1,0 +1,196 @@
+package main
+
+import (
+	"archive/tar"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// packer writes one round's members: a header per entry, each regular file's bytes once, hashed
+// as they are written.
+type packer struct {
+	out      io.Writer // the stream under tw: sparse members are written to it directly
+	tw       *tar.Writer
+	sums     io.Writer
+	messages io.Writer
+	status   int
+	buf      []byte
+	md5      hash.Hash
+}
+
+func newPacker(out, sums, messages io.Writer) *packer {
+	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, messages: messages, buf: make([]byte, 1<<20), md5: md5.New()}
+}
+
+// say writes a message as GNU tar would: "tar: <quoted name>: <what>".
+func (p *packer) say(name, what string) {
+	fmt.Fprintf(p.messages, "tar: %s: %s\n", quoteName(name), what)
+}
+
+// failed reports an entry that could not be archived (exit 2); changed one that was (exit 1).
+func (p *packer) failed(name, action string, err error) {
+	p.say(name, action+": "+errorText(err))
+	p.status = 2
+}
+
+func (p *packer) changed(name, what string) {
+	p.say(name, what)
+	p.status = max(p.status, 1)
+}
+
+// errorText is the C library's text for an errno ("No such file or directory"), as tar prints it.
+func errorText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		text := errno.Error()
+		return strings.ToUpper(text[:1]) + text[1:]
+	}
+	return err.Error()
+}
+
+func (p *packer) flush() error { return p.tw.Flush() }
+
+// add archives the entry at name (a "./" path relative to the current directory).
+func (p *packer) add(name string) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(name, &st); err != nil {
+		p.failed(name, "Cannot stat", err)
+		return
+	}
+	var err error
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFDIR:
+		err = p.tw.WriteHeader(header(strings.TrimSuffix(name, "/")+"/", tar.TypeDir, &st))
+	case syscall.S_IFLNK:
+		target, readErr := os.Readlink(name)
+		if readErr != nil {
+			p.failed(name, "Cannot readlink", readErr)
+			return
+		}
+		h := header(name, tar.TypeSymlink, &st)
+		h.Linkname = target
+		err = p.tw.WriteHeader(h)
+	case syscall.S_IFREG:
+		err = p.file(name)
+	default:
+		// The scan leaves sockets, FIFOs and devices out; one that appeared since is left out too.
+		p.say(name, "file type ignored")
+		return
+	}
+	if err == nil {
+		err = p.tw.Flush()
+	}
+	if err != nil {
+		fatal("archiving %s: %v", quoteName(name), err)
+	}
+}
+
+// header is an entry's tar header in pax format: numeric owner, nanosecond mtime, mode bits.
+func header(name string, kind byte, st *syscall.Stat_t) *tar.Header {
+	return &tar.Header{
+		Typeflag: kind, Name: name, Mode: int64(st.Mode & 0o7777), Uid: int(st.Uid), Gid: int(st.Gid),
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Format: tar.FormatPAX,
+	}
+}
+
+// file archives a regular file as it is when opened, and reports it changed when its size, mtime
+// or ctime moved while it was read (tar's own test). Errors returned are the stream's.
+func (p *packer) file(name string) error {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		p.failed(name, "Cannot open", err)
+		return nil
+	}
+	defer f.Close()
+	var before syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &before); err != nil {
+		p.failed(name, "Cannot stat", err)
+		return nil
+	}
+	if before.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		p.changed(name, "file changed as we read it")
+		return nil
+	}
+	p.md5.Reset()
+	var short int64
+	if extents, sparse := dataExtents(f, &before); sparse {
+		short, err = p.sparseFile(name, f, &before, extents)
+	} else {
+		short, err = p.wholeFile(name, f, &before)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(p.sums, "%s  %s\x00", hex.EncodeToString(p.md5.Sum(nil)), name)
+	var after syscall.Stat_t
+	switch {
+	case short > 0:
+		p.changed(name, fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
+	case syscall.Fstat(int(f.Fd()), &after) != nil || after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim:
+		p.changed(name, "file changed as we read it")
+	}
+	return nil
+}
+
+// wholeFile writes the header and st.Size bytes of f; a file that ends sooner is padded with zeros
+// (the header promised its size), and how many were missing is returned.
+func (p *packer) wholeFile(name string, f *os.File, st *syscall.Stat_t) (int64, error) {
+	h := header(name, tar.TypeReg, st)
+	h.Size = st.Size
+	if err := p.tw.WriteHeader(h); err != nil {
+		return 0, err
+	}
+	return p.copyRange(p.tw, f, 0, st.Size)
+}
+
+// copyRange writes length bytes of f from offset to w and the hash, zeros where f ends first; it
+// returns how many bytes f was short of them.
+func (p *packer) copyRange(w io.Writer, f *os.File, offset, length int64) (int64, error) {
+	for length > 0 {
+		n, err := f.ReadAt(p.buf[:min(int64(len(p.buf)), length)], offset)
+		if n == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return length, p.zeros(w, length)
+			}
+			// tar's way with a disk that fails a read: the rest is zeros, and the snapshot fails.
+			p.failed(f.Name(), fmt.Sprintf("Read error at byte %d", offset), err)
+			return 0, p.zeros(w, length)
+		}
+		if err := p.write(w, p.buf[:n]); err != nil {
+			return 0, err
+		}
+		offset += int64(n)
+		length -= int64(n)
+	}
+	return 0, nil
+}
+
+// zeros writes length zero bytes to w and the hash (a hole, or padding for a file that shrank).
+func (p *packer) zeros(w io.Writer, length int64) error {
+	clear(p.buf)
+	for length > 0 {
+		chunk := min(int64(len(p.buf)), length)
+		if err := p.write(w, p.buf[:chunk]); err != nil {
+			return err
+		}
+		length -= chunk
+	}
+	return nil
+}
+
+func (p *packer) write(w io.Writer, b []byte) error {
+	p.md5.Write(b)
+	if w == nil {
+		return nil
+	}
+	_, err := w.Write(b)
+	return err
+}
