@@ -42,11 +42,11 @@ func main() {
 	out := bufio.NewWriterSize(os.Stdout, 1<<20)
 	sums := bufio.NewWriterSize(sumsFile, 1<<16)
 	packer := newPacker(out, sums, os.Stderr)
-	for _, name := range strings.Split(string(list), "\x00") {
-		if name != "" {
-			packer.add(name)
-		}
+	names := strings.Split(string(list), "\x00")
+	if names[len(names)-1] == "" {
+		names = names[:len(names)-1]
 	}
+	packer.addAll(names)
 	if err := packer.flush(); err != nil {
 		fatal("writing the archive: %v", err)
 	}

@@ -58,39 +58,45 @@ func errorText(err error) string {
 
 func (p *packer) flush() error { return p.tw.Flush() }
 
-// add archives the entry at name (a "./" path relative to the current directory).
-func (p *packer) add(name string) {
-	var st syscall.Stat_t
-	if err := syscall.Lstat(name, &st); err != nil {
-		p.failed(name, "Cannot stat", err)
-		return
-	}
-	var err error
-	switch st.Mode & syscall.S_IFMT {
-	case syscall.S_IFDIR:
-		err = p.tw.WriteHeader(header(strings.TrimSuffix(name, "/")+"/", tar.TypeDir, &st))
-	case syscall.S_IFLNK:
-		target, readErr := os.Readlink(name)
-		if readErr != nil {
-			p.failed(name, "Cannot readlink", readErr)
-			return
+// addAll archives the entries at names ("./" paths relative to the current directory), in order.
+func (p *packer) addAll(names []string) {
+	for e := range readAhead(names) {
+		for _, m := range e.messages {
+			fmt.Fprintln(p.messages, m)
 		}
-		h := header(name, tar.TypeSymlink, &st)
-		h.Linkname = target
-		err = p.tw.WriteHeader(h)
-	case syscall.S_IFREG:
-		err = p.file(name)
-	default:
-		// The scan leaves sockets, FIFOs and devices out; one that appeared since is left out too.
-		p.say(name, "file type ignored")
-		return
+		p.status = max(p.status, e.status)
+		if err := p.put(e); err != nil {
+			fatal("archiving %s: %v", quoteName(e.name), err)
+		}
 	}
-	if err == nil {
-		err = p.tw.Flush()
+}
+
+// put writes one entry's member (a large file is read now, as it is written).
+func (p *packer) put(e *entry) error {
+	var err error
+	switch {
+	case e.kind == 0:
+		return nil
+	case e.streamed:
+		err = p.file(e.name)
+	case e.kind == tar.TypeReg:
+		h := header(e.name, tar.TypeReg, &e.st)
+		h.Size = int64(len(e.data))
+		if err = p.tw.WriteHeader(h); err == nil {
+			_, err = p.tw.Write(e.data)
+		}
+		fmt.Fprintf(p.sums, "%s  %s\x00", hex.EncodeToString(e.sum[:]), e.name)
+	case e.kind == tar.TypeDir:
+		err = p.tw.WriteHeader(header(strings.TrimSuffix(e.name, "/")+"/", tar.TypeDir, &e.st))
+	default:
+		h := header(e.name, tar.TypeSymlink, &e.st)
+		h.Linkname = e.target
+		err = p.tw.WriteHeader(h)
 	}
 	if err != nil {
-		fatal("archiving %s: %v", quoteName(name), err)
+		return err
 	}
+	return p.tw.Flush()
 }
 
 // header is an entry's tar header in pax format: numeric owner, nanosecond mtime, mode bits.
@@ -101,7 +107,7 @@ func header(name string, kind byte, st *syscall.Stat_t) *tar.Header {
 	}
 }
 
-// file archives a regular file as it is when opened, and reports it changed when its size, mtime
+// file archives a large regular file as it is when opened, and reports it changed when its size, mtime
 // or ctime moved while it was read (tar's own test). Errors returned are the stream's.
 func (p *packer) file(name string) error {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)

@@ -35,7 +35,8 @@ touch -h -d '2001-02-03 04:05:06.123456789' relative-link
 touch -d '1999-12-31 23:59:59.5' 'dir with spaces/a file.txt' readonly.txt
 touch -d '2010-01-01 00:00:00' empty-dir 'keep/private'
 # Sorts after every other name, so it is the archive's last file: 70 kB of zero blocks, more than a
-# tar record, right before the round's end (which the snapshot finds by the zero blocks after it).
+# tar record, right before the round's end (archives made before dumont-pack found a round's end by
+# the zero blocks after it).
 head -c 70000 /dev/zero > $'\xff-zeros-last.bin'
 `;
 

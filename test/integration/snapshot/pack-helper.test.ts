@@ -1,0 +1,85 @@
+// dumont-pack, the snapshot's reader (dataplane/pack), run here on the controller's own machine
+// against GNU tar: what it writes must extract with plain `tar -x` into the same tree, its MD5s
+// must be md5sum's, and what it says must read back as tar's messages do. (The snapshot tests run
+// it on local-cloud hosts, through the whole upload.)
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseMd5 } from "../../../dataplane/snapshot/manifest.ts";
+import { packBuilds } from "../../../dataplane/snapshot/pack-helper.ts";
+import { hostPathList, pathFromBytes } from "../../../dataplane/snapshot/path-bytes.ts";
+import { readTarReport } from "../../../dataplane/snapshot/tar-messages.ts";
+import { adversarialWorkspace, treeDifferences, walkTree } from "../../support/workspace-tree.ts";
+
+const pack = path.join(packBuilds, `dumont-pack-linux-${process.arch === "arm64" ? "arm64" : "amd64"}`);
+let dir: string;
+let source: string;
+
+/** Runs `dumont-pack members` on `names` in the source tree: the archive (with an end-of-archive added), sums, messages and exit. */
+function packMembers(names: string[], label: string) {
+  const list = path.join(dir, `${label}.list`);
+  const sums = path.join(dir, `${label}.sums`);
+  writeFileSync(list, hostPathList(names));
+  const run = spawnSync(pack, ["members", source, list, sums], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } });
+  const archive = Buffer.concat([run.stdout, Buffer.alloc(1024)]);
+  return { archive, sums: parseMd5(readFileSync(sums)), messages: run.stderr.toString().trim().split("\n").filter(Boolean), status: run.status };
+}
+
+/** Every path under the source tree (parents first), names as bytes. */
+function allPaths(): string[] {
+  const listed = execFileSync("find", [".", "-mindepth", "1", "-printf", "%P\\0"], { cwd: source, maxBuffer: 16 * 1024 * 1024 });
+  const paths: string[] = [];
+  for (let start = 0, end; (end = listed.indexOf(0, start)) >= 0; start = end + 1) paths.push(pathFromBytes(listed.subarray(start, end)));
+  return paths;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "dumont-pack-test-"));
+  source = path.join(dir, "source");
+  execFileSync("mkdir", [source]);
+  execFileSync("bash", ["-c", adversarialWorkspace.replace("cd /workspace", 'cd "$1"'), "tree", source]);
+  // Beyond the adversarial tree: a large file (streamed, not read ahead), one that ends in a hole,
+  // a name with ':' (tar escapes it in messages), setuid, and an mtime before 1970.
+  execFileSync("bash", ["-c", String.raw`set -e; cd "$1"
+    head -c 5000000 /dev/urandom > large.bin
+    truncate -s 64M hole-at-end.img && printf start | dd of=hole-at-end.img conv=notrunc status=none
+    printf colon > 'a:b c.txt'; printf suid > suid.bin && chmod 4755 suid.bin
+    touch -d '1960-05-06 07:08:09.25' suid.bin`, "more", source]);
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("dumont-pack", () => {
+  it("writes members that GNU tar extracts into the same tree, sparse files sparse, with md5sum's sums", async () => {
+    const names = allPaths();
+    const { archive, sums, messages, status } = packMembers(names, "all");
+    expect(messages).toEqual([]);
+    expect(status).toBe(0);
+    const target = path.join(dir, "target");
+    execFileSync("mkdir", [target]);
+    // (tar warns of the 1960 mtime, and sets it.)
+    execFileSync("tar", ["--numeric-owner", "--sparse", "-xpf", "-", "-C", target], { input: archive, env: { ...process.env, LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
+    const [before, after] = await Promise.all([walkTree(source), walkTree(target)]);
+    expect(treeDifferences(before, after)).toEqual([]);
+    const files = [...before].filter(([, e]) => e.type === "file");
+    expect(files.length).toBeGreaterThan(15);
+    for (const [name, e] of files) expect(sums.get(name), name).toBe(e.md5);
+    // 1 GiB and 64 MiB of holes are a few blocks in the archive and on the target's disk.
+    expect(archive.length).toBeLessThan(12 * 1024 * 1024);
+    const blocks = execFileSync("stat", ["-c", "%b", "sparse.img", "hole-at-end.img"], { cwd: target }).toString().trim().split("\n").map(Number);
+    expect(blocks.reduce((a, b) => a + b, 0) * 512).toBeLessThan(1024 * 1024);
+  });
+
+  it("names what it could not read as tar does, with exit 2, and archives the rest", () => {
+    const { archive, sums, messages, status } = packMembers(["gone: away\nnow", "large.bin"], "missing");
+    expect(status).toBe(2);
+    const report = readTarReport(messages);
+    expect([...report.missing]).toEqual(["gone: away\nnow"]);
+    expect(report.others).toEqual([]);
+    expect(sums.has("large.bin")).toBe(true);
+    const listed = execFileSync("tar", ["-tf", "-"], { input: archive }).toString().trim().split("\n");
+    expect(listed).toEqual(["./large.bin"]);
+  });
+});
