@@ -3,49 +3,70 @@
 // archive copy and its MD5: the shell pipeline it replaces read every file twice (tar, md5sum) and
 // copied the whole stream three more times to cut each round's end-of-archive off.
 //
-//	dumont-pack members ROOT LIST SUMS
+//	dumont-pack members ROOT LIST SUMS SEEN
+//	dumont-pack sums ROOT LIST
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
 // ROOT, "./"-prefixed), in that order, to stdout, and no end-of-archive: the caller appends rounds
 // and ends the archive once. Writes "<md5>  <path>\0" to SUMS for every regular file, of exactly
-// the bytes archived. Says what GNU tar would on stderr, in its escape quoting (the controller
+// the bytes archived, and to SEEN each entry as it was when read, in the fields the snapshot's scan
+// has (scripts.ts: scanScript), so the controller needs no second look at the files. Says what GNU tar would on stderr, in its escape quoting (the controller
 // reads both alike), and exits as it does: 0, 1 when a file changed as it was read, 2 when an
 // entry could not be archived.
+//
+// `sums` prints the MD5 of each file LIST names, as `md5sum -z` does, reading several at a time;
+// the restore verifies what it wrote with it (sums.go).
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST"
 
 func main() {
-	if len(os.Args) != 5 || os.Args[1] != "members" {
+	switch {
+	case len(os.Args) == 6 && os.Args[1] == "members":
+		members(os.Args[2], readList(os.Args[3]), os.Args[4], os.Args[5])
+	case len(os.Args) == 4 && os.Args[1] == "sums":
+		sums(os.Args[2], readList(os.Args[3]))
+	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(64)
 	}
-	root, listPath, sumsPath := os.Args[2], os.Args[3], os.Args[4]
-	list, err := os.ReadFile(listPath)
+}
+
+// readList is a file's NUL-terminated names ("-": stdin).
+func readList(file string) []string {
+	var list []byte
+	var err error
+	if file == "-" {
+		list, err = io.ReadAll(os.Stdin)
+	} else {
+		list, err = os.ReadFile(file)
+	}
 	if err != nil {
 		fatal("cannot read the list: %v", err)
 	}
-	sumsFile, err := os.OpenFile(sumsPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		fatal("cannot create the sums file: %v", err)
-	}
-	if err := os.Chdir(root); err != nil {
-		fatal("cannot enter %s: %v", root, err)
-	}
-	out := bufio.NewWriterSize(os.Stdout, 1<<20)
-	sums := bufio.NewWriterSize(sumsFile, 1<<16)
-	packer := newPacker(out, sums, os.Stderr)
 	names := strings.Split(string(list), "\x00")
 	if names[len(names)-1] == "" {
 		names = names[:len(names)-1]
 	}
+	return names
+}
+
+func members(root string, names []string, sumsPath, seenPath string) {
+	sumsFile, sums := create(sumsPath)
+	seenFile, seen := create(seenPath)
+	if err := os.Chdir(root); err != nil {
+		fatal("cannot enter %s: %v", root, err)
+	}
+	out := bufio.NewWriterSize(os.Stdout, 1<<20)
+	packer := newPacker(out, sums, seen, os.Stderr)
 	packer.addAll(names)
 	if err := packer.flush(); err != nil {
 		fatal("writing the archive: %v", err)
@@ -53,13 +74,27 @@ func main() {
 	if err := out.Flush(); err != nil {
 		fatal("writing the archive: %v", err)
 	}
-	if err := sums.Flush(); err != nil || sumsFile.Close() != nil {
-		fatal("writing the sums: %v", err)
+	for _, f := range []struct {
+		file *os.File
+		w    *bufio.Writer
+	}{{sumsFile, sums}, {seenFile, seen}} {
+		if err := f.w.Flush(); err != nil || f.file.Close() != nil {
+			fatal("writing %s: %v", f.file.Name(), err)
+		}
 	}
 	if packer.status == 2 {
 		fmt.Fprintln(os.Stderr, "tar: Exiting with failure status due to previous errors")
 	}
 	os.Exit(packer.status)
+}
+
+// create makes a new file for the caller's eyes only (absolute paths: made before the chdir).
+func create(file string) (*os.File, *bufio.Writer) {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		fatal("cannot create %s: %v", file, err)
+	}
+	return f, bufio.NewWriterSize(f, 1<<16)
 }
 
 // fatal ends the program on a failure of the stream itself (not of one entry): exit 2, as tar.

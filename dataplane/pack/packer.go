@@ -20,14 +20,30 @@ type packer struct {
 	out      io.Writer // the stream under tw: sparse members are written to it directly
 	tw       *tar.Writer
 	sums     io.Writer
+	seen     io.Writer
 	messages io.Writer
 	status   int
 	buf      []byte
 	md5      hash.Hash
 }
 
-func newPacker(out, sums, messages io.Writer) *packer {
-	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, messages: messages, buf: make([]byte, 1<<20), md5: md5.New()}
+func newPacker(out, sums, seen, messages io.Writer) *packer {
+	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New()}
+}
+
+// kindOf is a mode's tar type flag: file, folder, symlink, or 0 for anything else.
+func kindOf(mode uint32) byte {
+	return map[uint32]byte{syscall.S_IFREG: tar.TypeReg, syscall.S_IFDIR: tar.TypeDir, syscall.S_IFLNK: tar.TypeSymlink}[mode&syscall.S_IFMT]
+}
+
+// sawEntry records an entry as it was read, as the scan's find -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'
+// prints it (%T@: seconds, a dot, nanoseconds and a 0, also before 1970).
+func (p *packer) sawEntry(name string, kind byte, st *syscall.Stat_t, target string) {
+	letter := map[byte]string{tar.TypeReg: "f", tar.TypeDir: "d", tar.TypeSymlink: "l"}[kind]
+	if letter == "" {
+		letter = "o" // neither: the scan's parser leaves it out, so the controller finds it gone
+	}
+	fmt.Fprintf(p.seen, "%s\x00%s\x00%d\x00%o\x00%d.%09d0\x00%s\x00", letter, name, st.Size, st.Mode&0o7777, st.Mtim.Sec, st.Mtim.Nsec, target)
 }
 
 // say writes a message as GNU tar would: "tar: <quoted name>: <what>".
@@ -75,10 +91,16 @@ func (p *packer) addAll(names []string) {
 func (p *packer) put(e *entry) error {
 	var err error
 	switch {
+	case e.seenOnly:
+		p.sawEntry(e.name, kindOf(e.st.Mode), &e.st, e.target)
+		return nil
 	case e.kind == 0:
 		return nil
 	case e.streamed:
-		err = p.file(e.name)
+		if err := p.file(e); err != nil {
+			return err
+		}
+		return p.tw.Flush()
 	case e.kind == tar.TypeReg:
 		h := header(e.name, tar.TypeReg, &e.st)
 		h.Size = int64(len(e.data))
@@ -96,6 +118,7 @@ func (p *packer) put(e *entry) error {
 	if err != nil {
 		return err
 	}
+	p.sawEntry(e.name, e.kind, &e.st, e.target)
 	return p.tw.Flush()
 }
 
@@ -107,23 +130,22 @@ func header(name string, kind byte, st *syscall.Stat_t) *tar.Header {
 	}
 }
 
-// file archives a large regular file as it is when opened, and reports it changed when its size, mtime
-// or ctime moved while it was read (tar's own test). Errors returned are the stream's.
-func (p *packer) file(name string) error {
+// file archives a large regular file as it is when opened, and reports it changed when its size,
+// mtime or ctime moved while it was read (tar's own test). Errors returned are the stream's.
+func (p *packer) file(e *entry) error {
+	name := e.name
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return p.sawReplaced(e)
+	}
 	if err != nil {
 		p.failed(name, "Cannot open", err)
 		return nil
 	}
 	defer f.Close()
 	var before syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &before); err != nil {
-		p.failed(name, "Cannot stat", err)
-		return nil
-	}
-	if before.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		p.changed(name, "file changed as we read it")
-		return nil
+	if err := syscall.Fstat(int(f.Fd()), &before); err != nil || before.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return p.sawReplaced(e)
 	}
 	p.md5.Reset()
 	var short int64
@@ -136,12 +158,26 @@ func (p *packer) file(name string) error {
 		return err
 	}
 	fmt.Fprintf(p.sums, "%s  %s\x00", hex.EncodeToString(p.md5.Sum(nil)), name)
+	p.sawEntry(name, tar.TypeReg, &before, "")
 	var after syscall.Stat_t
 	switch {
 	case short > 0:
 		p.changed(name, fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
 	case syscall.Fstat(int(f.Fd()), &after) != nil || after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim:
 		p.changed(name, "file changed as we read it")
+	}
+	return nil
+}
+
+// sawReplaced records a large file that was replaced before it was opened (entry.replaced).
+func (p *packer) sawReplaced(e *entry) error {
+	e.replaced()
+	for _, m := range e.messages[len(e.messages)-1:] {
+		fmt.Fprintln(p.messages, m)
+	}
+	p.status = max(p.status, e.status)
+	if e.seenOnly {
+		p.sawEntry(e.name, kindOf(e.st.Mode), &e.st, e.target)
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ type entry struct {
 	st       syscall.Stat_t
 	kind     byte   // tar's type flag; 0: not archived
 	target   string // a symlink's
+	seenOnly bool   // replaced since it was listed: recorded as it is now, archived in a later round
 	data     []byte // a small file's bytes (streamed: nil, the writer reads it)
 	streamed bool
 	sum      [md5.Size]byte
@@ -113,11 +114,28 @@ func prepare(name string) *entry {
 	return e
 }
 
+// replaced marks an entry that is not what the lstat saw (a file renamed over it, a symlink or a
+// folder in its place, a small file grown large): it is recorded as it is now, so the controller
+// has it read again in a later round, and left out of this one.
+func (e *entry) replaced() {
+	e.kind, e.seenOnly, e.target = 0, true, ""
+	if err := syscall.Lstat(e.name, &e.st); err != nil {
+		e.seenOnly = false // gone: the controller finds it vanished
+	} else if e.st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+		e.target, _ = os.Readlink(e.name)
+	}
+	e.changed("file changed as we read it")
+}
+
 // readSmall reads a small file whole, as it is when opened: its size then is what the archive
 // holds (zeros for what it lost meanwhile), and a size, mtime or ctime that moved while it was read
 // reports it changed (tar's own test).
 func readSmall(e *entry) {
 	f, err := os.OpenFile(e.name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		e.replaced()
+		return
+	}
 	if err != nil {
 		e.kind = 0
 		e.failed("Cannot open", err)
@@ -125,8 +143,7 @@ func readSmall(e *entry) {
 	}
 	defer f.Close()
 	if err := syscall.Fstat(int(f.Fd()), &e.st); err != nil || e.st.Mode&syscall.S_IFMT != syscall.S_IFREG || e.st.Size > smallFile {
-		e.kind = 0 // replaced since the lstat: read again in a later round
-		e.changed("file changed as we read it")
+		e.replaced()
 		return
 	}
 	e.data = make([]byte, e.st.Size)

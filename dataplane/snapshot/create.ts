@@ -13,7 +13,7 @@ import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
-import { scanWorkspace, statEntries } from "./workspace-scan.ts";
+import { scanWorkspace } from "./workspace-scan.ts";
 import { settingDefaults } from "../../contract/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
@@ -158,8 +158,8 @@ function sortedByPath(entries: Entry[]): Entry[] {
 
 /**
  * Round 1 reads every changed entry, archiving each file and hashing the same bytes for the
- * manifest. Then each entry is looked at again; any that changed meanwhile is read again in another
- * round, appended to the same archive, until all hold still or maxReads is reached: those still
+ * manifest. Each entry as the reader saw it is compared with the scan; any that changed since, or
+ * as it was read, is read again in another round, appended to the same archive, until all hold still or maxReads is reached: those still
  * changing are recorded as they were last read (the MD5 of their last archive copy) and marked
  * unstable. Returns the manifest entries of everything read that is still there.
  */
@@ -169,14 +169,14 @@ async function readInRounds(ssh: SshConnection, upload: HostUpload, first: reado
   let plannedBytes = archiveUpperBound(first);
   for (let round = 1; ; round++) {
     const roundRead = await upload.roundRead(round);
-    const sums = await upload.roundSums(round);
+    const [sums, seen] = await Promise.all([upload.roundSums(round), upload.roundSeen(round)]);
     const tar = readTarReport(roundRead.notes);
     // The reader exits 1 when a file changed as it read it, 2 also when one vanished first: both are
     // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted.
     if (roundRead.status > 2 || (roundRead.status === 2 && tar.others.length)) {
       throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
-    const outcome = settleRound(reading, await statEntries(ssh, reading.map((e) => e.path)), sums, tar);
+    const outcome = settleRound(reading, seen, sums, tar);
     recorded.push(...outcome.settled);
     if (outcome.vanished.length) progress(`${outcome.vanished.length} path(s) vanished while read, left out: ${quoted(outcome.vanished)}`);
     if (outcome.changing.length === 0) break;

@@ -6,8 +6,8 @@
 import { DumontError } from "../../lib/errors.ts";
 import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
-import { bulkTransferMs, quickCommandMs, sendingMs, workspaceListingBytes } from "../ssh/command-bounds.ts";
-import { parseMd5 } from "./manifest.ts";
+import { bulkTransferMs, quickCommandMs, sendingMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
+import { parseMd5, parseScan, type Entry } from "./manifest.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { uploadScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -112,10 +112,22 @@ export class HostUpload {
    * been read). Host-made like everything else: a wrong one fails the restore's verification.
    */
   async roundSums(round: number): Promise<Map<string, string>> {
-    const result = await this.options.ssh.run(["cat", "--", `${this.options.spool}/sums${round}`], {
-      binaryStdout: true, timeoutMs: quickCommandMs, maxStdoutBytes: workspaceListingBytes,
+    return parseMd5(await this.spoolFile(`sums${round}`));
+  }
+
+  /**
+   * Every entry round n archived, as the reader saw it when it read it (call once the round has
+   * been read); one it could not read, or that was gone, is not there.
+   */
+  async roundSeen(round: number): Promise<Map<string, Entry>> {
+    return new Map(parseScan(await this.spoolFile(`seen${round}`)).entries.map((e) => [e.path, e]));
+  }
+
+  private async spoolFile(name: string): Promise<Buffer> {
+    const result = await this.options.ssh.run(["cat", "--", `${this.options.spool}/${name}`], {
+      binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
     });
-    return parseMd5(result.stdoutBytes);
+    return result.stdoutBytes;
   }
 
   /** Starts round n, which reads these paths again and appends them to the archive. */

@@ -1,9 +1,9 @@
 // A snapshot's manifest entry for a file is what the scan saw (size, mtime, mode) and the MD5 of
 // what the round archived. A file written between the scan and its read would get an archive copy
 // and a manifest entry that disagree, and one written as it was read an archive copy that is a mix.
-// So after every round of reading, the entries read are looked at again: those still as the scan
-// found them, and not reported changed by the reader, were read at rest; the others are read again
-// in another round (create.ts).
+// So after every round, each entry as the reader saw it is compared with the scan: those still as
+// the scan found them, and not reported changed as they were read, were read at rest; the others
+// are read again in another round (create.ts).
 import { sameFile, type Entry } from "./manifest.ts";
 import type { TarReport } from "./tar-messages.ts";
 
@@ -18,7 +18,7 @@ export interface RoundOutcome {
 
 /**
  * Sorts a round's entries by what happened to them: `read` is how they looked when the round
- * began, `now` how they look after the round was read (no key: gone), `sums` the MD5s of what
+ * began, `now` how the reader saw them (no key: gone, or not read), `sums` the MD5s of what
  * the round archived and `tar` what the reader said (in GNU tar's words).
  */
 export function settleRound(read: readonly Entry[], now: ReadonlyMap<string, Entry>, sums: ReadonlyMap<string, string>, tar: TarReport): RoundOutcome {

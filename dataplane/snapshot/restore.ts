@@ -16,6 +16,7 @@ import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
+import { ensurePackHelper } from "./pack-helper.ts";
 import { scanWithHashes } from "./workspace-scan.ts";
 
 export interface RestoreReport {
@@ -101,6 +102,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const plan = planChain(chain);
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
+  const pack = await ensurePackHelper(ssh);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   const putSpoolFile = (file: string, content: Buffer | string) =>
@@ -147,7 +149,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const downloadSeconds = (performance.now() - started) / 1000;
   progress("verifying every file against the manifest");
   const verifyStarted = performance.now();
-  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, await scanWithHashes(ssh)), manifest.entries);
+  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, await scanWithHashes(ssh, { pack })), manifest.entries);
   const report: RestoreReport = {
     manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,
     seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },

@@ -23,19 +23,6 @@ find . -mindepth 1 -printf '${entryFormat}'
 }
 
 /**
- * The same six fields for the entries named on stdin (NUL-separated "./<path>", relative to the
- * tree at $1, default /workspace); entries that no longer exist are left out.
- */
-export function statScript(): string {
-  return `set -uo pipefail
-export LC_ALL=C
-cd "\${1:-${workspace}}" || exit 3
-xargs -0 -r sh -c 'exec find "$@" -maxdepth 0 -printf '"'${entryFormat}'"' 2>/dev/null' stat
-exit 0
-`;
-}
-
-/**
  * MD5 of the files named (NUL-separated, relative to the tree at $1, default /workspace) on stdin,
  * as \`md5sum -z\` prints them. Two workers use both cores; each writes its own file so records
  * never interleave. A file that cannot be read is left out and the exit status says so, after the
@@ -77,7 +64,8 @@ const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
  * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
  * written that file; $spool/last says no round follows, $spool/abort stops everything. The members
  * come from dumont-pack ($pack, dataplane/pack), which reads each file once for both its archive
- * copy and its MD5 ($spool/sums<n>, as \`md5sum -z\` prints them) and writes no end-of-archive:
+ * copy and its MD5 ($spool/sums<n>, as \`md5sum -z\` prints them), records each entry as it read it
+ * ($spool/seen<n>, as scanScript lists them) and writes no end-of-archive:
  * files that changed while they were read are read again in a later round, and one end-of-archive
  * is written at the very end, so the object stays one tar archive in which a later copy of a file
  * replaces an earlier one.
@@ -148,7 +136,7 @@ rounds() {
     if abandoned; then echo "the controller abandoned the snapshot" >&2; return 1; fi
     if [ ! -e "$spool/round$n" ]; then break; fi
     local status=0
-    "$pack" members . "$spool/round$n" "$spool/sums$n" 2> "$spool/round$n.err" || status=$?
+    "$pack" members . "$spool/round$n" "$spool/sums$n" "$spool/seen$n" 2> "$spool/round$n.err" || status=$?
     sed "s/^/round-note $n /" "$spool/round$n.err" >&2
     echo "round-read $n $status" >&2
     n=$((n + 1))

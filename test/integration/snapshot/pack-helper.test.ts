@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseMd5 } from "../../../dataplane/snapshot/manifest.ts";
+import { parseMd5, parseScan } from "../../../dataplane/snapshot/manifest.ts";
 import { packBuilds } from "../../../dataplane/snapshot/pack-helper.ts";
 import { hostPathList, pathFromBytes } from "../../../dataplane/snapshot/path-bytes.ts";
+import { scanScript } from "../../../dataplane/snapshot/scripts.ts";
 import { readTarReport } from "../../../dataplane/snapshot/tar-messages.ts";
 import { adversarialWorkspace, treeDifferences, walkTree } from "../../support/workspace-tree.ts";
 
@@ -17,14 +18,18 @@ const pack = path.join(packBuilds, `dumont-pack-linux-${process.arch === "arm64"
 let dir: string;
 let source: string;
 
-/** Runs `dumont-pack members` on `names` in the source tree: the archive (with an end-of-archive added), sums, messages and exit. */
+/**
+ * Runs `dumont-pack members` on `names` in the source tree: the archive (with an end-of-archive
+ * added), its sums, the entries as it saw them, its messages and exit status.
+ */
 function packMembers(names: string[], label: string) {
-  const list = path.join(dir, `${label}.list`);
-  const sums = path.join(dir, `${label}.sums`);
+  const [list, sums, seen] = ["list", "sums", "seen"].map((file) => path.join(dir, `${label}.${file}`)) as [string, string, string];
   writeFileSync(list, hostPathList(names));
-  const run = spawnSync(pack, ["members", source, list, sums], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } });
-  const archive = Buffer.concat([run.stdout, Buffer.alloc(1024)]);
-  return { archive, sums: parseMd5(readFileSync(sums)), messages: run.stderr.toString().trim().split("\n").filter(Boolean), status: run.status };
+  const run = spawnSync(pack, ["members", source, list, sums, seen], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } });
+  return {
+    archive: Buffer.concat([run.stdout, Buffer.alloc(1024)]), sums: parseMd5(readFileSync(sums)), seen: parseScan(readFileSync(seen)).entries,
+    messages: run.stderr.toString().trim().split("\n").filter(Boolean), status: run.status,
+  };
 }
 
 /** Every path under the source tree (parents first), names as bytes. */
@@ -54,9 +59,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("dumont-pack", () => {
   it("writes members that GNU tar extracts into the same tree, sparse files sparse, with md5sum's sums", async () => {
     const names = allPaths();
-    const { archive, sums, messages, status } = packMembers(names, "all");
+    const { archive, sums, seen, messages, status } = packMembers(names, "all");
     expect(messages).toEqual([]);
     expect(status).toBe(0);
+    // What it saw of each entry is what the snapshot's own scan (find) lists, field for field.
+    const scanned = parseScan(execFileSync("bash", ["-c", scanScript(), "scan", source], { maxBuffer: 16 * 1024 * 1024 })).entries;
+    expect(seen.sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual(scanned);
     const target = path.join(dir, "target");
     execFileSync("mkdir", [target]);
     // (tar warns of the 1960 mtime, and sets it.)
@@ -73,13 +81,22 @@ describe("dumont-pack", () => {
   });
 
   it("names what it could not read as tar does, with exit 2, and archives the rest", () => {
-    const { archive, sums, messages, status } = packMembers(["gone: away\nnow", "large.bin"], "missing");
+    const { archive, sums, seen, messages, status } = packMembers(["gone: away\nnow", "large.bin"], "missing");
     expect(status).toBe(2);
+    expect(seen.map((e) => e.path)).toEqual(["large.bin"]);
     const report = readTarReport(messages);
     expect([...report.missing]).toEqual(["gone: away\nnow"]);
     expect(report.others).toEqual([]);
     expect(sums.has("large.bin")).toBe(true);
     const listed = execFileSync("tar", ["-tf", "-"], { input: archive }).toString().trim().split("\n");
     expect(listed).toEqual(["./large.bin"]);
+  });
+
+  it("hashes files several at a time as md5sum does, and names one it cannot read with exit 1", async () => {
+    const files = [...await walkTree(source)].filter(([, e]) => e.type === "file");
+    const run = spawnSync(pack, ["sums", source, "-"], { input: hostPathList([...files.map(([name]) => name), "no such file"]), maxBuffer: 16 * 1024 * 1024 });
+    expect(run.status).toBe(1);
+    expect(run.stderr.toString()).toContain("no such file: No such file or directory");
+    expect(parseMd5(run.stdout)).toEqual(new Map(files.map(([name, e]) => [name, e.md5])));
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  curlUrl, directoryTimesScript, hashScript, restoreArchiveScript, restoreSymlinksScript, scanScript, statScript, uploadScript,
+  curlUrl, directoryTimesScript, hashScript, restoreArchiveScript, restoreSymlinksScript, scanScript, uploadScript,
 } from "../../../../dataplane/snapshot/scripts.ts";
 
 const bash = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
@@ -41,7 +41,7 @@ curl_url '${url.replaceAll("'", `'\\''`)}' -sS -X PUT`);
 
 describe("host scripts", () => {
   it.each([
-    ["scan", scanScript()], ["stat", statScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()],
+    ["scan", scanScript()], ["hash", hashScript()], ["upload", uploadScript()], ["restore", restoreArchiveScript()],
     ["symlinks", restoreSymlinksScript()], ["directory times", directoryTimesScript()],
   ])("%s is valid bash and unchanged", (_name, script) => {
     execFileSync("bash", ["-n", "-c", script]);
