@@ -1,5 +1,6 @@
 // The programs a snapshot runs on the GPU host, as bash text from pure functions (snapshot-tested).
-// They use only what a Vast image has: bash, find, tar, lz4, md5sum, split, curl. Paths travel as
+// They use only what a Vast image has (bash, find, tar, lz4, md5sum, split, curl) and dumont-pack,
+// which the controller brings (pack-helper.ts). Paths travel as
 // NUL-separated lists and URLs on stdin or in files, never inside a command line, curl's included
 // (curlUrl). Every script runs under LC_ALL=C: file names are bytes, and no tool may transcode or
 // reinterpret them in whatever locale sshd happens to give (GNU tar converts pax path names between
@@ -56,15 +57,15 @@ export const curlUrl = `curl_url() {
 const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
 
 /**
- * The upload: rounds of archive members, one stream, through lz4 | split into parts of $part_size
- * bytes, each PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to
+ * The upload: rounds of archive members, LZ4-compressed, one stream, through split into parts of
+ * $part_size bytes, each PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to
  * $concurrency background curls that retry with backoff. Memory is bounded: at most
  * concurrency+1 parts exist at once, in the spool folder.
  *
  * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
  * written that file; $spool/last says no round follows, $spool/abort stops everything. The members
- * come from dumont-pack ($pack, dataplane/pack), which reads each file once for both its archive
- * copy and its MD5 ($spool/sums<n>, as \`md5sum -z\` prints them), records each entry as it read it
+ * come from dumont-pack ($pack, dataplane/pack), an LZ4 frame per round compressed on several
+ * cores, which reads each file once for both its archive copy and its MD5 ($spool/sums<n>, as \`md5sum -z\` prints them), records each entry as it read it
  * ($spool/seen<n>, as scanScript lists them) and writes no end-of-archive:
  * files that changed while they were read are read again in a later round, and one end-of-archive
  * is written at the very end, so the object stays one tar archive in which a later copy of a file
@@ -141,7 +142,8 @@ rounds() {
     echo "round-read $n $status" >&2
     n=$((n + 1))
   done
-  head -c 1024 /dev/zero
+  # The end-of-archive, as one more LZ4 frame: \`lz4 -d\` reads a stream of frames as one.
+  head -c 1024 /dev/zero | lz4 -1 -z -q - -
 }
 # Progress for the controller: parts uploaded so far, once a second, on stderr. It is stopped at
 # exit, or its open stderr would keep the SSH channel (and the caller) waiting.
@@ -149,7 +151,6 @@ rounds() {
 progress_pid=$!
 trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
 rounds \\
-  | lz4 -1 -z -q - - \\
   | split -a 5 -d -b "$part_size" --filter='bash "$spool/part.sh"' -
 while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ]; do
   if abandoned; then exit 4; fi

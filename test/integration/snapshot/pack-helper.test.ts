@@ -19,15 +19,17 @@ let dir: string;
 let source: string;
 
 /**
- * Runs `dumont-pack members` on `names` in the source tree: the archive (with an end-of-archive
- * added), its sums, the entries as it saw them, its messages and exit status.
+ * Runs `dumont-pack members` on `names` in the source tree: the LZ4 frame it writes, the archive in
+ * it (decoded by lz4, an end-of-archive added), its sums, the entries as it saw them, its messages
+ * and exit status.
  */
 function packMembers(names: string[], label: string) {
   const [list, sums, seen] = ["list", "sums", "seen"].map((file) => path.join(dir, `${label}.${file}`)) as [string, string, string];
   writeFileSync(list, hostPathList(names));
   const run = spawnSync(pack, ["members", source, list, sums, seen], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } });
   return {
-    archive: Buffer.concat([run.stdout, Buffer.alloc(1024)]), sums: parseMd5(readFileSync(sums)), seen: parseScan(readFileSync(seen)).entries,
+    archive: Buffer.concat([execFileSync("lz4", ["-d", "-q", "-", "-"], { input: run.stdout, maxBuffer: 64 * 1024 * 1024 }), Buffer.alloc(1024)]),
+    frame: run.stdout, sums: parseMd5(readFileSync(sums)), seen: parseScan(readFileSync(seen)).entries,
     messages: run.stderr.toString().trim().split("\n").filter(Boolean), status: run.status,
   };
 }
@@ -59,8 +61,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("dumont-pack", () => {
   it("writes members that GNU tar extracts into the same tree, sparse files sparse, with md5sum's sums", async () => {
     const names = allPaths();
-    const { archive, sums, seen, messages, status } = packMembers(names, "all");
+    const { archive, frame, sums, seen, messages, status } = packMembers(names, "all");
     expect(messages).toEqual([]);
+    expect(frame.subarray(0, 4).toString("hex")).toBe("04224d18"); // LZ4's frame magic
+    expect(frame.length).toBeLessThan(archive.length);
     expect(status).toBe(0);
     // What it saw of each entry is what the snapshot's own scan (find) lists, field for field.
     const scanned = parseScan(execFileSync("bash", ["-c", scanScript(), "scan", source], { maxBuffer: 16 * 1024 * 1024 })).entries;
