@@ -86,11 +86,22 @@ export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" 
   return expected;
 }
 
+/** The host's tools (installed if its image lacks them) and dumont-pack's path on it. */
+async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string> {
+  const installed = await ensureHostTools(ssh, gpuTools);
+  if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
+  return ensurePackHelper(ssh);
+}
+
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
   const { ssh, store } = options;
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
+  // The host gets its tools and the helper while the manifests are read and checked (nothing of
+  // that touches /workspace).
+  const hostReady = readyHost(ssh, progress);
+  hostReady.catch(() => undefined); // awaited below; a refused manifest stops the restore first
   const manifest = await store.readManifest(options.id);
   const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
   // Before anything on the host changes: another stack's snapshot, or a manifest that names paths
@@ -100,9 +111,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     checkManifest(link);
   }
   const plan = planChain(chain);
-  const installed = await ensureHostTools(ssh, gpuTools);
-  if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
-  const pack = await ensurePackHelper(ssh);
+  const pack = await hostReady;
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   const putSpoolFile = (file: string, content: Buffer | string) =>
@@ -115,16 +124,30 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       const steps = plan.links[i]!;
       progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       const members = [...link.included, ...(link.discarded ?? [])];
-      // The lists restoreArchiveScript reads from the spool.
-      await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
-      await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
-      await putSpoolFile("members", hostPathList(members));
-      await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
-      // "." too: archives made before dumont-pack end each round with the workspace folder's own header.
-      await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
       const url = await store.presignDownload(link.id);
       const place = i === 0 ? "first" : "later";
-      const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place], { stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal });
+      // The archive downloads and extracts into the stage while this link's lists are worked out
+      // and sent; the script reads them once `ready` is there.
+      const ready = `ready-${i}`;
+      const stop = new AbortController();
+      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready], {
+        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
+      });
+      running.catch(() => undefined); // awaited below, after the lists are sent
+      try {
+        await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+        await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
+        await putSpoolFile("members", hostPathList(members));
+        await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
+        // "." too: archives made before dumont-pack end each round with the workspace folder's own header.
+        await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
+        await putSpoolFile(ready, "");
+      } catch (error) {
+        stop.abort(error);
+        await running.catch(() => undefined);
+        throw error;
+      }
+      const result = await running;
       stopIfRefused(link.id, result);
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);

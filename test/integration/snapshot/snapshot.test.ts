@@ -57,7 +57,8 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
  */
 async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer) {
   await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
-  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
+  await ssh.run(["bash", "-c", ': > "$1/ready-crafted"', "ready", spool]);
+  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "ready-crafted"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
 }
 
 beforeAll(async () => {
