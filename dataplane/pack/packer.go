@@ -25,10 +25,16 @@ type packer struct {
 	status   int
 	buf      []byte
 	md5      hash.Hash
+	links    map[inode]firstName
 }
 
 func newPacker(out, sums, seen, messages io.Writer) *packer {
-	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New()}
+	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New(), links: map[inode]firstName{}}
+}
+
+// writeSum records a regular file's MD5 as `md5sum -z` prints it.
+func (p *packer) writeSum(sum, name string) {
+	fmt.Fprintf(p.sums, "%s  %s\x00", sum, name)
 }
 
 // kindOf is a mode's tar type flag: file, folder, symlink, or 0 for anything else.
@@ -102,12 +108,22 @@ func (p *packer) put(e *entry) error {
 		}
 		return p.tw.Flush()
 	case e.kind == tar.TypeReg:
+		if first, ok := p.linkedTo(&e.st); ok {
+			if err := p.putLink(e.name, first, &e.st); err != nil {
+				return err
+			}
+			return p.tw.Flush()
+		}
 		h := header(e.name, tar.TypeReg, &e.st)
 		h.Size = int64(len(e.data))
 		if err = p.tw.WriteHeader(h); err == nil {
 			_, err = p.tw.Write(e.data)
 		}
-		fmt.Fprintf(p.sums, "%s  %s\x00", hex.EncodeToString(e.sum[:]), e.name)
+		sum := hex.EncodeToString(e.sum[:])
+		p.writeSum(sum, e.name)
+		if e.status == 0 {
+			p.archived(e.name, sum, &e.st)
+		}
 	case e.kind == tar.TypeDir:
 		err = p.tw.WriteHeader(header(strings.TrimSuffix(e.name, "/")+"/", tar.TypeDir, &e.st))
 	default:
@@ -147,6 +163,9 @@ func (p *packer) file(e *entry) error {
 	if err := syscall.Fstat(int(f.Fd()), &before); err != nil || before.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return p.sawReplaced(e)
 	}
+	if first, ok := p.linkedTo(&before); ok {
+		return p.putLink(name, first, &before)
+	}
 	p.md5.Reset()
 	var short int64
 	if extents, sparse := dataExtents(f, &before); sparse {
@@ -157,7 +176,8 @@ func (p *packer) file(e *entry) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(p.sums, "%s  %s\x00", hex.EncodeToString(p.md5.Sum(nil)), name)
+	sum := hex.EncodeToString(p.md5.Sum(nil))
+	p.writeSum(sum, name)
 	p.sawEntry(name, tar.TypeReg, &before, "")
 	var after syscall.Stat_t
 	switch {
@@ -165,6 +185,8 @@ func (p *packer) file(e *entry) error {
 		p.changed(name, fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
 	case syscall.Fstat(int(f.Fd()), &after) != nil || after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim:
 		p.changed(name, "file changed as we read it")
+	default:
+		p.archived(name, sum, &before)
 	}
 	return nil
 }

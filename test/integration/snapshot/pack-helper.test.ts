@@ -48,11 +48,13 @@ beforeAll(() => {
   execFileSync("mkdir", [source]);
   execFileSync("bash", ["-c", adversarialWorkspace.replace("cd /workspace", 'cd "$1"'), "tree", source]);
   // Beyond the adversarial tree: a large file (streamed, not read ahead), one that ends in a hole,
-  // a name with ':' (tar escapes it in messages), setuid, and an mtime before 1970.
+  // a name with ':' (tar escapes it in messages), setuid, an mtime before 1970, and files with two
+  // names (large and small).
   execFileSync("bash", ["-c", String.raw`set -e; cd "$1"
     head -c 5000000 /dev/urandom > large.bin
     truncate -s 64M hole-at-end.img && printf start | dd of=hole-at-end.img conv=notrunc status=none
     printf colon > 'a:b c.txt'; printf suid > suid.bin && chmod 4755 suid.bin
+    ln large.bin 'large, second name.bin' && printf linked > small-a && ln small-a small-b
     touch -d '1960-05-06 07:08:09.25' suid.bin`, "more", source]);
 });
 
@@ -82,6 +84,12 @@ describe("dumont-pack", () => {
     expect(archive.length).toBeLessThan(12 * 1024 * 1024);
     const blocks = execFileSync("stat", ["-c", "%b", "sparse.img", "hole-at-end.img"], { cwd: target }).toString().trim().split("\n").map(Number);
     expect(blocks.reduce((a, b) => a + b, 0) * 512).toBeLessThan(1024 * 1024);
+    // A file with two names is stored once and restored as one file with two names.
+    const inodes = execFileSync("stat", ["-c", "%i", "large.bin", "large, second name.bin", "small-a", "small-b"], { cwd: target }).toString().trim().split("\n");
+    expect(inodes[0]).toBe(inodes[1]);
+    expect(inodes[2]).toBe(inodes[3]);
+    expect(inodes[0]).not.toBe(inodes[2]);
+    expect(execFileSync("tar", ["-tvf", "-"], { input: archive }).toString()).toMatch(/^h.* \.\/small-[ab] link to \.\/small-[ab]$/m);
   });
 
   it("names what it could not read as tar does, with exit 2, and archives the rest", () => {
