@@ -134,7 +134,7 @@ func (p *packer) put(e *entry) error {
 	if err != nil {
 		return err
 	}
-	p.sawEntry(e.name, e.kind, &e.st, e.target)
+	p.sawEntry(e.name, e.kind, e.seenStat(), e.target)
 	return p.tw.Flush()
 }
 
@@ -150,7 +150,7 @@ func header(name string, kind byte, st *syscall.Stat_t) *tar.Header {
 // mtime or ctime moved while it was read (tar's own test). Errors returned are the stream's.
 func (p *packer) file(e *entry) error {
 	name := e.name
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openToRead(name)
 	if errors.Is(err, syscall.ELOOP) {
 		return p.sawReplaced(e)
 	}
@@ -178,12 +178,12 @@ func (p *packer) file(e *entry) error {
 	}
 	sum := hex.EncodeToString(p.md5.Sum(nil))
 	p.writeSum(sum, name)
-	p.sawEntry(name, tar.TypeReg, &before, "")
-	var after syscall.Stat_t
+	after := statAfter(f, &before)
+	p.sawEntry(name, tar.TypeReg, after, "") // as it was after, if it changed: see entry.seenStat
 	switch {
 	case short > 0:
 		p.changed(name, fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
-	case syscall.Fstat(int(f.Fd()), &after) != nil || after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim:
+	case after != &before:
 		p.changed(name, "file changed as we read it")
 	default:
 		p.archived(name, sum, &before)

@@ -25,10 +25,11 @@ const (
 type entry struct {
 	name     string
 	st       syscall.Stat_t
-	kind     byte   // tar's type flag; 0: not archived
-	target   string // a symlink's
-	seenOnly bool   // replaced since it was listed: recorded as it is now, archived in a later round
-	data     []byte // a small file's bytes (streamed: nil, the writer reads it)
+	kind     byte            // tar's type flag; 0: not archived
+	target   string          // a symlink's
+	seenOnly bool            // replaced since it was listed: recorded as it is now, archived in a later round
+	now      *syscall.Stat_t // a file that changed as it was read: how it was after (for SEEN)
+	data     []byte          // a small file's bytes (streamed: nil, the writer reads it)
 	streamed bool
 	sum      [md5.Size]byte
 	messages []string
@@ -127,11 +128,40 @@ func (e *entry) replaced() {
 	e.changed("file changed as we read it")
 }
 
+// seenStat is the entry as SEEN records it: as it was when read, or, when it changed as it was
+// read, as it was after (the next round compares with that, so a file that has since held still
+// settles there).
+func (e *entry) seenStat() *syscall.Stat_t {
+	if e.now != nil {
+		return e.now
+	}
+	return &e.st
+}
+
+// statAfter is f's state after it was read: `before` itself when its size, mtime and ctime have
+// not moved (tar's own test), else a new stat.
+func statAfter(f *os.File, before *syscall.Stat_t) *syscall.Stat_t {
+	var after syscall.Stat_t
+	if syscall.Fstat(int(f.Fd()), &after) != nil {
+		return before
+	}
+	if after.Size == before.Size && after.Mtim == before.Mtim && after.Ctim == before.Ctim {
+		return before
+	}
+	return &after
+}
+
+// openToRead opens a listed file without following a symlink put in its place, nor waiting on a
+// FIFO put there (open would block until someone writes to it); Fstat then tells what it is.
+func openToRead(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
+
 // readSmall reads a small file whole, as it is when opened: its size then is what the archive
 // holds (zeros for what it lost meanwhile), and a size, mtime or ctime that moved while it was read
 // reports it changed (tar's own test).
 func readSmall(e *entry) {
-	f, err := os.OpenFile(e.name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openToRead(e.name)
 	if errors.Is(err, syscall.ELOOP) {
 		e.replaced()
 		return
@@ -153,10 +183,11 @@ func readSmall(e *entry) {
 		e.failed(fmt.Sprintf("Read error at byte %d", n), err)
 	case int64(n) < e.st.Size:
 		e.changed(fmt.Sprintf("File shrank by %d bytes; padding with zeros", e.st.Size-int64(n)))
+		e.now = statAfter(f, &e.st)
 	default:
-		var after syscall.Stat_t
-		if syscall.Fstat(int(f.Fd()), &after) != nil || after.Size != e.st.Size || after.Mtim != e.st.Mtim || after.Ctim != e.st.Ctim {
+		if after := statAfter(f, &e.st); after != &e.st {
 			e.changed("file changed as we read it")
+			e.now = after
 		}
 	}
 	e.sum = md5.Sum(e.data)

@@ -75,7 +75,7 @@ func (p *packer) sparseFile(name string, f *os.File, st *syscall.Stat_t, extents
 	records := map[string]string{
 		"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": name,
 		"GNU.sparse.realsize": strconv.FormatInt(st.Size, 10),
-		"mtime":               fmt.Sprintf("%d.%09d", st.Mtim.Sec, st.Mtim.Nsec),
+		"mtime":               paxTime(st.Mtim),
 		"size":                strconv.FormatInt(size, 10),
 		"uid":                 strconv.FormatUint(uint64(st.Uid), 10),
 		"gid":                 strconv.FormatUint(uint64(st.Gid), 10),
@@ -111,6 +111,15 @@ func (p *packer) sparseFile(name string, f *os.File, st *syscall.Stat_t, extents
 		return 0, err
 	}
 	return short, p.raw(make([]byte, (block-size%block)%block))
+}
+
+// paxTime is a time as a pax record says it: seconds and a fraction, the sign in front of both
+// (-1.5 is one and a half seconds before 1970, where the kernel says -2 s + 0.5e9 ns).
+func paxTime(t syscall.Timespec) string {
+	if t.Sec < 0 && t.Nsec != 0 {
+		return fmt.Sprintf("-%d.%09d", -t.Sec-1, 1e9-t.Nsec)
+	}
+	return fmt.Sprintf("%d.%09d", t.Sec, t.Nsec)
 }
 
 func (p *packer) raw(b []byte) error {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,11 +48,18 @@ func hashAll(names []string, out io.Writer, messages io.Writer) int {
 }
 
 func hashFile(name string, buf []byte) ([]byte, error) {
-	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := openToRead(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, errors.New("not a regular file")
+	}
 	h := md5.New()
 	// Not io.CopyBuffer: *os.File's WriteTo would take over and allocate a buffer per file.
 	for {

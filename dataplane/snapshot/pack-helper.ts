@@ -45,8 +45,9 @@ function build(goArch: string): Promise<Build> {
  * (exit 10) when it must be sent. args: sha256 of each build, by architecture, "amd64=<hex> ...".
  */
 const findScript = `set -u
-dir="\${HOME:-/tmp}/.cache/dumont"
+dir="\${HOME:-}/.cache/dumont"
 arch=$(uname -m)
+if [ -z "\${HOME:-}" ] || [ ! -O "$dir" ]; then echo "$arch"; exit 10; fi
 for pair in "$@"; do
   if [ "\${pair%%=*}" = "$arch" ]; then
     file="$dir/dumont-pack-\${pair#*=}"
@@ -57,11 +58,16 @@ echo "$arch"
 exit 10
 `;
 
-/** Stores the helper from stdin under its hash ($1) and prints its path; a half-sent one never counts. */
+/**
+ * Stores the helper from stdin under its hash ($1) and prints its path; a half-sent one never
+ * counts. The cache is a folder of the login user's own: without a home, or when someone else owns
+ * the folder, a private temporary one (sent again next time).
+ */
 const storeScript = `set -eu
 umask 077
-dir="\${HOME:-/tmp}/.cache/dumont"
-mkdir -p "$dir"
+dir="\${HOME:-}/.cache/dumont"
+if [ -z "\${HOME:-}" ] || ! mkdir -p "$dir" 2>/dev/null || [ ! -O "$dir" ]; then dir=$(mktemp -d); fi
+chmod 700 "$dir"
 file="$dir/dumont-pack-$1"
 cat > "$file.partial.$$"
 chmod 700 "$file.partial.$$"

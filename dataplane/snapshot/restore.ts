@@ -86,11 +86,16 @@ export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" 
   return expected;
 }
 
-/** The host's tools (installed if its image lacks them) and dumont-pack's path on it. */
-async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string> {
+/** The host's tools (installed if its image lacks them) and dumont-pack's path on it, if it can have it. */
+async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string | undefined> {
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
-  return ensurePackHelper(ssh);
+  // The helper only speeds up the verification: without it (not built here, a host of another
+  // architecture), md5sum verifies.
+  return ensurePackHelper(ssh).catch((error: Error) => {
+    progress(`verifying with md5sum: ${error.message}`);
+    return undefined;
+  });
 }
 
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
@@ -98,10 +103,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const { ssh, store } = options;
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
-  // The host gets its tools and the helper while the manifests are read and checked (nothing of
-  // that touches /workspace).
-  const hostReady = readyHost(ssh, progress);
-  hostReady.catch(() => undefined); // awaited below; a refused manifest stops the restore first
   const manifest = await store.readManifest(options.id);
   const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
   // Before anything on the host changes: another stack's snapshot, or a manifest that names paths
@@ -111,7 +112,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     checkManifest(link);
   }
   const plan = planChain(chain);
-  const pack = await hostReady;
+  const pack = await readyHost(ssh, progress);
   const damagedArchives: string[] = [];
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   const putSpoolFile = (file: string, content: Buffer | string) =>
@@ -129,13 +130,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // The archive downloads and extracts into the stage while this link's lists are worked out
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
-      const stop = new AbortController();
+      await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
       const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready], {
-        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal,
+        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent
       try {
-        await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
         await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
         await putSpoolFile("members", hostPathList(members));
         await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
@@ -143,7 +143,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
         await putSpoolFile(ready, "");
       } catch (error) {
-        stop.abort(error);
+        // Without its lists the script stops when the spool goes, and cleans up after itself (a
+        // killed one could not remove its stage).
+        await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
         await running.catch(() => undefined);
         throw error;
       }

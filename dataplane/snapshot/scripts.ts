@@ -202,12 +202,12 @@ remove_listed() {
 const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \) -delete`;
 
 /**
- * The restore of one archive of a chain into /workspace: download (with retries) | lz4 -d (which
- * checks the frames' checksums) | tar -x into a staging folder inside /workspace (so on its disk),
- * remove what $spool/remove-before lists (what this snapshot deleted, and paths whose type changed:
- * tar will not put a file or a symlink where a non-empty directory is), check what is staged, move
- * it into place, then remove what $spool/remove-after lists (paths that vanished while the snapshot
- * was made) and the symlinks that leave their directory.
+ * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
+ * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
+ * where a non-empty directory is), download (with retries) | lz4 -d (which checks the frames'
+ * checksums) | tar -x into a staging folder inside /workspace (so on its disk), check what is
+ * staged, move it into place, then remove what $spool/remove-after lists (paths that vanished while
+ * the snapshot was made) and the symlinks that leave their directory.
  *
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
  * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
@@ -228,8 +228,9 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held
  * a member its manifest does not name, one of another type, or a device or FIFO (nothing of it is
  * put in place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
- * The download starts at once: the lists in the spool are read only once $spool/<ready> exists
- * (the controller writes them meanwhile; 9 when they never come, within 10 minutes).
+ * The download starts as soon as $spool/remove-before is there; the other lists are read only once
+ * $spool/<ready> exists (the controller writes them meanwhile; 9 when they never come within 10
+ * minutes, or the spool is removed: the controller gave up).
  *   args: spool first|later ready; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -245,6 +246,9 @@ ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
 rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted"
+# A stage a killed restore left behind (its exit trap never ran) goes first.
+find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +
+remove_listed "$spool/remove-before" || exit 7
 stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
 # However this script ends (a refused removal after placing, too), the stage goes and no symlink
 # that leaves its directory stays in /workspace; a sweep that fails stops the restore (7).
@@ -273,7 +277,6 @@ for ((waited = 0; waited < 12000; waited++)); do
   sleep 0.05
 done
 if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
-remove_listed "$spool/remove-before" || exit 7
 # An archive made before dumont-pack has "." members, which gave the stage the workspace folder's owner
 # and mode: it stays ours.
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null

@@ -8,14 +8,14 @@ import { retry } from "../../lib/retry.ts";
 import type { SshConnection } from "./client.ts";
 
 /** A GPU: snapshots (dumont-pack | lz4 | curl, sha256sum for the helper), restores (curl | lz4 -d | tar -x, md5sum, find), and the standby's rsync reads from it. */
-export const gpuTools = ["bash", "tar", "lz4", "curl", "md5sum", "find", "xargs", "rsync", "flock"] as const;
+export const gpuTools = ["bash", "tar", "lz4", "curl", "md5sum", "sha256sum", "find", "xargs", "rsync", "flock"] as const;
 /** The standby: rsync pulls from and pushes to GPUs over ssh, under flock; scans hash with md5sum. */
 export const standbyTools = ["bash", "rsync", "ssh", "flock", "find", "xargs", "md5sum"] as const;
 
 export type HostTool = (typeof gpuTools)[number] | (typeof standbyTools)[number];
 
 /** The package that brings a tool, where its name differs from the tool's. */
-const packageOf: Readonly<Record<string, string>> = { ssh: "openssh-client", flock: "util-linux", md5sum: "coreutils", find: "findutils", xargs: "findutils" };
+const packageOf: Readonly<Record<string, string>> = { ssh: "openssh-client", flock: "util-linux", md5sum: "coreutils", sha256sum: "coreutils", find: "findutils", xargs: "findutils" };
 
 export class HostToolsMissing extends EnvironmentError {
   constructor(host: string, detail: string) {

@@ -48,13 +48,15 @@ beforeAll(() => {
   execFileSync("mkdir", [source]);
   execFileSync("bash", ["-c", adversarialWorkspace.replace("cd /workspace", 'cd "$1"'), "tree", source]);
   // Beyond the adversarial tree: a large file (streamed, not read ahead), one that ends in a hole,
-  // a name with ':' (tar escapes it in messages), setuid, an mtime before 1970, and files with two
-  // names (large and small).
+  // a name with ':' (tar escapes it in messages), setuid, an mtime before 1970 (on a sparse file too,
+  // whose header is written by hand), and files with two names (large and small).
   execFileSync("bash", ["-c", String.raw`set -e; cd "$1"
     head -c 5000000 /dev/urandom > large.bin
     truncate -s 64M hole-at-end.img && printf start | dd of=hole-at-end.img conv=notrunc status=none
     printf colon > 'a:b c.txt'; printf suid > suid.bin && chmod 4755 suid.bin
     ln large.bin 'large, second name.bin' && printf linked > small-a && ln small-a small-b
+    truncate -s 8M old-sparse.img && printf x | dd of=old-sparse.img bs=1 seek=4000000 conv=notrunc status=none
+    touch -d @-1.5 old-sparse.img
     touch -d '1960-05-06 07:08:09.25' suid.bin`, "more", source]);
 });
 
@@ -104,11 +106,16 @@ describe("dumont-pack", () => {
     expect(listed).toEqual(["./large.bin"]);
   });
 
-  it("hashes files several at a time as md5sum does, and names one it cannot read with exit 1", async () => {
+  it("hashes files several at a time as md5sum does, and names what it cannot read with exit 1", async () => {
     const files = [...await walkTree(source)].filter(([, e]) => e.type === "file");
-    const run = spawnSync(pack, ["sums", source, "-"], { input: hostPathList([...files.map(([name]) => name), "no such file"]), maxBuffer: 16 * 1024 * 1024 });
+    // A FIFO where a file was listed is named, not waited on (open would block until a writer came).
+    execFileSync("mkfifo", [path.join(dir, "fifo")]);
+    const run = spawnSync(pack, ["sums", dir, "-"], {
+      input: hostPathList([...files.map(([name]) => `source/${name}`), "no such file", "fifo"]), maxBuffer: 16 * 1024 * 1024, timeout: 60_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stderr.toString()).toContain("no such file: No such file or directory");
-    expect(parseMd5(run.stdout)).toEqual(new Map(files.map(([name, e]) => [name, e.md5])));
+    expect(run.stderr.toString()).toContain("fifo: not a regular file");
+    expect(parseMd5(run.stdout)).toEqual(new Map(files.map(([name, e]) => [`source/${name}`, e.md5])));
   });
 });
