@@ -45,6 +45,6 @@ func (p *packer) putLink(name string, first firstName, st *syscall.Stat_t) error
 		return err
 	}
 	p.writeSum(first.sum, name)
-	p.sawEntry(name, tar.TypeReg, st, "")
+	p.sawEntry(name, st, "")
 	return nil
 }

@@ -37,35 +37,15 @@ func (p *packer) writeSum(sum, name string) {
 	fmt.Fprintf(p.sums, "%s  %s\x00", sum, name)
 }
 
-// kindOf is a mode's tar type flag: file, folder, symlink, or 0 for anything else.
-func kindOf(mode uint32) byte {
-	return map[uint32]byte{syscall.S_IFREG: tar.TypeReg, syscall.S_IFDIR: tar.TypeDir, syscall.S_IFLNK: tar.TypeSymlink}[mode&syscall.S_IFMT]
-}
-
 // sawEntry records an entry as it was read, as the scan's find -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'
-// prints it (%T@: seconds, a dot, nanoseconds and a 0, also before 1970).
-func (p *packer) sawEntry(name string, kind byte, st *syscall.Stat_t, target string) {
-	letter := map[byte]string{tar.TypeReg: "f", tar.TypeDir: "d", tar.TypeSymlink: "l"}[kind]
+// prints it (%T@: seconds, a dot, nanoseconds and a 0, also before 1970). Anything but a file, a
+// folder or a symlink is "o", which the scan's parser leaves out: the controller finds it gone.
+func (p *packer) sawEntry(name string, st *syscall.Stat_t, target string) {
+	letter := map[uint32]string{syscall.S_IFREG: "f", syscall.S_IFDIR: "d", syscall.S_IFLNK: "l"}[st.Mode&syscall.S_IFMT]
 	if letter == "" {
-		letter = "o" // neither: the scan's parser leaves it out, so the controller finds it gone
+		letter = "o"
 	}
 	fmt.Fprintf(p.seen, "%s\x00%s\x00%d\x00%o\x00%d.%09d0\x00%s\x00", letter, name, st.Size, st.Mode&0o7777, st.Mtim.Sec, st.Mtim.Nsec, target)
-}
-
-// say writes a message as GNU tar would: "tar: <quoted name>: <what>".
-func (p *packer) say(name, what string) {
-	fmt.Fprintf(p.messages, "tar: %s: %s\n", quoteName(name), what)
-}
-
-// failed reports an entry that could not be archived (exit 2); changed one that was (exit 1).
-func (p *packer) failed(name, action string, err error) {
-	p.say(name, action+": "+errorText(err))
-	p.status = 2
-}
-
-func (p *packer) changed(name, what string) {
-	p.say(name, what)
-	p.status = max(p.status, 1)
 }
 
 // errorText is the C library's text for an errno ("No such file or directory"), as tar prints it.
@@ -83,22 +63,23 @@ func (p *packer) flush() error { return p.tw.Flush() }
 // addAll archives the entries at names ("./" paths relative to the current directory), in order.
 func (p *packer) addAll(names []string) {
 	for e := range readAhead(names) {
+		if err := p.put(e); err != nil {
+			fatal("archiving %s: %v", quoteName(e.name), err)
+		}
 		for _, m := range e.messages {
 			fmt.Fprintln(p.messages, m)
 		}
 		p.status = max(p.status, e.status)
-		if err := p.put(e); err != nil {
-			fatal("archiving %s: %v", quoteName(e.name), err)
-		}
 	}
 }
 
-// put writes one entry's member (a large file is read now, as it is written).
+// put writes one entry's member (a large file is read now, as it is written, and what happened to
+// it joins the entry's messages).
 func (p *packer) put(e *entry) error {
 	var err error
 	switch {
 	case e.seenOnly:
-		p.sawEntry(e.name, kindOf(e.st.Mode), &e.st, e.target)
+		p.sawEntry(e.name, &e.st, e.target)
 		return nil
 	case e.kind == 0:
 		return nil
@@ -134,7 +115,7 @@ func (p *packer) put(e *entry) error {
 	if err != nil {
 		return err
 	}
-	p.sawEntry(e.name, e.kind, e.seenStat(), e.target)
+	p.sawEntry(e.name, e.seenStat(), e.target)
 	return p.tw.Flush()
 }
 
@@ -149,13 +130,12 @@ func header(name string, kind byte, st *syscall.Stat_t) *tar.Header {
 // file archives a large regular file as it is when opened, and reports it changed when its size,
 // mtime or ctime moved while it was read (tar's own test). Errors returned are the stream's.
 func (p *packer) file(e *entry) error {
-	name := e.name
-	f, err := openToRead(name)
+	f, err := openToRead(e.name)
 	if errors.Is(err, syscall.ELOOP) {
 		return p.sawReplaced(e)
 	}
 	if err != nil {
-		p.failed(name, "Cannot open", err)
+		e.failed("Cannot open", err)
 		return nil
 	}
 	defer f.Close()
@@ -164,29 +144,29 @@ func (p *packer) file(e *entry) error {
 		return p.sawReplaced(e)
 	}
 	if first, ok := p.linkedTo(&before); ok {
-		return p.putLink(name, first, &before)
+		return p.putLink(e.name, first, &before)
 	}
 	p.md5.Reset()
 	var short int64
 	if extents, sparse := dataExtents(f, &before); sparse {
-		short, err = p.sparseFile(name, f, &before, extents)
+		short, err = p.sparseFile(e, f, &before, extents)
 	} else {
-		short, err = p.wholeFile(name, f, &before)
+		short, err = p.wholeFile(e, f, &before)
 	}
 	if err != nil {
 		return err
 	}
 	sum := hex.EncodeToString(p.md5.Sum(nil))
-	p.writeSum(sum, name)
+	p.writeSum(sum, e.name)
 	after := statAfter(f, &before)
-	p.sawEntry(name, tar.TypeReg, after, "") // as it was after, if it changed: see entry.seenStat
+	p.sawEntry(e.name, after, "") // as it was after, if it changed: see entry.seenStat
 	switch {
 	case short > 0:
-		p.changed(name, fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
+		e.changed(fmt.Sprintf("File shrank by %d bytes; padding with zeros", short))
 	case after != &before:
-		p.changed(name, "file changed as we read it")
+		e.changed("file changed as we read it")
 	default:
-		p.archived(name, sum, &before)
+		p.archived(e.name, sum, &before)
 	}
 	return nil
 }
@@ -194,30 +174,26 @@ func (p *packer) file(e *entry) error {
 // sawReplaced records a large file that was replaced before it was opened (entry.replaced).
 func (p *packer) sawReplaced(e *entry) error {
 	e.replaced()
-	for _, m := range e.messages[len(e.messages)-1:] {
-		fmt.Fprintln(p.messages, m)
-	}
-	p.status = max(p.status, e.status)
 	if e.seenOnly {
-		p.sawEntry(e.name, kindOf(e.st.Mode), &e.st, e.target)
+		p.sawEntry(e.name, &e.st, e.target)
 	}
 	return nil
 }
 
 // wholeFile writes the header and st.Size bytes of f; a file that ends sooner is padded with zeros
 // (the header promised its size), and how many were missing is returned.
-func (p *packer) wholeFile(name string, f *os.File, st *syscall.Stat_t) (int64, error) {
-	h := header(name, tar.TypeReg, st)
+func (p *packer) wholeFile(e *entry, f *os.File, st *syscall.Stat_t) (int64, error) {
+	h := header(e.name, tar.TypeReg, st)
 	h.Size = st.Size
 	if err := p.tw.WriteHeader(h); err != nil {
 		return 0, err
 	}
-	return p.copyRange(p.tw, f, 0, st.Size)
+	return p.copyRange(e, p.tw, f, 0, st.Size)
 }
 
-// copyRange writes length bytes of f from offset to w and the hash, zeros where f ends first; it
-// returns how many bytes f was short of them.
-func (p *packer) copyRange(w io.Writer, f *os.File, offset, length int64) (int64, error) {
+// copyRange writes length bytes of e's file f from offset to w and the hash, zeros where f ends
+// first; it returns how many bytes f was short of them.
+func (p *packer) copyRange(e *entry, w io.Writer, f *os.File, offset, length int64) (int64, error) {
 	for length > 0 {
 		n, err := f.ReadAt(p.buf[:min(int64(len(p.buf)), length)], offset)
 		if n == 0 && err != nil {
@@ -225,7 +201,7 @@ func (p *packer) copyRange(w io.Writer, f *os.File, offset, length int64) (int64
 				return length, p.zeros(w, length)
 			}
 			// tar's way with a disk that fails a read: the rest is zeros, and the snapshot fails.
-			p.failed(f.Name(), fmt.Sprintf("Read error at byte %d", offset), err)
+			e.failed(fmt.Sprintf("Read error at byte %d", offset), err)
 			return 0, p.zeros(w, length)
 		}
 		if err := p.write(w, p.buf[:n]); err != nil {

@@ -40,6 +40,7 @@ func (e *entry) say(what string) {
 	e.messages = append(e.messages, fmt.Sprintf("tar: %s: %s", quoteName(e.name), what))
 }
 
+// failed reports an entry that could not be archived (exit 2); changed one that was (exit 1).
 func (e *entry) failed(action string, err error) {
 	e.say(action + ": " + errorText(err))
 	e.status = 2

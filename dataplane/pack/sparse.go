@@ -62,13 +62,14 @@ func dataExtents(f *os.File, st *syscall.Stat_t) ([]extent, bool) {
 
 // sparseFile writes the pax header, the member's header, the map and then each piece of data;
 // the hash covers the whole file, holes as zeros. Returns how many bytes f was short, as wholeFile.
-func (p *packer) sparseFile(name string, f *os.File, st *syscall.Stat_t, extents []extent) (int64, error) {
+func (p *packer) sparseFile(e *entry, f *os.File, st *syscall.Stat_t, extents []extent) (int64, error) {
+	name := e.name
 	var sparseMap strings.Builder
 	fmt.Fprintf(&sparseMap, "%d\n", len(extents))
 	var data int64
-	for _, e := range extents {
-		fmt.Fprintf(&sparseMap, "%d\n%d\n", e.offset, e.length)
-		data += e.length
+	for _, x := range extents {
+		fmt.Fprintf(&sparseMap, "%d\n%d\n", x.offset, x.length)
+		data += x.length
 	}
 	mapBlocks := padded(sparseMap.String())
 	size := int64(len(mapBlocks)) + data
@@ -96,16 +97,16 @@ func (p *packer) sparseFile(name string, f *os.File, st *syscall.Stat_t, extents
 		return 0, err
 	}
 	var at, short int64
-	for _, e := range extents {
-		if err := p.zeros(nil, e.offset-at); err != nil { // the hole before it, hashed only
+	for _, x := range extents {
+		if err := p.zeros(nil, x.offset-at); err != nil { // the hole before it, hashed only
 			return 0, err
 		}
-		missing, err := p.copyRange(p.out, f, e.offset, e.length)
+		missing, err := p.copyRange(e, p.out, f, x.offset, x.length)
 		if err != nil {
 			return 0, err
 		}
 		short += missing
-		at = e.offset + e.length
+		at = x.offset + x.length
 	}
 	if err := p.zeros(nil, st.Size-at); err != nil {
 		return 0, err
