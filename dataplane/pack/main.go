@@ -5,6 +5,7 @@
 //
 //	dumont-pack members ROOT LIST SUMS SEEN
 //	dumont-pack sums ROOT LIST
+//	dumont-pack stream-sums OUT
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
 // ROOT, "./"-prefixed), in that order, to stdout as one LZ4 frame (with its content checksum, as
@@ -16,7 +17,9 @@
 // entry could not be archived.
 //
 // `sums` prints the MD5 of each file LIST names, as `md5sum -z` does, reading several at a time;
-// the restore verifies what it wrote with it (sums.go).
+// the restore verifies with it what it did not hash as it extracted. `stream-sums` passes an
+// archive through on its way to tar -x and writes the MD5 of every file in it to OUT
+// (streamsums.go).
 package main
 
 import (
@@ -27,7 +30,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT"
 
 func main() {
 	switch {
@@ -35,6 +38,8 @@ func main() {
 		members(os.Args[2], readList(os.Args[3]), os.Args[4], os.Args[5])
 	case len(os.Args) == 4 && os.Args[1] == "sums":
 		sums(os.Args[2], readList(os.Args[3]))
+	case len(os.Args) == 3 && os.Args[1] == "stream-sums":
+		streamSums(os.Args[2])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(64)

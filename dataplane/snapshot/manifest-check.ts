@@ -2,8 +2,8 @@
 // path like "../root/x" or "/etc/x" in `deleted` would make the restore remove files outside
 // /workspace. Every manifest of a chain is checked before the restore touches the host.
 import { DumontError } from "../../lib/errors.ts";
-import type { Manifest } from "./manifest.ts";
-import { pathToBytes } from "./path-bytes.ts";
+import { typesByPath, type Manifest } from "./manifest.ts";
+import { hasSurrogate, pathToBytes } from "./path-bytes.ts";
 
 export class UnsafeManifestError extends DumontError {
   constructor(id: string, problem: string) {
@@ -11,8 +11,13 @@ export class UnsafeManifestError extends DumontError {
   }
 }
 
+/** Components of anything but NUL and '/', none of them "." or "..", joined by single slashes. */
+const plainPath = /^(?!\.\.?(?:\/|$))[^/\0]+(?:\/(?!\.\.?(?:\/|$))[^/\0]+)*$/;
+
 /** Why `path` is not a plain path inside the workspace, or undefined when it is one. */
 export function pathProblem(path: unknown): string | undefined {
+  // Most names are plain: one pattern clears them (a manifest may hold a million).
+  if (typeof path === "string" && plainPath.test(path) && !hasSurrogate(path)) return undefined;
   if (typeof path !== "string" || path === "") return "is not a path";
   if (path.includes("\0")) return "holds a NUL byte";
   if (path.startsWith("/")) return "is absolute";
@@ -48,22 +53,29 @@ export function checkManifest(manifest: Manifest): void {
     return paths as string[];
   };
   if (!Array.isArray(manifest.entries)) refuse("it has no entries");
-  const types = new Map<string, string>();
   checkPaths("entry", manifest.entries.map((e) => e?.path));
   for (const entry of manifest.entries) {
     if (!entryTypes.has(entry.type)) refuse(`entry ${JSON.stringify(entry.path)} has an unknown type ${JSON.stringify(entry.type)}`);
-    if (types.has(entry.path)) refuse(`entry ${JSON.stringify(entry.path)} appears twice`);
     if (entry.type === "symlink" && (typeof entry.target !== "string" || entry.target === "" || entry.target.includes("\0"))) {
       refuse(`symlink ${JSON.stringify(entry.path)} has no usable target`);
     }
-    types.set(entry.path, entry.type);
+  }
+  const types = typesByPath(manifest.entries);
+  if (types.size !== manifest.entries.length) {
+    const once = new Set<string>();
+    for (const { path } of manifest.entries) {
+      if (once.has(path)) refuse(`entry ${JSON.stringify(path)} appears twice`);
+      once.add(path);
+    }
   }
   for (const path of types.keys()) {
     const parent = path.slice(0, Math.max(0, path.lastIndexOf("/")));
     if (parent && types.get(parent) !== "dir") refuse(`entry ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is not a directory of the snapshot`);
   }
-  for (const path of checkPaths("included", manifest.included)) {
-    if (!types.has(path)) refuse(`included path ${JSON.stringify(path)} is not an entry of the snapshot`);
+  if (!Array.isArray(manifest.included)) refuse("its included list is missing");
+  // An entry's path is checked already: only what is not one needs its problem named.
+  for (const path of manifest.included) {
+    if (!types.has(path)) refuse(`included path ${JSON.stringify(path)} ${pathProblem(path) ?? "is not an entry of the snapshot"}`);
   }
   checkPaths("deleted", manifest.deleted);
   // A path that vanished while the snapshot was made is below folders, or below what vanished too:

@@ -88,30 +88,35 @@ export function parseScan(output: Buffer): ScanResult {
   const entries: Entry[] = [];
   const skipped: string[] = [];
   for (let i = 0; i < fields.length; i += 6) {
-    const [kind, found, size, mode, mtime, target] = fields.slice(i, i + 6) as [string, string, string, string, string, string];
-    const path = found.replace(/^\.\//, "");
-    const type = typeOf[kind];
+    const found = fields[i + 1]!;
+    const path = found.startsWith("./") ? found.slice(2) : found;
+    const type = typeOf[fields[i]!];
     if (!type) {
       skipped.push(path);
       continue;
     }
-    entries.push({
-      path, type, size: type === "file" ? Number(size) : 0, mode: parseInt(mode, 8), mtime,
-      ...(type === "symlink" && { target }),
-    });
+    const size = type === "file" ? Number(fields[i + 2]) : 0;
+    const mode = parseInt(fields[i + 3]!, 8);
+    entries.push(type === "symlink" ? { path, type, size, mode, mtime: fields[i + 4]!, target: fields[i + 5]! } : { path, type, size, mode, mtime: fields[i + 4]! });
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, skipped };
 }
+
+const md5Hex = /^[0-9a-f]{32}$/;
 
 /** Parses `md5sum -z` output: "<32 hex>  <name>\0" per file (names never escaped with -z). */
 export function parseMd5(output: Buffer): Map<string, string> {
   const sums = new Map<string, string>();
   for (const record of pathFromBytes(output).split("\0")) {
     if (record === "") continue;
-    const match = /^\\?([0-9a-f]{32}) [ *](.*)$/s.exec(record);
-    if (!match) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
-    sums.set(match[2]!.replace(/^\.\//, ""), match[1]!);
+    // "\\" first when md5sum escaped the name; then the sum, a space, and " " or "*" (binary mode).
+    const at = record.startsWith("\\") ? 1 : 0;
+    const md5 = record.slice(at, at + 32);
+    const separator = record.slice(at + 32, at + 34);
+    if (!md5Hex.test(md5) || (separator !== "  " && separator !== " *")) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
+    const name = record.slice(at + 34);
+    sums.set(name.startsWith("./") ? name.slice(2) : name, md5);
   }
   return sums;
 }
@@ -123,6 +128,22 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
     if (!md5) throw new DumontError(`no MD5 for ${JSON.stringify(e.path)}: did it change during the snapshot?`);
     return { ...e, md5 };
   });
+}
+
+const typesCache = new WeakMap<readonly Entry[], ReadonlyMap<string, EntryType>>();
+
+/**
+ * Each entry's type by its path (the last one's, should a path appear twice). A restore asks it of
+ * the same tree several times (checks, planning, each link's lists): it is made once per tree.
+ */
+export function typesByPath(entries: readonly Entry[]): ReadonlyMap<string, EntryType> {
+  let types = typesCache.get(entries);
+  if (!types) {
+    const made = new Map<string, EntryType>();
+    for (const entry of entries) made.set(entry.path, entry.type);
+    typesCache.set(entries, (types = made));
+  }
+  return types;
 }
 
 /**

@@ -63,10 +63,22 @@ export function pathToBytes(path: string): Buffer {
   return Buffer.concat(chunks);
 }
 
+/** Whether a string holds a UTF-16 surrogate: only then can it stand for bytes that are not UTF-8. */
+export function hasSurrogate(text: string): boolean {
+  return surrogate.test(text);
+}
+
+const surrogate = /[\ud800-\udfff]/;
+
 /** Fields for a host script's stdin, each NUL-terminated (the one byte no field can hold). */
 export function nulTerminated(fields: Iterable<string>): Buffer {
+  const list = Array.isArray(fields) ? (fields as readonly string[]) : Array.from(fields);
+  if (list.length === 0) return Buffer.alloc(0);
+  // Lists run to a million paths: one encoding of the whole list unless a name needs byte escapes.
+  const joined = `${list.join("\0")}\0`;
+  if (!hasSurrogate(joined)) return Buffer.from(joined, "utf8");
   const chunks: Buffer[] = [];
-  for (const field of fields) chunks.push(pathToBytes(field), nul);
+  for (const field of list) chunks.push(pathToBytes(field), nul);
   return Buffer.concat(chunks);
 }
 

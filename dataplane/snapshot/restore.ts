@@ -4,12 +4,12 @@
 // against the manifest and name each one that differs. A damaged archive is reported as such,
 // never taken as fine.
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
-import { bulkTransferMs, quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
+import { bulkTransferMs, quickCommandMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { compareTrees, separateWarnings, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
+import { compareTrees, parseMd5, separateWarnings, typesByPath, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
 import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
@@ -64,24 +64,28 @@ function stopIfRefused(id: string, result: RunResult): void {
 const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", symlink: "l" };
 
 /**
- * What extracting a link's archive may write, as "<find %y> <path>": its members as the manifest
- * types them, and every folder above them as a folder (tar makes a member's missing parents;
- * restoreArchiveScript). A member the tree no longer has (discarded: it vanished while the snapshot
- * was made, and is removed after extraction) may be of any of the three types; a parent is always
- * a folder.
+ * What extracting a link's archive may write, as the restore script lists its stage ("<find %y>
+ * ./<path>"): its members as the manifest types them, and every folder above them as a folder (tar
+ * makes a member's missing parents; restoreArchiveScript). A member the tree no longer has
+ * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
+ * any of the three types; a parent is always a folder.
  */
-export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Set<string> {
-  const types = new Map(link.entries.map((e) => [e.path, e.type]));
+export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): string[] {
+  const types = typesByPath(link.entries);
   const parents = new Set<string>();
   const members = [...link.included, ...(link.discarded ?? [])];
   for (const name of members) {
-    for (let slash = name.indexOf("/"); slash > 0; slash = name.indexOf("/", slash + 1)) parents.add(name.slice(0, slash));
+    // Deepest parent first: once one is known, so are all above it (members share most of theirs).
+    for (let slash = name.lastIndexOf("/"); slash > 0 && !parents.has(name.slice(0, slash)); slash = name.lastIndexOf("/", slash - 1)) {
+      parents.add(name.slice(0, slash));
+    }
   }
-  const expected = new Set([...parents].map((p) => `d ${p}`));
+  const expected = Array.from(parents, (p) => `d ./${p}`);
   for (const name of members) {
     if (parents.has(name)) continue;
     const type = types.get(name);
-    for (const letter of type ? [typeLetters[type]] : ["f", "d", "l"]) expected.add(`${letter} ${name}`);
+    if (type) expected.push(`${typeLetters[type]} ./${name}`);
+    else expected.push(`f ./${name}`, `d ./${name}`, `l ./${name}`);
   }
   return expected;
 }
@@ -114,6 +118,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const plan = planChain(chain);
   const pack = await readyHost(ssh, progress);
   const damagedArchives: string[] = [];
+  /** MD5s of the files as the archives were extracted (restoreArchiveScript), by path: later links win. */
+  const extracted = new Map<string, string>();
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   const putSpoolFile = (file: string, content: Buffer | string) =>
     ssh.run(["bash", "-c", 'cat > "$1/$2"', "put", spool, file], { stdin: content, timeoutMs: workspaceWalkMs });
@@ -131,14 +137,14 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
       await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
-      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready], {
-        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal,
+      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? ""], {
+        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, binaryStdout: true, maxStdoutBytes: workspaceListingBytes,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent
       try {
         await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
         await putSpoolFile("members", hostPathList(members));
-        await putSpoolFile("known", nulTerminated([...expectedStagedPaths(link)].map((typed) => `${typed.slice(0, 2)}./${typed.slice(2)}`)));
+        await putSpoolFile("known", nulTerminated(expectedStagedPaths(link)));
         // "." too: archives made before dumont-pack end each round with the workspace folder's own header.
         await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
         await putSpoolFile(ready, "");
@@ -151,6 +157,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
       const result = await running;
       stopIfRefused(link.id, result);
+      // What this link wrote replaces what earlier ones did: their sums of its members no longer hold.
+      for (const member of members) extracted.delete(member);
+      if (result.code === 0) for (const [path, md5] of parseMd5(result.stdoutBytes)) extracted.set(path, md5);
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
@@ -172,9 +181,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
   }
   const downloadSeconds = (performance.now() - started) / 1000;
-  progress("verifying every file against the manifest");
+  progress(`verifying every file against the manifest (${extracted.size} hashed as they were extracted)`);
   const verifyStarted = performance.now();
-  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, await scanWithHashes(ssh, { pack })), manifest.entries);
+  const restored = await scanWithHashes(ssh, { pack, known: extracted });
+  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, restored), manifest.entries);
   const report: RestoreReport = {
     manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,
     seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },

@@ -231,7 +231,12 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * The download starts as soon as $spool/remove-before is there; the other lists are read only once
  * $spool/<ready> exists (the controller writes them meanwhile; 9 when they never come within 10
  * minutes, or the spool is removed: the controller gave up).
- *   args: spool first|later ready; stdin: the presigned GET URL
+ *
+ * With dumont-pack ($pack; empty without it), the stream passes through its stream-sums on its way
+ * to tar, which hashes every file member as it goes by: when all went well, stdout is the MD5 of
+ * every file the archive held, as `md5sum -z` prints them, and the verification need not read
+ * those files back from the disk. Nothing on stdout: hash them from the disk.
+ *   args: spool first|later ready pack; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
@@ -239,13 +244,17 @@ export LC_ALL=C
 spool=$1
 place=$2
 ready=$3
+pack=\${4:-}
 read -r url
 mkdir -p ${workspace}
 cd ${workspace} || exit 6
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted"
+rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.err"
+stream_sums() {
+  if [ -n "$pack" ]; then "$pack" stream-sums "$spool/sums" 2> "$spool/sums.err"; else cat; fi
+}
 # A stage a killed restore left behind (its exit trap never ran) goes first.
 find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +
 remove_listed "$spool/remove-before" || exit 7
@@ -269,6 +278,7 @@ trap on_exit EXIT
 # a '..' member, which tar refuses, only in its messages); what tar wrote is checked after it.
 curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
   | lz4 -d -q - - \\
+  | stream_sums \\
   | tar --numeric-owner --sparse --quoting-style=escape --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
 # The controller writes this link's lists while the archive downloads, and $ready when all are there.
@@ -282,6 +292,7 @@ if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the co
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2
+cat -- "$spool/sums.err" 2>/dev/null >&2
 sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
 # place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
@@ -325,6 +336,8 @@ fi
 rm -rf -- "$stage"
 remove_listed "$spool/remove-after" || exit 7
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
+cat -- "$spool/sums" 2>/dev/null
+exit 0
 `;
 }
 

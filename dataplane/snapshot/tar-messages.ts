@@ -35,6 +35,7 @@ const escapeOf: Readonly<Record<number, string>> = Object.fromEntries(Object.ent
  * archive's unexpected members as tar lists them by comparing that listing with these.
  */
 export function quoteTarName(path: string): string {
+  if (printableAscii.test(path)) return path;
   let quoted = "";
   for (const byte of pathToBytes(path)) {
     if (byte === 0x5c) quoted += "\\\\";
@@ -44,6 +45,9 @@ export function quoteTarName(path: string): string {
   }
   return quoted;
 }
+
+/** Printable ASCII but the backslash: what tar's escape quoting leaves as it is. */
+const printableAscii = /^[\x20-\x5b\x5d-\x7e]*$/;
 
 export interface TarReport {
   /** Files tar saw change while it read them (it stored what it read, maybe a mix). */

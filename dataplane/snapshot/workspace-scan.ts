@@ -37,9 +37,17 @@ export async function hashFiles(ssh: CommandRunner, paths: readonly string[], op
   return parseMd5(result.stdoutBytes);
 }
 
-/** The whole tree with every file's MD5. */
-export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot = {}): Promise<Entry[]> {
+/**
+ * The whole tree with every file's MD5. `known`: MD5s already made of what was written (a restore
+ * hashes the archive as it extracts it); the other files are read from the disk.
+ */
+export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
   const { entries } = await scanWorkspace(ssh, options);
-  const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file").map((e) => e.path), options);
+  const known = options.known ?? new Map<string, string>();
+  const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file" && !known.has(e.path)).map((e) => e.path), options);
+  for (const e of entries) {
+    const md5 = e.type === "file" ? known.get(e.path) : undefined;
+    if (md5) sums.set(e.path, md5);
+  }
   return withMd5(entries, sums);
 }

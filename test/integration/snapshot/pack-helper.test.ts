@@ -3,6 +3,7 @@
 // must be md5sum's, and what it says must read back as tar's messages do. (The snapshot tests run
 // it on local-cloud hosts, through the whole upload.)
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -117,5 +118,35 @@ describe("dumont-pack", () => {
     expect(run.stderr.toString()).toContain("no such file: No such file or directory");
     expect(run.stderr.toString()).toContain("fifo: not a regular file");
     expect(parseMd5(run.stdout)).toEqual(new Map(files.map(([name, e]) => [`source/${name}`, e.md5])));
+  });
+
+  it("passes an archive through unchanged while it hashes every file in it, and only copies what it cannot read as tar", async () => {
+    const { archive } = packMembers(allPaths(), "stream");
+    const files = [...await walkTree(source)].filter(([, e]) => e.type === "file");
+    const streamSums = (input: Buffer, label: string) => {
+      const out = path.join(dir, `${label}.sums`);
+      const run = spawnSync(pack, ["stream-sums", out], { input, maxBuffer: 64 * 1024 * 1024 });
+      let sums: Map<string, string> | undefined;
+      try {
+        sums = parseMd5(readFileSync(out));
+      } catch {
+        sums = undefined;
+      }
+      return { run, sums };
+    };
+    const whole = streamSums(archive, "whole");
+    expect(whole.run.status).toBe(0);
+    expect(whole.run.stdout.equals(archive)).toBe(true);
+    // Every file, sparse ones and both names of a hard-linked one among them, as md5sum has it.
+    expect(whole.sums).toEqual(new Map(files.map(([name, e]) => [name, e.md5])));
+    // A stream cut short (a damaged download) or not tar at all still reaches tar byte for byte;
+    // it gives no sums, so the restore hashes those files from the disk.
+    for (const [label, input] of [["cut", archive.subarray(0, 3_000_000)], ["noise", randomBytes(3_000_000)]] as const) {
+      const broken = streamSums(input, label);
+      expect(broken.run.status, label).toBe(0);
+      expect(broken.run.stdout.equals(input), label).toBe(true);
+      expect(broken.sums, label).toBeUndefined();
+      expect(broken.run.stderr.toString(), label).toContain("the restore hashes from the disk instead");
+    }
   });
 });

@@ -76,16 +76,16 @@ describe("what a staged archive may hold", () => {
       entries: [entry("a", "dir"), entry("a/b", "dir"), entry("a/b/c.txt", "file"), entry("a/b/d.txt", "file"), entry("top", "symlink")],
       included: ["a/b/c.txt", "a/b/d.txt", "top"],
     };
-    expect([...expectedStagedPaths(link)].sort()).toEqual(["d a", "d a/b", "f a/b/c.txt", "f a/b/d.txt", "l top"]);
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d ./a", "d ./a/b", "f ./a/b/c.txt", "f ./a/b/d.txt", "l ./top"]);
   });
 
   it("a folder the manifest includes is a folder, never a symlink, also when it is a parent", () => {
     const link = { entries: [entry("d", "dir"), entry("d/y", "dir")], included: ["d", "d/y"] };
-    expect([...expectedStagedPaths(link)].sort()).toEqual(["d d", "d d/y"]);
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d ./d", "d ./d/y"]);
   });
 
   it("a member that vanished while the snapshot was made may be of any type; its parents are folders", () => {
     const link = { entries: [entry("keep", "file")], included: ["keep"], discarded: ["gone/tmp"] };
-    expect([...expectedStagedPaths(link)].sort()).toEqual(["d gone", "d gone/tmp", "f gone/tmp", "f keep", "l gone/tmp"]);
+    expect([...expectedStagedPaths(link)].sort()).toEqual(["d ./gone", "d ./gone/tmp", "f ./gone/tmp", "f ./keep", "l ./gone/tmp"]);
   });
 });
