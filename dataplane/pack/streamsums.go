@@ -12,14 +12,14 @@ import (
 
 // streamSums is `dumont-pack stream-sums OUT`: stdin to stdout unchanged (the archive on its way
 // from lz4 -d to tar -x), while the same bytes, read as a tar stream, give the MD5 of every file
-// member, written to OUT as `md5sum -z` prints them ("<md5>  <member name>\0", in stream order:
-// a later copy of a name stands for it). A hard link member gets its target's sum. The restore's
+// member, written to OUT as `md5sum -z` prints them ("<md5>  <member name>\0", each name once, as
+// the last member of that name left it). A hard link member gets its target's sum. The restore's
 // verification takes these instead of reading every file back from the disk: one pass extracts
 // and hashes.
 //
 // Copying never depends on the hashing: when the stream is not a tar stream this reader can
-// follow (a damaged archive, a format it does not know), the copy goes on, tar -x says what it
-// says, no OUT is written (the restore then hashes from the disk), and the exit status is still 0.
+// follow (a damaged archive, a format it does not know, headers GNU tar might read otherwise), the
+// copy goes on, tar -x says what it says, no OUT is written (the restore then hashes from the disk), and the exit status is still 0.
 // Only a failure of the copy itself (stdin, stdout) fails the program, as it would fail cat.
 func streamSums(outPath string) {
 	// Buffers go round: read into one, hand it to the hashing, which gives it back once read.
@@ -88,10 +88,11 @@ func hashMembers(r io.Reader, outPath string) (err error) {
 	}
 	defer os.Remove(partial)
 	defer f.Close()
-	out := bufio.NewWriterSize(f, 1<<16)
 	tr := tar.NewReader(r)
-	// Every file's sum by member name, for the hard links that name it later.
+	// Every file's sum by member name, in the order first seen: a later member of the same name
+	// replaces it (tar -x does), one this reader does not hash removes it (the disk tells).
 	byName := map[string][md5.Size]byte{}
+	var order []string
 	h := md5.New()
 	buf := make([]byte, 1<<20)
 	for {
@@ -102,26 +103,47 @@ func hashMembers(r io.Reader, outPath string) (err error) {
 		if err != nil {
 			return fmt.Errorf("reading the archive: %v", err)
 		}
-		var sum [md5.Size]byte
+		// A member named both by GNU long-name records and by pax records is one GNU tar and this
+		// reader may name differently (each lets another win): its sum could be put on the wrong
+		// file. Fail closed: no sums at all.
+		if hdr.Format == tar.FormatUnknown {
+			return fmt.Errorf("member %s mixes GNU and pax headers", quoteName(hdr.Name))
+		}
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 			h.Reset()
 			if _, err := io.CopyBuffer(h, tr, buf); err != nil {
 				return fmt.Errorf("reading %s from the archive: %v", quoteName(hdr.Name), err)
 			}
+			var sum [md5.Size]byte
 			h.Sum(sum[:0])
+			if _, seen := byName[hdr.Name]; !seen {
+				order = append(order, hdr.Name)
+			}
 			byName[hdr.Name] = sum
 		case tar.TypeLink:
 			target, known := byName[hdr.Linkname]
 			if !known {
-				continue // its target came in an earlier archive: the disk tells
+				delete(byName, hdr.Name) // its target came in an earlier archive: the disk tells
+				continue
 			}
-			sum = target
-			byName[hdr.Name] = sum
+			if _, seen := byName[hdr.Name]; !seen {
+				order = append(order, hdr.Name)
+			}
+			byName[hdr.Name] = target
+		case tar.TypeDir, tar.TypeSymlink:
+			delete(byName, hdr.Name)
 		default:
-			continue
+			// GNU tar writes other kinds (contiguous files, old sparse members) as files: never
+			// guess at what it made of them.
+			return fmt.Errorf("member %s is of a kind it does not hash (%q)", quoteName(hdr.Name), hdr.Typeflag)
 		}
-		fmt.Fprintf(out, "%s  %s\x00", hex.EncodeToString(sum[:]), hdr.Name)
+	}
+	out := bufio.NewWriterSize(f, 1<<16)
+	for _, name := range order {
+		if sum, ok := byName[name]; ok {
+			fmt.Fprintf(out, "%s  %s\x00", hex.EncodeToString(sum[:]), name)
+		}
 	}
 	if err := out.Flush(); err != nil {
 		return err

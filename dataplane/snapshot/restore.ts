@@ -53,6 +53,12 @@ export interface RestoreOptions {
   readonly onProgress?: (line: string) => void;
   /** Stops the restore at once (the controller lost the stack's lease): no archive is applied after it. */
   readonly signal?: AbortSignal;
+  /**
+   * Hash the files as the archives are extracted ("always"), or only on a host of four cores or
+   * more ("auto", the default: restoreArchiveScript says why); otherwise the verification reads
+   * them back from the disk.
+   */
+  readonly hashAsExtracted?: "auto" | "always";
 }
 
 /** A host script reached for a path below something that is not a real directory (it names it): stop. */
@@ -137,7 +143,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
       await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
-      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? ""], {
+      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted ?? "auto"], {
         stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, binaryStdout: true, maxStdoutBytes: workspaceListingBytes,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent

@@ -82,8 +82,11 @@ describe("snapshots", () => {
     expect(progress.some((l) => l.startsWith("uploading"))).toBe(true);
     // The sparse gigabyte compresses to almost nothing.
     expect(manifest.archive.bytes).toBeLessThan(8 * 1024 * 1024);
-    const report = await restoreSnapshot({ ssh: (await host("target")).ssh, store, id: manifest.id });
+    const restoring: string[] = [];
+    const report = await restoreSnapshot({ ssh: (await host("target")).ssh, store, id: manifest.id, hashAsExtracted: "always", onProgress: (l) => restoring.push(l) });
     expect(report.ok).toBe(true);
+    // Every file was hashed as the archive was extracted (sparse and hard-linked ones among them).
+    expect(restoring).toContain(`verifying every file against the manifest (${manifest.stats.files} hashed as they were extracted)`);
     expect(treeDifferences(await walkTree(workspaceOf("source")), await walkTree(workspaceOf("target")))).toEqual([]);
     const names = [...(await walkTree(workspaceOf("target"))).keys()];
     expect(names).toEqual(expect.arrayContaining(["new\nline dir/file\nwith newline", "-leading-dash", "it's \"quoted\".txt", "ünïcødé/ファイル/データ.bin", "empty-dir", "dangling-link"]));
@@ -148,7 +151,7 @@ describe("snapshots", () => {
     // weights.bin is random, stored by LZ4 as literals, and fills the middle of the archive.
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     await store.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: manifest.archive.key, Body: bytes }));
-    const failure = await restoreSnapshot({ ssh: (await host("target4")).ssh, store: corruptStore, id: manifest.id }).catch((e) => e);
+    const failure = await restoreSnapshot({ ssh: (await host("target4")).ssh, store: corruptStore, id: manifest.id, hashAsExtracted: "always" }).catch((e) => e);
     expect(failure).toBeInstanceOf(RestoreFailed);
     expect(failure.report.damagedArchives).toEqual([manifest.id]);
     expect(failure.report.mismatches.map((m: any) => m.path)).toEqual(["weights.bin"]);
@@ -207,7 +210,7 @@ printf 'truncated\n' > $'cut\xe2\x82'`]);
     // The manifest went through JSON in the bucket and came back the same.
     expect((await bytesStore.readManifest(manifest.id)).entries).toEqual(manifest.entries);
 
-    const report = await restoreSnapshot({ ssh: (await host("bytes-target")).ssh, store: bytesStore, id: manifest.id });
+    const report = await restoreSnapshot({ ssh: (await host("bytes-target")).ssh, store: bytesStore, id: manifest.id, hashAsExtracted: "always" });
     expect(report.ok).toBe(true);
     const sourceTree = await walkTree(workspaceOf("bytes-source"));
     expect(treeDifferences(sourceTree, await walkTree(workspaceOf("bytes-target")))).toEqual([]);
@@ -239,14 +242,14 @@ rm -rf ext && ln -s /etc ext`]);
     const second = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-2", parent: "auto" });
     expect(second.manifest.parent).toBe(full.manifest.id);
     expect(second.manifest.deleted).toEqual(expect.arrayContaining(["models/sub", "models/sub/w.bin", "data/a.csv", "ext/e"]));
-    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: second.manifest.id });
+    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: second.manifest.id, hashAsExtracted: "always" });
     expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
 
     // And back: the symlink becomes a directory again, the file a directory, on top of the chain.
     await source.ssh.run(["bash", "-c", "cd /workspace && rm models data && mkdir -p models/again data && printf 'x\n' > models/again/x && printf 'y\n' > data/y"]);
     const third = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-3", parent: "auto" });
     expect(third.manifest.chain).toHaveLength(3);
-    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: third.manifest.id });
+    await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: third.manifest.id, hashAsExtracted: "always" });
     expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
   });
 
