@@ -20,7 +20,9 @@ import (
 // Copying never depends on the hashing: when the stream is not a tar stream this reader can
 // follow (a damaged archive, a format it does not know, headers GNU tar might read otherwise), the
 // copy goes on, tar -x says what it says, no OUT is written (the restore then hashes from the disk), and the exit status is still 0.
-// Only a failure of the copy itself (stdin, stdout) fails the program, as it would fail cat.
+// Only a failure of the copy itself (stdin, stdout) fails the program, as it would fail cat. (A
+// stream cut at a member boundary reads as a whole archive here: LZ4's checksum fails it upstream,
+// and the restore script takes no sums from a link whose pipeline failed.)
 func streamSums(outPath string) {
 	// Buffers go round: read into one, hand it to the hashing, which gives it back once read.
 	const buffers = 32
