@@ -217,6 +217,7 @@ export function compareTrees(expected: readonly Entry[], actual: readonly Entry[
     else {
       if (want.type === "file" && got.size !== want.size) problems.push(`size ${got.size}, expected ${want.size}`);
       if (want.type === "file" && want.md5 && got.md5 && got.md5 !== want.md5) problems.push(`MD5 ${got.md5}, expected ${want.md5}`);
+      if (want.type === "file" && want.md5 && !got.md5) problems.push("its MD5 could not be read");
       if (want.type === "symlink" && got.target !== want.target) problems.push(`points to ${got.target}, expected ${want.target}`);
       if (want.type !== "symlink" && got.mode !== want.mode) problems.push(`mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`);
       if (want.type !== "symlink" && !sameSecond(got.mtime, want.mtime)) problems.push(`mtime ${got.mtime}, expected ${want.mtime}`);

@@ -17,7 +17,7 @@ import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
-import { scanWithHashes } from "./workspace-scan.ts";
+import { scanToCheck } from "./workspace-scan.ts";
 
 export interface RestoreReport {
   readonly manifest: Manifest;
@@ -189,7 +189,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const downloadSeconds = (performance.now() - started) / 1000;
   progress(`verifying every file against the manifest (${extracted.size} hashed as they were extracted)`);
   const verifyStarted = performance.now();
-  const restored = await scanWithHashes(ssh, { pack, known: extracted });
+  const files = manifest.entries.filter((e) => e.type === "file").map((e) => e.path);
+  const restored = await scanToCheck(ssh, files, { pack, known: extracted });
   const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, restored), manifest.entries);
   const report: RestoreReport = {
     manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,

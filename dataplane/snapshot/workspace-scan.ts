@@ -37,17 +37,28 @@ export async function hashFiles(ssh: CommandRunner, paths: readonly string[], op
   return parseMd5(result.stdoutBytes);
 }
 
-/**
- * The whole tree with every file's MD5. `known`: MD5s already made of what was written (a restore
- * hashes the archive as it extracts it); the other files are read from the disk.
- */
-export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
+/** The whole tree with every file's MD5. */
+export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot = {}): Promise<Entry[]> {
   const { entries } = await scanWorkspace(ssh, options);
-  const known = options.known ?? new Map<string, string>();
-  const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file" && !known.has(e.path)).map((e) => e.path), options);
-  for (const e of entries) {
-    const md5 = e.type === "file" ? known.get(e.path) : undefined;
-    if (md5) sums.set(e.path, md5);
-  }
+  const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file").map((e) => e.path), options);
   return withMd5(entries, sums);
+}
+
+/**
+ * The tree as it is, to check against what it should be: the scan, and at the same time (neither
+ * waits for the other) the MD5s of the files `expected` names, less those in `known` (MD5s already
+ * made of what was written: a restore may hash the archives as it extracts them). A file the scan
+ * finds that has no MD5 either way (not expected, or unreadable) has none: the comparison with the
+ * expected tree names it.
+ */
+export async function scanToCheck(ssh: CommandRunner, expected: readonly string[], options: TreeRoot & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
+  const known = options.known ?? new Map<string, string>();
+  const [{ entries }, sums] = await Promise.all([
+    scanWorkspace(ssh, options),
+    hashFiles(ssh, expected.filter((path) => !known.has(path)), { ...options, missingOk: true }),
+  ]);
+  return entries.map((e) => {
+    const md5 = e.type === "file" ? (known.get(e.path) ?? sums.get(e.path)) : undefined;
+    return md5 ? { ...e, md5 } : e;
+  });
 }

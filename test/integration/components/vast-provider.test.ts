@@ -115,7 +115,11 @@ describe("the Vast instance provider", () => {
     expect(await liveInstances()).toEqual([outs.instanceId]);
   });
 
-  it("never trusts a host that presents another host key than the one it installed, and destroys it", async () => {
+  // Retried: the impostor below is this test's own stand-in, and its signal to sshd can still land
+  // in sshd's re-exec after the installer's (one CI run in about five lost the host so, and got
+  // "SSH did not answer" instead of the refusal). Dumont itself sends one signal; each attempt
+  // asserts the refusal and that nothing is left running.
+  it("never trusts a host that presents another host key than the one it installed, and destroys it", { retry: 2 }, async () => {
     // What an impostor looks like from the controller: the host's sshd answers with a key Dumont did
     // not make (here the instance's own onstart, which runs after Dumont's installer, swaps it).
     // Its SIGHUP waits until sshd catches SIGHUP again: Dumont's installer has just sent one, and one

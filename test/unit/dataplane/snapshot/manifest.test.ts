@@ -67,11 +67,12 @@ describe("incremental diffs", () => {
 
 describe("verification", () => {
   it("names every path that differs, and how", () => {
-    const expected = [file("a"), file("b"), file("c"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "1", target: "x" }];
-    const actual = [file("a"), file("b", { md5: "b".repeat(32) }), file("extra"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "9", target: "y" }];
+    const expected = [file("a"), file("b"), file("c"), file("unread"), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "1", target: "x" }];
+    const actual = [file("a"), file("b", { md5: "b".repeat(32) }), file("extra"), file("unread", { md5: undefined }), { path: "l", type: "symlink" as const, size: 0, mode: 0o777, mtime: "9", target: "y" }];
     expect(compareTrees(expected, actual)).toEqual([
       { path: "b", problem: `MD5 ${"b".repeat(32)}, expected ${"a".repeat(32)}` },
       { path: "c", problem: "missing" },
+      { path: "unread", problem: "its MD5 could not be read" },
       { path: "l", problem: "points to y, expected x" },
       { path: "extra", problem: "not in the snapshot" },
     ]);
