@@ -7,7 +7,8 @@ import { DumontError } from "../../lib/errors.ts";
 import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { bulkTransferMs, quickCommandMs, sendingMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
-import { parseMd5, parseScan, type Entry } from "./manifest.ts";
+import type { Entry } from "./manifest.ts";
+import { Md5Parser, ScanParser } from "./host-listings.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { uploadScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -112,7 +113,9 @@ export class HostUpload {
    * been read). Host-made like everything else: a wrong one fails the restore's verification.
    */
   async roundSums(round: number): Promise<Map<string, string>> {
-    return parseMd5(await this.spoolFile(`sums${round}`));
+    const parser = new Md5Parser();
+    await this.readSpoolFile(`sums${round}`, parser.push);
+    return parser.result();
   }
 
   /**
@@ -120,14 +123,16 @@ export class HostUpload {
    * been read); one it could not read, or that was gone, is not there.
    */
   async roundSeen(round: number): Promise<Map<string, Entry>> {
-    return new Map(parseScan(await this.spoolFile(`seen${round}`)).entries.map((e) => [e.path, e]));
+    const parser = new ScanParser();
+    await this.readSpoolFile(`seen${round}`, parser.push);
+    return new Map(parser.result().entries.map((e) => [e.path, e]));
   }
 
-  private async spoolFile(name: string): Promise<Buffer> {
-    const result = await this.options.ssh.run(["cat", "--", `${this.options.spool}/${name}`], {
-      binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+  /** Hands a spool file's bytes to a parser as they arrive. */
+  private async readSpoolFile(name: string, onStdout: (chunk: Buffer) => void): Promise<void> {
+    await this.options.ssh.run(["cat", "--", `${this.options.spool}/${name}`], {
+      onStdout, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
     });
-    return result.stdoutBytes;
   }
 
   /** Starts round n, which reads these paths again and appends them to the archive. */

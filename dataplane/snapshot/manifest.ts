@@ -3,7 +3,6 @@
 // parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
 // Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
 import { DumontError, UserError } from "../../lib/errors.ts";
-import { pathFromBytes } from "./path-bytes.ts";
 
 export type EntryType = "file" | "dir" | "symlink";
 
@@ -66,59 +65,6 @@ export interface Manifest {
    */
   readonly discarded?: readonly string[];
   readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
-}
-
-const typeOf: Readonly<Record<string, EntryType>> = { f: "file", d: "dir", l: "symlink" };
-
-export interface ScanResult {
-  readonly entries: Entry[];
-  /** Paths of other kinds (sockets, fifos, devices), which snapshots do not hold. */
-  readonly skipped: string[];
-}
-
-/**
- * Parses `find . -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'`: six NUL-terminated fields per entry, so
- * any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash, invalid UTF-8).
- */
-export function parseScan(output: Buffer): ScanResult {
-  // Decoding before splitting is the same as after: NUL is never part of a multi-byte sequence.
-  const fields = pathFromBytes(output).split("\0");
-  if (fields.at(-1) === "") fields.pop();
-  if (fields.length % 6 !== 0) throw new DumontError(`scan output has ${fields.length} fields, not a multiple of 6: truncated?`);
-  const entries: Entry[] = [];
-  const skipped: string[] = [];
-  for (let i = 0; i < fields.length; i += 6) {
-    const found = fields[i + 1]!;
-    const path = found.startsWith("./") ? found.slice(2) : found;
-    const type = typeOf[fields[i]!];
-    if (!type) {
-      skipped.push(path);
-      continue;
-    }
-    const size = type === "file" ? Number(fields[i + 2]) : 0;
-    const mode = parseInt(fields[i + 3]!, 8);
-    entries.push(type === "symlink" ? { path, type, size, mode, mtime: fields[i + 4]!, target: fields[i + 5]! } : { path, type, size, mode, mtime: fields[i + 4]! });
-  }
-  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { entries, skipped };
-}
-
-const md5Hex = /^[0-9a-f]{32}$/;
-
-/** Parses `md5sum -z` output: "<32 hex>  <name>\0" per file (names never escaped with -z). */
-export function parseMd5(output: Buffer): Map<string, string> {
-  const sums = new Map<string, string>();
-  for (const record of pathFromBytes(output).split("\0")) {
-    if (record === "") continue;
-    // "\\" first when md5sum escaped the name; then the sum, a space, and " " or "*" (binary mode).
-    const at = record.startsWith("\\") ? 1 : 0;
-    const md5 = record.slice(at, at + 32);
-    const separator = record.slice(at + 32, at + 34);
-    if (!md5Hex.test(md5) || (separator !== "  " && separator !== " *")) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
-    const name = record.slice(at + 34);
-    sums.set(name.startsWith("./") ? name.slice(2) : name, md5);
-  }
-  return sums;
 }
 
 export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, string>): Entry[] {

@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { compareTrees, parseMd5, separateWarnings, typesByPath, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
+import { compareTrees, separateWarnings, typesByPath, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
+import { Md5Parser } from "./host-listings.ts";
 import { hostPathList, nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
@@ -143,8 +144,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
       await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+      const sums = new Md5Parser();
       const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted ?? "auto"], {
-        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, binaryStdout: true, maxStdoutBytes: workspaceListingBytes,
+        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, onStdout: sums.push, maxStdoutBytes: workspaceListingBytes,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent
       try {
@@ -165,7 +167,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       stopIfRefused(link.id, result);
       // What this link wrote replaces what earlier ones did: their sums of its members no longer hold.
       for (const member of members) extracted.delete(member);
-      if (result.code === 0) for (const [path, md5] of parseMd5(result.stdoutBytes)) extracted.set(path, md5);
+      if (result.code === 0) for (const [path, md5] of sums.result()) extracted.set(path, md5);
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);

@@ -3,7 +3,8 @@
 // ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
 import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
-import { parseMd5, parseScan, withMd5, type Entry, type ScanResult } from "./manifest.ts";
+import { withMd5, type Entry } from "./manifest.ts";
+import { Md5Parser, ScanParser, type ScanResult } from "./host-listings.ts";
 import { hostPathList } from "./path-bytes.ts";
 import { hashScript, scanScript, workspace } from "./scripts.ts";
 
@@ -18,10 +19,11 @@ export interface TreeRoot {
 }
 
 export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot = {}): Promise<ScanResult> {
-  const result = await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
-    binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+  const parser = new ScanParser();
+  await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
+    onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
   });
-  return parseScan(result.stdoutBytes);
+  return parser.result();
 }
 
 /**
@@ -31,10 +33,11 @@ export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot = {}):
 export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   const root = options.root ?? workspace;
-  const result = await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
-    stdin: hostPathList(paths), allowFailure: options.missingOk, binaryStdout: true, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+  const parser = new Md5Parser();
+  await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
+    stdin: hostPathList(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
   });
-  return parseMd5(result.stdoutBytes);
+  return parser.result();
 }
 
 /** The whole tree with every file's MD5. */

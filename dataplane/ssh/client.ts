@@ -110,6 +110,13 @@ export interface RunOptions {
   /** Also return stdout undecoded (`stdoutBytes`; `stdout` is then decoded only when read): UTF-8 decoding would mangle names that are not UTF-8. */
   readonly binaryStdout?: boolean;
   /**
+   * Hands each chunk of stdout to this parser as it arrives instead of keeping it (the result's
+   * stdout is then empty), so that a listing of a million entries is never held whole next to what
+   * is made of it. `maxStdoutBytes` still bounds the total. A parser that throws stops the command
+   * and rejects the run with its error.
+   */
+  readonly onStdout?: (chunk: Buffer) => void;
+  /**
    * Stops the command (its channel closed, the host told to kill it) and rejects with the signal's
    * reason: a controller that lost the stack's lease must stop writing at once, not after the step.
    */
@@ -163,6 +170,7 @@ export class SshConnection {
     const stdout = new CappedBytes(options.maxStdoutBytes ?? defaultStdoutBytes);
     const stderr = new ByteTail(stderrKeptBytes);
     const onStderrLine = options.onStderrLine;
+    const onStdout = options.onStdout;
     const stderrLines = onStderrLine && new LineSplitter(stderrLineBytes, (line) => onStderrLine(sanitizeHostLine(line, stderrLineBytes)));
     return new Promise((resolve, reject) => {
       let channel: ClientChannel | undefined;
@@ -208,9 +216,19 @@ export class SshConnection {
       const started = (open: ClientChannel) => {
         channel = open;
         open.on("data", (d: Buffer) => {
-          if (settled || stdout.add(d)) return;
-          settle(() => reject(new RemoteOutputTooLarge(shown, this.label, stdout.cap)));
-          stop(open);
+          if (settled) return;
+          const kept = onStdout ? stdout.count(d) : stdout.add(d);
+          if (!kept) {
+            settle(() => reject(new RemoteOutputTooLarge(shown, this.label, stdout.cap)));
+            stop(open);
+            return;
+          }
+          try {
+            onStdout?.(d);
+          } catch (error) {
+            settle(() => reject(error));
+            stop(open);
+          }
         });
         open.stderr.on("data", (d: Buffer) => {
           if (settled) return;

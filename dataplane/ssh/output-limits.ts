@@ -27,12 +27,24 @@ export class CappedBytes {
     return true;
   }
 
+  /** Counts the chunk without keeping it (its reader parses it as it comes); false past the cap, as add. */
+  count(chunk: Buffer): boolean {
+    if (this.over) return false;
+    if (this.size + chunk.length > this.cap) {
+      this.over = true;
+      return false;
+    }
+    this.size += chunk.length;
+    return true;
+  }
+
   get exceeded(): boolean {
     return this.over;
   }
 
+  /** What was kept (nothing of what was only counted). */
   bytes(): Buffer {
-    return Buffer.concat(this.chunks, this.size);
+    return Buffer.concat(this.chunks);
   }
 }
 

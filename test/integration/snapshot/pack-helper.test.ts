@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseMd5, parseScan } from "../../../dataplane/snapshot/manifest.ts";
+import { parseMd5, parseScan } from "../../../dataplane/snapshot/host-listings.ts";
 import { packBuilds } from "../../../dataplane/snapshot/pack-helper.ts";
 import { hostPathList, pathFromBytes } from "../../../dataplane/snapshot/path-bytes.ts";
 import { scanScript } from "../../../dataplane/snapshot/scripts.ts";

@@ -1,42 +1,9 @@
-// A snapshot's manifest: the scan of /workspace read back byte for byte, what changed since the
+// A snapshot's manifest: what changed since the
 // parent, how a restored tree is verified against it, and the ids snapshots sort by.
-import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { compareTrees, diffTrees, nameOfId, parseMd5, parseScan, separateWarnings, snapshotId, withoutOrphans, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { pathFromBytes } from "../../../../dataplane/snapshot/path-bytes.ts";
+import { compareTrees, diffTrees, nameOfId, separateWarnings, snapshotId, withoutOrphans, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
-
-describe("scan parsing", () => {
-  it("keeps names with newlines, quotes and leading dashes intact, and sorts", () => {
-    const raw = ["f", "new\nline", "5", "644", "1.5", "", "l", "-dash", "0", "777", "2.0", "target with space", "d", "dir", "4096", "755", "3.0", "", "p", "fifo", "0", "644", "4.0", ""].join("\0") + "\0";
-    const { entries, skipped } = parseScan(Buffer.from(raw));
-    expect(entries.map((e) => e.path)).toEqual(["-dash", "dir", "new\nline"]);
-    expect(entries[0]).toMatchObject({ type: "symlink", target: "target with space", size: 0 });
-    expect(entries[2]).toMatchObject({ type: "file", size: 5, mode: 0o644, mtime: "1.5" });
-    expect(skipped).toEqual(["fifo"]);
-  });
-
-  it("reads names that are not UTF-8 byte for byte, with or without find's ./ prefix", () => {
-    const fields = (name: Buffer) => [Buffer.from("f\0"), name, Buffer.from("\0" + ["3", "644", "1.5", ""].join("\0") + "\0")];
-    const raw = Buffer.concat([...fields(Buffer.from("./bad\xff\xfeutf8", "latin1")), ...fields(Buffer.from("plain"))]);
-    expect(parseScan(raw).entries.map((e) => e.path)).toEqual(["bad\udcff\udcfeutf8", "plain"]);
-  });
-
-  it("refuses truncated output", () => {
-    expect(() => parseScan(Buffer.from("f\0a\0"))).toThrow(/truncated/);
-  });
-
-  it("reads md5sum -z output as the tool prints it", () => {
-    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'a\\nb' && printf y > ./-c && md5sum -z -- ./$'a\\nb' ./-c"]);
-    expect([...parseMd5(printed)]).toEqual([["a\nb", "9dd4e461268c8034f5c8564e155c67a6"], ["-c", "415290769594460e2e485922904f345d"]]);
-  });
-
-  it("reads md5sum -z output for names that are not UTF-8", () => {
-    const printed = execFileSync("bash", ["-c", "cd \"$(mktemp -d)\" && printf x > $'bad\\xff\\xfeutf8' && md5sum -z -- ./$'bad\\xff\\xfeutf8'"]);
-    expect([...parseMd5(printed)]).toEqual([[pathFromBytes(Buffer.from("bad\xff\xfeutf8", "latin1")), "9dd4e461268c8034f5c8564e155c67a6"]]);
-  });
-});
 
 describe("incremental diffs", () => {
   it("holds what changed, lists what was deleted and carries MD5s of the rest", () => {

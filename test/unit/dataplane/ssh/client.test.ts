@@ -107,6 +107,37 @@ describe("SshConnection.run within bounds", () => {
     channel().exit(null, "KILL");
   });
 
+  it("hands stdout to a parser as it arrives, keeps none of it, and still bounds it", async () => {
+    const { connection, channel } = fakeConnection();
+    const seen: string[] = [];
+    const run = connection.run(["cat", "list"], { onStdout: (chunk) => seen.push(chunk.toString()), maxStdoutBytes: 8 });
+    channel().out("abc");
+    channel().out("def");
+    channel().exit(0);
+    await expect(run).resolves.toMatchObject({ code: 0, stdout: "" });
+    expect(seen).toEqual(["abc", "def"]);
+
+    const capped = connection.run(["cat", "list"], { onStdout: (chunk) => seen.push(chunk.toString()), maxStdoutBytes: 8 });
+    channel().out("12345");
+    channel().out("6789");
+    expect(await failure(capped)).toBeInstanceOf(RemoteOutputTooLarge);
+    expect(seen.at(-1)).toBe("12345");
+    expect(channel().signals).toEqual(["KILL"]);
+  });
+
+  it("stops the command when its parser refuses what it wrote, with the parser's error", async () => {
+    const { connection, channel } = fakeConnection();
+    const run = connection.run(["cat", "list"], { onStdout: () => {
+      throw new DumontError("unexpected md5sum output");
+    } });
+    channel().out("noise");
+    expect((await failure(run)).message).toBe("unexpected md5sum output");
+    expect(channel().signals).toEqual(["KILL"]);
+    expect(channel().closed).toBe(true);
+    channel().out("more noise");
+    channel().exit(null, "KILL");
+  });
+
   it("times out a command that never ends, closing its channel", async () => {
     const { connection, channel } = fakeConnection();
     const run = connection.run(script, { timeoutMs: 30 });

@@ -1,0 +1,55 @@
+// One operation of the memory benchmark (memory-bench.ts), in a process of its own so that its peak
+// resident memory is the operation's alone: a full snapshot, or a restore with its verification.
+// Everything it needs (endpoints, the host's key, credentials) arrives in one IPC message, never on
+// its command line; it answers with its figures and exits.
+import { createSnapshot } from "../../dataplane/snapshot/create.ts";
+import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
+import { SnapshotStore, type SnapshotStoreSettings } from "../../dataplane/snapshot/store.ts";
+import { connect } from "../../dataplane/ssh/client.ts";
+
+export interface MemoryStep {
+  readonly operation: "snapshot" | "restore";
+  readonly host: { readonly address: string; readonly port: number; readonly hostKey: string };
+  readonly privateKey: string;
+  readonly store: SnapshotStoreSettings;
+  /** The snapshot's name (snapshot) or id (restore). */
+  readonly snapshot: string;
+}
+
+export interface MemoryStepResult {
+  readonly id: string;
+  readonly seconds: number;
+  /** The process's peak resident memory (getrusage's ru_maxrss). */
+  readonly peakRssMiB: number;
+  /** The V8 heap's size when the operation ended. */
+  readonly heapMiB: number;
+  readonly entries: number;
+}
+
+async function run(step: MemoryStep): Promise<MemoryStepResult> {
+  const ssh = await connect({ host: step.host.address, port: step.host.port, privateKey: step.privateKey, hostKey: step.host.hostKey });
+  const store = new SnapshotStore(step.store);
+  const started = performance.now();
+  try {
+    const progress = (line: string) => console.error(`     ${line}`);
+    const manifest = step.operation === "snapshot"
+      ? (await createSnapshot({ ssh, store, name: step.snapshot, parent: "full", onProgress: progress })).manifest
+      : (await restoreSnapshot({ ssh, store, id: step.snapshot, onProgress: progress })).manifest;
+    return {
+      id: manifest.id,
+      seconds: (performance.now() - started) / 1000,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
+      entries: manifest.entries.length,
+    };
+  } finally {
+    ssh.close();
+  }
+}
+
+process.once("message", (step: MemoryStep) => {
+  run(step).then(
+    (result) => process.send!({ result }, () => process.exit(0)),
+    (error: Error) => process.send!({ error: error.message }, () => process.exit(1)),
+  );
+});
