@@ -163,7 +163,10 @@ function sortedByPath(entries: Entry[]): Entry[] {
  * changing are recorded as they were last read (the MD5 of their last archive copy) and marked
  * unstable. Returns the manifest entries of everything read that is still there.
  */
-async function readInRounds(ssh: SshConnection, upload: HostUpload, first: readonly Entry[], partSize: number, progress: (line: string) => void): Promise<Entry[]> {
+export async function readInRounds(
+  ssh: Pick<SshConnection, "label">, upload: Pick<HostUpload, "roundRead" | "roundSums" | "roundSeen" | "startRound">,
+  first: readonly Entry[], partSize: number, progress: (line: string) => void,
+): Promise<Entry[]> {
   const recorded: Entry[] = [];
   let reading = first;
   let plannedBytes = archiveUpperBound(first);
@@ -177,13 +180,15 @@ async function readInRounds(ssh: SshConnection, upload: HostUpload, first: reado
       throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
     const outcome = settleRound(reading, seen, sums, tar);
-    recorded.push(...outcome.settled);
+    // One at a time: a spread of a round's entries (a million files) passes the engine's limit on
+    // a call's arguments ("Maximum call stack size exceeded" from about 130,000).
+    for (const entry of outcome.settled) recorded.push(entry);
     if (outcome.vanished.length) progress(`${outcome.vanished.length} path(s) vanished while read, left out: ${quoted(outcome.vanished)}`);
     if (outcome.changing.length === 0) break;
     const again = outcome.changing.map((c) => c.now);
     plannedBytes += archiveUpperBound(again);
     if (round === maxReads || Math.ceil(plannedBytes / partSize) > maxParts) {
-      recorded.push(...outcome.changing.map((c) => ({ ...c.asRead, unstable: true as const })));
+      for (const c of outcome.changing) recorded.push({ ...c.asRead, unstable: true });
       progress(`${again.length} file(s) changed during each of ${round} reads, recorded as unstable: ${quoted(again.map((e) => e.path))}`);
       break;
     }

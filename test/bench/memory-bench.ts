@@ -62,6 +62,8 @@ for i in $(seq 1 ${Math.ceil(gib)}); do head -c ${Math.round((gib / Math.ceil(gi
   },
 } as const;
 
+type HostAddress = MemoryStep["host"];
+
 interface Row {
   readonly workspace: string;
   readonly operation: "full snapshot" | "restore, verified";
@@ -88,40 +90,48 @@ function runStep(step: MemoryStep): Promise<MemoryStepResult> {
 
 async function main() {
   applyToolEnvironment();
-  const endpoints = await up({ cloud: "memory", settings: { loadingDelayMs: 0, runningDelayMs: 0 } });
+  const endpoints = await up({ cloud: "mem", settings: { loadingDelayMs: 0, runningDelayMs: 0 } });
   const admin = new LocalCloudAdmin(endpoints);
   const key = makeKeyPair("memory");
   const bucket = "memory";
   const rows: Row[] = [];
   try {
     await new SnapshotStore({ ...endpoints.s3, bucket, prefix: "unused/", stack: "memory" }).s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    /** A host with Dumont's tools, and how to reach it again from another process. */
+    const makeHost = async (name: string) => {
+      const info = await admin.createStandby(name, [key.publicKey]);
+      const address: HostAddress = { address: info.address, port: info.sshPort, hostKey: info.hostKey };
+      const ssh = await connect({ host: address.address, port: address.port, privateKey: key.privateKey, hostKey: address.hostKey });
+      await ensureHostTools(ssh, gpuTools);
+      return { name, address, ssh, made: performance.now() };
+    };
     for (const [name, workspace] of Object.entries(workspaces)) {
       if (flags.only && flags.only !== name) continue;
       console.error(`\n== ${name}: ${workspace.description}`);
-      const info = await admin.createStandby(`mem-${name}`, [key.publicKey]);
-      const host = { address: info.address, port: info.sshPort, hostKey: info.hostKey };
-      const ssh = await connect({ host: host.address, port: host.port, privateKey: key.privateKey, hostKey: host.hostKey });
+      const host = await makeHost(`mem-${name}-src`);
       try {
-        await ensureHostTools(ssh, gpuTools);
-        const made = performance.now();
-        await ssh.run(["bash", "-c", workspace.generate], { timeoutMs: 60 * 60_000 });
-        console.error(`   made in ${((performance.now() - made) / 1000).toFixed(0)} s`);
+        await host.ssh.run(["bash", "-c", workspace.generate], { timeoutMs: 60 * 60_000 });
+        console.error(`   made in ${((performance.now() - host.made) / 1000).toFixed(0)} s`);
       } finally {
-        ssh.close();
+        host.ssh.close();
       }
       const store: SnapshotStoreSettings = { ...endpoints.s3, bucket, prefix: `${name}/`, stack: "memory" };
-      const step = (operation: MemoryStep["operation"], snapshot: string) => runStep({ operation, host, privateKey: key.privateKey, store, snapshot });
+      const step = (operation: MemoryStep["operation"], on: HostAddress, snapshot: string) => runStep({ operation, host: on, privateKey: key.privateKey, store, snapshot });
       const record = (operation: Row["operation"], r: MemoryStepResult) => {
         rows.push({ workspace: name, operation, seconds: r.seconds, peakRssMiB: r.peakRssMiB, heapMiB: r.heapMiB, entries: r.entries });
         console.error(`   ${operation.padEnd(18)} ${r.seconds.toFixed(1)} s, controller peak RSS ${r.peakRssMiB.toFixed(0)} MiB (target ≤ ${targetMiB}), ${r.entries} entries`);
       };
-      const snapshot = await step("snapshot", `memory-${name}`);
+      const snapshot = await step("snapshot", host.address, `memory-${name}`);
       record("full snapshot", snapshot);
-      record("restore, verified", await step("restore", snapshot.id));
-      await admin.destroyStandby(info.name.replace(/^standby-/, ""));
+      // The restore goes to a new host, as a failover's does (and the source's disk is given back first).
+      await admin.destroyStandby(host.name);
+      const target = await makeHost(`mem-${name}-dst`);
+      target.ssh.close();
+      record("restore, verified", await step("restore", target.address, snapshot.id));
+      await admin.destroyStandby(target.name);
     }
   } finally {
-    await down("memory");
+    await down("mem");
   }
   report(rows);
 }

@@ -1,7 +1,8 @@
-// Planning a snapshot's upload: multipart sizes within S3/B2's limits, and an archive bound that holds.
+// Planning a snapshot's upload: multipart sizes within S3/B2's limits, an archive bound that holds,
+// and reading in rounds whatever the number of files.
 import { describe, expect, it } from "vitest";
 import type { Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { archiveUpperBound, planParts } from "../../../../dataplane/snapshot/create.ts";
+import { archiveUpperBound, planParts, readInRounds } from "../../../../dataplane/snapshot/create.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
@@ -17,5 +18,24 @@ describe("multipart planning", () => {
   it("bounds the archive from above, tar headers and LZ4's worst case included", () => {
     const bound = archiveUpperBound([file("x", { size: 100 * 1024 * 1024 })]);
     expect(bound).toBeGreaterThan(100 * 1024 * 1024 * 1.004);
+  });
+});
+
+describe("reading in rounds", () => {
+  it("records every entry of a round of 300,000 files (a spread of them once passed the engine's argument limit)", async () => {
+    const entries = Array.from({ length: 300_000 }, (_, i) => file(`d${i % 300}/f${i}`, { md5: undefined }));
+    const sums = new Map(entries.map((e) => [e.path, "b".repeat(32)]));
+    const seen = new Map(entries.map((e) => [e.path, e]));
+    const upload = {
+      roundRead: async () => ({ status: 0, notes: [] }),
+      roundSums: async () => sums,
+      roundSeen: async () => seen,
+      startRound: async () => {
+        throw new Error("nothing changed: no second round");
+      },
+    };
+    const recorded = await readInRounds({ label: "gpu" }, upload, entries, 64 * 1024 * 1024, () => {});
+    expect(recorded).toHaveLength(entries.length);
+    expect(recorded.every((e) => e.md5 === "b".repeat(32))).toBe(true);
   });
 });
