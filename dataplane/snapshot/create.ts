@@ -172,13 +172,14 @@ export async function readInRounds(
   let plannedBytes = archiveUpperBound(first);
   for (let round = 1; ; round++) {
     const roundRead = await upload.roundRead(round);
-    const [sums, seen] = await Promise.all([upload.roundSums(round), upload.roundSeen(round)]);
     const tar = readTarReport(roundRead.notes);
     // The reader exits 1 when a file changed as it read it, 2 also when one vanished first: both are
-    // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted.
+    // handled below. Anything else it says with a 2 (or worse) means the archive cannot be trusted
+    // (and its lists may be cut short: they are not read then).
     if (roundRead.status > 2 || (roundRead.status === 2 && tar.others.length)) {
       throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
+    const [sums, seen] = await Promise.all([upload.roundSums(round), upload.roundSeen(round)]);
     const outcome = settleRound(reading, seen, sums, tar);
     // One at a time: a spread of a round's entries (a million files) passes the engine's limit on
     // a call's arguments ("Maximum call stack size exceeded" from about 130,000).

@@ -7,47 +7,76 @@ import { DumontError } from "../../lib/errors.ts";
 import type { Entry, EntryType } from "./manifest.ts";
 import { pathFromBytes } from "./path-bytes.ts";
 
-const noBytes = Buffer.alloc(0);
+/**
+ * The longest field a listing may hold: a path or a symlink target is at most PATH_MAX (4,096
+ * bytes) on Linux, an md5sum record that and its sum. A host that sends more without a NUL is
+ * broken or hostile, and is refused before the controller copies it around.
+ */
+const longestField = 64 * 1024;
 
 /**
- * Splits a stream of NUL-terminated fields into records of `width` fields. Each chunk's complete
- * fields are decoded together (NUL is never part of a multi-byte sequence, so decoding before
- * splitting is the same as after); a field cut by the chunk's end waits for the next chunk.
+ * Splits a stream of NUL-terminated fields into records of `width` fields, handed on as bytes: each
+ * parser decodes what it keeps from them into strings of their own (a slice of a chunk's decoded
+ * text would keep the whole text alive as long as the entry that holds it). A field cut by a chunk's
+ * end waits for the next chunk; only the new chunk is searched for its end, so the work stays linear.
  */
 export class NulRecords {
-  private tail: Buffer = noBytes;
-  private pending: string[] = [];
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  private readonly fields: Buffer[] = [];
   private readonly width: number;
-  private readonly onRecord: (fields: readonly string[], at: number) => void;
+  private readonly onRecord: (fields: readonly Buffer[]) => void;
 
-  /** `onRecord` gets an array of fields and the index of the record's first field in it. */
-  constructor(width: number, onRecord: (fields: readonly string[], at: number) => void) {
+  /** `onRecord` gets each record's fields: views it may decode, not keep (they are reused). */
+  constructor(width: number, onRecord: (fields: readonly Buffer[]) => void) {
     this.width = width;
     this.onRecord = onRecord;
   }
 
   push(chunk: Buffer): void {
-    const data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    const end = data.lastIndexOf(0);
-    if (end < 0) {
-      this.tail = Buffer.from(data); // a copy: a view would keep the whole chunk alive
-      return;
+    let start = 0;
+    for (let nul = chunk.indexOf(0); nul >= 0; nul = chunk.indexOf(0, start)) {
+      if (this.tailBytes > 0) {
+        this.tail.push(chunk.subarray(0, nul));
+        this.field(Buffer.concat(this.tail));
+        this.tail = [];
+        this.tailBytes = 0;
+      } else this.field(chunk.subarray(start, nul));
+      start = nul + 1;
     }
-    this.tail = end + 1 < data.length ? Buffer.from(data.subarray(end + 1)) : noBytes;
-    const fields = pathFromBytes(data.subarray(0, end)).split("\0");
-    const all = this.pending.length > 0 ? this.pending.concat(fields) : fields;
-    const whole = all.length - (all.length % this.width);
-    for (let i = 0; i < whole; i += this.width) this.onRecord(all, i);
-    this.pending = whole < all.length ? all.slice(whole) : [];
+    if (start < chunk.length) {
+      this.tail.push(Buffer.from(chunk.subarray(start))); // a copy: a view would keep the whole chunk alive
+      this.tailBytes += chunk.length - start;
+      if (this.tailBytes > longestField) throw new DumontError(`a host listing holds a field longer than ${longestField} bytes, longer than any path: refused`);
+    }
+  }
+
+  private field(bytes: Buffer): void {
+    this.fields.push(bytes);
+    if (this.fields.length === this.width) {
+      this.onRecord(this.fields);
+      this.fields.length = 0;
+    }
   }
 
   /** The listing ended: anything left over is a record cut short. */
   end(what: string): void {
-    if (this.tail.length > 0 || this.pending.length > 0) {
-      throw new DumontError(`${what} ends in the middle of a record (${this.pending.length} of ${this.width} fields${this.tail.length ? " and part of one more" : ""}): truncated?`);
+    if (this.tailBytes > 0 || this.fields.length > 0) {
+      throw new DumontError(`${what} ends in the middle of a record (${this.fields.length} of ${this.width} fields${this.tailBytes ? " and part of one more" : ""}): truncated?`);
     }
   }
 }
+
+/** A name as find and md5sum print it, without their "./", as a string (path-bytes.ts). */
+function nameFrom(bytes: Buffer): string {
+  return pathFromBytes(bytes[0] === dot && bytes[1] === slash ? bytes.subarray(2) : bytes);
+}
+
+const dot = 0x2e;
+const slash = 0x2f;
+const backslash = 0x5c;
+const space = 0x20;
+const star = 0x2a;
 
 const typeOf: Readonly<Record<string, EntryType>> = { f: "file", d: "dir", l: "symlink" };
 
@@ -65,17 +94,17 @@ export interface ScanResult {
 export class ScanParser {
   private readonly entries: Entry[] = [];
   private readonly skipped: string[] = [];
-  private readonly records = new NulRecords(6, (fields, i) => {
-    const found = fields[i + 1]!;
-    const path = found.startsWith("./") ? found.slice(2) : found;
-    const type = typeOf[fields[i]!];
+  private readonly records = new NulRecords(6, (fields) => {
+    const path = nameFrom(fields[1]!);
+    const type = typeOf[fields[0]!.toString("latin1")];
     if (!type) {
       this.skipped.push(path);
       return;
     }
-    const size = type === "file" ? Number(fields[i + 2]) : 0;
-    const mode = parseInt(fields[i + 3]!, 8);
-    this.entries.push(type === "symlink" ? { path, type, size, mode, mtime: fields[i + 4]!, target: fields[i + 5]! } : { path, type, size, mode, mtime: fields[i + 4]! });
+    const size = type === "file" ? Number(fields[2]!.toString("latin1")) : 0;
+    const mode = parseInt(fields[3]!.toString("latin1"), 8);
+    const mtime = fields[4]!.toString("latin1");
+    this.entries.push(type === "symlink" ? { path, type, size, mode, mtime, target: pathFromBytes(fields[5]!) } : { path, type, size, mode, mtime });
   });
 
   readonly push = (chunk: Buffer): void => this.records.push(chunk);
@@ -92,16 +121,14 @@ const md5Hex = /^[0-9a-f]{32}$/;
 /** Reads `md5sum -z` output as it arrives: "<32 hex>  <name>\0" per file (names never escaped with -z). */
 export class Md5Parser {
   private readonly sums = new Map<string, string>();
-  private readonly records = new NulRecords(1, (fields, i) => {
-    const record = fields[i]!;
-    if (record === "") return;
+  private readonly records = new NulRecords(1, ([record]) => {
+    if (record!.length === 0) return;
     // "\\" first when md5sum escaped the name; then the sum, a space, and " " or "*" (binary mode).
-    const at = record.startsWith("\\") ? 1 : 0;
-    const md5 = record.slice(at, at + 32);
-    const separator = record.slice(at + 32, at + 34);
-    if (!md5Hex.test(md5) || (separator !== "  " && separator !== " *")) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(record.slice(0, 80))}`);
-    const name = record.slice(at + 34);
-    this.sums.set(name.startsWith("./") ? name.slice(2) : name, md5);
+    const at = record![0] === backslash ? 1 : 0;
+    const md5 = record!.toString("latin1", at, at + 32);
+    const separated = record![at + 32] === space && (record![at + 33] === space || record![at + 33] === star);
+    if (!md5Hex.test(md5) || !separated) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(pathFromBytes(record!.subarray(0, 80)))}`);
+    this.sums.set(nameFrom(record!.subarray(at + 34)), md5);
   });
 
   readonly push = (chunk: Buffer): void => this.records.push(chunk);

@@ -144,9 +144,20 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
       await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+      // Sums that do not parse are not used (the verification hashes those files from the disk);
+      // the script is never stopped for them, so its own checks and exit status still count.
       const sums = new Md5Parser();
+      let sumsRefused: Error | undefined;
+      const takeSums = (chunk: Buffer) => {
+        if (sumsRefused) return;
+        try {
+          sums.push(chunk);
+        } catch (error) {
+          sumsRefused = error as Error;
+        }
+      };
       const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted ?? "auto"], {
-        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, onStdout: sums.push, maxStdoutBytes: workspaceListingBytes,
+        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, onStdout: takeSums, maxStdoutBytes: workspaceListingBytes,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent
       try {
@@ -167,7 +178,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       stopIfRefused(link.id, result);
       // What this link wrote replaces what earlier ones did: their sums of its members no longer hold.
       for (const member of members) extracted.delete(member);
-      if (result.code === 0) for (const [path, md5] of sums.result()) extracted.set(path, md5);
+      if (result.code === 0) {
+        let made: Map<string, string> | undefined;
+        try {
+          if (!sumsRefused) made = sums.result();
+        } catch (error) {
+          sumsRefused = error as Error;
+        }
+        if (sumsRefused) progress(`  ${link.id}: its files' MD5s as extracted are not used (${sumsRefused.message}); they are hashed from the disk`);
+        for (const [path, md5] of made ?? []) extracted.set(path, md5);
+      }
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);

@@ -9,7 +9,7 @@
 /** Where the workspace is on every host. */
 export const workspace = "/workspace";
 
-/** find -printf fields per entry: type, path, size, mode, mtime, symlink target (manifest.ts: parseScan). */
+/** find -printf fields per entry: type, path, size, mode, mtime, symlink target (host-listings.ts: ScanParser). */
 const entryFormat = String.raw`%y\0%p\0%s\0%m\0%T@\0%l\0`;
 
 /** Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields. */

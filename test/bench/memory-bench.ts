@@ -2,10 +2,11 @@
 // snapshot, restore and verify with the controller under 256 MiB peak RSS").
 //   npm run bench:memory                      (setup, then this file: both workspaces)
 //   node test/bench/memory-bench.ts [--files=N] [--gib=G] [--only=files|size]
-// Each workspace is made on a local-cloud host, snapshotted (full), then restored onto the same host
-// (a restore empties /workspace first) and verified. Each operation runs in a Node process of its
-// own (memory-step.ts), so its peak RSS is that operation's alone, as a `dumont` command's would be.
-// Writes test/bench/results/memory.json and memory.md (the README's performance section quotes it).
+// Each workspace is made on a local-cloud host and snapshotted (full); the snapshot is restored onto
+// a new host, as a failover does, and verified. Each operation runs in a Node process of its own
+// (memory-step.ts), so its peak RSS is that operation's alone, as a `dumont` command's would be.
+// Writes test/bench/results/memory.json and memory.md (the README's performance section quotes them;
+// a run with other sizes or --only writes memory-partial.*, not committed).
 import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";

@@ -131,10 +131,11 @@ describe("the Vast instance provider", () => {
     ].join("\n");
     await admin.settings({ runningDelayMs: 1500 });
     try {
-      // Polled every 4 s, the host is first looked at well after its onstart swapped the key (a
-      // check in the moment between Dumont's installer and the swap would see Dumont's key, and
-      // every later login would still refuse the impostor's); the deadline leaves a loaded machine time.
-      await expect(createInstance(access, inputs({ onstart: impostor, readyTimeoutSeconds: 25, pollIntervalSeconds: 4 }))).rejects.toThrow(
+      // The status is polled every 10 s (SSH every 2 s once it is running), so the host is first
+      // looked at about 10 s after its rent, well after its onstart swapped the key (about 3 s in: a
+      // look in the moment between Dumont's installer and the swap would see Dumont's key, and the
+      // host would be trusted); the deadline leaves a loaded machine time.
+      await expect(createInstance(access, inputs({ onstart: impostor, readyTimeoutSeconds: 30, pollIntervalSeconds: 10 }))).rejects.toThrow(
         /presents a host key other than the one Dumont installed/,
       );
     } finally {

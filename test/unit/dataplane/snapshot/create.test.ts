@@ -2,7 +2,7 @@
 // and reading in rounds whatever the number of files.
 import { describe, expect, it } from "vitest";
 import type { Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { archiveUpperBound, planParts, readInRounds } from "../../../../dataplane/snapshot/create.ts";
+import { archiveUpperBound, maxReads, planParts, readInRounds } from "../../../../dataplane/snapshot/create.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
@@ -37,5 +37,24 @@ describe("reading in rounds", () => {
     const recorded = await readInRounds({ label: "gpu" }, upload, entries, 64 * 1024 * 1024, () => {});
     expect(recorded).toHaveLength(entries.length);
     expect(recorded.every((e) => e.md5 === "b".repeat(32))).toBe(true);
+  });
+
+  it("records 200,000 files that change during every read as unstable, as last read", async () => {
+    const entries = Array.from({ length: 200_000 }, (_, i) => file(`d${i % 200}/f${i}`, { md5: undefined }));
+    const sums = new Map(entries.map((e) => [e.path, "c".repeat(32)]));
+    let round = 1;
+    const upload = {
+      roundRead: async () => ({ status: 0, notes: [] }),
+      roundSums: async () => sums,
+      // Each round the reader sees every file grown since the round began.
+      roundSeen: async () => new Map(entries.map((e) => [e.path, { ...e, size: e.size + round }])),
+      startRound: async (next: number) => {
+        round = next;
+      },
+    };
+    const recorded = await readInRounds({ label: "gpu" }, upload, entries, 64 * 1024 * 1024, () => {});
+    expect(round).toBe(maxReads);
+    expect(recorded).toHaveLength(entries.length);
+    expect(recorded.every((e) => e.unstable && e.md5 === "c".repeat(32))).toBe(true);
   });
 });

@@ -72,6 +72,14 @@ describe("listings in chunks", () => {
     }
   });
 
+  it("refuses a field longer than any path before holding it whole, however it is cut", () => {
+    const parser = new ScanParser();
+    const noise = Buffer.alloc(32 * 1024, 0x61);
+    expect(() => {
+      for (let i = 0; i < 1000; i++) parser.push(noise);
+    }).toThrow(/longer than any path/);
+  });
+
   it("refuses a listing cut in the middle of a record, in any chunk", () => {
     for (const end of [5, scan.length - 1]) {
       const parser = new ScanParser();
