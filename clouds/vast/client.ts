@@ -164,8 +164,11 @@ export class VastClient {
       if (token) query.set("after_token", token);
       const reply = (await this.call("GET", `/api/v1/instances/?${query}`)) as { instances?: VastInstance[]; next_token?: string | null };
       if (!Array.isArray(reply?.instances)) throw new EnvironmentError("Vast's instance list did not return a list; refusing to guess which instances exist", "Vast.ai may be having trouble: try again in a few minutes");
-      for (const instance of reply.instances) checkedId(instance?.id, "instances[].id");
-      all.push(...reply.instances);
+      // One at a time, not spread into one call: a page is whatever size the API sends.
+      for (const instance of reply.instances) {
+        checkedId(instance?.id, "instances[].id");
+        all.push(instance);
+      }
       token = reply.next_token ?? null;
     } while (token);
     return all;
