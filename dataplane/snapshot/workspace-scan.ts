@@ -1,6 +1,7 @@
 // Reading a host's /workspace as a manifest sees it: every entry, and MD5s of the files asked for.
 // Used when a snapshot is made and when a restored tree is verified. Names cross as bytes both
 // ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
+import { DumontError } from "../../lib/errors.ts";
 import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { withMd5, type Entry } from "./manifest.ts";
@@ -34,9 +35,15 @@ export async function hashFiles(ssh: CommandRunner, paths: readonly string[], op
   if (paths.length === 0) return new Map();
   const root = options.root ?? workspace;
   const parser = new Md5Parser();
-  await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
+  const result = await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
     stdin: hostPathList(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
   });
+  // Both hashers exit 1 when some files could not be read (left out with missingOk). Any other
+  // failure is the hashing's own (the folder, the output, a signal): named as such, not passed off
+  // as every file's "could not be read".
+  if (result.code !== 0 && result.code !== 1) {
+    throw new DumontError(`hashing ${paths.length} file(s) in ${root} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) || "no message"}`);
+  }
   return parser.result();
 }
 
