@@ -125,7 +125,7 @@ export class HostUpload {
   async roundSeen(round: number): Promise<Map<string, Entry>> {
     const parser = new ScanParser();
     await this.readSpoolFile(`seen${round}`, parser.push);
-    return new Map(parser.result().entries.map((e) => [e.path, e]));
+    return parser.byPath();
   }
 
   /** Hands a spool file's bytes to a parser as they arrive. */

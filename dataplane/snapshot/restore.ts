@@ -179,14 +179,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // What this link wrote replaces what earlier ones did: their sums of its members no longer hold.
       for (const member of members) extracted.delete(member);
       if (result.code === 0) {
-        let made: Map<string, string> | undefined;
         try {
-          if (!sumsRefused) made = sums.result();
+          if (sumsRefused) throw sumsRefused;
+          for (const [path, md5] of sums.result()) extracted.set(path, md5);
         } catch (error) {
-          sumsRefused = error as Error;
+          progress(`  ${link.id}: its files' MD5s as extracted are not used (${(error as Error).message}); they are hashed from the disk`);
         }
-        if (sumsRefused) progress(`  ${link.id}: its files' MD5s as extracted are not used (${sumsRefused.message}); they are hashed from the disk`);
-        for (const [path, md5] of made ?? []) extracted.set(path, md5);
       }
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);

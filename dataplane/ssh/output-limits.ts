@@ -15,15 +15,11 @@ export class CappedBytes {
 
   /** Keeps the chunk; false (and nothing kept, ever again) when it would pass the cap. */
   add(chunk: Buffer): boolean {
-    if (this.over) return false;
-    if (this.size + chunk.length > this.cap) {
-      this.over = true;
+    if (!this.count(chunk)) {
       this.chunks = [];
-      this.size = 0;
       return false;
     }
     this.chunks.push(chunk);
-    this.size += chunk.length;
     return true;
   }
 
