@@ -44,7 +44,7 @@ export class Controller {
   /** Waits until a line matches `pattern` after the first line that matches `after` (if given). */
   async waitFor(pattern: RegExp, timeoutMs: number, after?: RegExp): Promise<string> {
     let found: string | undefined;
-    await until(`a line matching ${pattern} from dumont (last: ${this.lines.at(-1) ?? "nothing"})`, () => {
+    await until(() => `a line matching ${pattern} from dumont (last: ${this.lines.at(-1) ?? "nothing"})`, () => {
       if (this.exit) throw new Error(`dumont exited (${this.exit.code ?? this.exit.signal}) before printing ${pattern}:\n${this.lines.slice(-15).join("\n")}`);
       const start = after ? this.lines.findIndex((l) => after.test(l)) : 0;
       found = start < 0 ? undefined : this.lines.slice(start).find((l) => pattern.test(l));

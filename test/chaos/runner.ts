@@ -28,7 +28,10 @@ export async function runScenario(cloud: ChaosCloud, scenario: Scenario, log: (l
     rpo = outcome.rpoSeconds ?? null;
   } catch (error) {
     passed = false;
-    detail = (error as Error).message.split("\n").slice(0, 4).join(" / ");
+    const message = (error as Error).message;
+    detail = message.split("\n").slice(0, 4).join(" / ");
+    // The whole message (a controller's tail, say) goes to the log: the table keeps four lines.
+    for (const line of message.split("\n").slice(4)) log(`  ${line}`);
   }
   let filesLost = 0;
   let instancesLeaked = 0;

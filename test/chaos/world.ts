@@ -260,10 +260,11 @@ export class ChaosStack {
 }
 
 /** Polls until `predicate` holds or the time is up. */
-export async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function until(what: string | (() => string), predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    // Described at the timeout, so what it names (a process's last line) is what was last seen.
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
     await sleep(100);
   }
 }
