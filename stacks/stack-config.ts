@@ -6,6 +6,8 @@ import { promisify } from "node:util";
 import { repoRoot } from "../lib/tools/paths.ts";
 
 const execFileAsync = promisify(execFile);
+/** Far above the CLI's usual second on a busy machine; past it the stack is opened instead, which explains. */
+const configReadMs = 120_000;
 
 /** `dumont:` settings as text (lists and maps as JSON), keyed without the namespace. */
 export function dumontConfig(all: Readonly<Record<string, { readonly value: string }>>): Record<string, string> {
@@ -22,7 +24,8 @@ export function dumontConfig(all: Readonly<Record<string, { readonly value: stri
  */
 export async function readStackConfig(stack: string, env: NodeJS.ProcessEnv): Promise<Record<string, string> | undefined> {
   try {
-    const { stdout } = await execFileAsync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack], { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024 });
+    // Bounded: a watch reads the stack at every tick, and a CLI that never answers must not stop it.
+    const { stdout } = await execFileAsync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack], { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024, timeout: configReadMs, killSignal: "SIGKILL" });
     return dumontConfig(JSON.parse(stdout) as Record<string, { value: string }>);
   } catch {
     return undefined;

@@ -78,11 +78,13 @@ export async function withStackLock<T>(
         announced = true;
       }
       if (Date.now() >= deadline) throw new StackBusy(stack, holder);
-      await sleep(500);
+      // The caller's signal (a watch that lost its lease) ends the wait too, not only the deadline.
+      await sleep(500, undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());
     }
   }
-  writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
   try {
+    // Inside the try: a holder note that cannot be written must not leave the lock held for good.
+    writeFileSync(`${file}.holder`, JSON.stringify({ pid: process.pid, operation, since: new Date().toISOString() }));
     const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
     // The caller's signal (a watch that lost its own lease) stops the wait for a store that no
     // longer answers: nothing here may keep it from stopping.
