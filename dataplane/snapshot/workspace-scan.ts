@@ -19,10 +19,15 @@ export interface TreeRoot {
   readonly pack?: string;
 }
 
-export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot = {}): Promise<ScanResult> {
+/** A signal that stops the reading (a failover whose lease was lost). */
+export interface Stoppable {
+  readonly signal?: AbortSignal;
+}
+
+export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot & Stoppable = {}): Promise<ScanResult> {
   const parser = new ScanParser();
   await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
-    onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+    onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes, signal: options.signal,
   });
   return parser.result();
 }
@@ -31,12 +36,12 @@ export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot = {}):
  * MD5s of these files (paths relative to /workspace), computed on the host. With `missingOk`, files
  * that do not exist (or cannot be read) are left out of the result instead of failing the call.
  */
-export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot = {}): Promise<Map<string, string>> {
+export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot & Stoppable = {}): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
   const root = options.root ?? workspace;
   const parser = new Md5Parser();
   const result = await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
-    stdin: hostPathList(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes,
+    stdin: hostPathList(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes, signal: options.signal,
   });
   // Both hashers exit 1 when some files could not be read (left out with missingOk). Any other
   // failure is the hashing's own (the folder, the output, a signal): named as such, not passed off
@@ -48,7 +53,7 @@ export async function hashFiles(ssh: CommandRunner, paths: readonly string[], op
 }
 
 /** The whole tree with every file's MD5. */
-export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot = {}): Promise<Entry[]> {
+export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot & Stoppable = {}): Promise<Entry[]> {
   const { entries } = await scanWorkspace(ssh, options);
   const sums = await hashFiles(ssh, entries.filter((e) => e.type === "file").map((e) => e.path), options);
   return withMd5(entries, sums);

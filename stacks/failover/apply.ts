@@ -24,6 +24,7 @@ import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
 import { rentForSlot } from "./rent.ts";
 import { destroyAndConfirm } from "../../components/vast/instance-operations.ts";
 import { withStackLock } from "./lock.ts";
+import { untilAborted } from "../../lib/abortable.ts";
 import { recordsSettled } from "../lease/shared-records.ts";
 import { describePhases, overheadSeconds, RtoClock, type RtoReport } from "./rto.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
@@ -155,12 +156,14 @@ async function lastCopyFromOldGpu(ctx: StackContext, record: FailoverRecord, pro
  * Stops the old GPU through Vast (which reaches it even when the controller cannot) and waits until
  * it is not running; resolves to when the stop was asked for (where Vast stops billing its compute).
  */
-async function fence(ctx: StackContext, old: SlotState, progress: (line: string) => void): Promise<Date> {
+async function fence(ctx: StackContext, old: SlotState, progress: (line: string) => void, signal?: AbortSignal): Promise<Date> {
   const vast = await ctx.vast();
   const askedAt = new Date();
   try {
-    await vast.setState(old.instanceId, "stopped");
+    // The client's retries can last minutes against a slow API: a lost lease stops the wait.
+    await untilAborted(vast.setState(old.instanceId, "stopped"), signal);
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     if (error instanceof VastApiError && error.isNoSuchInstance) return askedAt;
     throw new DumontError(`could not stop the old GPU ${old.instanceId} before the swap: ${(error as Error).message}`, {
       hint: "the swap waits until the old GPU is fenced (two GPUs must never both take writes); re-run dumont failover",
@@ -172,6 +175,7 @@ async function fence(ctx: StackContext, old: SlotState, progress: (line: string)
   }, {
     intervalMs: 1000,
     timeoutMs: 60_000,
+    signal,
     timeoutError: () => new DumontError(`the old GPU ${old.instanceId} is still running a minute after it was told to stop`, { hint: "re-run dumont failover" }),
   });
   progress(`  the old GPU ${old.instanceId} is stopped: it takes no more writes`);
@@ -281,7 +285,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         }
         // Rented outside the engine (rent.ts); the slot record holds it until the retire's update.
         ctx = ctx.withCurrentRecord();
-        await engineOpened;
+        await untilAborted(engineOpened, options.signal);
         const rentStarted = Date.now();
         const rented = await rentForSlot(ctx, step.slot, progress, options.signal);
         assertHeld();
@@ -306,7 +310,7 @@ async function runFailover(options: FailoverOptions, progress: (line: string) =>
         // changes are copied and restored again before it is stopped.
         if (r.trigger !== "automatic" && !restoredThisRun && (await originalAnswers(ctx, r))) await restoreInto(r.to, true);
         progress(`[fence] stopping the old GPU ${old.instanceId} before the new one becomes active`);
-        fenced = { instanceId: old.instanceId, at: (await clock.time("fence", () => fence(ctx, old, progress))).toISOString() };
+        fenced = { instanceId: old.instanceId, at: (await clock.time("fence", () => fence(ctx, old, progress, options.signal))).toISOString() };
         break;
       }
       case "swap": {

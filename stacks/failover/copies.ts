@@ -37,7 +37,7 @@ export function orderCandidates(candidates: readonly Candidate[]): Candidate[] {
 }
 
 /** The standby's last complete copy, starting a stopped standby once; undefined (with the reason said) if there is none. */
-async function standbyCandidate(ctx: StackContext, progress: (line: string) => void): Promise<{ ctx: StackContext; copy?: GenerationRecord }> {
+async function standbyCandidate(ctx: StackContext, progress: (line: string) => void, signal?: AbortSignal): Promise<{ ctx: StackContext; copy?: GenerationRecord }> {
   if (!ctx.outputs.standby) return { ctx };
   const read = async (c: StackContext) => {
     const ssh = await connect({ ...c.sshTarget(c.outputs.standby!), connectTimeoutMs: 10_000 });
@@ -56,7 +56,7 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
     progress(`  standby unreachable (${(error as Error).message.split("\n")[0]})`);
   }
   try {
-    await reviveStandby(ctx, progress);
+    await reviveStandby(ctx, progress, signal);
     const { loadStackContext } = await import("../stack-context.ts");
     const revived = await loadStackContext(ctx.name);
     return { ctx: revived, copy: await read(revived) };
@@ -82,7 +82,7 @@ export async function restoreFreshest(ctx: StackContext, slot: Slot, source: Res
   const candidates: Candidate[] = [];
   if (only) candidates.push(only);
   else if (source !== "snapshot") {
-    const found = await standbyCandidate(ctx, progress);
+    const found = await standbyCandidate(ctx, progress, signal);
     ctx = found.ctx;
     if (found.copy) candidates.push({ kind: "standby", generation: found.copy.generation, capturedAt: found.copy.startedAt });
     else if (ctx.outputs.standby) progress("  the standby holds no complete copy");
@@ -136,7 +136,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
   let gpu: SshConnection | undefined;
   try {
     gpu = await connect(ctx.sshTarget(target));
-    await Promise.all([ensureHostTools(standby, standbyTools), ensureHostTools(gpu, gpuTools)]);
+    await Promise.all([ensureHostTools(standby, standbyTools, signal), ensureHostTools(gpu, gpuTools, signal)]);
     // Pushed by the standby's unprivileged mirror user, none of whose processes (whatever a hostile
     // GPU made of an earlier copy) is left to read the new GPU's run key.
     await readyMirrorUser(standby, ctx.outputs.standby!.user);
@@ -145,7 +145,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
     progress(`    copied ${result.filesTransferred} files (${(result.bytesSent / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(1)} s`);
     progress("    verifying every file of the new GPU against the standby's copy");
     const verifyStarted = performance.now();
-    const [expected, actual] = await Promise.all([scanWithHashes(mirror, { root }), scanWithHashes(gpu)]);
+    const [expected, actual] = await Promise.all([scanWithHashes(mirror, { root, signal }), scanWithHashes(gpu, { signal })]);
     const mismatches = compareTrees(expected, actual);
     if (mismatches.length > 0) {
       throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
