@@ -27,7 +27,8 @@ find . -mindepth 1 -printf '${entryFormat}'
  * MD5 of the files named (NUL-separated, relative to the tree at $1, default /workspace) on stdin,
  * as \`md5sum -z\` prints them. Two workers use both cores; each writes its own file so records
  * never interleave. A file that cannot be read is left out and the exit status says so, after the
- * sums of all the others are printed.
+ * sums of all the others are printed. So is a name that is not a regular file now (a FIFO would
+ * hold md5sum's open forever; a symlink is not followed, as dumont-pack does not follow it).
  */
 export function hashScript(): string {
   return `set -uo pipefail
@@ -36,7 +37,15 @@ cd "\${1:-${workspace}}" || exit 3
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 status=0
-xargs -0 -r -n 512 -P 2 sh -c 'md5sum -z -- "$@" > "$(mktemp -p "$0")"' "$out" || status=1
+xargs -0 -r -n 512 -P 2 sh -c '
+  sums=$(mktemp -p "$0") || exit 1
+  n=$# s=0
+  for f do
+    if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; else echo "not a regular file: $f" >&2; s=1; fi
+  done
+  shift "$n"
+  [ "$#" -eq 0 ] || md5sum -z -- "$@" > "$sums" || s=1
+  exit "$s"' "$out" || status=1
 cat "$out"/* 2>/dev/null
 exit $status
 `;

@@ -1,8 +1,9 @@
 // The scripts a snapshot runs on a host: valid bash, unchanged unless meant to be. Presigned URLs
 // never appear in a host process's arguments: curl_url hands curl the URL in a config on a file
 // descriptor, quoted so that any URL arrives intact.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import {
   curlUrl, directoryTimesScript, hashScript, restoreArchiveScript, restoreSymlinksScript, scanScript, uploadScript,
 } from "../../../../dataplane/snapshot/scripts.ts";
 
+const md5 = (text: string) => createHash("md5").update(text).digest("hex");
 const bash = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
 
 describe("curl_url", () => {
@@ -46,5 +48,25 @@ describe("host scripts", () => {
   ])("%s is valid bash and unchanged", (_name, script) => {
     execFileSync("bash", ["-n", "-c", script]);
     expect(script).toMatchSnapshot();
+  });
+});
+
+describe("the md5sum hashing script (hosts without dumont-pack)", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "dumont-hash-script-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("hashes regular files, and leaves out a FIFO or a symlink at a file's name instead of waiting on it", () => {
+    writeFileSync(path.join(dir, "a"), "one\n");
+    writeFileSync(path.join(dir, "b c"), "two\n");
+    execFileSync("mkfifo", [path.join(dir, "fifo")]);
+    symlinkSync("a", path.join(dir, "link"));
+    const names = ["a", "fifo", "b c", "link", "gone"];
+    const run = spawnSync("bash", ["-c", hashScript(), "hash", dir], { input: names.map((n) => `${n}\0`).join(""), encoding: "utf8", timeout: 10_000 });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe(1);
+    const sums = run.stdout.split("\0").filter(Boolean).sort();
+    expect(sums).toEqual([`${md5("one\n")}  a`, `${md5("two\n")}  b c`]);
+    expect(run.stderr).toContain("not a regular file: fifo");
+    expect(run.stderr).toContain("not a regular file: link");
   });
 });
