@@ -3,6 +3,7 @@
 // stack through the Automation API first. One CLI start instead of two.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { EnvironmentError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/tools/paths.ts";
 
 const execFileAsync = promisify(execFile);
@@ -27,7 +28,11 @@ export async function readStackConfig(stack: string, env: NodeJS.ProcessEnv): Pr
     // Bounded: a watch reads the stack at every tick, and a CLI that never answers must not stop it.
     const { stdout } = await execFileAsync("pulumi", ["config", "--json", "--show-secrets", "--stack", stack], { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024, timeout: configReadMs, killSignal: "SIGKILL" });
     return dumontConfig(JSON.parse(stdout) as Record<string, { value: string }>);
-  } catch {
+  } catch (error) {
+    // A CLI that did not answer in time would not answer the stack's opening either: said, not retried.
+    if ((error as { killed?: boolean }).killed) {
+      throw new EnvironmentError(`\`pulumi config\` for stack ${stack} did not answer within ${configReadMs / 1000} s`, `is the Pulumi backend reachable? run \`pulumi config --stack ${stack}\` to see where it waits`);
+    }
     return undefined;
   }
 }

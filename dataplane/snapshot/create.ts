@@ -7,13 +7,14 @@ import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
-import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest } from "./manifest.ts";
+import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest, type TreeChanges } from "./manifest.ts";
 import { settleRound } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
 import { scanWorkspace } from "./workspace-scan.ts";
+import type { ScanResult } from "./host-listings.ts";
 import { settingDefaults } from "../../contract/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
@@ -99,10 +100,11 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   const pack = await ensurePackHelper(ssh);
-  const scan = await scanWorkspace(ssh);
+  // Dropped once read (below): at a million files the scan's entries are a few hundred MB.
+  let scan: ScanResult | undefined = await scanWorkspace(ssh);
   if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
   const parent = await chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery);
-  const changes = parent ? diffTrees(parent.entries, scan.entries) : { changed: scan.entries, deleted: [], unchanged: [] };
+  let changes: TreeChanges | undefined = parent ? diffTrees(parent.entries, scan.entries) : { changed: scan.entries, deleted: [], unchanged: [] };
   const scanSeconds = since(t);
   progress(parent
     ? `incremental on ${parent.id}: ${changes.changed.filter((e) => e.type !== "dir").length} changed, ${changes.deleted.length} deleted, ${changes.unchanged.length} unchanged`
@@ -122,14 +124,18 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
       ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: changes.changed.map((e) => e.path), pack,
     });
     const read = await readInRounds(ssh, upload, changes.changed, plan.partSize, progress);
+    const archived = changes.changed.map((e) => e.path);
+    const unchanged = changes.unchanged;
+    // What each round read is kept from here on, not the scan it started from.
+    scan = undefined;
+    changes = undefined;
     const uploaded = await upload.finish();
     const uploadSeconds = since(t);
     await store.completeUpload(id, uploadId, uploaded.parts);
 
     // Whatever vanished while it was read leaves the tree, and so does anything below it.
-    const entries = withoutOrphans(sortedByPath([...read, ...changes.unchanged]));
+    const entries = withoutOrphans(sortedByPath([...read, ...unchanged]));
     const inTree = new Set(entries.map((e) => e.path));
-    const archived = changes.changed.map((e) => e.path);
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],

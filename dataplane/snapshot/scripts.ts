@@ -39,13 +39,25 @@ trap 'rm -rf "$out"' EXIT
 status=0
 xargs -0 -r -n 512 -P 2 sh -c '
   sums=$(mktemp -p "$0") || exit 1
-  n=$# s=0
+  s=0
   for f do
-    if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; else echo "not a regular file: $f" >&2; s=1; fi
+    if [ ! -f "$f" ] || [ -L "$f" ]; then s=1; break; fi
   done
-  shift "$n"
+  if [ "$s" = 1 ]; then
+    # Rare: this batch names something else; only its regular files are hashed.
+    n=$#
+    for f do
+      if [ -f "$f" ] && [ ! -L "$f" ]; then set -- "$@" "$f"; else printf "not a regular file, or gone: %s\\n" "$f" >&2; fi
+    done
+    shift "$n"
+  fi
   [ "$#" -eq 0 ] || md5sum -z -- "$@" > "$sums" || s=1
-  exit "$s"' "$out" || status=1
+  exit "$s"' "$out"
+case $? in
+  0) ;;
+  123) status=1 ;; # some files could not be read
+  *) status=2 ;;   # a worker was killed or could not run: the hashing failed, not a file
+esac
 cat "$out"/* 2>/dev/null
 exit $status
 `;

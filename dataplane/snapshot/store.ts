@@ -5,6 +5,7 @@
 // delete and the choice of a parent or of a copy to restore never reach another stack's.
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
+import { manifestJson } from "./manifest-json.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
@@ -100,7 +101,7 @@ export class SnapshotStore {
       ...(manifest.stack !== undefined && { stack: manifest.stack }),
     };
     await this.s3.send(new PutObjectCommand({
-      Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: JSON.stringify(manifest), ContentType: "application/json", Metadata: summary,
+      Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: manifestJson(manifest), ContentType: "application/json", Metadata: summary,
     }));
   }
 

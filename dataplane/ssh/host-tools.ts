@@ -52,12 +52,13 @@ echo "installed$missing"
 
 /**
  * Makes sure `tools` run on the host; returns the tools it had to install (none, usually). Throws
- * HostToolsMissing naming the host and what is wrong.
+ * HostToolsMissing naming the host and what is wrong. Bounded, and never cut off midway by a
+ * caller's signal: an install stopped inside dpkg would leave the next controller a broken one.
  */
-export async function ensureHostTools(ssh: SshConnection, tools: readonly HostTool[], signal?: AbortSignal): Promise<string[]> {
+export async function ensureHostTools(ssh: SshConnection, tools: readonly HostTool[]): Promise<string[]> {
   let stderr = "";
   const result = await retry(async () => {
-    const result = await ssh.run(["sh", "-c", ensureToolsScript(), "ensure-tools", ...new Set(tools)], { allowFailure: true, timeoutMs: 15 * 60_000, signal });
+    const result = await ssh.run(["sh", "-c", ensureToolsScript(), "ensure-tools", ...new Set(tools)], { allowFailure: true, timeoutMs: 15 * 60_000 });
     stderr = result.stderr;
     if (result.code !== 0) throw new HostToolsMissing(ssh.label, result.stderr.trim().split("\n").at(-1) || `exit ${result.code}`);
     return result;
@@ -66,7 +67,6 @@ export async function ensureHostTools(ssh: SshConnection, tools: readonly HostTo
     // start-up): once more after a pause. An image without a package manager or root will not change.
     attempts: 2,
     backoff: { firstMs: 5000 },
-    signal,
     retryIf: (error) => error instanceof HostToolsMissing && !/no apt, apk, dnf or yum|not root and no passwordless sudo/.test(stderr),
   });
   const installed = /^installed (.+)$/m.exec(result.stdout);

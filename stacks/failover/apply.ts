@@ -117,7 +117,7 @@ export async function failover(options: FailoverOptions): Promise<FailoverResult
   return withStackLock(options.stack, "failover", (lockLost, assertHeld, context) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld, clock, context), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
     // A watch's failover stops waiting once its watch lease is lost: the watch that holds it acts.
-    signal: options.signal,
+    waitSignal: options.signal,
   });
 }
 

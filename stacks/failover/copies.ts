@@ -61,6 +61,7 @@ async function standbyCandidate(ctx: StackContext, progress: (line: string) => v
     const revived = await loadStackContext(ctx.name);
     return { ctx: revived, copy: await read(revived) };
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     progress(`  the standby could not be started again (${(error as Error).message.split("\n")[0]}); going on without it`);
     return { ctx };
   }
@@ -136,7 +137,7 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
   let gpu: SshConnection | undefined;
   try {
     gpu = await connect(ctx.sshTarget(target));
-    await Promise.all([ensureHostTools(standby, standbyTools, signal), ensureHostTools(gpu, gpuTools, signal)]);
+    await Promise.all([ensureHostTools(standby, standbyTools), ensureHostTools(gpu, gpuTools)]);
     // Pushed by the standby's unprivileged mirror user, none of whose processes (whatever a hostile
     // GPU made of an earlier copy) is left to read the new GPU's run key.
     await readyMirrorUser(standby, ctx.outputs.standby!.user);

@@ -38,6 +38,12 @@ function holderOf(file: string): Holder {
   }
 }
 
+/** Aborts when any of the signals given does; undefined if none is. */
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
 /** Another operation holds the stack: the user waits for it or stops it. */
 export class StackBusy extends UserError {
   constructor(stack: string, holder: Holder) {
@@ -54,7 +60,11 @@ export class StackBusy extends UserError {
  */
 export async function withStackLock<T>(
   stack: string, operation: string, work: (signal: AbortSignal, assertHeld: () => void, context: StackContext) => Promise<T>,
-  options: { timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext; signal?: AbortSignal } = {},
+  options: {
+    timeoutMs?: number; onWait?: (holder: Holder) => void; context?: StackContext; signal?: AbortSignal;
+    /** Ends only the wait for the lock (a watch that lost its lease); once held, the work is not stopped by it. */
+    waitSignal?: AbortSignal;
+  } = {},
 ): Promise<T> {
   const file = lockFile(stack);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -78,8 +88,9 @@ export async function withStackLock<T>(
         announced = true;
       }
       if (Date.now() >= deadline) throw new StackBusy(stack, holder);
-      // The caller's signal (a watch that lost its lease) ends the wait too, not only the deadline.
-      await sleep(500, undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());
+      // The wait's own signal ends it too, not only the deadline.
+      const stopWaiting = anySignal(options.signal, options.waitSignal);
+      await sleep(500, undefined, { signal: stopWaiting }).catch(() => stopWaiting?.throwIfAborted());
     }
   }
   try {
@@ -91,16 +102,17 @@ export async function withStackLock<T>(
     const outer = options.signal ? AbortSignal.any([compromised.signal, options.signal]) : compromised.signal;
     const lease = await stackLease(context, "operation", operation, undefined, outer);
     if (!lease) return await work(outer, () => outer.throwIfAborted(), context);
+    const waiting = anySignal(outer, options.waitSignal)!;
     const acquiring = lease.acquire({
       timeoutMs: Math.max(0, deadline - Date.now()),
-      signal: outer,
+      signal: waiting,
       onWait: (holder) => {
         if (!announced) options.onWait?.({ pid: holder?.pid ?? 0, operation: holder ? describeHolder(holder) : "another controller", since: holder?.since ?? "" });
         announced = true;
       },
     });
     try {
-      await untilAborted(acquiring, outer);
+      await untilAborted(acquiring, waiting);
     } catch (error) {
       // A request that was still out when the caller stopped may win the lease afterwards: it is
       // given back at once rather than renewed with nobody using it.

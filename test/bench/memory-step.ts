@@ -31,7 +31,9 @@ async function run(step: MemoryStep): Promise<MemoryStepResult> {
   const store = new SnapshotStore(step.store);
   const started = performance.now();
   try {
-    const progress = (line: string) => console.error(`     ${line}`);
+    // Each step's line with the memory held when it was printed and the peak so far: where the peak falls.
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    const progress = (line: string) => console.error(`     [rss ${mib(process.memoryUsage.rss())} MiB, peak ${mib(process.resourceUsage().maxRSS * 1024)}] ${line}`);
     const manifest = step.operation === "snapshot"
       ? (await createSnapshot({ ssh, store, name: step.snapshot, parent: "full", onProgress: progress })).manifest
       : (await restoreSnapshot({ ssh, store, id: step.snapshot, onProgress: progress })).manifest;

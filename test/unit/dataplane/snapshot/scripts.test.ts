@@ -3,7 +3,7 @@
 // descriptor, quoted so that any URL arrives intact.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -61,12 +61,24 @@ describe("the md5sum hashing script (hosts without dumont-pack)", () => {
     execFileSync("mkfifo", [path.join(dir, "fifo")]);
     symlinkSync("a", path.join(dir, "link"));
     const names = ["a", "fifo", "b c", "link", "gone"];
-    const run = spawnSync("bash", ["-c", hashScript(), "hash", dir], { input: names.map((n) => `${n}\0`).join(""), encoding: "utf8", timeout: 10_000 });
-    expect(run.error).toBeUndefined();
+    // timeout(1) kills the script's whole process group: a worker stuck on the FIFO ends too.
+    const run = spawnSync("timeout", ["-s", "KILL", "10", "bash", "-c", hashScript(), "hash", dir], { input: names.map((n) => `${n}\0`).join(""), encoding: "utf8" });
+    expect(run.status, "the script was killed after 10 s").not.toBe(137);
     expect(run.status).toBe(1);
     const sums = run.stdout.split("\0").filter(Boolean).sort();
     expect(sums).toEqual([`${md5("one\n")}  a`, `${md5("two\n")}  b c`]);
-    expect(run.stderr).toContain("not a regular file: fifo");
-    expect(run.stderr).toContain("not a regular file: link");
+    expect(run.stderr).toContain("not a regular file, or gone: fifo");
+    expect(run.stderr).toContain("not a regular file, or gone: link");
+    expect(run.stderr).toContain("not a regular file, or gone: gone");
+  });
+
+  it("hashes batch after batch of regular files, and exits 0", () => {
+    const many = path.join(dir, "many");
+    mkdirSync(many);
+    const names = Array.from({ length: 1100 }, (_, i) => `f${i}`);
+    for (const name of names) writeFileSync(path.join(many, name), name);
+    const run = spawnSync("timeout", ["-s", "KILL", "10", "bash", "-c", hashScript(), "hash", many], { input: names.map((n) => `${n}\0`).join(""), encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout.split("\0").filter(Boolean).sort()).toEqual(names.map((n) => `${md5(n)}  ${n}`).sort());
   });
 });

@@ -21,7 +21,7 @@ describe("withStackLock", () => {
     await vi.waitFor(() => expect(finish).toBeDefined());
     const stop = new AbortController();
     const waits: string[] = [];
-    const second = withStackLock("lock-test", "second", async () => "ran", { context, signal: stop.signal, onWait: (h) => waits.push(h.operation) });
+    const second = withStackLock("lock-test", "second", async () => "ran", { context, waitSignal: stop.signal, onWait: (h) => waits.push(h.operation) });
     setTimeout(() => stop.abort(new Error("lease lost")), 300);
     const started = Date.now();
     await expect(second).rejects.toThrow("lease lost");
