@@ -210,7 +210,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   progress(`verifying every file against the manifest (${extracted.size} hashed as they were extracted)`);
   const verifyStarted = performance.now();
   const files = manifest.entries.filter((e) => e.type === "file").map((e) => e.path);
-  const restored = await scanToCheck(ssh, files, { pack, known: extracted });
+  const restored = await scanToCheck(ssh, files, { pack, known: extracted, signal: options.signal });
   const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, restored), manifest.entries);
   const report: RestoreReport = {
     manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,

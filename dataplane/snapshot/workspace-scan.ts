@@ -66,7 +66,7 @@ export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot & Sto
  * finds that has no MD5 either way (not expected, or unreadable) has none: the comparison with the
  * expected tree names it.
  */
-export async function scanToCheck(ssh: CommandRunner, expected: readonly string[], options: TreeRoot & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
+export async function scanToCheck(ssh: CommandRunner, expected: readonly string[], options: TreeRoot & Stoppable & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
   const known = options.known ?? new Map<string, string>();
   const [{ entries }, sums] = await Promise.all([
     scanWorkspace(ssh, options),
