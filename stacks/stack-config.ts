@@ -7,7 +7,7 @@ import { EnvironmentError } from "../lib/errors.ts";
 import { repoRoot } from "../lib/tools/paths.ts";
 
 const execFileAsync = promisify(execFile);
-/** Far above the CLI's usual second on a busy machine; past it the stack is opened instead, which explains. */
+/** Far above the CLI's usual second on a busy machine; past it the read fails, naming the command. */
 const configReadMs = 120_000;
 
 /** `dumont:` settings as text (lists and maps as JSON), keyed without the namespace. */
@@ -30,7 +30,8 @@ export async function readStackConfig(stack: string, env: NodeJS.ProcessEnv): Pr
     return dumontConfig(JSON.parse(stdout) as Record<string, { value: string }>);
   } catch (error) {
     // A CLI that did not answer in time would not answer the stack's opening either: said, not retried.
-    if ((error as { killed?: boolean }).killed) {
+    const failure = error as { killed?: boolean; code?: unknown };
+    if (failure.killed && failure.code !== "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
       throw new EnvironmentError(`\`pulumi config\` for stack ${stack} did not answer within ${configReadMs / 1000} s`, `is the Pulumi backend reachable? run \`pulumi config --stack ${stack}\` to see where it waits`);
     }
     return undefined;
