@@ -18,3 +18,9 @@ export function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise
     );
   });
 }
+
+/** Aborts when any of the signals given does; undefined if none is given. */
+export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}

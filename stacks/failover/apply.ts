@@ -24,7 +24,7 @@ import { restoreFreshest, snapshotCapturedAt } from "./copies.ts";
 import { rentForSlot } from "./rent.ts";
 import { destroyAndConfirm } from "../../components/vast/instance-operations.ts";
 import { withStackLock } from "./lock.ts";
-import { untilAborted } from "../../lib/abortable.ts";
+import { anySignal, untilAborted } from "../../lib/abortable.ts";
 import { recordsSettled } from "../lease/shared-records.ts";
 import { describePhases, overheadSeconds, RtoClock, type RtoReport } from "./rto.ts";
 import { planFailover, type FailoverRecord, type FailoverStep, type FailoverTrigger, type FailoverView, type RestoredCopy, type RestoreSource } from "./plan.ts";
@@ -114,7 +114,7 @@ export async function failover(options: FailoverOptions): Promise<FailoverResult
   const progress = options.onProgress ?? (() => {});
   // The recovery time counts from the call: waiting for the stack's lock is part of it.
   const clock = new RtoClock();
-  return withStackLock(options.stack, "failover", (lockLost, assertHeld, context) => runFailover({ ...options, signal: options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost }, progress, assertHeld, clock, context), {
+  return withStackLock(options.stack, "failover", (lockLost, assertHeld, context) => runFailover({ ...options, signal: anySignal(options.signal, lockLost)! }, progress, assertHeld, clock, context), {
     onWait: (holder) => progress(`waiting: stack ${options.stack} is busy with ${holder.operation} (pid ${holder.pid}) since ${holder.since}`),
     // A watch's failover stops waiting once its watch lease is lost: the watch that holds it acts.
     waitSignal: options.signal,

@@ -14,7 +14,7 @@ import { stateDir } from "../../lib/tools/paths.ts";
 import { describeHolder } from "../lease/controller-lease.ts";
 import { stackLease, stackRecords } from "../lease/stack-leases.ts";
 import { heldRecords, holdRecords } from "../lease/shared-records.ts";
-import { untilAborted } from "../../lib/abortable.ts";
+import { anySignal, untilAborted } from "../../lib/abortable.ts";
 import { loadStackContext, type StackContext } from "../stack-context.ts";
 
 /** A lock not refreshed for this long belongs to a dead holder. */
@@ -36,12 +36,6 @@ function holderOf(file: string): Holder {
   } catch {
     return { pid: 0, operation: "another operation", since: "" };
   }
-}
-
-/** Aborts when any of the signals given does; undefined if none is. */
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
 /** Another operation holds the stack: the user waits for it or stops it. */
@@ -73,6 +67,8 @@ export async function withStackLock<T>(
   let announced = false;
   let release: () => Promise<void>;
   const compromised = new AbortController();
+  // The wait's own signal ends it too, not only the deadline.
+  const stopWaiting = anySignal(options.signal, options.waitSignal);
   for (;;) {
     try {
       release = await lockfile.lock(file, {
@@ -88,8 +84,6 @@ export async function withStackLock<T>(
         announced = true;
       }
       if (Date.now() >= deadline) throw new StackBusy(stack, holder);
-      // The wait's own signal ends it too, not only the deadline.
-      const stopWaiting = anySignal(options.signal, options.waitSignal);
       await sleep(500, undefined, { signal: stopWaiting }).catch(() => stopWaiting?.throwIfAborted());
     }
   }
@@ -99,7 +93,7 @@ export async function withStackLock<T>(
     const context = options.context ?? await loadStackContext(stack, { requireOutputs: false });
     // The caller's signal (a watch that lost its own lease) stops the wait for a store that no
     // longer answers: nothing here may keep it from stopping.
-    const outer = options.signal ? AbortSignal.any([compromised.signal, options.signal]) : compromised.signal;
+    const outer = anySignal(compromised.signal, options.signal)!;
     const lease = await stackLease(context, "operation", operation, undefined, outer);
     if (!lease) return await work(outer, () => outer.throwIfAborted(), context);
     const waiting = anySignal(outer, options.waitSignal)!;
