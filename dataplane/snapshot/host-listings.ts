@@ -89,11 +89,18 @@ export interface ScanResult {
 /**
  * Reads `find . -printf '%y\0%p\0%s\0%m\0%T@\0%l\0'` as it arrives: six NUL-terminated fields per
  * entry, so any byte but NUL may appear in a name (spaces, newlines, quotes, a leading dash,
- * invalid UTF-8). `result()` sorts the entries by path.
+ * invalid UTF-8). `result()` sorts the entries by path; given `onEntry`, each entry goes there
+ * instead, as it is read, and none is kept.
  */
 export class ScanParser {
   private readonly entries: Entry[] = [];
   private readonly skipped: string[] = [];
+  private readonly onEntry: (entry: Entry) => void;
+
+  constructor(onEntry?: (entry: Entry) => void) {
+    this.onEntry = onEntry ?? ((entry) => this.entries.push(entry));
+  }
+
   private readonly records = new NulRecords(6, (fields) => {
     const path = nameFrom(fields[1]!);
     const type = typeOf[fields[0]!.toString("latin1")];
@@ -104,29 +111,43 @@ export class ScanParser {
     const size = type === "file" ? Number(fields[2]!.toString("latin1")) : 0;
     const mode = parseInt(fields[3]!.toString("latin1"), 8);
     const mtime = fields[4]!.toString("latin1");
-    this.entries.push(type === "symlink" ? { path, type, size, mode, mtime, target: pathFromBytes(fields[5]!) } : { path, type, size, mode, mtime });
+    this.onEntry(type === "symlink" ? { path, type, size, mode, mtime, target: pathFromBytes(fields[5]!) } : { path, type, size, mode, mtime });
   });
 
   readonly push = (chunk: Buffer): void => this.records.push(chunk);
 
-  result(): ScanResult {
+  /** The listing ended: throws if it was cut inside a record. */
+  done(): void {
     this.records.end("the scan's output");
+  }
+
+  result(): ScanResult {
+    this.done();
     this.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { entries: this.entries, skipped: this.skipped };
   }
 
   /** The entries by path, unsorted (a lookup needs no order: a million entries sort in about a second). */
   byPath(): Map<string, Entry> {
-    this.records.end("the scan's output");
+    this.done();
     return new Map(this.entries.map((e) => [e.path, e]));
   }
 }
 
 const md5Hex = /^[0-9a-f]{32}$/;
 
-/** Reads `md5sum -z` output as it arrives: "<32 hex>  <name>\0" per file (names never escaped with -z). */
+/**
+ * Reads `md5sum -z` output as it arrives: "<32 hex>  <name>\0" per file (names never escaped with
+ * -z). `result()` has them by path; given `onSum`, each goes there instead, and none is kept.
+ */
 export class Md5Parser {
   private readonly sums = new Map<string, string>();
+  private readonly onSum: (path: string, md5: string) => void;
+
+  constructor(onSum?: (path: string, md5: string) => void) {
+    this.onSum = onSum ?? ((path, md5) => this.sums.set(path, md5));
+  }
+
   private readonly records = new NulRecords(1, ([record]) => {
     if (record!.length === 0) return;
     // "\\" first when md5sum escaped the name; then the sum, a space, and " " or "*" (binary mode).
@@ -134,13 +155,18 @@ export class Md5Parser {
     const md5 = record!.toString("latin1", at, at + 32);
     const separated = record![at + 32] === space && (record![at + 33] === space || record![at + 33] === star);
     if (!md5Hex.test(md5) || !separated) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(pathFromBytes(record!.subarray(0, 80)))}`);
-    this.sums.set(nameFrom(record!.subarray(at + 34)), md5);
+    this.onSum(nameFrom(record!.subarray(at + 34)), md5);
   });
 
   readonly push = (chunk: Buffer): void => this.records.push(chunk);
 
-  result(): Map<string, string> {
+  /** The listing ended: throws if it was cut inside a record. */
+  done(): void {
     this.records.end("md5sum's output");
+  }
+
+  result(): Map<string, string> {
+    this.done();
     return this.sums;
   }
 }

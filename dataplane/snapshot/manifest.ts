@@ -142,55 +142,6 @@ export function withoutOrphans(entries: readonly Entry[]): Entry[] {
   return entries.filter((e) => attached(e.path));
 }
 
-export interface Mismatch {
-  readonly path: string;
-  readonly problem: string;
-}
-
-/** Compares a restored tree with the manifest, naming every path that differs and how. */
-export function compareTrees(expected: readonly Entry[], actual: readonly Entry[]): Mismatch[] {
-  const found = new Map(actual.map((e) => [e.path, e]));
-  const mismatches: Mismatch[] = [];
-  for (const want of expected) {
-    const got = found.get(want.path);
-    found.delete(want.path);
-    if (!got) {
-      mismatches.push({ path: want.path, problem: "missing" });
-      continue;
-    }
-    const problems: string[] = [];
-    if (got.type !== want.type) problems.push(`is a ${got.type}, expected a ${want.type}`);
-    else {
-      if (want.type === "file" && got.size !== want.size) problems.push(`size ${got.size}, expected ${want.size}`);
-      if (want.type === "file" && want.md5 && got.md5 && got.md5 !== want.md5) problems.push(`MD5 ${got.md5}, expected ${want.md5}`);
-      if (want.type === "file" && want.md5 && !got.md5) problems.push("its MD5 could not be read");
-      if (want.type === "symlink" && got.target !== want.target) problems.push(`points to ${got.target}, expected ${want.target}`);
-      if (want.type !== "symlink" && got.mode !== want.mode) problems.push(`mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`);
-      if (want.type !== "symlink" && !sameSecond(got.mtime, want.mtime)) problems.push(`mtime ${got.mtime}, expected ${want.mtime}`);
-    }
-    if (problems.length) mismatches.push({ path: want.path, problem: problems.join("; ") });
-  }
-  for (const extra of found.keys()) mismatches.push({ path: extra, problem: "not in the snapshot" });
-  return mismatches;
-}
-
-/**
- * Mismatches on entries the manifest marks unstable are warnings: the snapshot could not read those
- * files at rest, and says so. The rest are failures.
- */
-export function separateWarnings(mismatches: readonly Mismatch[], expected: readonly Entry[]): { failures: Mismatch[]; warnings: Mismatch[] } {
-  const unstable = new Set(expected.filter((e) => e.unstable).map((e) => e.path));
-  return {
-    failures: mismatches.filter((m) => !unstable.has(m.path)),
-    warnings: mismatches.filter((m) => unstable.has(m.path)),
-  };
-}
-
-/** tar keeps mtimes to the nanosecond where the file system does; compare as find prints them. */
-function sameSecond(a: string, b: string): boolean {
-  return a === b || Math.abs(Number(a) - Number(b)) < 1e-6;
-}
-
 export function stats(entries: readonly Entry[]): Manifest["stats"] {
   let files = 0, dirs = 0, symlinks = 0, bytes = 0;
   for (const e of entries) {

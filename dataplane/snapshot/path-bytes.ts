@@ -4,6 +4,7 @@
 // 0x80..0xFF), which valid UTF-8 can never produce. So every byte string round-trips exactly, and
 // JSON keeps the escapes as "\udcXX" (JSON.stringify writes lone surrogates that way).
 import { isUtf8 } from "node:buffer";
+import { Readable } from "node:stream";
 
 const escapeBase = 0xdc00;
 
@@ -85,6 +86,31 @@ export function nulTerminated(fields: Iterable<string>): Buffer {
 /** Paths for a host command that takes them as arguments (tar -T, xargs): "./<path>", so none reads as an option. */
 export function hostPathList(paths: Iterable<string>): Buffer {
   return nulTerminated(Array.from(paths, (p) => `./${p}`));
+}
+
+/**
+ * A list for a host's stdin, encoded a slice at a time as the host reads it: a million paths are
+ * never one string and one buffer at once on the controller.
+ */
+export function sliced(items: Iterable<string>, encode: (slice: string[]) => Buffer | string): Readable {
+  return Readable.from((function* () {
+    let slice: string[] = [];
+    for (const item of items) {
+      slice.push(item);
+      if (slice.length === itemsPerSlice) {
+        yield encode(slice);
+        slice = [];
+      }
+    }
+    if (slice.length > 0) yield encode(slice);
+  })());
+}
+
+const itemsPerSlice = 8192;
+
+/** hostPathList, a slice at a time (sliced). */
+export function hostPathStream(paths: Iterable<string>): Readable {
+  return sliced(paths, hostPathList);
 }
 
 const nul = Buffer.of(0);

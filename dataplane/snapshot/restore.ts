@@ -6,27 +6,32 @@
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { bulkTransferMs, quickCommandMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { compareTrees, separateWarnings, typesByPath, type EntryType, type Manifest, type Mismatch } from "./manifest.ts";
+import { typesByPath, type EntryType, type Manifest } from "./manifest.ts";
 import { Md5Parser } from "./host-listings.ts";
-import { hostPathList, nulTerminated } from "./path-bytes.ts";
+import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
-import { scanToCheck } from "./workspace-scan.ts";
+import { TreeVerification, type Mismatch } from "./tree-verification.ts";
+import { verifyTree } from "./workspace-scan.ts";
 
 export interface RestoreReport {
   readonly manifest: Manifest;
   /** Archives whose bytes were not what their manifest recorded. */
   readonly damagedArchives: readonly string[];
+  /** The first differences (tree-verification.ts `keptMismatches`); `mismatchCount` counts them all. */
   readonly mismatches: readonly Mismatch[];
+  readonly mismatchCount: number;
   /** Differences in files the snapshot recorded as unstable (they changed during every read). */
   readonly warnings: readonly Mismatch[];
+  readonly warningCount: number;
   readonly ok: boolean;
   readonly seconds: { readonly download: number; readonly verify: number; readonly total: number };
 }
@@ -38,9 +43,9 @@ export class RestoreFailed extends DumontError {
     super([
       `restore of ${report.manifest.id} failed verification`,
       ...report.damagedArchives.map((a) => `  archive ${a} is damaged (its download, LZ4's checksum or its extraction failed)`),
-      `  ${report.mismatches.length} of ${report.manifest.entries.length} entries differ${report.mismatches.length ? ":" : ""}`,
+      `  ${report.mismatchCount} of ${report.manifest.entries.length} entries differ${report.mismatchCount ? ":" : ""}`,
       ...shown,
-      ...(report.mismatches.length > shown.length ? [`  … and ${report.mismatches.length - shown.length} more`] : []),
+      ...(report.mismatchCount > shown.length ? [`  … and ${report.mismatchCount - shown.length} more`] : []),
     ].join("\n"));
     this.report = report;
   }
@@ -77,7 +82,7 @@ const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", 
  * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
  * any of the three types; a parent is always a folder.
  */
-export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): string[] {
+export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Generator<string> {
   const types = typesByPath(link.entries);
   const parents = new Set<string>();
   const members = [...link.included, ...(link.discarded ?? [])];
@@ -87,14 +92,19 @@ export function expectedStagedPaths(link: Pick<Manifest, "entries" | "included" 
       parents.add(name.slice(0, slash));
     }
   }
-  const expected = Array.from(parents, (p) => `d ./${p}`);
+  for (const parent of parents) yield `d ./${parent}`;
   for (const name of members) {
     if (parents.has(name)) continue;
     const type = types.get(name);
-    if (type) expected.push(`${typeLetters[type]} ./${name}`);
-    else expected.push(`f ./${name}`, `d ./${name}`, `l ./${name}`);
+    if (type) yield `${typeLetters[type]} ./${name}`;
+    else yield* [`f ./${name}`, `d ./${name}`, `l ./${name}`];
   }
-  return expected;
+}
+
+/** The names tar lists as it extracts a link's members (`-v`, quoted as tar-messages.ts reads them). */
+function* tarListing(members: readonly string[]): Generator<string> {
+  yield "."; // archives made before dumont-pack end each round with the workspace folder's own header
+  for (const member of members) yield `./${quoteTarName(member)}`;
 }
 
 /** The host's tools (installed if its image lacks them) and dumont-pack's path on it, if it can have it. */
@@ -125,10 +135,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const plan = planChain(chain);
   const pack = await readyHost(ssh, progress);
   const damagedArchives: string[] = [];
-  /** MD5s of the files as the archives were extracted (restoreArchiveScript), by path: later links win. */
-  const extracted = new Map<string, string>();
+  // Takes the MD5s of the files as the archives are extracted (restoreArchiveScript), later links'
+  // over earlier ones', then the tree as the host lists it.
+  const verification = new TreeVerification(manifest.entries);
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
-  const putSpoolFile = (file: string, content: Buffer | string) =>
+  const putSpoolFile = (file: string, content: Buffer | string | Readable) =>
     ssh.run(["bash", "-c", 'cat > "$1/$2"', "put", spool, file], { stdin: content, timeoutMs: workspaceWalkMs });
   await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
   try {
@@ -144,9 +155,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       // and sent; the script reads them once `ready` is there.
       const ready = `ready-${i}`;
       await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
-      // Sums that do not parse are not used (the verification hashes those files from the disk);
-      // the script is never stopped for them, so its own checks and exit status still count.
-      const sums = new Md5Parser();
+      // What this link writes replaces what earlier ones did: their sums of its members no longer
+      // hold. Its own count once it succeeded; sums that do not parse are not used (the verification
+      // hashes those files from the disk), and the script is never stopped for them, so its own
+      // checks and exit status still count.
+      verification.forgetSums(members);
+      const sums = new Md5Parser(verification.hashed);
       let sumsRefused: Error | undefined;
       const takeSums = (chunk: Buffer) => {
         if (sumsRefused) return;
@@ -162,10 +176,9 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       running.catch(() => undefined); // awaited below, after the lists are sent
       try {
         await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
-        await putSpoolFile("members", hostPathList(members));
-        await putSpoolFile("known", nulTerminated(expectedStagedPaths(link)));
-        // "." too: archives made before dumont-pack end each round with the workspace folder's own header.
-        await putSpoolFile("known-listing", [".", ...members.map((m) => `./${quoteTarName(m)}`)].map((line) => `${line}\n`).join(""));
+        await putSpoolFile("members", hostPathStream(members));
+        await putSpoolFile("known", sliced(expectedStagedPaths(link), nulTerminated));
+        await putSpoolFile("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
         await putSpoolFile(ready, "");
       } catch (error) {
         // Without its lists the script stops when the spool goes, and cleans up after itself (a
@@ -176,16 +189,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
       const result = await running;
       stopIfRefused(link.id, result);
-      // What this link wrote replaces what earlier ones did: their sums of its members no longer hold.
-      for (const member of members) extracted.delete(member);
       if (result.code === 0) {
         try {
           if (sumsRefused) throw sumsRefused;
-          for (const [path, md5] of sums.result()) extracted.set(path, md5);
+          sums.done();
         } catch (error) {
-          progress(`  ${link.id}: its files' MD5s as extracted are not used (${(error as Error).message}); they are hashed from the disk`);
+          sumsRefused = error as Error;
+          progress(`  ${link.id}: its files' MD5s as extracted are not used (${sumsRefused.message}); they are hashed from the disk`);
         }
       }
+      if (result.code !== 0 || sumsRefused) verification.forgetSums(members);
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
@@ -207,17 +220,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
   }
   const downloadSeconds = (performance.now() - started) / 1000;
-  progress(`verifying every file against the manifest (${extracted.size} hashed as they were extracted)`);
+  progress(`verifying every file against the manifest (${verification.knownSums()} hashed as they were extracted)`);
   const verifyStarted = performance.now();
-  const files = manifest.entries.filter((e) => e.type === "file").map((e) => e.path);
-  const restored = await scanToCheck(ssh, files, { pack, known: extracted, signal: options.signal });
-  const { failures, warnings } = separateWarnings(compareTrees(manifest.entries, restored), manifest.entries);
+  const { failures, failureCount, warnings, warningCount } = await verifyTree(ssh, verification, { pack, signal: options.signal });
   const report: RestoreReport = {
-    manifest, damagedArchives, mismatches: failures, warnings, ok: damagedArchives.length === 0 && failures.length === 0,
+    manifest, damagedArchives, mismatches: failures, mismatchCount: failureCount, warnings, warningCount, ok: damagedArchives.length === 0 && failureCount === 0,
     seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },
   };
   for (const w of warnings) progress(`warning: ${JSON.stringify(w.path)} changed during every read when the snapshot was made: ${w.problem}`);
+  if (warningCount > warnings.length) progress(`warning: … and ${warningCount - warnings.length} more unstable files differ`);
   if (!report.ok) throw new RestoreFailed(report);
-  progress(`restored ${manifest.stats.files} files (${(manifest.stats.bytes / 1024 / 1024).toFixed(1)} MiB), all verified${warnings.length ? ` but ${warnings.length} unstable` : ""}`);
+  progress(`restored ${manifest.stats.files} files (${(manifest.stats.bytes / 1024 / 1024).toFixed(1)} MiB), all verified${warningCount ? ` but ${warningCount} unstable` : ""}`);
   return report;
 }

@@ -6,7 +6,8 @@ import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { withMd5, type Entry } from "./manifest.ts";
 import { Md5Parser, ScanParser, type ScanResult } from "./host-listings.ts";
-import { hostPathList } from "./path-bytes.ts";
+import { hostPathStream } from "./path-bytes.ts";
+import type { TreeVerification, VerificationResult } from "./tree-verification.ts";
 import { hashScript, scanScript, workspace } from "./scripts.ts";
 
 /** Where a tree is read: /workspace unless told (the standby keeps its mirror elsewhere). */
@@ -26,22 +27,34 @@ export interface Stoppable {
 
 export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot & Stoppable = {}): Promise<ScanResult> {
   const parser = new ScanParser();
+  await runScan(ssh, parser, options);
+  return parser.result();
+}
+
+async function runScan(ssh: CommandRunner, parser: ScanParser, options: TreeRoot & Stoppable): Promise<void> {
   await ssh.run(["bash", "-c", scanScript(), "scan", options.root ?? workspace], {
     onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes, signal: options.signal,
   });
-  return parser.result();
+  parser.done();
 }
+
+type HashOptions = { missingOk?: boolean } & TreeRoot & Stoppable;
 
 /**
  * MD5s of these files (paths relative to /workspace), computed on the host. With `missingOk`, files
  * that do not exist (or cannot be read) are left out of the result instead of failing the call.
  */
-export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: { missingOk?: boolean } & TreeRoot & Stoppable = {}): Promise<Map<string, string>> {
-  if (paths.length === 0) return new Map();
-  const root = options.root ?? workspace;
+export async function hashFiles(ssh: CommandRunner, paths: readonly string[], options: HashOptions = {}): Promise<Map<string, string>> {
   const parser = new Md5Parser();
+  await runHashes(ssh, paths, parser, options);
+  return parser.result();
+}
+
+async function runHashes(ssh: CommandRunner, paths: readonly string[], parser: Md5Parser, options: HashOptions): Promise<void> {
+  if (paths.length === 0) return;
+  const root = options.root ?? workspace;
   const result = await ssh.run(options.pack ? [options.pack, "sums", root, "-"] : ["bash", "-c", hashScript(), "hash", root], {
-    stdin: hostPathList(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes, signal: options.signal,
+    stdin: hostPathStream(paths), allowFailure: options.missingOk, onStdout: parser.push, timeoutMs: workspaceWalkMs, maxStdoutBytes: workspaceListingBytes, signal: options.signal,
   });
   // Both hashers exit 1 when some files could not be read (left out with missingOk). Any other
   // failure is the hashing's own (the folder, the output, a signal): named as such, not passed off
@@ -49,7 +62,7 @@ export async function hashFiles(ssh: CommandRunner, paths: readonly string[], op
   if (result.code !== 0 && result.code !== 1) {
     throw new DumontError(`hashing ${paths.length} file(s) in ${root} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) || "no message"}`);
   }
-  return parser.result();
+  parser.done();
 }
 
 /** The whole tree with every file's MD5. */
@@ -60,20 +73,15 @@ export async function scanWithHashes(ssh: CommandRunner, options: TreeRoot & Sto
 }
 
 /**
- * The tree as it is, to check against what it should be: the scan, and at the same time (neither
- * waits for the other) the MD5s of the files `expected` names, less those in `known` (MD5s already
- * made of what was written: a restore may hash the archives as it extracts them). A file the scan
- * finds that has no MD5 either way (not expected, or unreadable) has none: the comparison with the
- * expected tree names it.
+ * Checks the tree as it is against what it should be: the scan, and at the same time (neither waits
+ * for the other) the MD5s of the expected files the verification has none of yet (a restore may
+ * hash the archives as it extracts them), each compared as it arrives. A file the scan finds that
+ * has no MD5 either way (unreadable) is named by the verification's result.
  */
-export async function scanToCheck(ssh: CommandRunner, expected: readonly string[], options: TreeRoot & Stoppable & { known?: ReadonlyMap<string, string> } = {}): Promise<Entry[]> {
-  const known = options.known ?? new Map<string, string>();
-  const [{ entries }, sums] = await Promise.all([
-    scanWorkspace(ssh, options),
-    hashFiles(ssh, expected.filter((path) => !known.has(path)), { ...options, missingOk: true }),
+export async function verifyTree(ssh: CommandRunner, verification: TreeVerification, options: TreeRoot & Stoppable = {}): Promise<VerificationResult> {
+  await Promise.all([
+    runScan(ssh, new ScanParser(verification.found), options),
+    runHashes(ssh, verification.filesToHash(), new Md5Parser(verification.hashed), { ...options, missingOk: true }),
   ]);
-  return entries.map((e) => {
-    const md5 = e.type === "file" ? (known.get(e.path) ?? sums.get(e.path)) : undefined;
-    return md5 ? { ...e, md5 } : e;
-  });
+  return verification.result();
 }

@@ -4,7 +4,7 @@
 // verifies. What was restored and when its data was captured (the true recovery point) is returned.
 import { trustedGeneration } from "../standby/generation-trust.ts";
 import { readStatus } from "../standby/status-file.ts";
-import { compareTrees } from "../../dataplane/snapshot/manifest.ts";
+import { compareTrees } from "../../dataplane/snapshot/tree-verification.ts";
 import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
 import { scanWithHashes } from "../../dataplane/snapshot/workspace-scan.ts";
 import { currentGeneration, generationPath, type GenerationRecord } from "../../dataplane/standby/generations.ts";
@@ -147,9 +147,9 @@ async function restoreFromStandby(ctx: StackContext, slot: Slot, generation: num
     progress("    verifying every file of the new GPU against the standby's copy");
     const verifyStarted = performance.now();
     const [expected, actual] = await Promise.all([scanWithHashes(mirror, { root, signal }), scanWithHashes(gpu, { signal })]);
-    const mismatches = compareTrees(expected, actual);
-    if (mismatches.length > 0) {
-      throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${mismatches.length} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
+    const { failures: mismatches, failureCount } = compareTrees(expected, actual);
+    if (failureCount > 0) {
+      throw new DumontError(`the new GPU's /workspace differs from the standby's copy in ${failureCount} entries: ${mismatches.slice(0, 5).map((m) => `${JSON.stringify(m.path)} ${m.problem}`).join("; ")}`);
     }
     progress(`    ${expected.filter((e) => e.type === "file").length} files verified`);
     return (performance.now() - verifyStarted) / 1000;

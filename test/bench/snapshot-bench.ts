@@ -20,10 +20,10 @@ import type { Endpoints } from "../../local-cloud/endpoints.ts";
 import type { HostInfo } from "../../local-cloud/host.ts";
 import { namespacePids } from "../../local-cloud/network.ts";
 import { createSnapshot } from "../../dataplane/snapshot/create.ts";
-import { compareTrees } from "../../dataplane/snapshot/manifest.ts";
 import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
 import { SnapshotStore } from "../../dataplane/snapshot/store.ts";
-import { scanWithHashes } from "../../dataplane/snapshot/workspace-scan.ts";
+import { verifyTree } from "../../dataplane/snapshot/workspace-scan.ts";
+import { TreeVerification } from "../../dataplane/snapshot/tree-verification.ts";
 import { connect, type SshConnection } from "../../dataplane/ssh/client.ts";
 import { applyToolEnvironment } from "../../lib/tools/environment.ts";
 import { repoRoot, toolsDir } from "../../lib/tools/paths.ts";
@@ -287,8 +287,8 @@ async function main() {
       record("validation", "md5sum (all files)", await measureMedian(ns(target), () =>
         sh(target.ssh, "cd /workspace && find . -type f -print0 | xargs -0 -P 2 -n 512 md5sum > /dev/null")));
       // The Dumont validation also proves the restic-restored tree equals the snapshot's.
-      const check = compareTrees((await store.readManifest(restoreId)).entries, await scanWithHashes(target.ssh));
-      if (check.length > 0) console.error(`   note: restic's tree differs from Dumont's manifest in ${check.length} entries (e.g. ${check[0]!.path}: ${check[0]!.problem})`);
+      const check = await verifyTree(target.ssh, new TreeVerification((await store.readManifest(restoreId)).entries));
+      if (check.failureCount > 0) console.error(`   note: restic's tree differs from Dumont's manifest in ${check.failureCount} entries (e.g. ${check.failures[0]!.path}: ${check.failures[0]!.problem})`);
       for (const h of [source, target]) await admin.destroyStandby(h.info.name.replace(/^standby-/, ""));
     }
   } finally {
