@@ -2,7 +2,7 @@
 // path like "../root/x" or "/etc/x" in `deleted` would make the restore remove files outside
 // /workspace. Every manifest of a chain is checked before the restore touches the host.
 import { DumontError } from "../../lib/errors.ts";
-import { typesByPath, type Manifest } from "./manifest.ts";
+import { treeIndex, type Manifest } from "./manifest.ts";
 import { hasSurrogate, pathToBytes } from "./path-bytes.ts";
 
 export class UnsafeManifestError extends DumontError {
@@ -60,7 +60,7 @@ export function checkManifest(manifest: Manifest): void {
       refuse(`symlink ${JSON.stringify(entry.path)} has no usable target`);
     }
   }
-  const types = typesByPath(manifest.entries);
+  const types = treeIndex(manifest.entries);
   if (types.size !== manifest.entries.length) {
     const once = new Set<string>();
     for (const { path } of manifest.entries) {
@@ -68,9 +68,9 @@ export function checkManifest(manifest: Manifest): void {
       once.add(path);
     }
   }
-  for (const path of types.keys()) {
+  for (const path of types.paths()) {
     const parent = path.slice(0, Math.max(0, path.lastIndexOf("/")));
-    if (parent && types.get(parent) !== "dir") refuse(`entry ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is not a directory of the snapshot`);
+    if (parent && types.type(parent) !== "dir") refuse(`entry ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is not a directory of the snapshot`);
   }
   if (!Array.isArray(manifest.included)) refuse("its included list is missing");
   // An entry's path is checked already: only what is not one needs its problem named.
@@ -83,7 +83,7 @@ export function checkManifest(manifest: Manifest): void {
   for (const path of checkPaths("discarded", manifest.discarded ?? [])) {
     for (let slash = path.indexOf("/"); slash > 0; slash = path.indexOf("/", slash + 1)) {
       const parent = path.slice(0, slash);
-      const type = types.get(parent);
+      const type = types.type(parent);
       if (type !== undefined && type !== "dir") refuse(`discarded path ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is a ${type} of the snapshot`);
     }
   }

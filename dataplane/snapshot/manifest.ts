@@ -76,20 +76,51 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
   });
 }
 
-const typesCache = new WeakMap<readonly Entry[], ReadonlyMap<string, EntryType>>();
-
 /**
- * Each entry's type by its path (the last one's, should a path appear twice). A restore asks it of
- * the same tree several times (checks, planning, each link's lists): it is made once per tree.
+ * A tree's entries by path (the last one's, should a path appear twice). A restore asks it of the
+ * same tree several times (checks, planning, each link's lists, the verification): it is made once
+ * per tree, and holds positions, not copies.
  */
-export function typesByPath(entries: readonly Entry[]): ReadonlyMap<string, EntryType> {
-  let types = typesCache.get(entries);
-  if (!types) {
-    const made = new Map<string, EntryType>();
-    for (const entry of entries) made.set(entry.path, entry.type);
-    typesCache.set(entries, (types = made));
+export class TreeIndex {
+  private readonly entries: readonly Entry[];
+  private readonly positions = new Map<string, number>();
+
+  constructor(entries: readonly Entry[]) {
+    this.entries = entries;
+    for (const [i, entry] of entries.entries()) this.positions.set(entry.path, i);
   }
-  return types;
+
+  /** How many different paths the tree has. */
+  get size(): number {
+    return this.positions.size;
+  }
+
+  has(path: string): boolean {
+    return this.positions.has(path);
+  }
+
+  /** Where the path's entry is in the tree's list. */
+  position(path: string): number | undefined {
+    return this.positions.get(path);
+  }
+
+  type(path: string): EntryType | undefined {
+    const i = this.positions.get(path);
+    return i === undefined ? undefined : this.entries[i]!.type;
+  }
+
+  paths(): IterableIterator<string> {
+    return this.positions.keys();
+  }
+}
+
+const indexes = new WeakMap<readonly Entry[], TreeIndex>();
+
+/** The tree's index, made at the first ask. */
+export function treeIndex(entries: readonly Entry[]): TreeIndex {
+  let index = indexes.get(entries);
+  if (!index) indexes.set(entries, (index = new TreeIndex(entries)));
+  return index;
 }
 
 /**

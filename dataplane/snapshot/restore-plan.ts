@@ -1,7 +1,7 @@
 // What a restore does around each archive of a chain, planned from the (checked) manifests alone.
 // tar extracts on top of what the previous archives left, and it cannot turn a non-empty directory
 // into a file or a symlink, so paths that changed type go before the archive that changes them.
-import { typesByPath, type Entry, type Manifest } from "./manifest.ts";
+import { treeIndex, type Entry, type Manifest } from "./manifest.ts";
 
 export interface LinkPlan {
   readonly id: string;
@@ -31,8 +31,8 @@ export function leavesItsDirectory(target: string): boolean {
 
 /** The paths whose type differs between two trees (paths in only one of them are not listed). */
 export function typeChanges(before: readonly Entry[], after: readonly Entry[]): string[] {
-  const typeBefore = typesByPath(before);
-  return after.filter((e) => typeBefore.has(e.path) && typeBefore.get(e.path) !== e.type).map((e) => e.path);
+  const typeBefore = treeIndex(before);
+  return after.filter((e) => typeBefore.has(e.path) && typeBefore.type(e.path) !== e.type).map((e) => e.path);
 }
 
 /** Sorted, without duplicates and without paths below another listed path. */

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { typesByPath, type EntryType, type Manifest } from "./manifest.ts";
+import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { Md5Parser } from "./host-listings.ts";
 import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
@@ -83,7 +83,7 @@ const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", 
  * any of the three types; a parent is always a folder.
  */
 export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Generator<string> {
-  const types = typesByPath(link.entries);
+  const types = treeIndex(link.entries);
   const parents = new Set<string>();
   const members = [...link.included, ...(link.discarded ?? [])];
   for (const name of members) {
@@ -95,7 +95,7 @@ export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included"
   for (const parent of parents) yield `d ./${parent}`;
   for (const name of members) {
     if (parents.has(name)) continue;
-    const type = types.get(name);
+    const type = types.type(name);
     if (type) yield `${typeLetters[type]} ./${name}`;
     else yield* [`f ./${name}`, `d ./${name}`, `l ./${name}`];
   }

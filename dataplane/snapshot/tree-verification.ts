@@ -3,7 +3,7 @@
 // expected tree (the manifest, which the caller holds anyway), an index of it, two bytes per entry,
 // and the differences found. Holding the host's tree too (its entries, its MD5s, a map of it, and
 // copies of the entries with their MD5s) cost about 1 KB per entry: a gigabyte at a million files.
-import type { Entry } from "./manifest.ts";
+import { treeIndex, type Entry, type TreeIndex } from "./manifest.ts";
 
 export interface Mismatch {
   readonly path: string;
@@ -39,7 +39,7 @@ export const keptMismatches = 10_000;
 
 export class TreeVerification {
   private readonly expected: readonly Entry[];
-  private readonly index = new Map<string, number>();
+  private readonly index: TreeIndex;
   private readonly scanned: Uint8Array;
   private readonly sums: Uint8Array;
   private readonly otherMd5 = new Map<number, string>();
@@ -50,14 +50,14 @@ export class TreeVerification {
   constructor(expected: readonly Entry[]) {
     this.expected = expected;
     // A path listed twice is refused before a restore (manifest-check.ts); here the last one counts.
-    for (const [i, entry] of expected.entries()) this.index.set(entry.path, i);
+    this.index = treeIndex(expected);
     this.scanned = new Uint8Array(expected.length);
     this.sums = new Uint8Array(expected.length);
   }
 
   /** An entry the host's tree has (its scan, without an MD5: those come through `hashed`). */
   readonly found = (got: Entry): void => {
-    const i = this.index.get(got.path);
+    const i = this.index.position(got.path);
     if (i === undefined) {
       if (this.extras.length < keptMismatches) this.extras.push(got.path);
       this.extraCount++;
@@ -79,7 +79,7 @@ export class TreeVerification {
 
   /** A file's MD5 as the host computed it (from the disk, or as an archive was extracted). */
   readonly hashed = (path: string, md5: string): void => {
-    const i = this.index.get(path);
+    const i = this.index.position(path);
     const want = i === undefined ? undefined : this.expected[i]!;
     if (i === undefined || want?.type !== "file" || !want.md5) return; // only expected files' sums are compared
     this.sums[i] = md5 === want.md5 ? sameSum : otherSum;
@@ -90,7 +90,7 @@ export class TreeVerification {
   /** These paths were written again (a later archive of a chain): their MD5s so far no longer hold. */
   forgetSums(paths: Iterable<string>): void {
     for (const path of paths) {
-      const i = this.index.get(path);
+      const i = this.index.position(path);
       if (i === undefined) continue;
       this.sums[i] = noSum;
       this.otherMd5.delete(i);
@@ -127,7 +127,7 @@ export class TreeVerification {
       }
     };
     for (const [i, want] of this.expected.entries()) {
-      if (this.index.get(want.path) !== i) continue; // a path listed twice: its last entry counts
+      if (this.index.position(want.path) !== i) continue; // a path listed twice: its last entry counts
       if (!this.scanned[i]) {
         report(want, "missing");
         continue;
