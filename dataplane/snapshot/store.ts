@@ -6,6 +6,7 @@
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
 import { manifestJson } from "./manifest-json.ts";
+import { readManifestJson } from "./manifest-read.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
@@ -110,7 +111,8 @@ export class SnapshotStore {
       if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
       throw error;
     });
-    return JSON.parse(await reply.Body!.transformToString()) as Manifest;
+    // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
+    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`) as unknown as Manifest;
   }
 
   /**
