@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest, type TreeChanges } from "./manifest.ts";
-import { settleRound } from "./read-rounds.ts";
+import { RoundListing, settleRound } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
@@ -185,8 +185,9 @@ export async function readInRounds(
     if (roundRead.status > 2 || (roundRead.status === 2 && tar.others.length)) {
       throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
-    const [sums, seen] = await Promise.all([upload.roundSums(round), upload.roundSeen(round)]);
-    const outcome = settleRound(reading, seen, sums, tar);
+    const listing = new RoundListing(reading);
+    await Promise.all([upload.roundSums(round, listing.summed), upload.roundSeen(round, listing.seen)]);
+    const outcome = settleRound(reading, listing.now, listing.sums, tar);
     // One at a time: a spread of a round's entries (a million files) passes the engine's limit on
     // a call's arguments ("Maximum call stack size exceeded" from about 130,000).
     for (const entry of outcome.settled) recorded.push(entry);

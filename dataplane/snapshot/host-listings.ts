@@ -126,12 +126,6 @@ export class ScanParser {
     this.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return { entries: this.entries, skipped: this.skipped };
   }
-
-  /** The entries by path, unsorted (a lookup needs no order: a million entries sort in about a second). */
-  byPath(): Map<string, Entry> {
-    this.done();
-    return new Map(this.entries.map((e) => [e.path, e]));
-  }
 }
 
 const md5Hex = /^[0-9a-f]{32}$/;

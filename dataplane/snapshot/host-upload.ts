@@ -109,23 +109,25 @@ export class HostUpload {
   }
 
   /**
-   * The MD5 of every file round n archived, of exactly the bytes archived (call once the round has
-   * been read). Host-made like everything else: a wrong one fails the restore's verification.
+   * The MD5 of every file round n archived, of exactly the bytes archived, each handed to `onSum` as
+   * it arrives (call once the round has been read). Host-made like everything else: a wrong one
+   * fails the restore's verification.
    */
-  async roundSums(round: number): Promise<Map<string, string>> {
-    const parser = new Md5Parser();
+  async roundSums(round: number, onSum: (path: string, md5: string) => void): Promise<void> {
+    const parser = new Md5Parser(onSum);
     await this.readSpoolFile(`sums${round}`, parser.push);
-    return parser.result();
+    parser.done();
   }
 
   /**
-   * Every entry round n archived, as the reader saw it when it read it (call once the round has
-   * been read); one it could not read, or that was gone, is not there.
+   * Every entry round n archived, as the reader saw it when it read it, each handed to `onEntry` as
+   * it arrives (call once the round has been read); one it could not read, or that was gone, is not
+   * there.
    */
-  async roundSeen(round: number): Promise<Map<string, Entry>> {
-    const parser = new ScanParser();
+  async roundSeen(round: number, onEntry: (entry: Entry) => void): Promise<void> {
+    const parser = new ScanParser(onEntry);
     await this.readSpoolFile(`seen${round}`, parser.push);
-    return parser.byPath();
+    parser.done();
   }
 
   /** Hands a spool file's bytes to a parser as they arrive. */

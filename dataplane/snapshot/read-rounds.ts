@@ -4,8 +4,13 @@
 // So after every round, each entry as the reader saw it is compared with the scan: those still as
 // the scan found them, and not reported changed as they were read, were read at rest; the others
 // are read again in another round (create.ts).
-import { sameFile, type Entry } from "./manifest.ts";
+import { sameFile, treeIndex, type Entry, type TreeIndex } from "./manifest.ts";
 import type { TarReport } from "./tar-messages.ts";
+
+/** What settleRound asks of a round's listings: a Map, or a RoundListing. */
+export interface Lookup<T> {
+  get(path: string): T | undefined;
+}
 
 export interface RoundOutcome {
   /** Read at rest: the entry as read (a file with this round's MD5), ready for the manifest. */
@@ -21,7 +26,7 @@ export interface RoundOutcome {
  * began, `now` how the reader saw them (no key: gone, or not read), `sums` the MD5s of what
  * the round archived and `tar` what the reader said (in GNU tar's words).
  */
-export function settleRound(read: readonly Entry[], now: ReadonlyMap<string, Entry>, sums: ReadonlyMap<string, string>, tar: TarReport): RoundOutcome {
+export function settleRound(read: readonly Entry[], now: Lookup<Entry>, sums: Lookup<string>, tar: TarReport): RoundOutcome {
   const settled: Entry[] = [];
   const changing: Array<{ asRead: Entry; now: Entry }> = [];
   const vanished: string[] = [];
@@ -42,4 +47,61 @@ export function settleRound(read: readonly Entry[], now: ReadonlyMap<string, Ent
     else changing.push({ asRead, now: current });
   }
   return { settled, changing, vanished };
+}
+
+/**
+ * A round's listings from the host, taken as they arrive (each entry as the reader saw it, the MD5
+ * of each file it archived) and kept by the round's entry they are about. An entry the reader saw
+ * as it was when the round began (nearly all of them) costs a bit, not an object: held as maps
+ * of their own, a round of a million files cost some 400 MB.
+ */
+export class RoundListing {
+  private readonly read: readonly Entry[];
+  private readonly index: TreeIndex;
+  /** 1 where the reader saw the entry as the round began (sameFile), so `now` is the round's own entry. */
+  private readonly unchanged: Uint8Array;
+  private readonly otherwise = new Map<number, Entry>();
+  private readonly md5s: Array<string | undefined>;
+
+  constructor(read: readonly Entry[]) {
+    this.read = read;
+    this.index = treeIndex(read);
+    this.unchanged = new Uint8Array(read.length);
+    this.md5s = new Array<string | undefined>(read.length);
+  }
+
+  /** An entry as the reader saw it (its `seen` listing); one the round did not ask for is not kept. */
+  readonly seen = (current: Entry): void => {
+    const i = this.index.position(current.path);
+    if (i === undefined) return;
+    if (sameFile(this.read[i]!, current)) {
+      this.unchanged[i] = 1;
+      this.otherwise.delete(i);
+    } else {
+      this.unchanged[i] = 0;
+      this.otherwise.set(i, current);
+    }
+  };
+
+  /** A file's MD5 as the round archived it (its `sums` listing). */
+  readonly summed = (path: string, md5: string): void => {
+    const i = this.index.position(path);
+    if (i !== undefined) this.md5s[i] = md5;
+  };
+
+  /** Each entry as the reader saw it: none where it did not (gone, or not read). */
+  readonly now: Lookup<Entry> = {
+    get: (path) => {
+      const i = this.index.position(path);
+      if (i === undefined) return undefined;
+      return this.unchanged[i] ? this.read[i] : this.otherwise.get(i);
+    },
+  };
+
+  readonly sums: Lookup<string> = {
+    get: (path) => {
+      const i = this.index.position(path);
+      return i === undefined ? undefined : this.md5s[i];
+    },
+  };
 }

@@ -28,8 +28,8 @@ describe("reading in rounds", () => {
     const seen = new Map(entries.map((e) => [e.path, e]));
     const upload = {
       roundRead: async () => ({ status: 0, notes: [] }),
-      roundSums: async () => sums,
-      roundSeen: async () => seen,
+      roundSums: async (_: number, onSum: (path: string, md5: string) => void) => sums.forEach((md5, path) => onSum(path, md5)),
+      roundSeen: async (_: number, onEntry: (entry: Entry) => void) => seen.forEach((entry) => onEntry(entry)),
       startRound: async () => {
         throw new Error("nothing changed: no second round");
       },
@@ -45,9 +45,9 @@ describe("reading in rounds", () => {
     let round = 1;
     const upload = {
       roundRead: async () => ({ status: 0, notes: [] }),
-      roundSums: async () => sums,
+      roundSums: async (_: number, onSum: (path: string, md5: string) => void) => sums.forEach((md5, path) => onSum(path, md5)),
       // Each round the reader sees every file grown since the round began.
-      roundSeen: async () => new Map(entries.map((e) => [e.path, { ...e, size: e.size + round }])),
+      roundSeen: async (_: number, onEntry: (entry: Entry) => void) => entries.forEach((e) => onEntry({ ...e, size: e.size + round })),
       startRound: async (next: number) => {
         round = next;
       },

@@ -2,7 +2,7 @@
 // after a round.
 import { describe, expect, it } from "vitest";
 import type { Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { settleRound } from "../../../../dataplane/snapshot/read-rounds.ts";
+import { RoundListing, settleRound } from "../../../../dataplane/snapshot/read-rounds.ts";
 import type { TarReport } from "../../../../dataplane/snapshot/tar-messages.ts";
 
 const file = (p: string, extra: Partial<Entry> = {}): Entry => ({ path: p, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", ...extra });
@@ -31,5 +31,19 @@ describe("settling a round", () => {
   it("reads again a file whose MD5 could not be taken, or that tar did not find", () => {
     expect(settleRound([file("still")], now, new Map(), quiet).changing).toHaveLength(1);
     expect(settleRound([file("still")], now, sums, { ...quiet, missing: new Set(["still"]) }).changing).toHaveLength(1);
+  });
+
+  it("settles the same from listings taken as they arrive as from maps of them", () => {
+    const listing = new RoundListing(read);
+    listing.seen(file("not asked for"));
+    listing.seen({ ...file("grew"), size: 99 }); // a record seen twice: the last one counts, as in a map
+    for (const entry of now.values()) listing.seen(entry);
+    for (const [path, md5] of sums) listing.summed(path, md5);
+    listing.summed("not asked for", "f".repeat(32));
+    const told: TarReport = { ...quiet, changed: new Set(["told"]) };
+    expect(settleRound(read, listing.now, listing.sums, told)).toEqual(settleRound(read, now, sums, told));
+    expect(listing.now.get("still")).toBe(read[0]); // seen as it was: the round's own entry, no copy
+    expect(listing.now.get("not asked for")).toBeUndefined();
+    expect(listing.sums.get("not asked for")).toBeUndefined();
   });
 });
