@@ -85,8 +85,9 @@ export const snapshotRestore = defineCommand({
     const store = await ctx.snapshotStore();
     const report = await (await gpuHostModule()).withGpuHost({ stack: values.stack, slot: values.slot, instance: values.instance }, async (ssh) => (await restoreModule()).restoreSnapshot({ ssh, store, id: values.id, onProgress: progressTo(values.json) }), ctx);
     if (values.json) {
+      // The first unstable files that differ (tree-verification.ts keeps 10,000), and how many in all.
       const unstable = report.warnings.map((w) => w.path);
-      console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, seconds: report.seconds }, null, 2));
+      console.log(JSON.stringify({ id: report.manifest.id, ok: report.ok, files: report.manifest.stats.files, unstable, unstableCount: report.warningCount, seconds: report.seconds }, null, 2));
     }
   },
 });

@@ -3,13 +3,14 @@
 // upload through presigned part URLs, while the controller hands it each round's list, appends URLs
 // when the stream outgrows them, and hears what the reader said about each round and the MD5s it
 // made. Files reach the host on stdin or in its spool folder, never on a command line.
+import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import { sanitizeHostLine } from "../ssh/sanitize.ts";
 import type { SshConnection } from "../ssh/client.ts";
 import { bulkTransferMs, quickCommandMs, sendingMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import type { Entry } from "./manifest.ts";
 import { Md5Parser, ScanParser } from "./host-listings.ts";
-import { hostPathList } from "./path-bytes.ts";
+import { hostPathStream } from "./path-bytes.ts";
 import { uploadScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 
@@ -99,7 +100,7 @@ export class HostUpload {
     const urls = await store.presignParts(id, uploadId, Math.min(Math.max(1, parts), presignBatch(concurrency)));
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
     await writeSpoolFile(ssh, spool, "urls", `${urls.join("\n")}\n`);
-    await writeSpoolFile(ssh, spool, "round1", hostPathList(options.firstRound));
+    await writeSpoolList(ssh, spool, "round1", options.firstRound);
     return new HostUpload(options);
   }
 
@@ -139,7 +140,7 @@ export class HostUpload {
 
   /** Starts round n, which reads these paths again and appends them to the archive. */
   async startRound(round: number, paths: readonly string[]): Promise<void> {
-    await writeSpoolFile(this.options.ssh, this.options.spool, `round${round}`, hostPathList(paths));
+    await writeSpoolList(this.options.ssh, this.options.spool, `round${round}`, paths);
   }
 
   /** Says no round follows and waits for the upload to finish: every part stored. */
@@ -244,6 +245,14 @@ export function checkPartSequence(parts: ReadonlyArray<{ part: number; bytes: nu
 }
 
 /** Writes a file into the spool all at once (a temporary name, then a rename): the host polls for it. */
-function writeSpoolFile(ssh: SshConnection, spool: string, name: string, content: string | Buffer): Promise<unknown> {
-  return ssh.run(["bash", "-c", 'cat > "$1/.$2" && mv "$1/.$2" "$1/$2"', "spool", spool, name], { stdin: content, timeoutMs: sendingMs(Buffer.byteLength(content)) });
+function writeSpoolFile(ssh: SshConnection, spool: string, name: string, content: string | Buffer | Readable, bytes = Buffer.byteLength(content as string | Buffer)): Promise<unknown> {
+  return ssh.run(["bash", "-c", 'cat > "$1/.$2" && mv "$1/.$2" "$1/$2"', "spool", spool, name], { stdin: content, timeoutMs: sendingMs(bytes) });
+}
+
+/** A round's list of paths, sent a slice at a time (a million paths are never one buffer here). */
+function writeSpoolList(ssh: SshConnection, spool: string, name: string, paths: readonly string[]): Promise<unknown> {
+  // At most three bytes per UTF-16 unit, "./" and the NUL: a bound on what is sent, for its time limit.
+  let bytes = 0;
+  for (const path of paths) bytes += 3 * path.length + 3;
+  return writeSpoolFile(ssh, spool, name, hostPathStream(paths), bytes);
 }

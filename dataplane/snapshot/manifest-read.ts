@@ -1,4 +1,4 @@
-// Reading a manifest (JSON, tens of megabytes at a million files) as it downloads. JSON.parse needs
+// Reading a manifest (JSON, about 150 MB at a million files) as it downloads. JSON.parse needs
 // the whole text: the downloaded bytes, their decoded string and the parsed tree were all alive at
 // once, about 300 MB beyond the tree itself at a million entries. Here the top-level object is
 // taken apart as the bytes arrive, and each element of its arrays (an entry, a path) is handed to
@@ -43,25 +43,26 @@ class Bytes {
     return this.buffer.length;
   }
 
-  byte(i: number): number {
-    return this.buffer[i]!;
-  }
-
   text(from: number, to: number): string {
     return this.buffer.toString("utf8", from, to);
   }
 
-  /** Reads another chunk, keeping the bytes from `keepFrom` on; false once the source has ended. */
-  async more(keepFrom = this.at): Promise<boolean> {
+  /** Reads another chunk, keeping the bytes not consumed yet; false once the source has ended. */
+  async more(): Promise<boolean> {
     if (this.ended) return false;
     const next = await this.source.next();
     if (next.done) {
       this.ended = true;
       return false;
     }
-    this.buffer = Buffer.concat([this.buffer.subarray(keepFrom), next.value]);
-    this.at -= keepFrom;
+    this.buffer = Buffer.concat([this.buffer.subarray(this.at), next.value]);
+    this.at = 0;
     return true;
+  }
+
+  /** Lets the source go (a refused manifest is not read to its end: its connection is freed). */
+  async close(): Promise<void> {
+    await this.source.return?.();
   }
 
   /** The next byte that is not white space (not consumed), or -1 at the end of the input. */
@@ -75,11 +76,11 @@ class Bytes {
 }
 
 /**
- * Scans an array's bytes from `from` (inside it, between elements or in one): where the array
- * closes, or -1 if not in these bytes, and the last comma between its elements before that. Strings
- * are skipped whole (a bracket or comma in a name is not one).
+ * Scans a container's bytes from `from` (inside it, at its own level): the index of the bracket or
+ * brace that closes it, or -1 if it does not close in these bytes, and the last comma at its level
+ * before that. Strings are skipped whole: a bracket or comma in a name is not one.
  */
-function scanArray(bytes: Buffer, from: number): { close: number; lastComma: number } {
+function levelEnd(bytes: Buffer, from: number): { close: number; lastComma: number } {
   let depth = 0;
   let lastComma = -1;
   for (let i = from; i < bytes.length; i++) {
@@ -111,34 +112,22 @@ function stringEnd(bytes: Buffer, open: number): number {
  * Where the JSON value starting at `start` ends (one past its last byte), or -1 when the bytes at
  * hand end first. Only its extent is found here; JSON.parse checks the value itself.
  */
-function valueEnd(bytes: Bytes, start: number, atEnd: boolean): number {
-  const first = bytes.byte(start);
-  if (first !== quote && first !== openBrace && first !== openBracket) {
-    // A number, true, false or null: up to the next delimiter.
-    for (let i = start; i < bytes.length; i++) {
-      const b = bytes.byte(i);
-      if (b === comma || b === closeBrace || b === closeBracket || isSpace(b)) return i;
-    }
-    return atEnd ? bytes.length : -1;
+function valueEnd(bytes: Buffer, start: number, atEnd: boolean): number {
+  const first = bytes[start];
+  if (first === quote) {
+    const close = stringEnd(bytes, start);
+    return close < 0 ? -1 : close + 1;
   }
-  let depth = 0;
-  let inString = false;
+  if (first === openBrace || first === openBracket) {
+    const { close } = levelEnd(bytes, start + 1);
+    return close < 0 ? -1 : close + 1;
+  }
+  // A number, true, false or null: up to the next delimiter.
   for (let i = start; i < bytes.length; i++) {
-    const b = bytes.byte(i);
-    if (inString) {
-      if (b === backslash) i++;
-      else if (b === quote) {
-        inString = false;
-        if (depth === 0) return i + 1;
-      }
-    } else if (b === quote) inString = true;
-    else if (b === openBrace || b === openBracket) depth++;
-    else if (b === closeBrace || b === closeBracket) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
+    const b = bytes[i]!;
+    if (b === comma || b === closeBrace || b === closeBracket || isSpace(b)) return i;
   }
-  return -1;
+  return atEnd ? bytes.length : -1;
 }
 
 class ManifestReader {
@@ -162,11 +151,11 @@ class ManifestReader {
   /** The next value, parsed on its own. */
   private async value(): Promise<unknown> {
     if ((await this.bytes.peek()) < 0) this.refuse("it ends early");
-    let end = valueEnd(this.bytes, this.bytes.at, false);
+    let end = valueEnd(this.bytes.buffer, this.bytes.at, false);
     while (end < 0) {
       if (this.bytes.length - this.bytes.at > longestValue) this.refuse(`a value runs past ${longestValue} bytes`);
       const more = await this.bytes.more();
-      end = valueEnd(this.bytes, this.bytes.at, !more);
+      end = valueEnd(this.bytes.buffer, this.bytes.at, !more);
       if (end < 0 && !more) this.refuse("it ends in the middle of a value");
     }
     const text = this.bytes.text(this.bytes.at, end);
@@ -188,7 +177,8 @@ class ManifestReader {
     let afterComma = false;
     for (;;) {
       await this.bytes.peek();
-      const { close, lastComma } = scanArray(this.bytes.buffer, this.bytes.at);
+      const { close, lastComma } = levelEnd(this.bytes.buffer, this.bytes.at);
+      if (close >= 0 && this.bytes.buffer[close] !== closeBracket) this.refuse("an array ends with '}'");
       const cut = close >= 0 ? close : lastComma;
       if (cut < 0) {
         if (this.bytes.length - this.bytes.at > longestValue) this.refuse(`a value runs past ${longestValue} bytes`);
@@ -214,6 +204,14 @@ class ManifestReader {
   }
 
   async read(): Promise<Record<string, unknown>> {
+    try {
+      return await this.object();
+    } finally {
+      await this.bytes.close();
+    }
+  }
+
+  private async object(): Promise<Record<string, unknown>> {
     const manifest: Record<string, unknown> = {};
     await this.expect(openBrace, "at the start");
     if ((await this.bytes.peek()) === closeBrace) this.bytes.at++;

@@ -79,7 +79,7 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
 /**
  * A tree's entries by path (the last one's, should a path appear twice). A restore asks it of the
  * same tree several times (checks, planning, each link's lists, the verification): it is made once
- * per tree, and holds positions, not copies.
+ * per tree, and holds positions, not copies, so a tree once indexed must not be reordered.
  */
 export class TreeIndex {
   private readonly entries: readonly Entry[];

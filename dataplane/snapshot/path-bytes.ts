@@ -88,6 +88,8 @@ export function hostPathList(paths: Iterable<string>): Buffer {
   return nulTerminated(Array.from(paths, (p) => `./${p}`));
 }
 
+const itemsPerSlice = 8192;
+
 /**
  * A list for a host's stdin, encoded a slice at a time as the host reads it: a million paths are
  * never one string and one buffer at once on the controller.
@@ -105,8 +107,6 @@ export function sliced(items: Iterable<string>, encode: (slice: string[]) => Buf
     if (slice.length > 0) yield encode(slice);
   })());
 }
-
-const itemsPerSlice = 8192;
 
 /** hostPathList, a slice at a time (sliced). */
 export function hostPathStream(paths: Iterable<string>): Readable {

@@ -7,7 +7,7 @@
 import { sameFile, treeIndex, type Entry, type TreeIndex } from "./manifest.ts";
 import type { TarReport } from "./tar-messages.ts";
 
-/** What settleRound asks of a round's listings: a Map, or a RoundListing. */
+/** What settleRound asks of a round's listings: a Map, or a RoundListing's `now` and `sums`. */
 export interface Lookup<T> {
   get(path: string): T | undefined;
 }
@@ -52,7 +52,7 @@ export function settleRound(read: readonly Entry[], now: Lookup<Entry>, sums: Lo
 /**
  * A round's listings from the host, taken as they arrive (each entry as the reader saw it, the MD5
  * of each file it archived) and kept by the round's entry they are about. An entry the reader saw
- * as it was when the round began (nearly all of them) costs a bit, not an object: held as maps
+ * as it was when the round began (nearly all of them) costs a byte, not an object: held as maps
  * of their own, a round of a million files cost some 400 MB.
  */
 export class RoundListing {

@@ -244,7 +244,15 @@ export class SshConnection {
         const stdin = options.stdin;
         if (stdin === undefined) open.end();
         else if (typeof stdin === "string" || Buffer.isBuffer(stdin)) open.end(stdin);
-        else stdin.pipe(open);
+        else {
+          // pipe() leaves a source's error to its owner: here it fails the run (a list that could
+          // not be made) instead of leaving the command waiting for the rest of its input.
+          stdin.once("error", (error: Error) => {
+            settle(() => reject(error));
+            stop(open);
+          });
+          stdin.pipe(open);
+        }
       };
       try {
         this.client.exec(command, (error, open) => {

@@ -36,7 +36,7 @@ describe("the error hierarchy", () => {
   });
 
   it("a restore that failed verification is an operation that failed, with every line of its report", () => {
-    const report = { manifest: { id: "20260101T000000000Z-a", entries: [{}, {}] }, damagedArchives: [], mismatches: [{ path: "x", problem: "MD5 differs" }] };
+    const report = { manifest: { id: "20260101T000000000Z-a", entries: [{}, {}] }, damagedArchives: [], mismatches: [{ path: "x", problem: "MD5 differs" }], mismatchCount: 1 };
     const failed = new RestoreFailed(report as unknown as ConstructorParameters<typeof RestoreFailed>[0]);
     const printed = failureReport(failed);
     expect(printed).toMatchObject({ kind: "operation", exitCode: 1 });

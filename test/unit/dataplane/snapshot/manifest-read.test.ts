@@ -50,9 +50,23 @@ describe("reading a manifest as it downloads", () => {
   });
 
   it("refuses what is not one JSON object, naming it", async () => {
-    for (const bad of ["", "[]", '{"a": 1', '{"a": [1, 2', '{"a": 1} x', '{"a" 1}', '{"a": 1,}', '{"a": tru}', '{"a": "x}', '{"a": [1 2]}', "{a: 1}"]) {
+    for (const bad of ["", "[]", '{"a": 1', '{"a": [1, 2', '{"a": 1} x', '{"a" 1}', '{"a": 1,}', '{"a": tru}', '{"a": "x}', '{"a": [1 2]}', "{a: 1}", '{"a": [1, 2}}', '{"a": [1, 2}, "b": [3]}', '{"a": [1, 2,]}', '{"a": [,1]}']) {
       await expect(read(bad), bad).rejects.toThrow(/^test is not a manifest: /);
     }
+  });
+
+  it("lets the download go when it refuses a manifest", async () => {
+    let released = false;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      try {
+        yield Buffer.from('{"entries": [1, 2} ');
+        yield Buffer.from("more that is never read");
+      } finally {
+        released = true;
+      }
+    }
+    await expect(readManifestJson(body(), "test")).rejects.toThrow(/not a manifest/);
+    expect(released).toBe(true);
   });
 
   it("refuses a value longer than any entry instead of holding it", async () => {

@@ -2,6 +2,7 @@
 // fakes (no network): every run ends within its bound, keeps bounded output, closes the channel it
 // gives up on, and shows the host's words sanitized.
 import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import type { Client } from "ssh2";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DumontError } from "../../../../lib/errors.ts";
@@ -16,7 +17,11 @@ class FakeChannel extends EventEmitter {
   stdin: unknown;
 
   end(data?: unknown): void {
-    this.stdin = data;
+    if (data !== undefined) this.stdin = data;
+  }
+
+  write(): boolean {
+    return true;
   }
 
   signal(name: string): void {
@@ -77,6 +82,18 @@ describe("SshConnection.run within bounds", () => {
     channel().exit(0);
     await expect(run).resolves.toEqual({ code: 0, stdout: "hi\n", stderr: "a warning\n" });
     expect(channel().stdin).toBe("input");
+  });
+
+  it("fails a run whose input cannot be made, and stops the command waiting for it", async () => {
+    const { connection, channel } = fakeConnection();
+    const input = Readable.from((function* () {
+      yield "first\0";
+      throw new Error("a name that stands for no bytes");
+    })());
+    const error = await failure(connection.run(["cat"], { stdin: input }));
+    expect(error.message).toBe("a name that stands for no bytes");
+    expect(channel().closed).toBe(true);
+    expect(channel().signals).toEqual(["KILL"]);
   });
 
   it("keeps stdout as bytes when asked, decoding it only when read", async () => {
