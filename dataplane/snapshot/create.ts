@@ -7,7 +7,7 @@ import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
-import { deletedSince, diffTrees, snapshotId, stats, withoutOrphans, type Entry, type Manifest, type TreeChanges } from "./manifest.ts";
+import { deletedSince, diffTrees, snapshotId, stats, treeIndex, withoutOrphans, type Entry, type Manifest, type TreeChanges } from "./manifest.ts";
 import { RoundListing, settleRound } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -135,7 +135,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
 
     // Whatever vanished while it was read leaves the tree, and so does anything below it.
     const entries = withoutOrphans(sortedByPath([...read, ...unchanged]));
-    const inTree = new Set(entries.map((e) => e.path));
+    const inTree = treeIndex(entries); // also serves deletedSince below
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],

@@ -142,11 +142,12 @@ export interface TreeChanges {
 
 /** What an incremental snapshot must hold to turn the parent's tree into the current one. */
 export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): TreeChanges {
-  const before = new Map(parent.map((e) => [e.path, e]));
+  const before = treeIndex(parent);
   const changed: Entry[] = [];
   const unchanged: Entry[] = [];
   for (const entry of current) {
-    const old = before.get(entry.path);
+    const at = before.position(entry.path);
+    const old = at === undefined ? undefined : parent[at];
     // Directories always go in (no content, cheap): their modes and times must be restored.
     if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
     else unchanged.push({ ...entry, md5: old.md5 });
@@ -156,7 +157,7 @@ export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): 
 
 /** Paths of the parent's tree that the current one no longer has. */
 export function deletedSince(parent: readonly Entry[], current: readonly Entry[]): string[] {
-  const now = new Set(current.map((e) => e.path));
+  const now = treeIndex(current);
   return parent.filter((e) => !now.has(e.path)).map((e) => e.path);
 }
 
