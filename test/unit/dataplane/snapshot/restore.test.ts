@@ -1,7 +1,9 @@
 // A restore refuses another stack's snapshot, or a chain with one in it, before it touches the
-// host; a snapshot from before manifests named a stack is restored.
+// host; a snapshot from before manifests named a stack is restored; the MD5s made as a chain's
+// archives are extracted count only as long as no later link rewrote the file.
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../../../dataplane/snapshot/manifest.ts";
+import type { Readable } from "node:stream";
+import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
 import { expectedStagedPaths, restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
@@ -87,5 +89,60 @@ describe("what a staged archive may hold", () => {
   it("a member that vanished while the snapshot was made may be of any type; its parents are folders", () => {
     const link = { entries: [entry("keep", "file")], included: ["keep"], discarded: ["gone/tmp"] };
     expect([...expectedStagedPaths(link)].sort()).toEqual(["d ./gone", "d ./gone/tmp", "f ./gone/tmp", "f ./keep", "l ./gone/tmp"]);
+  });
+});
+
+describe("the MD5s made as a chain's archives are extracted", () => {
+  const sum = (c: string) => c.repeat(32);
+  const file = (path: string, md5: string): Entry => ({ path, type: "file", size: 1, mode: 0o644, mtime: "1700000000.0000000000", md5 });
+  const tree = [file("kept", sum("a")), file("rewritten", sum("c"))];
+  const chain = [
+    { ...manifest(full, [full], "prod"), entries: [file("kept", sum("a")), file("rewritten", sum("b"))], included: ["kept", "rewritten"] },
+    { ...manifest(incremental, [full, incremental], "prod"), entries: tree, included: ["rewritten"] },
+  ];
+
+  /**
+   * A host whose restore of each link prints the sums given for it (exit 0), and whose tree is
+   * `tree`, with each file's MD5 as `tree` says: returns the files the verification had it hash.
+   */
+  async function restoreWith(sumsByPlace: Record<string, string>): Promise<string[]> {
+    const byId = new Map(chain.map((m) => [m.id, m]));
+    const store = { settings: { stack: "prod" }, readManifest: async (id: string) => byId.get(id)!, presignDownload: async () => "https://s3.example/x" } as unknown as SnapshotStore;
+    const hashed: string[] = [];
+    const ok = (stdout = "") => ({ code: 0, stdout, stderr: "", stdoutBytes: Buffer.from(stdout) });
+    const ssh = {
+      label: "gpu",
+      run: async (argv: string[], options: { stdin?: string | Buffer | Readable; onStdout?: (chunk: Buffer) => void } = {}) => {
+        const input = options.stdin;
+        const chunks: Buffer[] = [];
+        if (input === undefined || typeof input === "string" || Buffer.isBuffer(input)) chunks.push(Buffer.from(input ?? ""));
+        else for await (const chunk of input) chunks.push(Buffer.from(chunk as string | Buffer));
+        const stdin = Buffer.concat(chunks);
+        if (argv[3] === "find-pack") return ok("/opt/dumont-pack\n");
+        if (argv[3] === "restore") options.onStdout?.(Buffer.from(sumsByPlace[argv[5]!] ?? ""));
+        if (argv[3] === "scan") options.onStdout?.(Buffer.from(tree.map((e) => `f\0./${e.path}\x001\x00644\x00${e.mtime}\0\0`).join("")));
+        if (argv[1] === "sums") {
+          for (const name of stdin.toString().split("\0").filter(Boolean)) hashed.push(name.slice(2));
+          options.onStdout?.(Buffer.from(hashed.map((p) => `${tree.find((e) => e.path === p)!.md5}  ./${p}\0`).join("")));
+        }
+        return ok();
+      },
+    } as unknown as SshConnection;
+    const report = await restoreSnapshot({ ssh, store, id: incremental });
+    expect(report.ok).toBe(true);
+    return hashed;
+  }
+
+  it("a later link's sum replaces an earlier one's, and nothing is hashed again", async () => {
+    const hashed = await restoreWith({ first: `${sum("a")}  ./kept\0${sum("b")}  ./rewritten\0`, later: `${sum("c")}  ./rewritten\0` });
+    expect(hashed).toEqual([]);
+  });
+
+  it("a file a later link rewrote without a sum is hashed from the disk, not taken as the earlier link left it", async () => {
+    expect(await restoreWith({ first: `${sum("a")}  ./kept\0${sum("b")}  ./rewritten\0` })).toEqual(["rewritten"]);
+  });
+
+  it("a link whose sums stop parsing has its files hashed from the disk, also those whose sums came first", async () => {
+    expect(await restoreWith({ first: `${sum("a")}  ./kept\0${sum("b")}  ./rewritten\0`, later: `${sum("c")}  ./rewritten\0not a sum\0` })).toEqual(["rewritten"]);
   });
 });
