@@ -5,7 +5,7 @@
 // delete and the choice of a parent or of a copy to restore never reach another stack's.
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
-import { manifestJson } from "./manifest-json.ts";
+import { manifestJson, manifestJsonBytes, manifestJsonParts } from "./manifest-json.ts";
 import { readManifestJson } from "./manifest-read.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
@@ -46,6 +46,8 @@ export interface SnapshotSummary {
 export const partUrlSeconds = 3600;
 /** How long a restore's download URL lives: one GET of the whole archive, resumed by curl if cut. */
 export const downloadUrlSeconds = 12 * 3600;
+/** A manifest's part size when it goes up in parts (S3 and B2 take parts of 5 MiB and more). */
+export const manifestPartBytes = 16 * 1024 * 1024;
 
 export class SnapshotStore {
   readonly settings: SnapshotStoreSettings;
@@ -94,16 +96,38 @@ export class SnapshotStore {
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.archiveKey(id) }), { expiresIn: downloadUrlSeconds });
   }
 
-  /** The manifest goes last and makes the snapshot exist; its metadata is the list summary. */
-  async writeManifest(manifest: Manifest): Promise<void> {
+  /**
+   * The manifest goes last and makes the snapshot exist; its metadata is the list summary. One
+   * larger than `partBytes` (a hundred thousand files or so) goes up in parts made as they are sent,
+   * so its bytes are never whole on the controller.
+   */
+  async writeManifest(manifest: Manifest, partBytes = manifestPartBytes): Promise<void> {
     const summary: Record<string, string> = {
       kind: manifest.kind, parent: manifest.parent ?? "", created: manifest.createdAt, files: String(manifest.stats.files),
       bytes: String(manifest.stats.bytes), archive: String(manifest.archive.bytes), name: encodeURIComponent(manifest.name),
       ...(manifest.stack !== undefined && { stack: manifest.stack }),
     };
-    await this.s3.send(new PutObjectCommand({
-      Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id), Body: manifestJson(manifest), ContentType: "application/json", Metadata: summary,
-    }));
+    const object = { Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id) };
+    if (manifestJsonBytes(manifest) <= partBytes) {
+      await this.s3.send(new PutObjectCommand({ ...object, Body: manifestJson(manifest), ContentType: "application/json", Metadata: summary }));
+      return;
+    }
+    const created = await this.s3.send(new CreateMultipartUploadCommand({ ...object, ContentType: "application/json", Metadata: summary }));
+    if (!created.UploadId) throw new EnvironmentError("the object store returned no upload id", "it is not behaving as S3 does: check dumont:bucketEndpoint");
+    const upload = { ...object, UploadId: created.UploadId };
+    try {
+      const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
+      for (const body of manifestJsonParts(manifest, partBytes)) {
+        const part = parts.length + 1;
+        const sent = await this.s3.send(new UploadPartCommand({ ...upload, PartNumber: part, Body: body }));
+        parts.push({ PartNumber: part, ETag: sent.ETag });
+      }
+      await this.s3.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      // Nothing half-written is left to bill (collectAbandoned would abort it later too).
+      await this.s3.send(new AbortMultipartUploadCommand(upload)).catch(() => undefined);
+      throw error;
+    }
   }
 
   async readManifest(id: string): Promise<Manifest> {

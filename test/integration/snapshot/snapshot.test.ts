@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
 import { down, up } from "../../../local-cloud/control.ts";
@@ -220,6 +220,31 @@ printf 'truncated\n' > $'cut\xe2\x82'`]);
       const folder = locale === "C" ? "c" : "utf8";
       expect(await extractByHand(byHand.ssh, bytesStore, manifest.id, folder, locale)).toMatchObject({ code: 0, stderr: "" });
       expect(treeDifferences(sourceTree, await walkTree(path.join(workspaceOf("bytes-by-hand"), folder)))).toEqual([]);
+    }
+  });
+
+  it("a manifest larger than a part goes up in parts and reads back the same, listed with its summary", async () => {
+    const partsStore = storeFor("parts");
+    const names = ["plain", "quote \" and \\", "é ü 中文", "emoji 😀", "bytes \udcff\udc80", "tab\tnew\nline"];
+    const entries = Array.from({ length: 40_000 }, (_, i) => ({
+      path: `d${i % 50}/${names[i % names.length]} ${i}`, type: "file" as const, size: i, mode: 0o644, mtime: `1764636000.${String(i).padStart(10, "0")}`, md5: createHash("md5").update(String(i)).digest("hex"),
+    }));
+    const id = snapshotId("parts", new Date());
+    const manifest: Manifest = {
+      format: "dumont-snapshot/1", id, name: "parts", createdAt: new Date().toISOString(), kind: "full", parent: null, chain: [id], source: { host: "test" }, stack: "snapshot-test",
+      archive: { key: partsStore.archiveKey(id), bytes: 0, parts: 0, partSize: 0, compression: "lz4" },
+      entries, included: entries.map((e) => e.path), deleted: [], discarded: [], stats: { files: entries.length, dirs: 0, symlinks: 0, bytes: 0 },
+    };
+    const partBytes = 5 * 1024 * 1024; // the smallest part S3 takes
+    expect(Buffer.byteLength(JSON.stringify(manifest))).toBeGreaterThan(partBytes);
+    await partsStore.writeManifest(manifest, partBytes);
+    try {
+      const head = await partsStore.s3.send(new HeadObjectCommand({ Bucket: "snapshots", Key: partsStore.manifestKey(id) }));
+      expect(head.ETag).toMatch(/-2"$/); // a multipart object's ETag counts its parts
+      expect(await partsStore.readManifest(id)).toEqual(manifest);
+      expect((await partsStore.list()).map((s) => [s.id, s.files])).toEqual([[id, entries.length]]);
+    } finally {
+      await partsStore.delete(id);
     }
   });
 

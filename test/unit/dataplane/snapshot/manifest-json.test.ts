@@ -1,6 +1,6 @@
 // The manifest's bytes written piece by piece are exactly JSON.stringify's, whatever the names hold.
 import { describe, expect, it } from "vitest";
-import { manifestJson } from "../../../../dataplane/snapshot/manifest-json.ts";
+import { manifestJson, manifestJsonBytes, manifestJsonParts } from "../../../../dataplane/snapshot/manifest-json.ts";
 import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
 
 function manifestOf(entries: Entry[], extra: Partial<Manifest> = {}): Manifest {
@@ -28,6 +28,19 @@ describe("manifestJson", () => {
   it("keeps a manifest without per-file items, or without `discarded`, as it is", () => {
     for (const manifest of [manifestOf([]), manifestOf([], { discarded: undefined }), manifestOf([{ path: "only", type: "dir", size: 0, mtime: "0", mode: 0o755 }])]) {
       expect(manifestJson(manifest).toString()).toBe(JSON.stringify(manifest));
+    }
+  });
+
+  it("makes the same bytes in parts of a fixed size, a character's bytes split across two parts if need be", () => {
+    const entries: Entry[] = Array.from({ length: 3_000 }, (_, i) => ({ path: `${names[i % names.length]} ${i}`, type: "file", size: i, mtime: "1", mode: 0o644 }));
+    const manifest = manifestOf(entries);
+    const whole = Buffer.from(JSON.stringify(manifest));
+    expect(manifestJsonBytes(manifest)).toBe(whole.length);
+    for (const partBytes of [7, 4096, 65_537, whole.length, whole.length + 1]) {
+      const parts = [...manifestJsonParts(manifest, partBytes)];
+      expect(Buffer.concat(parts).equals(whole)).toBe(true);
+      expect(parts.slice(0, -1).every((p) => p.length === partBytes)).toBe(true);
+      expect(parts).toHaveLength(Math.ceil(whole.length / partBytes));
     }
   });
 });
