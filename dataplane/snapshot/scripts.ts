@@ -12,14 +12,19 @@ export const workspace = "/workspace";
 /** find -printf fields per entry: type, path, size, mode, mtime, symlink target (host-listings.ts: ScanParser). */
 const entryFormat = String.raw`%y\0%p\0%s\0%m\0%T@\0%l\0`;
 
-/** Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields. */
+/**
+ * Lists every entry under the tree at $1 (default /workspace) as six NUL-terminated fields. An
+ * entry that goes between find reading its name and looking at it (a temporary file of a busy
+ * workspace) is not there, and not an error: without -ignore_readdir_race find exits 1 for it, and
+ * the snapshot of a workspace whose files come and go failed at its first step.
+ */
 export function scanScript(): string {
   return `set -euo pipefail
 export LC_ALL=C
 root=\${1:-${workspace}}
 if [ ! -d "$root" ]; then echo "no $root on this host" >&2; exit 3; fi
 cd "$root"
-find . -mindepth 1 -printf '${entryFormat}'
+find . -ignore_readdir_race -mindepth 1 -printf '${entryFormat}'
 `;
 }
 
