@@ -22,11 +22,11 @@ export interface VerificationResult {
 
 /** What a scanned entry showed that the manifest's did not: only kept for entries that differ. */
 interface ScanDifferences {
-  type?: string;
-  size?: string;
-  target?: string;
-  mode?: string;
-  mtime?: string;
+  readonly type?: string;
+  readonly size?: string;
+  readonly target?: string;
+  readonly mode?: string;
+  readonly mtime?: string;
 }
 
 // A file's MD5, per expected entry: none known yet, the manifest's, or another (kept in `otherMd5`).
@@ -64,16 +64,8 @@ export class TreeVerification {
       return;
     }
     this.scanned[i] = 1;
-    const want = this.expected[i]!;
-    const differs: ScanDifferences = {};
-    if (got.type !== want.type) differs.type = `is a ${got.type}, expected a ${want.type}`;
-    else {
-      if (want.type === "file" && got.size !== want.size) differs.size = `size ${got.size}, expected ${want.size}`;
-      if (want.type === "symlink" && got.target !== want.target) differs.target = `points to ${got.target}, expected ${want.target}`;
-      if (want.type !== "symlink" && got.mode !== want.mode) differs.mode = `mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}`;
-      if (want.type !== "symlink" && !sameSecond(got.mtime, want.mtime)) differs.mtime = `mtime ${got.mtime}, expected ${want.mtime}`;
-    }
-    if (Object.keys(differs).length > 0) this.differences.set(i, differs);
+    const differs = scanDifferences(this.expected[i]!, got);
+    if (differs) this.differences.set(i, differs);
     else this.differences.delete(i);
   };
 
@@ -152,6 +144,16 @@ export class TreeVerification {
     if (this.sums[i] === otherSum) return `MD5 ${this.otherMd5.get(i)}, expected ${expected}`;
     return "its MD5 could not be read";
   }
+}
+
+/** What a scanned entry shows that the manifest's does not, or nothing (no object for the entries that match: nearly all). */
+function scanDifferences(want: Entry, got: Entry): ScanDifferences | undefined {
+  if (got.type !== want.type) return { type: `is a ${got.type}, expected a ${want.type}` };
+  const size = want.type === "file" && got.size !== want.size ? `size ${got.size}, expected ${want.size}` : undefined;
+  const target = want.type === "symlink" && got.target !== want.target ? `points to ${got.target}, expected ${want.target}` : undefined;
+  const mode = want.type !== "symlink" && got.mode !== want.mode ? `mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}` : undefined;
+  const mtime = want.type !== "symlink" && !sameSecond(got.mtime, want.mtime) ? `mtime ${got.mtime}, expected ${want.mtime}` : undefined;
+  return size || target || mode || mtime ? { size, target, mode, mtime } : undefined;
 }
 
 /** Two trees compared whole (both at hand): what differs, and how. */
