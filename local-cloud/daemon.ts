@@ -75,7 +75,7 @@ async function start(): Promise<Endpoints> {
     names, cloudDir: cloudDir!, mirrorUrl: made.mirror.url, inventory: defaultInventory, settings: config.settings, creditUsd: config.creditUsd,
   });
   made.cloud = cloud;
-  made.proxy = await startS3Proxy(names.gateway, made.minio.port, cloud.faults);
+  made.proxy = await startS3Proxy(names.gateway, made.minio.port, cloud.faults, path.join(cloudDir!, "s3-relay.log"));
   log(`s3 endpoint ${made.proxy.endpoint}`);
 
   const api = new VastApi(cloud);

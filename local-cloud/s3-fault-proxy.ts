@@ -1,10 +1,20 @@
-// The S3 endpoint Dumont is given: an HTTP relay in front of MinIO, listening on the cloud's
-// gateway address so that hosts and the controller reach it at the same URL (presigned URLs are
-// signed for one host name). The Host header passes through untouched, so SigV4 signatures stay
-// valid. When an S3 fault is armed, it answers some requests with S3 errors or delays them, or (a
-// stalled store) accepts hosts' requests and never answers them until the fault is cleared.
-import { createServer, request as httpRequest, type Server } from "node:http";
+// The S3 endpoint Dumont is given: a relay in front of MinIO (local-cloud/s3-relay, Go), listening
+// on the cloud's gateway address so that hosts and the controller reach it at the same URL
+// (presigned URLs are signed for one host name). The Host header passes through untouched, so
+// SigV4 signatures stay valid.
+//
+// The relay carries the bytes; this file decides, for each request, what the relay does with it.
+// When an S3 fault is armed, some requests are answered with S3 errors or delayed, or (a stalled
+// store) hosts' requests are held and never answered until the fault is cleared.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createWriteStream, existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import path from "node:path";
+import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
+import { EnvironmentError } from "../lib/errors.ts";
+import { toolsDir } from "../lib/tools/paths.ts";
 import type { FaultBook } from "./faults.ts";
 
 export interface S3Proxy {
@@ -14,6 +24,12 @@ export interface S3Proxy {
   readonly injectedErrors: () => number;
   close(): Promise<void>;
 }
+
+/** What the relay does with one request. */
+type Decision = { action: "relay" } | { action: "close" } | { action: "error"; status: number; body: string };
+
+/** The relay's build, made by setup/setup.sh. */
+export const s3RelayBinary = path.join(toolsDir, "s3-relay", "s3-relay");
 
 function s3ErrorXml(status: number): string {
   const [code, message] = status === 503 ? ["SlowDown", "Please reduce your request rate."] : ["InternalError", "We encountered an internal error. Please try again."];
@@ -28,62 +44,112 @@ export function failsAt(n: number, rate: number): boolean {
   return Math.floor((n + 1) * rate) > Math.floor(n * rate);
 }
 
-export function startS3Proxy(listenHost: string, targetPort: number, faults: FaultBook): Promise<S3Proxy> {
-  let injected = 0;
-  const seen = new Map<number, number>();
-  const server: Server = createServer(async (req, res) => {
+/** Decides each request from the faults armed when it arrives. */
+class FaultDecider {
+  injected = 0;
+  private readonly seen = new Map<number, number>();
+
+  private readonly faults: FaultBook;
+  private readonly gateway: string;
+
+  constructor(faults: FaultBook, gateway: string) {
+    this.faults = faults;
+    this.gateway = gateway;
+  }
+
+  /** `withdrawn` turns true when the client has gone away: a held request is then let go. */
+  async decide(remoteAddress: string, userAgent: string, withdrawn: () => boolean): Promise<Decision> {
+    const { faults } = this;
     // Hosts' transfers stall; the controller (which reaches the relay from the gateway address
     // itself) is still answered, so the test sees how the data path alone copes.
-    if (faults.standing("s3-stall") && req.socket.remoteAddress !== listenHost) {
-      while (faults.standing("s3-stall") && !req.socket.destroyed) await sleep(200);
-      req.socket.destroy();
-      return;
+    if (faults.standing("s3-stall") && remoteAddress !== this.gateway) {
+      while (faults.standing("s3-stall") && !withdrawn()) await sleep(200);
+      return { action: "close" };
     }
     // One client cut off from the store (a controller on the wrong side of a partition): its
     // requests, told apart by the application id in their user agent, are never answered.
     const partition = faults.standing("s3-partition");
-    if (partition && String(req.headers["user-agent"] ?? "").split(" ").includes(`app/${partition.target}`)) {
-      while (faults.standing("s3-partition") === partition && !req.socket.destroyed) await sleep(200);
-      req.socket.destroy();
-      return;
+    if (partition && userAgent.split(" ").includes(`app/${partition.target}`)) {
+      while (faults.standing("s3-partition") === partition && !withdrawn()) await sleep(200);
+      return { action: "close" };
     }
     const latency = faults.standing("s3-latency");
     if (latency?.ms) await sleep(latency.ms);
     const errors = faults.standing("s3-errors");
-    const n = errors ? (seen.get(errors.id) ?? 0) : 0;
-    if (errors) seen.set(errors.id, n + 1);
+    const n = errors ? (this.seen.get(errors.id) ?? 0) : 0;
+    if (errors) this.seen.set(errors.id, n + 1);
     if (errors && failsAt(n, errors.rate ?? 1)) {
-      injected++;
+      this.injected++;
       const status = errors.status ?? 503;
-      req.resume();
-      res.writeHead(status, { "content-type": "application/xml", connection: "close" });
-      res.end(s3ErrorXml(status));
+      return { action: "error", status, body: s3ErrorXml(status) };
+    }
+    return { action: "relay" };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : "";
+}
+
+/** The decision server the relay asks, on loopback, with a token of its own. */
+function startDecisionServer(decider: FaultDecider, token: string): Promise<{ server: Server; url: string }> {
+  const expected = Buffer.from(`Bearer ${token}`);
+  const server = createServer(async (req, res) => {
+    const given = Buffer.from(header(req, "authorization"));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected) || req.url !== "/decide") {
+      res.writeHead(403).end();
       return;
     }
-    const upstream = httpRequest(
-      { host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on("error", (error) => {
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
-      res.end(`proxy: ${error.message}`);
-    });
-    req.pipe(upstream);
+    req.resume();
+    const decision = await decider.decide(header(req, "x-remote-address"), header(req, "x-client-user-agent"), () => req.socket.destroyed);
+    if (!res.destroyed) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(decision));
   });
+  // The relay closes its idle connections first (after 60 s): it never reuses one this end closed.
+  server.keepAliveTimeout = 10 * 60_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, listenHost, () => {
-      const address = server.address();
-      if (!address || typeof address === "string") return reject(new Error("proxy has no port"));
-      resolve({
-        endpoint: `http://${listenHost}:${address.port}`,
-        port: address.port,
-        injectedErrors: () => injected,
-        close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
-      });
-    });
+    server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/decide` }));
   });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(5_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+export async function startS3Proxy(listenHost: string, targetPort: number, faults: FaultBook, logFile: string): Promise<S3Proxy> {
+  if (!existsSync(s3RelayBinary)) throw new EnvironmentError(`the local cloud's S3 relay is not built (${s3RelayBinary})`, "run `bash setup/setup.sh`");
+  const decider = new FaultDecider(faults, listenHost);
+  const token = randomBytes(24).toString("hex");
+  const decisions = await startDecisionServer(decider, token);
+  const log = createWriteStream(logFile, { flags: "a" });
+  const child = spawn(s3RelayBinary, ["-listen", `${listenHost}:0`, "-target", `127.0.0.1:${targetPort}`, "-decide", decisions.url], {
+    // Its stdin stays open for as long as this process lives: the relay exits when it closes.
+    env: { DUMONT_S3_RELAY_TOKEN: token }, stdio: ["pipe", "pipe", "pipe"],
+  });
+  child.stderr!.pipe(log);
+  const close = async () => {
+    await stopChild(child);
+    decisions.server.closeAllConnections();
+    await new Promise<void>((done) => decisions.server.close(() => done()));
+  };
+  const lines = createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    new Promise<string | undefined>((resolve) => {
+      lines.once("line", resolve);
+      child.once("exit", () => resolve(undefined));
+    }),
+    sleep(10_000).then(() => undefined),
+  ]);
+  const port = Number(/^listening .*:(\d+)$/.exec(first ?? "")?.[1]);
+  if (!port) {
+    await close();
+    throw new EnvironmentError(`the local cloud's S3 relay did not start (log: ${logFile})`);
+  }
+  lines.on("line", (line) => log.write(`${line}\n`));
+  return { endpoint: `http://${listenHost}:${port}`, port, injectedErrors: () => decider.injected, close };
 }

@@ -5,7 +5,7 @@
 #   2. npm dependencies (npm ci, when package-lock.json changed since the last run)
 #   3. Go-built tools in .tools/ (git-ignored): the Pulumi CLI, its Node.js language host, the
 #      dynamic-provider shim, the command provider plugin, MinIO, its admin client mc, s5cmd, and
-#      dumont-pack (the snapshot helper sent to GPU hosts).
+#      dumont-pack (the snapshot helper sent to GPU hosts) and the local cloud's S3 relay.
 #      Each is built in a temporary folder and moved into place only when complete, so a killed
 #      build never leaves a tool that a later run mistakes for a good one.
 # Usage: setup/setup.sh [--quiet] [--bench]   (--bench adds the benchmark baselines, e.g. restic)
@@ -200,11 +200,17 @@ build_pack() {
   done
 }
 
+# The local cloud's S3 relay (local-cloud/s3-relay): standard library only.
+build_s3_relay() {
+  (cd "$ROOT/local-cloud/s3-relay" && go build -buildvcs=false -ldflags "-s -w" -o "$STAGE/s3-relay" .)
+}
+
 # Folder names carry a hash of the sources they are built from, so an edit rebuilds.
 src_hash() { cat "$@" | sha256sum | cut -c1-10; }
 PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/* <(echo "yaml $PULUMI_YAML_VERSION"))"
 COMMAND_DIR="$TOOLS/command-v$COMMAND_VERSION-$(src_hash "$ROOT"/setup/go/command-provider/*)"
 PACK_DIR="$TOOLS/pack-$(src_hash "$ROOT"/dataplane/pack/*)"
+RELAY_DIR="$TOOLS/s3-relay-$(src_hash "$ROOT"/local-cloud/s3-relay/*)"
 
 # A pulumi already on PATH (outside .tools) is used when it is at least the SDK's version.
 user_pulumi=""
@@ -222,6 +228,7 @@ fi
   bin/pulumi bin/pulumi-language-nodejs bin/pulumi-language-yaml bin/pulumi-resource-pulumi-nodejs
 build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
 build_tool dumont-pack "$PACK_DIR" build_pack dumont-pack-linux-amd64 dumont-pack-linux-arm64
+build_tool s3-relay "$RELAY_DIR" build_s3_relay s3-relay
 build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
 build_tool "mc-$MC_VERSION" "$TOOLS/mc-$MC_VERSION" build_mc mc
 build_tool "s5cmd-$S5CMD_VERSION" "$TOOLS/s5cmd-v$S5CMD_VERSION" build_s5cmd s5cmd
@@ -238,6 +245,8 @@ ln -sfn "$TOOLS/mc-$MC_VERSION/mc" "$TOOLS/bin/mc"
 ln -sfn "$TOOLS/s5cmd-v$S5CMD_VERSION/s5cmd" "$TOOLS/bin/s5cmd"
 # The controller reads the helper's builds from here (dataplane/snapshot/pack-helper.ts).
 ln -sfn "$PACK_DIR" "$TOOLS/dumont-pack"
+# The local cloud's daemon starts its S3 relay from here (local-cloud/s3-fault-proxy.ts).
+ln -sfn "$RELAY_DIR" "$TOOLS/s3-relay"
 
 # The command provider goes into the project's plugin cache under its exact version, off PATH.
 export PULUMI_HOME="$TOOLS/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

@@ -1,0 +1,3 @@
+module dumont.invalid/s3-relay
+
+go 1.26
