@@ -6,6 +6,7 @@
 //	dumont-pack members ROOT LIST SUMS SEEN
 //	dumont-pack sums ROOT LIST
 //	dumont-pack stream-sums OUT
+//	dumont-pack fetch SUMS|- < URL
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
 // ROOT, "./"-prefixed), in that order, to stdout as one LZ4 frame (with its content checksum, as
@@ -19,7 +20,8 @@
 // `sums` prints the MD5 of each file LIST names, as `md5sum -z` does, reading several at a time;
 // the restore verifies with it what it did not hash as it extracted. `stream-sums` passes an
 // archive through on its way to tar -x and writes the MD5 of every file in it to OUT
-// (streamsums.go).
+// (streamsums.go). `fetch` downloads an archive by byte ranges over several connections, decodes it
+// and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go).
 package main
 
 import (
@@ -30,7 +32,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL"
 
 func main() {
 	switch {
@@ -40,6 +42,8 @@ func main() {
 		sums(os.Args[2], readList(os.Args[3]))
 	case len(os.Args) == 3 && os.Args[1] == "stream-sums":
 		streamSums(os.Args[2])
+	case len(os.Args) == 3 && os.Args[1] == "fetch":
+		fetch(os.Args[2])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(64)

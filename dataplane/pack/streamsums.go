@@ -24,6 +24,12 @@ import (
 // stream cut at a member boundary reads as a whole archive here: LZ4's checksum fails it upstream,
 // and the restore script takes no sums from a link whose pipeline failed.)
 func streamSums(outPath string) {
+	passThroughHashing(os.Stdin, os.Stdout, outPath, "stream-sums")
+}
+
+// passThroughHashing copies in to out, and hashes the members of the tar stream it carries into
+// outPath (see streamSums). A failure of the copy ends the program, naming the command.
+func passThroughHashing(in io.Reader, out io.Writer, outPath, command string) {
 	// Buffers go round: read into one, hand it to the hashing, which gives it back once read.
 	const buffers = 32
 	chunks := make(chan []byte, buffers)
@@ -48,10 +54,10 @@ func streamSums(outPath string) {
 				hashing = false
 			}
 		}
-		n, err := os.Stdin.Read(chunk)
+		n, err := in.Read(chunk)
 		if n > 0 {
-			if _, werr := os.Stdout.Write(chunk[:n]); werr != nil {
-				fatal("stream-sums: writing the stream: %v", werr)
+			if _, werr := out.Write(chunk[:n]); werr != nil {
+				fatal("%s: writing the stream: %v", command, werr)
 			}
 			if hashing {
 				select {
@@ -65,13 +71,13 @@ func streamSums(outPath string) {
 			break
 		}
 		if err != nil {
-			fatal("stream-sums: reading the stream: %v", err)
+			fatal("%s: reading the stream: %v", command, err)
 		}
 	}
 	close(chunks)
 	<-stopped
 	if hashErr != nil {
-		fmt.Fprintf(os.Stderr, "dumont-pack: stream-sums: %v (the restore hashes from the disk instead)\n", hashErr)
+		fmt.Fprintf(os.Stderr, "dumont-pack: %s: %v (the restore hashes from the disk instead)\n", command, hashErr)
 	}
 }
 

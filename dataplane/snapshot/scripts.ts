@@ -258,14 +258,15 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * $spool/<ready> exists (the controller writes them meanwhile; 9 when they never come within 10
  * minutes, or the spool is removed: the controller gave up).
  *
- * With dumont-pack ($pack; empty without it) and $hash_as_extracted "always", or "auto" on a host of
- * at least four cores, the stream passes through its stream-sums on its way to tar, which hashes
- * every file member as it goes by: when all went well, stdout is the MD5 of every file the archive
- * held, as `md5sum -z` prints them, and the verification need not read those files back from the
- * disk. Nothing on stdout: hash them from the disk. (It costs the host about 1.6 s of CPU per GiB
- * during the extraction: on two cores, busy with the download, lz4 and tar, the restore took longer
- * that way than extracting and hashing from the disk after; where cores are idle it is free, and
- * spares reading the whole workspace back.)
+ * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
+ * several connections, each retried on its own), decodes it and hands tar the stream, in one
+ * process (`dumont-pack fetch`); without it, curl | lz4 -d. With the helper and $hash_as_extracted
+ * "always", or "auto" on a host of at least four cores, it also hashes every file member as it goes
+ * by: when all went well, stdout is the MD5 of every file the archive held, as `md5sum -z` prints
+ * them, and the verification need not read those files back from the disk. Nothing on stdout: hash
+ * them from the disk. (It costs the host about 1.6 s of CPU per GiB during the extraction: on two
+ * cores, busy with the download and tar, it gains next to nothing over hashing from the disk after;
+ * where cores are idle it is free, and spares reading the whole workspace back.)
  *   args: spool first|later ready pack auto|always; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
@@ -284,12 +285,22 @@ cd ${workspace} || exit 6
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial" "$spool/sums.err"
-stream_sums() {
-  if [ -n "$pack" ] && { [ "$hash_as_extracted" = always ] || [ "$(nproc 2>/dev/null || echo 1)" -ge 4 ]; }; then
-    "$pack" stream-sums "$spool/sums" 2> "$spool/sums.err"
+rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial" "$spool/fetch.err"
+# The archive, decoded, on stdout. With the helper: byte ranges over several connections, each tried
+# again on its own, decoded in the same process, and (where there are cores to spare) every file
+# hashed on its way (dumont-pack fetch). Without it: curl_url | lz4 -d. Transient failures are retried,
+# but not a broken pipe: a stream that tar refused (a damaged archive) fails now instead of
+# downloading again for minutes. A stalled transfer ends after 30 s.
+download_archive() {
+  if [ -n "$pack" ]; then
+    local sums=-
+    if [ "$hash_as_extracted" = always ] || { [ "$hash_as_extracted" = auto ] && [ "$(nproc 2>/dev/null || echo 1)" -ge 4 ]; }; then
+      sums="$spool/sums"
+    fi
+    "$pack" fetch "$sums" < <(printf '%s\\n' "$url") 2> "$spool/fetch.err"
   else
-    cat
+    curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
+      | lz4 -d -q - -
   fi
 }
 # A stage a killed restore left behind (its exit trap never ran) goes first.
@@ -309,13 +320,9 @@ on_exit() {
   exit "$status"
 }
 trap on_exit EXIT
-# Transient failures are retried, but not a broken pipe: a stream that lz4 or tar refused (a damaged
-# archive) fails now instead of downloading again for minutes. A stalled transfer ends after 30 s.
 # The listing names what the archive holds as tar reads it (an absolute name as the archive has it;
 # a '..' member, which tar refuses, only in its messages); what tar wrote is checked after it.
-curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
-  | lz4 -d -q - - \\
-  | stream_sums \\
+download_archive \\
   | tar --numeric-owner --sparse --quoting-style=escape --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
 status=("\${PIPESTATUS[@]}")
 # The controller writes this link's lists while the archive downloads, and $ready when all are there.
@@ -329,7 +336,7 @@ if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the co
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2
-cat -- "$spool/sums.err" 2>/dev/null >&2
+cat -- "$spool/fetch.err" 2>/dev/null >&2
 sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
 # place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
