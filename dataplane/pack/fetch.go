@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pierrec/lz4/v4"
@@ -67,6 +68,7 @@ func fetch(sumsPath string) {
 	if err := decoder.Apply(lz4.ConcurrencyOption(min(runtime.NumCPU(), maxFetchDecoders))); err != nil {
 		fatal("fetch: setting up LZ4: %v", err)
 	}
+	growPipe(os.Stdout)
 	if sumsPath != "-" {
 		passThroughHashing(decoder, os.Stdout, sumsPath, "fetch")
 		return
@@ -74,6 +76,16 @@ func fetch(sumsPath string) {
 	if _, err := io.CopyBuffer(os.Stdout, decoder, make([]byte, fetchCopyBufBytes)); err != nil {
 		fatal("fetch: %v", err)
 	}
+}
+
+// growPipe makes the pipe to tar hold 1 MiB instead of 64 KiB (Linux's F_SETPIPE_SZ, up to
+// /proc/sys/fs/pipe-max-size, 1 MiB by default), so that decoding and hashing run ahead of tar
+// instead of taking turns with it: 1.1 GiB hashed as extracted took 6.3-6.8 s instead of
+// 7.2-8.0 s on a two-core host (three runs each, .prof scratch script). Not a pipe, or a lower
+// limit: nothing changes.
+func growPipe(f *os.File) {
+	const setPipeSize = 1031 // F_SETPIPE_SZ
+	syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), setPipeSize, 1<<20)
 }
 
 func fetchClient() *http.Client {

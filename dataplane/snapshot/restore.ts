@@ -60,11 +60,11 @@ export interface RestoreOptions {
   /** Stops the restore at once (the controller lost the stack's lease): no archive is applied after it. */
   readonly signal?: AbortSignal;
   /**
-   * Hash the files as the archives are extracted ("always"), or only on a host of four cores or
-   * more ("auto", the default: restoreArchiveScript says why); otherwise the verification reads
-   * them back from the disk.
+   * Hash the files as the archives are extracted, where dumont-pack downloads them (the default;
+   * restoreArchiveScript says why). false: the verification reads every file back from the disk
+   * (tests of that path).
    */
-  readonly hashAsExtracted?: "auto" | "always";
+  readonly hashAsExtracted?: boolean;
 }
 
 /** A host script reached for a path below something that is not a real directory (it names it): stop. */
@@ -170,7 +170,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
           sumsRefused = error as Error;
         }
       };
-      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted ?? "auto"], {
+      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted === false ? "no" : "yes"], {
         stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, onStdout: takeSums, maxStdoutBytes: workspaceListingBytes,
       });
       running.catch(() => undefined); // awaited below, after the lists are sent

@@ -261,13 +261,16 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
  * several connections, each retried on its own), decodes it and hands tar the stream, in one
  * process (`dumont-pack fetch`); without it, curl | lz4 -d. With the helper and $hash_as_extracted
- * "always", or "auto" on a host of at least four cores, it also hashes every file member as it goes
- * by: when all went well, stdout is the MD5 of every file the archive held, as `md5sum -z` prints
- * them, and the verification need not read those files back from the disk. Nothing on stdout: hash
- * them from the disk. (It costs the host about 1.6 s of CPU per GiB during the extraction: on two
- * cores, busy with the download and tar, it gains next to nothing over hashing from the disk after;
- * where cores are idle it is free, and spares reading the whole workspace back.)
- *   args: spool first|later ready pack auto|always; stdin: the presigned GET URL
+ * "yes" (the default), it also hashes every file member as it goes by: when all went well, stdout is
+ * the MD5 of every file the archive held, as `md5sum -z` prints them, and the verification need not
+ * read those files back from the disk. Nothing on stdout: hash them from the disk. (It costs the
+ * host about 1.6 s of CPU per GiB during the extraction. Through curl | lz4 -d | stream-sums, on two
+ * cores, that made the restore slower than hashing from the disk after, so it was kept for hosts of
+ * four cores; inside fetch, with two pipes fewer, a restore of 1.1 GiB took 6.65-6.78 s against
+ * 6.87-7.28 s hashing from the disk, and of 100k files 11.0-11.8 s against 11.3 s: three runs each,
+ * cold cache, .prof scratch script. Where cores are idle it is free, and spares reading the whole
+ * workspace back.)
+ *   args: spool first|later ready pack yes|no; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
@@ -276,7 +279,7 @@ spool=$1
 place=$2
 ready=$3
 pack=\${4:-}
-hash_as_extracted=\${5:-auto}
+hash_as_extracted=\${5:-yes}
 read -r url
 # stdout is for the sums alone (fd 3); anything else a command prints goes with the messages.
 exec 3>&1 1>&2
@@ -287,16 +290,13 @@ ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
 rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial" "$spool/fetch.err"
 # The archive, decoded, on stdout. With the helper: byte ranges over several connections, each tried
-# again on its own, decoded in the same process, and (where there are cores to spare) every file
-# hashed on its way (dumont-pack fetch). Without it: curl_url | lz4 -d. Transient failures are retried,
+# again on its own, decoded in the same process, and every file hashed on its way (dumont-pack fetch). Without it: curl_url | lz4 -d. Transient failures are retried,
 # but not a broken pipe: a stream that tar refused (a damaged archive) fails now instead of
 # downloading again for minutes. A stalled transfer ends after 30 s.
 download_archive() {
   if [ -n "$pack" ]; then
     local sums=-
-    if [ "$hash_as_extracted" = always ] || { [ "$hash_as_extracted" = auto ] && [ "$(nproc 2>/dev/null || echo 1)" -ge 4 ]; }; then
-      sums="$spool/sums"
-    fi
+    if [ "$hash_as_extracted" = yes ]; then sums="$spool/sums"; fi
     "$pack" fetch "$sums" < <(printf '%s\\n' "$url") 2> "$spool/fetch.err"
   else
     curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
