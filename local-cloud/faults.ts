@@ -52,6 +52,9 @@ export function validateFault(input: unknown): FaultSpec {
       throw new UserError(`fault '${kind}': ${key} must be a number`);
     }
   }
+  if (spec.status !== undefined && (!Number.isInteger(spec.status) || (spec.status as number) < 400 || (spec.status as number) > 599)) {
+    throw new UserError(`fault '${kind}': status must be an HTTP error status, 400 to 599 (e.g. 503 or 500)`);
+  }
   if (spec.rate !== undefined && ((spec.rate as number) < 0 || (spec.rate as number) > 1)) {
     throw new UserError(`fault '${kind}': rate must be between 0 and 1`);
   }

@@ -28,6 +28,9 @@ export interface S3Proxy {
 /** What the relay does with one request. */
 type Decision = { action: "relay" } | { action: "close" } | { action: "error"; status: number; body: string };
 
+/** The longest a stall or a partition holds one request (the Node relay's server cut requests at 5 minutes). */
+const maxHoldMs = 10 * 60_000;
+
 /** The relay's build, made by setup/setup.sh. */
 export const s3RelayBinary = path.join(toolsDir, "s3-relay", "s3-relay");
 
@@ -57,20 +60,26 @@ class FaultDecider {
     this.gateway = gateway;
   }
 
-  /** `withdrawn` turns true when the client has gone away: a held request is then let go. */
+  /**
+   * `withdrawn` turns true when the client has gone away: a held request is then let go. A held
+   * upload's client that left is only seen once its body was read (the relay's server reads it
+   * first), so no request is held longer than maxHoldMs either.
+   */
   async decide(remoteAddress: string, userAgent: string, withdrawn: () => boolean): Promise<Decision> {
     const { faults } = this;
+    const heldSince = Date.now();
+    const letGo = () => withdrawn() || Date.now() - heldSince > maxHoldMs;
     // Hosts' transfers stall; the controller (which reaches the relay from the gateway address
     // itself) is still answered, so the test sees how the data path alone copes.
     if (faults.standing("s3-stall") && remoteAddress !== this.gateway) {
-      while (faults.standing("s3-stall") && !withdrawn()) await sleep(200);
+      while (faults.standing("s3-stall") && !letGo()) await sleep(200);
       return { action: "close" };
     }
     // One client cut off from the store (a controller on the wrong side of a partition): its
     // requests, told apart by the application id in their user agent, are never answered.
     const partition = faults.standing("s3-partition");
     if (partition && userAgent.split(" ").includes(`app/${partition.target}`)) {
-      while (faults.standing("s3-partition") === partition && !withdrawn()) await sleep(200);
+      while (faults.standing("s3-partition") === partition && !letGo()) await sleep(200);
       return { action: "close" };
     }
     const latency = faults.standing("s3-latency");
@@ -132,24 +141,38 @@ export async function startS3Proxy(listenHost: string, targetPort: number, fault
     env: { DUMONT_S3_RELAY_TOKEN: token }, stdio: ["pipe", "pipe", "pipe"],
   });
   child.stderr!.pipe(log);
+  let closing = false;
   const close = async () => {
+    closing = true;
     await stopChild(child);
     decisions.server.closeAllConnections();
     await new Promise<void>((done) => decisions.server.close(() => done()));
+    log.end();
   };
   const lines = createInterface({ input: child.stdout! });
+  const startTimeout = new AbortController();
   const first = await Promise.race([
     new Promise<string | undefined>((resolve) => {
       lines.once("line", resolve);
       child.once("exit", () => resolve(undefined));
+      // A relay that cannot be started at all (not executable, say) is named, not thrown later.
+      child.once("error", (error) => {
+        log.write(`s3-relay: ${error.message}\n`);
+        resolve(undefined);
+      });
     }),
-    sleep(10_000).then(() => undefined),
+    sleep(10_000, undefined, { signal: startTimeout.signal }).then(() => undefined, () => undefined),
   ]);
+  startTimeout.abort();
   const port = Number(/^listening .*:(\d+)$/.exec(first ?? "")?.[1]);
   if (!port) {
     await close();
     throw new EnvironmentError(`the local cloud's S3 relay did not start (log: ${logFile})`);
   }
   lines.on("line", (line) => log.write(`${line}\n`));
+  // A relay that dies leaves the cloud without its S3 endpoint: the daemon's log says so.
+  child.once("exit", (code, signal) => {
+    if (!closing) console.log(`${new Date().toISOString()} the S3 relay exited (${signal ?? `code ${code}`}); see ${logFile}`);
+  });
   return { endpoint: `http://${listenHost}:${port}`, port, injectedErrors: () => decider.injected, close };
 }

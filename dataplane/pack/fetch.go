@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,21 +38,23 @@ import (
 //
 // Ranges are fetched in order, at most fetchConnections at once, each held in memory until the
 // stream reaches it (fetchConnections+1 buffers of fetchChunk bytes: 40 MiB). A range is tried
-// again after a network error, an incomplete body, a stall of stallTimeout or a 5xx/429/408
-// answer, for up to fetchAttempts tries within fetchRetryWindow; any other answer (403 for an
-// expired URL, 404) fails at once. Every range after the first carries If-Match with the first
+// again after a network error, an incomplete body, less than stallBytes in stallTimeout or a
+// 5xx/429/408 answer, for up to fetchAttempts tries within fetchRetryWindow; any other answer (403
+// for an expired URL, 404, and 200 from a store or proxy that ignores byte ranges) fails at once.
+// Each range is a request of its own: the URL must stay valid for the whole download (12 h, see
+// store.ts; a store signed with temporary credentials would cut that short). Every range after the first carries If-Match with the first
 // one's ETag: an archive replaced during the download fails (412) instead of mixing two objects.
 // LZ4's content checksum checks the result as curl | lz4 -d did. Exit status: 0, or 2 with the
 // reason on stderr.
 const (
-	fetchConnections  = 4
-	fetchChunk        = 8 << 20
-	fetchAttempts     = 6
-	fetchRetryWindow  = 60 * time.Second
-	stallTimeout      = 30 * time.Second
-	connectTimeout    = 20 * time.Second
-	maxFetchDecoders  = maxCompressors
-	fetchCopyBufBytes = 1 << 20
+	fetchConnections = 4
+	fetchChunk       = 8 << 20
+	fetchAttempts    = 6
+	fetchRetryWindow = 60 * time.Second
+	stallTimeout     = 30 * time.Second
+	stallBytes       = 30 << 10
+	connectTimeout   = 20 * time.Second
+	maxFetchDecoders = maxCompressors
 )
 
 func fetch(sumsPath string) {
@@ -58,6 +62,9 @@ func fetch(sumsPath string) {
 	archiveURL = strings.TrimRight(archiveURL, "\r\n")
 	if (err != nil && err != io.EOF) || !(strings.HasPrefix(archiveURL, "https://") || strings.HasPrefix(archiveURL, "http://")) {
 		fatal("fetch: stdin must hold the archive's http(s) URL on one line")
+	}
+	if _, err := url.Parse(archiveURL); err != nil {
+		fatal("fetch: the archive's URL does not parse") // the URL itself is a credential: not shown
 	}
 	source := &rangedSource{client: fetchClient(), url: archiveURL}
 	archive, err := source.open(context.Background())
@@ -73,7 +80,7 @@ func fetch(sumsPath string) {
 		passThroughHashing(decoder, os.Stdout, sumsPath, "fetch")
 		return
 	}
-	if _, err := io.CopyBuffer(os.Stdout, decoder, make([]byte, fetchCopyBufBytes)); err != nil {
+	if _, err := io.Copy(os.Stdout, decoder); err != nil {
 		fatal("fetch: %v", err)
 	}
 }
@@ -160,7 +167,9 @@ func (s *rangedSource) get(ctx context.Context, from int64, buffer []byte) ([]by
 		}
 		fmt.Fprintf(os.Stderr, "dumont-pack: fetch: the archive's bytes from %d: %v; trying again\n", from, err)
 		select {
-		case <-time.After(time.Duration(1<<(attempt-1)) * time.Second): // 1, 2, 4, 8, 16 s
+		// 1, 2, 4, 8, 16 s, each plus up to half of it, so that connections failed by one answer
+		// (503 SlowDown) do not all ask again at the same moment.
+		case <-time.After(time.Duration(float64(time.Second<<(attempt-1)) * (1 + rand.Float64()/2))):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -173,7 +182,7 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 	defer cancel()
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, err, true
+		return nil, withoutURL(err), true
 	}
 	request.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, from+int64(len(buffer))-1))
 	if s.etag != "" {
@@ -209,17 +218,35 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 	if first != from || last != from+want-1 || total != s.total {
 		return nil, fmt.Errorf("asked for bytes %d-%d of %d, got %s", from, from+want-1, s.total, match[0]), true
 	}
-	// A body that stops coming for stallTimeout is given up (and tried again).
-	watchdog := time.AfterFunc(stallTimeout, cancel)
+	// A body that brings less than stallBytes in stallTimeout is given up (and tried again), as
+	// curl's --speed-limit 1024 --speed-time 30 did: a trickle must not hold the restore for hours.
+	body := &countingReader{r: response.Body}
+	watchdog := watchRate(body, cancel)
 	defer watchdog.Stop()
-	n, err := io.ReadFull(&resettingReader{r: response.Body, timer: watchdog}, buffer[:want])
+	n, err := io.ReadFull(body, buffer[:want])
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("stalled for %s", stallTimeout), false
+			return nil, fmt.Errorf("less than %d bytes in %s", stallBytes, stallTimeout), false
 		}
 		return nil, fmt.Errorf("after %d of %d bytes: %v", n, want, withoutURL(err)), false
 	}
 	return buffer[:want], nil, false
+}
+
+// watchRate cancels when body brought less than stallBytes in the last stallTimeout.
+func watchRate(body *countingReader, cancel context.CancelFunc) *time.Timer {
+	var timer *time.Timer
+	last := int64(0)
+	timer = time.AfterFunc(stallTimeout, func() {
+		now := body.count.Load()
+		if now-last < stallBytes {
+			cancel()
+			return
+		}
+		last = now
+		timer.Reset(stallTimeout)
+	})
+	return timer
 }
 
 // withoutURL keeps a presigned URL (a credential until it expires) out of messages.
@@ -231,16 +258,14 @@ func withoutURL(err error) error {
 	return err
 }
 
-type resettingReader struct {
+type countingReader struct {
 	r     io.Reader
-	timer *time.Timer
+	count atomic.Int64
 }
 
-func (r *resettingReader) Read(p []byte) (int, error) {
+func (r *countingReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
-	if n > 0 {
-		r.timer.Reset(stallTimeout)
-	}
+	r.count.Add(int64(n))
 	return n, err
 }
 

@@ -111,8 +111,9 @@ function* tarListing(members: readonly string[]): Generator<string> {
 async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string | undefined> {
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
-  // The helper only speeds up the verification: without it (not built here, a host of another
-  // architecture), md5sum verifies.
+  // The helper downloads, decodes and hashes as the archives are extracted, and hashes what the
+  // verification reads back: without it (not built here, a host of another architecture), curl,
+  // lz4 and md5sum do.
   return ensurePackHelper(ssh).catch((error: Error) => {
     progress(`verifying with md5sum: ${error.message}`);
     return undefined;

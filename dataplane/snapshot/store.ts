@@ -44,7 +44,11 @@ export interface SnapshotSummary {
  * covers a slow part and its retries, and a host keeps nothing that works for long.
  */
 export const partUrlSeconds = 3600;
-/** How long a restore's download URL lives: one GET of the whole archive, resumed by curl if cut. */
+/**
+ * How long a restore's download URL lives: dumont-pack fetch asks for the archive a range at a
+ * time, each a request of its own, so the URL must outlive the whole download (a host without the
+ * helper makes one GET with curl).
+ */
 export const downloadUrlSeconds = 12 * 3600;
 /** A manifest's part size when it goes up in parts (S3 and B2 take parts of 5 MiB and more). */
 export const manifestPartBytes = 16 * 1024 * 1024;

@@ -75,6 +75,7 @@ func main() {
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.Out.URL.Scheme = "http"
 			r.Out.URL.Host = *target
+			r.Out.URL.RawQuery = r.In.URL.RawQuery // as received: ReverseProxy would re-encode a query it finds odd
 			r.Out.Host = r.In.Host
 		},
 		Transport:  &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 256, DisableCompression: true},
@@ -118,7 +119,7 @@ func main() {
 			panic(http.ErrAbortHandler)
 		}
 	})
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: time.Minute, ErrorLog: nil}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: time.Minute, IdleTimeout: 5 * time.Minute}
 	if err := server.Serve(listener); err != nil {
 		fmt.Fprintln(os.Stderr, "s3-relay:", err)
 		os.Exit(1)
