@@ -290,9 +290,10 @@ ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
 rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial" "$spool/fetch.err"
 # The archive, decoded, on stdout. With the helper: byte ranges over several connections, each tried
-# again on its own, decoded in the same process, and every file hashed on its way (dumont-pack fetch). Without it: curl_url | lz4 -d. Transient failures are retried,
-# but not a broken pipe: a stream that tar refused (a damaged archive) fails now instead of
-# downloading again for minutes. A stalled transfer ends after 30 s.
+# again on its own, decoded in the same process, and every file hashed on its way (dumont-pack
+# fetch). Without it: curl_url | lz4 -d. Transient failures are retried, but not a broken pipe: a
+# stream that tar refused (a damaged archive) fails now instead of downloading again for minutes.
+# A transfer that brings less than 30 KiB in 30 s is tried again, then given up.
 download_archive() {
   if [ -n "$pack" ]; then
     local sums=-
