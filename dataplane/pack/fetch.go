@@ -40,7 +40,8 @@ import (
 // stream reaches it (fetchConnections+1 buffers of fetchChunk bytes: 40 MiB). A range is tried
 // again after a network error, an incomplete body, less than stallBytes in stallTimeout or a
 // 5xx/429/408 answer, for up to fetchAttempts tries within fetchRetryWindow; any other answer (403
-// for an expired URL, 404, and 200 from a store or proxy that ignores byte ranges) fails at once.
+// for an expired URL, 404) fails at once. A store or proxy that ignores byte ranges (200 to the
+// first) is read as one stream.
 // Each range is a request of its own: the URL must stay valid for the whole download (12 h, see
 // store.ts; a store signed with temporary credentials would cut that short). Every range after the first carries If-Match with the first
 // one's ETag: an archive replaced during the download fails (412) instead of mixing two objects.
@@ -112,7 +113,11 @@ type rangedSource struct {
 	url    string
 	total  int64
 	etag   string
+	// The object's whole body, when the store answered the first range with all of it.
+	whole io.Reader
 }
+
+var errWholeObject = errors.New("the store answered with the whole object")
 
 type rangeResult struct {
 	data []byte
@@ -126,6 +131,10 @@ func (s *rangedSource) open(ctx context.Context) (io.Reader, error) {
 		buffers <- make([]byte, fetchChunk)
 	}
 	first, err := s.get(ctx, 0, <-buffers)
+	if err == errWholeObject {
+		fmt.Fprintln(os.Stderr, "dumont-pack: fetch: the store ignores byte ranges: one stream, nothing retried")
+		return s.whole, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +171,9 @@ func (s *rangedSource) get(ctx context.Context, from int64, buffer []byte) ([]by
 		if err == nil {
 			return data, nil
 		}
+		if err == errWholeObject {
+			return nil, err
+		}
 		if lasting || attempt >= fetchAttempts || time.Since(started) >= fetchRetryWindow {
 			return nil, fmt.Errorf("the archive's bytes from %d: %v (try %d)", from, err, attempt)
 		}
@@ -179,7 +191,12 @@ func (s *rangedSource) get(ctx context.Context, from int64, buffer []byte) ([]by
 // try is one GET of a range. lasting: trying again would not help.
 func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data []byte, err error, lasting bool) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	kept := false // the whole object's answer stays open for open() to read
+	defer func() {
+		if !kept {
+			cancel()
+		}
+	}()
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
 		return nil, withoutURL(err), true
@@ -192,6 +209,15 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 	if err != nil {
 		return nil, withoutURL(err), false
 	}
+	if response.StatusCode == http.StatusOK && from == 0 && s.total == 0 {
+		// A store or proxy that ignores byte ranges: the whole object, read as one stream (no
+		// range can be tried again), still given up when it brings too little.
+		kept = true
+		body := &countingReader{r: response.Body}
+		watchRate(body, cancel)
+		s.whole = body
+		return nil, errWholeObject, true
+	}
 	defer response.Body.Close()
 	switch code := response.StatusCode; {
 	case code == http.StatusPartialContent:
@@ -200,7 +226,7 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 	case code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout:
 		return nil, fmt.Errorf("HTTP %s", response.Status), false
 	case code == http.StatusOK:
-		return nil, errors.New("the store ignored the byte range (HTTP 200)"), true
+		return nil, errors.New("the store ignored the byte range (HTTP 200) after answering the first one"), true
 	default:
 		return nil, fmt.Errorf("HTTP %s", response.Status), true
 	}
