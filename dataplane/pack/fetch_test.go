@@ -39,6 +39,18 @@ func download(t *testing.T, url string) ([]byte, error) {
 	return io.ReadAll(reader)
 }
 
+// expectObject downloads from server and fails the test unless it gets exactly data.
+func expectObject(t *testing.T, server *httptest.Server, data []byte) {
+	t.Helper()
+	got, err := download(t, server.URL+"/archive?X-Amz-Signature=secret")
+	if err != nil {
+		t.Fatalf("object of %d bytes: %v", len(data), err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("object of %d bytes: got %d bytes, not the object", len(data), len(got))
+	}
+}
+
 // store serves data with ranges and If-Match, as S3 does (http.ServeContent).
 func store(data []byte, etag string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -51,14 +63,8 @@ func TestEverySizeAroundTheRangeSizeComesWhole(t *testing.T) {
 	for _, size := range []int{1, 100, fetchChunk - 1, fetchChunk, fetchChunk + 1, 2 * fetchChunk, 5*fetchChunk + 7} {
 		data := object(t, size)
 		server := httptest.NewServer(store(data, `"v1"`))
-		got, err := download(t, server.URL+"/archive?X-Amz-Signature=secret")
+		expectObject(t, server, data)
 		server.Close()
-		if err != nil {
-			t.Fatalf("size %d: %v", size, err)
-		}
-		if !bytes.Equal(got, data) {
-			t.Fatalf("size %d: got %d bytes, not the object", size, len(got))
-		}
 	}
 }
 
@@ -68,13 +74,7 @@ func TestAStoreThatIgnoresRangesIsReadAsOneStream(t *testing.T) {
 		w.Write(data) // 200, whatever the Range header asks
 	}))
 	defer server.Close()
-	got, err := download(t, server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("got %d bytes, not the object", len(got))
-	}
+	expectObject(t, server, data)
 }
 
 func TestAnObjectReplacedDuringTheDownloadFails(t *testing.T) {
@@ -115,13 +115,7 @@ func TestARangeThatFailsOnceIsFetchedAgain(t *testing.T) {
 		store(data, `"v1"`)(w, r)
 	}))
 	defer server.Close()
-	got, err := download(t, server.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("got %d bytes, not the object", len(got))
-	}
+	expectObject(t, server, data)
 }
 
 func TestARefusedURLFailsAtOnceWithoutShowingIt(t *testing.T) {

@@ -21,7 +21,9 @@
 // the restore verifies with it what it did not hash as it extracted. `stream-sums` passes an
 // archive through on its way to tar -x and writes the MD5 of every file in it to OUT
 // (streamsums.go). `fetch` downloads an archive by byte ranges over several connections, decodes it
-// and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go).
+// and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go); the
+// restore uses fetch, and stream-sums stays for an archive that arrives another way (curl | lz4 -d
+// by hand), its tests covering the hashing both share.
 package main
 
 import (

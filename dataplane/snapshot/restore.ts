@@ -115,7 +115,7 @@ async function readyHost(ssh: SshConnection, progress: (line: string) => void): 
   // verification reads back: without it (not built here, a host of another architecture), curl,
   // lz4 and md5sum do.
   return ensurePackHelper(ssh).catch((error: Error) => {
-    progress(`verifying with md5sum: ${error.message}`);
+    progress(`downloading with curl and verifying with md5sum: ${error.message}`);
     return undefined;
   });
 }
