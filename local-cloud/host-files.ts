@@ -29,13 +29,15 @@ export function sshdConfig(port: number): string {
 
 /**
  * The host's first process, run by the controller as `sh -c SCRIPT init HOST_DIR IMAGE_ROOT
- * MIRROR_URL START_SCRIPT` inside the host's network namespace and private mount and PID namespaces,
+ * MIRROR_URL START_SCRIPT DISK_IMAGE` inside the host's network namespace and private mount and PID namespaces,
  * still on the controller's filesystem. The script comes from the controller's memory, never from a
  * file the host could rewrite before its next start. It builds the host's root: the image under an
  * overlay whose writes land in the host's own folder (so a host keeps what it installed across stop
  * and start, as a container's disk does), its own /workspace, /root, /tmp and /run, a /proc of its
  * own processes, a /dev with only the harmless devices and its own ptys, and apt pointed at the
- * cloud's package mirror. Then it pivots into that root and unmounts the controller's filesystem
+ * cloud's package mirror. /workspace is its own disk (workspace-disk.ts), mounted through a loop
+ * device that goes with the namespace; where the machine has no loop device, a folder in the host's
+ * own (log/workspace-disk says which). Then it pivots into that root and unmounts the controller's filesystem
  * (nothing left to chroot back into), and runs the start script with an empty environment and
  * without the capabilities a container lacks.
  */
@@ -52,13 +54,20 @@ host_dir=$1
 image=$2
 mirror=$3
 start=$4
+disk=$5
 root=$host_dir/rootfs
 mkdir -p "$host_dir/upper" "$host_dir/overlay-work" "$root"
 mount -t overlay overlay -o "lowerdir=$image,upperdir=$host_dir/upper,workdir=$host_dir/overlay-work" "$root"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mkdir -p "$root${hostMount}" "$root/workspace"
 mount --bind "$host_dir" "$root${hostMount}"
-mount --bind "$host_dir/workspace" "$root/workspace"
+if mount -o loop,noinit_itable "$disk" "$root/workspace" 2>"$host_dir/log/workspace-disk"; then
+  echo "ext4 image $disk" >> "$host_dir/log/workspace-disk"
+else
+  echo "no disk of its own: /workspace is the folder $host_dir/workspace" >> "$host_dir/log/workspace-disk"
+  mkdir -p "$host_dir/workspace"
+  mount --bind "$host_dir/workspace" "$root/workspace"
+fi
 mount --bind "$host_dir/root" "$root/root"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mount -t proc proc "$root/proc"

@@ -13,6 +13,7 @@ import { imageRoot, type HostImage } from "./images.ts";
 import { createHostNetwork, deleteHostNetwork, namespacePids, setHostLink } from "./network.ts";
 import type { CloudNames } from "./names.ts";
 import { run } from "./system.ts";
+import { hostWorkspaceView, makeWorkspaceDisk, removeWorkspaceDisk, workspaceDiskPath } from "./workspace-disk.ts";
 
 export type HostState = "created" | "running" | "killed" | "hung" | "destroyed";
 
@@ -25,6 +26,8 @@ export interface HostSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** The root filesystem it runs. */
   readonly image: HostImage;
+  /** The size of its /workspace disk in GB (a rented instance's `disk`), fixed for its life. */
+  readonly diskGb: number;
 }
 
 export interface HostInfo {
@@ -42,6 +45,8 @@ export interface HostInfo {
 export class Host {
   readonly spec: HostSpec;
   readonly dir: string;
+  /** The image of its /workspace disk (workspace-disk.ts). */
+  readonly disk: string;
   readonly names: CloudNames;
   /** The cloud's package mirror, which the host's apt is pointed at. */
   readonly mirrorUrl: string;
@@ -56,6 +61,7 @@ export class Host {
     this.names = names;
     this.mirrorUrl = mirrorUrl;
     this.dir = path.join(cloudDir, "hosts", spec.name);
+    this.disk = workspaceDiskPath(cloudDir, spec.name);
   }
 
   get namespace(): string {
@@ -71,7 +77,7 @@ export class Host {
 
   /** Creates the files and the network; the host does not run until start(). */
   async create(): Promise<void> {
-    for (const sub of ["workspace", "root/.ssh", "etc", "log", "run"]) {
+    for (const sub of ["root/.ssh", "etc", "log", "run"]) {
       await mkdir(path.join(this.dir, sub), { recursive: true });
     }
     await chmod(path.join(this.dir, "root"), 0o700);
@@ -91,6 +97,7 @@ export class Host {
     await writeFile(path.join(etc, "onstart.sh"), this.spec.onstart ?? "", { mode: privateFileMode });
     await writeFile(path.join(etc, "env"), envFile(this.spec.env ?? {}), { mode: privateFileMode });
     await this.setAuthorizedKeys(this.spec.authorizedKeys);
+    await makeWorkspaceDisk(this.disk, this.spec.diskGb);
     this.address = await createHostNetwork(this.names, this.spec.index);
   }
 
@@ -108,7 +115,7 @@ export class Host {
     const child = spawn(
       "ip",
       ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
-        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript()],
+        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript(), this.disk],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -134,6 +141,14 @@ export class Host {
 
   async pids(): Promise<number[]> {
     return namespacePids(this.namespace);
+  }
+
+  /**
+   * Where the controller sees the running host's /workspace: through one of its processes' root
+   * (its disk is mounted in the host's own mount namespace only). Undefined when no process runs.
+   */
+  async workspaceView(): Promise<string | undefined> {
+    return hostWorkspaceView(await this.pids());
   }
 
   private async signalAll(signal: NodeJS.Signals): Promise<void> {
@@ -175,6 +190,7 @@ export class Host {
     for (let i = 0; i < 50 && (await this.pids()).length > 0; i++) await sleep(20);
     await deleteHostNetwork(this.names, this.spec.index);
     await rm(this.dir, { recursive: true, force: true });
+    await removeWorkspaceDisk(this.disk);
     this.state = "destroyed";
   }
 }

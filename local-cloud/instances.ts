@@ -41,7 +41,7 @@ export class Instances {
     const index = indexes.allocate();
     const id = this.nextId++;
     // Whatever image was asked for, the host runs the bare GPU image (images.ts).
-    const host = new Host(names, cloudDir, mirrorUrl, { index, name: `i-${id}`, authorizedKeys, onstart: spec.onstart, env: spec.env, image: "gpu" });
+    const host = new Host(names, cloudDir, mirrorUrl, { index, name: `i-${id}`, authorizedKeys, onstart: spec.onstart, env: spec.env, image: "gpu", diskGb: spec.diskGb });
     try {
       await host.create();
     } catch (error) {

@@ -4,6 +4,9 @@ import { Host, type HostInfo } from "./host.ts";
 import type { Hosting } from "./host-indexes.ts";
 import { parsePublicKey } from "./requests.ts";
 
+/** A standby's disk in GB: the GCP standby's boot disk by default (contract's gcpDiskSize), sparse here. */
+const standbyDiskGb = 100;
+
 export class Standbys {
   private readonly hosting: Hosting;
   private readonly byName = new Map<string, Host>();
@@ -17,7 +20,7 @@ export class Standbys {
     if (this.byName.has(name)) throw new Error(`standby '${name}' already exists`);
     const keys = authorizedKeys.map(parsePublicKey);
     const { names, cloudDir, mirrorUrl, indexes } = this.hosting;
-    const host = new Host(names, cloudDir, mirrorUrl, { index: indexes.allocate(), name: `standby-${name}`, authorizedKeys: keys, image: "standby" });
+    const host = new Host(names, cloudDir, mirrorUrl, { index: indexes.allocate(), name: `standby-${name}`, authorizedKeys: keys, image: "standby", diskGb: standbyDiskGb });
     this.byName.set(name, host);
     try {
       await host.create();

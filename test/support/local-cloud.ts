@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Endpoints } from "../../local-cloud/endpoints.ts";
+import type { HostInfo } from "../../local-cloud/host.ts";
+import { hostWorkspaceView } from "../../local-cloud/workspace-disk.ts";
 
 export interface KeyPair {
   readonly privateKey: string;
@@ -68,4 +70,12 @@ export async function rentCheapest(endpoints: Endpoints, filters: Record<string,
 /** Direct SSH endpoint of a running instance, as a client reads it from the API. */
 export function directSsh(instance: any): { host: string; port: number } {
   return { host: String(instance.public_ipaddr).trim(), port: Number(instance.ports["22/tcp"][0].HostPort) };
+}
+
+/** A running local-cloud host's /workspace as this machine sees it (its disk is mounted in the host's own namespace only). */
+export function hostWorkspace(info: HostInfo): string {
+  const pids = execFileSync("ip", ["netns", "pids", info.namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number);
+  const view = hostWorkspaceView(pids);
+  if (!view) throw new Error(`host ${info.name} runs no process through which its /workspace can be read`);
+  return view;
 }

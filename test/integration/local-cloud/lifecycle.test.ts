@@ -1,10 +1,13 @@
 // The emulator speaks Vast's API closely enough that a client written against Vast's docs works
 // unchanged, and its instances are real hosts: SSH runs commands in each host's own /workspace.
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { down, up } from "../../../local-cloud/control.ts";
 import { LocalCloudAdmin } from "../../../local-cloud/admin-client.ts";
 import type { Endpoints } from "../../../local-cloud/endpoints.ts";
+import { workspaceDiskPath } from "../../../local-cloud/workspace-disk.ts";
 import { connect, firstContact, HostKeyMismatchError } from "../../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools, standbyTools } from "../../../dataplane/ssh/host-tools.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
@@ -145,6 +148,35 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       ssh.close();
     }
     await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
+  });
+
+  it("gives an instance a disk of the size it rented, journaled, that it cannot reach the raw image of, gone with it", async () => {
+    const id = await rentCheapest(endpoints, { gpu_name: { eq: "RTX 3090" } }, { label: "disk", disk: 8 });
+    const running = await waitForStatus(endpoints, id, "running");
+    const admin = new LocalCloudAdmin(endpoints);
+    const hostKey = ((await admin.status()).instances as any[]).find((i) => i.id === id).host.hostKey;
+    const image = workspaceDiskPath(endpoints.dir, `i-${id}`);
+    const ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
+    try {
+      const mounted = (await ssh.run(["sh", "-c", "grep ' /workspace ' /proc/mounts; df -B1 --output=size /workspace | tail -n 1"])).stdout.trim().split("\n");
+      expect(mounted[0]).toMatch(/^\/dev\/loop\d+ \/workspace ext4 rw/);
+      // 8 GiB less what ext4 keeps for itself (its journal, inode tables).
+      expect(Number(mounted[1])).toBeGreaterThan(7.5 * 1024 ** 3);
+      expect(Number(mounted[1])).toBeLessThanOrEqual(8 * 1024 ** 3);
+      const tooBig = await ssh.run(["fallocate", "-l", "9G", "/workspace/too-big"], { allowFailure: true });
+      expect(tooBig.code).not.toBe(0);
+      expect(tooBig.stderr).toMatch(/No space left on device/);
+      // Root on the host sees its own folder, not the image its disk is (nor the controller's files).
+      const seen = await ssh.run(["sh", "-c", `ls -A /run/dumont-host; ls -d ${path.dirname(image)} 2>&1; true`]);
+      expect(seen.stdout).not.toMatch(/ext4/);
+      expect(seen.stdout).toMatch(/No such file or directory/);
+    } finally {
+      ssh.close();
+    }
+    expect(execFileSync("dumpe2fs", ["-h", image], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).toMatch(/features:.*has_journal/);
+    await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
+    expect(existsSync(image)).toBe(false);
+    expect(execFileSync("losetup", ["-j", image], { encoding: "utf8" })).toBe("");
   });
 
   it("stops, starts and labels an instance, and bills compute only while running", async () => {

@@ -21,7 +21,7 @@ import { directoryTimesScript, restoreArchiveScript, restoreSymlinksScript } fro
 import { SnapshotStore } from "../../../dataplane/snapshot/store.ts";
 import { connect, type SshConnection } from "../../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools } from "../../../dataplane/ssh/host-tools.ts";
-import { makeKeyPair } from "../../support/local-cloud.ts";
+import { hostWorkspace, makeKeyPair } from "../../support/local-cloud.ts";
 import { adversarialWorkspace, treeDifferences, walkTree } from "../../support/workspace-tree.ts";
 
 const cloud = "snp";
@@ -41,7 +41,7 @@ async function host(name: string) {
   }
   return hosts[name]!;
 }
-const workspaceOf = (name: string) => path.join(endpoints.dir, "hosts", `standby-${name}`, "workspace");
+const workspaceOf = (name: string) => hostWorkspace(hosts[name]!.info);
 /** A store of its own, so that each test's chain holds only the snapshots the test made. */
 const storeFor = (prefix: string) => new SnapshotStore({ ...endpoints.s3, bucket: "snapshots", prefix: `${prefix}/`, stack: "snapshot-test" });
 /** A snapshot's archive extracted by hand (`lz4 -d | tar -x`, as the README says) into /workspace/<folder> on a host. */
