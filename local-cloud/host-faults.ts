@@ -1,7 +1,6 @@
 // Host faults act at once on a real host (an instance's or a standby's): kill, hang, resume, cut or
 // restore the link, exit the container, drop the keys its own scripts added. For an instance the API
 // reports it too: "offline" after the status lag, or "exited" at once.
-import { truncate } from "node:fs/promises";
 import { UserError } from "../lib/errors.ts";
 import { hostFaultKinds, type FaultKind } from "./faults.ts";
 import type { Host } from "./host.ts";
@@ -56,7 +55,7 @@ export async function applyHostFault(
       instances.resumeAfterOutbid(instance);
       return `${host.spec.name}'s bid is the highest again: it starts`;
     case "keys-dropped":
-      await truncate(host.selfManagedKeysFile, 0).catch(() => undefined);
+      await host.dropSelfManagedKeys();
       return `dropped the keys ${host.spec.name}'s own scripts added to ~/.ssh/authorized_keys`;
   }
 }

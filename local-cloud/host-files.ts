@@ -36,17 +36,24 @@ export function sshdConfig(port: number): string {
  * and start, as a container's disk does), its own /workspace, /root, /tmp and /run, a /proc of its
  * own processes, a /dev with only the harmless devices and its own ptys, and apt pointed at the
  * cloud's package mirror. /workspace is its own disk (workspace-disk.ts), mounted through a loop
- * device that goes with the namespace; where the machine has no loop device, a folder in the host's
- * own (log/workspace-disk says which). Then it pivots into that root and unmounts the controller's filesystem
+ * device that goes with the namespace; where that mount fails, a folder of the host's own
+ * (run/workspace-disk says which, and the daemon logs it). Then it pivots into that root and unmounts the controller's filesystem
  * (nothing left to chroot back into), and runs the start script with an empty environment and
  * without the capabilities a container lacks.
+ *
+ * Everything the host wrote before (its overlay's upper layer) is the host's: this script, root on
+ * the controller's filesystem, never follows a path the host could have made a symlink. The places
+ * it mounts on or writes to in the host's root are made real folders first (a host's /workspace made
+ * a symlink to the controller's /usr/bin would otherwise put the host's disk where the next command
+ * of this script is found), and the host sees of its own folder only etc (read-only: sshd's
+ * configuration, the keys, the onstart script) and log, never the folders this script mounts from.
  */
 /**
  * What a host's root may not do, as a container's may not: make device nodes, mount, load modules,
- * touch raw devices, the clock or the network's configuration, or trace other processes. (sshd keeps
+ * make files append-only or immutable, touch raw devices, the clock or the network's configuration, or trace other processes. (sshd keeps
  * what it needs: chroot, setuid and setgid for its privilege separation.)
  */
-const droppedCapabilities = "-mknod,-sys_admin,-sys_module,-sys_rawio,-sys_boot,-sys_time,-net_admin,-sys_ptrace,-mac_admin,-mac_override,-syslog,-bpf,-perfmon";
+const droppedCapabilities = "-linux_immutable,-mknod,-sys_admin,-sys_module,-sys_rawio,-sys_boot,-sys_time,-net_admin,-sys_ptrace,-mac_admin,-mac_override,-syslog,-bpf,-perfmon";
 
 export function hostInitScript(): string {
   return `set -eu
@@ -56,15 +63,24 @@ mirror=$3
 start=$4
 disk=$5
 root=$host_dir/rootfs
+# A folder of the host's root that this script mounts on or writes into: whatever the host left
+# there (a symlink, a file) is replaced by a real folder. Its parent must already be one.
+real_dir() {
+  if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then rm -f -- "$1"; fi
+  mkdir -p -- "$1"
+}
 mkdir -p "$host_dir/upper" "$host_dir/overlay-work" "$root"
 mount -t overlay overlay -o "lowerdir=$image,upperdir=$host_dir/upper,workdir=$host_dir/overlay-work" "$root"
+for top in run workspace root tmp proc dev etc .controller-root; do real_dir "$root/$top"; done
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
-mkdir -p "$root${hostMount}" "$root/workspace"
-mount --bind "$host_dir" "$root${hostMount}"
-if mount -o loop,noinit_itable "$disk" "$root/workspace" 2>"$host_dir/log/workspace-disk"; then
-  echo "ext4 image $disk" >> "$host_dir/log/workspace-disk"
+mkdir -p "$root${hostMount}/etc" "$root${hostMount}/log"
+mount --bind "$host_dir/etc" "$root${hostMount}/etc"
+mount -o remount,bind,ro "$root${hostMount}/etc"
+mount --bind "$host_dir/log" "$root${hostMount}/log"
+if mount -o loop,noinit_itable "$disk" "$root/workspace" 2>"$host_dir/run/workspace-disk"; then
+  echo "ext4" > "$host_dir/run/workspace-disk"
 else
-  echo "no disk of its own: /workspace is the folder $host_dir/workspace" >> "$host_dir/log/workspace-disk"
+  echo "folder (the disk did not mount: $(tr '\n' ' ' < "$host_dir/run/workspace-disk"))" > "$host_dir/run/workspace-disk"
   mkdir -p "$host_dir/workspace"
   mount --bind "$host_dir/workspace" "$root/workspace"
 fi
@@ -84,8 +100,10 @@ ln -s /proc/self/fd "$root/dev/fd"
 ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
-mkdir -p "$root/etc/apt/sources.list.d" "$root/.controller-root"
-echo "deb [trusted=yes] $mirror ./" > "$root/etc/apt/sources.list.d/local-cloud.list"
+real_dir "$root/etc/apt"
+real_dir "$root/etc/apt/sources.list.d"
+rm -f -- "$root/etc/apt/sources.list.d/local-cloud.list"
+(set -C; echo "deb [trusted=yes] $mirror ./" > "$root/etc/apt/sources.list.d/local-cloud.list")
 cd "$root"
 pivot_root . .controller-root
 cd /

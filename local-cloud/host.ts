@@ -3,7 +3,8 @@
 // OpenSSH server with its own host key. Failures are real: kill is
 // SIGKILL to every process in the namespace, hang is SIGSTOP, a cut link is a downed interface.
 import { spawn } from "node:child_process";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, lstat, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "node:net";
@@ -40,6 +41,8 @@ export interface HostInfo {
   readonly hostKey: string;
   readonly state: HostState;
   readonly linkUp: boolean;
+  /** "ext4" (its own disk, workspace-disk.ts) or why /workspace is a folder of the controller's filesystem; "" before its first start. */
+  readonly workspaceDisk: string;
 }
 
 export class Host {
@@ -55,6 +58,7 @@ export class Host {
   hostKey = "";
   state: HostState = "created";
   linkUp = true;
+  workspaceDisk = "";
 
   constructor(names: CloudNames, cloudDir: string, mirrorUrl: string, spec: HostSpec) {
     this.spec = spec;
@@ -71,7 +75,7 @@ export class Host {
   info(): HostInfo {
     return {
       index: this.spec.index, name: this.spec.name, namespace: this.namespace, address: this.address,
-      sshPort: this.sshPort, hostKey: this.hostKey, state: this.state, linkUp: this.linkUp,
+      sshPort: this.sshPort, hostKey: this.hostKey, state: this.state, linkUp: this.linkUp, workspaceDisk: this.workspaceDisk,
     };
   }
 
@@ -105,9 +109,16 @@ export class Host {
     await writeFile(path.join(this.dir, "etc", "authorized_keys"), keys.map((k) => `${k.trim()}\n`).join(""), { mode: 0o600 });
   }
 
-  /** What an onstart script (or the user) appended to ~/.ssh/authorized_keys on the host. */
-  get selfManagedKeysFile(): string {
-    return path.join(this.dir, "root", ".ssh", "authorized_keys");
+  /**
+   * Empties what an onstart script (or the user) appended to ~/.ssh/authorized_keys on the host. The
+   * host owns that folder: a symlink it made of .ssh or of the file is not followed.
+   */
+  async dropSelfManagedKeys(): Promise<void> {
+    const sshDir = path.join(this.dir, "root", ".ssh");
+    const found = await lstat(sshDir).catch(() => undefined);
+    if (!found?.isDirectory()) return;
+    const file = await open(path.join(sshDir, "authorized_keys"), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW).catch(() => undefined);
+    await file?.close();
   }
 
   /** Starts init (mounts, sshd, onstart) and waits until sshd accepts TCP connections. */
@@ -128,6 +139,9 @@ export class Host {
       await sleep(50);
     }
     this.state = "running";
+    // Written by the init script, in the part of the host's folder the host cannot see.
+    this.workspaceDisk = (await readFile(path.join(this.dir, "run", "workspace-disk"), "utf8").catch(() => "unknown (no record)")).trim();
+    if (this.workspaceDisk !== "ext4") console.error(`host ${this.spec.name}: /workspace is not a disk of its own: ${this.workspaceDisk}`);
   }
 
   private acceptsTcp(): Promise<boolean> {

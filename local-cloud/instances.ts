@@ -3,6 +3,7 @@
 // reboots and is destroyed on request; host faults report what they did through setStatus. Each
 // status change closes a span of the billing meter (billing.ts); reads change nothing.
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { meterAt, startMeter } from "./billing.ts";
 import type { FaultBook } from "./faults.ts";
@@ -45,6 +46,8 @@ export class Instances {
     try {
       await host.create();
     } catch (error) {
+      // What it made of itself (its folder, its disk, its network) goes with it.
+      await host.destroy().catch(() => undefined);
       indexes.release(index);
       throw error;
     }
@@ -151,7 +154,8 @@ export class Instances {
   /** Log text served at request_logs' result_url: what the onstart script printed. */
   async logs(id: number): Promise<string> {
     const host = this.live(id).host;
-    return readFile(`${host.dir}/log/onstart.log`, "utf8").catch(() => "");
+    // The host writes that folder: a symlink it planted there is not followed.
+    return readFile(`${host.dir}/log/onstart.log`, { encoding: "utf8", flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => "");
   }
 
   /** Samples the kernel's byte counters of every live instance's link (bandwidth charges). */

@@ -18,7 +18,7 @@ export function workspaceDiskPath(cloudDir: string, hostName: string): string {
 }
 
 /**
- * A sparse file of `gb` GiB with an empty ext4 on it (mkfs.ext4 and debugfs: e2fsprogs). Nothing is written ahead (lazy inode tables
+ * A sparse file of `gb` GiB (Vast's `disk` is in GB; a GiB each here, a few percent more) with an empty ext4 on it (mkfs.ext4 and debugfs: e2fsprogs). Nothing is written ahead (lazy inode tables
  * and journal; the host mounts it with noinit_itable): the image takes a few MB until the host
  * writes, and mkfs takes about 0.1 s whatever the size.
  */
@@ -26,7 +26,7 @@ export async function makeWorkspaceDisk(file: string, gb: number): Promise<void>
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(file, "w", 0o600);
   try {
-    await handle.truncate(gb * 1024 ** 3);
+    await handle.truncate(Math.ceil(gb * 1024 ** 3));
   } finally {
     await handle.close();
   }

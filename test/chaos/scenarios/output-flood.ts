@@ -30,7 +30,7 @@ esac
  */
 const installRogue = String.raw`set -euo pipefail
 target=$(readlink -f "$(command -v find)")
-if ! mountpoint -q ${hostMount}; then echo "not inside a local-cloud host (no ${hostMount} mount): refusing" >&2; exit 1; fi
+if ! mountpoint -q ${hostMount}/etc; then echo "not inside a local-cloud host (no ${hostMount}/etc mount): refusing" >&2; exit 1; fi
 if [ "$(findmnt -n -o FSTYPE /)" != overlay ]; then echo "/ is not the host's own overlay: refusing" >&2; exit 1; fi
 mkdir -p ${rogueDir}
 cp -a "$target" ${rogueDir}/find.real

@@ -52,10 +52,10 @@ function passphrase(): string {
   return process.env.PULUMI_CONFIG_PASSPHRASE ?? readFileSync(process.env.PULUMI_CONFIG_PASSPHRASE_FILE ?? passphraseFile, "utf8");
 }
 
-/** Every local cloud's hosts' disks (.state/local-cloud/<cloud>/hosts): the hosts' own files, not Dumont's. */
+/** Every local cloud's hosts' folders and /workspace disks (.state/local-cloud/<cloud>/hosts and disks): the hosts' own files, not Dumont's. */
 function hostDisks(): string[] {
   const clouds = path.join(checkoutStateDir, "local-cloud");
-  return existsSync(clouds) ? readdirSync(clouds).map((cloud) => path.join(clouds, cloud, "hosts")) : [];
+  return existsSync(clouds) ? readdirSync(clouds).flatMap((cloud) => [path.join(clouds, cloud, "hosts"), path.join(clouds, cloud, "disks")]) : [];
 }
 
 /** The journey's reports where `npm run journey` writes them (the checkout's folder), if any run left them. */

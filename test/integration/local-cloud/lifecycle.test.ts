@@ -1,7 +1,7 @@
 // The emulator speaks Vast's API closely enough that a client written against Vast's docs works
 // unchanged, and its instances are real hosts: SSH runs commands in each host's own /workspace.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { down, up } from "../../../local-cloud/control.ts";
@@ -154,9 +154,10 @@ describe("the Vast API lifecycle over plain HTTP", () => {
     const id = await rentCheapest(endpoints, { gpu_name: { eq: "RTX 3090" } }, { label: "disk", disk: 8 });
     const running = await waitForStatus(endpoints, id, "running");
     const admin = new LocalCloudAdmin(endpoints);
-    const hostKey = ((await admin.status()).instances as any[]).find((i) => i.id === id).host.hostKey;
+    const host = ((await admin.status()).instances as any[]).find((i) => i.id === id).host;
+    expect(host.workspaceDisk).toBe("ext4");
     const image = workspaceDiskPath(endpoints.dir, `i-${id}`);
-    const ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
+    const ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey: host.hostKey });
     try {
       const mounted = (await ssh.run(["sh", "-c", "grep ' /workspace ' /proc/mounts; df -B1 --output=size /workspace | tail -n 1"])).stdout.trim().split("\n");
       expect(mounted[0]).toMatch(/^\/dev\/loop\d+ \/workspace ext4 rw/);
@@ -166,17 +167,56 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       const tooBig = await ssh.run(["fallocate", "-l", "9G", "/workspace/too-big"], { allowFailure: true });
       expect(tooBig.code).not.toBe(0);
       expect(tooBig.stderr).toMatch(/No space left on device/);
-      // Root on the host sees its own folder, not the image its disk is (nor the controller's files).
-      const seen = await ssh.run(["sh", "-c", `ls -A /run/dumont-host; ls -d ${path.dirname(image)} 2>&1; true`]);
-      expect(seen.stdout).not.toMatch(/ext4/);
+      // Root on the host sees of its own folder only etc (read-only) and log: not the image its disk
+      // is, not the folders its root is mounted from, nothing of the controller's.
+      const seen = await ssh.run(["sh", "-c", `ls -A /run/dumont-host; touch /run/dumont-host/etc/x 2>&1; ls -d ${path.dirname(image)} 2>&1; true`]);
+      expect(seen.stdout).toMatch(/^etc\nlog\n/);
+      expect(seen.stdout).toMatch(/Read-only file system/);
       expect(seen.stdout).toMatch(/No such file or directory/);
     } finally {
       ssh.close();
     }
     expect(execFileSync("dumpe2fs", ["-h", image], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })).toMatch(/features:.*has_journal/);
+    expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).toContain(image);
     await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
     expect(existsSync(image)).toBe(false);
-    expect(execFileSync("losetup", ["-j", image], { encoding: "utf8" })).toBe("");
+    // No loop device still holds it (a deleted backing file is listed with "(deleted)" after its path).
+    expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).not.toContain(image);
+  });
+
+  it("follows none of the symlinks a host planted when it starts again", async () => {
+    const id = await rentCheapest(endpoints, { gpu_name: { eq: "RTX 3090" } }, { label: "planted" });
+    const running = await waitForStatus(endpoints, id, "running");
+    const admin = new LocalCloudAdmin(endpoints);
+    const hostKey = ((await admin.status()).instances as any[]).find((i) => i.id === id).host.hostKey;
+    // A file of the controller's that a followed symlink would overwrite or mount over.
+    const bait = path.join(endpoints.dir, `bait-${id}`);
+    writeFileSync(bait, "the controller's\n");
+    let ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
+    try {
+      await ssh.run(["sh", "-c", [
+        "echo kept > /workspace/kept",
+        `rm -rf /etc/apt/sources.list.d && ln -s ${path.dirname(bait)} /etc/apt/sources.list.d`,
+        `ln -sf ${bait} /etc/apt/local-cloud.list`,
+        "mkdir -p /tmp/x && rmdir /proc 2>/dev/null; true",
+      ].join("; ")]);
+    } finally {
+      ssh.close();
+    }
+    await vast(endpoints, "PUT", `/api/v0/instances/${id}/`, { state: "stopped" });
+    await waitForStatus(endpoints, id, "stopped");
+    await vast(endpoints, "PUT", `/api/v0/instances/${id}/`, { state: "running" });
+    await waitForStatus(endpoints, id, "running");
+    expect(readFileSync(bait, "utf8")).toBe("the controller's\n");
+    expect(existsSync(path.join(path.dirname(bait), "local-cloud.list"))).toBe(false);
+    ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
+    try {
+      // The host is whole again: its apt source is a file of its own, its disk kept what it wrote.
+      expect((await ssh.run(["sh", "-c", "test ! -L /etc/apt/sources.list.d && cat /etc/apt/sources.list.d/local-cloud.list /workspace/kept"])).stdout).toMatch(/^deb \[trusted=yes\] .*\nkept\n$/);
+    } finally {
+      ssh.close();
+    }
+    await vast(endpoints, "DELETE", `/api/v0/instances/${id}/`, {});
   });
 
   it("stops, starts and labels an instance, and bills compute only while running", async () => {

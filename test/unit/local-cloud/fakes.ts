@@ -21,7 +21,7 @@ export function fakeHost(name = "i-29012340", authorizedKeys: readonly string[] 
     hostKey: "ssh-ed25519 AAAAhostkey",
     state: "running" as HostState,
     linkUp: true,
-    selfManagedKeysFile: `/nonexistent/hosts/${name}/root/.ssh/authorized_keys`,
+    dropSelfManagedKeys: async () => { calls.push("keys dropped"); },
     info: () => ({ name, state: fake.state }),
     kill: async () => { calls.push("kill"); fake.state = "killed"; },
     hang: async () => { calls.push("hang"); fake.state = "hung"; },
