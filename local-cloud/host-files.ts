@@ -29,7 +29,7 @@ export function sshdConfig(port: number): string {
 
 /**
  * The host's first process, run by the controller as `sh -c SCRIPT init HOST_DIR IMAGE_ROOT
- * MIRROR_URL START_SCRIPT DISK_IMAGE` inside the host's network namespace and private mount and PID namespaces,
+ * MIRROR_URL START_SCRIPT DISK_IMAGE HOST_INIT` inside the host's network namespace and private mount and PID namespaces,
  * still on the controller's filesystem. The script comes from the controller's memory, never from a
  * file the host could rewrite before its next start. It builds the host's root: the image under an
  * overlay whose writes land in the host's own folder (so a host keeps what it installed across stop
@@ -37,9 +37,9 @@ export function sshdConfig(port: number): string {
  * own processes, a /dev with only the harmless devices and its own ptys, and apt pointed at the
  * cloud's package mirror. /workspace is its own disk (workspace-disk.ts), mounted through a loop
  * device that goes with the namespace; where that mount fails, a folder of the host's own
- * (run/workspace-disk says which, and the daemon logs it). Then it pivots into that root and unmounts the controller's filesystem
- * (nothing left to chroot back into), and runs the start script with an empty environment and
- * without the capabilities a container lacks.
+ * (run/workspace-disk says which, and the daemon logs it). Then host-init pivots into that root and
+ * detaches the controller's filesystem (nothing left to chroot back into), and runs the start
+ * script with an empty environment and without the capabilities a container lacks.
  *
  * Everything the host wrote before (its overlay's upper layer) is the host's: this script, root on
  * the controller's filesystem, never follows a path the host could have made a symlink. The places
@@ -53,7 +53,7 @@ export function sshdConfig(port: number): string {
  * make files append-only or immutable, touch raw devices, the clock or the network's configuration, or trace other processes. (sshd keeps
  * what it needs: chroot, setuid and setgid for its privilege separation.)
  */
-const droppedCapabilities = "-linux_immutable,-mknod,-sys_admin,-sys_module,-sys_rawio,-sys_boot,-sys_time,-net_admin,-sys_ptrace,-mac_admin,-mac_override,-syslog,-bpf,-perfmon";
+const droppedCapabilities = "linux_immutable,mknod,sys_admin,sys_module,sys_rawio,sys_boot,sys_time,net_admin,sys_ptrace,mac_admin,mac_override,syslog,bpf,perfmon";
 
 export function hostInitScript(): string {
   return `set -eu
@@ -62,6 +62,7 @@ image=$2
 mirror=$3
 start=$4
 disk=$5
+host_init=$6
 root=$host_dir/rootfs
 # A folder of the host's root that this script mounts on or writes into: whatever the host left
 # there (a symlink, a file) is replaced by a real folder. Its parent must already be one.
@@ -105,10 +106,10 @@ real_dir "$root/etc/apt/sources.list.d"
 rm -f -- "$root/etc/apt/sources.list.d/local-cloud.list"
 (set -C; echo "deb [trusted=yes] $mirror ./" > "$root/etc/apt/sources.list.d/local-cloud.list")
 cd "$root"
-pivot_root . .controller-root
-cd /
-exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-  /bin/sh -c 'umount -l /.controller-root && rmdir /.controller-root && exec /usr/bin/setpriv --bounding-set ${droppedCapabilities} -- /bin/sh -c "$1"' init "$start"
+# Nothing of the host's runs before the controller's filesystem is gone: host-init (local-cloud/
+# host-init, the controller's static binary) pivots, detaches it, drops the capabilities, and only
+# then runs the host's /bin/sh.
+exec "$host_init" -drop ${droppedCapabilities} "$start"
 `;
 }
 

@@ -3,7 +3,7 @@
 // OpenSSH server with its own host key. Failures are real: kill is
 // SIGKILL to every process in the namespace, hang is SIGSTOP, a cut link is a downed interface.
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { chmod, lstat, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,8 +13,13 @@ import { envFile, hostInitScript, hostStartScript, sshdConfig } from "./host-fil
 import { imageRoot, type HostImage } from "./images.ts";
 import { createHostNetwork, deleteHostNetwork, namespacePids, setHostLink } from "./network.ts";
 import type { CloudNames } from "./names.ts";
+import { EnvironmentError } from "../lib/errors.ts";
+import { toolsDir } from "../lib/tools/paths.ts";
 import { run } from "./system.ts";
 import { hostWorkspaceView, makeWorkspaceDisk, removeWorkspaceDisk, workspaceDiskPath } from "./workspace-disk.ts";
+
+/** The last step of every host's start (local-cloud/host-init, built by setup). */
+const hostInitBinary = path.join(toolsDir, "host-init", "host-init");
 
 export type HostState = "created" | "running" | "killed" | "hung" | "destroyed";
 
@@ -123,10 +128,11 @@ export class Host {
 
   /** Starts init (mounts, sshd, onstart) and waits until sshd accepts TCP connections. */
   async start(timeoutMs = 15_000): Promise<void> {
+    if (!existsSync(hostInitBinary)) throw new EnvironmentError(`the local cloud's host-init is not built (${hostInitBinary})`, "run `bash setup/setup.sh`");
     const child = spawn(
       "ip",
       ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
-        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript(), this.disk],
+        "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript(), this.disk, hostInitBinary],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";

@@ -205,12 +205,18 @@ build_s3_relay() {
   (cd "$ROOT/local-cloud/s3-relay" && go build -buildvcs=false -ldflags "-s -w" -o "$STAGE/s3-relay" .)
 }
 
+# Static: it runs inside a host's new root, where no library of the controller's is.
+build_host_init() {
+  (cd "$ROOT/local-cloud/host-init" && CGO_ENABLED=0 go build -buildvcs=false -ldflags "-s -w" -o "$STAGE/host-init" .)
+}
+
 # Folder names carry a hash of the sources they are built from, so an edit rebuilds.
 src_hash() { cat "$@" | sha256sum | cut -c1-10; }
 PULUMI_DIR="$TOOLS/pulumi-v$PULUMI_VERSION-$(src_hash "$ROOT"/setup/go/pulumi/go.* "$ROOT"/setup/go/language-host/* <(echo "yaml $PULUMI_YAML_VERSION"))"
 COMMAND_DIR="$TOOLS/command-v$COMMAND_VERSION-$(src_hash "$ROOT"/setup/go/command-provider/*)"
 PACK_DIR="$TOOLS/pack-$(src_hash "$ROOT"/dataplane/pack/*)"
 RELAY_DIR="$TOOLS/s3-relay-$(src_hash "$ROOT"/local-cloud/s3-relay/*)"
+HOST_INIT_DIR="$TOOLS/host-init-$(src_hash "$ROOT"/local-cloud/host-init/*)"
 
 # A pulumi already on PATH (outside .tools) is used when it is at least the SDK's version.
 user_pulumi=""
@@ -229,6 +235,7 @@ fi
 build_tool "pulumi-resource-command-$COMMAND_VERSION" "$COMMAND_DIR" build_command_provider pulumi-resource-command
 build_tool dumont-pack "$PACK_DIR" build_pack dumont-pack-linux-amd64 dumont-pack-linux-arm64
 build_tool s3-relay "$RELAY_DIR" build_s3_relay s3-relay
+build_tool host-init "$HOST_INIT_DIR" build_host_init host-init
 build_tool "minio-$MINIO_VERSION" "$TOOLS/minio-$MINIO_VERSION" build_minio minio
 build_tool "mc-$MC_VERSION" "$TOOLS/mc-$MC_VERSION" build_mc mc
 build_tool "s5cmd-$S5CMD_VERSION" "$TOOLS/s5cmd-v$S5CMD_VERSION" build_s5cmd s5cmd
@@ -247,6 +254,8 @@ ln -sfn "$TOOLS/s5cmd-v$S5CMD_VERSION/s5cmd" "$TOOLS/bin/s5cmd"
 ln -sfn "$PACK_DIR" "$TOOLS/dumont-pack"
 # The local cloud's daemon starts its S3 relay from here (local-cloud/s3-fault-proxy.ts).
 ln -sfn "$RELAY_DIR" "$TOOLS/s3-relay"
+# Each local-cloud host ends its start with it (local-cloud/host-files.ts).
+ln -sfn "$HOST_INIT_DIR" "$TOOLS/host-init"
 
 # The command provider goes into the project's plugin cache under its exact version, off PATH.
 export PULUMI_HOME="$TOOLS/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

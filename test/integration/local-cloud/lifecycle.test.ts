@@ -184,7 +184,7 @@ describe("the Vast API lifecycle over plain HTTP", () => {
     expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).not.toContain(image);
   });
 
-  it("follows none of the symlinks a host planted when it starts again", async () => {
+  it("follows none of the symlinks and runs none of the tools a host planted when it starts again", async () => {
     const id = await rentCheapest(endpoints, { gpu_name: { eq: "RTX 3090" } }, { label: "planted" });
     const running = await waitForStatus(endpoints, id, "running");
     const admin = new LocalCloudAdmin(endpoints);
@@ -194,12 +194,18 @@ describe("the Vast API lifecycle over plain HTTP", () => {
     writeFileSync(bait, "the controller's\n");
     let ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
     try {
+      // Its apt source folder made a symlink to the controller's folder; tools a start used to run
+      // (while the controller's filesystem was still mounted at /.controller-root) replaced by ones
+      // that write there.
+      const planted = (tool: string) => `if [ -e ${tool} ]; then mv ${tool} ${tool}.real`
+        + ` && printf '#!/bin/sh\\necho ${tool} > /.controller-root${bait}\\nexec ${tool}.real "$@"\\n' > ${tool} && chmod +x ${tool}; fi`;
       await ssh.run(["sh", "-c", [
+        "set -e",
         "echo kept > /workspace/kept",
         `rm -rf /etc/apt/sources.list.d && ln -s ${path.dirname(bait)} /etc/apt/sources.list.d`,
-        `ln -sf ${bait} /etc/apt/local-cloud.list`,
-        "mkdir -p /tmp/x && rmdir /proc 2>/dev/null; true",
-      ].join("; ")]);
+        ...["/usr/bin/env", "/usr/bin/umount", "/usr/bin/setpriv", "/usr/bin/rmdir"].map(planted),
+        "test -x /usr/bin/env.real",
+      ].join("\n")]);
     } finally {
       ssh.close();
     }
@@ -211,8 +217,10 @@ describe("the Vast API lifecycle over plain HTTP", () => {
     expect(existsSync(path.join(path.dirname(bait), "local-cloud.list"))).toBe(false);
     ssh = await connect({ ...directSsh(running), privateKey: key.privateKey, hostKey });
     try {
-      // The host is whole again: its apt source is a file of its own, its disk kept what it wrote.
+      // The host is whole again: its apt source is a file of its own, its disk kept what it wrote,
+      // and nothing of the controller's is mounted in it.
       expect((await ssh.run(["sh", "-c", "test ! -L /etc/apt/sources.list.d && cat /etc/apt/sources.list.d/local-cloud.list /workspace/kept"])).stdout).toMatch(/^deb \[trusted=yes\] .*\nkept\n$/);
+      expect((await ssh.run(["sh", "-c", "ls -d /.controller-root 2>&1; grep -c controller-root /proc/mounts; true"])).stdout).toMatch(/No such file or directory\n0\n/);
     } finally {
       ssh.close();
     }

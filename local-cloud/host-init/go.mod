@@ -1,0 +1,3 @@
+module dumont.invalid/host-init
+
+go 1.26
