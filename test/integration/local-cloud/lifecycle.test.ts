@@ -221,6 +221,11 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       // and nothing of the controller's is mounted in it.
       expect((await ssh.run(["sh", "-c", "test ! -L /etc/apt/sources.list.d && cat /etc/apt/sources.list.d/local-cloud.list /workspace/kept"])).stdout).toMatch(/^deb \[trusted=yes\] .*\nkept\n$/);
       expect((await ssh.run(["sh", "-c", "ls -d /.controller-root 2>&1; grep -c controller-root /proc/mounts; true"])).stdout).toMatch(/No such file or directory\n0\n/);
+      // Root on the host holds what a container's does: no mount (sys_admin), no device nodes
+      // (mknod), no immutable files (linux_immutable); chown and setuid stay (sshd needs them).
+      const bounding = BigInt(`0x${(await ssh.run(["sh", "-c", "grep '^CapBnd:' /proc/self/status | cut -f2"])).stdout.trim()}`);
+      const holds = (capability: bigint) => ((bounding >> capability) & 1n) === 1n;
+      expect([holds(21n), holds(27n), holds(9n), holds(0n), holds(7n)]).toEqual([false, false, false, true, true]);
     } finally {
       ssh.close();
     }
