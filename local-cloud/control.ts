@@ -15,7 +15,8 @@ import type { DaemonConfig } from "./daemon.ts";
 import { cloudDir, defaultCloudName, isAlive, readEndpoints, type Endpoints } from "./endpoints.ts";
 import { imageRoot } from "./images.ts";
 import { cloudNames } from "./names.ts";
-import { findLeftovers, namespacePids, type Leftovers } from "./network.ts";
+import { findLeftovers, loopDevicesOf, namespacePids, type Leftovers } from "./network.ts";
+import { workspaceDisksDir } from "./workspace-disk.ts";
 import { run } from "./system.ts";
 
 const daemonScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "daemon.ts");
@@ -122,7 +123,7 @@ async function removeLeftovers(cloud: string): Promise<Leftovers & { processes: 
     processes++;
     for (let i = 0; i < 100 && isAlive(minioPid); i++) await sleep(20);
   }
-  const leftovers = await findLeftovers(names);
+  const leftovers = await findLeftovers(names, workspaceDisksDir(dir));
   for (const ns of leftovers.namespaces) {
     for (const pid of await namespacePids(ns)) {
       try {
@@ -136,6 +137,9 @@ async function removeLeftovers(cloud: string): Promise<Leftovers & { processes: 
   for (let i = 0; i < 50 && (await Promise.all(leftovers.namespaces.map(namespacePids))).some((p) => p.length > 0); i++) await sleep(20);
   for (const link of leftovers.links) await run("ip", ["link", "del", link], { allowFailure: true });
   for (const ns of leftovers.namespaces) await run("ip", ["netns", "del", ns], { allowFailure: true });
+  // A host's disk goes with its namespace's last process; one still bound (a mount kept alive from
+  // outside) is detached as soon as nothing holds it.
+  for (const device of await loopDevicesOf(workspaceDisksDir(dir))) await run("losetup", ["--detach", device], { allowFailure: true });
   rmSync(dir, { recursive: true, force: true });
   return { ...leftovers, processes };
 }
@@ -158,7 +162,7 @@ export interface StatusReport {
 
 export async function status(cloud = defaultCloudName): Promise<StatusReport> {
   const endpoints = await readEndpoints(cloud);
-  const onMachine = await findLeftovers(cloudNames(cloud));
+  const onMachine = await findLeftovers(cloudNames(cloud), workspaceDisksDir(cloudDir(cloud)));
   if (!endpoints) return { running: false, onMachine };
   const details = await new LocalCloudAdmin(endpoints).status().catch(() => undefined);
   return { running: true, endpoints, cloud: details, onMachine };

@@ -49,11 +49,21 @@ export function sshdConfig(port: number): string {
  * configuration, the keys, the onstart script) and log, never the folders this script mounts from.
  */
 /**
- * What a host's root may not do, as a container's may not: make device nodes, mount, load modules,
- * make files append-only or immutable, touch raw devices, the clock or the network's configuration, or trace other processes. (sshd keeps
- * what it needs: chroot, setuid and setgid for its privilege separation.)
+ * What a host's root keeps: a container's default set (Docker's, less mknod and net_raw), so that
+ * sshd (setuid, setgid, chroot for its privilege separation), apt and useradd work. Everything
+ * else goes, newer capabilities too: mount and namespaces, device nodes, modules, raw I/O, the
+ * clock, the network's configuration and raw packets on the cloud's bridge, tracing, immutable
+ * files, and dac_read_search, whose open_by_handle_at reaches any file of a filesystem a bind
+ * mount comes from (Docker's "shocker").
  */
-const droppedCapabilities = "linux_immutable,mknod,sys_admin,sys_module,sys_rawio,sys_boot,sys_time,net_admin,sys_ptrace,mac_admin,mac_override,syslog,bpf,perfmon";
+const keptCapabilities = "chown,dac_override,fowner,fsetid,kill,setgid,setuid,setpcap,net_bind_service,sys_chroot,audit_write,setfcap";
+
+/**
+ * What of /proc a container may not write, as Docker and LXC make it: the kernel's settings
+ * (writing kernel.core_pattern needs only uid 0, and runs a program of one's choice as root on the
+ * controller at the next crash), the magic SysRq key, and the interrupt and bus settings.
+ */
+const readOnlyProc = "sys sysrq-trigger irq bus fs";
 
 export function hostInitScript(): string {
   return `set -eu
@@ -88,6 +98,12 @@ fi
 mount --bind "$host_dir/root" "$root/root"
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 mount -t proc proc "$root/proc"
+for entry in ${readOnlyProc}; do
+  if [ -e "$root/proc/$entry" ]; then
+    mount --bind "$root/proc/$entry" "$root/proc/$entry"
+    mount -o remount,bind,ro "$root/proc/$entry"
+  fi
+done
 mount -t tmpfs -o mode=0755,nosuid tmpfs "$root/dev"
 for device in null zero full random urandom tty; do
   touch "$root/dev/$device"
@@ -109,7 +125,7 @@ cd "$root"
 # Nothing of the host's runs before the controller's filesystem is gone: host-init (local-cloud/
 # host-init, the controller's static binary) pivots, detaches it, drops the capabilities, and only
 # then runs the host's /bin/sh.
-exec "$host_init" -drop ${droppedCapabilities} "$start"
+exec "$host_init" -keep ${keptCapabilities} "$start"
 `;
 }
 

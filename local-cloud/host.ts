@@ -1,10 +1,10 @@
-// One local-cloud host: a network namespace on the cloud's bridge, private mount and PID namespaces
+// One local-cloud host: a network namespace on the cloud's bridge, private mount, PID, IPC and UTS namespaces
 // with a root filesystem of its image's own (images.ts; the controller's is not visible), and a real
 // OpenSSH server with its own host key. Failures are real: kill is
 // SIGKILL to every process in the namespace, hang is SIGSTOP, a cut link is a downed interface.
 import { spawn } from "node:child_process";
 import { constants, existsSync } from "node:fs";
-import { chmod, lstat, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "node:net";
@@ -116,14 +116,20 @@ export class Host {
 
   /**
    * Empties what an onstart script (or the user) appended to ~/.ssh/authorized_keys on the host. The
-   * host owns that folder: a symlink it made of .ssh or of the file is not followed.
+   * host owns that folder and may change it meanwhile: .ssh is opened without following a symlink
+   * and the file is reached through that descriptor, also without following one, and without
+   * waiting on a FIFO.
    */
   async dropSelfManagedKeys(): Promise<void> {
-    const sshDir = path.join(this.dir, "root", ".ssh");
-    const found = await lstat(sshDir).catch(() => undefined);
-    if (!found?.isDirectory()) return;
-    const file = await open(path.join(sshDir, "authorized_keys"), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW).catch(() => undefined);
-    await file?.close();
+    const sshDir = await open(path.join(this.dir, "root", ".ssh"), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => undefined);
+    if (!sshDir) return;
+    try {
+      const flags = constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+      const file = await open(`/proc/self/fd/${sshDir.fd}/authorized_keys`, flags).catch(() => undefined);
+      await file?.close();
+    } finally {
+      await sshDir.close();
+    }
   }
 
   /** Starts init (mounts, sshd, onstart) and waits until sshd accepts TCP connections. */
@@ -131,12 +137,13 @@ export class Host {
     if (!existsSync(hostInitBinary)) throw new EnvironmentError(`the local cloud's host-init is not built (${hostInitBinary})`, "run `bash setup/setup.sh`");
     const child = spawn(
       "ip",
-      ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--",
+      ["netns", "exec", this.namespace, "unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "--propagation", "private", "--",
         "sh", "-c", hostInitScript(), "init", this.dir, imageRoot(this.spec.image), this.mirrorUrl, hostStartScript(), this.disk, hostInitBinary],
       { detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
+    // Only its last few KiB: what init says when it fails, not whatever a host writes there later.
+    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-4096)));
     child.unref();
     const deadline = Date.now() + timeoutMs;
     while (!(await this.acceptsTcp())) {

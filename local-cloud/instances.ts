@@ -4,7 +4,7 @@
 // status change closes a span of the billing meter (billing.ts); reads change nothing.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { meterAt, startMeter } from "./billing.ts";
 import type { FaultBook } from "./faults.ts";
 import { Host } from "./host.ts";
@@ -151,11 +151,10 @@ export class Instances {
     this.options.market.release(instance.machine.askId);
   }
 
-  /** Log text served at request_logs' result_url: what the onstart script printed. */
+  /** Log text served at request_logs' result_url: what the onstart script printed (its last MiB). */
   async logs(id: number): Promise<string> {
     const host = this.live(id).host;
-    // The host writes that folder: a symlink it planted there is not followed.
-    return readFile(`${host.dir}/log/onstart.log`, { encoding: "utf8", flag: constants.O_RDONLY | constants.O_NOFOLLOW }).catch(() => "");
+    return readHostLog(`${host.dir}/log/onstart.log`);
   }
 
   /** Samples the kernel's byte counters of every live instance's link (bandwidth charges). */
@@ -206,5 +205,26 @@ export class Instances {
   private async sampleTraffic(instance: Instance): Promise<void> {
     const counters = await linkCounters(this.options.names, instance.host.spec.index);
     instance.traffic = { uploadedBytes: counters.uploaded, downloadedBytes: counters.downloaded };
+  }
+}
+
+const servedLogBytes = 1 << 20;
+
+/**
+ * A log the host writes (its folder is the host's): a symlink it planted there is not followed, a
+ * FIFO is not waited on, and only a regular file's last MiB is read. "" when there is none.
+ */
+async function readHostLog(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return "";
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return "";
+    const length = Math.min(stats.size, servedLogBytes);
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, stats.size - length);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await handle.close();
   }
 }

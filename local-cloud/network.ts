@@ -65,14 +65,29 @@ export async function linkCounters(names: CloudNames, index: number): Promise<{ 
 export interface Leftovers {
   readonly namespaces: string[];
   readonly links: string[];
+  /** Loop devices still bound to one of the cloud's host disks (they go with their host's namespace). */
+  readonly loopDevices: string[];
 }
 
-/** Everything on the machine that carries this cloud's prefix. */
-export async function findLeftovers(names: CloudNames): Promise<Leftovers> {
+/**
+ * Loop devices bound to an image under `disksDir` (a deleted one too: the kernel then adds
+ * " (deleted)" to its path).
+ */
+export async function loopDevicesOf(disksDir: string): Promise<string[]> {
+  const listed = await run("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { allowFailure: true });
+  return listed.stdout.split("\n")
+    .map((line) => /^(\S+) (.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => !!m && m[2]!.startsWith(`${disksDir}/`))
+    .map((m) => m[1]!);
+}
+
+/** Everything on the machine that carries this cloud's prefix, or holds one of its host disks. */
+export async function findLeftovers(names: CloudNames, disksDir: string): Promise<Leftovers> {
   const ns = await run("ip", ["netns", "list"], { allowFailure: true });
   const links = await run("ip", ["-o", "link", "show"], { allowFailure: true });
   const startsWithPrefix = (name: string) => name.startsWith(names.prefix);
   return {
+    loopDevices: await loopDevicesOf(disksDir),
     namespaces: ns.stdout.split("\n").map((l) => l.split(" ")[0]!).filter((n) => n && startsWithPrefix(n)),
     links: links.stdout
       .split("\n")

@@ -12,9 +12,13 @@ import path from "node:path";
 import { hostMount } from "./host-files.ts";
 import { run } from "./system.ts";
 
-/** The image of a host's disk: outside the folder the host sees of itself, so root on the host cannot write its raw blocks. */
+/** Where a cloud keeps its hosts' disk images: outside every host's folder, so root on a host cannot write its raw blocks. */
+export function workspaceDisksDir(cloudDir: string): string {
+  return path.join(cloudDir, "disks");
+}
+
 export function workspaceDiskPath(cloudDir: string, hostName: string): string {
-  return path.join(cloudDir, "disks", `${hostName}.ext4`);
+  return path.join(workspaceDisksDir(cloudDir), `${hostName}.ext4`);
 }
 
 /**

@@ -14,6 +14,7 @@
 // the first to see the lease expire or released takes over. A watch that loses the lease (cut off
 // from the bucket) stops acting and waits again.
 import { setTimeout as sleep } from "node:timers/promises";
+import { StepClock } from "./step-clock.ts";
 import { connect } from "../dataplane/ssh/client.ts";
 import { failover, quickApi, readFailoverRecord, type FailoverResult } from "./failover/apply.ts";
 import { StackBusy, withStackLock } from "./failover/lock.ts";
@@ -79,6 +80,9 @@ export function nextFailureCount(previous: number, check: Pick<HealthCheckRecord
 }
 
 /** Seconds to wait before another automatic failover attempt after `failed` attempts failed in a row. */
+/** A step of the watch's loop that runs this long is said, and again each time as long again. */
+const slowStepSeconds = 60;
+
 export function failoverBackoffSeconds(failed: number): number {
   return failed === 0 ? 0 : Math.min(600, 15 * 2 ** (failed - 1));
 }
@@ -192,9 +196,13 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
     }
   };
 
+  const steps = new StepClock(slowStepSeconds);
+  const enter = (name: string) => steps.enter(name);
+
   /** Runs an automatic failover and reports it; the loop goes on whatever happens. */
   const runFailover = async (from?: number, cause?: "outbid"): Promise<void> => {
     setState("failing-over");
+    enter("a failover");
     log({ event: "failover-started", instance: from, consecutiveFailures: failures, ...(cause && { cause }) });
     let result: FailoverResult;
     try {
@@ -224,105 +232,126 @@ async function actAsWatcher(name: string, loaded: StackContext, log: Log, signal
     nextSync = Date.now();
   };
 
-  setState("healthy");
-  log({ event: "watch-started", stack: name, ...health, activeInstance, standby: !!ctx.outputs.standby });
-  // Instances a killed controller rented without recording them are destroyed before anything else.
+  // A step that runs long is said (watch-slow, each minute it goes on): a watch that seems stuck
+  // names where. (Session 16: in a CI run a watch printed nothing for 300 s after its GPU was
+  // killed, and nothing said what it awaited.)
+  const slowWatch = setInterval(() => {
+    const slow = steps.slow();
+    if (slow) log({ event: "watch-slow", ...slow });
+  }, 5_000);
+  slowWatch.unref();
   try {
-    // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
-    const swept = await withStackLock(name, "watch orphan sweep", (_lost, _held, current) => destroyOrphans(current, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx, signal: leaseLost }).catch(() => []);
-    for (const id of swept) log({ event: "orphan-destroyed", instance: id });
-  } catch (error) {
-    log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
+    await watchLoop();
+  } finally {
+    clearInterval(slowWatch);
   }
-  while (!signal?.aborted) {
+
+  async function watchLoop(): Promise<void> {
+    setState("healthy");
+    log({ event: "watch-started", stack: name, ...health, activeInstance, standby: !!ctx.outputs.standby });
+    // Instances a killed controller rented without recording them are destroyed before anything else.
     try {
-      ctx = await loadStackContext(name);
-      const current = ctx.slot().state.instanceId;
-      if (current !== activeInstance) {
-        // Someone else (a person, another controller) failed over: watch the new GPU from scratch.
-        log({ event: "active-gpu-changed", from: activeInstance, to: current });
-        activeInstance = current;
-        failures = 0;
-        firstFailureAt = undefined;
-        outbidWaitingSince = undefined;
-        nextSync = Date.now();
-        if (state === "on-standby") setState("healthy");
-      }
-      // A failover in progress (someone else's, or one a dead controller left): while another
-      // controller runs it, the GPU it fences is no reason to start a second one; left by a dead one,
-      // this watch finishes it.
-      const inProgress = readFailoverRecord(name);
-      if (inProgress) {
-        if (await operationBusy(name, ctx, leaseLost)) {
-          if (!failoverSeenElsewhere) log({ event: "failover-elsewhere", from: inProgress.fromInstanceId, hint: "another controller is failing over; health checks wait for it" });
-          failoverSeenElsewhere = true;
-          failures = 0;
-          firstFailureAt = undefined;
-        } else {
-          log({ event: "failover-pending", hint: "resuming the failover a previous controller left" });
-          await runFailover(inProgress.fromInstanceId);
-        }
-        await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
-        continue;
-      }
-      failoverSeenElsewhere = false;
-      const check = await checkHealth(ctx, Math.min(5000, health.healthCheckIntervalSeconds * 1000));
-      failures = nextFailureCount(failures, check);
-      if (failures === 1) firstFailureAt = Date.parse(check.at);
-      if (failures === 0) firstFailureAt = undefined;
-      log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }), ...(check.outbid && { outbid: true }) });
-      if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
-
-      // Outbid: Vast says so at once, so the watch does not wait out its threshold.
-      if (check.ok) outbidWaitingSince = undefined;
-      const resuming = outbidWaitingSince !== undefined && ["stopped", "scheduling", "loading"].includes(check.vastStatus);
-      if ((check.outbid || resuming) && !check.ok && state !== "on-standby") {
-        if (health.onOutbid === "wait") {
-          // The data stays on the machine; the GPU starts again when its bid is the highest again
-          // (scheduled, loading: still the same wait). Nothing is synced from it meanwhile.
-          if (outbidWaitingSince === undefined) log({ event: "outbid-waiting", instance: current, hint: `dumont:onOutbid is wait; to move now: dumont failover --stack ${name}` });
-          outbidWaitingSince ??= Date.now();
-          failures = 0;
-          firstFailureAt = undefined;
-        } else if (check.outbid && health.autoFailover && health.autoRecovery && Date.now() >= nextFailoverAt) {
-          log({ event: "outbid", instance: current });
-          await runFailover(current, "outbid");
-          ctx = await loadStackContext(name);
-          activeInstance = ctx.slot().state.instanceId;
-        }
-      }
-
-      if (failures >= health.failoverThreshold && state !== "on-standby" && Date.now() >= nextFailoverAt) {
-        if (!health.autoFailover) {
-          log({ event: "failover-needed", instance: current, reason: check.error, hint: `run: dumont failover --stack ${name}` });
-          setState("degraded");
-        } else if (!health.autoRecovery) {
-          // The data is safe on the standby (its last complete copy); a new GPU waits for a person.
-          log({ event: "on-standby", instance: current, hint: `run: dumont failover --stack ${name} --from standby` });
-          setState("on-standby");
-        } else {
-          await runFailover(current);
-          ctx = await loadStackContext(name);
-          activeInstance = ctx.slot().state.instanceId;
-        }
-      }
-
-      if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && outbidWaitingSince === undefined && Date.now() >= nextSync) {
-        nextSync = Date.now() + health.syncIntervalSeconds * 1000;
-        try {
-          // Under the stack's lock: never while a failover restores from the standby.
-          const sync = await withStackLock(name, "watch sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost }), { timeoutMs: 0, context: ctx, signal: leaseLost });
-          log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
-        } catch (error) {
-          // The GPU keeps working; the next sync tries again.
-          log({ event: "sync-failed", error: (error as Error).message.split("\n")[0] });
-        }
-      }
+      // Under the lock (skipped if busy): a failover's rent in progress is no orphan.
+      const swept = await withStackLock(name, "watch orphan sweep", (_lost, _held, current) => destroyOrphans(current, (line) => log({ event: "orphan", line })), { timeoutMs: 0, context: ctx, signal: leaseLost }).catch(() => []);
+      for (const id of swept) log({ event: "orphan-destroyed", instance: id });
     } catch (error) {
-      // A transient error (the engine, the status file, a network call) must not end the watch.
-      log({ event: "watch-error", error: (error as Error).message.split("\n")[0] });
+      log({ event: "watch-error", error: `orphan sweep: ${(error as Error).message.split("\n")[0]}` });
     }
-    await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+    while (!signal?.aborted) {
+      try {
+        enter("reading the stack");
+        ctx = await loadStackContext(name);
+        const current = ctx.slot().state.instanceId;
+        if (current !== activeInstance) {
+          // Someone else (a person, another controller) failed over: watch the new GPU from scratch.
+          log({ event: "active-gpu-changed", from: activeInstance, to: current });
+          activeInstance = current;
+          failures = 0;
+          firstFailureAt = undefined;
+          outbidWaitingSince = undefined;
+          nextSync = Date.now();
+          if (state === "on-standby") setState("healthy");
+        }
+        // A failover in progress (someone else's, or one a dead controller left): while another
+        // controller runs it, the GPU it fences is no reason to start a second one; left by a dead one,
+        // this watch finishes it.
+        const inProgress = readFailoverRecord(name);
+        if (inProgress) {
+          enter("a failover in progress");
+          if (await operationBusy(name, ctx, leaseLost)) {
+            if (!failoverSeenElsewhere) log({ event: "failover-elsewhere", from: inProgress.fromInstanceId, hint: "another controller is failing over; health checks wait for it" });
+            failoverSeenElsewhere = true;
+            failures = 0;
+            firstFailureAt = undefined;
+          } else {
+            log({ event: "failover-pending", hint: "resuming the failover a previous controller left" });
+            await runFailover(inProgress.fromInstanceId);
+          }
+          await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+          continue;
+        }
+        failoverSeenElsewhere = false;
+        enter("the health check");
+        const check = await checkHealth(ctx, Math.min(5000, health.healthCheckIntervalSeconds * 1000));
+        failures = nextFailureCount(failures, check);
+        if (failures === 1) firstFailureAt = Date.parse(check.at);
+        if (failures === 0) firstFailureAt = undefined;
+        log({ event: "health", at: check.at, ok: check.ok, ssh: check.ssh, vastStatus: check.vastStatus, consecutiveFailures: failures, ...(check.error && { error: check.error }), ...(check.outbid && { outbid: true }) });
+        if (state !== "on-standby") setState(check.ok ? "healthy" : "degraded", { lastCheck: check });
+
+        // Outbid: Vast says so at once, so the watch does not wait out its threshold.
+        if (check.ok) outbidWaitingSince = undefined;
+        const resuming = outbidWaitingSince !== undefined && ["stopped", "scheduling", "loading"].includes(check.vastStatus);
+        if ((check.outbid || resuming) && !check.ok && state !== "on-standby") {
+          if (health.onOutbid === "wait") {
+            // The data stays on the machine; the GPU starts again when its bid is the highest again
+            // (scheduled, loading: still the same wait). Nothing is synced from it meanwhile.
+            if (outbidWaitingSince === undefined) log({ event: "outbid-waiting", instance: current, hint: `dumont:onOutbid is wait; to move now: dumont failover --stack ${name}` });
+            outbidWaitingSince ??= Date.now();
+            failures = 0;
+            firstFailureAt = undefined;
+          } else if (check.outbid && health.autoFailover && health.autoRecovery && Date.now() >= nextFailoverAt) {
+            log({ event: "outbid", instance: current });
+            await runFailover(current, "outbid");
+            ctx = await loadStackContext(name);
+            activeInstance = ctx.slot().state.instanceId;
+          }
+        }
+
+        if (failures >= health.failoverThreshold && state !== "on-standby" && Date.now() >= nextFailoverAt) {
+          if (!health.autoFailover) {
+            log({ event: "failover-needed", instance: current, reason: check.error, hint: `run: dumont failover --stack ${name}` });
+            setState("degraded");
+          } else if (!health.autoRecovery) {
+            // The data is safe on the standby (its last complete copy); a new GPU waits for a person.
+            log({ event: "on-standby", instance: current, hint: `run: dumont failover --stack ${name} --from standby` });
+            setState("on-standby");
+          } else {
+            await runFailover(current);
+            ctx = await loadStackContext(name);
+            activeInstance = ctx.slot().state.instanceId;
+          }
+        }
+
+        if (ctx.outputs.standby && state !== "on-standby" && failures === 0 && outbidWaitingSince === undefined && Date.now() >= nextSync) {
+          nextSync = Date.now() + health.syncIntervalSeconds * 1000;
+          try {
+            // Under the stack's lock: never while a failover restores from the standby.
+            enter("a standby sync");
+            const sync = await withStackLock(name, "watch sync", (lockLost, _held, current) => syncStandby(current, { signal: lockLost, onStep: (s) => enter(`a standby sync: ${s}`) }), { timeoutMs: 0, context: ctx, signal: leaseLost });
+            log({ event: "sync", startedAt: sync.startedAt, seconds: sync.seconds, bytesSent: sync.bytesSent, filesTransferred: sync.filesTransferred, filesTotal: sync.filesTotal, generation: sync.generation.generation });
+          } catch (error) {
+            // The GPU keeps working; the next sync tries again.
+            log({ event: "sync-failed", error: (error as Error).message.split("\n")[0] });
+          }
+        }
+      } catch (error) {
+        // A transient error (the engine, the status file, a network call) must not end the watch.
+        log({ event: "watch-error", error: (error as Error).message.split("\n")[0] });
+      }
+      enter("waiting for the next check");
+      await sleep(health.healthCheckIntervalSeconds * 1000, undefined, { signal }).catch(() => undefined);
+    }
+    setState("stopped");
   }
-  setState("stopped");
 }

@@ -21,6 +21,8 @@ export interface SyncOptions {
   readonly timeoutMs?: number;
   /** The lock's signal: a sync stops at once when the stack's lease is lost. */
   readonly signal?: AbortSignal;
+  /** Told as each of its steps begins (the watch names the step of a sync that runs long). */
+  readonly onStep?: (step: string) => void;
 }
 
 export interface SyncResult extends RsyncResult {
@@ -34,26 +36,34 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
   const standby = ctx.outputs.standby;
   if (!standby) throw new SettingError("dumont:autoStandbyEnabled", `stack ${ctx.name} has no standby`, "set it to true and run dumont up");
   const name = ctx.name;
+  const step = options.onStep ?? (() => {});
   try {
+    step("connecting to the standby");
     const admin = await ctx.connectStandby().catch((error: Error) => {
       const flag = name === "local" ? "" : ` --stack ${name}`;
       throw new EnvironmentError(`cannot connect to the standby ${standby.user}@${standby.host}:${standby.port} over ssh: ${error.message}`,
         `npx dumont standby status${flag}; a stopped standby is started again by the next failover or \`npx dumont up${flag}\``, { cause: error });
     });
     try {
+      step("the standby's tools");
       await ensureHostTools(admin, standbyTools);
       // The copy is received by the standby's unprivileged mirror user, none of whose processes
       // (from a copy cut off earlier) is left to read this copy's run key.
+      step("the standby's mirror user");
       await readyMirrorUser(admin, standby.user);
       const mirror = ctx.standbyMirror(admin);
+      step("staging a generation on the standby");
       const found = await stageGeneration(mirror, name);
       // The standby's record of its current copy, as this controller recorded it when it made it.
       const current = found.current && trustedGeneration(found.current, readStatus(name));
       const staged = { ...found, current };
+      step("connecting to the GPU");
       const gpu = await connect({ ...ctx.sshTarget(source), connectTimeoutMs: 10_000 });
       let result: RsyncResult;
       try {
+        step("the GPU's tools");
         await ensureHostTools(gpu, gpuTools);
+        step("rsync from the GPU, with a run key");
         result = await withRunKey(mirror, gpu, (identityFile) => mirrorWorkspace(mirror, { host: source.host, port: source.port, user: "root", hostKey: source.hostKey, identityFile }, "pull", {
           destination: staged.destination, linkDest: staged.linkDest, lock: mirrorLock, timeoutMs: options.timeoutMs, signal: options.signal,
         }));
@@ -67,6 +77,7 @@ export async function syncStandby(ctx: StackContext, options: SyncOptions = {}):
       // The first sync from a GPU that was not restored from the standby's current copy (a failover
       // that fell back to an older snapshot) keeps that copy aside instead of deleting it.
       const restored = readSlotRecord(name)?.lastRestore;
+      step("committing the generation");
       const keepPrevious = !!staged.current && staged.current.sourceInstanceId !== source.instanceId
         && !(restored?.instanceId === source.instanceId && restored.copy.kind === "standby" && restored.copy.generation === staged.current.generation);
       await commitGeneration(mirror, staged, generation, { allowShrink: options.allowShrink, keepPrevious });

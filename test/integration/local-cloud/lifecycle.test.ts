@@ -169,10 +169,10 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       expect(tooBig.stderr).toMatch(/No space left on device/);
       // Root on the host sees of its own folder only etc (read-only) and log: not the image its disk
       // is, not the folders its root is mounted from, nothing of the controller's.
-      const seen = await ssh.run(["sh", "-c", `ls -A /run/dumont-host; touch /run/dumont-host/etc/x 2>&1; ls -d ${path.dirname(image)} 2>&1; true`]);
+      const seen = await ssh.run(["sh", "-c", "ls -A /run/dumont-host; touch /run/dumont-host/etc/x 2>&1; ls /dev/loop-control /dev/loop0 2>&1; true"]);
       expect(seen.stdout).toMatch(/^etc\nlog\n/);
       expect(seen.stdout).toMatch(/Read-only file system/);
-      expect(seen.stdout).toMatch(/No such file or directory/);
+      expect(seen.stdout).toMatch(/loop-control.*No such file or directory\n.*loop0.*No such file or directory/);
     } finally {
       ssh.close();
     }
@@ -197,14 +197,16 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       // Its apt source folder made a symlink to the controller's folder; tools a start used to run
       // (while the controller's filesystem was still mounted at /.controller-root) replaced by ones
       // that write there.
-      const planted = (tool: string) => `if [ -e ${tool} ]; then mv ${tool} ${tool}.real`
-        + ` && printf '#!/bin/sh\\necho ${tool} > /.controller-root${bait}\\nexec ${tool}.real "$@"\\n' > ${tool} && chmod +x ${tool}; fi`;
+      const planted = (tool: string, interpreter = "/bin/sh") => `if [ -e ${tool} ]; then mv ${tool} ${tool}.real`
+        + ` && printf '#!${interpreter}\\necho ${tool} > /.controller-root${bait}\\nexec ${tool}.real "$@"\\n' > ${tool} && chmod +x ${tool}; fi`;
       await ssh.run(["sh", "-c", [
         "set -e",
         "echo kept > /workspace/kept",
         `rm -rf /etc/apt/sources.list.d && ln -s ${path.dirname(bait)} /etc/apt/sources.list.d`,
-        ...["/usr/bin/env", "/usr/bin/umount", "/usr/bin/setpriv", "/usr/bin/rmdir"].map(planted),
-        "test -x /usr/bin/env.real",
+        ...["/usr/bin/env", "/usr/bin/umount", "/usr/bin/setpriv", "/usr/bin/rmdir"].map((tool) => planted(tool)),
+        // The host's /bin/sh (dash) too: the first thing of the host's that runs.
+        planted("/usr/bin/dash", "/bin/bash"),
+        "test -x /usr/bin/env.real && test -x /usr/bin/dash.real",
       ].join("\n")]);
     } finally {
       ssh.close();
@@ -221,11 +223,21 @@ describe("the Vast API lifecycle over plain HTTP", () => {
       // and nothing of the controller's is mounted in it.
       expect((await ssh.run(["sh", "-c", "test ! -L /etc/apt/sources.list.d && cat /etc/apt/sources.list.d/local-cloud.list /workspace/kept"])).stdout).toMatch(/^deb \[trusted=yes\] .*\nkept\n$/);
       expect((await ssh.run(["sh", "-c", "ls -d /.controller-root 2>&1; grep -c controller-root /proc/mounts; true"])).stdout).toMatch(/No such file or directory\n0\n/);
-      // Root on the host holds what a container's does: no mount (sys_admin), no device nodes
-      // (mknod), no immutable files (linux_immutable); chown and setuid stay (sshd needs them).
-      const bounding = BigInt(`0x${(await ssh.run(["sh", "-c", "grep '^CapBnd:' /proc/self/status | cut -f2"])).stdout.trim()}`);
-      const holds = (capability: bigint) => ((bounding >> capability) & 1n) === 1n;
-      expect([holds(21n), holds(27n), holds(9n), holds(0n), holds(7n)]).toEqual([false, false, false, true, true]);
+      // Root on the host holds what a container's does: chown, setuid and chroot (sshd needs them),
+      // not dac_read_search (open_by_handle_at), immutable files, raw packets, mount, device nodes,
+      // bpf nor any capability newer than those; none inheritable or ambient to come back at exec.
+      const sets = Object.fromEntries((await ssh.run(["sh", "-c", "grep '^Cap' /proc/self/status"])).stdout.trim().split("\n")
+        .map((line) => line.split(":\t")).map(([name, hex]) => [name, BigInt(`0x${hex}`)]));
+      const holds = (capability: bigint) => ((sets.CapBnd >> capability) & 1n) === 1n;
+      expect([0n, 7n, 18n].map(holds)).toEqual([true, true, true]);
+      expect([2n, 9n, 13n, 21n, 27n, 39n, 40n].map(holds)).toEqual([false, false, false, false, false, false, false]);
+      expect(sets.CapBnd >> 41n).toBe(0n);
+      expect([sets.CapInh, sets.CapAmb]).toEqual([0n, 0n]);
+      // Nor can it change the kernel's settings (kernel.core_pattern would run its program as root
+      // on the controller) or press the magic SysRq key.
+      const written = await ssh.run(["sh", "-c", "echo '|/tmp/x' > /proc/sys/kernel/core_pattern && echo core_pattern written; if [ -e /proc/sysrq-trigger ]; then echo h > /proc/sysrq-trigger && echo sysrq written; fi; true"]);
+      expect(written.stdout).toBe("");
+      expect(written.stderr).toMatch(/core_pattern: Read-only file system/);
     } finally {
       ssh.close();
     }

@@ -31,7 +31,11 @@ function systemTraces(name: string) {
     if (cmdline.includes(dir)) processes.push(`${pid}: ${cmdline}`);
   }
   const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(dir) || l.includes(`/run/netns/${prefix}`));
+  // A host's /workspace disk: a loop device bound to an image in the cloud's folder.
+  const loopDevices = spawnSync("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { encoding: "utf8" }).stdout
+    .split("\n").filter((l) => l.includes(dir));
   return {
+    loopDevices,
     namespaces: netns.split("\n").filter((l) => l.startsWith(prefix)),
     links: links.split("\n").filter((l) => l.includes(`${prefix}`)),
     processes,
@@ -41,7 +45,7 @@ function systemTraces(name: string) {
   };
 }
 
-const nothing = { namespaces: [], links: [], processes: [], mounts: [], files: [], netnsFiles: [] };
+const nothing = { loopDevices: [], namespaces: [], links: [], processes: [], mounts: [], files: [], netnsFiles: [] };
 
 describe("local cloud up and down", () => {
   it("down removes every namespace, link, mount, process and file that up and its hosts made", async () => {
@@ -59,6 +63,8 @@ describe("local cloud up and down", () => {
     const during = systemTraces(cloud);
     expect(during.namespaces).toHaveLength(3);
     expect(during.processes.length).toBeGreaterThan(0);
+    // Each host's /workspace is a disk of its own, through a loop device (workspace-disk.ts).
+    expect(during.loopDevices).toHaveLength(3);
 
     await down(cloud);
     expect(systemTraces(cloud)).toEqual(nothing);

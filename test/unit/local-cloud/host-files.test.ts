@@ -11,7 +11,10 @@ describe("host files", () => {
     expect(hostInitScript()).toMatchSnapshot();
     // The pivot and the detaching are host-init's (a binary of the controller's), and the script's
     // last command: nothing of the host's runs while the controller's filesystem is mounted.
-    expect(hostInitScript().trim().split("\n").at(-1)).toMatch(/^exec "\$host_init" -drop [a-z_,]*sys_admin[a-z_,]* "\$start"$/);
+    const last = hostInitScript().trim().split("\n").at(-1)!;
+    expect(last).toMatch(/^exec "\$host_init" -keep [a-z_,]+ "\$start"$/);
+    expect(last).toContain("setuid");
+    expect(last).not.toMatch(/sys_admin|dac_read_search|mknod|net_raw|sys_ptrace/);
     expect(hostInitScript()).not.toMatch(/pivot_root|setpriv|\/usr\/bin\/env/);
     expect(hostInitScript()).not.toMatch(/--rbind \/dev/);
     // Both scripts parse as POSIX sh.
