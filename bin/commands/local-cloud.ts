@@ -75,8 +75,8 @@ export const localCloudStatus = defineCommand({
     }
     if (!report.running) {
       console.log(`local cloud '${values.cloud}' is not running`);
-      const n = report.onMachine.namespaces.length + report.onMachine.links.length;
-      if (n > 0) console.log(`  ${n} of its namespaces/links are still on this machine: run \`dumont local-cloud down\``);
+      const n = report.onMachine.namespaces.length + report.onMachine.links.length + report.onMachine.loopDevices.length;
+      if (n > 0) console.log(`  ${n} of its namespaces/links/loop devices are still on this machine: run \`dumont local-cloud down\``);
       return 1;
     }
     console.log(describe(report.endpoints!));
