@@ -306,23 +306,43 @@ function open(target: SshTarget, pinned: string | undefined): Promise<SshConnect
   let presented = "";
   let mismatch: Error | undefined;
   const expected = pinned ? keyBlob(pinned) : undefined;
+  const readyTimeoutMs = target.connectTimeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
     let connection: SshConnection | undefined;
-    client.once("ready", () => resolve((connection = new SshConnection(client, label, presented))));
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      reject(error);
+      client.end();
+    };
+    // ssh2 clears its ready timeout when the socket closes, and a socket closed before the
+    // handshake ended (a host killed while it accepted the connection) emits no error: without
+    // these two, connecting to a GPU that died at that moment waited forever (session 16: a
+    // watch's sync stuck on "connecting to the GPU" for 300 s in chaos two-controllers).
+    const deadline = setTimeout(() => fail(new Error(`Timed out while waiting for handshake with ${label} (${readyTimeoutMs} ms)`)), readyTimeoutMs + 2_000);
+    client.once("close", () => fail(mismatch ?? new Error(`the connection to ${label} closed before SSH was ready`)));
+    client.once("ready", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      resolve((connection = new SshConnection(client, label, presented)));
+    });
     // Without TCP_NODELAY every channel open waits on delayed ACKs (~90 ms per remote command).
     client.once("connect", () => client.setNoDelay(true));
     // ssh2 may report more than one error for one failed connection (e.g. a timeout, then the lost
     // socket); only the first settles the promise, later ones close what is left.
     client.on("error", (error) => {
-      if (!connection) reject(mismatch ?? withSanitizedMessage(error));
-      client.end();
+      if (!connection) fail(mismatch ?? withSanitizedMessage(error));
+      else client.end();
     });
     client.connect({
       host: target.host,
       port: target.port,
       username: target.username ?? "root",
       privateKey: target.privateKey,
-      readyTimeout: target.connectTimeoutMs ?? 15_000,
+      readyTimeout: readyTimeoutMs,
       keepaliveInterval: 5_000,
       keepaliveCountMax: 3,
       algorithms: preferredAlgorithms,
