@@ -2,11 +2,13 @@
 // fakes (no network): every run ends within its bound, keeps bounded output, closes the channel it
 // gives up on, and shows the host's words sanitized.
 import { EventEmitter } from "node:events";
+import { createServer, type Server, type Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { Client } from "ssh2";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DumontError } from "../../../../lib/errors.ts";
-import { RemoteCommandError, RemoteCommandTimeout, RemoteOutputTooLarge, SshConnection } from "../../../../dataplane/ssh/client.ts";
+import { connect, RemoteCommandError, RemoteCommandTimeout, RemoteOutputTooLarge, SshConnection } from "../../../../dataplane/ssh/client.ts";
+import { makeKeyPair } from "../../../support/local-cloud.ts";
 import { defaultCommandMs, stderrKeptBytes } from "../../../../dataplane/ssh/command-bounds.ts";
 
 /** The channel of one remote command, driven by the test as the host would. */
@@ -249,5 +251,46 @@ describe("SshConnection.run within bounds", () => {
     const run = connection.run(script);
     client.emit("close");
     await expect(run).rejects.toThrow("connection to gpu.example:41022 lost while running: bash -c 'set -euo pipefail …");
+  });
+});
+
+// connect() against servers that fail the way a dying host does, on real local sockets.
+const key = makeKeyPair("connect-test");
+let server: Server | undefined;
+const sockets: Socket[] = [];
+
+async function listen(onConnection: (socket: Socket) => void): Promise<number> {
+  server = createServer((socket) => {
+    sockets.push(socket);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  return (server!.address() as { port: number }).port;
+}
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  if (server) await new Promise((resolve) => server!.close(resolve));
+  server = undefined;
+});
+
+describe("connect to a host that dies as it answers", () => {
+  it("fails at once when the server sends its banner and closes (ssh2 reports no error then: it used to wait forever)", async () => {
+    const port = await listen((socket) => {
+      socket.write("SSH-2.0-OpenSSH_9.2\r\n");
+      setTimeout(() => socket.destroy(), 100);
+    });
+    const started = Date.now();
+    await expect(connect({ host: "127.0.0.1", port, privateKey: key.privateKey, hostKey: key.publicKey, connectTimeoutMs: 5_000 }))
+      .rejects.toThrow(/closed before SSH was ready/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it("fails within its timeout when the server accepts and never speaks", async () => {
+    const port = await listen(() => undefined);
+    const started = Date.now();
+    await expect(connect({ host: "127.0.0.1", port, privateKey: key.privateKey, hostKey: key.publicKey, connectTimeoutMs: 1_000 }))
+      .rejects.toThrow(/Timed out while waiting for handshake/);
+    expect(Date.now() - started).toBeLessThan(4_000);
   });
 });
