@@ -79,10 +79,10 @@ export function nextFailureCount(previous: number, check: Pick<HealthCheckRecord
   return check.ok ? 0 : previous + 1;
 }
 
-/** Seconds to wait before another automatic failover attempt after `failed` attempts failed in a row. */
 /** A step of the watch's loop that runs this long is said, and again each time as long again. */
 const slowStepSeconds = 60;
 
+/** Seconds to wait before another automatic failover attempt after `failed` attempts failed in a row. */
 export function failoverBackoffSeconds(failed: number): number {
   return failed === 0 ? 0 : Math.min(600, 15 * 2 ** (failed - 1));
 }
