@@ -77,9 +77,10 @@ describe("journey", () => {
     expect((await store.list()).map((s) => s.id)).toContain(snapshotId);
     // The model prices the GPUs by the provider's own times, as Vast's meter does (session 6: 3.7%
     // apart on this journey; 68% when it counted from the rent request). The bound leaves room for
-    // the meter's whole seconds on a run this short.
+    // the meter's whole seconds on a run this short: three GPUs of 7-9 s each by session 16, where
+    // a second per GPU is 12% of the compute (session 16's CI run measured 10.7% apart).
     expect(report.cost.vastBilled).toBeGreaterThan(0);
-    expect(meterAgreement(report)!.apart, formatReport(report)).toBeLessThan(0.1);
+    expect(meterAgreement(report)!.apart, formatReport(report)).toBeLessThan(0.15);
     const metrics = metricsJson(report);
     expect(metrics).toMatchObject({ success: true, files_validated: 3, gpu_instance_id: gpuInstanceId, failover_gpu_id: failoverGpuId, snapshot_id: snapshotId });
     // Each failover's RTO, by phase: the provider's wait and the data are among them.
