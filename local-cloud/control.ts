@@ -15,8 +15,8 @@ import type { DaemonConfig } from "./daemon.ts";
 import { cloudDir, defaultCloudName, isAlive, readEndpoints, type Endpoints } from "./endpoints.ts";
 import { imageRoot } from "./images.ts";
 import { cloudNames } from "./names.ts";
-import { findLeftovers, loopDevicesOf, namespacePids, type Leftovers } from "./network.ts";
-import { workspaceDisksDir } from "./workspace-disk.ts";
+import { findLeftovers, namespacePids, type Leftovers } from "./network.ts";
+import { loopDevicesOf, workspaceDisksDir } from "./workspace-disk.ts";
 import { run } from "./system.ts";
 
 const daemonScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "daemon.ts");

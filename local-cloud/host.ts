@@ -16,7 +16,7 @@ import type { CloudNames } from "./names.ts";
 import { EnvironmentError } from "../lib/errors.ts";
 import { toolsDir } from "../lib/tools/paths.ts";
 import { run } from "./system.ts";
-import { hostWorkspaceView, makeWorkspaceDisk, removeWorkspaceDisk, workspaceDiskPath } from "./workspace-disk.ts";
+import { makeWorkspaceDisk, removeWorkspaceDisk, workspaceDiskPath } from "./workspace-disk.ts";
 
 /** The last step of every host's start (local-cloud/host-init, built by setup). */
 const hostInitBinary = path.join(toolsDir, "host-init", "host-init");
@@ -168,14 +168,6 @@ export class Host {
 
   async pids(): Promise<number[]> {
     return namespacePids(this.namespace);
-  }
-
-  /**
-   * Where the controller sees the running host's /workspace: through one of its processes' root
-   * (its disk is mounted in the host's own mount namespace only). Undefined when no process runs.
-   */
-  async workspaceView(): Promise<string | undefined> {
-    return hostWorkspaceView(await this.pids());
   }
 
   private async signalAll(signal: NodeJS.Signals): Promise<void> {

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { EnvironmentError } from "../lib/errors.ts";
 import type { CloudNames } from "./names.ts";
 import { run } from "./system.ts";
+import { loopDevicesOf } from "./workspace-disk.ts";
 
 export async function createBridge(names: CloudNames): Promise<void> {
   const existing = await run("ip", ["-o", "-4", "addr", "show"], {});
@@ -67,18 +68,6 @@ export interface Leftovers {
   readonly links: string[];
   /** Loop devices still bound to one of the cloud's host disks (they go with their host's namespace). */
   readonly loopDevices: string[];
-}
-
-/**
- * Loop devices bound to an image under `disksDir` (a deleted one too: the kernel then adds
- * " (deleted)" to its path).
- */
-export async function loopDevicesOf(disksDir: string): Promise<string[]> {
-  const listed = await run("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { allowFailure: true });
-  return listed.stdout.split("\n")
-    .map((line) => /^(\S+) (.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => !!m && m[2]!.startsWith(`${disksDir}/`))
-    .map((m) => m[1]!);
 }
 
 /** Everything on the machine that carries this cloud's prefix, or holds one of its host disks. */

@@ -52,3 +52,15 @@ export function hostWorkspaceView(pids: readonly number[]): string | undefined {
   const pid = pids.find((p) => existsSync(`/proc/${p}/root${hostMount}/etc/sshd_config`));
   return pid === undefined ? undefined : `/proc/${pid}/root/workspace`;
 }
+
+/**
+ * Loop devices bound to an image under `disksDir` (a deleted one too: the kernel then adds
+ * " (deleted)" to its path).
+ */
+export async function loopDevicesOf(disksDir: string): Promise<string[]> {
+  const listed = await run("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { allowFailure: true });
+  return listed.stdout.split("\n")
+    .map((line) => /^(\S+) (.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => !!m && m[2]!.startsWith(`${disksDir}/`))
+    .map((m) => m[1]!);
+}

@@ -7,6 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Endpoints } from "../../local-cloud/endpoints.ts";
 import type { HostInfo } from "../../local-cloud/host.ts";
+import { namespacePids } from "../../local-cloud/network.ts";
 import { hostWorkspaceView } from "../../local-cloud/workspace-disk.ts";
 
 export interface KeyPair {
@@ -73,9 +74,8 @@ export function directSsh(instance: any): { host: string; port: number } {
 }
 
 /** A running local-cloud host's /workspace as this machine sees it (its disk is mounted in the host's own namespace only). */
-export function hostWorkspace(info: HostInfo): string {
-  const pids = execFileSync("ip", ["netns", "pids", info.namespace], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number);
-  const view = hostWorkspaceView(pids);
+export async function hostWorkspace(info: HostInfo): Promise<string> {
+  const view = hostWorkspaceView(await namespacePids(info.namespace));
   if (!view) throw new Error(`host ${info.name} runs no process through which its /workspace can be read`);
   return view;
 }

@@ -87,8 +87,8 @@ describe("snapshots", () => {
     expect(report.ok).toBe(true);
     // Every file was hashed as the archive was extracted (sparse and hard-linked ones among them).
     expect(restoring).toContain(`verifying every file against the manifest (${manifest.stats.files} hashed as they were extracted)`);
-    expect(treeDifferences(await walkTree(workspaceOf("source")), await walkTree(workspaceOf("target")))).toEqual([]);
-    const names = [...(await walkTree(workspaceOf("target"))).keys()];
+    expect(treeDifferences(await walkTree(await workspaceOf("source")), await walkTree(await workspaceOf("target")))).toEqual([]);
+    const names = [...(await walkTree(await workspaceOf("target"))).keys()];
     expect(names).toEqual(expect.arrayContaining(["new\nline dir/file\nwith newline", "-leading-dash", "it's \"quoted\".txt", "ünïcødé/ファイル/データ.bin", "empty-dir", "dangling-link"]));
   });
 
@@ -115,7 +115,7 @@ describe("snapshots", () => {
     const restoring: string[] = [];
     await restoreSnapshot({ ssh: (await host("target2")).ssh, store, id: manifest.id, hashAsExtracted: false, onProgress: (l) => restoring.push(l) });
     expect(restoring).toContain("verifying every file against the manifest (0 hashed as they were extracted)");
-    expect(treeDifferences(await walkTree(workspaceOf("source")), await walkTree(workspaceOf("target2")))).toEqual([]);
+    expect(treeDifferences(await walkTree(await workspaceOf("source")), await walkTree(await workspaceOf("target2")))).toEqual([]);
   });
 
   it("still makes a correct snapshot when a fifth of S3 requests fail", async () => {
@@ -129,7 +129,7 @@ describe("snapshots", () => {
       await admin.clearFaults();
     }
     expect((await admin.status()).s3_injected_errors).toBeGreaterThan(0);
-    expect(treeDifferences(await walkTree(workspaceOf("source")), await walkTree(workspaceOf("target3")))).toEqual([]);
+    expect(treeDifferences(await walkTree(await workspaceOf("source")), await walkTree(await workspaceOf("target3")))).toEqual([]);
   });
 
   it("presigns part URLs a batch at a time as a long upload goes", async () => {
@@ -142,7 +142,7 @@ describe("snapshots", () => {
     // Planned parts never needed the "outgrew" path: their URLs came ahead of the host.
     expect(lines.filter((l) => l.includes("outgrew its plan"))).toEqual([]);
     await restoreSnapshot({ ssh: (await host("batches-target")).ssh, store: batchStore, id: manifest.id });
-    expect(treeDifferences(await walkTree(workspaceOf("batches")), await walkTree(workspaceOf("batches-target")))).toEqual([]);
+    expect(treeDifferences(await walkTree(await workspaceOf("batches")), await walkTree(await workspaceOf("batches-target")))).toEqual([]);
   });
 
   it("a flipped byte in the archive fails the restore and names the damaged file", async () => {
@@ -216,14 +216,14 @@ printf 'truncated\n' > $'cut\xe2\x82'`]);
 
     const report = await restoreSnapshot({ ssh: (await host("bytes-target")).ssh, store: bytesStore, id: manifest.id });
     expect(report.ok).toBe(true);
-    const sourceTree = await walkTree(workspaceOf("bytes-source"));
-    expect(treeDifferences(sourceTree, await walkTree(workspaceOf("bytes-target")))).toEqual([]);
+    const sourceTree = await walkTree(await workspaceOf("bytes-source"));
+    expect(treeDifferences(sourceTree, await walkTree(await workspaceOf("bytes-target")))).toEqual([]);
 
     const byHand = await host("bytes-by-hand");
     for (const locale of ["C.UTF-8", "C"]) {
       const folder = locale === "C" ? "c" : "utf8";
       expect(await extractByHand(byHand.ssh, bytesStore, manifest.id, folder, locale)).toMatchObject({ code: 0, stderr: "" });
-      expect(treeDifferences(sourceTree, await walkTree(path.join(workspaceOf("bytes-by-hand"), folder)))).toEqual([]);
+      expect(treeDifferences(sourceTree, await walkTree(path.join(await workspaceOf("bytes-by-hand"), folder)))).toEqual([]);
     }
   });
 
@@ -272,14 +272,14 @@ rm -rf ext && ln -s /etc ext`]);
     expect(second.manifest.parent).toBe(full.manifest.id);
     expect(second.manifest.deleted).toEqual(expect.arrayContaining(["models/sub", "models/sub/w.bin", "data/a.csv", "ext/e"]));
     await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: second.manifest.id });
-    expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
+    expect(treeDifferences(await walkTree(await workspaceOf("morph-source")), await walkTree(await workspaceOf("morph-target")))).toEqual([]);
 
     // And back: the symlink becomes a directory again, the file a directory, on top of the chain.
     await source.ssh.run(["bash", "-c", "cd /workspace && rm models data && mkdir -p models/again data && printf 'x\n' > models/again/x && printf 'y\n' > data/y"]);
     const third = await createSnapshot({ ssh: source.ssh, store: morphStore, name: "morph-3", parent: "auto" });
     expect(third.manifest.chain).toHaveLength(3);
     await restoreSnapshot({ ssh: (await host("morph-target")).ssh, store: morphStore, id: third.manifest.id });
-    expect(treeDifferences(await walkTree(workspaceOf("morph-source")), await walkTree(workspaceOf("morph-target")))).toEqual([]);
+    expect(treeDifferences(await walkTree(await workspaceOf("morph-source")), await walkTree(await workspaceOf("morph-target")))).toEqual([]);
   });
 
   it("a file rewritten in a loop while the snapshot reads it: the snapshot restores and verifies, the file is named", async () => {
@@ -311,8 +311,8 @@ rm -rf ext && ln -s /etc ext`]);
     const report = await restoreSnapshot({ ssh: (await host("hot-target")).ssh, store: hotStore, id: manifest.id });
     expect(report.ok).toBe(true);
     expect(report.warnings.every((w) => unstable.includes(w.path))).toBe(true);
-    const restored = await walkTree(workspaceOf("hot-target"));
-    const sourceTree = await walkTree(workspaceOf("hot-source"));
+    const restored = await walkTree(await workspaceOf("hot-target"));
+    const sourceTree = await walkTree(await workspaceOf("hot-source"));
     for (const steady of ["steady.bin", "calm.txt"]) expect(restored.get(steady)).toEqual(sourceTree.get(steady));
 
     // The rounds are one tar archive: by hand it extracts cleanly, the last copy of a file winning.
@@ -320,7 +320,7 @@ rm -rf ext && ln -s /etc ext`]);
     expect(await extractByHand(byHand.ssh, hotStore, manifest.id, "x", "C.UTF-8")).toMatchObject({ code: 0, stderr: "" });
     const members = await byHand.ssh.run(["bash", "-c", "read -r url; curl -sS --fail \"$url\" | lz4 -d -q - - | tar -t"], { stdin: `${await hotStore.presignDownload(manifest.id)}\n` });
     expect(members.stdout.split("\n").filter((m) => m === "./hot.bin").length).toBeGreaterThan(1);
-    const extracted = await walkTree(path.join(workspaceOf("hot-by-hand"), "x"));
+    const extracted = await walkTree(path.join(await workspaceOf("hot-by-hand"), "x"));
     for (const steady of ["steady.bin", "calm.txt"]) expect(extracted.get(steady)?.md5).toBe(sourceTree.get(steady)?.md5);
   });
 
