@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { hostMount } from "./host-files.ts";
 import { run } from "./system.ts";
 
@@ -39,7 +40,15 @@ export async function makeWorkspaceDisk(file: string, gb: number): Promise<void>
   await run("debugfs", ["-w", "-R", "rmdir lost+found", file]);
 }
 
+/**
+ * Removes a host's disk once its processes are gone. The kernel lets go of the loop device when the
+ * host's mount namespace dies, but not always by the time the last process has exited (seen in CI:
+ * the device still listed the image right after destroy), so this waits for it a little and then
+ * detaches it itself: a destroyed host leaves no loop device behind.
+ */
 export async function removeWorkspaceDisk(file: string): Promise<void> {
+  for (let waited = 0; waited < 2000 && (await loopDevicesOf(file)).length > 0; waited += 50) await sleep(50);
+  for (const device of await loopDevicesOf(file)) await run("losetup", ["--detach", device], { allowFailure: true });
   await rm(file, { force: true });
 }
 
@@ -54,13 +63,14 @@ export function hostWorkspaceView(pids: readonly number[]): string | undefined {
 }
 
 /**
- * Loop devices bound to an image under `disksDir` (a deleted one too: the kernel then adds
- * " (deleted)" to its path).
+ * Loop devices bound to the image `pathOrDir`, or to any image under it when it is a folder (a
+ * deleted one too: the kernel then adds " (deleted)" to its path).
  */
-export async function loopDevicesOf(disksDir: string): Promise<string[]> {
+export async function loopDevicesOf(pathOrDir: string): Promise<string[]> {
   const listed = await run("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { allowFailure: true });
+  const bound = (backing: string) => backing.startsWith(`${pathOrDir}/`) || backing === pathOrDir || backing === `${pathOrDir} (deleted)`;
   return listed.stdout.split("\n")
     .map((line) => /^(\S+) (.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => !!m && m[2]!.startsWith(`${disksDir}/`))
+    .filter((m): m is RegExpExecArray => !!m && bound(m[2]!))
     .map((m) => m[1]!);
 }
