@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,9 +49,6 @@ const (
 	fetchChunk       = 8 << 20
 	fetchAttempts    = 6
 	fetchRetryWindow = 60 * time.Second
-	stallTimeout     = 30 * time.Second
-	stallBytes       = 30 << 10
-	connectTimeout   = 20 * time.Second
 	maxFetchDecoders = maxCompressors
 )
 
@@ -67,7 +61,7 @@ func fetch(sumsPath string) {
 	if _, err := url.Parse(archiveURL); err != nil {
 		fatal("fetch: the archive's URL does not parse") // the URL itself is a credential: not shown
 	}
-	source := &rangedSource{client: fetchClient(), url: archiveURL}
+	source := &rangedSource{client: transferClient(fetchConnections), url: archiveURL}
 	archive, err := source.open(context.Background())
 	if err != nil {
 		fatal("fetch: %v", err)
@@ -94,18 +88,6 @@ func fetch(sumsPath string) {
 func growPipe(f *os.File) {
 	const setPipeSize = 1031 // F_SETPIPE_SZ
 	syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), setPipeSize, 1<<20)
-}
-
-func fetchClient() *http.Client {
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment, // as curl honours https_proxy
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   connectTimeout,
-		ResponseHeaderTimeout: stallTimeout,
-		MaxIdleConnsPerHost:   fetchConnections,
-		DisableCompression:    true,
-	}}
 }
 
 type rangedSource struct {
@@ -179,9 +161,7 @@ func (s *rangedSource) get(ctx context.Context, from int64, buffer []byte) ([]by
 		}
 		fmt.Fprintf(os.Stderr, "dumont-pack: fetch: the archive's bytes from %d: %v; trying again\n", from, err)
 		select {
-		// 1, 2, 4, 8, 16 s, each plus up to half of it, so that connections failed by one answer
-		// (503 SlowDown) do not all ask again at the same moment.
-		case <-time.After(time.Duration(float64(time.Second<<(attempt-1)) * (1 + rand.Float64()/2))):
+		case <-time.After(retryDelay(attempt)):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -223,7 +203,7 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 	case code == http.StatusPartialContent:
 	case code == http.StatusPreconditionFailed:
 		return nil, errors.New("the archive was replaced while it downloaded (HTTP 412)"), true
-	case code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout:
+	case retryableStatus(code):
 		return nil, fmt.Errorf("HTTP %s", response.Status), false
 	case code == http.StatusOK:
 		return nil, errors.New("the store ignored the byte range (HTTP 200) after answering the first one"), true
@@ -257,42 +237,6 @@ func (s *rangedSource) try(ctx context.Context, from int64, buffer []byte) (data
 		return nil, fmt.Errorf("after %d of %d bytes: %v", n, want, withoutURL(err)), false
 	}
 	return buffer[:want], nil, false
-}
-
-// watchRate cancels when body brought less than stallBytes in the last stallTimeout.
-func watchRate(body *countingReader, cancel context.CancelFunc) *time.Timer {
-	var timer *time.Timer
-	last := int64(0)
-	timer = time.AfterFunc(stallTimeout, func() {
-		now := body.count.Load()
-		if now-last < stallBytes {
-			cancel()
-			return
-		}
-		last = now
-		timer.Reset(stallTimeout)
-	})
-	return timer
-}
-
-// withoutURL keeps a presigned URL (a credential until it expires) out of messages.
-func withoutURL(err error) error {
-	var urlError *url.Error
-	if errors.As(err, &urlError) {
-		return fmt.Errorf("%s: %w", urlError.Op, urlError.Err)
-	}
-	return err
-}
-
-type countingReader struct {
-	r     io.Reader
-	count atomic.Int64
-}
-
-func (r *countingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.count.Add(int64(n))
-	return n, err
 }
 
 // inOrder reads the ranges in the order they were started, giving each buffer back once read.

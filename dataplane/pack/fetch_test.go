@@ -31,7 +31,7 @@ func object(t *testing.T, size int) []byte {
 // download reads the whole object through a rangedSource, as fetch does before decoding.
 func download(t *testing.T, url string) ([]byte, error) {
 	t.Helper()
-	source := &rangedSource{client: fetchClient(), url: url}
+	source := &rangedSource{client: transferClient(fetchConnections), url: url}
 	reader, err := source.open(context.Background())
 	if err != nil {
 		return nil, err

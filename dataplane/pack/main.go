@@ -7,6 +7,7 @@
 //	dumont-pack sums ROOT LIST
 //	dumont-pack stream-sums OUT
 //	dumont-pack fetch SUMS|- < URL
+//	dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
 // ROOT, "./"-prefixed), in that order, to stdout as one LZ4 frame (with its content checksum, as
@@ -23,7 +24,8 @@
 // (streamsums.go). `fetch` downloads an archive by byte ranges over several connections, decodes it
 // and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go); the
 // restore uses fetch, and stream-sums stays for an archive that arrives another way (curl | lz4 -d
-// by hand), its tests covering the hashing both share.
+// by hand), its tests covering the hashing both share. `upload` cuts the snapshot's archive into
+// parts and PUTs them to presigned URLs, making each part's MD5 as it goes (upload.go).
 package main
 
 import (
@@ -34,7 +36,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
 
 func main() {
 	switch {
@@ -46,6 +48,8 @@ func main() {
 		streamSums(os.Args[2])
 	case len(os.Args) == 3 && os.Args[1] == "fetch":
 		fetch(os.Args[2])
+	case len(os.Args) == 5 && os.Args[1] == "upload":
+		upload(os.Args[2], os.Args[3], os.Args[4])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(64)

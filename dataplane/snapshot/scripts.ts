@@ -83,10 +83,11 @@ export const curlUrl = `curl_url() {
 const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
 
 /**
- * The upload: rounds of archive members, LZ4-compressed, one stream, through split into parts of
- * $part_size bytes, each PUT to its presigned URL ($spool/urls, one per line, part 1 first) by up to
- * $concurrency background curls that retry with backoff. Memory is bounded: at most
- * concurrency+1 parts exist at once, in the spool folder.
+ * The upload: rounds of archive members, LZ4-compressed, one stream, cut into parts of $part_size
+ * bytes and PUT to their presigned URLs ($spool/urls, one per line, part 1 first), $concurrency at a
+ * time, by \`dumont-pack upload\` (dataplane/pack/upload.go: retries with backoff, each part's MD5 made
+ * as it is cut and checked against the ETag the store reports). At most concurrency+1 parts exist at
+ * once, in the spool folder.
  *
  * Round n archives the entries listed in $spool/round<n> (NUL-separated) once the controller has
  * written that file; $spool/last says no round follows, $spool/abort stops everything. The members
@@ -112,50 +113,8 @@ spool=$1
 part_size=$2
 concurrency=$3
 pack=$4
-export spool concurrency
 cd ${workspace}
 ${abandoned}
-cat > "$spool/part.sh" <<'PART'
-set -uo pipefail
-${abandoned}
-${curlUrl}
-n=$((10#\${FILE##*x} + 1))
-# Once a part failed (a stalled or refusing store), the rest are not tried: the upload fails within
-# one part's retry time instead of every part's in turn.
-if abandoned || compgen -G "$spool/*.failed" > /dev/null; then cat > /dev/null; exit 0; fi
-url=$(sed -n "\${n}p" "$spool/urls")
-if [ -z "$url" ]; then
-  echo "need-urls $n" >&2
-  for _ in $(seq 600); do
-    sleep 0.1
-    url=$(sed -n "\${n}p" "$spool/urls")
-    if [ -n "$url" ] || abandoned; then break; fi
-  done
-fi
-if [ -z "$url" ]; then echo "no presigned URL for part $n" > "$spool/p$n.failed"; cat > /dev/null; exit 0; fi
-# split ignores a filter that stops reading (EPIPE): a part not written whole (a full disk) is a
-# failed part, never a short one uploaded as if it were all of it.
-if ! cat > "$spool/p$n"; then echo "part $n could not be written to $spool (disk full?)" > "$spool/p$n.failed"; rm -f "$spool/p$n"; cat > /dev/null; exit 0; fi
-while [ "$(find "$spool" -maxdepth 1 -name '*.busy' | wc -l)" -ge "$concurrency" ]; do sleep 0.02; done
-if abandoned || compgen -G "$spool/*.failed" > /dev/null; then rm -f "$spool/p$n"; exit 0; fi
-touch "$spool/p$n.busy"
-(
-  if curl_url "$url" -sS --fail --retry 8 --retry-all-errors --retry-max-time 90 --connect-timeout 20 --speed-limit 1024 --speed-time 30 --max-time 1800 \\
-       -X PUT -T "$spool/p$n" -D "$spool/p$n.headers" -o /dev/null 2>"$spool/p$n.err"; then
-    etag=$(grep -i '^etag:' "$spool/p$n.headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\\r"')
-    md5=$(md5sum < "$spool/p$n" | cut -d' ' -f1)
-    # Where the store reports a part's MD5 as its ETag (S3, MinIO), the bytes must match.
-    if [[ "$etag" =~ ^[0-9a-f]{32}$ ]] && [ "$etag" != "$md5" ]; then
-      echo "part $n: stored ETag $etag is not the part's MD5 $md5" > "$spool/p$n.failed"
-    else
-      echo "part $n $etag $(stat -c %s "$spool/p$n")" > "$spool/p$n.done"
-    fi
-  else
-    { echo "part $n upload failed:"; cat "$spool/p$n.err"; } > "$spool/p$n.failed"
-  fi
-  rm -f "$spool/p$n" "$spool/p$n.busy"
-) </dev/null >/dev/null 2>&1 &
-PART
 rounds() {
   local n=1
   while :; do
@@ -171,19 +130,7 @@ rounds() {
   # The end-of-archive, as one more LZ4 frame: \`lz4 -d\` reads a stream of frames as one.
   head -c 1024 /dev/zero | lz4 -1 -z -q - -
 }
-# Progress for the controller: parts uploaded so far, once a second, on stderr. It is stopped at
-# exit, or its open stderr would keep the SSH channel (and the caller) waiting.
-( while :; do sleep 1 </dev/null >/dev/null 2>&1; echo "progress $(find "$spool" -maxdepth 1 -name '*.done' | wc -l)" >&2; done ) &
-progress_pid=$!
-trap 'kill "$progress_pid" 2>/dev/null || true' EXIT
-rounds \\
-  | split -a 5 -d -b "$part_size" --filter='bash "$spool/part.sh"' -
-while [ -n "$(find "$spool" -maxdepth 1 -name '*.busy' -print -quit)" ]; do
-  if abandoned; then exit 4; fi
-  sleep 0.05
-done
-if compgen -G "$spool/*.failed" > /dev/null; then cat "$spool"/*.failed >&2; exit 4; fi
-cat "$spool"/*.done 2>/dev/null | sort -k2 -n
+rounds | "$pack" upload "$spool" "$part_size" "$concurrency"
 `;
 }
 

@@ -151,11 +151,12 @@ describe("dumont-pack", () => {
     }
   });
 
-  // fetch's ranged download against servers a local cloud cannot play (one that ignores byte
-  // ranges, an object replaced mid-download, every size around the range size): Go's own tests in
-  // dataplane/pack/fetch_test.go, built with the module setup already fetched (no network).
+  // fetch's ranged download and upload's parts against servers a local cloud cannot play (one that
+  // ignores byte ranges, an object replaced mid-download, every size around the range and part
+  // size, a wrong ETag, a refusal, URLs that come late): Go's own tests in dataplane/pack/
+  // fetch_test.go and upload_test.go, built with the module setup already fetched (no network).
   const goAvailable = spawnSync("go", ["version"]).status === 0;
-  it.skipIf(!goAvailable)("downloads by ranges as a store serves them, and as some should not (go test of fetch.go)", () => {
+  it.skipIf(!goAvailable)("downloads by ranges and uploads by parts as a store serves them, and as some should not (go test of fetch.go, upload.go)", () => {
     const run = spawnSync("go", ["test", "-count=1", "-run", "Test", "."], {
       cwd: path.join(repoRoot, "dataplane", "pack"),
       env: { ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", GOPROXY: "off", CGO_ENABLED: "0" },
