@@ -2,6 +2,7 @@
 // its files | lz4 straight to presigned part URLs, hashing each as it archives it, read again what
 // changed meanwhile, complete the upload, and write the manifest last. Anything that fails aborts
 // the upload: no manifest, no snapshot.
+import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { DumontError } from "../../lib/errors.ts";
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
@@ -99,11 +100,17 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   let t = performance.now();
   const installed = await ensureHostTools(ssh, gpuTools);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
-  const pack = await ensurePackHelper(ssh);
+  // The helper's check, the scan (the host's disk) and the parent's manifest (the store) at once: an
+  // incremental of 100k files read its parent for 0.5 s after a scan of 1.3 s. Each is awaited
+  // before any failure is thrown, so nothing still runs on the connection once this fails.
+  const [pack, scanned, parent] = await allSettledOrThrow([
+    ensurePackHelper(ssh),
+    scanWorkspace(ssh),
+    chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery),
+  ]);
   // Dropped once read (below): at a million files the scan's entries are a few hundred MB.
-  let scan: ScanResult | undefined = await scanWorkspace(ssh);
+  let scan: ScanResult | undefined = scanned;
   if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
-  const parent = await chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery);
   let changes: TreeChanges | undefined = parent ? diffTrees(parent.entries, scan.entries) : { changed: scan.entries, deleted: [], unchanged: [] };
   const scanSeconds = since(t);
   progress(parent

@@ -7,7 +7,7 @@ import type { Scenario } from "../scenario.ts";
 import { expectThat } from "../world.ts";
 import { describeRestore, killActiveGpu, names } from "./common.ts";
 
-/** curl gives up on a part after 30 s below 1 KB/s and retries for at most 90 s; the other parts are not tried; then the upload is aborted. */
+/** dumont-pack upload gives up on a part after 30 s below 30 KiB moved and tries it again for at most 90 s; the other parts are not tried; then the upload is aborted. */
 const uploadBoundSeconds = 240;
 /** A restore's download gives up after 30 s below 1 KB/s, retrying for at most 60 s. */
 const restoreBoundSeconds = 150;
