@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync/atomic"
 	"time"
 )
@@ -16,12 +17,14 @@ import (
 // What fetch and upload share: one way to reach an object store through presigned URLs, and the
 // same rules for a transfer that stalls and for trying again.
 const (
-	// A body that moves less than stallBytes in stallTimeout is given up (and tried again), as
-	// curl's --speed-limit 1024 --speed-time 30 did: a trickle must not hold a transfer for hours.
-	stallTimeout   = 30 * time.Second
 	stallBytes     = 30 << 10
 	connectTimeout = 20 * time.Second
 )
+
+// A body that moves less than stallBytes in stallTimeout is given up (and tried again), as curl's
+// --speed-limit 1024 --speed-time 30 did: a trickle must not hold a transfer for hours. (A
+// variable: the tests shorten it.)
+var stallTimeout = 30 * time.Second
 
 // transferClient keeps up to `connections` connections to the store open between requests.
 func transferClient(connections int) *http.Client {
@@ -46,6 +49,18 @@ func retryDelay(attempt int) time.Duration {
 // failure status (403 for an expired URL, 404, 400) would be the same on the next try.
 func retryableStatus(code int) bool {
 	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+var s3ErrorCodePattern = regexp.MustCompile(`<Code>([A-Za-z0-9.]{1,64})</Code>`)
+
+// s3ErrorCode is the <Code> of an S3 error answer ("RequestTimeout", "SlowDown"), or "". Only the
+// code is ever shown: some error bodies echo the request's signature and key id.
+func s3ErrorCode(body io.Reader) string {
+	head, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+	if match := s3ErrorCodePattern.FindSubmatch(head); match != nil {
+		return string(match[1])
+	}
+	return ""
 }
 
 // watchRate cancels when body moved less than stallBytes in the last stallTimeout.

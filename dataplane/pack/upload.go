@@ -38,21 +38,24 @@ import (
 // stallTimeout) or a 5xx/429/408 answer, up to uploadRetries more times within uploadRetryWindow
 // (curl's --retry 8 --retry-max-time 90 did the same); any other answer fails it at once. Where the
 // store reports a part's MD5 as its ETag (S3, MinIO), the two must match: a part damaged on its way
-// fails. Once a part failed, the parts after it are not tried (the rest of the stream is read and
-// dropped, so the rounds before it still end), and the upload fails within one part's retry time.
+// fails. Once a part failed, the parts after it are not tried, no more of the stream is read, and
+// the upload fails within one part's retry time.
 //
-// stderr: "progress <parts uploaded>" each second, "need-urls <part>", and why parts failed.
+// stderr: "progress <parts uploaded>" each second, "need-urls <part>", "upload-failed <reason>"
+// as soon as a part failed, and each try that failed and is tried again.
 // stdout, once every part is stored: "part <n> <etag> <bytes>" per part, in order. The controller
 // checks the sequence (host-upload.ts: checkPartSequence) and completes the upload with it.
 // Exit status: 0; 4 when a part failed or SPOOL/abort appeared (the controller gave up) or SPOOL
 // went away; 2 when stdin could not be read.
 const (
 	uploadRetries     = 8
-	uploadRetryWindow = 90 * time.Second
 	uploadAttemptTime = 30 * time.Minute
 	urlPatience       = 60 * time.Second
 	maxPartSize       = 5 << 30 // S3's and B2's largest part
 )
+
+// No try of a part starts after this long (a variable: the tests shorten it).
+var uploadRetryWindow = 90 * time.Second
 
 type uploadedPart struct {
 	number int
@@ -61,15 +64,20 @@ type uploadedPart struct {
 }
 
 type uploader struct {
-	spool   string
-	client  *http.Client
-	urls    *urlBook
-	ctx     context.Context
-	stop    context.CancelFunc
-	done    atomic.Int64
-	mu      sync.Mutex
-	parts   []uploadedPart
-	failure []string // why parts failed, in the order they did
+	spool  string
+	client *http.Client
+	urls   *urlBook
+	ctx    context.Context
+	stop   context.CancelFunc
+	// Where the controller hears "progress", "need-urls", "upload-failed" and retries: stderr.
+	events io.Writer
+	// Called once the controller gave up: the process ends at once, instead of reading the rest
+	// of a round it would drop (a read of stdin cannot be interrupted).
+	onAbandon func()
+	done      atomic.Int64
+	mu        sync.Mutex
+	parts     []uploadedPart
+	failure   []string // why parts failed, in the order they did
 }
 
 func upload(spool string, partSizeArg string, concurrencyArg string) {
@@ -82,8 +90,12 @@ func upload(spool string, partSizeArg string, concurrencyArg string) {
 		fatal("upload: CONCURRENCY must be a number from 1 to 64, not %q", concurrencyArg)
 	}
 	growPipe(os.Stdin)
-	u := newUploader(spool, concurrency)
-	go u.reportProgress(os.Stderr)
+	u := newUploader(spool, concurrency, os.Stderr)
+	u.onAbandon = func() {
+		fmt.Fprintln(os.Stderr, "dumont-pack: upload: the controller abandoned the snapshot")
+		os.Exit(4)
+	}
+	go u.reportProgress()
 	if err := u.run(bufio.NewReaderSize(os.Stdin, 1<<20), partSize, concurrency); err != nil {
 		fatal("upload: reading the archive: %v", err)
 	}
@@ -92,10 +104,7 @@ func upload(spool string, partSizeArg string, concurrencyArg string) {
 		os.Exit(4)
 	}
 	if len(u.failure) > 0 {
-		for _, reason := range u.failure {
-			fmt.Fprintln(os.Stderr, reason)
-		}
-		os.Exit(4)
+		os.Exit(4) // the reasons are on stderr already ("upload-failed")
 	}
 	out := bufio.NewWriter(os.Stdout)
 	for _, p := range u.parts {
@@ -106,10 +115,10 @@ func upload(spool string, partSizeArg string, concurrencyArg string) {
 	}
 }
 
-func newUploader(spool string, concurrency int) *uploader {
+func newUploader(spool string, concurrency int, events io.Writer) *uploader {
 	ctx, stop := context.WithCancel(context.Background())
-	u := &uploader{spool: spool, client: transferClient(concurrency), ctx: ctx, stop: stop}
-	u.urls = &urlBook{file: filepath.Join(spool, "urls"), abandoned: u.abandoned}
+	u := &uploader{spool: spool, client: transferClient(concurrency), ctx: ctx, stop: stop, events: &lineWriter{w: events}}
+	u.urls = &urlBook{file: filepath.Join(spool, "urls"), abandoned: u.abandoned, events: u.events}
 	return u
 }
 
@@ -130,7 +139,9 @@ func (u *uploader) run(in io.Reader, partSize int64, concurrency int) error {
 				u.stop()
 				return readErr.err
 			}
-			u.fail(fmt.Sprintf("part %d could not be written to %s (disk full?): %v", number, u.spool, err))
+			if !u.abandoned() { // a spool removed under us is the controller giving up, not a full disk
+				u.fail(fmt.Sprintf("part %d could not be written to %s (disk full?): %v", number, u.spool, err))
+			}
 			break
 		}
 		if size == 0 {
@@ -157,9 +168,9 @@ func (u *uploader) run(in io.Reader, partSize int64, concurrency int) error {
 			break
 		}
 	}
-	// What is left of the stream after a failure is read and dropped: the rounds writing it end as
-	// they would, instead of on a broken pipe.
-	io.Copy(io.Discard, in)
+	// Nothing more of the stream is read after a failure: the round writing it ends on a broken
+	// pipe rather than reading the rest of the workspace for nothing, and the controller, which
+	// heard "upload-failed", names this failure, not the pipe.
 	uploads.Wait()
 	sort.Slice(u.parts, func(i, j int) bool { return u.parts[i].number < u.parts[j].number })
 	return nil
@@ -204,9 +215,6 @@ func (m *readErrorMarker) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Where "need-urls" lines go (a variable for the tests).
-var needURLs io.Writer = os.Stderr
-
 var md5ETag = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // put uploads one part, trying again while the failure may pass.
@@ -216,7 +224,9 @@ func (u *uploader) put(number int, file string, size int64, sum string) {
 	}
 	url, err := u.urls.urlFor(u.ctx, number)
 	if err != nil {
-		u.fail(err.Error())
+		if u.ctx.Err() == nil && !u.abandoned() {
+			u.fail(err.Error())
+		}
 		return
 	}
 	started := time.Now()
@@ -244,7 +254,7 @@ func (u *uploader) put(number int, file string, size int64, sum string) {
 			u.fail(fmt.Sprintf("part %d upload failed: %v (try %d)", number, err, attempt))
 			return
 		}
-		fmt.Fprintf(os.Stderr, "dumont-pack: upload: part %d: %v; trying again\n", number, err)
+		fmt.Fprintf(u.events, "dumont-pack: upload: part %d: %v; trying again\n", number, err)
 		select {
 		case <-time.After(retryDelay(attempt)):
 		case <-u.ctx.Done():
@@ -280,26 +290,32 @@ func (u *uploader) try(url, file string, size int64) (etag string, err error, la
 		}
 		var timeout net.Error
 		if errors.As(err, &timeout) && timeout.Timeout() {
-			return "", fmt.Errorf("stalled: no answer within %s", stallTimeout), false
+			return "", fmt.Errorf("stalled: the store did not connect or answer in time (%v)", withoutURL(err)), false
 		}
 		return "", withoutURL(err), false
 	}
 	defer response.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(response.Body, 64<<10))
-	switch code := response.StatusCode; {
-	case code >= 200 && code < 300:
+	if code := response.StatusCode; code >= 200 && code < 300 {
+		io.Copy(io.Discard, io.LimitReader(response.Body, 64<<10))
 		return response.Header.Get("ETag"), nil, false
-	case retryableStatus(code):
-		return "", fmt.Errorf("HTTP %s", response.Status), false
-	default:
-		return "", fmt.Errorf("HTTP %s", response.Status), true
 	}
+	reason := fmt.Sprintf("HTTP %s", response.Status)
+	errorCode := s3ErrorCode(response.Body)
+	if errorCode != "" {
+		reason += " (" + errorCode + ")"
+	}
+	// S3 answers a body that came too slowly with 400 RequestTimeout, which its SDKs try again.
+	lasting = !retryableStatus(response.StatusCode) && errorCode != "RequestTimeout"
+	return "", errors.New(reason), lasting
 }
 
+// fail records why a part failed, says so at once ("upload-failed <reason>": the controller then
+// gives up instead of sending more rounds), and stops every other part.
 func (u *uploader) fail(reason string) {
 	u.mu.Lock()
 	u.failure = append(u.failure, reason)
 	u.mu.Unlock()
+	fmt.Fprintf(u.events, "upload-failed %s\n", reason)
 	u.stop()
 }
 
@@ -316,30 +332,37 @@ func (u *uploader) abandoned() bool {
 
 // watchSpool stops everything once the controller gave up: the PUTs in flight too.
 func (u *uploader) watchSpool() {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-u.ctx.Done():
-			return
-		case <-tick.C:
-			if u.abandoned() {
-				u.stop()
-				return
-			}
+	u.every(100*time.Millisecond, func() bool {
+		if !u.abandoned() {
+			return false
 		}
-	}
+		u.stop()
+		if u.onAbandon != nil {
+			u.onAbandon()
+		}
+		return true
+	})
 }
 
-func (u *uploader) reportProgress(w io.Writer) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
+func (u *uploader) reportProgress() {
+	u.every(time.Second, func() bool {
+		fmt.Fprintf(u.events, "progress %d\n", u.done.Load())
+		return false
+	})
+}
+
+// every runs tick at each interval until the upload stops or tick says it is done.
+func (u *uploader) every(interval time.Duration, tick func() (done bool)) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
 	for {
 		select {
 		case <-u.ctx.Done():
 			return
-		case <-tick.C:
-			fmt.Fprintf(w, "progress %d\n", u.done.Load())
+		case <-ticker.C:
+			if tick() {
+				return
+			}
 		}
 	}
 }
@@ -348,31 +371,21 @@ func (u *uploader) reportProgress(w io.Writer) {
 type urlBook struct {
 	file      string
 	abandoned func() bool
+	events    io.Writer
 	mu        sync.Mutex
 	urls      []string
 	asked     int // the highest part "need-urls" was said for
 }
 
 func (b *urlBook) urlFor(ctx context.Context, number int) (string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	deadline := time.Now().Add(urlPatience)
 	for {
-		if number <= len(b.urls) {
-			return b.urls[number-1], nil
+		url, err := b.lookup(number)
+		if url != "" || err != nil {
+			return url, err
 		}
-		if err := b.reload(); err != nil {
-			return "", err
-		}
-		if number <= len(b.urls) {
-			continue
-		}
-		if b.asked < number {
-			fmt.Fprintf(needURLs, "need-urls %d\n", number)
-			b.asked = number
-		}
-		if time.Now().After(deadline) || b.abandoned() {
-			return "", fmt.Errorf("no presigned URL for part %d", number)
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no presigned URL for part %d within %s", number, urlPatience)
 		}
 		select {
 		case <-time.After(100 * time.Millisecond):
@@ -380,6 +393,26 @@ func (b *urlBook) urlFor(ctx context.Context, number int) (string, error) {
 			return "", ctx.Err()
 		}
 	}
+}
+
+// lookup is part number's URL, reading the file again when it is not known yet ("": not there,
+// and the controller has been asked for it).
+func (b *urlBook) lookup(number int) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if number > len(b.urls) {
+		if err := b.reload(); err != nil {
+			return "", err
+		}
+	}
+	if number <= len(b.urls) {
+		return b.urls[number-1], nil
+	}
+	if b.asked < number && !b.abandoned() {
+		fmt.Fprintf(b.events, "need-urls %d\n", number)
+		b.asked = number
+	}
+	return "", nil
 }
 
 func (b *urlBook) reload() error {
@@ -395,4 +428,17 @@ func (b *urlBook) reload() error {
 	}
 	b.urls = lines
 	return nil
+}
+
+// lineWriter writes each line in one write, from one goroutine at a time: lines from several
+// goroutines never interleave on the controller's side.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

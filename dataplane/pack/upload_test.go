@@ -61,39 +61,66 @@ func (s *partStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func spoolWithURLs(t *testing.T, server *httptest.Server, count int) string {
 	t.Helper()
 	spool := t.TempDir()
-	writeURLs(t, spool, server, count)
+	if err := writeURLs(spool, server, count); err != nil {
+		t.Fatal(err)
+	}
 	return spool
 }
 
-func writeURLs(t *testing.T, spool string, server *httptest.Server, count int) {
-	t.Helper()
+func writeURLs(spool string, server *httptest.Server, count int) error {
 	var urls strings.Builder
 	for n := 1; n <= count; n++ {
 		fmt.Fprintf(&urls, "%s/archive?partNumber=%d&X-Amz-Signature=secret%d\n", server.URL, n, n)
 	}
 	if err := os.WriteFile(filepath.Join(spool, ".urls"), []byte(urls.String()), 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.Rename(filepath.Join(spool, ".urls"), filepath.Join(spool, "urls")); err != nil {
-		t.Fatal(err)
-	}
+	return os.Rename(filepath.Join(spool, ".urls"), filepath.Join(spool, "urls"))
 }
 
-func runUpload(t *testing.T, spool string, data []byte, partSize int64, concurrency int) *uploader {
+// events collects what the uploader says to the controller.
+type events struct {
+	mu    sync.Mutex
+	lines strings.Builder
+	heard func(line string)
+}
+
+func (e *events) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	e.lines.Write(p)
+	heard := e.heard
+	e.mu.Unlock()
+	if heard != nil {
+		heard(string(p))
+	}
+	return len(p), nil
+}
+
+func (e *events) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lines.String()
+}
+
+func runUpload(t *testing.T, spool string, data []byte, partSize int64, concurrency int) (*uploader, *events) {
 	t.Helper()
-	u := newUploader(spool, concurrency)
-	if err := u.run(bytes.NewReader(data), partSize, concurrency); err != nil {
+	said := &events{}
+	u := newUploader(spool, concurrency, said)
+	return u, finishUpload(t, u, said, spool, bytes.NewReader(data), partSize, concurrency)
+}
+
+func finishUpload(t *testing.T, u *uploader, said *events, spool string, in io.Reader, partSize int64, concurrency int) *events {
+	t.Helper()
+	if err := u.run(in, partSize, concurrency); err != nil {
 		t.Fatal(err)
 	}
-	for _, reason := range u.failure {
-		if strings.Contains(reason, "secret") {
-			t.Fatalf("a failure shows the presigned URL: %s", reason)
-		}
+	if strings.Contains(said.String()+strings.Join(u.failure, "\n"), "secret") {
+		t.Fatalf("a message shows a presigned URL or a signature: %s", said.String())
 	}
 	if left, _ := filepath.Glob(filepath.Join(spool, "p*")); len(left) > 0 {
 		t.Fatalf("parts left in the spool: %v", left)
 	}
-	return u
+	return said
 }
 
 // expectStored checks that the parts reported, in order, are the data cut at partSize and are
@@ -126,7 +153,7 @@ func TestUploadCutsTheStreamIntoParts(t *testing.T) {
 		s := newPartStore()
 		server := httptest.NewServer(s)
 		data := object(t, size)
-		u := runUpload(t, spoolWithURLs(t, server, 10), data, partSize, 3)
+		u, _ := runUpload(t, spoolWithURLs(t, server, 10), data, partSize, 3)
 		expectStored(t, u, s, data, partSize)
 		server.Close()
 	}
@@ -144,8 +171,13 @@ func TestUploadTriesAgainWhileTheStoreFails(t *testing.T) {
 	server := httptest.NewServer(s)
 	defer server.Close()
 	data := object(t, 3<<20)
-	u := runUpload(t, spoolWithURLs(t, server, 10), data, 1<<20, 2)
+	u, said := runUpload(t, spoolWithURLs(t, server, 10), data, 1<<20, 2)
 	expectStored(t, u, s, data, 1<<20)
+	if !strings.Contains(said.String(), "HTTP 503 Service Unavailable; trying again") {
+		t.Fatalf("said: %s", said.String())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.requests != 6 {
 		t.Fatalf("%d requests for 3 parts failed once each, want 6", s.requests)
 	}
@@ -155,18 +187,26 @@ func TestUploadFailsAtOnceOnARefusalAndTriesNoFurtherPart(t *testing.T) {
 	s := newPartStore()
 	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
 		if part == 2 {
+			// S3's answer echoes what was signed: never shown.
 			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "<Error><Code>SignatureDoesNotMatch</Code><SignatureProvided>secret</SignatureProvided></Error>")
 			return true
 		}
 		return false
 	}
 	server := httptest.NewServer(s)
 	defer server.Close()
-	u := runUpload(t, spoolWithURLs(t, server, 20), object(t, 12<<20), 1<<20, 1)
-	if len(u.failure) != 1 || !strings.Contains(u.failure[0], "part 2 upload failed: HTTP 403") {
+	started := time.Now()
+	u, said := runUpload(t, spoolWithURLs(t, server, 20), object(t, 12<<20), 1<<20, 1)
+	if len(u.failure) != 1 || !strings.Contains(u.failure[0], "part 2 upload failed: HTTP 403 Forbidden (SignatureDoesNotMatch) (try 1)") {
 		t.Fatalf("failure: %v", u.failure)
 	}
-	if s.tries[2] != 1 || len(s.tries) > 3 {
+	if !strings.Contains(said.String(), "upload-failed part 2 upload failed") || time.Since(started) > 5*time.Second {
+		t.Fatalf("after %s, said: %s", time.Since(started), said.String())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tries[2] != 1 || len(s.tries) > 2 {
 		t.Fatalf("tries by part after a refusal of part 2: %v", s.tries)
 	}
 }
@@ -179,7 +219,7 @@ func TestUploadFailsAPartWhoseETagIsNotItsMD5(t *testing.T) {
 	}
 	server := httptest.NewServer(s)
 	defer server.Close()
-	u := runUpload(t, spoolWithURLs(t, server, 10), object(t, 1000), 1<<20, 2)
+	u, _ := runUpload(t, spoolWithURLs(t, server, 10), object(t, 1000), 1<<20, 2)
 	if len(u.failure) != 1 || !strings.Contains(u.failure[0], "part 1: stored ETag 00000000000000000000000000000000 is not the part's MD5") {
 		t.Fatalf("failure: %v", u.failure)
 	}
@@ -193,44 +233,105 @@ func TestUploadAsksForURLsItLacksAndWaitsForThem(t *testing.T) {
 	server := httptest.NewServer(s)
 	defer server.Close()
 	spool := spoolWithURLs(t, server, 1)
-	asked := make(chan string, 10)
-	needURLs = writerFunc(func(p []byte) { asked <- string(p) })
-	defer func() { needURLs = os.Stderr }()
-	go func() {
-		if line := <-asked; line == "need-urls 2\n" {
-			writeURLs(t, spool, server, 4)
+	said := &events{}
+	said.heard = func(line string) {
+		if line == "need-urls 2\n" {
+			go func() {
+				if err := writeURLs(spool, server, 4); err != nil {
+					t.Error(err)
+				}
+			}()
 		}
-	}()
+	}
 	data := object(t, 3<<20+1)
-	u := runUpload(t, spool, data, 1<<20, 2)
+	u := newUploader(spool, 2, said)
+	finishUpload(t, u, said, spool, bytes.NewReader(data), 1<<20, 2)
 	expectStored(t, u, s, data, 1<<20)
+	if strings.Count(said.String(), "need-urls") != 1 {
+		t.Fatalf("said: %s", said.String())
+	}
 }
 
-func TestUploadStopsWhenTheControllerGivesUp(t *testing.T) {
+func TestUploadTriesAgainAStoreThatTimedOutTheBody(t *testing.T) {
+	s := newPartStore()
+	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
+		if try > 1 {
+			return false
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from or written to within the timeout period.</Message></Error>")
+		return true
+	}
+	server := httptest.NewServer(s)
+	defer server.Close()
+	data := object(t, 2<<20)
+	u, said := runUpload(t, spoolWithURLs(t, server, 10), data, 1<<20, 2)
+	expectStored(t, u, s, data, 1<<20)
+	if !strings.Contains(said.String(), "HTTP 400 Bad Request (RequestTimeout); trying again") {
+		t.Fatalf("said: %s", said.String())
+	}
+}
+
+func TestUploadFailsAPartTheStoreAcceptsWithoutAnETag(t *testing.T) {
+	s := newPartStore()
+	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusOK)
+		return true
+	}
+	server := httptest.NewServer(s)
+	defer server.Close()
+	u, _ := runUpload(t, spoolWithURLs(t, server, 10), object(t, 1000), 1<<20, 2)
+	if len(u.failure) != 1 || u.failure[0] != "part 1: the store answered without a usable ETag" || len(u.parts) != 0 {
+		t.Fatalf("failure %v, parts %v", u.failure, u.parts)
+	}
+}
+
+func TestUploadGivesUpOnAStoreThatStalls(t *testing.T) {
+	stallTimeout, uploadRetryWindow = 300*time.Millisecond, 500*time.Millisecond
+	defer func() { stallTimeout, uploadRetryWindow = 30*time.Second, 90*time.Second }()
 	s := newPartStore()
 	release := make(chan struct{})
 	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
-		<-release
-		return false
+		<-release // the body was read; no answer comes
+		return true
 	}
 	server := httptest.NewServer(s)
 	defer server.Close()
 	defer close(release)
-	spool := spoolWithURLs(t, server, 10)
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		os.WriteFile(filepath.Join(spool, "abort"), nil, 0o600)
-	}()
 	started := time.Now()
-	u := runUpload(t, spool, object(t, 4<<20), 1<<20, 2)
-	if !u.abandoned() || len(u.parts) != 0 || time.Since(started) > 5*time.Second {
-		t.Fatalf("after abort: abandoned %v, parts %v, after %s", u.abandoned(), u.parts, time.Since(started))
+	u, said := runUpload(t, spoolWithURLs(t, server, 10), object(t, 1000), 1<<20, 2)
+	// The chaos scenario stalled-transfer looks for these words in the snapshot's error.
+	if len(u.failure) != 1 || !strings.Contains(u.failure[0], "part 1 upload failed: stalled") || !strings.Contains(said.String(), "trying again") {
+		t.Fatalf("failure %v; said %s", u.failure, said.String())
+	}
+	if elapsed := time.Since(started); elapsed > 5*time.Second {
+		t.Fatalf("gave up after %s", elapsed)
 	}
 }
 
-type writerFunc func(p []byte)
-
-func (f writerFunc) Write(p []byte) (int, error) {
-	f(p)
-	return len(p), nil
+func TestUploadEndsAtOnceWhenTheControllerGivesUpMidStream(t *testing.T) {
+	s := newPartStore()
+	server := httptest.NewServer(s)
+	defer server.Close()
+	spool := spoolWithURLs(t, server, 10)
+	said := &events{}
+	u := newUploader(spool, 2, said)
+	abandoned := make(chan struct{})
+	u.onAbandon = func() { close(abandoned) }
+	// The rounds are still writing: stdin stays open, a part half cut.
+	reader, writer := io.Pipe()
+	go writer.Write(object(t, 1<<19))
+	ran := make(chan error, 1)
+	go func() { ran <- u.run(reader, 1<<20, 2) }()
+	time.Sleep(200 * time.Millisecond)
+	os.WriteFile(filepath.Join(spool, "abort"), nil, 0o600)
+	select {
+	case <-abandoned:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the upload did not give up within 2 s of the abort")
+	}
+	writer.Close()
+	if err := <-ran; err != nil || len(u.parts) != 0 || len(u.failure) != 0 {
+		t.Fatalf("after the abort: %v, parts %v, failure %v", err, u.parts, u.failure)
+	}
 }

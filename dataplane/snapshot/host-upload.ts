@@ -76,6 +76,8 @@ export class HostUpload {
   private presigned: number;
   private urlSupply: Promise<void> = Promise.resolve();
   private supplyFailure: Error | undefined;
+  /** Why the host's upload failed, as it said the moment it did ("upload-failed"). */
+  private hostFailure: Error | undefined;
   private ended: Error | undefined;
   private readonly run: Promise<Uploaded>;
 
@@ -86,7 +88,7 @@ export class HostUpload {
     this.run = ssh.run(["bash", "-c", uploadScript(), "upload", spool, String(partSize), String(concurrency), pack], {
       onStderrLine: (line) => this.heard(line), timeoutMs: bulkTransferMs,
     }).then((result) => this.report(result.stdout), (error: Error) => {
-      throw this.supplyFailure ?? error;
+      throw this.supplyFailure ?? this.hostFailure ?? error;
     });
     this.run.then(
       () => this.end(new DumontError(`the upload on ${ssh.label} ended before all rounds were read`)),
@@ -182,6 +184,12 @@ export class HostUpload {
       if (this.presigned < this.options.parts && this.presigned - done <= 2 * this.options.concurrency) this.supplyUrls(this.presigned + 1);
     }
     else if ((match = /^need-urls (\d+)$/.exec(line))) this.supplyUrls(Number(match[1]));
+    else if ((match = /^upload-failed (.*)$/.exec(line))) {
+      // The host stops reading the stream at once, so the round it was reading ends on a broken
+      // pipe: every round waited for fails with this reason instead.
+      this.hostFailure ??= new DumontError(`the upload from ${this.options.ssh.label} failed: ${sanitizeHostLine(match[1]!)}`);
+      this.end(this.hostFailure);
+    }
     else if ((match = /^round-note (\d+) (.*)$/.exec(line))) {
       const round = Number(match[1]);
       this.roundNotes.set(round, [...(this.roundNotes.get(round) ?? []), match[2]!]);
@@ -230,8 +238,8 @@ export class HostUpload {
 
 /**
  * The archive's size, once its parts are known to be whole: every part from the first, none twice,
- * each of exactly `partSize` bytes but the last (1 to `partSize`). split cuts the stream so; a
- * part short of it lost bytes on the host (a full disk), and would complete an archive with a hole.
+ * each of exactly `partSize` bytes but the last (1 to `partSize`). dumont-pack upload cuts the
+ * stream so; a part short of it lost bytes on the host, and would complete an archive with a hole.
  */
 export function checkPartSequence(parts: ReadonlyArray<{ part: number; bytes: number }>, partSize: number, host: string): number {
   const wrong = parts.findIndex((p, i) => p.part !== i + 1 || p.bytes > partSize || p.bytes < 1 || (i < parts.length - 1 && p.bytes !== partSize));
