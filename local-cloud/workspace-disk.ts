@@ -69,8 +69,10 @@ export function hostWorkspaceView(pids: readonly number[]): string | undefined {
 export async function loopDevicesOf(pathOrDir: string): Promise<string[]> {
   const listed = await run("losetup", ["--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], { allowFailure: true });
   const bound = (backing: string) => backing.startsWith(`${pathOrDir}/`) || backing === pathOrDir || backing === `${pathOrDir} (deleted)`;
+  // --raw escapes blanks and other unsafe bytes as \xNN.
+  const unescaped = (raw: string) => raw.replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return listed.stdout.split("\n")
     .map((line) => /^(\S+) (.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => !!m && bound(m[2]!))
+    .filter((m): m is RegExpExecArray => !!m && bound(unescaped(m[2]!)))
     .map((m) => m[1]!);
 }

@@ -38,8 +38,9 @@ import (
 // stallTimeout) or a 5xx/429/408 answer, up to uploadRetries more times within uploadRetryWindow
 // (curl's --retry 8 --retry-max-time 90 did the same); any other answer fails it at once. Where the
 // store reports a part's MD5 as its ETag (S3, MinIO), the two must match: a part damaged on its way
-// fails. Once a part failed, the parts after it are not tried, no more of the stream is read, and
-// the upload fails within one part's retry time.
+// fails. Once a part failed, the parts after it are not tried, no more of the stream is read,
+// SPOOL/upload-failed tells the rounds writing the stream to stop, and the upload fails within one
+// part's retry time.
 //
 // stderr: "progress <parts uploaded>" each second, "need-urls <part>", "upload-failed <reason>"
 // as soon as a part failed, and each try that failed and is tried again.
@@ -126,13 +127,18 @@ func newUploader(spool string, concurrency int, events io.Writer) *uploader {
 // u.failure why any failed. An error: the stream itself could not be read.
 func (u *uploader) run(in io.Reader, partSize int64, concurrency int) error {
 	defer u.stop()
-	go u.watchSpool()
+	finished := make(chan struct{})
+	defer close(finished)
+	go u.watchSpool(finished)
 	slots := make(chan struct{}, concurrency)
 	var uploads sync.WaitGroup
 	defer uploads.Wait()
 	for number := 1; !u.stopped(); number++ {
 		file := filepath.Join(u.spool, fmt.Sprintf("p%d", number))
-		size, sum, err := writePart(file, in, partSize)
+		size, sum, err := writePart(u.ctx, file, in, partSize)
+		if errors.Is(err, errStopped) {
+			break
+		}
 		if err != nil {
 			var readErr *streamReadError
 			if errors.As(err, &readErr) {
@@ -183,13 +189,13 @@ func (e *streamReadError) Error() string { return e.err.Error() }
 
 // writePart copies up to size bytes of in to a new file, making their MD5 on the way. A stream that
 // ends writes a shorter part (0 bytes: the stream had ended).
-func writePart(file string, in io.Reader, size int64) (int64, string, error) {
+func writePart(ctx context.Context, file string, in io.Reader, size int64) (int64, string, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, "", err
 	}
 	h := md5.New()
-	written, err := io.CopyN(io.MultiWriter(f, h), &readErrorMarker{in}, size)
+	written, err := io.CopyN(io.MultiWriter(f, h), &readErrorMarker{r: in, ctx: ctx}, size)
 	if closeErr := f.Close(); err == nil || err == io.EOF {
 		if closeErr != nil {
 			err = closeErr
@@ -204,10 +210,20 @@ func writePart(file string, in io.Reader, size int64) (int64, string, error) {
 	return written, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readErrorMarker tells a failing read of the stream from a failing write of the part.
-type readErrorMarker struct{ r io.Reader }
+// errStopped: the upload stopped (a part failed, or the controller gave up) while a part was cut.
+var errStopped = errors.New("the upload stopped")
+
+// readErrorMarker tells a failing read of the stream from a failing write of the part, and stops
+// reading once the upload stopped: no more of the workspace is read for nothing.
+type readErrorMarker struct {
+	r   io.Reader
+	ctx context.Context
+}
 
 func (m *readErrorMarker) Read(p []byte) (int, error) {
+	if m.ctx.Err() != nil {
+		return 0, errStopped
+	}
 	n, err := m.r.Read(p)
 	if err != nil && err != io.EOF {
 		err = &streamReadError{err}
@@ -316,6 +332,9 @@ func (u *uploader) fail(reason string) {
 	u.failure = append(u.failure, reason)
 	u.mu.Unlock()
 	fmt.Fprintf(u.events, "upload-failed %s\n", reason)
+	// The rounds (scripts.ts) stop waiting for the controller's next list on this file, also when
+	// the controller is gone.
+	os.WriteFile(filepath.Join(u.spool, "upload-failed"), nil, 0o600)
 	u.stop()
 }
 
@@ -330,39 +349,36 @@ func (u *uploader) abandoned() bool {
 	return err != nil || !info.IsDir()
 }
 
-// watchSpool stops everything once the controller gave up: the PUTs in flight too.
-func (u *uploader) watchSpool() {
-	u.every(100*time.Millisecond, func() bool {
-		if !u.abandoned() {
-			return false
+// watchSpool stops everything once the controller gave up: the PUTs in flight too. It watches
+// until the upload is over, also after a part failed (an abort then still ends the process at once).
+func (u *uploader) watchSpool(finished <-chan struct{}) {
+	ticker := time.NewTicker(100 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-finished:
+			return
+		case <-ticker.C:
+			if u.abandoned() {
+				u.stop()
+				if u.onAbandon != nil {
+					u.onAbandon()
+				}
+				return
+			}
 		}
-		u.stop()
-		if u.onAbandon != nil {
-			u.onAbandon()
-		}
-		return true
-	})
+	}
 }
 
 func (u *uploader) reportProgress() {
-	u.every(time.Second, func() bool {
-		fmt.Fprintf(u.events, "progress %d\n", u.done.Load())
-		return false
-	})
-}
-
-// every runs tick at each interval until the upload stops or tick says it is done.
-func (u *uploader) every(interval time.Duration, tick func() (done bool)) {
-	ticker := time.NewTicker(interval)
+	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-u.ctx.Done():
 			return
 		case <-ticker.C:
-			if tick() {
-				return
-			}
+			fmt.Fprintf(u.events, "progress %d\n", u.done.Load())
 		}
 	}
 }

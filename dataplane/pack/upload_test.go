@@ -335,3 +335,43 @@ func TestUploadEndsAtOnceWhenTheControllerGivesUpMidStream(t *testing.T) {
 		t.Fatalf("after the abort: %v, parts %v, failure %v", err, u.parts, u.failure)
 	}
 }
+
+func TestUploadStopsReadingTheStreamOnceAPartFailed(t *testing.T) {
+	s := newPartStore()
+	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusForbidden)
+		return true
+	}
+	server := httptest.NewServer(s)
+	defer server.Close()
+	spool := spoolWithURLs(t, server, 10)
+	said := &events{}
+	u := newUploader(spool, 1, said)
+	// A round that would go on for ever: the stream stays open and full.
+	reader, writer := io.Pipe()
+	defer reader.Close()
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := writer.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	ran := make(chan error, 1)
+	go func() { ran <- u.run(reader, 1<<20, 1) }()
+	select {
+	case err := <-ran:
+		if err != nil || len(u.failure) != 1 || !strings.Contains(u.failure[0], "part 1 upload failed: HTTP 403") {
+			t.Fatalf("run: %v, failure %v", err, u.failure)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upload still reads the stream 5 s after its first part failed")
+	}
+	if _, err := os.Stat(filepath.Join(spool, "upload-failed")); err != nil {
+		t.Fatalf("no upload-failed in the spool for the rounds to stop on: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(spool, "p*")); len(left) > 0 {
+		t.Fatalf("parts left in the spool: %v", left)
+	}
+}

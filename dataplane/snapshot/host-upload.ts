@@ -142,11 +142,13 @@ export class HostUpload {
 
   /** Starts round n, which reads these paths again and appends them to the archive. */
   async startRound(round: number, paths: readonly string[]): Promise<void> {
+    if (this.hostFailure) throw this.hostFailure;
     await writeSpoolList(this.options.ssh, this.options.spool, `round${round}`, paths);
   }
 
   /** Says no round follows and waits for the upload to finish: every part stored. */
   async finish(): Promise<Uploaded> {
+    if (this.hostFailure) throw this.hostFailure;
     await writeSpoolFile(this.options.ssh, this.options.spool, "last", "");
     return this.run;
   }
@@ -219,6 +221,9 @@ export class HostUpload {
         this.presigned = upTo;
       } catch (error) {
         this.supplyFailure = error as Error;
+        // The host stops at once on the abort, so the round it was reading ends on a broken pipe:
+        // every round waited for fails with this reason instead.
+        this.end(this.supplyFailure);
         await writeSpoolFile(ssh, spool, "abort", "").catch(() => undefined);
       }
     });

@@ -79,8 +79,11 @@ export const curlUrl = `curl_url() {
   curl --config <(printf 'url = "%s"\\n' "\${url//\\"/\\\\\\"}") "$@"
 }`;
 
-/** The controller gave up (or removed the spool under us): stop rather than wait forever. */
-const abandoned = `abandoned() { [ -e "$spool/abort" ] || [ ! -d "$spool" ]; }`;
+/**
+ * The upload stopped: the controller gave up ($spool/abort, or the spool removed under us), or
+ * dumont-pack upload failed ($spool/upload-failed; it said why). Stop rather than wait forever.
+ */
+const uploadStopped = `upload_stopped() { [ -e "$spool/abort" ] || [ -e "$spool/upload-failed" ] || [ ! -d "$spool" ]; }`;
 
 /**
  * The upload: rounds of archive members, LZ4-compressed, one stream, cut into parts of $part_size
@@ -114,16 +117,17 @@ part_size=$2
 concurrency=$3
 pack=$4
 cd ${workspace}
-${abandoned}
+${uploadStopped}
 rounds() {
   local n=1
   while :; do
-    until [ -e "$spool/round$n" ] || [ -e "$spool/last" ] || abandoned; do sleep 0.02; done
-    if abandoned; then echo "the controller abandoned the snapshot" >&2; return 1; fi
+    until [ -e "$spool/round$n" ] || [ -e "$spool/last" ] || upload_stopped; do sleep 0.02; done
+    if upload_stopped; then echo "the upload stopped before round $n" >&2; return 1; fi
     if [ ! -e "$spool/round$n" ]; then break; fi
     local status=0
     "$pack" members . "$spool/round$n" "$spool/sums$n" "$spool/seen$n" 2> "$spool/round$n.err" || status=$?
-    sed "s/^/round-note $n /" "$spool/round$n.err" >&2
+    # Line by line (-u): a line of dumont-pack upload's, on the same stderr, never lands inside one.
+    sed -u "s/^/round-note $n /" "$spool/round$n.err" >&2
     echo "round-read $n $status" >&2
     n=$((n + 1))
   done
