@@ -47,8 +47,12 @@ export async function makeWorkspaceDisk(file: string, gb: number): Promise<void>
  * detaches it itself: a destroyed host leaves no loop device behind.
  */
 export async function removeWorkspaceDisk(file: string): Promise<void> {
-  for (let waited = 0; waited < 2000 && (await loopDevicesOf(file)).length > 0; waited += 50) await sleep(50);
-  for (const device of await loopDevicesOf(file)) await run("losetup", ["--detach", device], { allowFailure: true });
+  let bound = await loopDevicesOf(file);
+  for (let waited = 0; waited < 2000 && bound.length > 0; waited += 50) {
+    await sleep(50);
+    bound = await loopDevicesOf(file);
+  }
+  for (const device of bound) await run("losetup", ["--detach", device], { allowFailure: true });
   await rm(file, { force: true });
 }
 

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -75,7 +74,6 @@ type uploader struct {
 	// Called once the controller gave up: the process ends at once, instead of reading the rest
 	// of a round it would drop (a read of stdin cannot be interrupted).
 	onAbandon func()
-	done      atomic.Int64
 	mu        sync.Mutex
 	parts     []uploadedPart
 	failure   []string // why parts failed, in the order they did
@@ -101,8 +99,7 @@ func upload(spool string, partSizeArg string, concurrencyArg string) {
 		fatal("upload: reading the archive: %v", err)
 	}
 	if u.abandoned() && len(u.failure) == 0 {
-		fmt.Fprintln(os.Stderr, "dumont-pack: upload: the controller abandoned the snapshot")
-		os.Exit(4)
+		u.onAbandon()
 	}
 	if len(u.failure) > 0 {
 		os.Exit(4) // the reasons are on stderr already ("upload-failed")
@@ -262,7 +259,6 @@ func (u *uploader) put(number int, file string, size int64, sum string) {
 				u.mu.Lock()
 				u.parts = append(u.parts, uploadedPart{number: number, etag: etag, bytes: size})
 				u.mu.Unlock()
-				u.done.Add(1)
 			}
 			return
 		}
@@ -378,7 +374,10 @@ func (u *uploader) reportProgress() {
 		case <-u.ctx.Done():
 			return
 		case <-ticker.C:
-			fmt.Fprintf(u.events, "progress %d\n", u.done.Load())
+			u.mu.Lock()
+			done := len(u.parts)
+			u.mu.Unlock()
+			fmt.Fprintf(u.events, "progress %d\n", done)
 		}
 	}
 }

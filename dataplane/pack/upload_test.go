@@ -57,6 +57,14 @@ func (s *partStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
 }
 
+// answering makes every request get this status, and nothing stored.
+func answering(status int) func(part, try int, w http.ResponseWriter) bool {
+	return func(part, try int, w http.ResponseWriter) bool {
+		w.WriteHeader(status)
+		return true
+	}
+}
+
 // spoolWithURLs makes a spool folder whose urls file holds the first `count` parts' URLs.
 func spoolWithURLs(t *testing.T, server *httptest.Server, count int) string {
 	t.Helper()
@@ -268,10 +276,7 @@ func TestUploadAsksForURLsItLacksAndWaitsForThem(t *testing.T) {
 
 func TestUploadFailsAPartTheStoreAcceptsWithoutAnETag(t *testing.T) {
 	s := newPartStore()
-	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
-		w.WriteHeader(http.StatusOK)
-		return true
-	}
+	s.misbehave = answering(http.StatusOK)
 	server := httptest.NewServer(s)
 	defer server.Close()
 	u, _ := runUpload(t, spoolWithURLs(t, server, 10), object(t, 1000), 1<<20, 2)
@@ -333,10 +338,7 @@ func TestUploadEndsAtOnceWhenTheControllerGivesUpMidStream(t *testing.T) {
 
 func TestUploadStopsReadingTheStreamOnceAPartFailed(t *testing.T) {
 	s := newPartStore()
-	s.misbehave = func(part, try int, w http.ResponseWriter) bool {
-		w.WriteHeader(http.StatusForbidden)
-		return true
-	}
+	s.misbehave = answering(http.StatusForbidden)
 	server := httptest.NewServer(s)
 	defer server.Close()
 	spool := spoolWithURLs(t, server, 10)
