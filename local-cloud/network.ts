@@ -48,6 +48,11 @@ export async function deleteHostNetwork(names: CloudNames, index: number): Promi
 
 export async function setHostLink(names: CloudNames, index: number, up: boolean): Promise<void> {
   await run("ip", ["link", "set", names.hostVeth(index), up ? "up" : "down"]);
+  // A connection tried while the link was down leaves the gateway's ARP entry for the host half
+  // resolved, its probes lost on the dead link. If the link comes back as the last probe runs out,
+  // the next connection fails with EHOSTUNREACH although the host answers (seen in CI, reproduced
+  // one try in eight). A restored link starts with a fresh resolution, as a re-plugged cable does.
+  if (up) await run("ip", ["neigh", "flush", "to", names.address(index), "dev", names.bridge], { allowFailure: true });
 }
 
 /** Process ids living in a host's namespace (all of them, whatever started them). */
