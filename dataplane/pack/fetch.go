@@ -53,31 +53,38 @@ const (
 )
 
 func fetch(sumsPath string) {
+	decoded := openDecodedArchive("fetch")
+	growPipe(os.Stdout)
+	if sumsPath != "-" {
+		passThroughHashing(decoded, os.Stdout, sumsPath, "fetch")
+		return
+	}
+	if _, err := io.Copy(os.Stdout, decoded); err != nil {
+		fatal("fetch: %v", err)
+	}
+}
+
+// openDecodedArchive reads the archive's URL from stdin and gives its decoded tar stream,
+// downloaded by ranges and decoded on several cores; a failure to start ends the program.
+func openDecodedArchive(command string) io.Reader {
 	archiveURL, err := bufio.NewReader(io.LimitReader(os.Stdin, 64<<10)).ReadString('\n')
 	archiveURL = strings.TrimRight(archiveURL, "\r\n")
 	if (err != nil && err != io.EOF) || !(strings.HasPrefix(archiveURL, "https://") || strings.HasPrefix(archiveURL, "http://")) {
-		fatal("fetch: stdin must hold the archive's http(s) URL on one line")
+		fatal("%s: stdin must hold the archive's http(s) URL on one line", command)
 	}
 	if _, err := url.Parse(archiveURL); err != nil {
-		fatal("fetch: the archive's URL does not parse") // the URL itself is a credential: not shown
+		fatal("%s: the archive's URL does not parse", command) // the URL itself is a credential: not shown
 	}
 	source := &rangedSource{client: transferClient(fetchConnections), url: archiveURL}
 	archive, err := source.open(context.Background())
 	if err != nil {
-		fatal("fetch: %v", err)
+		fatal("%s: %v", command, err)
 	}
 	decoder := lz4.NewReader(archive)
 	if err := decoder.Apply(lz4.ConcurrencyOption(min(runtime.NumCPU(), maxFetchDecoders))); err != nil {
-		fatal("fetch: setting up LZ4: %v", err)
+		fatal("%s: setting up LZ4: %v", command, err)
 	}
-	growPipe(os.Stdout)
-	if sumsPath != "-" {
-		passThroughHashing(decoder, os.Stdout, sumsPath, "fetch")
-		return
-	}
-	if _, err := io.Copy(os.Stdout, decoder); err != nil {
-		fatal("fetch: %v", err)
-	}
+	return decoder
 }
 
 // growPipe makes the pipe to tar hold 1 MiB instead of 64 KiB (Linux's F_SETPIPE_SZ, up to

@@ -7,6 +7,7 @@
 //	dumont-pack sums ROOT LIST
 //	dumont-pack stream-sums OUT
 //	dumont-pack fetch SUMS|- < URL
+//	dumont-pack extract STAGE LISTING SUMS|- < URL
 //	dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
@@ -36,7 +37,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack extract STAGE LISTING SUMS|- < URL | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
 
 func main() {
 	switch {
@@ -48,6 +49,8 @@ func main() {
 		streamSums(os.Args[2])
 	case len(os.Args) == 3 && os.Args[1] == "fetch":
 		fetch(os.Args[2])
+	case len(os.Args) == 5 && os.Args[1] == "extract":
+		extract(os.Args[2], os.Args[3], os.Args[4])
 	case len(os.Args) == 5 && os.Args[1] == "upload":
 		upload(os.Args[2], os.Args[3], os.Args[4])
 	default:

@@ -210,9 +210,10 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * minutes, or the spool is removed: the controller gave up).
  *
  * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
- * several connections, each retried on its own), decodes it and hands tar the stream, in one
- * process (`dumont-pack fetch`); without it, curl | lz4 -d. With the helper and $hash_as_extracted
- * "yes" (the default), it also hashes every file member as it goes by: when all went well, stdout is
+ * several connections, each retried on its own), decodes it and extracts it into the stage, writing
+ * several files at once, in one process (`dumont-pack extract`; the checks after it are the same);
+ * without it, curl | lz4 -d | tar -x. With the helper and $hash_as_extracted "yes" (the default),
+ * it also hashes every file member as it is written: when all went well, stdout is
  * the MD5 of every file the archive held, as `md5sum -z` prints them, and the verification need not
  * read those files back from the disk. Nothing on stdout: hash them from the disk. (It costs the
  * host about 1.6 s of CPU per GiB during the extraction. Through curl | lz4 -d | stream-sums, on two
@@ -239,21 +240,14 @@ cd ${workspace} || exit 6
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial" "$spool/fetch.err"
-# The archive, decoded, on stdout. With the helper: byte ranges over several connections, each tried
-# again on its own, decoded in the same process, and every file hashed on its way (dumont-pack
-# fetch). Without it: curl_url | lz4 -d. Transient failures are retried, but not a broken pipe: a
-# stream that tar refused (a damaged archive) fails now instead of downloading again for minutes.
-# A transfer that brings less than 30 KiB in 30 s is tried again, then given up.
+rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial"
+# Without the helper: the archive, decoded, on stdout (curl_url | lz4 -d). Transient failures are
+# retried, but not a broken pipe: a stream that tar refused (a damaged archive) fails now instead of
+# downloading again for minutes. A transfer that brings less than 30 KiB in 30 s is tried again,
+# then given up.
 download_archive() {
-  if [ -n "$pack" ]; then
-    local sums=-
-    if [ "$hash_as_extracted" = yes ]; then sums="$spool/sums"; fi
-    "$pack" fetch "$sums" < <(printf '%s\\n' "$url") 2> "$spool/fetch.err"
-  else
-    curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
-      | lz4 -d -q - -
-  fi
+  curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
+    | lz4 -d -q - -
 }
 # A stage a killed restore left behind (its exit trap never ran) goes first.
 find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +
@@ -272,14 +266,24 @@ on_exit() {
   exit "$status"
 }
 trap on_exit EXIT
-# The listing names what the archive holds as tar reads it (an absolute name as the archive has it;
-# a '..' member, which tar refuses, only in its messages); what tar wrote is checked after it. tar
-# reads the pipe 1 MiB at a time, not its default 10 KiB (a wakeup and a read each; reading "-", it
-# waits for whole records by itself): 100,000 files extracted in 7.3-7.9 s against 8.2-9.2 s
-# (five runs each, alternating, .prof scratch script).
-download_archive \\
-  | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
-status=("\${PIPESTATUS[@]}")
+# The listing names what the archive holds as it is read (an absolute name as the archive has it;
+# with tar, a '..' member, which it refuses, only in its messages); what was written is checked
+# after it. With the helper: byte ranges over several connections, each tried again on its own,
+# decoded, extracted by several writers at once (confined to the stage) and every file hashed on its
+# way, in one process (dumont-pack extract; exit 3 when the archive holds a member of a kind a
+# snapshot never has). Without it, tar reads the pipe 1 MiB at a time, not its default 10 KiB (a
+# wakeup and a read each; reading "-", it waits for whole records by itself): 100,000 files
+# extracted in 7.3-7.9 s against 8.2-9.2 s (five runs each, alternating, .prof scratch script).
+if [ -n "$pack" ]; then
+  sums=-
+  if [ "$hash_as_extracted" = yes ]; then sums="$spool/sums"; fi
+  "$pack" extract "$stage" "$spool/listed.raw" "$sums" < <(printf '%s\\n' "$url") 2> "$spool/extract.err"
+  status=($?)
+else
+  download_archive \\
+    | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
+  status=("\${PIPESTATUS[@]}")
+fi
 # The controller writes this link's lists while the archive downloads, and $ready when all are there.
 for ((waited = 0; waited < 12000; waited++)); do
   if [ -e "$spool/$ready" ] || [ ! -d "$spool" ]; then break; fi
@@ -291,7 +295,6 @@ if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the co
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
 cat "$spool/extract.err" >&2
-cat -- "$spool/fetch.err" 2>/dev/null >&2
 sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" > "$spool/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
 # place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
@@ -318,6 +321,11 @@ if [ -s "$spool/unexpected" ]; then
     # A snapshot holds files, folders and symlinks only: a device node or a FIFO is refused.
     *) refuse "the archive holds \${unexpected#* }, which is neither a file, a folder nor a symlink" ;;
   esac
+fi
+# A device node or a FIFO the helper did not make (the listing and the stage checked first: a
+# member such a header's size hides is named as what it is).
+if [ -n "$pack" ] && [ "\${status[0]}" = 3 ]; then
+  refuse "$(sed -n 's/^dumont-pack: extract: \\(the archive holds .*\\)$/\\1/p' "$spool/extract.err" | head -n 1)"
 fi
 # Into place. The first link lands in an emptied workspace: its top-level entries are renamed. A
 # later one is copied member by member (the names the manifest gives and tar wrote, not the stage

@@ -14,6 +14,7 @@ import { down, up } from "../../../local-cloud/control.ts";
 import type { Endpoints } from "../../../local-cloud/endpoints.ts";
 import type { HostInfo } from "../../../local-cloud/host.ts";
 import { createSnapshot } from "../../../dataplane/snapshot/create.ts";
+import { ensurePackHelper } from "../../../dataplane/snapshot/pack-helper.ts";
 import { presignBatch } from "../../../dataplane/snapshot/host-upload.ts";
 import { snapshotId, type Manifest } from "../../../dataplane/snapshot/manifest.ts";
 import { restoreSnapshot, RestoreFailed } from "../../../dataplane/snapshot/restore.ts";
@@ -53,12 +54,26 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
 
 /**
  * A crafted archive stored as snapshot `id`'s, then restored by restoreArchiveScript alone onto a
- * host whose spool already holds the lists ("first" link).
+ * host whose spool already holds the lists ("first" link): through tar (a host without the helper),
+ * then, from the workspace as the test left it, through `dumont-pack extract`. Both must end alike
+ * (exit status, last message, what is left in /workspace); the helper's run is returned.
  */
 async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer) {
   await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
   await ssh.run(["bash", "-c", ': > "$1/ready-crafted"', "ready", spool]);
-  return ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "ready-crafted"], { stdin: `${await into.presignDownload(id)}\n`, allowFailure: true });
+  const url = await into.presignDownload(id);
+  const saved = "/var/tmp/crafted-workspace-before";
+  await ssh.run(["bash", "-c", 'rm -rf "$1" && mkdir -p "$1" && cp -a /workspace/. "$1"', "save", saved]);
+  const restore = async (pack: string) => {
+    const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "ready-crafted", pack], { stdin: `${url}\n`, allowFailure: true });
+    const left = (await ssh.run(["bash", "-c", "cd /workspace && ls -A"])).stdout;
+    return { result, outcome: { code: result.code, last: result.stderr.trim().split("\n").at(-1), left } };
+  };
+  const byTar = await restore("");
+  await ssh.run(["bash", "-c", 'find /workspace -mindepth 1 -delete && cp -a "$1/." /workspace && rm -rf "$1"', "reset", saved]);
+  const byHelper = await restore(await ensurePackHelper(ssh));
+  expect(byHelper.outcome).toEqual(byTar.outcome);
+  return byHelper.result;
 }
 
 beforeAll(async () => {

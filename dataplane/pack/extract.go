@@ -1,0 +1,604 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// extract is `dumont-pack extract STAGE LISTING SUMS|- < URL`: fetch's download and decoding, and
+// in the same process what `tar -x` did with them, into the folder STAGE, writing several files at
+// once. tar writes every file from one thread: on the two-core hosts here that was 2-3 s of kernel
+// time per GiB, and at 100,000 files a quarter of both cores stayed idle while tar created files.
+// One pipe less also spares copying the whole archive once more.
+//
+// Everything is written through an os.Root opened on STAGE: no member, hard link or folder can
+// reach outside it, whatever the archive says. Symlinks are made last, once every file is written,
+// so that no member is ever written through one (GNU tar holds back only those that leave their
+// folder; a snapshot's archive never writes through a symlink). A member whose name is not
+// "./<path>" with plain parts (absolute, with '..' or '.' or empty parts) is not written at all.
+// A device node, a FIFO or a member of a kind it does not know is not made, and the extraction
+// ends with exit 3 and "the archive holds <name>, which is neither a file, a folder nor a symlink"
+// (a snapshot holds none; the rest of the archive is still read and listed, so that the restore's
+// check of the names also sees what such a member's size might hide).
+//
+// LISTING gets every member's name as the archive holds it, a line each, quoted as tar's listing
+// is (quote.go: listedName); directories keep their trailing "/": the restore checks it against the names the
+// manifest gives (restoreArchiveScript), and the folder STAGE holds after it, so a member skipped
+// here for its name is refused there. With SUMS, the MD5 of every file member goes there as
+// stream-sums writes it, made as the file is written.
+//
+// Owners (as root) and modes are set as `tar --numeric-owner -p` sets them, modification times to
+// the nanosecond (access times too where the archive has them); folders get theirs at the end,
+// deepest first, so a read-only folder is still filled. Symlinks keep the time of their making
+// (tar sets theirs; the verification does not compare them). A member whose data the archive marks
+// sparse is written with its runs of zeros left as holes. A member that cannot be written is named
+// on stderr and the others still are: exit 2 at the end, as tar's. The stream after the archive's
+// end is read to its end, so that LZ4 checks the whole stream's checksum.
+func extract(stage, listingPath, sumsPath string) {
+	os.Exit(extractStream(openDecodedArchive("extract"), stage, listingPath, sumsPath, os.Stderr))
+}
+
+// extractStream extracts a decoded tar stream into stage (see extract) and gives the exit status.
+func extractStream(decodedStream io.Reader, stage, listingPath, sumsPath string, messages io.Writer) int {
+	root, err := os.OpenRoot(stage)
+	if err != nil {
+		fmt.Fprintf(messages, "dumont-pack: extract: cannot open the stage: %v\n", err)
+		return 2
+	}
+	defer root.Close()
+	listingFile, err := os.OpenFile(listingPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		fmt.Fprintf(messages, "dumont-pack: extract: cannot create the listing: %v\n", err)
+		return 2
+	}
+	listing := bufio.NewWriterSize(listingFile, 1<<16)
+	decoded := bufio.NewReaderSize(decodedStream, 1<<20)
+	x := newExtractor(root, sumsPath != "-", messages)
+	streamErr := x.run(tar.NewReader(decoded), listing)
+	if streamErr == nil {
+		// The end-of-archive is not the end of the stream: the frames' checksums come after it.
+		if _, err := io.Copy(io.Discard, decoded); err != nil {
+			streamErr = fmt.Errorf("reading the archive: %v", err)
+		}
+	}
+	x.finish()
+	if err := listing.Flush(); err != nil || listingFile.Close() != nil {
+		fmt.Fprintf(messages, "dumont-pack: extract: writing the listing: %v\n", err)
+		return 2
+	}
+	for _, name := range x.refused {
+		fmt.Fprintf(messages, "dumont-pack: extract: the archive holds %s, which is neither a file, a folder nor a symlink\n", quoteName(name))
+	}
+	switch {
+	case len(x.refused) > 0:
+		return 3
+	case streamErr != nil:
+		fmt.Fprintf(messages, "dumont-pack: extract: %v\n", streamErr)
+		return 2
+	case x.failed:
+		fmt.Fprintln(messages, "dumont-pack: extract: exiting with failure status due to previous errors")
+		return 2
+	}
+	if sumsPath != "-" {
+		if err := x.writeSums(sumsPath); err != nil {
+			fmt.Fprintf(messages, "dumont-pack: extract: writing the sums: %v\n", err)
+			return 2
+		}
+	}
+	return 0
+}
+
+const (
+	// Buffers of member data between the reader and the writers: 16 MiB at most in flight.
+	extractChunk   = 256 << 10
+	extractBuffers = 64
+)
+
+// extractWriters is how many files are written at once: writes wait on the disk as much as on a
+// core, so twice the cores, within bounds.
+func extractWriters() int { return min(max(2*runtime.NumCPU(), 4), 16) }
+
+// fileTask is one file member on its way to a writer: its data comes in chunks, in order.
+type fileTask struct {
+	rel    string
+	hdr    *tar.Header
+	sparse bool
+	chunks chan []byte
+	// Set by the reader before chunks closes: the stream broke inside this member.
+	broken bool
+	// Set by the writer before done closes: the file is written whole, and (hashing) its sum.
+	ok   bool
+	sum  [md5.Size]byte
+	done chan struct{}
+}
+
+type dirMeta struct {
+	rel string
+	hdr *tar.Header
+}
+
+type extractor struct {
+	root     *os.Root
+	hashing  bool
+	asRoot   bool
+	messages io.Writer
+	free     chan []byte
+	tasks    chan *fileTask
+	writers  sync.WaitGroup
+	// The reader's own bookkeeping (one goroutine).
+	inFlight  map[string]*fileTask
+	madeDirs  map[string]bool
+	dirs      []dirMeta
+	// Symlinks to make at the end, in member order; a later member of the same name drops one.
+	symlinks     []dirMeta
+	symlinkNamed map[string]*tar.Header
+	refused      []string
+	sumByName map[string]*fileTask
+	sumOrder  []string
+	// Written by any goroutine, under mu.
+	mu     sync.Mutex
+	failed bool
+}
+
+func newExtractor(root *os.Root, hashing bool, messages io.Writer) *extractor {
+	x := &extractor{
+		root: root, hashing: hashing, asRoot: os.Geteuid() == 0, messages: messages,
+		free: make(chan []byte, extractBuffers), tasks: make(chan *fileTask),
+		inFlight: map[string]*fileTask{}, madeDirs: map[string]bool{}, sumByName: map[string]*fileTask{}, symlinkNamed: map[string]*tar.Header{},
+	}
+	for range extractBuffers {
+		x.free <- make([]byte, extractChunk)
+	}
+	for range extractWriters() {
+		x.writers.Add(1)
+		go func() {
+			defer x.writers.Done()
+			for t := range x.tasks {
+				x.write(t)
+			}
+		}()
+	}
+	return x
+}
+
+// fail names a member that could not be written; the extraction goes on.
+func (x *extractor) fail(name, action string, err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.failed = true
+	fmt.Fprintf(x.messages, "dumont-pack: extract: %s: %s: %s\n", quoteName(name), action, errorText(err))
+}
+
+// memberPath is the path inside the stage a member name stands for: "" for the archive's own
+// folder ("." or "./"), and false for a name this extraction never writes.
+func memberPath(name string) (string, bool) {
+	name = strings.TrimSuffix(name, "/")
+	if name == "." {
+		return "", true
+	}
+	rel, ok := strings.CutPrefix(name, "./")
+	if !ok {
+		return "", false
+	}
+	for part := range strings.SplitSeq(rel, "/") {
+		if part == "" || part == "." || part == ".." {
+			return "", false
+		}
+	}
+	return rel, true
+}
+
+// run reads every member and hands it on; it returns the stream's failure, if any.
+func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading the archive: %v", err)
+		}
+		if _, err := fmt.Fprintf(listing, "%s\n", listedName(hdr.Name)); err != nil {
+			return fmt.Errorf("writing the listing: %v", err)
+		}
+		rel, ok := memberPath(hdr.Name)
+		if !ok || rel == "" {
+			delete(x.sumByName, hdr.Name)
+			continue
+		}
+		delete(x.symlinkNamed, rel) // a later member of its name replaces it, as it would tar's
+		switch hdr.Typeflag {
+		case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
+			if err := x.file(tr, hdr, rel); err != nil {
+				return err
+			}
+		case tar.TypeDir:
+			delete(x.sumByName, hdr.Name)
+			x.dir(hdr, rel)
+		case tar.TypeSymlink:
+			delete(x.sumByName, hdr.Name)
+			x.waitFor(rel)
+			x.symlinks = append(x.symlinks, dirMeta{rel, hdr})
+			x.symlinkNamed[rel] = hdr
+		case tar.TypeLink:
+			x.link(hdr, rel)
+		default:
+			delete(x.sumByName, hdr.Name)
+			x.refused = append(x.refused, hdr.Name)
+		}
+	}
+}
+
+// waitFor waits until no writer holds the path: members of one name are written in their order.
+func (x *extractor) waitFor(rel string) {
+	if t, ok := x.inFlight[rel]; ok {
+		<-t.done
+		delete(x.inFlight, rel)
+	}
+	if len(x.inFlight) > 4096 {
+		for name, t := range x.inFlight {
+			select {
+			case <-t.done:
+				delete(x.inFlight, name)
+			default:
+			}
+		}
+	}
+}
+
+// ensureParent makes the folders above a member that the archive has not made yet (tar makes them
+// too; the restore checks each one against the manifest).
+func (x *extractor) ensureParent(name, rel string) bool {
+	parent := path.Dir(rel)
+	if parent == "." || x.madeDirs[parent] {
+		return true
+	}
+	if err := x.root.MkdirAll(parent, 0o755); err != nil {
+		x.fail(name, "cannot make its folder", err)
+		return false
+	}
+	for ; parent != "." && !x.madeDirs[parent]; parent = path.Dir(parent) {
+		x.madeDirs[parent] = true
+	}
+	return true
+}
+
+// file hands a file member to a writer and streams its data to it.
+func (x *extractor) file(tr io.Reader, hdr *tar.Header, rel string) error {
+	x.waitFor(rel)
+	if !x.ensureParent(hdr.Name, rel) {
+		delete(x.sumByName, hdr.Name)
+		return drain(tr)
+	}
+	t := &fileTask{rel: rel, hdr: hdr, sparse: isSparse(hdr), chunks: make(chan []byte, 4), done: make(chan struct{})}
+	if _, seen := x.sumByName[hdr.Name]; !seen {
+		x.sumOrder = append(x.sumOrder, hdr.Name)
+	}
+	x.sumByName[hdr.Name] = t
+	x.inFlight[rel] = t
+	x.tasks <- t
+	defer close(t.chunks)
+	for {
+		buf := <-x.free
+		n, err := fill(tr, buf)
+		if n > 0 {
+			t.chunks <- buf[:n]
+		} else {
+			x.free <- buf
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			t.broken = true
+			return fmt.Errorf("reading %s from the archive: %v", quoteName(hdr.Name), err)
+		}
+	}
+}
+
+// fill reads until buf is full or the member ends (io.EOF).
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func drain(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("reading the archive: %v", err)
+	}
+	return nil
+}
+
+// isSparse: the archive stored the member as data and holes (GNU's sparse formats).
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for key := range hdr.PAXRecords {
+		if strings.HasPrefix(key, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// write is a writer's work on one file: make it, write (and hash) its data, set its owner, mode
+// and times. The chunks are taken to the end whatever happens, so the reader never waits on a
+// writer that gave up.
+func (x *extractor) write(t *fileTask) {
+	defer close(t.done)
+	f, err := x.create(t.rel)
+	action := "cannot open"
+	var sum hash.Hash
+	if x.hashing {
+		sum = md5.New()
+	}
+	var written int64
+	for chunk := range t.chunks {
+		if err == nil {
+			if sum != nil {
+				sum.Write(chunk)
+			}
+			if t.sparse {
+				err = writeLeavingHoles(f, chunk)
+			} else {
+				_, err = f.Write(chunk)
+			}
+			written += int64(len(chunk))
+			action = "cannot write"
+		}
+		x.free <- chunk[:cap(chunk)]
+	}
+	if f == nil {
+		x.fail(t.hdr.Name, action, err)
+		return
+	}
+	defer f.Close()
+	if err == nil && t.broken {
+		return // the stream's failure is reported once, by the reader
+	}
+	if err == nil && t.sparse {
+		action, err = "cannot set its size", f.Truncate(written)
+	}
+	if err == nil && x.asRoot {
+		action, err = "cannot change its owner", f.Chown(t.hdr.Uid, t.hdr.Gid)
+	}
+	if err == nil {
+		action, err = "cannot change its mode", f.Chmod(permissions(t.hdr))
+	}
+	if err == nil {
+		action, err = "cannot set its times", setTimes(f, t.hdr)
+	}
+	if err == nil {
+		action, err = "cannot close", f.Close()
+	}
+	if err != nil {
+		x.fail(t.hdr.Name, action, err)
+		return
+	}
+	if sum != nil {
+		sum.Sum(t.sum[:0])
+	}
+	t.ok = true
+}
+
+// create makes a member's file; what an earlier member of that name left there (a file, an empty
+// folder, a symlink) is replaced, as tar replaces it.
+func (x *extractor) create(rel string) (*os.File, error) {
+	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := x.root.OpenFile(rel, flags, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		if err = x.root.Remove(rel); err == nil {
+			f, err = x.root.OpenFile(rel, flags, 0o600)
+		}
+	}
+	return f, err
+}
+
+// writeLeavingHoles writes a sparse member's data, skipping blocks of zeros (the file's size is
+// set after the last chunk).
+func writeLeavingHoles(f *os.File, chunk []byte) error {
+	const blockSize = 4096
+	for len(chunk) > 0 {
+		n := 0
+		zero := allZero(chunk[:min(blockSize, len(chunk))])
+		for n < len(chunk) && allZero(chunk[n:min(n+blockSize, len(chunk))]) == zero {
+			n = min(n+blockSize, len(chunk))
+		}
+		var err error
+		if zero {
+			_, err = f.Seek(int64(n), io.SeekCurrent)
+		} else {
+			_, err = f.Write(chunk[:n])
+		}
+		if err != nil {
+			return err
+		}
+		chunk = chunk[n:]
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func permissions(hdr *tar.Header) os.FileMode {
+	return hdr.FileInfo().Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
+}
+
+// setTimes sets an open file's times (utimensat on the descriptor: futimens), to the nanosecond;
+// the access time only where the archive has one.
+func setTimes(f *os.File, hdr *tar.Header) error {
+	const utimeOmit = (1 << 30) - 2
+	times := [2]syscall.Timespec{{Nsec: utimeOmit}, syscall.NsecToTimespec(hdr.ModTime.UnixNano())}
+	if !hdr.AccessTime.IsZero() {
+		times[0] = syscall.NsecToTimespec(hdr.AccessTime.UnixNano())
+	}
+	conn, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var errno syscall.Errno
+	if err := conn.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall6(syscall.SYS_UTIMENSAT, fd, 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
+	}); err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// dir makes a folder member now (its files come after it) and sets its owner, mode and times at
+// the end.
+func (x *extractor) dir(hdr *tar.Header, rel string) {
+	x.waitFor(rel)
+	if info, err := x.root.Lstat(rel); err == nil && !info.IsDir() {
+		if err := x.root.Remove(rel); err != nil {
+			x.fail(hdr.Name, "cannot replace what is there", err)
+			return
+		}
+	}
+	if err := x.root.MkdirAll(rel, 0o700); err != nil {
+		x.fail(hdr.Name, "cannot make it", err)
+		return
+	}
+	for parent := rel; parent != "." && !x.madeDirs[parent]; parent = path.Dir(parent) {
+		x.madeDirs[parent] = true
+	}
+	x.dirs = append(x.dirs, dirMeta{rel, hdr})
+}
+
+// link makes a hard link member: another name of a file this archive already wrote.
+func (x *extractor) link(hdr *tar.Header, rel string) {
+	target, ok := memberPath(hdr.Linkname)
+	if !ok || target == "" {
+		delete(x.sumByName, hdr.Name)
+		x.fail(hdr.Name, "cannot link", fmt.Errorf("its target %s is not a path in the archive", quoteName(hdr.Linkname)))
+		return
+	}
+	x.waitFor(target)
+	x.waitFor(rel)
+	if !x.ensureParent(hdr.Name, rel) {
+		delete(x.sumByName, hdr.Name)
+		return
+	}
+	err := x.root.Link(target, rel)
+	if errors.Is(err, fs.ErrExist) {
+		if err = x.root.Remove(rel); err == nil {
+			err = x.root.Link(target, rel)
+		}
+	}
+	if err != nil {
+		delete(x.sumByName, hdr.Name)
+		x.fail(hdr.Name, "cannot link", err)
+		return
+	}
+	// The sum is its target's, once written; a target from an earlier archive has none here.
+	if first, known := x.sumByName[hdr.Linkname]; known {
+		if _, seen := x.sumByName[hdr.Name]; !seen {
+			x.sumOrder = append(x.sumOrder, hdr.Name)
+		}
+		x.sumByName[hdr.Name] = first
+	} else {
+		delete(x.sumByName, hdr.Name)
+	}
+}
+
+// finish waits for the writers, makes the symlinks, then sets the folders' owners, modes and times,
+// deepest first.
+func (x *extractor) finish() {
+	close(x.tasks)
+	x.writers.Wait()
+	for _, s := range x.symlinks {
+		if x.symlinkNamed[s.rel] != s.hdr {
+			continue
+		}
+		if info, err := x.root.Lstat(s.rel); err == nil && !info.IsDir() {
+			if err := x.root.Remove(s.rel); err != nil {
+				x.fail(s.hdr.Name, "cannot replace what is there", err)
+				continue
+			}
+		}
+		if err := x.root.Symlink(s.hdr.Linkname, s.rel); err != nil {
+			x.fail(s.hdr.Name, "cannot make the symlink", err)
+			continue
+		}
+		if x.asRoot {
+			if err := x.root.Lchown(s.rel, s.hdr.Uid, s.hdr.Gid); err != nil {
+				x.fail(s.hdr.Name, "cannot change its owner", err)
+			}
+		}
+	}
+	sort.SliceStable(x.dirs, func(i, j int) bool { return strings.Count(x.dirs[i].rel, "/") > strings.Count(x.dirs[j].rel, "/") })
+	for _, d := range x.dirs {
+		if x.asRoot {
+			if err := x.root.Lchown(d.rel, d.hdr.Uid, d.hdr.Gid); err != nil {
+				x.fail(d.hdr.Name, "cannot change its owner", err)
+				continue
+			}
+		}
+		if err := x.root.Chmod(d.rel, permissions(d.hdr)); err != nil {
+			x.fail(d.hdr.Name, "cannot change its mode", err)
+			continue
+		}
+		// A zero access time (none in the archive) leaves it as it is.
+		if err := x.root.Chtimes(d.rel, d.hdr.AccessTime, d.hdr.ModTime); err != nil {
+			x.fail(d.hdr.Name, "cannot set its times", err)
+		}
+	}
+}
+
+// writeSums writes every written file's MD5 as stream-sums does ("<md5>  <member name>\0", each
+// name once, as its last member left it).
+func (x *extractor) writeSums(sumsPath string) error {
+	partial := sumsPath + ".partial"
+	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(partial)
+	out := bufio.NewWriterSize(f, 1<<16)
+	for _, name := range x.sumOrder {
+		if t, ok := x.sumByName[name]; ok && t.ok {
+			fmt.Fprintf(out, "%s  %s\x00", hex.EncodeToString(t.sum[:]), name)
+		}
+	}
+	if err := out.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(partial, sumsPath)
+}
