@@ -23,9 +23,11 @@
 // the restore verifies with it what it did not hash as it extracted. `stream-sums` passes an
 // archive through on its way to tar -x and writes the MD5 of every file in it to OUT
 // (streamsums.go). `fetch` downloads an archive by byte ranges over several connections, decodes it
-// and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go); the
-// restore uses fetch, and stream-sums stays for an archive that arrives another way (curl | lz4 -d
-// by hand), its tests covering the hashing both share. `upload` cuts the snapshot's archive into
+// and writes the tar stream to stdout, hashing its files as stream-sums does (fetch.go): a restore
+// by hand (`fetch - | tar -x`). `extract` downloads and decodes as fetch does and extracts the
+// archive itself into a stage folder, several files at once, hashing each as it is written
+// (extract.go): the restore uses it. stream-sums stays for an archive that arrives another way
+// (curl | lz4 -d by hand), its tests covering the hashing fetch shares. `upload` cuts the snapshot's archive into
 // parts and PUTs them to presigned URLs, making each part's MD5 as it goes (upload.go).
 package main
 
