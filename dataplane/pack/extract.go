@@ -72,7 +72,8 @@ func extractStream(decodedStream io.Reader, stage, listingPath, sumsPath string,
 	streamErr := x.run(tar.NewReader(decoded), listing)
 	if streamErr == nil {
 		// The end-of-archive is not the end of the stream: the frames' checksums come after it.
-		if _, err := io.Copy(io.Discard, decoded); err != nil {
+		// (Read by Read: the LZ4 reader's WriteTo, which io.Copy would use, ends with io.EOF as an error.)
+		if _, err := io.Copy(io.Discard, struct{ io.Reader }{decoded}); err != nil {
 			streamErr = fmt.Errorf("reading the archive: %v", err)
 		}
 	}
