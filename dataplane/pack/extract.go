@@ -17,7 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"unsafe"
+	"time"
 )
 
 // extract is `dumont-pack extract STAGE LISTING SUMS|- < URL`: fetch's download and decoding, and
@@ -26,8 +26,9 @@ import (
 // time per GiB, and at 100,000 files a quarter of both cores stayed idle while tar created files.
 // One pipe less also spares copying the whole archive once more.
 //
-// Everything is written through an os.Root opened on STAGE: no member, hard link or folder can
-// reach outside it, whatever the archive says. Symlinks are made last, once every file is written,
+// Everything is written beneath STAGE, by openat2 with RESOLVE_BENEATH for files and through an
+// os.Root for the rest (stage_files.go): no member, hard link or folder can reach outside it,
+// whatever the archive says. Symlinks are made last, once every file is written,
 // so that no member is ever written through one (GNU tar holds back only those that leave their
 // folder; a snapshot's archive never writes through a symlink). A member whose name is not
 // "./<path>" with plain parts (absolute, with '..' or '.' or empty parts) is not written at all.
@@ -55,12 +56,14 @@ func extract(stage, listingPath, sumsPath string) {
 
 // extractStream extracts a decoded tar stream into stage (see extract) and gives the exit status.
 func extractStream(decodedStream io.Reader, stage, listingPath, sumsPath string, messages io.Writer) int {
-	root, err := os.OpenRoot(stage)
+	files, err := openStageFiles(stage)
 	if err != nil {
 		fmt.Fprintf(messages, "dumont-pack: extract: cannot open the stage: %v\n", err)
 		return 2
 	}
-	defer root.Close()
+	defer files.close()
+	// Files are made with their modes exactly (stage_files.go).
+	defer syscall.Umask(syscall.Umask(0))
 	listingFile, err := os.OpenFile(listingPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		fmt.Fprintf(messages, "dumont-pack: extract: cannot create the listing: %v\n", err)
@@ -68,7 +71,7 @@ func extractStream(decodedStream io.Reader, stage, listingPath, sumsPath string,
 	}
 	listing := bufio.NewWriterSize(listingFile, 1<<16)
 	decoded := bufio.NewReaderSize(decodedStream, 1<<20)
-	x := newExtractor(root, sumsPath != "-", messages)
+	x := newExtractor(files, sumsPath != "-", messages)
 	streamErr := x.run(tar.NewReader(decoded), listing)
 	if streamErr == nil {
 		// The end-of-archive is not the end of the stream: the frames' checksums come after it.
@@ -134,7 +137,8 @@ type dirMeta struct {
 }
 
 type extractor struct {
-	root     *os.Root
+	files    *stageFiles
+	root     *os.Root // files.root: folders, links, symlinks and what is replaced
 	hashing  bool
 	asRoot   bool
 	messages io.Writer
@@ -156,9 +160,9 @@ type extractor struct {
 	failed bool
 }
 
-func newExtractor(root *os.Root, hashing bool, messages io.Writer) *extractor {
+func newExtractor(files *stageFiles, hashing bool, messages io.Writer) *extractor {
 	x := &extractor{
-		root: root, hashing: hashing, asRoot: os.Geteuid() == 0, messages: messages,
+		files: files, root: files.root, hashing: hashing, asRoot: os.Geteuid() == 0, messages: messages,
 		free: make(chan []byte, extractBuffers), tasks: make(chan *fileTask),
 		inFlight: map[string]*fileTask{}, madeDirs: map[string]bool{}, sumByName: map[string]*fileTask{}, symlinkNamed: map[string]*tar.Header{},
 	}
@@ -350,7 +354,8 @@ func isSparse(hdr *tar.Header) bool {
 // writer that gave up.
 func (x *extractor) write(t *fileTask) {
 	defer close(t.done)
-	f, err := x.create(t.rel)
+	mode := uint32(t.hdr.Mode) & 0o7777
+	fd, err := x.files.create(t.rel, mode&0o777)
 	action := "cannot open"
 	var sum hash.Hash
 	if x.hashing {
@@ -363,37 +368,45 @@ func (x *extractor) write(t *fileTask) {
 				sum.Write(chunk)
 			}
 			if t.sparse {
-				err = writeLeavingHoles(f, chunk)
+				err = writeLeavingHoles(fd, chunk)
 			} else {
-				_, err = f.Write(chunk)
+				err = writeAll(fd, chunk)
 			}
 			written += int64(len(chunk))
 			action = "cannot write"
 		}
 		x.free <- chunk[:cap(chunk)]
 	}
-	if f == nil {
+	if fd < 0 {
 		x.fail(t.hdr.Name, action, err)
 		return
 	}
-	defer f.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			syscall.Close(fd)
+		}
+	}()
 	if err == nil && t.broken {
 		return // the stream's failure is reported once, by the reader
 	}
 	if err == nil && t.sparse {
-		action, err = "cannot set its size", f.Truncate(written)
+		action, err = "cannot set its size", syscall.Ftruncate(fd, written)
 	}
 	if err == nil && x.asRoot {
-		action, err = "cannot change its owner", f.Chown(t.hdr.Uid, t.hdr.Gid)
+		action, err = "cannot change its owner", syscall.Fchown(fd, t.hdr.Uid, t.hdr.Gid)
+	}
+	// The mode was made with the file; setuid, setgid and sticky bits are set after the owner
+	// (chown clears them).
+	if err == nil && mode&0o7000 != 0 {
+		action, err = "cannot change its mode", syscall.Fchmod(fd, mode)
 	}
 	if err == nil {
-		action, err = "cannot change its mode", f.Chmod(permissions(t.hdr))
+		action, err = "cannot set its times", setTimes(fd, timespec(t.hdr.AccessTime), timespec(t.hdr.ModTime), !t.hdr.AccessTime.IsZero())
 	}
 	if err == nil {
-		action, err = "cannot set its times", setTimes(f, t.hdr)
-	}
-	if err == nil {
-		action, err = "cannot close", f.Close()
+		closed = true
+		action, err = "cannot close", syscall.Close(fd)
 	}
 	if err != nil {
 		x.fail(t.hdr.Name, action, err)
@@ -405,78 +418,10 @@ func (x *extractor) write(t *fileTask) {
 	t.ok = true
 }
 
-// create makes a member's file; what an earlier member of that name left there (a file, an empty
-// folder, a symlink) is replaced, as tar replaces it.
-func (x *extractor) create(rel string) (*os.File, error) {
-	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	f, err := x.root.OpenFile(rel, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		if err = x.root.Remove(rel); err == nil {
-			f, err = x.root.OpenFile(rel, flags, 0o600)
-		}
-	}
-	return f, err
-}
-
-// writeLeavingHoles writes a sparse member's data, skipping blocks of zeros (the file's size is
-// set after the last chunk).
-func writeLeavingHoles(f *os.File, chunk []byte) error {
-	const blockSize = 4096
-	for len(chunk) > 0 {
-		n := 0
-		zero := allZero(chunk[:min(blockSize, len(chunk))])
-		for n < len(chunk) && allZero(chunk[n:min(n+blockSize, len(chunk))]) == zero {
-			n = min(n+blockSize, len(chunk))
-		}
-		var err error
-		if zero {
-			_, err = f.Seek(int64(n), io.SeekCurrent)
-		} else {
-			_, err = f.Write(chunk[:n])
-		}
-		if err != nil {
-			return err
-		}
-		chunk = chunk[n:]
-	}
-	return nil
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
+func timespec(t time.Time) syscall.Timespec { return syscall.NsecToTimespec(t.UnixNano()) }
 
 func permissions(hdr *tar.Header) os.FileMode {
 	return hdr.FileInfo().Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-}
-
-// setTimes sets an open file's times (utimensat on the descriptor: futimens), to the nanosecond;
-// the access time only where the archive has one.
-func setTimes(f *os.File, hdr *tar.Header) error {
-	const utimeOmit = (1 << 30) - 2
-	times := [2]syscall.Timespec{{Nsec: utimeOmit}, syscall.NsecToTimespec(hdr.ModTime.UnixNano())}
-	if !hdr.AccessTime.IsZero() {
-		times[0] = syscall.NsecToTimespec(hdr.AccessTime.UnixNano())
-	}
-	conn, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var errno syscall.Errno
-	if err := conn.Control(func(fd uintptr) {
-		_, _, errno = syscall.Syscall6(syscall.SYS_UTIMENSAT, fd, 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
-	}); err != nil {
-		return err
-	}
-	if errno != 0 {
-		return errno
-	}
-	return nil
 }
 
 // dir makes a folder member now (its files come after it) and sets its owner, mode and times at

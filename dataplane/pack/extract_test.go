@@ -12,6 +12,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -21,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pierrec/lz4/v4"
 )
 
 func run(t *testing.T, name string, args ...string) {
@@ -79,13 +82,17 @@ type extraction struct {
 }
 
 func extracted(t *testing.T, archive []byte) extraction {
+	return extractedFrom(t, bytes.NewReader(archive))
+}
+
+func extractedFrom(t *testing.T, archive io.Reader) extraction {
 	dir := t.TempDir()
 	stage := filepath.Join(dir, "stage")
 	if err := os.Mkdir(stage, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	var messages bytes.Buffer
-	code := extractStream(bytes.NewReader(archive), stage, filepath.Join(dir, "listing"), filepath.Join(dir, "sums"), &messages)
+	code := extractStream(archive, stage, filepath.Join(dir, "listing"), filepath.Join(dir, "sums"), &messages)
 	listing, _ := os.ReadFile(filepath.Join(dir, "listing"))
 	sums := map[string]string{}
 	if raw, err := os.ReadFile(filepath.Join(dir, "sums")); err == nil {
@@ -141,6 +148,26 @@ func described(t *testing.T, root string) map[string]string {
 }
 
 func TestExtractMakesTheTreeTarMakes(t *testing.T) {
+	t.Run("openat2", func(t *testing.T) { treeTarMakes(t, extracted) })
+	t.Run("os.Root, where openat2 is refused", func(t *testing.T) {
+		openat2Refused = true
+		defer func() { openat2Refused = false }()
+		treeTarMakes(t, extracted)
+	})
+	// As the restore gets it: LZ4 frames, decoded, with data after the end-of-archive (the frames'
+	// checksums).
+	t.Run("from LZ4 frames", func(t *testing.T) {
+		treeTarMakes(t, func(t *testing.T, archive []byte) extraction {
+			var frames bytes.Buffer
+			z := compressor(&frames)
+			z.Write(archive)
+			z.Close()
+			return extractedFrom(t, lz4.NewReader(&frames))
+		})
+	})
+}
+
+func treeTarMakes(t *testing.T, extracted func(*testing.T, []byte) extraction) {
 	dir, names := sourceTree(t)
 	archive := packed(t, dir, names)
 	got := extracted(t, archive)
