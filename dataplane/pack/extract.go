@@ -28,9 +28,10 @@ import (
 //
 // Everything is written beneath STAGE, by openat2 with RESOLVE_BENEATH for files and through an
 // os.Root for the rest (stage_files.go): no member, hard link or folder can reach outside it,
-// whatever the archive says. Symlinks are made last, once every file is written,
-// so that no member is ever written through one (GNU tar holds back only those that leave their
-// folder; a snapshot's archive never writes through a symlink). A member whose name is not
+// whatever the archive says, and no file is written through a symlink (GNU tar follows those that
+// stay inside, and holds back those that leave their folder until the end; a snapshot's archive
+// never writes through a symlink, and the restore's check of the stage names a symlink where the
+// manifest has a folder). A member whose name is not
 // "./<path>" with plain parts (absolute, with '..' or '.' or empty parts) is not written at all.
 // A device node, a FIFO or a member of a kind it does not know is not made, and the extraction
 // ends with exit 3 and "the archive holds <name>, which is neither a file, a folder nor a symlink"
@@ -46,7 +47,8 @@ import (
 // Owners (as root) and modes are set as `tar --numeric-owner -p` sets them, modification times to
 // the nanosecond (access times too where the archive has them); folders get theirs at the end,
 // deepest first, so a read-only folder is still filled. Symlinks keep the time of their making
-// (tar sets theirs; the verification does not compare them). A member whose data the archive marks
+// (tar sets theirs; the verification does not compare them, and the restore sets the times of the
+// symlinks it holds back). A member whose data the archive marks
 // sparse is written with its runs of zeros left as holes. A member that cannot be written is named
 // on stderr and the others still are: exit 2 at the end, as tar's. The stream after the archive's
 // end is read to its end, so that LZ4 checks the whole stream's checksum.
@@ -149,10 +151,7 @@ type extractor struct {
 	inFlight  map[string]*fileTask
 	madeDirs  map[string]bool
 	dirs      []dirMeta
-	// Symlinks to make at the end, in member order; a later member of the same name drops one.
-	symlinks     []dirMeta
-	symlinkNamed map[string]*tar.Header
-	refused      []string
+	refused   []string
 	sumByName map[string]*fileTask
 	sumOrder  []string
 	// Written by any goroutine, under mu.
@@ -164,7 +163,7 @@ func newExtractor(files *stageFiles, hashing bool, messages io.Writer) *extracto
 	x := &extractor{
 		files: files, root: files.root, hashing: hashing, asRoot: os.Geteuid() == 0, messages: messages,
 		free: make(chan []byte, extractBuffers), tasks: make(chan *fileTask),
-		inFlight: map[string]*fileTask{}, madeDirs: map[string]bool{}, sumByName: map[string]*fileTask{}, symlinkNamed: map[string]*tar.Header{},
+		inFlight: map[string]*fileTask{}, madeDirs: map[string]bool{}, sumByName: map[string]*fileTask{},
 	}
 	for range extractBuffers {
 		x.free <- make([]byte, extractChunk)
@@ -226,7 +225,6 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 			delete(x.sumByName, hdr.Name)
 			continue
 		}
-		delete(x.symlinkNamed, rel) // a later member of its name replaces it, as it would tar's
 		switch hdr.Typeflag {
 		case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse:
 			if err := x.file(tr, hdr, rel); err != nil {
@@ -237,9 +235,7 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 			x.dir(hdr, rel)
 		case tar.TypeSymlink:
 			delete(x.sumByName, hdr.Name)
-			x.waitFor(rel)
-			x.symlinks = append(x.symlinks, dirMeta{rel, hdr})
-			x.symlinkNamed[rel] = hdr
+			x.symlink(hdr, rel)
 		case tar.TypeLink:
 			x.link(hdr, rel)
 		default:
@@ -444,6 +440,31 @@ func (x *extractor) dir(hdr *tar.Header, rel string) {
 	x.dirs = append(x.dirs, dirMeta{rel, hdr})
 }
 
+// symlink makes a symlink member in its turn, replacing what an earlier member of its name left
+// (not a folder). Nothing is ever written through it: files are made with RESOLVE_NO_SYMLINKS, and
+// folders and links through the root, which keeps every path inside the stage.
+func (x *extractor) symlink(hdr *tar.Header, rel string) {
+	x.waitFor(rel)
+	if !x.ensureParent(hdr.Name, rel) {
+		return
+	}
+	if info, err := x.root.Lstat(rel); err == nil && !info.IsDir() {
+		if err := x.root.Remove(rel); err != nil {
+			x.fail(hdr.Name, "cannot replace what is there", err)
+			return
+		}
+	}
+	if err := x.root.Symlink(hdr.Linkname, rel); err != nil {
+		x.fail(hdr.Name, "cannot make the symlink", err)
+		return
+	}
+	if x.asRoot {
+		if err := x.root.Lchown(rel, hdr.Uid, hdr.Gid); err != nil {
+			x.fail(hdr.Name, "cannot change its owner", err)
+		}
+	}
+}
+
 // link makes a hard link member: another name of a file this archive already wrote.
 func (x *extractor) link(hdr *tar.Header, rel string) {
 	target, ok := memberPath(hdr.Linkname)
@@ -480,31 +501,10 @@ func (x *extractor) link(hdr *tar.Header, rel string) {
 	}
 }
 
-// finish waits for the writers, makes the symlinks, then sets the folders' owners, modes and times,
-// deepest first.
+// finish waits for the writers, then sets the folders' owners, modes and times, deepest first.
 func (x *extractor) finish() {
 	close(x.tasks)
 	x.writers.Wait()
-	for _, s := range x.symlinks {
-		if x.symlinkNamed[s.rel] != s.hdr {
-			continue
-		}
-		if info, err := x.root.Lstat(s.rel); err == nil && !info.IsDir() {
-			if err := x.root.Remove(s.rel); err != nil {
-				x.fail(s.hdr.Name, "cannot replace what is there", err)
-				continue
-			}
-		}
-		if err := x.root.Symlink(s.hdr.Linkname, s.rel); err != nil {
-			x.fail(s.hdr.Name, "cannot make the symlink", err)
-			continue
-		}
-		if x.asRoot {
-			if err := x.root.Lchown(s.rel, s.hdr.Uid, s.hdr.Gid); err != nil {
-				x.fail(s.hdr.Name, "cannot change its owner", err)
-			}
-		}
-	}
 	sort.SliceStable(x.dirs, func(i, j int) bool { return strings.Count(x.dirs[i].rel, "/") > strings.Count(x.dirs[j].rel, "/") })
 	for _, d := range x.dirs {
 		if x.asRoot {

@@ -264,6 +264,9 @@ func TestExtractWritesNothingOutsideTheStage(t *testing.T) {
 		tar.Header{Name: "./up/through.txt", Typeflag: tar.TypeReg},
 		tar.Header{Name: "./hard", Typeflag: tar.TypeLink, Linkname: "../sibling.txt"},
 		tar.Header{Name: "./fifo", Typeflag: tar.TypeFifo},
+		tar.Header{Name: "./real/", Typeflag: tar.TypeDir, Mode: 0o755},
+		tar.Header{Name: "./alias", Typeflag: tar.TypeSymlink, Linkname: "real"},
+		tar.Header{Name: "./alias/x.txt", Typeflag: tar.TypeReg},
 	)
 	got := extracted(t, archive)
 	if got.code != 3 || !strings.Contains(got.messages, "the archive holds ./fifo, which is neither a file, a folder nor a symlink") {
@@ -284,19 +287,21 @@ func TestExtractWritesNothingOutsideTheStage(t *testing.T) {
 	if strings.Join(names, " ") != "listing stage" {
 		t.Errorf("beside the stage: %v", names)
 	}
-	// Inside: ok.txt, and through.txt under a folder "up" (the symlink of that name could not be made
-	// over it, which is named); no FIFO.
+	// Inside: ok.txt, the symlinks "up" (through.txt, below it, named as not written) and "alias"
+	// (no file written through it, not even into the stage's own folder "real"); no FIFO.
 	inside := described(t, got.stage)
 	var paths []string
 	for p := range inside {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	if strings.Join(paths, " ") != " /ok.txt /up /up/through.txt" {
+	if strings.Join(paths, " ") != " /alias /ok.txt /real /up" {
 		t.Errorf("in the stage: %q", paths)
 	}
-	if !strings.Contains(got.messages, "./hard: cannot link") {
-		t.Errorf("the link out of the stage is not named: %s", got.messages)
+	for _, named := range []string{"./hard: cannot link", "./up/through.txt: cannot make its folder", "./alias/x.txt: cannot open: Too many levels of symbolic links"} {
+		if !strings.Contains(got.messages, named) {
+			t.Errorf("%q is not said: %s", named, got.messages)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@
 //	dumont-pack stream-sums OUT
 //	dumont-pack fetch SUMS|- < URL
 //	dumont-pack extract STAGE LISTING SUMS|- < URL
+//	dumont-pack dir-times ROOT < RECORDS
+//	dumont-pack symlinks ROOT < RECORDS
 //	dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE
 //
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
@@ -27,7 +29,8 @@
 // by hand (`fetch - | tar -x`). `extract` downloads and decodes as fetch does and extracts the
 // archive itself into a stage folder, several files at once, hashing each as it is written
 // (extract.go): the restore uses it. stream-sums stays for an archive that arrives another way
-// (curl | lz4 -d by hand), its tests covering the hashing fetch shares. `upload` cuts the snapshot's archive into
+// (curl | lz4 -d by hand), its tests covering the hashing fetch shares. `dir-times` and `symlinks`
+// are the restore's last steps, without a process per entry (finishing.go). `upload` cuts the snapshot's archive into
 // parts and PUTs them to presigned URLs, making each part's MD5 as it goes (upload.go).
 package main
 
@@ -39,7 +42,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack extract STAGE LISTING SUMS|- < URL | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack extract STAGE LISTING SUMS|- < URL | dumont-pack dir-times ROOT | dumont-pack symlinks ROOT | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
 
 func main() {
 	switch {
@@ -53,6 +56,10 @@ func main() {
 		fetch(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "extract":
 		extract(os.Args[2], os.Args[3], os.Args[4])
+	case len(os.Args) == 3 && os.Args[1] == "dir-times":
+		dirTimes(os.Args[2])
+	case len(os.Args) == 3 && os.Args[1] == "symlinks":
+		placeSymlinks(os.Args[2])
 	case len(os.Args) == 5 && os.Args[1] == "upload":
 		upload(os.Args[2], os.Args[3], os.Args[4])
 	default:

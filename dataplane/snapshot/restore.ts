@@ -210,11 +210,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
     }
     const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
-    const created = await ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
+    const created = await ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack ?? ""], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, created);
     if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs = manifest.entries.filter((e) => e.type === "dir").sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-    const timed = await ssh.run(["bash", "-c", directoryTimesScript()], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
+    const timed = await ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack ?? ""], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, timed);
     if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
   } finally {

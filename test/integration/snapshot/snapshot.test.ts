@@ -487,15 +487,31 @@ printf 'a/x\0' > "$1/remove-after" && printf 'l ./z\0l ./a\0d ./c\0' > "$1/known
     const target = await host("guard-target");
     await target.ssh.run(["bash", "-c", "rm -rf /root/y /root/x && mkdir -p /workspace /root/y && find /workspace -mindepth 1 -delete && touch -m -d @1000 /root/y && ln -s /root /workspace/d && ln -s /root /workspace/p"]);
     const fields = (...f: string[]) => Buffer.from(f.map((x) => `${x}\0`).join(""));
-    const times = await target.ssh.run(["bash", "-c", directoryTimesScript()], { stdin: fields("2000", "d/y"), allowFailure: true });
-    expect(times.code).toBe(7);
-    expect(times.stderr).toContain("refusing d/y: d is not a real directory");
-    // A record for the symlink itself leaves it (and what it points to) alone.
-    expect((await target.ssh.run(["bash", "-c", directoryTimesScript()], { stdin: fields("2000", "d"), allowFailure: true })).code).toBe(0);
-    expect((await target.ssh.run(["stat", "-c", "%Y", "/root/y", "/root"])).stdout.split("\n")[0]).toBe("1000");
-    // ln without -T would make /root/x, the link created inside the folder p leads to.
-    const linked = await target.ssh.run(["bash", "-c", restoreSymlinksScript()], { stdin: fields("../x", "1700000000", "p"), allowFailure: true });
-    expect(linked.code).not.toBe(0);
-    expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toMatch(/^x$/m);
+    // In bash (a host without the helper), and by dumont-pack.
+    for (const pack of ["", await ensurePackHelper(target.ssh)]) {
+      const times = await target.ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack], { stdin: fields("2000", "d/y"), allowFailure: true });
+      expect(times.code).toBe(7);
+      expect(times.stderr).toContain("refusing d/y: d is not a real directory");
+      // A record for the symlink itself leaves it (and what it points to) alone.
+      expect((await target.ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack], { stdin: fields("2000", "d"), allowFailure: true })).code).toBe(0);
+      expect((await target.ssh.run(["stat", "-c", "%Y", "/root/y", "/root"])).stdout.split("\n")[0]).toBe("1000");
+      // ln without -T would make /root/x, the link created inside the folder p leads to.
+      const linked = await target.ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack], { stdin: fields("../x", "1700000000", "p"), allowFailure: true });
+      expect(linked.code).not.toBe(0);
+      expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toMatch(/^x$/m);
+      // Below a symlink: refused, nothing made.
+      const below = await target.ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack], { stdin: fields("../x", "1700000000", "p/z"), allowFailure: true });
+      expect(below.code).toBe(7);
+      expect((await target.ssh.run(["bash", "-c", "ls -A /root"])).stdout).not.toMatch(/^z$/m);
+    }
+    // What both make where all is well: a folder's time (to the nanosecond, before 1970 too), and a
+    // symlink with its own time, its target untouched.
+    for (const pack of ["", await ensurePackHelper(target.ssh)]) {
+      await target.ssh.run(["bash", "-c", "find /workspace -mindepth 1 -delete && mkdir -p /workspace/a/b && touch -d @500 /workspace/a/b/t"]);
+      expect((await target.ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack], { stdin: fields("b/t", "1600000000.5", "a/l") })).code).toBe(0);
+      expect((await target.ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack], { stdin: fields("-1.250000000", "a/b", "1700000000.1234567890", "a") })).code).toBe(0);
+      expect((await target.ssh.run(["stat", "-c", "%.9Y %N", "/workspace/a/b", "/workspace/a", "/workspace/a/l", "/workspace/a/b/t"])).stdout).toBe(
+        "-1.250000000 '/workspace/a/b'\n1700000000.123456789 '/workspace/a'\n1600000000.500000000 '/workspace/a/l' -> 'b/t'\n500.000000000 '/workspace/a/b/t'\n");
+    }
   });
 });
