@@ -28,10 +28,11 @@ import (
 //
 // Everything is written beneath STAGE, by openat2 with RESOLVE_BENEATH for files and through an
 // os.Root for the rest (stage_files.go): no member, hard link or folder can reach outside it,
-// whatever the archive says, and no file is written through a symlink (GNU tar follows those that
-// stay inside, and holds back those that leave their folder until the end; a snapshot's archive
-// never writes through a symlink, and the restore's check of the stage names a symlink where the
-// manifest has a folder). A member whose name is not
+// whatever the archive says, and, where openat2 works, no file is written through a symlink (GNU
+// tar follows those that stay inside, and holds back those that leave their folder until the end;
+// through os.Root, as through tar, one that stays inside the stage may be followed). A snapshot's
+// archive never writes through a symlink, and the restore's check of the stage names a symlink
+// where the manifest has a folder. A member whose name is not
 // "./<path>" with plain parts (absolute, with '..' or '.' or empty parts) is not written at all.
 // A device node, a FIFO or a member of a kind it does not know is not made, and the extraction
 // ends with exit 3 and "the archive holds <name>, which is neither a file, a folder nor a symlink"
@@ -83,7 +84,11 @@ func extractStream(decodedStream io.Reader, stage, listingPath, sumsPath string,
 		}
 	}
 	x.finish()
-	if err := listing.Flush(); err != nil || listingFile.Close() != nil {
+	err = listing.Flush()
+	if closeErr := listingFile.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		fmt.Fprintf(messages, "dumont-pack: extract: writing the listing: %v\n", err)
 		return 2
 	}
@@ -222,7 +227,6 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 		}
 		rel, ok := memberPath(hdr.Name)
 		if !ok || rel == "" {
-			delete(x.sumByName, hdr.Name)
 			continue
 		}
 		switch hdr.Typeflag {
@@ -231,15 +235,15 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 				return err
 			}
 		case tar.TypeDir:
-			delete(x.sumByName, hdr.Name)
+			delete(x.sumByName, rel)
 			x.dir(hdr, rel)
 		case tar.TypeSymlink:
-			delete(x.sumByName, hdr.Name)
+			delete(x.sumByName, rel)
 			x.symlink(hdr, rel)
 		case tar.TypeLink:
 			x.link(hdr, rel)
 		default:
-			delete(x.sumByName, hdr.Name)
+			delete(x.sumByName, rel)
 			x.refused = append(x.refused, hdr.Name)
 		}
 	}
@@ -283,14 +287,12 @@ func (x *extractor) ensureParent(name, rel string) bool {
 func (x *extractor) file(tr io.Reader, hdr *tar.Header, rel string) error {
 	x.waitFor(rel)
 	if !x.ensureParent(hdr.Name, rel) {
-		delete(x.sumByName, hdr.Name)
+		delete(x.sumByName, rel)
 		return drain(tr)
 	}
+	x.replaceEmptyFolder(rel)
 	t := &fileTask{rel: rel, hdr: hdr, sparse: isSparse(hdr), chunks: make(chan []byte, 4), done: make(chan struct{})}
-	if _, seen := x.sumByName[hdr.Name]; !seen {
-		x.sumOrder = append(x.sumOrder, hdr.Name)
-	}
-	x.sumByName[hdr.Name] = t
+	x.recordSum(rel, t)
 	x.inFlight[rel] = t
 	x.tasks <- t
 	defer close(t.chunks)
@@ -414,7 +416,9 @@ func (x *extractor) write(t *fileTask) {
 	t.ok = true
 }
 
-func timespec(t time.Time) syscall.Timespec { return syscall.NsecToTimespec(t.UnixNano()) }
+func timespec(t time.Time) syscall.Timespec {
+	return syscall.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+}
 
 func permissions(hdr *tar.Header) os.FileMode {
 	return hdr.FileInfo().Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
@@ -430,13 +434,16 @@ func (x *extractor) dir(hdr *tar.Header, rel string) {
 			return
 		}
 	}
-	if err := x.root.MkdirAll(rel, 0o700); err != nil {
+	if !x.ensureParent(hdr.Name, rel) {
+		return
+	}
+	// Made for its files now (0700: only its final mode, set at the end, counts); its missing
+	// parents as tar makes them (ensureParent).
+	if err := x.root.Mkdir(rel, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		x.fail(hdr.Name, "cannot make it", err)
 		return
 	}
-	for parent := rel; parent != "." && !x.madeDirs[parent]; parent = path.Dir(parent) {
-		x.madeDirs[parent] = true
-	}
+	x.madeDirs[rel] = true
 	x.dirs = append(x.dirs, dirMeta{rel, hdr})
 }
 
@@ -448,6 +455,7 @@ func (x *extractor) symlink(hdr *tar.Header, rel string) {
 	if !x.ensureParent(hdr.Name, rel) {
 		return
 	}
+	x.replaceEmptyFolder(rel)
 	if info, err := x.root.Lstat(rel); err == nil && !info.IsDir() {
 		if err := x.root.Remove(rel); err != nil {
 			x.fail(hdr.Name, "cannot replace what is there", err)
@@ -461,24 +469,69 @@ func (x *extractor) symlink(hdr *tar.Header, rel string) {
 	if x.asRoot {
 		if err := x.root.Lchown(rel, hdr.Uid, hdr.Gid); err != nil {
 			x.fail(hdr.Name, "cannot change its owner", err)
+			return
 		}
 	}
+	// Its own time, as tar sets it: a snapshot compares symlinks' times to find what changed.
+	if err := x.setTimesOf(rel, hdr); err != nil {
+		x.fail(hdr.Name, "cannot set its times", err)
+	}
+}
+
+// replaceEmptyFolder removes the folder an earlier member of this name made, when it is empty, as
+// tar replaces one (a folder that became a file or a symlink while a snapshot read it is archived
+// again in a later round); a folder with something in it stays, and the member then fails.
+func (x *extractor) replaceEmptyFolder(rel string) {
+	if !x.madeDirs[rel] {
+		return
+	}
+	if err := x.root.Remove(rel); err != nil {
+		return
+	}
+	for name := range x.madeDirs {
+		if name == rel || strings.HasPrefix(name, rel+"/") {
+			delete(x.madeDirs, name)
+		}
+	}
+}
+
+// recordSum makes t's sum the one of rel, in the order paths first came.
+func (x *extractor) recordSum(rel string, t *fileTask) {
+	if _, seen := x.sumByName[rel]; !seen {
+		x.sumOrder = append(x.sumOrder, rel)
+	}
+	x.sumByName[rel] = t
+}
+
+// setTimesOf sets an entry's times without following it, through its folder's descriptor (Go's
+// time conversions stop at the years 1678 and 2262; a timespec does not).
+func (x *extractor) setTimesOf(rel string, hdr *tar.Header) error {
+	parent, err := x.root.Open(path.Dir(rel))
+	if err != nil {
+		return err
+	}
+	defer parent.Close()
+	return setTimesAt(int(parent.Fd()), path.Base(rel), timespec(hdr.AccessTime), timespec(hdr.ModTime), !hdr.AccessTime.IsZero())
 }
 
 // link makes a hard link member: another name of a file this archive already wrote.
 func (x *extractor) link(hdr *tar.Header, rel string) {
 	target, ok := memberPath(hdr.Linkname)
 	if !ok || target == "" {
-		delete(x.sumByName, hdr.Name)
+		delete(x.sumByName, rel)
 		x.fail(hdr.Name, "cannot link", fmt.Errorf("its target %s is not a path in the archive", quoteName(hdr.Linkname)))
 		return
 	}
 	x.waitFor(target)
 	x.waitFor(rel)
+	if target == rel {
+		return // a link to itself: the file is there already (tar takes it as done)
+	}
 	if !x.ensureParent(hdr.Name, rel) {
-		delete(x.sumByName, hdr.Name)
+		delete(x.sumByName, rel)
 		return
 	}
+	x.replaceEmptyFolder(rel)
 	err := x.root.Link(target, rel)
 	if errors.Is(err, fs.ErrExist) {
 		if err = x.root.Remove(rel); err == nil {
@@ -486,18 +539,15 @@ func (x *extractor) link(hdr *tar.Header, rel string) {
 		}
 	}
 	if err != nil {
-		delete(x.sumByName, hdr.Name)
+		delete(x.sumByName, rel)
 		x.fail(hdr.Name, "cannot link", err)
 		return
 	}
 	// The sum is its target's, once written; a target from an earlier archive has none here.
-	if first, known := x.sumByName[hdr.Linkname]; known {
-		if _, seen := x.sumByName[hdr.Name]; !seen {
-			x.sumOrder = append(x.sumOrder, hdr.Name)
-		}
-		x.sumByName[hdr.Name] = first
+	if first, known := x.sumByName[target]; known {
+		x.recordSum(rel, first)
 	} else {
-		delete(x.sumByName, hdr.Name)
+		delete(x.sumByName, rel)
 	}
 }
 
@@ -507,6 +557,10 @@ func (x *extractor) finish() {
 	x.writers.Wait()
 	sort.SliceStable(x.dirs, func(i, j int) bool { return strings.Count(x.dirs[i].rel, "/") > strings.Count(x.dirs[j].rel, "/") })
 	for _, d := range x.dirs {
+		// A folder a later member replaced (replaceEmptyFolder) is no longer this member's.
+		if info, err := x.root.Lstat(d.rel); err != nil || !info.IsDir() {
+			continue
+		}
 		if x.asRoot {
 			if err := x.root.Lchown(d.rel, d.hdr.Uid, d.hdr.Gid); err != nil {
 				x.fail(d.hdr.Name, "cannot change its owner", err)
@@ -517,8 +571,7 @@ func (x *extractor) finish() {
 			x.fail(d.hdr.Name, "cannot change its mode", err)
 			continue
 		}
-		// A zero access time (none in the archive) leaves it as it is.
-		if err := x.root.Chtimes(d.rel, d.hdr.AccessTime, d.hdr.ModTime); err != nil {
+		if err := x.setTimesOf(d.rel, d.hdr); err != nil {
 			x.fail(d.hdr.Name, "cannot set its times", err)
 		}
 	}
@@ -534,9 +587,9 @@ func (x *extractor) writeSums(sumsPath string) error {
 	}
 	defer os.Remove(partial)
 	out := bufio.NewWriterSize(f, 1<<16)
-	for _, name := range x.sumOrder {
-		if t, ok := x.sumByName[name]; ok && t.ok {
-			fmt.Fprintf(out, "%s  %s\x00", hex.EncodeToString(t.sum[:]), name)
+	for _, rel := range x.sumOrder {
+		if t, ok := x.sumByName[rel]; ok && t.ok {
+			fmt.Fprintf(out, "%s  ./%s\x00", hex.EncodeToString(t.sum[:]), rel)
 		}
 	}
 	if err := out.Flush(); err != nil {

@@ -32,6 +32,11 @@
 // (curl | lz4 -d by hand), its tests covering the hashing fetch shares. `dir-times` and `symlinks`
 // are the restore's last steps, without a process per entry (finishing.go). `upload` cuts the snapshot's archive into
 // parts and PUTs them to presigned URLs, making each part's MD5 as it goes (upload.go).
+// A member named "../x" or "/x" is read as any other (GODEBUG's tarinsecurepath=0, or a later Go
+// making it the default, would stop the reading there): extract never writes it, and lists it for
+// the restore to refuse.
+//
+//go:debug tarinsecurepath=1
 package main
 
 import (

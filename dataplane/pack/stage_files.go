@@ -161,12 +161,26 @@ func allZero(b []byte) bool {
 // setTimes sets an open file's times (utimensat on the descriptor: futimens), to the nanosecond;
 // the access time only where given.
 func setTimes(fd int, atime, mtime syscall.Timespec, withAtime bool) error {
+	return utimensat(uintptr(fd), nil, atime, mtime, withAtime, 0)
+}
+
+// setTimesAt sets the times of the entry name in the folder dirfd, never following it.
+func setTimesAt(dirfd int, name string, atime, mtime syscall.Timespec, withAtime bool) error {
+	p, err := syscall.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	const atSymlinkNoFollow = 0x100
+	return utimensat(uintptr(dirfd), p, atime, mtime, withAtime, atSymlinkNoFollow)
+}
+
+func utimensat(dirfd uintptr, name *byte, atime, mtime syscall.Timespec, withAtime bool, flags uintptr) error {
 	const utimeOmit = (1 << 30) - 2
 	times := [2]syscall.Timespec{{Nsec: utimeOmit}, mtime}
 	if withAtime {
 		times[0] = atime
 	}
-	_, _, errno := syscall.Syscall6(syscall.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0)
+	_, _, errno := syscall.Syscall6(syscall.SYS_UTIMENSAT, dirfd, uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(&times[0])), flags, 0, 0)
 	if errno != 0 {
 		return errno
 	}
