@@ -47,7 +47,7 @@ import (
 	"strings"
 )
 
-const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack extract STAGE LISTING SUMS|- < URL | dumont-pack dir-times ROOT | dumont-pack symlinks ROOT | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
+const usage = "usage: dumont-pack members ROOT LIST SUMS SEEN | dumont-pack sums ROOT LIST | dumont-pack stream-sums OUT | dumont-pack fetch SUMS|- < URL | dumont-pack extract STAGE LISTING SUMS|- < URL | dumont-pack dir-times ROOT < RECORDS | dumont-pack symlinks ROOT < RECORDS | dumont-pack upload SPOOL PART_SIZE CONCURRENCY < ARCHIVE"
 
 func main() {
 	switch {
