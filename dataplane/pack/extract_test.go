@@ -147,13 +147,16 @@ func described(t *testing.T, root string) map[string]string {
 	return entries
 }
 
+// withoutOpenat2 runs body as on a host that refuses openat2 (the fallback through os.Root).
+func withoutOpenat2(t *testing.T, body func()) {
+	openat2Refused = true
+	t.Cleanup(func() { openat2Refused = false })
+	body()
+}
+
 func TestExtractMakesTheTreeTarMakes(t *testing.T) {
 	t.Run("openat2", func(t *testing.T) { treeTarMakes(t, extracted) })
-	t.Run("os.Root, where openat2 is refused", func(t *testing.T) {
-		openat2Refused = true
-		defer func() { openat2Refused = false }()
-		treeTarMakes(t, extracted)
-	})
+	t.Run("os.Root, where openat2 is refused", func(t *testing.T) { withoutOpenat2(t, func() { treeTarMakes(t, extracted) }) })
 	// As the restore gets it: LZ4 frames, decoded, with data after the end-of-archive (the frames'
 	// checksums).
 	t.Run("from LZ4 frames", func(t *testing.T) {
@@ -255,11 +258,7 @@ func crafted(t *testing.T, members ...tar.Header) []byte {
 
 func TestExtractWritesNothingOutsideTheStage(t *testing.T) {
 	t.Run("openat2", func(t *testing.T) { nothingOutside(t, false) })
-	t.Run("os.Root, where openat2 is refused", func(t *testing.T) {
-		openat2Refused = true
-		defer func() { openat2Refused = false }()
-		nothingOutside(t, true)
-	})
+	t.Run("os.Root, where openat2 is refused", func(t *testing.T) { withoutOpenat2(t, func() { nothingOutside(t, true) }) })
 }
 
 func nothingOutside(t *testing.T, throughRoot bool) {

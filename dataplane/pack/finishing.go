@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 )
 
 // The restore's last two steps on the workspace, as scripts.ts's restoreSymlinksScript and
@@ -128,16 +127,8 @@ func setTimeNoFollow(full, mtime string) {
 		fmt.Fprintf(os.Stderr, "dumont-pack: %q is not a time\n", mtime)
 		os.Exit(2)
 	}
-	const utimeOmit, atSymlinkNoFollow, atFdcwd = (1 << 30) - 2, 0x100, -100
-	times := [2]syscall.Timespec{{Nsec: utimeOmit}, at}
-	name, err := syscall.BytePtrFromString(full)
-	if err == nil {
-		fd := atFdcwd
-		_, _, errno := syscall.Syscall6(syscall.SYS_UTIMENSAT, uintptr(fd), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(&times[0])), atSymlinkNoFollow, 0, 0)
-		if errno != 0 {
-			err = errno
-		}
-	}
+	const atFdcwd = -100 // an absolute path: no folder descriptor needed
+	err := setTimesAt(atFdcwd, full, syscall.Timespec{}, at, false)
 	if err != nil {
 		finishingFailed("cannot set the time of %s: %s", quoteName(full), errorText(err))
 	}
