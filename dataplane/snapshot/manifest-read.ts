@@ -133,10 +133,12 @@ function valueEnd(bytes: Buffer, start: number, atEnd: boolean): number {
 class ManifestReader {
   private readonly bytes: Bytes;
   private readonly what: string;
+  private readonly onHeader?: (header: Record<string, unknown>) => void;
 
-  constructor(source: AsyncIterable<Uint8Array>, what: string) {
+  constructor(source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void) {
     this.bytes = new Bytes(source);
     this.what = what;
+    this.onHeader = onHeader;
   }
 
   private refuse(problem: string): never {
@@ -220,6 +222,7 @@ class ManifestReader {
         if ((await this.bytes.peek()) !== quote) this.refuse("expected a key");
         const key = (await this.value()) as string;
         await this.expect(colon, `after the key ${JSON.stringify(key)}`);
+        if (key === "entries") this.onHeader?.({ ...manifest });
         const value = (await this.bytes.peek()) === openBracket ? await this.array() : await this.value();
         // A key like "__proto__" is data here, as JSON.parse makes it.
         Object.defineProperty(manifest, key, { value, enumerable: true, writable: true, configurable: true });
@@ -234,7 +237,14 @@ class ManifestReader {
   }
 }
 
-/** A manifest's JSON, parsed as it arrives (`what` names it in errors). */
-export function readManifestJson(source: AsyncIterable<Uint8Array>, what: string): Promise<Record<string, unknown>> {
-  return new ManifestReader(source, what).read();
+/**
+ * A manifest's JSON, parsed as it arrives (`what` names it in errors). `onHeader` gets what came
+ * before its entries (a manifest's first bytes: its id, chain, stack and archive) as soon as they
+ * are there, seconds before the rest at a million entries; it is not called for a manifest without
+ * entries, and a later duplicate of a key it got may still replace it in the result.
+ */
+export function readManifestJson(
+  source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void,
+): Promise<Record<string, unknown>> {
+  return new ManifestReader(source, what, onHeader).read();
 }

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
+import { readChain } from "./chain-read.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { Md5Parser } from "./host-listings.ts";
@@ -16,7 +17,7 @@ import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
-import { directoryTimesScript, emptyWorkspaceScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
+import { directoryTimesScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
 import { TreeVerification, type Mismatch } from "./tree-verification.ts";
@@ -120,86 +121,125 @@ async function readyHost(ssh: SshConnection, progress: (line: string) => void): 
   });
 }
 
+/** One link's restoreArchiveScript on the host, and the MD5s it sends of the files it extracted. */
+class LinkRun {
+  readonly ready: string;
+  readonly running: Promise<RunResult>;
+  private readonly sums: Md5Parser;
+  private refused: Error | undefined;
+
+  constructor(ssh: SshConnection, args: { spool: string; index: number; url: string; pack?: string; hashAsExtracted: boolean; signal?: AbortSignal }, onSum: (path: string, md5: string) => void) {
+    this.ready = `ready-${args.index}`;
+    this.sums = new Md5Parser(onSum);
+    const place = args.index === 0 ? "first" : "later";
+    this.running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", args.spool, place, this.ready, args.pack ?? "", args.hashAsExtracted ? "yes" : "no"], {
+      stdin: `${args.url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: args.signal, onStdout: this.take, maxStdoutBytes: workspaceListingBytes,
+    });
+    this.running.catch(() => undefined); // awaited by its link's turn, or when the restore gives up
+  }
+
+  // Sums that do not parse are not used (the verification hashes those files from the disk), and
+  // the script is never stopped for them, so its own checks and exit status still count.
+  private readonly take = (chunk: Buffer): void => {
+    if (this.refused) return;
+    try {
+      this.sums.push(chunk);
+    } catch (error) {
+      this.refused = error as Error;
+    }
+  };
+
+  /** Once the script ended well: why its sums are not used, or undefined when they are. */
+  sumsProblem(): Error | undefined {
+    if (!this.refused) {
+      try {
+        this.sums.done();
+      } catch (error) {
+        this.refused = error as Error;
+      }
+    }
+    return this.refused;
+  }
+}
+
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreReport> {
   const { ssh, store } = options;
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
-  const manifest = await store.readManifest(options.id);
-  const chain = await Promise.all(manifest.chain.map((id) => (id === manifest.id ? manifest : store.readManifest(id))));
-  // Before anything on the host changes: another stack's snapshot, or a manifest that names paths
-  // outside the workspace, is refused.
-  for (const link of chain) {
-    checkSnapshotOwner(link, store.settings.stack);
-    checkManifest(link);
-  }
-  const plan = planChain(chain);
-  const pack = await readyHost(ssh, progress);
-  const damagedArchives: string[] = [];
-  // Takes the MD5s of the files as the archives are extracted (restoreArchiveScript), later links'
-  // over earlier ones', then the tree as the host lists it.
-  const verification = new TreeVerification(manifest.entries);
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
   const putSpoolFile = (file: string, content: Buffer | string | Readable) =>
     ssh.run(["bash", "-c", 'cat > "$1/$2"', "put", spool, file], { stdin: content, timeoutMs: workspaceWalkMs });
-  await ssh.run(["bash", "-c", emptyWorkspaceScript()], { timeoutMs: workspaceWalkMs });
-  try {
+  // Takes the MD5s of the files as the archives are extracted (restoreArchiveScript), later links'
+  // over earlier ones', then the tree as the host lists it. Made once the manifests are read; a
+  // host that sends sums before its lists came (it never should) has them refused.
+  let verification: TreeVerification | undefined;
+  const hashed = (path: string, md5: string) => {
+    if (!verification) throw new DumontError("MD5s came before the restore's lists");
+    verification.hashed(path, md5);
+  };
+  // The host's tools and the spool, once: at the first link's header, or after the manifests.
+  let hostReady: Promise<string | undefined> | undefined;
+  let spoolMade = false;
+  const readyHostOnce = () => (hostReady ??= (async () => {
+    const pack = await readyHost(ssh, progress);
+    spoolMade = true; // at worst half made: removed all the same
     await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
+    return pack;
+  })());
+  const runs: LinkRun[] = [];
+  const launch = async (index: number, link: { id: string; kind: string; archiveBytes: number }, links: number): Promise<LinkRun> => {
+    const pack = await readyHostOnce();
+    options.signal?.throwIfAborted();
+    progress(`restoring ${index + 1}/${links}: ${link.id} (${link.kind}, ${(link.archiveBytes / 1024 / 1024).toFixed(1)} MiB)`);
+    const url = await store.presignDownload(link.id);
+    const run = new LinkRun(ssh, { spool, index, url, pack, hashAsExtracted: options.hashAsExtracted !== false, signal: options.signal }, hashed);
+    runs.push(run);
+    return run;
+  };
+  // The first archive downloads into its stage while the chain's manifests still arrive and are
+  // checked (chain-read.ts): its script changes nothing outside the stage until its lists are there.
+  let firstRun: Promise<LinkRun> | undefined;
+  let restored: { manifest: Manifest; verification: TreeVerification; damagedArchives: string[]; pack: string | undefined };
+  try {
+    const chain = await readChain(store, options.id, store.settings.stack, (first) => {
+      firstRun = launch(0, first, first.links);
+      firstRun.catch(() => undefined); // awaited once the manifests are checked
+    });
+    const manifest = chain.at(-1)!;
+    // Before anything outside the stage changes: another stack's snapshot, or a manifest that names
+    // paths outside the workspace, is refused.
+    for (const link of chain) {
+      checkSnapshotOwner(link, store.settings.stack);
+      checkManifest(link);
+    }
+    const plan = planChain(chain);
+    verification = new TreeVerification(manifest.entries);
+    const damagedArchives: string[] = [];
     for (const [i, link] of chain.entries()) {
       options.signal?.throwIfAborted();
       const steps = plan.links[i]!;
-      progress(`restoring ${i + 1}/${chain.length}: ${link.id} (${link.kind}, ${(link.archive.bytes / 1024 / 1024).toFixed(1)} MiB)`);
       const members = [...link.included, ...(link.discarded ?? [])];
-      const url = await store.presignDownload(link.id);
-      const place = i === 0 ? "first" : "later";
+      // What this link writes replaces what earlier ones did: their sums of its members no longer hold.
+      verification.forgetSums(members);
+      let run: LinkRun;
+      if (i === 0 && firstRun) run = await firstRun;
+      else {
+        if (i > 0) await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+        run = await launch(i, { id: link.id, kind: link.kind, archiveBytes: link.archive.bytes }, chain.length);
+      }
       // The archive downloads and extracts into the stage while this link's lists are worked out
       // and sent; the script reads them once `ready` is there.
-      const ready = `ready-${i}`;
-      await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
-      // What this link writes replaces what earlier ones did: their sums of its members no longer
-      // hold. Its own count once it succeeded; sums that do not parse are not used (the verification
-      // hashes those files from the disk), and the script is never stopped for them, so its own
-      // checks and exit status still count.
-      verification.forgetSums(members);
-      const sums = new Md5Parser(verification.hashed);
-      let sumsRefused: Error | undefined;
-      const takeSums = (chunk: Buffer) => {
-        if (sumsRefused) return;
-        try {
-          sums.push(chunk);
-        } catch (error) {
-          sumsRefused = error as Error;
-        }
-      };
-      const running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, place, ready, pack ?? "", options.hashAsExtracted === false ? "no" : "yes"], {
-        stdin: `${url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: options.signal, onStdout: takeSums, maxStdoutBytes: workspaceListingBytes,
-      });
-      running.catch(() => undefined); // awaited below, after the lists are sent
-      try {
-        await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
-        await putSpoolFile("members", hostPathStream(members));
-        await putSpoolFile("known", sliced(expectedStagedPaths(link), nulTerminated));
-        await putSpoolFile("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
-        await putSpoolFile(ready, "");
-      } catch (error) {
-        // Without its lists the script stops when the spool goes, and cleans up after itself (a
-        // killed one could not remove its stage).
-        await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
-        await running.catch(() => undefined);
-        throw error;
-      }
-      const result = await running;
+      await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
+      await putSpoolFile("members", hostPathStream(members));
+      await putSpoolFile("known", sliced(expectedStagedPaths(link), nulTerminated));
+      await putSpoolFile("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
+      await putSpoolFile(run.ready, "");
+      const result = await run.running;
       stopIfRefused(link.id, result);
-      if (result.code === 0) {
-        try {
-          if (sumsRefused) throw sumsRefused;
-          sums.done();
-        } catch (error) {
-          sumsRefused = error as Error;
-          progress(`  ${link.id}: its files' MD5s as extracted are not used (${sumsRefused.message}); they are hashed from the disk`);
-        }
-      }
-      if (result.code !== 0 || sumsRefused) verification.forgetSums(members);
+      const sumsProblem = result.code === 0 ? run.sumsProblem() : undefined;
+      if (sumsProblem) progress(`  ${link.id}: its files' MD5s as extracted are not used (${sumsProblem.message}); they are hashed from the disk`);
+      if (result.code !== 0 || sumsProblem) verification.forgetSums(members);
       if (result.code === 6) {
         progress(`  ${link.id}: ${result.stderr.trim()}`);
         damagedArchives.push(link.id);
@@ -209,6 +249,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         throw new DumontError(`restore of ${link.id} stopped: the host's restore of it ended with ${result.code < 0 || result.code > 128 ? "a signal" : `exit ${result.code}`} (${result.stderr.trim().split("\n").at(-1) ?? ""})`);
       }
     }
+    const pack = await readyHostOnce();
     const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
     const created = await ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack ?? ""], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, created);
@@ -217,16 +258,30 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     const timed = await ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack ?? ""], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, timed);
     if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
+    restored = { manifest, verification, damagedArchives, pack };
   } finally {
-    await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
+    // A first link still being started is, first: then no script of this restore starts after the
+    // spool is gone. Gone, the spool stops any script still waiting for its lists (exit 9), and
+    // nothing of its link is put in place. Each is over before the restore returns or throws.
+    await Promise.allSettled([firstRun, hostReady]);
+    if (spoolMade) await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
+    await Promise.allSettled(runs.map((run) => run.running));
   }
-  const downloadSeconds = (performance.now() - started) / 1000;
+  return verifyRestore({ ...options, ...restored, started, progress });
+}
+
+/** The verification of the restored tree, and the restore's report. */
+async function verifyRestore(args: RestoreOptions & {
+  manifest: Manifest; verification: TreeVerification; damagedArchives: string[]; pack: string | undefined; started: number; progress: (line: string) => void;
+}): Promise<RestoreReport> {
+  const { manifest, verification, damagedArchives, progress } = args;
+  const downloadSeconds = (performance.now() - args.started) / 1000;
   progress(`verifying every file against the manifest (${verification.knownSums()} hashed as they were extracted)`);
   const verifyStarted = performance.now();
-  const { failures, failureCount, warnings, warningCount } = await verifyTree(ssh, verification, { pack, signal: options.signal });
+  const { failures, failureCount, warnings, warningCount } = await verifyTree(args.ssh, verification, { pack: args.pack, signal: args.signal });
   const report: RestoreReport = {
     manifest, damagedArchives, mismatches: failures, mismatchCount: failureCount, warnings, warningCount, ok: damagedArchives.length === 0 && failureCount === 0,
-    seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - started) / 1000 },
+    seconds: { download: downloadSeconds, verify: (performance.now() - verifyStarted) / 1000, total: (performance.now() - args.started) / 1000 },
   };
   for (const w of warnings) progress(`warning: ${JSON.stringify(w.path)} changed during every read when the snapshot was made: ${w.problem}`);
   if (warningCount > warnings.length) progress(`warning: … and ${warningCount - warnings.length} more unstable files differ`);

@@ -179,12 +179,13 @@ remove_listed() {
 const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \) -delete`;
 
 /**
- * The restore of one archive of a chain into /workspace: remove what $spool/remove-before lists
- * (what this snapshot deleted, and paths whose type changed: tar will not put a file or a symlink
- * where a non-empty directory is), download (with retries) | lz4 -d (which checks the frames'
- * checksums) | tar -x into a staging folder inside /workspace (so on its disk), check what is
- * staged, move it into place, then remove what $spool/remove-after lists (paths that vanished while
- * the snapshot was made) and the symlinks that leave their directory.
+ * The restore of one archive of a chain into /workspace. A later link first removes what
+ * $spool/remove-before lists (what this snapshot deleted, and paths whose type changed: tar will not
+ * put a file or a symlink where a non-empty directory is); the first one empties the workspace
+ * instead. Then download (with retries) | lz4 -d (which checks the frames' checksums) | tar -x into
+ * a staging folder inside /workspace (so on its disk), check what is staged, move it into place,
+ * then remove what $spool/remove-after lists (paths that vanished while the snapshot was made) and
+ * the symlinks that leave their directory.
  *
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
  * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
@@ -205,9 +206,13 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held
  * a member its manifest does not name, one of another type, or a device or FIFO (nothing of it is
  * put in place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
- * The download starts as soon as $spool/remove-before is there; the other lists are read only once
- * $spool/<ready> exists (the controller writes them meanwhile; 9 when they never come within 10
- * minutes, or the spool is removed: the controller gave up).
+ * The download starts at once: a later link's $spool/remove-before is there before the script
+ * starts; the first link's script starts while the controller still reads and checks the chain's
+ * manifests, so it changes nothing outside its stage before $spool/<ready> exists (and waits for it
+ * before anything else when the workspace is not empty: it is emptied before the download). The
+ * other lists are read only once $spool/<ready> exists (the controller writes them meanwhile; 9
+ * when they never come within 10 minutes, or the spool is removed: the controller gave up, and the
+ * workspace is as the script found it, for the first link).
  *
  * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
  * several connections, each retried on its own), decodes it and extracts it into the stage, writing
@@ -249,23 +254,55 @@ download_archive() {
   curl_url "$url" -sS --fail --retry 5 --retry-connrefused --retry-max-time 60 --connect-timeout 20 --speed-limit 1024 --speed-time 30 \\
     | lz4 -d -q - -
 }
+# The controller writes this link's lists while the archive downloads (the first link's while it
+# still reads and checks the chain's manifests), and $ready when all are there; a removed spool
+# means it gave up.
+wait_for_lists() {
+  local waited
+  for ((waited = 0; waited < 12000; waited++)); do
+    if [ -e "$spool/$ready" ] || [ ! -d "$spool" ]; then break; fi
+    sleep 0.05
+  done
+  if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
+}
+# Everything in the workspace but this link's stage.
+empty_workspace() {
+  find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -exec rm -rf -- {} + \
+    || { echo "refusing to go on: the workspace could not be emptied" >&2; exit 7; }
+}
+# A spool already gone: the controller gave up before this script began.
+if [ ! -d "$spool" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
 # A stage a killed restore left behind (its exit trap never ran) goes first.
 find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +
-remove_listed "$spool/remove-before" || exit 7
 stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
-# However this script ends (a refused removal after placing, too), the stage goes and no symlink
-# that leaves its directory stays in /workspace; a sweep that fails stops the restore (7).
+# However this script ends (a refused removal after placing, too), the stage goes and, once anything
+# outside it changed, no symlink that leaves its directory stays in /workspace; a sweep that fails
+# stops the restore (7).
+touched=no
 sweep_symlinks_leaving_their_directory() { ${removeSymlinksLeavingTheirDirectory}; }
 on_exit() {
   local status=$?
   rm -rf -- "$stage"
-  if ! sweep_symlinks_leaving_their_directory; then
+  if [ "$touched" = yes ] && ! sweep_symlinks_leaving_their_directory; then
     echo "refusing to go on: the symlinks that leave their directory could not all be removed" >&2
     if [ "$status" != 8 ]; then status=7; fi
   fi
   exit "$status"
 }
 trap on_exit EXIT
+# The first link lands in an emptied workspace. An empty one (a new GPU: a failover) has its archive
+# downloaded at once, while the controller still checks the manifests; one that holds anything is
+# left as it is until they have passed, then emptied before the download (its disk holds one copy).
+if [ "$place" = first ]; then
+  if [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -print -quit)" ]; then
+    wait_for_lists
+    touched=yes
+    empty_workspace
+  fi
+else
+  touched=yes
+  remove_listed "$spool/remove-before" || exit 7
+fi
 # The listing names what the archive holds as it is read (an absolute name as the archive has it;
 # with tar, a '..' member, which it refuses, only in its messages); what was written is checked
 # after it. With the helper: byte ranges over several connections, each tried again on its own,
@@ -284,12 +321,7 @@ else
     | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
   status=("\${PIPESTATUS[@]}")
 fi
-# The controller writes this link's lists while the archive downloads, and $ready when all are there.
-for ((waited = 0; waited < 12000; waited++)); do
-  if [ -e "$spool/$ready" ] || [ ! -d "$spool" ]; then break; fi
-  sleep 0.05
-done
-if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
+wait_for_lists
 # An archive made before dumont-pack has "." members, which gave the stage the workspace folder's owner
 # and mode: it stays ours.
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
@@ -331,7 +363,10 @@ fi
 # later one is copied member by member (the names the manifest gives and tar wrote, not the stage
 # itself nor the folders tar made for them, whose modes would replace the workspace's), in posix
 # format for nanosecond times.
+touched=yes
 if [ "$place" = first ]; then
+  # Anything written into the workspace since the script began goes too.
+  empty_workspace
   find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
   status+=($?)
 else
@@ -389,13 +424,5 @@ while IFS= read -r -d '' mtime && IFS= read -r -d '' path; do
   if [ "$checked" = 1 ]; then exit 7; fi
   if [ "$checked" = 0 ] && [ -d "./$path" ] && [ ! -L "./$path" ]; then touch -h -m -d "@$mtime" -- "./$path"; fi
 done
-`;
-}
-
-/** Removes everything in /workspace (restore replaces the tree; it does not merge into it). */
-export function emptyWorkspaceScript(): string {
-  return `set -euo pipefail
-mkdir -p ${workspace}
-find ${workspace} -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
 `;
 }

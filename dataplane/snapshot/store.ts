@@ -134,13 +134,14 @@ export class SnapshotStore {
     }
   }
 
-  async readManifest(id: string): Promise<Manifest> {
+  /** `onHeader`: the manifest's fields before its entries, once they have arrived (manifest-read.ts). */
+  async readManifest(id: string, onHeader?: (header: Record<string, unknown>) => void): Promise<Manifest> {
     const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
       if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
       throw error;
     });
     // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
-    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`) as unknown as Manifest;
+    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader) as unknown as Manifest;
   }
 
   /**

@@ -72,4 +72,25 @@ describe("reading a manifest as it downloads", () => {
   it("refuses a value longer than any entry instead of holding it", async () => {
     await expect(read(`{"a": "${"x".repeat(2 * 1024 * 1024)}"}`, 65_536)).rejects.toThrow(/runs past/);
   });
+
+  it("hands on the fields before the entries as soon as they have arrived, before the entries", async () => {
+    const text = manifestJson({ ...manifest(), entries: Array.from({ length: 5000 }, (_, i) => ({ path: `f${i}`, type: "file" as const, size: 1, mode: 0o644, mtime: "1", md5: "e".repeat(32) })) });
+    let sentWhenHeaderCame = -1;
+    let sent = 0;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of chunks(text, 1000)) {
+        sent += chunk.length;
+        yield chunk;
+      }
+    }
+    let header: Record<string, unknown> | undefined;
+    const whole = await readManifestJson(body(), "test", (h) => {
+      header = h;
+      sentWhenHeaderCame = sent;
+    });
+    const { entries: _e, included: _i, deleted: _d, discarded: _x, stats: _s, ...before } = whole;
+    expect(header).toEqual(before);
+    expect(sentWhenHeaderCame).toBeLessThanOrEqual(2000);
+    expect(text.length).toBeGreaterThan(100_000);
+  });
 });
