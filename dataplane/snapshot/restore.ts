@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
+import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { readChain } from "./chain-read.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
@@ -110,15 +111,19 @@ function* tarListing(members: readonly string[]): Generator<string> {
 
 /** The host's tools (installed if its image lacks them) and dumont-pack's path on it, if it can have it. */
 async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string | undefined> {
-  const installed = await ensureHostTools(ssh, gpuTools);
+  // Both at once: they are on the way to the first download (each a command on the host).
+  const [installed, pack] = await allSettledOrThrow([
+    ensureHostTools(ssh, gpuTools),
+    // The helper downloads, decodes and hashes as the archives are extracted, and hashes what the
+    // verification reads back: without it (not built here, a host of another architecture), curl,
+    // lz4 and md5sum do.
+    ensurePackHelper(ssh).catch((error: Error) => {
+      progress(`downloading with curl and verifying with md5sum: ${error.message}`);
+      return undefined;
+    }),
+  ]);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
-  // The helper downloads, decodes and hashes as the archives are extracted, and hashes what the
-  // verification reads back: without it (not built here, a host of another architecture), curl,
-  // lz4 and md5sum do.
-  return ensurePackHelper(ssh).catch((error: Error) => {
-    progress(`downloading with curl and verifying with md5sum: ${error.message}`);
-    return undefined;
-  });
+  return pack;
 }
 
 /** One link's restoreArchiveScript on the host, and the MD5s it sends of the files it extracted. */
@@ -182,9 +187,11 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   let hostReady: Promise<string | undefined> | undefined;
   let spoolMade = false;
   const readyHostOnce = () => (hostReady ??= (async () => {
-    const pack = await readyHost(ssh, progress);
     spoolMade = true; // at worst half made: removed all the same
-    await ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs });
+    const [pack] = await allSettledOrThrow([
+      readyHost(ssh, progress),
+      ssh.run(["bash", "-c", 'umask 077 && mkdir -p "$1"', "prepare", spool], { timeoutMs: quickCommandMs }),
+    ]);
     return pack;
   })());
   const runs: LinkRun[] = [];

@@ -365,6 +365,55 @@ rm -rf ext && ln -s /etc ext`]);
     expect((await target.ssh.run(["cat", "/workspace/sub/file", "/root/canary"])).stdout).toBe("f\nalive\n");
   });
 
+  it("an empty workspace gets the first archive while the manifests are still read; one refused then is left empty, nothing running", async () => {
+    const source = await host("early-source");
+    await source.ssh.run(["bash", "-c", "cd /workspace && mkdir -p d && head -c 3000000 /dev/urandom > d/big.bin && printf 'x\n' > small.txt"]);
+    const earlyStore = storeFor("early");
+    const { manifest } = await createSnapshot({ ssh: source.ssh, store: earlyStore, name: "early", parent: "full" });
+    const target = await host("early-target");
+    const sourceTree = await walkTree(await workspaceOf("early-source"));
+    /** The store, with the end of every manifest held back until `release`. */
+    const held = () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const store = Object.assign(Object.create(earlyStore) as SnapshotStore, {
+        readManifest: async (id: string, onHeader?: (header: Record<string, unknown>) => void) => {
+          const read = await earlyStore.readManifest(id, onHeader);
+          await gate;
+          return read;
+        },
+      });
+      return { store, release };
+    };
+    /** Until the target's stage holds all of d/big.bin, while no manifest has been read to its end. */
+    const stagedWhileReading = async () => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        const size = await target.ssh.run(["bash", "-c", "stat -c %s /workspace/.dumont-stage-*/d/big.bin"], { allowFailure: true });
+        if (size.stdout.trim() === "3000000") return;
+      }
+      throw new Error("the first archive was not downloaded while its manifest was still being read");
+    };
+
+    const first = held();
+    const restoring = restoreSnapshot({ ssh: target.ssh, store: first.store, id: manifest.id });
+    await stagedWhileReading();
+    first.release();
+    expect((await restoring).ok).toBe(true);
+    expect(treeDifferences(sourceTree, await walkTree(await workspaceOf("early-target")))).toEqual([]);
+
+    // Refused once its whole manifest is there: nothing of it is put in place, and the script is over.
+    await target.ssh.run(["bash", "-c", "find /workspace -mindepth 1 -delete"]);
+    await earlyStore.writeManifest({ ...manifest, deleted: ["../root/canary"] });
+    const second = held();
+    const refused = restoreSnapshot({ ssh: target.ssh, store: second.store, id: manifest.id });
+    refused.catch(() => undefined);
+    await stagedWhileReading();
+    second.release();
+    await expect(refused).rejects.toThrow(`snapshot ${manifest.id} cannot be restored safely: deleted path "../root/canary" has a '..' component`);
+    const left = await target.ssh.run(["bash", "-c", "ls -A /workspace; ls -d /tmp/dumont-restore-* 2>/dev/null; pgrep -f '[d]umont-pack extract' || true"]);
+    expect(left.stdout).toBe("");
+  });
+
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {
     const source = await host("extra-source");
     const made = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail
