@@ -30,47 +30,57 @@ export function chainOf(header: Record<string, unknown>, id: string): readonly s
   if (!Array.isArray(chain) || chain.length === 0 || !chain.every((link) => typeof link === "string" && isSnapshotId(link))) {
     throw new UnsafeManifestError(id, "its chain is not a list of snapshot ids");
   }
-  if (chain.at(-1) !== id || new Set(chain).size !== chain.length) throw new UnsafeManifestError(id, "its chain does not end with it, or names a snapshot twice");
+  if (chain.at(-1) !== id) throw new UnsafeManifestError(id, "its chain does not end with it");
+  if (new Set(chain).size !== chain.length) throw new UnsafeManifestError(id, "its chain names a snapshot twice");
   return chain as string[];
 }
 
 function firstLinkOf(header: Record<string, unknown>, links: number): FirstLink {
   const archive = header.archive as { bytes?: unknown } | undefined;
   return {
-    id: header.id as string, kind: String(header.kind), links,
+    id: header.id as string, kind: header.kind === "full" || header.kind === "incremental" ? header.kind : "?", links,
     archiveBytes: typeof archive?.bytes === "number" ? archive.bytes : 0,
   };
 }
 
 /**
  * Every manifest of the chain ending with `id`, full snapshot first, read at once. `onFirstLink` is
- * called (once at most) when the newest manifest's header and the first link's have arrived and
- * both snapshots belong to `stack`; a foreign one is refused then, before the restore starts
- * anything. It may never be called (a manifest without entries): the restore then starts once this
- * returns. Nothing is checked here but the owners and the chain's ids (manifest-check.ts does the
- * rest); nothing still reads once this has thrown.
+ * called (once at most) when the newest manifest's header and the first link's have arrived, both
+ * name their stack, and it is `stack`; a foreign one is refused (this throws once the reads under
+ * way are over), and nothing is started on it. It may never be called (a manifest without entries,
+ * or a header that does not name its stack): the restore then starts once this returns. Checked
+ * here: the owners, the chain's ids, and that what a start was made on is what the manifests say
+ * whole (manifest-check.ts checks the rest); nothing still reads once this has thrown.
  */
 export async function readChain(store: Pick<SnapshotStore, "readManifest">, id: string, stack: string, onFirstLink: (link: FirstLink) => void): Promise<Manifest[]> {
   const earlier: Array<Promise<Manifest>> = [];
   let chain: readonly string[] | undefined;
-  let firstLinkCalled = false;
+  // The headers a start was made on: the manifests as read whole must say the same.
+  const actedOn: Array<{ at: number; header: Record<string, unknown> }> = [];
+  let newestHeader: Record<string, unknown> | undefined;
+  // Only a header that names its stack starts anything: one without may be a manifest from before
+  // stacks were named, or one whose stack comes after its entries.
+  const startFrom = (first: Record<string, unknown>) => {
+    if (typeof newestHeader!.stack !== "string" || typeof first.stack !== "string" || first.id !== chain![0]) return;
+    actedOn.push({ at: chain!.length - 1, header: newestHeader! }, { at: 0, header: first });
+    onFirstLink(firstLinkOf(first, chain!.length));
+  };
   const firstLinkArrived = (header: Record<string, unknown>) => {
-    if (firstLinkCalled) return;
-    firstLinkCalled = true;
     checkSnapshotOwner(header as { id: string; stack?: string }, stack);
-    if (header.id === chain![0]) onFirstLink(firstLinkOf(header, chain!.length));
+    startFrom(header);
   };
   // The newest's header names the other links: their reads start then, not once it has all arrived.
   const newestArrived = (header: Record<string, unknown>) => {
     if (chain) return;
     checkSnapshotOwner(header as { id: string; stack?: string }, stack);
     chain = chainOf(header, id);
+    newestHeader = header;
     for (const [i, link] of chain.slice(0, -1).entries()) {
       const read = store.readManifest(link, i === 0 ? firstLinkArrived : undefined);
       read.catch(() => undefined); // awaited below
       earlier.push(read);
     }
-    if (chain.length === 1) firstLinkArrived(header);
+    if (chain.length === 1) startFrom(header);
   };
   let newest: Manifest;
   try {
@@ -81,11 +91,13 @@ export async function readChain(store: Pick<SnapshotStore, "readManifest">, id: 
     throw error;
   }
   const links = [...(await allSettledOrThrow(earlier)), newest];
-  // What the restore started on came from the headers: the manifests as read whole must agree.
   const whole = chainOf(newest as unknown as Record<string, unknown>, id);
   if (whole.join("\n") !== chain!.join("\n")) throw new UnsafeManifestError(id, "its chain at its end is not the one at its start");
   for (const [i, link] of links.entries()) {
     if (link.id !== chain![i]) throw new UnsafeManifestError(chain![i]!, `its manifest names itself ${JSON.stringify(link.id)}`);
+  }
+  for (const { at, header } of actedOn) {
+    if (links[at]!.stack !== header.stack) throw new UnsafeManifestError(links[at]!.id, "its stack at its end is not the one at its start");
   }
   return links;
 }

@@ -134,6 +134,7 @@ class ManifestReader {
   private readonly bytes: Bytes;
   private readonly what: string;
   private readonly onHeader?: (header: Record<string, unknown>) => void;
+  private headerGiven = false;
 
   constructor(source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void) {
     this.bytes = new Bytes(source);
@@ -222,7 +223,10 @@ class ManifestReader {
         if ((await this.bytes.peek()) !== quote) this.refuse("expected a key");
         const key = (await this.value()) as string;
         await this.expect(colon, `after the key ${JSON.stringify(key)}`);
-        if (key === "entries") this.onHeader?.({ ...manifest });
+        if (key === "entries" && !this.headerGiven) {
+          this.headerGiven = true;
+          this.onHeader?.({ ...manifest });
+        }
         const value = (await this.bytes.peek()) === openBracket ? await this.array() : await this.value();
         // A key like "__proto__" is data here, as JSON.parse makes it.
         Object.defineProperty(manifest, key, { value, enumerable: true, writable: true, configurable: true });
@@ -240,8 +244,9 @@ class ManifestReader {
 /**
  * A manifest's JSON, parsed as it arrives (`what` names it in errors). `onHeader` gets what came
  * before its entries (a manifest's first bytes: its id, chain, stack and archive) as soon as they
- * are there, seconds before the rest at a million entries; it is not called for a manifest without
- * entries, and a later duplicate of a key it got may still replace it in the result.
+ * are there, seconds before the rest at a million entries: once, at the first "entries" key. It is
+ * not called for a manifest without entries, and a key after the entries (a later duplicate of one
+ * it got, too) may still change the result: a caller that acted on the header checks the result.
  */
 export function readManifestJson(
   source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void,

@@ -15,7 +15,7 @@ import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { Md5Parser } from "./host-listings.ts";
 import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
-import { planChain } from "./restore-plan.ts";
+import { planChain, type LinkPlan } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import { directoryTimesScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
@@ -69,7 +69,11 @@ export interface RestoreOptions {
   readonly hashAsExtracted?: boolean;
 }
 
-/** A host script reached for a path below something that is not a real directory (it names it): stop. */
+/**
+ * A host script refused to go on (7: a path below something that is not a real directory, which it
+ * names, or a workspace it could not enter, empty or stage in) or found an archive member its
+ * manifest does not name (8): stop.
+ */
 function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 7) throw new DumontError(`restore of ${id} stopped: ${result.stderr.trim().split("\n").at(-1)}`);
   if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
@@ -126,18 +130,41 @@ async function readyHost(ssh: SshConnection, progress: (line: string) => void): 
   return pack;
 }
 
+/** The folder of the spool that holds link `index`'s lists (restoreArchiveScript's $lists). */
+function listsFolder(index: number): string {
+  return `link-${index}`;
+}
+
+/** What a link's archive holds: its tree's members, and those that vanished while it was made. */
+function membersOf(link: Manifest): string[] {
+  return [...link.included, ...(link.discarded ?? [])];
+}
+
+/** A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then). */
+async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan): Promise<void> {
+  const folder = listsFolder(index);
+  const put = (file: string, content: Buffer | string | Readable) =>
+    ssh.run(["bash", "-c", 'mkdir -p -- "$1/$2" && cat > "$1/$2/$3"', "put", spool, folder, file], { stdin: content, timeoutMs: workspaceWalkMs });
+  const members = membersOf(link);
+  // The first archive lands in an emptied workspace: nothing to remove before it.
+  if (index > 0) await put("remove-before", nulTerminated(steps.removeBefore));
+  await put("remove-after", nulTerminated(steps.removeAfter));
+  await put("members", hostPathStream(members));
+  await put("known", sliced(expectedStagedPaths(link), nulTerminated));
+  await put("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
+  await put("ready", "");
+}
+
 /** One link's restoreArchiveScript on the host, and the MD5s it sends of the files it extracted. */
 class LinkRun {
-  readonly ready: string;
   readonly running: Promise<RunResult>;
   private readonly sums: Md5Parser;
   private refused: Error | undefined;
 
   constructor(ssh: SshConnection, args: { spool: string; index: number; url: string; pack?: string; hashAsExtracted: boolean; signal?: AbortSignal }, onSum: (path: string, md5: string) => void) {
-    this.ready = `ready-${args.index}`;
     this.sums = new Md5Parser(onSum);
     const place = args.index === 0 ? "first" : "later";
-    this.running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", args.spool, place, this.ready, args.pack ?? "", args.hashAsExtracted ? "yes" : "no"], {
+    this.running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", args.spool, place, listsFolder(args.index), args.pack ?? "", args.hashAsExtracted ? "yes" : "no"], {
       stdin: `${args.url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: args.signal, onStdout: this.take, maxStdoutBytes: workspaceListingBytes,
     });
     this.running.catch(() => undefined); // awaited by its link's turn, or when the restore gives up
@@ -173,8 +200,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
   const spool = `/tmp/dumont-restore-${randomBytes(6).toString("hex")}`;
-  const putSpoolFile = (file: string, content: Buffer | string | Readable) =>
-    ssh.run(["bash", "-c", 'cat > "$1/$2"', "put", spool, file], { stdin: content, timeoutMs: workspaceWalkMs });
   // Takes the MD5s of the files as the archives are extracted (restoreArchiveScript), later links'
   // over earlier ones', then the tree as the host lists it. Made once the manifests are read; a
   // host that sends sums before its lists came (it never should) has them refused.
@@ -195,18 +220,25 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     return pack;
   })());
   const runs: LinkRun[] = [];
+  // Set once the restore is over (done, or given up): no script starts after it.
+  let over = false;
   const launch = async (index: number, link: { id: string; kind: string; archiveBytes: number }, links: number): Promise<LinkRun> => {
     const pack = await readyHostOnce();
     options.signal?.throwIfAborted();
+    if (over) throw new DumontError("the restore was given up before this link started");
     progress(`restoring ${index + 1}/${links}: ${link.id} (${link.kind}, ${(link.archiveBytes / 1024 / 1024).toFixed(1)} MiB)`);
     const url = await store.presignDownload(link.id);
+    if (over) throw new DumontError("the restore was given up before this link started");
     const run = new LinkRun(ssh, { spool, index, url, pack, hashAsExtracted: options.hashAsExtracted !== false, signal: options.signal }, hashed);
     runs.push(run);
     return run;
   };
   // The first archive downloads into its stage while the chain's manifests still arrive and are
-  // checked (chain-read.ts): its script changes nothing outside the stage until its lists are there.
+  // checked (chain-read.ts), once both the newest snapshot and the first belong to the stack. Before
+  // that nothing runs on the host; until the first link's lists are there, its script changes
+  // nothing in the workspace but its stage (the host's tools, the helper and the spool are Dumont's).
   let firstRun: Promise<LinkRun> | undefined;
+  const listsSent: Array<Promise<unknown>> = [];
   let restored: { manifest: Manifest; verification: TreeVerification; damagedArchives: string[]; pack: string | undefined };
   try {
     const chain = await readChain(store, options.id, store.settings.stack, (first) => {
@@ -214,8 +246,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       firstRun.catch(() => undefined); // awaited once the manifests are checked
     });
     const manifest = chain.at(-1)!;
-    // Before anything outside the stage changes: another stack's snapshot, or a manifest that names
-    // paths outside the workspace, is refused.
+    // Before anything in the workspace but the first link's stage changes: another stack's
+    // snapshot, or a manifest that names paths outside the workspace, is refused.
     for (const link of chain) {
       checkSnapshotOwner(link, store.settings.stack);
       checkManifest(link);
@@ -223,25 +255,26 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     const plan = planChain(chain);
     verification = new TreeVerification(manifest.entries);
     const damagedArchives: string[] = [];
+    // Every link's lists, the first link's first: a later link's are there when its turn comes, so
+    // its script starts on them at once.
+    let sending: Promise<unknown> = readyHostOnce();
+    for (const [i, link] of chain.entries()) {
+      sending = sending.then(() => sendLists(ssh, spool, i, link, plan.links[i]!));
+      sending.catch(() => undefined); // awaited at the link's turn, or when the restore gives up
+      listsSent.push(sending);
+    }
     for (const [i, link] of chain.entries()) {
       options.signal?.throwIfAborted();
-      const steps = plan.links[i]!;
-      const members = [...link.included, ...(link.discarded ?? [])];
       // What this link writes replaces what earlier ones did: their sums of its members no longer hold.
+      const members = membersOf(link);
       verification.forgetSums(members);
       let run: LinkRun;
       if (i === 0 && firstRun) run = await firstRun;
       else {
-        if (i > 0) await putSpoolFile("remove-before", nulTerminated(steps.removeBefore));
+        await listsSent[i];
         run = await launch(i, { id: link.id, kind: link.kind, archiveBytes: link.archive.bytes }, chain.length);
       }
-      // The archive downloads and extracts into the stage while this link's lists are worked out
-      // and sent; the script reads them once `ready` is there.
-      await putSpoolFile("remove-after", nulTerminated(steps.removeAfter));
-      await putSpoolFile("members", hostPathStream(members));
-      await putSpoolFile("known", sliced(expectedStagedPaths(link), nulTerminated));
-      await putSpoolFile("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
-      await putSpoolFile(run.ready, "");
+      await listsSent[i];
       const result = await run.running;
       stopIfRefused(link.id, result);
       const sumsProblem = result.code === 0 ? run.sumsProblem() : undefined;
@@ -267,10 +300,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
     restored = { manifest, verification, damagedArchives, pack };
   } finally {
-    // A first link still being started is, first: then no script of this restore starts after the
-    // spool is gone. Gone, the spool stops any script still waiting for its lists (exit 9), and
-    // nothing of its link is put in place. Each is over before the restore returns or throws.
-    await Promise.allSettled([firstRun, hostReady]);
+    // No script starts from here on, and one still being started is, first. Gone, the spool stops
+    // any script still downloading or waiting for its lists (exit 9), and nothing of its link is
+    // put in place. Each is over before the restore returns or throws, but for one stopped by the
+    // signal (ssh.run kills it: its stage is removed by the next restore).
+    over = true;
+    await Promise.allSettled([firstRun, hostReady, ...listsSent]);
     if (spoolMade) await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
     await Promise.allSettled(runs.map((run) => run.running));
   }

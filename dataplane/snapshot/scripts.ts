@@ -179,22 +179,23 @@ remove_listed() {
 const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \) -delete`;
 
 /**
- * The restore of one archive of a chain into /workspace. A later link first removes what
- * $spool/remove-before lists (what this snapshot deleted, and paths whose type changed: tar will not
+ * The restore of one archive of a chain into /workspace. The controller sends each link's lists
+ * into a folder of its own in the spool ($lists: $spool/<lists>), so a later link's are there before
+ * its script starts. A later link first removes what $lists/remove-before lists (what this snapshot deleted, and paths whose type changed: tar will not
  * put a file or a symlink where a non-empty directory is); the first one empties the workspace
  * instead. Then download (with retries) | lz4 -d (which checks the frames' checksums) | tar -x into
  * a staging folder inside /workspace (so on its disk), check what is staged, move it into place,
- * then remove what $spool/remove-after lists (paths that vanished while the snapshot was made) and
+ * then remove what $lists/remove-after lists (paths that vanished while the snapshot was made) and
  * the symlinks that leave their directory.
  *
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
  * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
  * not of a listing (GNU tar's listing and extraction read some crafted headers differently): every
- * path in the staging folder, with its type, must be one of $spool/known (NUL-separated "f ./path",
+ * path in the staging folder, with its type, must be one of $lists/known (NUL-separated "f ./path",
  * "d ./path", "l ./path": the members as their manifest types them, their parents as folders),
  * compared as sorted raw bytes, linear in the member count. tar's own listing as it extracts (-v,
  * into an index file: a second tar reading the stream to list it cost ~1.7 s of CPU per GB) and the
- * '..' members its messages name are compared with $spool/known-listing (the members in tar's
+ * '..' members its messages name are compared with $lists/known-listing (the members in tar's
  * escape quoting, a line each): that names what tar refused to write or wrote elsewhere ('..',
  * absolute names) as the archive holds it. (tar -x -T with the names checks inside tar, but matches
  * each member against the whole list: 100,000 members took 84 s.) Nor may it hold a device node or
@@ -205,14 +206,17 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * failed: what it held is still put in place (the caller verifies every file and names the damaged
  * ones) and the removals after it still run. 7 when a removal was refused, 8 when the archive held
  * a member its manifest does not name, one of another type, or a device or FIFO (nothing of it is
- * put in place). Whatever the exit, no symlink that leaves its directory is left in /workspace.
- * The download starts at once: a later link's $spool/remove-before is there before the script
- * starts; the first link's script starts while the controller still reads and checks the chain's
- * manifests, so it changes nothing outside its stage before $spool/<ready> exists (and waits for it
- * before anything else when the workspace is not empty: it is emptied before the download). The
- * other lists are read only once $spool/<ready> exists (the controller writes them meanwhile; 9
- * when they never come within 10 minutes, or the spool is removed: the controller gave up, and the
- * workspace is as the script found it, for the first link).
+ * put in place), and also when no stage can be made or the workspace cannot be entered or emptied
+ * (the restore stops: a later link is never applied over a workspace the first did not replace).
+ * Whatever the exit, once it changed anything outside its stage, no symlink that leaves its
+ * directory is left in /workspace.
+ * The download starts at once: a later link's lists are all there before its script starts; the
+ * first link's script starts while the controller still reads and checks the chain's manifests, so
+ * it changes nothing outside its stage before $lists/ready exists (and waits for it before anything
+ * else when the workspace is not empty: it is emptied before the download). The other lists are
+ * read only once $lists/ready exists (the controller writes them meanwhile; 9 when they never come
+ * within 30 minutes, or the spool is removed: the controller gave up, and the workspace is as the
+ * script found it, for the first link). A spool removed during the download stops it.
  *
  * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
  * several connections, each retried on its own), decodes it and extracts it into the stage, writing
@@ -227,21 +231,21 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * 6.87-7.28 s hashing from the disk, and of 100k files 11.0-11.8 s against 11.3 s: three runs each,
  * cold cache, .prof scratch script. Where cores are idle it is free, and spares reading the whole
  * workspace back.)
- *   args: spool first|later ready pack yes|no; stdin: the presigned GET URL
+ *   args: spool first|later lists pack yes|no; stdin: the presigned GET URL
  */
 export function restoreArchiveScript(): string {
   return `set -uo pipefail
 export LC_ALL=C
 spool=$1
 place=$2
-ready=$3
+lists=$spool/$3
 pack=\${4:-}
 hash_as_extracted=\${5:-yes}
 read -r url
 # stdout is for the sums alone (fd 3); anything else a command prints goes with the messages.
 exec 3>&1 1>&2
 mkdir -p ${workspace}
-cd ${workspace} || exit 6
+cd ${workspace} || { echo "refusing to go on: ${workspace} is not a folder this user can enter" >&2; exit 7; }
 ${pathGuards}
 ${curlUrl}
 # The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
@@ -255,34 +259,46 @@ download_archive() {
     | lz4 -d -q - -
 }
 # The controller writes this link's lists while the archive downloads (the first link's while it
-# still reads and checks the chain's manifests), and $ready when all are there; a removed spool
+# still reads and checks the chain's manifests), and $lists/ready when all are there; a removed spool
 # means it gave up.
 wait_for_lists() {
   local waited
-  for ((waited = 0; waited < 12000; waited++)); do
-    if [ -e "$spool/$ready" ] || [ ! -d "$spool" ]; then break; fi
+  for ((waited = 0; waited < 36000; waited++)); do
+    if [ -e "$lists/ready" ] || [ ! -d "$spool" ]; then break; fi
     sleep 0.05
   done
-  if [ ! -e "$spool/$ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
+  if [ ! -e "$lists/ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
 }
-# Everything in the workspace but this link's stage.
+# Everything in the workspace but this link's stage (a stage a killed restore left behind too).
 empty_workspace() {
-  find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -exec rm -rf -- {} + \
-    || { echo "refusing to go on: the workspace could not be emptied" >&2; exit 7; }
+  local failed
+  if ! failed=$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -exec rm -rf -- {} + 2>&1); then
+    echo "refusing to go on: the workspace could not be emptied: $(printf '%s' "$failed" | head -n 1)" >&2
+    exit 7
+  fi
+}
+# Kills the extraction (pid $1) once the spool is gone: the controller gave up (a refused manifest),
+# and the rest of the archive need not come. It ends with the extraction.
+stop_when_spool_goes() {
+  while kill -0 "$1" 2>/dev/null; do
+    if [ ! -d "$spool" ]; then kill "$1" 2>/dev/null; return; fi
+    sleep 0.2
+  done
 }
 # A spool already gone: the controller gave up before this script began.
 if [ ! -d "$spool" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
-# A stage a killed restore left behind (its exit trap never ran) goes first.
-find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +
-stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX") || exit 6
-# However this script ends (a refused removal after placing, too), the stage goes and, once anything
+# Before the first link's lists are there, nothing outside the stage changes: a stage a killed
+# restore left behind counts as something in the workspace (emptied once the lists are there).
+if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +; fi
+# However this script ends (a refused removal after placing, too), its stage goes and, once anything
 # outside it changed, no symlink that leaves its directory stays in /workspace; a sweep that fails
 # stops the restore (7).
 touched=no
+stage=
 sweep_symlinks_leaving_their_directory() { ${removeSymlinksLeavingTheirDirectory}; }
 on_exit() {
   local status=$?
-  rm -rf -- "$stage"
+  if [ -n "$stage" ]; then rm -rf -- "$stage"; fi
   if [ "$touched" = yes ] && ! sweep_symlinks_leaving_their_directory; then
     echo "refusing to go on: the symlinks that leave their directory could not all be removed" >&2
     if [ "$status" != 8 ]; then status=7; fi
@@ -292,16 +308,20 @@ on_exit() {
 trap on_exit EXIT
 # The first link lands in an emptied workspace. An empty one (a new GPU: a failover) has its archive
 # downloaded at once, while the controller still checks the manifests; one that holds anything is
-# left as it is until they have passed, then emptied before the download (its disk holds one copy).
-if [ "$place" = first ]; then
-  if [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -print -quit)" ]; then
-    wait_for_lists
-    touched=yes
-    empty_workspace
-  fi
-else
+# left as it is (no stage either) until they have passed, then emptied before the download (its
+# disk holds one copy).
+occupied=no
+if [ "$place" = first ] && [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 -print -quit)" ]; then
+  wait_for_lists
+  occupied=yes
+fi
+if ! stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX"); then echo "refusing to go on: no staging folder could be made in ${workspace}" >&2; exit 7; fi
+if [ "$place" != first ]; then
   touched=yes
-  remove_listed "$spool/remove-before" || exit 7
+  remove_listed "$lists/remove-before" || exit 7
+elif [ "$occupied" = yes ]; then
+  touched=yes
+  empty_workspace
 fi
 # The listing names what the archive holds as it is read (an absolute name as the archive has it;
 # with tar, a '..' member, which it refuses, only in its messages); what was written is checked
@@ -311,16 +331,23 @@ fi
 # snapshot never has). Without it, tar reads the pipe 1 MiB at a time, not its default 10 KiB (a
 # wakeup and a read each; reading "-", it waits for whole records by itself): 100,000 files
 # extracted in 7.3-7.9 s against 8.2-9.2 s (five runs each, alternating, .prof scratch script).
+# Either runs in the background, watched (its status: the helper's, or the pipeline's with pipefail).
 if [ -n "$pack" ]; then
   sums=-
   if [ "$hash_as_extracted" = yes ]; then sums="$spool/sums"; fi
-  "$pack" extract "$stage" "$spool/listed.raw" "$sums" < <(printf '%s\\n' "$url") 2> "$spool/extract.err"
-  status=($?)
+  "$pack" extract "$stage" "$spool/listed.raw" "$sums" < <(printf '%s\\n' "$url") 2> "$spool/extract.err" &
 else
   download_archive \\
-    | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
-  status=("\${PIPESTATUS[@]}")
+    | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err" &
 fi
+extraction=$!
+# Its own output goes nowhere: nothing of it holds the command's stdout or stderr open.
+stop_when_spool_goes "$extraction" < /dev/null > /dev/null 2>&1 3>&- &
+watcher=$!
+wait "$extraction"
+status=($?)
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
 wait_for_lists
 # An archive made before dumont-pack has "." members, which gave the stage the workspace folder's owner
 # and mode: it stays ours.
@@ -337,13 +364,13 @@ refuse() {
 # tar names a member it refuses to write for its '..' in a message only, not in its listing.
 # (tar 1.34 quotes it '..', older ones \`..'.)
 sed -n "s/^tar: \\(.*\\): Member name contains [\\\`']\\.\\.'\$/\\1/p" "$spool/extract.err" >> "$spool/listed"
-sort -u "$spool/known-listing" | comm -23 <(sort -u "$spool/listed") - > "$spool/unlisted"
+sort -u "$lists/known-listing" | comm -23 <(sort -u "$spool/listed") - > "$spool/unlisted"
 if [ -s "$spool/unlisted" ]; then refuse "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name"; fi
 # What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
 # NUL-separated, sorted the same way). The type counts: a path the manifest calls a folder, staged
 # as a symlink, would lead later steps (directory times, the held-back symlinks) elsewhere.
 (cd "$stage" && find . -mindepth 1 -printf '%y %p\\0') | sort -z > "$spool/staged" || exit 6
-sort -z -u "$spool/known" | comm -z -23 "$spool/staged" - > "$spool/unexpected" || exit 6
+sort -z -u "$lists/known" | comm -z -23 "$spool/staged" - > "$spool/unexpected" || exit 6
 if [ -s "$spool/unexpected" ]; then
   unexpected=$(head -z -n 1 "$spool/unexpected" | tr -d '\\0' | tr '\\n' '?')
   case \${unexpected%% *} in
@@ -370,13 +397,13 @@ if [ "$place" = first ]; then
   find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
   status+=($?)
 else
-  sed -z 's/^. //' "$spool/staged" | sort -z | comm -z -12 - <(sort -z -u "$spool/members") \
+  sed -z 's/^. //' "$spool/staged" | sort -z | comm -z -12 - <(sort -z -u "$lists/members") \
     | tar -C "$stage" --format=posix --numeric-owner --sparse --null --no-recursion -T - -cf - \
     | tar --numeric-owner --sparse -xpf - -C ${workspace}
   status+=("\${PIPESTATUS[@]}")
 fi
 rm -rf -- "$stage"
-remove_listed "$spool/remove-after" || exit 7
+remove_listed "$lists/remove-after" || exit 7
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
 cat -- "$spool/sums" 2>/dev/null >&3
 exit 0

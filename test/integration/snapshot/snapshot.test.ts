@@ -6,6 +6,8 @@
 // manifest whose paths reach outside the workspace.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,18 +56,18 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
 
 /**
  * A crafted archive stored as snapshot `id`'s, then restored by restoreArchiveScript alone onto a
- * host whose spool already holds the lists ("first" link): through tar (a host without the helper),
+ * host whose spool already holds the lists in its own folder ("first" link): through tar (a host without the helper),
  * then, from the workspace as the test left it, through `dumont-pack extract`. Both must end alike
  * (exit status, last message, what is left in /workspace); the helper's run is returned.
  */
 async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer) {
   await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
-  await ssh.run(["bash", "-c", ': > "$1/ready-crafted"', "ready", spool]);
+  await ssh.run(["bash", "-c", ': > "$1/ready"', "ready", spool]);
   const url = await into.presignDownload(id);
   const saved = "/var/tmp/crafted-workspace-before";
   await ssh.run(["bash", "-c", 'rm -rf "$1" && mkdir -p "$1" && cp -a /workspace/. "$1"', "save", saved]);
   const restore = async (pack: string) => {
-    const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "ready-crafted", pack], { stdin: `${url}\n`, allowFailure: true });
+    const result = await ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", ".", pack], { stdin: `${url}\n`, allowFailure: true });
     const left = (await ssh.run(["bash", "-c", "cd /workspace && ls -A"])).stdout;
     return { result, outcome: { code: result.code, last: result.stderr.trim().split("\n").at(-1), left } };
   };
@@ -410,8 +412,63 @@ rm -rf ext && ln -s /etc ext`]);
     await stagedWhileReading();
     second.release();
     await expect(refused).rejects.toThrow(`snapshot ${manifest.id} cannot be restored safely: deleted path "../root/canary" has a '..' component`);
-    const left = await target.ssh.run(["bash", "-c", "ls -A /workspace; ls -d /tmp/dumont-restore-* 2>/dev/null; pgrep -f '[d]umont-pack extract' || true"]);
+    const left = await target.ssh.run(["bash", "-c", "ls -A /workspace; ls -d /tmp/dumont-restore-* 2>/dev/null; pgrep -f 'dumont-pack-[0-9a-f]{64} extract' || true"]);
     expect(left.stdout).toBe("");
+
+    // A workspace that holds anything (here a file, and a stage a killed restore left) waits for the
+    // checks: refused, it is left exactly as it was.
+    await target.ssh.run(["bash", "-c", "printf 'mine\n' > /workspace/canary.txt && mkdir /workspace/.dumont-stage-old && printf 'x' > /workspace/.dumont-stage-old/x"]);
+    const before = (await target.ssh.run(["bash", "-c", "cd /workspace && find . | sort"])).stdout;
+    const third = held();
+    const waiting = restoreSnapshot({ ssh: target.ssh, store: third.store, id: manifest.id });
+    waiting.catch(() => undefined);
+    for (let look = 0; look < 10; look++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect((await target.ssh.run(["bash", "-c", "cd /workspace && find . | sort"])).stdout).toBe(before);
+    }
+    third.release();
+    await expect(waiting).rejects.toThrow(`snapshot ${manifest.id} cannot be restored safely`);
+    expect((await target.ssh.run(["bash", "-c", "cd /workspace && find . | sort && cat canary.txt"])).stdout).toBe(`${before}mine\n`);
+  });
+
+  it("a spool removed while the first archive downloads stops the download at once, through tar and the helper, and its stage goes", async () => {
+    const target = await host("stop-target");
+    // A valid archive that would take about ten seconds to come: 40 MB of zeros, LZ4'd, trickled.
+    const archive = execFileSync("bash", ["-c", "d=$(mktemp -d) && head -c 40000000 /dev/zero > \"$d/zeros\" && tar -C \"$d\" -cf - . | lz4 -1 -z -q - - && rm -rf \"$d\""], { maxBuffer: 1 << 26 });
+    const server = http.createServer((_request, response) => {
+      response.writeHead(200, { "content-length": String(archive.length) });
+      let at = 0;
+      const trickle = setInterval(() => {
+        response.write(archive.subarray(at, (at += archive.length / 200)));
+        if (at >= archive.length) clearInterval(trickle), response.end();
+      }, 50);
+      response.on("close", () => clearInterval(trickle));
+    });
+    const gateway = new URL(endpoints.s3.endpoint).hostname;
+    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+    const url = `http://${gateway}:${(server.address() as AddressInfo).port}/archive`;
+    try {
+      for (const pack of ["", await ensurePackHelper(target.ssh)]) {
+        const spool = "/var/tmp/stop-spool";
+        await target.ssh.run(["bash", "-c", 'find /workspace -mindepth 1 -delete && rm -rf "$1" && mkdir -p "$1/link-0"', "prepare", spool]);
+        const running = target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "link-0", pack], { stdin: `${url}\n`, allowFailure: true });
+        // Under way: part of the archive is in the stage.
+        for (let tries = 0; tries < 100; tries++) {
+          const staged = await target.ssh.run(["bash", "-c", "stat -c %s /workspace/.dumont-stage-*/zeros"], { allowFailure: true });
+          if (Number(staged.stdout.trim()) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const removed = performance.now();
+        await target.ssh.run(["rm", "-rf", "--", spool]);
+        const result = await running;
+        expect({ code: result.code, last: result.stderr.trim().split("\n").at(-1) }).toEqual({ code: 9, last: "this link's lists never came from the controller" });
+        expect(performance.now() - removed).toBeLessThan(3000);
+        expect((await target.ssh.run(["bash", "-c", "ls -A /workspace"])).stdout).toBe("");
+      }
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {

@@ -118,4 +118,26 @@ describe("reading a restore's chain", () => {
     await expect(chain).rejects.toThrow(`snapshot ${full} cannot be restored safely: its manifest names itself "${middle}"`);
     expect(started).toEqual([]);
   });
+
+  it("starts nothing on a header that does not name its stack (a manifest from before stacks, or one naming it after its entries)", async () => {
+    const old = { ...manifest(full, [full]), stack: undefined };
+    const { store, finish } = slowStore([old], (m) => ({ ...m }));
+    const started: FirstLink[] = [];
+    const chain = readChain(store, full, "prod", (link) => started.push(link));
+    await settle();
+    expect(started).toEqual([]);
+    finish();
+    expect((await chain).map((m) => m.id)).toEqual([full]);
+  });
+
+  it("refuses a manifest whose stack at its end is not the one its header named", async () => {
+    const { store, finish } = slowStore([manifest(full, [full], "staging")], (m) => ({ ...m, stack: "prod" }));
+    const started: FirstLink[] = [];
+    const chain = readChain(store, full, "prod", (link) => started.push(link));
+    chain.catch(() => undefined);
+    await settle();
+    expect(started.map((l) => l.id)).toEqual([full]);
+    finish();
+    await expect(chain).rejects.toThrow(`snapshot ${full} cannot be restored safely: its stack at its end is not the one at its start`);
+  });
 });

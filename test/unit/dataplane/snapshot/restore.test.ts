@@ -72,6 +72,42 @@ describe("a link's restore that the host did not finish", () => {
   });
 });
 
+describe("a restore that starts on the first link before its manifests are checked", () => {
+  it("starts no script once the manifests were refused, not even one whose start was under way, and removes its spool", async () => {
+    const refused = { ...manifest(full, [full], "prod"), deleted: ["../outside"] };
+    const store = {
+      settings: { stack: "prod" },
+      // The header arrives, and the start on the first link with it, before the manifest is whole.
+      readManifest: async (_id: string, onHeader?: (header: Record<string, unknown>) => void) => {
+        onHeader?.({ ...refused });
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return refused;
+      },
+      presignDownload: async () => "https://s3.example/x",
+    } as unknown as SnapshotStore;
+    // The host answers only once the refusal is in: the start was under way all along.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const commands: string[][] = [];
+    const ssh = {
+      label: "gpu",
+      run: async (argv: string[]) => {
+        commands.push(argv);
+        await answered;
+        return { code: 0, stdout: "", stderr: "", stdoutBytes: Buffer.alloc(0) };
+      },
+    } as unknown as SshConnection;
+    const restoring = restoreSnapshot({ ssh, store, id: full });
+    restoring.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(commands.length).toBeGreaterThan(0);
+    answer();
+    await expect(restoring).rejects.toThrow(`snapshot ${full} cannot be restored safely: deleted path "../outside" has a '..' component`);
+    expect(commands.filter((argv) => argv[3] === "restore")).toEqual([]);
+    expect(commands.at(-1)).toEqual(["rm", "-rf", "--", expect.stringMatching(/^\/tmp\/dumont-restore-[0-9a-f]{12}$/)]);
+  });
+});
+
 describe("what a staged archive may hold", () => {
   const entry = (path: string, type: "file" | "dir" | "symlink") => ({ path, type, size: 0, mode: 0o644, mtime: "1" });
   it("is each member as its manifest types it and every folder above the members as a folder, each once", () => {
