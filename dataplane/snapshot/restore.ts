@@ -1,24 +1,23 @@
-// Restoring a snapshot onto any host: check every manifest of the chain, replace /workspace with
-// the chain's archives applied in order (removals before and after each, planned from the
-// manifests), create the symlinks held back, reset directory times, then verify every entry
-// against the manifest and name each one that differs. A damaged archive is reported as such,
-// never taken as fine.
+// Restoring a snapshot onto any host: check every manifest of the chain (the first archive already
+// downloading into its stage meanwhile), replace /workspace with the chain's archives applied in
+// order (removals before and after each, planned from the manifests), create the symlinks held back,
+// reset directory times, then verify every entry against the manifest and name each one that
+// differs. A damaged archive is reported as such, never taken as fine.
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
-import { bulkTransferMs, quickCommandMs, workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
+import { quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
 import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { readChain } from "./chain-read.ts";
+import { membersOf, sendLists } from "./link-lists.ts";
+import { LinkRun } from "./link-run.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
-import { Md5Parser } from "./host-listings.ts";
-import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
-import { planChain, type LinkPlan } from "./restore-plan.ts";
-import { quoteTarName } from "./tar-messages.ts";
+import type { Manifest } from "./manifest.ts";
+import { nulTerminated } from "./path-bytes.ts";
+import { planChain } from "./restore-plan.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
-import { directoryTimesScript, restoreArchiveScript, restoreSymlinksScript } from "./scripts.ts";
+import { directoryTimesScript, restoreSymlinksScript } from "./scripts.ts";
 import type { SnapshotStore } from "./store.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
 import { TreeVerification, type Mismatch } from "./tree-verification.ts";
@@ -79,40 +78,6 @@ function stopIfRefused(id: string, result: RunResult): void {
   if (result.code === 8) throw new UnsafeManifestError(id, result.stderr.trim().split("\n").at(-1) ?? "an archive member its manifest does not name");
 }
 
-const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", symlink: "l" };
-
-/**
- * What extracting a link's archive may write, as the restore script lists its stage ("<find %y>
- * ./<path>"): its members as the manifest types them, and every folder above them as a folder (tar
- * makes a member's missing parents; restoreArchiveScript). A member the tree no longer has
- * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
- * any of the three types; a parent is always a folder.
- */
-export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Generator<string> {
-  const types = treeIndex(link.entries);
-  const parents = new Set<string>();
-  const members = [...link.included, ...(link.discarded ?? [])];
-  for (const name of members) {
-    // Deepest parent first: once one is known, so are all above it (members share most of theirs).
-    for (let slash = name.lastIndexOf("/"); slash > 0 && !parents.has(name.slice(0, slash)); slash = name.lastIndexOf("/", slash - 1)) {
-      parents.add(name.slice(0, slash));
-    }
-  }
-  for (const parent of parents) yield `d ./${parent}`;
-  for (const name of members) {
-    if (parents.has(name)) continue;
-    const type = types.type(name);
-    if (type) yield `${typeLetters[type]} ./${name}`;
-    else yield* [`f ./${name}`, `d ./${name}`, `l ./${name}`];
-  }
-}
-
-/** The names tar lists as it extracts a link's members (`-v`, quoted as tar-messages.ts reads them). */
-function* tarListing(members: readonly string[]): Generator<string> {
-  yield "."; // archives made before dumont-pack end each round with the workspace folder's own header
-  for (const member of members) yield `./${quoteTarName(member)}`;
-}
-
 /** The host's tools (installed if its image lacks them) and dumont-pack's path on it, if it can have it. */
 async function readyHost(ssh: SshConnection, progress: (line: string) => void): Promise<string | undefined> {
   // Both at once: they are on the way to the first download (each a command on the host).
@@ -128,70 +93,6 @@ async function readyHost(ssh: SshConnection, progress: (line: string) => void): 
   ]);
   if (installed.length > 0) progress(`installed ${installed.join(", ")} on ${ssh.label} (its image lacked them)`);
   return pack;
-}
-
-/** The folder of the spool that holds link `index`'s lists (restoreArchiveScript's $lists). */
-function listsFolder(index: number): string {
-  return `link-${index}`;
-}
-
-/** What a link's archive holds: its tree's members, and those that vanished while it was made. */
-function membersOf(link: Manifest): string[] {
-  return [...link.included, ...(link.discarded ?? [])];
-}
-
-/** A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then). */
-async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan): Promise<void> {
-  const folder = listsFolder(index);
-  const put = (file: string, content: Buffer | string | Readable) =>
-    ssh.run(["bash", "-c", 'mkdir -p -- "$1/$2" && cat > "$1/$2/$3"', "put", spool, folder, file], { stdin: content, timeoutMs: workspaceWalkMs });
-  const members = membersOf(link);
-  // The first archive lands in an emptied workspace: nothing to remove before it.
-  if (index > 0) await put("remove-before", nulTerminated(steps.removeBefore));
-  await put("remove-after", nulTerminated(steps.removeAfter));
-  await put("members", hostPathStream(members));
-  await put("known", sliced(expectedStagedPaths(link), nulTerminated));
-  await put("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
-  await put("ready", "");
-}
-
-/** One link's restoreArchiveScript on the host, and the MD5s it sends of the files it extracted. */
-class LinkRun {
-  readonly running: Promise<RunResult>;
-  private readonly sums: Md5Parser;
-  private refused: Error | undefined;
-
-  constructor(ssh: SshConnection, args: { spool: string; index: number; url: string; pack?: string; hashAsExtracted: boolean; signal?: AbortSignal }, onSum: (path: string, md5: string) => void) {
-    this.sums = new Md5Parser(onSum);
-    const place = args.index === 0 ? "first" : "later";
-    this.running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", args.spool, place, listsFolder(args.index), args.pack ?? "", args.hashAsExtracted ? "yes" : "no"], {
-      stdin: `${args.url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: args.signal, onStdout: this.take, maxStdoutBytes: workspaceListingBytes,
-    });
-    this.running.catch(() => undefined); // awaited by its link's turn, or when the restore gives up
-  }
-
-  // Sums that do not parse are not used (the verification hashes those files from the disk), and
-  // the script is never stopped for them, so its own checks and exit status still count.
-  private readonly take = (chunk: Buffer): void => {
-    if (this.refused) return;
-    try {
-      this.sums.push(chunk);
-    } catch (error) {
-      this.refused = error as Error;
-    }
-  };
-
-  /** Once the script ended well: why its sums are not used, or undefined when they are. */
-  sumsProblem(): Error | undefined {
-    if (!this.refused) {
-      try {
-        this.sums.done();
-      } catch (error) {
-        this.refused = error as Error;
-      }
-    }
-    return this.refused;
-  }
 }
 
 /** Restores and verifies; throws RestoreFailed (with the report) when anything differs. */

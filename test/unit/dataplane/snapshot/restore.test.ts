@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { Readable } from "node:stream";
 import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { expectedStagedPaths, restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
+import { expectedStagedPaths } from "../../../../dataplane/snapshot/link-lists.ts";
+import { restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
 import type { SshConnection } from "../../../../dataplane/ssh/client.ts";

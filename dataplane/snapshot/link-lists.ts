@@ -1,0 +1,70 @@
+// What the host's restore script is told about each link of a chain: the lists it checks the
+// staged archive against and removes by, sent into a folder of the spool of their own
+// (restoreArchiveScript's $lists), `ready` last.
+import type { SshConnection } from "../ssh/client.ts";
+import { workspaceWalkMs } from "../ssh/command-bounds.ts";
+import type { Readable } from "node:stream";
+import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
+import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
+import type { LinkPlan } from "./restore-plan.ts";
+import { quoteTarName } from "./tar-messages.ts";
+
+const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", symlink: "l" };
+
+/**
+ * What extracting a link's archive may write, as the restore script lists its stage ("<find %y>
+ * ./<path>"): its members as the manifest types them, and every folder above them as a folder (tar
+ * makes a member's missing parents; restoreArchiveScript). A member the tree no longer has
+ * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
+ * any of the three types; a parent is always a folder.
+ */
+export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Generator<string> {
+  const types = treeIndex(link.entries);
+  const parents = new Set<string>();
+  const members = membersOf(link);
+  for (const name of members) {
+    // Deepest parent first: once one is known, so are all above it (members share most of theirs).
+    for (let slash = name.lastIndexOf("/"); slash > 0 && !parents.has(name.slice(0, slash)); slash = name.lastIndexOf("/", slash - 1)) {
+      parents.add(name.slice(0, slash));
+    }
+  }
+  for (const parent of parents) yield `d ./${parent}`;
+  for (const name of members) {
+    if (parents.has(name)) continue;
+    const type = types.type(name);
+    if (type) yield `${typeLetters[type]} ./${name}`;
+    else yield* [`f ./${name}`, `d ./${name}`, `l ./${name}`];
+  }
+}
+
+/** The names tar lists as it extracts a link's members (`-v`, quoted as tar-messages.ts reads them). */
+function* tarListing(members: readonly string[]): Generator<string> {
+  yield "."; // archives made before dumont-pack end each round with the workspace folder's own header
+  for (const member of members) yield `./${quoteTarName(member)}`;
+}
+
+/** The folder of the spool that holds link `index`'s lists (restoreArchiveScript's $lists). */
+export function listsFolder(index: number): string {
+  return `link-${index}`;
+}
+
+/** What a link's archive holds: its tree's members, and those that vanished while it was made. */
+export function membersOf(link: Pick<Manifest, "included" | "discarded">): string[] {
+  return [...link.included, ...(link.discarded ?? [])];
+}
+
+/** A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then). */
+export async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan): Promise<void> {
+  const folder = listsFolder(index);
+  const put = (file: string, content: Buffer | string | Readable) =>
+    ssh.run(["bash", "-c", 'mkdir -p -- "$1/$2" && cat > "$1/$2/$3"', "put", spool, folder, file], { stdin: content, timeoutMs: workspaceWalkMs });
+  const members = membersOf(link);
+  // The first archive lands in an emptied workspace: nothing to remove before it.
+  if (index > 0) await put("remove-before", nulTerminated(steps.removeBefore));
+  await put("remove-after", nulTerminated(steps.removeAfter));
+  await put("members", hostPathStream(members));
+  await put("known", sliced(expectedStagedPaths(link), nulTerminated));
+  await put("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
+  await put("ready", "");
+}
+
