@@ -58,10 +58,12 @@ export async function readChain(store: Pick<SnapshotStore, "readManifest">, id: 
   // The headers a start was made on: the manifests as read whole must say the same.
   const actedOn: Array<{ at: number; header: Record<string, unknown> }> = [];
   let newestHeader: Record<string, unknown> | undefined;
+  // A read failed: the chain will be refused, and nothing is started on it any more.
+  let failed = false;
   // Only a header that names its stack starts anything: one without may be a manifest from before
   // stacks were named, or one whose stack comes after its entries.
   const startFrom = (first: Record<string, unknown>) => {
-    if (typeof newestHeader!.stack !== "string" || typeof first.stack !== "string" || first.id !== chain![0]) return;
+    if (failed || typeof newestHeader!.stack !== "string" || typeof first.stack !== "string" || first.id !== chain![0]) return;
     actedOn.push({ at: chain!.length - 1, header: newestHeader! }, { at: 0, header: first });
     onFirstLink(firstLinkOf(first, chain!.length));
   };
@@ -77,7 +79,9 @@ export async function readChain(store: Pick<SnapshotStore, "readManifest">, id: 
     newestHeader = header;
     for (const [i, link] of chain.slice(0, -1).entries()) {
       const read = store.readManifest(link, i === 0 ? firstLinkArrived : undefined);
-      read.catch(() => undefined); // awaited below
+      read.catch(() => {
+        failed = true; // and awaited below
+      });
       earlier.push(read);
     }
     if (chain.length === 1) startFrom(header);
@@ -87,6 +91,7 @@ export async function readChain(store: Pick<SnapshotStore, "readManifest">, id: 
     newest = await store.readManifest(id, newestArrived);
     newestArrived(newest as unknown as Record<string, unknown>);
   } catch (error) {
+    failed = true;
     await Promise.allSettled(earlier);
     throw error;
   }

@@ -53,11 +53,16 @@ export function membersOf(link: Pick<Manifest, "included" | "discarded">): strin
   return [...link.included, ...(link.discarded ?? [])];
 }
 
-/** A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then). */
-export async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan): Promise<void> {
+/**
+ * A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then);
+ * `signal` stops the sending (the restore gave up).
+ */
+export async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan, signal?: AbortSignal): Promise<void> {
   const folder = listsFolder(index);
-  const put = (file: string, content: Buffer | string | Readable) =>
-    ssh.run(["bash", "-c", 'mkdir -p -- "$1/$2" && cat > "$1/$2/$3"', "put", spool, folder, file], { stdin: content, timeoutMs: workspaceWalkMs });
+  const put = (file: string, content: Buffer | string | Readable) => {
+    signal?.throwIfAborted();
+    return ssh.run(["bash", "-c", 'mkdir -p -- "$1/$2" && cat > "$1/$2/$3"', "put", spool, folder, file], { stdin: content, timeoutMs: workspaceWalkMs, signal });
+  };
   const members = membersOf(link);
   // The first archive lands in an emptied workspace: nothing to remove before it.
   if (index > 0) await put("remove-before", nulTerminated(steps.removeBefore));

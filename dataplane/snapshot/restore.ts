@@ -121,8 +121,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     return pack;
   })());
   const runs: LinkRun[] = [];
-  // Set once the restore is over (done, or given up): no script starts after it.
+  // Set once the restore is over (done, or given up): no script starts after it, and lists still
+  // being sent stop (also when the caller's signal stops the restore).
   let over = false;
+  const giveUp = new AbortController();
+  const stopped = () => giveUp.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stopped, { once: true });
   const launch = async (index: number, link: { id: string; kind: string; archiveBytes: number }, links: number): Promise<LinkRun> => {
     const pack = await readyHostOnce();
     options.signal?.throwIfAborted();
@@ -160,7 +164,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     // its script starts on them at once.
     let sending: Promise<unknown> = readyHostOnce();
     for (const [i, link] of chain.entries()) {
-      sending = sending.then(() => sendLists(ssh, spool, i, link, plan.links[i]!));
+      sending = sending.then(() => sendLists(ssh, spool, i, link, plan.links[i]!, giveUp.signal));
       sending.catch(() => undefined); // awaited at the link's turn, or when the restore gives up
       listsSent.push(sending);
     }
@@ -206,8 +210,14 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     // put in place. Each is over before the restore returns or throws, but for one stopped by the
     // signal (ssh.run kills it: its stage is removed by the next restore).
     over = true;
+    giveUp.abort();
+    options.signal?.removeEventListener("abort", stopped);
     await Promise.allSettled([firstRun, hostReady, ...listsSent]);
-    if (spoolMade) await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: quickCommandMs }).catch(() => undefined);
+    // Renamed first: a script writing into the spool as it goes cannot keep its path in being.
+    if (spoolMade) {
+      await ssh.run(["bash", "-c", 'mv -T -- "$1" "$1.gone" 2>/dev/null; rm -rf -- "$1" "$1.gone"', "remove-spool", spool], { allowFailure: true, timeoutMs: quickCommandMs })
+        .catch(() => undefined);
+    }
     await Promise.allSettled(runs.map((run) => run.running));
   }
   return verifyRestore({ ...options, ...restored, started, progress });

@@ -422,6 +422,10 @@ rm -rf ext && ln -s /etc ext`]);
     const third = held();
     const waiting = restoreSnapshot({ ssh: target.ssh, store: third.store, id: manifest.id });
     waiting.catch(() => undefined);
+    // Its script runs, waiting for the checks.
+    const scriptRuns = async () => (await target.ssh.run(["bash", "-c", "pgrep -f 'restore /tmp/dumont-restore-[0-9a-f]{12} first'"], { allowFailure: true })).code === 0;
+    for (let tries = 0; tries < 100 && !(await scriptRuns()); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await scriptRuns()).toBe(true);
     for (let look = 0; look < 10; look++) {
       await new Promise((resolve) => setTimeout(resolve, 150));
       expect((await target.ssh.run(["bash", "-c", "cd /workspace && find . | sort"])).stdout).toBe(before);
@@ -452,12 +456,14 @@ rm -rf ext && ln -s /etc ext`]);
         const spool = "/var/tmp/stop-spool";
         await target.ssh.run(["bash", "-c", 'find /workspace -mindepth 1 -delete && rm -rf "$1" && mkdir -p "$1/link-0"', "prepare", spool]);
         const running = target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "first", "link-0", pack], { stdin: `${url}\n`, allowFailure: true });
-        // Under way: part of the archive is in the stage.
-        for (let tries = 0; tries < 100; tries++) {
-          const staged = await target.ssh.run(["bash", "-c", "stat -c %s /workspace/.dumont-stage-*/zeros"], { allowFailure: true });
-          if (Number(staged.stdout.trim()) > 0) break;
+        // Under way: part of the archive, not all of it, is in the stage.
+        let staged = 0;
+        for (let tries = 0; tries < 100 && staged === 0; tries++) {
           await new Promise((resolve) => setTimeout(resolve, 100));
+          staged = Number((await target.ssh.run(["bash", "-c", "stat -c %s /workspace/.dumont-stage-*/zeros"], { allowFailure: true })).stdout.trim()) || 0;
         }
+        expect(staged).toBeGreaterThan(0);
+        expect(staged).toBeLessThan(40_000_000);
         const removed = performance.now();
         await target.ssh.run(["rm", "-rf", "--", spool]);
         const result = await running;

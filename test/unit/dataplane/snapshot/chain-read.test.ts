@@ -140,4 +140,27 @@ describe("reading a restore's chain", () => {
     finish();
     await expect(chain).rejects.toThrow(`snapshot ${full} cannot be restored safely: its stack at its end is not the one at its start`);
   });
+
+  it("refuses a chain whose newest manifest's stack at its end is not its header's, and starts nothing where the newest names none", async () => {
+    const changed = slowStore([manifest(full, [full]), manifest(newest, [full, newest], "staging")], (m) => ({ ...m, stack: "prod" }));
+    const started: FirstLink[] = [];
+    const refused = readChain(changed.store, newest, "prod", (link) => started.push(link));
+    refused.catch(() => undefined);
+    await settle();
+    expect(started.map((l) => l.id)).toEqual([full]);
+    changed.finish();
+    await settle();
+    changed.finish();
+    await expect(refused).rejects.toThrow(`snapshot ${newest} cannot be restored safely: its stack at its end is not the one at its start`);
+
+    const unnamed = slowStore([manifest(full, [full]), { ...manifest(newest, [full, newest]), stack: undefined }]);
+    const none: FirstLink[] = [];
+    const chain = readChain(unnamed.store, newest, "prod", (link) => none.push(link));
+    await settle();
+    unnamed.finish();
+    await settle();
+    unnamed.finish();
+    expect((await chain).length).toBe(2);
+    expect(none).toEqual([]);
+  });
 });

@@ -93,4 +93,11 @@ describe("reading a manifest as it downloads", () => {
     expect(sentWhenHeaderCame).toBeLessThanOrEqual(2000);
     expect(text.length).toBeGreaterThan(100_000);
   });
+
+  it("hands on the header once, at the first entries, however many a manifest has", async () => {
+    const headers: Array<Record<string, unknown>> = [];
+    const whole = await readManifestJson(chunks(Buffer.from('{"id": "a", "entries": [], "stack": "s", "entries": [1]}'), 5), "test", (h) => headers.push(h));
+    expect(headers).toEqual([{ id: "a" }]);
+    expect(whole).toEqual({ id: "a", entries: [1], stack: "s" });
+  });
 });
