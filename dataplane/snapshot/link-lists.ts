@@ -18,10 +18,9 @@ const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", 
  * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
  * any of the three types; a parent is always a folder.
  */
-export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">): Generator<string> {
+export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">, members = membersOf(link)): Generator<string> {
   const types = treeIndex(link.entries);
   const parents = new Set<string>();
-  const members = membersOf(link);
   for (const name of members) {
     // Deepest parent first: once one is known, so are all above it (members share most of theirs).
     for (let slash = name.lastIndexOf("/"); slash > 0 && !parents.has(name.slice(0, slash)); slash = name.lastIndexOf("/", slash - 1)) {
@@ -68,7 +67,7 @@ export async function sendLists(ssh: SshConnection, spool: string, index: number
   if (index > 0) await put("remove-before", nulTerminated(steps.removeBefore));
   await put("remove-after", nulTerminated(steps.removeAfter));
   await put("members", hostPathStream(members));
-  await put("known", sliced(expectedStagedPaths(link), nulTerminated));
+  await put("known", sliced(expectedStagedPaths(link, members), nulTerminated));
   await put("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
   await put("ready", "");
 }

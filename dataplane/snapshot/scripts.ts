@@ -261,13 +261,17 @@ download_archive() {
 # The controller writes this link's lists while the archive downloads (the first link's while it
 # still reads and checks the chain's manifests), and $lists/ready when all are there; a removed spool
 # means it gave up.
+gave_up() {
+  echo "this link's lists never came from the controller" >&2
+  exit 9
+}
 wait_for_lists() {
   local waited
   for ((waited = 0; waited < 36000; waited++)); do
     if [ -e "$lists/ready" ] || [ ! -d "$spool" ]; then break; fi
     sleep 0.05
   done
-  if [ ! -e "$lists/ready" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
+  if [ ! -e "$lists/ready" ]; then gave_up; fi
 }
 # Everything in the workspace but this link's stage (a stage a killed restore left behind too).
 empty_workspace() {
@@ -287,7 +291,7 @@ stop_when_spool_goes() {
   done
 }
 # A spool already gone: the controller gave up before this script began.
-if [ ! -d "$spool" ]; then echo "this link's lists never came from the controller" >&2; exit 9; fi
+if [ ! -d "$spool" ]; then gave_up; fi
 # Before the first link's lists are there, nothing outside the stage changes: a stage a killed
 # restore left behind counts as something in the workspace (emptied once the lists are there).
 if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +; fi
