@@ -2,7 +2,7 @@
 // staged archive against and removes by, sent into a folder of the spool of their own
 // (restoreArchiveScript's $lists), `ready` last.
 import type { SshConnection } from "../ssh/client.ts";
-import { workspaceWalkMs } from "../ssh/command-bounds.ts";
+import { quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import type { Readable } from "node:stream";
 import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
@@ -72,3 +72,11 @@ export async function sendLists(ssh: SshConnection, spool: string, index: number
   await put("ready", "");
 }
 
+
+/**
+ * Link `index`'s turn to be placed (restoreArchiveScript's $lists/turn): given once the link before
+ * it is done and its sums are taken, so a later link's files and sums always replace an earlier's.
+ */
+export async function giveTurn(ssh: SshConnection, spool: string, index: number, signal?: AbortSignal): Promise<void> {
+  await ssh.run(["bash", "-c", 'touch -- "$1/$2/turn"', "turn", spool, listsFolder(index)], { timeoutMs: quickCommandMs, signal });
+}

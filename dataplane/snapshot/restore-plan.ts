@@ -19,7 +19,7 @@ export interface ChainPlan {
   readonly links: readonly LinkPlan[];
   /**
    * The final tree's symlinks that leave their directory, which the restore creates after the last
-   * archive (scripts.ts: removeSymlinksLeavingTheirDirectory says why).
+   * archive (scripts.ts: symlinksLeavingTheirDirectory says why).
    */
   readonly heldBackSymlinks: readonly Entry[];
 }

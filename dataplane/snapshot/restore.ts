@@ -10,7 +10,7 @@ import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { readChain } from "./chain-read.ts";
-import { membersOf, sendLists } from "./link-lists.ts";
+import { giveTurn, membersOf, sendLists } from "./link-lists.ts";
 import { LinkRun } from "./link-run.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import type { Manifest } from "./manifest.ts";
@@ -144,6 +144,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   // nothing in the workspace but its stage (the host's tools, the helper and the spool are Dumont's).
   let firstRun: Promise<LinkRun> | undefined;
   const listsSent: Array<Promise<unknown>> = [];
+  const launches: Array<Promise<LinkRun>> = [];
   let restored: { manifest: Manifest; verification: TreeVerification; damagedArchives: string[]; pack: string | undefined };
   try {
     const chain = await readChain(store, options.id, store.settings.stack, (first) => {
@@ -168,18 +169,28 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       sending.catch(() => undefined); // awaited at the link's turn, or when the restore gives up
       listsSent.push(sending);
     }
+    // A link's script downloads, extracts and checks its archive into a stage of its own as soon as
+    // it starts, and is placed on its turn: the link before it done and its sums taken. So the next
+    // link starts when this one's turn comes (at most two stages at once), and a chain's later links
+    // cost little more than their placing.
+    const launchWhenListed = (i: number): Promise<LinkRun> => {
+      const link = chain[i]!;
+      const launched = listsSent[i]!.then(() => launch(i, { id: link.id, kind: link.kind, archiveBytes: link.archive.bytes }, chain.length));
+      launched.catch(() => undefined); // awaited at the link's turn, or when the restore gives up
+      launches.push(launched);
+      return launched;
+    };
+    let next = firstRun ?? launchWhenListed(0);
     for (const [i, link] of chain.entries()) {
       options.signal?.throwIfAborted();
-      // What this link writes replaces what earlier ones did: their sums of its members no longer hold.
+      // What this link writes replaces what earlier ones did: their sums of its members no longer
+      // hold. (Its own come only after its turn, below.)
       const members = membersOf(link);
       verification.forgetSums(members);
-      let run: LinkRun;
-      if (i === 0 && firstRun) run = await firstRun;
-      else {
-        await listsSent[i];
-        run = await launch(i, { id: link.id, kind: link.kind, archiveBytes: link.archive.bytes }, chain.length);
-      }
+      const run = await next;
+      if (i + 1 < chain.length) next = launchWhenListed(i + 1);
       await listsSent[i];
+      if (i > 0) await giveTurn(ssh, spool, i, giveUp.signal);
       const result = await run.running;
       stopIfRefused(link.id, result);
       const sumsProblem = result.code === 0 ? run.sumsProblem() : undefined;
@@ -212,7 +223,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     over = true;
     giveUp.abort();
     options.signal?.removeEventListener("abort", stopped);
-    await Promise.allSettled([firstRun, hostReady, ...listsSent]);
+    await Promise.allSettled([firstRun, hostReady, ...listsSent, ...launches]);
     // Renamed first: a script writing into the spool as it goes cannot keep its path in being.
     if (spoolMade) {
       await ssh.run(["bash", "-c", 'mv -T -- "$1" "$1.gone" 2>/dev/null; rm -rf -- "$1" "$1.gone"', "remove-spool", spool], { allowFailure: true, timeoutMs: quickCommandMs })

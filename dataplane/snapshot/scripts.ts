@@ -174,9 +174,10 @@ remove_listed() {
  * leaves its own directory (an absolute target, or a ".." component) can lead out of /workspace;
  * tar itself holds back such symlinks of an archive until that archive is done (as placeholder
  * files), and the restore removes them after every archive, so none exists while another is
- * extracted. The snapshot's own are created at the very end (restoreSymlinksScript).
+ * placed (each link extracts into a stage of its own, where nothing outside it can be reached). The
+ * snapshot's own are created at the very end (restoreSymlinksScript).
  */
-const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \) -delete`;
+const symlinksLeavingTheirDirectory = String.raw`-type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \)`;
 
 /**
  * The restore of one archive of a chain into /workspace. The controller sends each link's lists
@@ -218,6 +219,14 @@ const removeSymlinksLeavingTheirDirectory = String.raw`find . -type l \( -lname 
  * within 30 minutes, or the spool is removed: the controller gave up, and the workspace is as the
  * script found it, for the first link). A spool removed during the download stops it.
  *
+ * A later link's script starts while the link before it is still extracted (restore.ts): it
+ * downloads, extracts and checks its archive in a stage of its own, then waits for $lists/turn,
+ * which the controller writes once the link before is done and its sums are taken; only then does
+ * it change anything outside its stage (9, and nothing changed, when the spool goes first). So a
+ * stage of this restore ($ours: named after its spool) is never emptied or swept by another link's
+ * script, and each link keeps its own files in its lists' folder. Its sums go to the controller as
+ * it places its archive (for the controller: valid only when it exits 0).
+ *
  * With dumont-pack ($pack; empty without it), the helper downloads the archive (byte ranges over
  * several connections, each retried on its own), decodes it and extracts it into the stage, writing
  * several files at once, in one process (`dumont-pack extract`; the checks after it are the same);
@@ -242,14 +251,14 @@ lists=$spool/$3
 pack=\${4:-}
 hash_as_extracted=\${5:-yes}
 read -r url
+# This restore's stages (one per link at most two at once): named after its spool.
+ours=".dumont-stage-\${spool##*-}-"
 # stdout is for the sums alone (fd 3); anything else a command prints goes with the messages.
 exec 3>&1 1>&2
 mkdir -p ${workspace}
 cd ${workspace} || { echo "refusing to go on: ${workspace} is not a folder this user can enter" >&2; exit 7; }
 ${pathGuards}
 ${curlUrl}
-# The spool holds one link at a time: nothing of the previous link's may stand in for this one's.
-rm -f "$spool/extract.err" "$spool/staged" "$spool/unexpected" "$spool/listed.raw" "$spool/listed" "$spool/unlisted" "$spool/sums" "$spool/sums.partial"
 # Without the helper: the archive, decoded, on stdout (curl_url | lz4 -d). Transient failures are
 # retried, but not a broken pipe: a stream that tar refused (a damaged archive) fails now instead of
 # downloading again for minutes. A transfer that brings less than 30 KiB in 30 s is tried again,
@@ -262,21 +271,23 @@ download_archive() {
 # still reads and checks the chain's manifests), and $lists/ready when all are there; a removed spool
 # means it gave up.
 gave_up() {
-  echo "this link's lists never came from the controller" >&2
+  echo "$1" >&2
   exit 9
 }
-wait_for_lists() {
-  local waited
-  for ((waited = 0; waited < 36000; waited++)); do
-    if [ -e "$lists/ready" ] || [ ! -d "$spool" ]; then break; fi
-    sleep 0.05
+# wait_for FILE SECONDS WHAT: until the controller made FILE; 9 naming WHAT when it gives up first,
+# or SECONDS pass. Often at first, then every half second: a turn can take hours to come.
+wait_for() {
+  local until=$((SECONDS + $2)) waited=0
+  while [ ! -e "$1" ] && [ -d "$spool" ] && ((SECONDS < until)); do
+    if ((waited++ < 600)); then sleep 0.05; else sleep 0.5; fi
   done
-  if [ ! -e "$lists/ready" ]; then gave_up; fi
+  if [ ! -e "$1" ]; then gave_up "$3"; fi
 }
-# Everything in the workspace but this link's stage (a stage a killed restore left behind too).
+wait_for_lists() { wait_for "$lists/ready" 1800 "this link's lists never came from the controller"; }
+# Everything in the workspace but this restore's stages (a stage a killed restore left behind too).
 empty_workspace() {
   local failed
-  if ! failed=$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "\${stage##*/}" -exec rm -rf -- {} + 2>&1); then
+  if ! failed=$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "$ours*" -exec rm -rf -- {} + 2>&1); then
     echo "refusing to go on: the workspace could not be emptied: $(printf '%s' "$failed" | head -n 1)" >&2
     exit 7
   fi
@@ -291,16 +302,22 @@ stop_when_spool_goes() {
   done
 }
 # A spool already gone: the controller gave up before this script began.
-if [ ! -d "$spool" ]; then gave_up; fi
+if [ ! -d "$spool" ]; then gave_up "this link's lists never came from the controller"; fi
+# This link's own files, beside its lists (never a spool made again: mkdir without -p): nothing of
+# another run's may stand in for them.
+mkdir -- "$lists" 2>/dev/null || [ -d "$lists" ] || { echo "refusing to go on: no folder for this link in the spool" >&2; exit 7; }
+rm -f "$lists/extract.err" "$lists/staged" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
 # Before the first link's lists are there, nothing outside the stage changes: a stage a killed
 # restore left behind counts as something in the workspace (emptied once the lists are there).
-if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' -exec rm -rf -- {} +; fi
+if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' ! -name "$ours*" -exec rm -rf -- {} +; fi
 # However this script ends (a refused removal after placing, too), its stage goes and, once anything
 # outside it changed, no symlink that leaves its directory stays in /workspace; a sweep that fails
 # stops the restore (7).
 touched=no
 stage=
-sweep_symlinks_leaving_their_directory() { ${removeSymlinksLeavingTheirDirectory}; }
+# Not in a stage of this restore's: another link's, still being extracted and checked, is its own.
+# (Printed, then removed: find's -delete would rule out -prune.)
+sweep_symlinks_leaving_their_directory() { find . -path "./$ours*" -prune -o ${symlinksLeavingTheirDirectory} -print0 | xargs -0 -r rm -f --; }
 on_exit() {
   local status=$?
   if [ -n "$stage" ]; then rm -rf -- "$stage"; fi
@@ -316,15 +333,12 @@ trap on_exit EXIT
 # left as it is (no stage either) until they have passed, then emptied before the download (its
 # disk holds one copy).
 occupied=no
-if [ "$place" = first ] && [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 -print -quit)" ]; then
+if [ "$place" = first ] && [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "$ours*" -print -quit)" ]; then
   wait_for_lists
   occupied=yes
 fi
-if ! stage=$(mktemp -d "${workspace}/.dumont-stage-XXXXXXXX"); then echo "refusing to go on: no staging folder could be made in ${workspace}" >&2; exit 7; fi
-if [ "$place" != first ]; then
-  touched=yes
-  remove_listed "$lists/remove-before" || exit 7
-elif [ "$occupied" = yes ]; then
+if ! stage=$(mktemp -d "${workspace}/\${ours}XXXXXXXX"); then echo "refusing to go on: no staging folder could be made in ${workspace}" >&2; exit 7; fi
+if [ "$occupied" = yes ]; then
   touched=yes
   empty_workspace
 fi
@@ -339,14 +353,14 @@ fi
 # Either runs in the background as a process group of its own (set -m), watched; its status is the
 # helper's, or the pipeline's with pipefail. Neither holds the sums' fd 3.
 sums=-
-if [ "$hash_as_extracted" = yes ]; then sums="$spool/sums"; fi
+if [ "$hash_as_extracted" = yes ]; then sums="$lists/sums"; fi
 set -m
 {
   if [ -n "$pack" ]; then
-    "$pack" extract "$stage" "$spool/listed.raw" "$sums" < <(printf '%s\\n' "$url") 2> "$spool/extract.err"
+    "$pack" extract "$stage" "$lists/listed.raw" "$sums" < <(printf '%s\\n' "$url") 2> "$lists/extract.err"
   else
     download_archive \\
-      | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$spool/listed.raw" -xvpf - -C "$stage" 2> "$spool/extract.err"
+      | tar --numeric-owner --sparse --quoting-style=escape --blocking-factor=2048 --index-file="$lists/listed.raw" -xvpf - -C "$stage" 2> "$lists/extract.err"
   fi
 } 3>&- &
 extraction=$!
@@ -363,8 +377,8 @@ wait_for_lists
 # and mode: it stays ours.
 chown "$(id -u):$(id -g)" -- "$stage" 2>/dev/null
 chmod 0700 -- "$stage"
-cat "$spool/extract.err" >&2
-sed 's,\\(.\\)/$,\\1,' "$spool/listed.raw" > "$spool/listed"
+cat "$lists/extract.err" >&2
+sed 's,\\(.\\)/$,\\1,' "$lists/listed.raw" > "$lists/listed"
 # An archive that does not hold what its manifest says is refused (8), and nothing of it is put in
 # place, even when LZ4 or tar also failed on it: it is forged, not merely damaged.
 refuse() {
@@ -373,16 +387,16 @@ refuse() {
 }
 # tar names a member it refuses to write for its '..' in a message only, not in its listing.
 # (tar 1.34 quotes it '..', older ones \`..'.)
-sed -n "s/^tar: \\(.*\\): Member name contains [\\\`']\\.\\.'\$/\\1/p" "$spool/extract.err" >> "$spool/listed"
-sort -u "$lists/known-listing" | comm -23 <(sort -u "$spool/listed") - > "$spool/unlisted"
-if [ -s "$spool/unlisted" ]; then refuse "the archive holds $(head -n 1 "$spool/unlisted"), which its manifest does not name"; fi
+sed -n "s/^tar: \\(.*\\): Member name contains [\\\`']\\.\\.'\$/\\1/p" "$lists/extract.err" >> "$lists/listed"
+sort -u "$lists/known-listing" | comm -23 <(sort -u "$lists/listed") - > "$lists/unlisted"
+if [ -s "$lists/unlisted" ]; then refuse "the archive holds $(head -n 1 "$lists/unlisted"), which its manifest does not name"; fi
 # What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
 # NUL-separated, sorted the same way). The type counts: a path the manifest calls a folder, staged
 # as a symlink, would lead later steps (directory times, the held-back symlinks) elsewhere.
-(cd "$stage" && find . -mindepth 1 -printf '%y %p\\0') | sort -z > "$spool/staged" || exit 6
-sort -z -u "$lists/known" | comm -z -23 "$spool/staged" - > "$spool/unexpected" || exit 6
-if [ -s "$spool/unexpected" ]; then
-  unexpected=$(head -z -n 1 "$spool/unexpected" | tr -d '\\0' | tr '\\n' '?')
+(cd "$stage" && find . -mindepth 1 -printf '%y %p\\0') | sort -z > "$lists/staged" || exit 6
+sort -z -u "$lists/known" | comm -z -23 "$lists/staged" - > "$lists/unexpected" || exit 6
+if [ -s "$lists/unexpected" ]; then
+  unexpected=$(head -z -n 1 "$lists/unexpected" | tr -d '\\0' | tr '\\n' '?')
   case \${unexpected%% *} in
     f) refuse "the archive holds the file \${unexpected#* }, which its manifest does not name as a file" ;;
     d) refuse "the archive holds the folder \${unexpected#* }, which its manifest does not name as a folder" ;;
@@ -394,20 +408,29 @@ fi
 # A device node or a FIFO the helper did not make (the listing and the stage checked first: a
 # member such a header's size hides is named as what it is).
 if [ -n "$pack" ] && [ "\${status[0]}" = 3 ]; then
-  refuse "$(sed -n 's/^dumont-pack: extract: \\(the archive holds .*\\)$/\\1/p' "$spool/extract.err" | head -n 1)"
+  refuse "$(sed -n 's/^dumont-pack: extract: \\(the archive holds .*\\)$/\\1/p' "$lists/extract.err" | head -n 1)"
+fi
+# A later link waits for its turn: the link before it placed, and its sums taken by the controller.
+if [ "$place" != first ]; then wait_for "$lists/turn" 21600 "this link's turn to be placed never came from the controller"; fi
+touched=yes
+if [ "$place" != first ]; then remove_listed "$lists/remove-before" || exit 7; fi
+# The sums go to the controller while the archive is placed (it takes them only when this exits 0).
+sending=
+if [ "\${status[0]}" = 0 ]; then
+  cat -- "$lists/sums" 2>/dev/null >&3 &
+  sending=$!
 fi
 # Into place. The first link lands in an emptied workspace: its top-level entries are renamed. A
 # later one is copied member by member (the names the manifest gives and tar wrote, not the stage
 # itself nor the folders tar made for them, whose modes would replace the workspace's), in posix
 # format for nanosecond times.
-touched=yes
 if [ "$place" = first ]; then
   # Anything written into the workspace since the script began goes too.
   empty_workspace
   find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
   status+=($?)
 else
-  sed -z 's/^. //' "$spool/staged" | sort -z | comm -z -12 - <(sort -z -u "$lists/members") \
+  sed -z 's/^. //' "$lists/staged" | sort -z | comm -z -12 - <(sort -z -u "$lists/members") \
     | tar -C "$stage" --format=posix --numeric-owner --sparse --null --no-recursion -T - -cf - \
     | tar --numeric-owner --sparse -xpf - -C ${workspace}
   status+=("\${PIPESTATUS[@]}")
@@ -415,13 +438,13 @@ fi
 rm -rf -- "$stage"
 remove_listed "$lists/remove-after" || exit 7
 for s in "\${status[@]}"; do if [ "$s" != 0 ]; then echo "download/extract failed (\${status[*]})" >&2; exit 6; fi; done
-cat -- "$spool/sums" 2>/dev/null >&3
+if [ -n "$sending" ]; then wait "$sending"; fi
 exit 0
 `;
 }
 
 /**
- * Creates the symlinks the restore held back (see removeSymlinksLeavingTheirDirectory) from
+ * Creates the symlinks the restore held back (see symlinksLeavingTheirDirectory) from
  * "<target>\\0<mtime>\\0<path>\\0" records on stdin, each only where every parent is a real
  * directory (exit 7 otherwise). With dumont-pack's path as $1, the helper does it (`symlinks`:
  * the same guards and statuses, without two processes per symlink).
