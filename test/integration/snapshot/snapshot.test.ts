@@ -477,6 +477,61 @@ rm -rf ext && ln -s /etc ext`]);
     }
   });
 
+  it("a later link is downloaded, extracted and checked in its own stage at once, and changes nothing before its turn; without it, nothing at all", async () => {
+    const target = await host("turn-target");
+    const made = await target.ssh.run(["bash", "-c", String.raw`set -euo pipefail
+rm -rf /var/tmp/turn && mkdir -p /var/tmp/turn && cd /var/tmp/turn && printf 'second\n' > a.txt && printf 'new\n' > b.txt
+tar --format=posix -cf - ./a.txt ./b.txt | lz4 -1 -z -q - -`], { binaryStdout: true });
+    const turnStore = storeFor("turn");
+    const id = snapshotId("turn", new Date());
+    await turnStore.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: turnStore.archiveKey(id), Body: made.stdoutBytes }));
+    const url = await turnStore.presignDownload(id);
+    // Named as restore.ts names a spool: the stages of this restore are named after it.
+    const spool = "/var/tmp/dumont-restore-0123456789ab";
+    const workspaceNow = async () => (await target.ssh.run(["bash", "-c", String.raw`cd /workspace && for f in $(find . -path './.dumont-stage-*' -prune -o -type f -print | sort); do printf '%s %s' "$f" "$(cat "$f")"; echo; done`])).stdout;
+    const staged = async () => (await target.ssh.run(["bash", "-c", "cat /workspace/.dumont-stage-0123456789ab-*/b.txt 2>/dev/null"], { allowFailure: true })).stdout;
+    for (const pack of ["", await ensurePackHelper(target.ssh)]) {
+      for (const turn of ["given", "never"]) {
+        // The workspace as the link before it left it, and this link's lists as restore.ts sends them.
+        await target.ssh.run(["bash", "-c", String.raw`set -e
+find /workspace -mindepth 1 -delete && printf 'first\n' > /workspace/a.txt && printf 'deleted\n' > /workspace/gone.txt
+rm -rf "$1" && mkdir -p "$1/link-1" && cd "$1/link-1" && printf 'gone.txt\0' > remove-before && : > remove-after
+printf './a.txt\0./b.txt\0' > members && printf 'f ./a.txt\0f ./b.txt\0' > known && printf './a.txt\n./b.txt\n' > known-listing && : > ready`, "prepare", spool]);
+        const before = await workspaceNow();
+        expect(before).toBe("./a.txt first\n./gone.txt deleted\n");
+        const sums: Buffer[] = [];
+        const running = target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "later", "link-1", pack], {
+          stdin: `${url}\n`, allowFailure: true, onStdout: (chunk) => sums.push(chunk),
+        });
+        for (let tries = 0; tries < 100 && (await staged()) !== "new\n"; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await staged()).toBe("new\n");
+        // Extracted into its stage and waiting: the workspace is as it was, and no sum has come.
+        for (let look = 0; look < 5; look++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          expect(await workspaceNow()).toBe(before);
+        }
+        expect(Buffer.concat(sums).length).toBe(0);
+        if (turn === "given") {
+          await target.ssh.run(["bash", "-c", 'touch "$1/link-1/turn"', "turn", spool]);
+          const result = await running;
+          expect(result.code).toBe(0);
+          expect(await workspaceNow()).toBe("./a.txt second\n./b.txt new\n");
+          // With the helper, the MD5s of the files as they were extracted (without it, the
+          // verification reads them from the disk).
+          const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+          expect(Buffer.concat(sums).toString().split("\0").filter(Boolean).sort())
+            .toEqual(pack ? [`${md5("second\n")}  ./a.txt`, `${md5("new\n")}  ./b.txt`] : []);
+        } else {
+          await target.ssh.run(["rm", "-rf", "--", spool]);
+          const result = await running;
+          expect({ code: result.code, last: result.stderr.trim().split("\n").at(-1) }).toEqual({ code: 9, last: "this link's turn to be placed never came from the controller" });
+          expect(await workspaceNow()).toBe(before);
+        }
+        expect((await target.ssh.run(["bash", "-c", "ls -d /workspace/.dumont-stage-* 2>/dev/null || true"])).stdout).toBe("");
+      }
+    }
+  });
+
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {
     const source = await host("extra-source");
     const made = await source.ssh.run(["bash", "-c", String.raw`set -euo pipefail

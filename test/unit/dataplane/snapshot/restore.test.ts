@@ -148,6 +148,9 @@ describe("the MD5s made as a chain's archives are extracted", () => {
     const store = { settings: { stack: "prod" }, readManifest: async (id: string) => byId.get(id)!, presignDownload: async () => "https://s3.example/x" } as unknown as SnapshotStore;
     const hashed: string[] = [];
     const ok = (stdout = "") => ({ code: 0, stdout, stderr: "", stdoutBytes: Buffer.from(stdout) });
+    // As the host's script does: a later link sends its sums once its turn is given.
+    let turnGiven!: () => void;
+    const turn = new Promise<void>((resolve) => (turnGiven = resolve));
     const ssh = {
       label: "gpu",
       run: async (argv: string[], options: { stdin?: string | Buffer | Readable; onStdout?: (chunk: Buffer) => void } = {}) => {
@@ -157,7 +160,11 @@ describe("the MD5s made as a chain's archives are extracted", () => {
         else for await (const chunk of input) chunks.push(Buffer.from(chunk as string | Buffer));
         const stdin = Buffer.concat(chunks);
         if (argv[3] === "find-pack") return ok("/opt/dumont-pack\n");
-        if (argv[3] === "restore") options.onStdout?.(Buffer.from(sumsByPlace[argv[5]!] ?? ""));
+        if (argv[3] === "turn") turnGiven();
+        if (argv[3] === "restore") {
+          if (argv[5] === "later") await turn;
+          options.onStdout?.(Buffer.from(sumsByPlace[argv[5]!] ?? ""));
+        }
         if (argv[3] === "scan") options.onStdout?.(Buffer.from(tree.map((e) => `f\0./${e.path}\x001\x00644\x00${e.mtime}\0\0`).join("")));
         if (argv[1] === "sums") {
           for (const name of stdin.toString().split("\0").filter(Boolean)) hashed.push(name.slice(2));
@@ -182,5 +189,44 @@ describe("the MD5s made as a chain's archives are extracted", () => {
 
   it("a link whose sums stop parsing has its files hashed from the disk, also those whose sums came first", async () => {
     expect(await restoreWith({ first: `${sum("a")}  ./kept\0${sum("b")}  ./rewritten\0`, later: `${sum("c")}  ./rewritten\0not a sum\0` })).toEqual(["rewritten"]);
+  });
+});
+
+describe("a chain's links on the host", () => {
+  it("the next link starts while the one before it still runs, and is placed only once that one ended: two at a time", async () => {
+    const second = "20261122T150000000Z-last";
+    const chain = [manifest(full, [full], "prod"), manifest(incremental, [full, incremental], "prod"), manifest(second, [full, incremental, second], "prod")];
+    const byId = new Map(chain.map((m) => [m.id, m]));
+    const store = { settings: { stack: "prod" }, readManifest: async (id: string) => byId.get(id)!, presignDownload: async () => "https://s3.example/x" } as unknown as SnapshotStore;
+    const events: string[] = [];
+    const ends = new Map<string, (code: number) => void>();
+    const ssh = {
+      label: "gpu",
+      run: async (argv: string[]) => {
+        if (argv[3] === "turn") events.push(`turn ${argv[5]}`);
+        if (argv[3] === "restore") {
+          events.push(`start ${argv[6]}`);
+          const code = await new Promise<number>((resolve) => ends.set(argv[6]!, resolve));
+          events.push(`end ${argv[6]}`);
+          return { code, stdout: "", stderr: code ? "Killed" : "", stdoutBytes: Buffer.alloc(0) };
+        }
+        return { code: 0, stdout: "", stderr: "", stdoutBytes: Buffer.alloc(0) };
+      },
+    } as unknown as SshConnection;
+    const settled = async () => { for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve)); };
+    const restoring = restoreSnapshot({ ssh, store, id: second });
+    restoring.catch(() => undefined);
+    await settled();
+    expect(events).toEqual(["start link-0", "start link-1"]);
+    ends.get("link-0")!(0);
+    await settled();
+    expect(events).toEqual(["start link-0", "start link-1", "end link-0", "turn link-1", "start link-2"]);
+    // A link the host did not finish stops the chain: the one after it never gets its turn.
+    ends.get("link-1")!(137);
+    await settled();
+    // The restore gives up (its spool removed): the script still waiting for its turn ends then.
+    ends.get("link-2")!(9);
+    await expect(restoring).rejects.toThrow(`restore of ${incremental} stopped`);
+    expect(events.filter((e) => e.startsWith("turn"))).toEqual(["turn link-1"]);
   });
 });
