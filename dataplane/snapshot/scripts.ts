@@ -173,9 +173,9 @@ remove_listed() {
  * GNU tar writes through a symlink that is a parent of a member it extracts. Only a symlink that
  * leaves its own directory (an absolute target, or a ".." component) can lead out of /workspace;
  * tar itself holds back such symlinks of an archive until that archive is done (as placeholder
- * files), and the restore removes them after every archive, so none exists while another is
- * placed (each link extracts into a stage of its own, where nothing outside it can be reached). The
- * snapshot's own are created at the very end (restoreSymlinksScript).
+ * files), and the restore removes them from each archive's stage before it is placed, so none is
+ * ever in /workspace while an archive is (each link extracts into a stage of its own, where nothing
+ * outside it can be reached). The snapshot's own are created at the very end (restoreSymlinksScript).
  */
 const symlinksLeavingTheirDirectory = String.raw`-type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \)`;
 
@@ -306,13 +306,14 @@ if [ ! -d "$spool" ]; then gave_up "this link's lists never came from the contro
 # This link's own files, beside its lists (never a spool made again: mkdir without -p): nothing of
 # another run's may stand in for them.
 mkdir -- "$lists" 2>/dev/null || [ -d "$lists" ] || { echo "refusing to go on: no folder for this link in the spool" >&2; exit 7; }
-rm -f "$lists/extract.err" "$lists/staged" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
+rm -f "$lists/extract.err" "$lists/staged" "$lists/leaving" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
 # Before the first link's lists are there, nothing outside the stage changes: a stage a killed
 # restore left behind counts as something in the workspace (emptied once the lists are there).
 if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' ! -name "$ours*" -exec rm -rf -- {} +; fi
 # However this script ends (a refused removal after placing, too), its stage goes and, once anything
-# outside it changed, no symlink that leaves its directory stays in /workspace; a sweep that fails
-# stops the restore (7).
+# outside it changed, no symlink that leaves its directory stays in /workspace: none of an archive's
+# is placed, and one that fails after changing anything sweeps the workspace too (what it held when
+# the emptying failed, say); a sweep that fails stops the restore (7).
 touched=no
 stage=
 # Not in a stage of this restore's: another link's, still being extracted and checked, is its own.
@@ -321,7 +322,7 @@ sweep_symlinks_leaving_their_directory() { find . -path "./$ours*" -prune -o ${s
 on_exit() {
   local status=$?
   if [ -n "$stage" ]; then rm -rf -- "$stage"; fi
-  if [ "$touched" = yes ] && ! sweep_symlinks_leaving_their_directory; then
+  if [ "$touched" = yes ] && [ "$status" != 0 ] && ! sweep_symlinks_leaving_their_directory; then
     echo "refusing to go on: the symlinks that leave their directory could not all be removed" >&2
     if [ "$status" != 8 ]; then status=7; fi
   fi
@@ -393,7 +394,9 @@ if [ -s "$lists/unlisted" ]; then refuse "the archive holds $(head -n 1 "$lists/
 # What tar wrote against what the manifest names, type and path ("f ./a", "d ./a/b"; raw bytes,
 # NUL-separated, sorted the same way). The type counts: a path the manifest calls a folder, staged
 # as a symlink, would lead later steps (directory times, the held-back symlinks) elsewhere.
-(cd "$stage" && find . -mindepth 1 -printf '%y %p\\0') | sort -z > "$lists/staged" || exit 6
+# Symlinks that leave their directory are noted as the stage is listed, and removed from it once
+# it passed (below).
+(cd "$stage" && find . -mindepth 1 -printf '%y %p\\0' \\( ${symlinksLeavingTheirDirectory} -fprintf "$lists/leaving" '%p\\0' -o -true \\)) | sort -z > "$lists/staged" || exit 6
 sort -z -u "$lists/known" | comm -z -23 "$lists/staged" - > "$lists/unexpected" || exit 6
 if [ -s "$lists/unexpected" ]; then
   unexpected=$(head -z -n 1 "$lists/unexpected" | tr -d '\\0' | tr '\\n' '?')
@@ -410,6 +413,10 @@ fi
 if [ -n "$pack" ] && [ "\${status[0]}" = 3 ]; then
   refuse "$(sed -n 's/^dumont-pack: extract: \\(the archive holds .*\\)$/\\1/p' "$lists/extract.err" | head -n 1)"
 fi
+# No symlink that leaves its directory reaches /workspace from an archive: the snapshot's own are
+# made at the very end (restoreSymlinksScript), so a placed archive needs no sweep of the workspace
+# (a walk of every entry) after it.
+(cd "$stage" && xargs -0 -r rm -f -- < "$lists/leaving") || exit 6
 # A later link waits for its turn: the link before it placed, and its sums taken by the controller.
 if [ "$place" != first ]; then wait_for "$lists/turn" 21600 "this link's turn to be placed never came from the controller"; fi
 touched=yes
@@ -430,7 +437,7 @@ if [ "$place" = first ]; then
   find "$stage" -mindepth 1 -maxdepth 1 -exec mv -f -t ${workspace} -- {} +
   status+=($?)
 else
-  sed -z 's/^. //' "$lists/staged" | sort -z | comm -z -12 - <(sort -z -u "$lists/members") \
+  sed -z 's/^. //' "$lists/staged" | sort -z | comm -z -12 - <(sort -z -u "$lists/members") | comm -z -23 - <(sort -z "$lists/leaving") \
     | tar -C "$stage" --format=posix --numeric-owner --sparse --null --no-recursion -T - -cf - \
     | tar --numeric-owner --sparse -xpf - -C ${workspace}
   status+=("\${PIPESTATUS[@]}")
