@@ -9,6 +9,8 @@ import { restoreArchiveScript } from "./scripts.ts";
 /** One link's restoreArchiveScript on the host, and the MD5s it sends of the files it extracted. */
 export class LinkRun {
   readonly running: Promise<RunResult>;
+  /** The script has ended (or its command failed): a turn given now would be given to nobody. */
+  ended = false;
   private readonly sums: Md5Parser;
   private refused: Error | undefined;
 
@@ -16,9 +18,11 @@ export class LinkRun {
     this.sums = new Md5Parser(onSum);
     const place = args.index === 0 ? "first" : "later";
     this.running = ssh.run(["bash", "-c", restoreArchiveScript(), "restore", args.spool, place, listsFolder(args.index), args.pack ?? "", args.hashAsExtracted ? "yes" : "no"], {
-      stdin: `${args.url}\n`, allowFailure: true, timeoutMs: bulkTransferMs, signal: args.signal, onStdout: this.take, maxStdoutBytes: workspaceListingBytes,
+      // A later link starts while the link before it runs, and waits for its turn (at most
+      // bulkTransferMs, the script's own bound, so it gives up before its command is cut off).
+      stdin: `${args.url}\n`, allowFailure: true, timeoutMs: place === "first" ? bulkTransferMs : 2 * bulkTransferMs, signal: args.signal, onStdout: this.take, maxStdoutBytes: workspaceListingBytes,
     });
-    this.running.catch(() => undefined); // awaited by its link's turn, or when the restore gives up
+    this.running.then(() => (this.ended = true), () => (this.ended = true));
   }
 
   // Sums that do not parse are not used (the verification hashes those files from the disk), and

@@ -145,6 +145,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   let firstRun: Promise<LinkRun> | undefined;
   const listsSent: Array<Promise<unknown>> = [];
   const launches: Array<Promise<LinkRun>> = [];
+  let turnGiven: Promise<void> | undefined;
   let restored: { manifest: Manifest; verification: TreeVerification; damagedArchives: string[]; pack: string | undefined };
   try {
     const chain = await readChain(store, options.id, store.settings.stack, (first) => {
@@ -171,8 +172,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     }
     // A link's script downloads, extracts and checks its archive into a stage of its own as soon as
     // it starts, and is placed on its turn: the link before it done and its sums taken. So the next
-    // link starts when this one's turn comes (at most two stages at once), and a chain's later links
-    // cost little more than their placing.
+    // link starts once this one has (at most two stages at once), and a chain's later links cost
+    // little more than their placing.
     const launchWhenListed = (i: number): Promise<LinkRun> => {
       const link = chain[i]!;
       const launched = listsSent[i]!.then(() => launch(i, { id: link.id, kind: link.kind, archiveBytes: link.archive.bytes }, chain.length));
@@ -190,7 +191,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       const run = await next;
       if (i + 1 < chain.length) next = launchWhenListed(i + 1);
       await listsSent[i];
-      if (i > 0) await giveTurn(ssh, spool, i, giveUp.signal);
+      // A script that already ended (refused its archive, or cut off) is never given a turn: one
+      // cut off on this side may still run on the host, and must not place anything.
+      if (i > 0 && !run.ended) {
+        turnGiven = giveTurn(ssh, spool, i, giveUp.signal);
+        await turnGiven;
+      }
       const result = await run.running;
       stopIfRefused(link.id, result);
       const sumsProblem = result.code === 0 ? run.sumsProblem() : undefined;
@@ -216,14 +222,15 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
     restored = { manifest, verification, damagedArchives, pack };
   } finally {
-    // No script starts from here on, and one still being started is, first. Gone, the spool stops
-    // any script still downloading or waiting for its lists (exit 9), and nothing of its link is
-    // put in place. Each is over before the restore returns or throws, but for one stopped by the
-    // signal (ssh.run kills it: its stage is removed by the next restore).
+    // No script starts from here on, and one still being started is, first; a turn still being
+    // given is, too. Gone, the spool stops any script still downloading or waiting for its lists or
+    // its turn (exit 9), and nothing of its link is put in place. Each is over before the restore
+    // returns or throws, but for one stopped by the signal (ssh.run kills it: its stage is removed
+    // by the next restore).
     over = true;
     giveUp.abort();
     options.signal?.removeEventListener("abort", stopped);
-    await Promise.allSettled([firstRun, hostReady, ...listsSent, ...launches]);
+    await Promise.allSettled([firstRun, hostReady, ...listsSent, ...launches, turnGiven]);
     // Renamed first: a script writing into the spool as it goes cannot keep its path in being.
     if (spoolMade) {
       await ssh.run(["bash", "-c", 'mv -T -- "$1" "$1.gone" 2>/dev/null; rm -rf -- "$1" "$1.gone"', "remove-spool", spool], { allowFailure: true, timeoutMs: quickCommandMs })

@@ -174,20 +174,22 @@ remove_listed() {
  * leaves its own directory (an absolute target, or a ".." component) can lead out of /workspace;
  * tar itself holds back such symlinks of an archive until that archive is done (as placeholder
  * files), and the restore removes them from each archive's stage before it is placed, so none is
- * ever in /workspace while an archive is (each link extracts into a stage of its own, where nothing
- * outside it can be reached). The snapshot's own are created at the very end (restoreSymlinksScript).
+ * ever placed (each link extracts into a stage of its own, reached by no manifest path: its name is
+ * the restore's own, and a stage a killed restore left is removed by the next). The snapshot's own
+ * are created at the very end (restoreSymlinksScript).
  */
 const symlinksLeavingTheirDirectory = String.raw`-type l \( -lname '/*' -o -lname '..' -o -lname '../*' -o -lname '*/..' -o -lname '*/../*' \)`;
 
 /**
  * The restore of one archive of a chain into /workspace. The controller sends each link's lists
  * into a folder of its own in the spool ($lists: $spool/<lists>), so a later link's are there before
- * its script starts. A later link first removes what $lists/remove-before lists (what this snapshot deleted, and paths whose type changed: tar will not
- * put a file or a symlink where a non-empty directory is); the first one empties the workspace
- * instead. Then download (with retries) | lz4 -d (which checks the frames' checksums) | tar -x into
- * a staging folder inside /workspace (so on its disk), check what is staged, move it into place,
- * then remove what $lists/remove-after lists (paths that vanished while the snapshot was made) and
- * the symlinks that leave their directory.
+ * its script starts. Download (with retries) | lz4 -d (which checks the frames' checksums) | tar -x
+ * into a staging folder inside /workspace (so on its disk), check what is staged and remove from it
+ * the symlinks that leave their directory; then a later link removes what $lists/remove-before
+ * lists (what this snapshot deleted, and paths whose type changed: tar will not put a file or a
+ * symlink where a non-empty directory is), the first one empties the workspace instead; move what is
+ * staged into place, then remove what $lists/remove-after lists (paths that vanished while the
+ * snapshot was made).
  *
  * An archive is host-made data: a member its manifest does not name (a "../x", a symlink to lead a
  * later link out of the workspace) is never moved into /workspace. The check is of what tar wrote,
@@ -201,13 +203,16 @@ const symlinksLeavingTheirDirectory = String.raw`-type l \( -lname '/*' -o -lnam
  * absolute names) as the archive holds it. (tar -x -T with the names checks inside tar, but matches
  * each member against the whole list: 100,000 members took 84 s.) Nor may it hold a device node or
  * a FIFO. The first link of a chain lands in an emptied workspace, and its staged entries are renamed into place; a later one's named members are copied
- * over the tree by a second tar (so a later link needs its size free twice while it is placed).
+ * over the tree by a second tar (so a later link needs its size free twice while it is placed, and
+ * the next link's stage is made meanwhile: a chain needs room for about three links' files at once
+ * beside the workspace, the first link's included).
  *
  * Exit 6 when download, decoding (LZ4's checksum of the stream among it), extraction or placing
  * failed: what it held is still put in place (the caller verifies every file and names the damaged
- * ones) and the removals after it still run. 7 when a removal was refused, and also when no stage
- * can be made or the workspace cannot be entered or emptied (the restore stops: a later link is
- * never applied over a workspace the first did not replace). 8 when the archive held a member its
+ * ones) and the removals after it still run; when the stage could not even be listed, nothing of
+ * it is. 7 when a removal was refused, and also when no stage can be made, the workspace cannot be
+ * entered or emptied, or the stage not rid of its symlinks that leave their directory (the restore
+ * stops: a later link is never applied over a workspace the first did not replace). 8 when the archive held a member its
  * manifest does not name, one of another type, or a device or FIFO (nothing of it is put in place).
  * Whatever the exit, once it changed anything outside its stage, no symlink that leaves its
  * directory is left in /workspace.
@@ -251,8 +256,11 @@ lists=$spool/$3
 pack=\${4:-}
 hash_as_extracted=\${5:-yes}
 read -r url
-# This restore's stages (one per link at most two at once): named after its spool.
-ours=".dumont-stage-\${spool##*-}-"
+# This restore's stages (one per link, at most two at once): named after its spool.
+spool_name=\${spool%/}
+spool_name=\${spool_name##*/}
+if [[ ! $spool_name =~ ^[A-Za-z0-9._-]+$ ]]; then echo "refusing to go on: the spool's name is not a plain name" >&2; exit 7; fi
+ours=".dumont-stage-$spool_name-"
 # stdout is for the sums alone (fd 3); anything else a command prints goes with the messages.
 exec 3>&1 1>&2
 mkdir -p ${workspace}
@@ -274,11 +282,13 @@ gave_up() {
   echo "$1" >&2
   exit 9
 }
-# wait_for FILE SECONDS WHAT: until the controller made FILE; 9 naming WHAT when it gives up first,
-# or SECONDS pass. Often at first, then every half second: a turn can take hours to come.
+# wait_for FILE SECONDS WHAT: until the controller made FILE; 9 naming WHAT when it gives up first
+# (the spool removed), when the SSH session that started this script is gone (a controller that
+# died: nobody will), or when SECONDS pass. Often at first, then every half second: a turn can take
+# hours to come.
 wait_for() {
   local until=$((SECONDS + $2)) waited=0
-  while [ ! -e "$1" ] && [ -d "$spool" ] && ((SECONDS < until)); do
+  while [ ! -e "$1" ] && [ -d "$spool" ] && kill -0 "$PPID" 2>/dev/null && ((SECONDS < until)); do
     if ((waited++ < 600)); then sleep 0.05; else sleep 0.5; fi
   done
   if [ ! -e "$1" ]; then gave_up "$3"; fi
@@ -309,7 +319,6 @@ mkdir -- "$lists" 2>/dev/null || [ -d "$lists" ] || { echo "refusing to go on: n
 rm -f "$lists/extract.err" "$lists/staged" "$lists/leaving" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
 # Before the first link's lists are there, nothing outside the stage changes: a stage a killed
 # restore left behind counts as something in the workspace (emptied once the lists are there).
-if [ "$place" != first ]; then find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' ! -name "$ours*" -exec rm -rf -- {} +; fi
 # However this script ends (a refused removal after placing, too), its stage goes and, once anything
 # outside it changed, no symlink that leaves its directory stays in /workspace: none of an archive's
 # is placed, and one that fails after changing anything sweeps the workspace too (what it held when
@@ -332,7 +341,7 @@ trap on_exit EXIT
 # The first link lands in an emptied workspace. An empty one (a new GPU: a failover) has its archive
 # downloaded at once, while the controller still checks the manifests; one that holds anything is
 # left as it is (no stage either) until they have passed, then emptied before the download (its
-# disk holds one copy).
+# disk never holds the old tree and the new at once).
 occupied=no
 if [ "$place" = first ] && [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "$ours*" -print -quit)" ]; then
   wait_for_lists
@@ -416,11 +425,18 @@ fi
 # No symlink that leaves its directory reaches /workspace from an archive: the snapshot's own are
 # made at the very end (restoreSymlinksScript), so a placed archive needs no sweep of the workspace
 # (a walk of every entry) after it.
-(cd "$stage" && xargs -0 -r rm -f -- < "$lists/leaving") || exit 6
+if ! (cd "$stage" && xargs -0 -r rm -f -- < "$lists/leaving"); then
+  echo "refusing to go on: the symlinks that leave their directory could not all be removed from the stage" >&2
+  exit 7
+fi
 # A later link waits for its turn: the link before it placed, and its sums taken by the controller.
 if [ "$place" != first ]; then wait_for "$lists/turn" 21600 "this link's turn to be placed never came from the controller"; fi
 touched=yes
-if [ "$place" != first ]; then remove_listed "$lists/remove-before" || exit 7; fi
+if [ "$place" != first ]; then
+  # Another restore's stage (a killed one's) is not the workspace's; this restore's are its own.
+  find ${workspace} -mindepth 1 -maxdepth 1 -name '.dumont-stage-*' ! -name "$ours*" -exec rm -rf -- {} +
+  remove_listed "$lists/remove-before" || exit 7
+fi
 # The sums go to the controller while the archive is placed (it takes them only when this exits 0).
 sending=
 if [ "\${status[0]}" = 0 ]; then

@@ -477,7 +477,7 @@ rm -rf ext && ln -s /etc ext`]);
     }
   });
 
-  it("a later link is downloaded, extracted and checked in its own stage at once, and changes nothing before its turn; without it, nothing at all", async () => {
+  it("a later link is downloaded, extracted and checked in its own stage at once, and changes nothing before its turn; without it (the spool removed, or the controller's connection gone), nothing at all", async () => {
     const target = await host("turn-target");
     const made = await target.ssh.run(["bash", "-c", String.raw`set -euo pipefail
 rm -rf /var/tmp/turn && mkdir -p /var/tmp/turn && cd /var/tmp/turn && printf 'second\n' > a.txt && printf 'new\n' > b.txt && ln -s ../../etc out
@@ -489,9 +489,13 @@ tar --format=posix -cf - ./a.txt ./b.txt ./out | lz4 -1 -z -q - -`], { binaryStd
     // Named as restore.ts names a spool: the stages of this restore are named after it.
     const spool = "/var/tmp/dumont-restore-0123456789ab";
     const workspaceNow = async () => (await target.ssh.run(["bash", "-c", String.raw`cd /workspace && for f in $(find . -path './.dumont-stage-*' -prune -o -type f -print | sort); do printf '%s %s' "$f" "$(cat "$f")"; echo; done`])).stdout;
-    const staged = async () => (await target.ssh.run(["bash", "-c", "cat /workspace/.dumont-stage-0123456789ab-*/b.txt 2>/dev/null"], { allowFailure: true })).stdout;
+    const staged = async () => (await target.ssh.run(["bash", "-c", "cat /workspace/.dumont-stage-dumont-restore-0123456789ab-*/b.txt 2>/dev/null"], { allowFailure: true })).stdout;
     for (const pack of ["", await ensurePackHelper(target.ssh)]) {
-      for (const turn of ["given", "never"]) {
+      for (const turn of ["given", "never", "connection lost"]) {
+        // The controller's side of a connection that dies (a controller killed): its own.
+        const through = turn === "connection lost"
+          ? await connect({ host: target.info.address, port: target.info.sshPort, privateKey: key.privateKey, hostKey: target.info.hostKey })
+          : target.ssh;
         // The workspace as the link before it left it, and this link's lists as restore.ts sends them.
         await target.ssh.run(["bash", "-c", String.raw`set -e
 find /workspace -mindepth 1 -delete && printf 'first\n' > /workspace/a.txt && printf 'deleted\n' > /workspace/gone.txt
@@ -500,9 +504,10 @@ printf './a.txt\0./b.txt\0./out\0' > members && printf 'f ./a.txt\0f ./b.txt\0l 
         const before = await workspaceNow();
         expect(before).toBe("./a.txt first\n./gone.txt deleted\n");
         const sums: Buffer[] = [];
-        const running = target.ssh.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "later", "link-1", pack], {
+        const running = through.run(["bash", "-c", restoreArchiveScript(), "restore", spool, "later", "link-1", pack], {
           stdin: `${url}\n`, allowFailure: true, onStdout: (chunk) => sums.push(chunk),
         });
+        running.catch(() => undefined);
         for (let tries = 0; tries < 100 && (await staged()) !== "new\n"; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
         expect(await staged()).toBe("new\n");
         // Extracted into its stage and waiting: the workspace is as it was, and no sum has come.
@@ -524,10 +529,17 @@ printf './a.txt\0./b.txt\0./out\0' > members && printf 'f ./a.txt\0f ./b.txt\0l 
           const md5 = (text: string) => createHash("md5").update(text).digest("hex");
           expect(Buffer.concat(sums).toString().split("\0").filter(Boolean).sort())
             .toEqual(pack ? [`${md5("second\n")}  ./a.txt`, `${md5("new\n")}  ./b.txt`] : []);
-        } else {
+        } else if (turn === "never") {
           await target.ssh.run(["rm", "-rf", "--", spool]);
           const result = await running;
           expect({ code: result.code, last: result.stderr.trim().split("\n").at(-1) }).toEqual({ code: 9, last: "this link's turn to be placed never came from the controller" });
+          expect(await workspaceNow()).toBe(before);
+        } else {
+          // Nobody will give the turn: the script stops waiting once its session is gone.
+          through.close();
+          const scriptRuns = async () => (await target.ssh.run(["bash", "-c", "pgrep -f 'restore /var/tmp/dumont-restore-0123456789ab later'"], { allowFailure: true })).code === 0;
+          for (let tries = 0; tries < 50 && (await scriptRuns()); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(await scriptRuns()).toBe(false);
           expect(await workspaceNow()).toBe(before);
         }
         expect((await target.ssh.run(["bash", "-c", "ls -d /workspace/.dumont-stage-* 2>/dev/null || true"])).stdout).toBe("");

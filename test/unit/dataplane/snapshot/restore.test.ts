@@ -229,4 +229,28 @@ describe("a chain's links on the host", () => {
     await expect(restoring).rejects.toThrow(`restore of ${incremental} stopped`);
     expect(events.filter((e) => e.startsWith("turn"))).toEqual(["turn link-1"]);
   });
+
+  it("a later link whose script ended before its turn (its archive refused) is never given one", async () => {
+    const chain = [manifest(full, [full], "prod"), manifest(incremental, [full, incremental], "prod")];
+    const byId = new Map(chain.map((m) => [m.id, m]));
+    const store = { settings: { stack: "prod" }, readManifest: async (id: string) => byId.get(id)!, presignDownload: async () => "https://s3.example/x" } as unknown as SnapshotStore;
+    const turns: string[] = [];
+    let firstEnds!: () => void;
+    const firstEnded = new Promise<void>((resolve) => (firstEnds = resolve));
+    const ssh = {
+      label: "gpu",
+      run: async (argv: string[]) => {
+        if (argv[3] === "turn") turns.push(argv[5]!);
+        if (argv[3] === "restore" && argv[5] === "first") await firstEnded;
+        if (argv[3] === "restore" && argv[5] === "later") return { code: 8, stdout: "", stderr: "the archive holds ./evil, which its manifest does not name (not extracted)", stdoutBytes: Buffer.alloc(0) };
+        return { code: 0, stdout: "", stderr: "", stdoutBytes: Buffer.alloc(0) };
+      },
+    } as unknown as SshConnection;
+    const restoring = restoreSnapshot({ ssh, store, id: incremental });
+    restoring.catch(() => undefined);
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    firstEnds();
+    await expect(restoring).rejects.toThrow(`snapshot ${incremental} cannot be restored safely: the archive holds ./evil`);
+    expect(turns).toEqual([]);
+  });
 });
