@@ -72,7 +72,6 @@ export async function sendLists(ssh: SshConnection, spool: string, index: number
   await put("ready", "");
 }
 
-
 /**
  * Link `index`'s turn to be placed (restoreArchiveScript's $lists/turn): given once the link before
  * it is done and its sums are taken, so a later link's files and sums always replace an earlier's.

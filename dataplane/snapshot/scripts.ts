@@ -312,13 +312,11 @@ stop_when_spool_goes() {
   done
 }
 # A spool already gone: the controller gave up before this script began.
-if [ ! -d "$spool" ]; then gave_up "this link's lists never came from the controller"; fi
+if [ ! -d "$spool" ]; then wait_for_lists; fi
 # This link's own files, beside its lists (never a spool made again: mkdir without -p): nothing of
 # another run's may stand in for them.
 mkdir -- "$lists" 2>/dev/null || [ -d "$lists" ] || { echo "refusing to go on: no folder for this link in the spool" >&2; exit 7; }
 rm -f "$lists/extract.err" "$lists/staged" "$lists/leaving" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
-# Before the first link's lists are there, nothing outside the stage changes: a stage a killed
-# restore left behind counts as something in the workspace (emptied once the lists are there).
 # However this script ends (a refused removal after placing, too), its stage goes and, once anything
 # outside it changed, no symlink that leaves its directory stays in /workspace: none of an archive's
 # is placed, and one that fails after changing anything sweeps the workspace too (what it held when
@@ -341,7 +339,8 @@ trap on_exit EXIT
 # The first link lands in an emptied workspace. An empty one (a new GPU: a failover) has its archive
 # downloaded at once, while the controller still checks the manifests; one that holds anything is
 # left as it is (no stage either) until they have passed, then emptied before the download (its
-# disk never holds the old tree and the new at once).
+# disk never holds the old tree and the new at once). Before the lists are there, nothing outside
+# the stage changes: a stage a killed restore left behind counts as something in the workspace.
 occupied=no
 if [ "$place" = first ] && [ -n "$(find ${workspace} -mindepth 1 -maxdepth 1 ! -name "$ours*" -print -quit)" ]; then
   wait_for_lists
