@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --disable-warning=ExperimentalWarning
+#!/usr/bin/env -S node --disable-warning=ExperimentalWarning --max-semi-space-size=8
 // dumont: the command line. The process's side of it: arguments in, the project's tool environment
 // for the command, output and exit status out. What runs in between is bin/cli/run-cli.ts.
 import { mkdirSync, statSync } from "node:fs";

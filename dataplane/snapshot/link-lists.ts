@@ -18,7 +18,7 @@ const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", 
  * (discarded: it vanished while the snapshot was made, and is removed after extraction) may be of
  * any of the three types; a parent is always a folder.
  */
-export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">, members = membersOf(link)): Generator<string> {
+export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included" | "discarded">, members: Iterable<string> = membersOf(link)): Generator<string> {
   const types = treeIndex(link.entries);
   const parents = new Set<string>();
   for (const name of members) {
@@ -37,7 +37,7 @@ export function* expectedStagedPaths(link: Pick<Manifest, "entries" | "included"
 }
 
 /** The names tar lists as it extracts a link's members (`-v`, quoted as tar-messages.ts reads them). */
-function* tarListing(members: readonly string[]): Generator<string> {
+function* tarListing(members: Iterable<string>): Generator<string> {
   yield "."; // archives made before dumont-pack end each round with the workspace folder's own header
   for (const member of members) yield `./${quoteTarName(member)}`;
 }
@@ -47,9 +47,17 @@ export function listsFolder(index: number): string {
   return `link-${index}`;
 }
 
-/** What a link's archive holds: its tree's members, and those that vanished while it was made. */
-export function membersOf(link: Pick<Manifest, "included" | "discarded">): string[] {
-  return [...link.included, ...(link.discarded ?? [])];
+/**
+ * What a link's archive holds: its tree's members, and those that vanished while it was made. Read
+ * from the lists each time it is gone through, never copied (a million paths at a million files).
+ */
+export function membersOf(link: Pick<Manifest, "included" | "discarded">): Iterable<string> {
+  return {
+    *[Symbol.iterator]() {
+      yield* link.included;
+      yield* link.discarded ?? [];
+    },
+  };
 }
 
 /**

@@ -2,7 +2,9 @@
 // path like "../root/x" or "/etc/x" in `deleted` would make the restore remove files outside
 // /workspace. Every manifest of a chain is checked before the restore touches the host.
 import { DumontError } from "../../lib/errors.ts";
+import { EntryTable } from "./entry-table.ts";
 import { treeIndex, type Manifest } from "./manifest.ts";
+import { PathList } from "./string-column.ts";
 import { hasSurrogate, pathToBytes } from "./path-bytes.ts";
 
 export class UnsafeManifestError extends DumontError {
@@ -44,17 +46,22 @@ export function checkManifest(manifest: Manifest): void {
   const refuse = (problem: string): never => {
     throw new UnsafeManifestError(manifest.id, problem);
   };
-  const checkPaths = (list: string, paths: unknown): string[] => {
-    if (!Array.isArray(paths)) return refuse(`its ${list} list is missing`);
-    for (const path of paths) {
-      const problem = pathProblem(path);
-      if (problem) refuse(`${list} path ${JSON.stringify(path)} ${problem}`);
-    }
-    return paths as string[];
+  const checkPath = (list: string, path: unknown) => {
+    const problem = pathProblem(path);
+    if (problem) refuse(`${list} path ${JSON.stringify(path)} ${problem}`);
   };
-  if (!Array.isArray(manifest.entries)) refuse("it has no entries");
-  checkPaths("entry", manifest.entries.map((e) => e?.path));
-  for (const entry of manifest.entries) {
+  const checkPaths = (list: string, paths: unknown): Iterable<string> => {
+    if (!Array.isArray(paths) && !(paths instanceof PathList)) return refuse(`its ${list} list is missing`);
+    for (const path of paths as Iterable<unknown>) checkPath(list, path);
+    return paths as Iterable<string>;
+  };
+  if (!Array.isArray(manifest.entries) && !(manifest.entries instanceof EntryTable)) refuse("it has no entries");
+  const { entries } = manifest;
+  if (entries instanceof EntryTable) {
+    // Paths alone first, without making each entry an object (a million of them at a million files).
+    for (let i = 0; i < entries.length; i++) checkPath("entry", entries.pathAt(i));
+  } else for (const entry of entries) checkPath("entry", (entry as unknown as { path?: unknown } | null)?.path);
+  for (const entry of entries) {
     if (!entryTypes.has(entry.type)) refuse(`entry ${JSON.stringify(entry.path)} has an unknown type ${JSON.stringify(entry.type)}`);
     if (entry.type === "symlink" && (typeof entry.target !== "string" || entry.target === "" || entry.target.includes("\0"))) {
       refuse(`symlink ${JSON.stringify(entry.path)} has no usable target`);
@@ -72,7 +79,7 @@ export function checkManifest(manifest: Manifest): void {
     const parent = path.slice(0, Math.max(0, path.lastIndexOf("/")));
     if (parent && types.type(parent) !== "dir") refuse(`entry ${JSON.stringify(path)} is below ${JSON.stringify(parent)}, which is not a directory of the snapshot`);
   }
-  if (!Array.isArray(manifest.included)) refuse("its included list is missing");
+  if (!Array.isArray(manifest.included) && !(manifest.included instanceof PathList)) refuse("its included list is missing");
   // An entry's path is checked already: only what is not one needs its problem named.
   for (const path of manifest.included) {
     if (!types.has(path)) refuse(`included path ${JSON.stringify(path)} ${pathProblem(path) ?? "is not an entry of the snapshot"}`);

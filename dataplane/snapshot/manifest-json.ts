@@ -11,12 +11,24 @@ import type { Manifest } from "./manifest.ts";
 const perFileFields = ["entries", "included", "deleted", "discarded"] as const;
 const itemsPerPiece = 4096;
 
-function* arrayPieces(items: readonly unknown[]): Generator<string> {
+/** An array (or a table read from the store: its items are made one at a time). */
+function* arrayPieces(items: Iterable<unknown>): Generator<string> {
   yield "[";
-  for (let i = 0; i < items.length; i += itemsPerPiece) {
-    const piece = items.slice(i, i + itemsPerPiece).map((item) => JSON.stringify(item)).join(",");
-    yield i === 0 ? piece : `,${piece}`;
+  let piece: string[] = [];
+  let first = true;
+  const flush = () => {
+    const text = piece.join(",");
+    piece = [];
+    const wasFirst = first;
+    first = false;
+    return wasFirst ? text : `,${text}`;
+  };
+  for (const item of items) {
+    // JSON.stringify's own rule for an array's items: what it cannot write is null.
+    piece.push(JSON.stringify(item) ?? "null");
+    if (piece.length === itemsPerPiece) yield flush();
   }
+  if (piece.length > 0) yield flush();
   yield "]";
 }
 

@@ -3,7 +3,9 @@
 // once, about 300 MB beyond the tree itself at a million entries. Here the top-level object is
 // taken apart as the bytes arrive, and each element of its arrays (an entry, a path) is handed to
 // JSON.parse on its own: what stays is the parsed manifest and one chunk. The result is what
-// JSON.parse of the whole text gives (a later duplicate key wins, "__proto__" is a plain key).
+// JSON.parse of the whole text gives (a later duplicate key wins, "__proto__" is a plain key), but
+// for the top-level arrays a caller's `collect` takes: their elements go where it says (the store
+// keeps a manifest's entries and path lists compact: entry-table.ts).
 import { DumontError } from "../../lib/errors.ts";
 
 /** The longest single value outside the arrays' elements, or element, accepted: an entry is well under 100 KiB (a path and a target of at most 4 KiB bytes each, escaped). */
@@ -130,16 +132,25 @@ function valueEnd(bytes: Buffer, start: number, atEnd: boolean): number {
   return atEnd ? bytes.length : -1;
 }
 
+/** Where a top-level array's elements go as they are parsed (an array, unless `collect` says otherwise). */
+export interface ArraySink {
+  push(element: unknown): void;
+  /** The array ended (a table gives up its growth room). */
+  trim?(): void;
+}
+
 class ManifestReader {
   private readonly bytes: Bytes;
   private readonly what: string;
   private readonly onHeader?: (header: Record<string, unknown>) => void;
+  private readonly collect: (key: string) => ArraySink | undefined;
   private headerGiven = false;
 
-  constructor(source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void) {
+  constructor(source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void, collect?: (key: string) => ArraySink | undefined) {
     this.bytes = new Bytes(source);
     this.what = what;
     this.onHeader = onHeader;
+    this.collect = collect ?? (() => undefined);
   }
 
   private refuse(problem: string): never {
@@ -174,9 +185,8 @@ class ManifestReader {
    * An array, taken a batch at a time: every element complete in the bytes at hand is parsed in one
    * JSON.parse (one call per chunk, not per element), which also checks the commas between them.
    */
-  private async array(): Promise<unknown[]> {
+  private async array<Sink extends ArraySink>(elements: Sink): Promise<Sink> {
     await this.expect(openBracket, "at an array's start");
-    const elements: unknown[] = [];
     let afterComma = false;
     for (;;) {
       await this.bytes.peek();
@@ -227,7 +237,8 @@ class ManifestReader {
           this.headerGiven = true;
           this.onHeader?.({ ...manifest });
         }
-        const value = (await this.bytes.peek()) === openBracket ? await this.array() : await this.value();
+        const value = (await this.bytes.peek()) === openBracket ? await this.array(this.collect(key) ?? []) : await this.value();
+        (value as Partial<ArraySink> | null)?.trim?.();
         // A key like "__proto__" is data here, as JSON.parse makes it.
         Object.defineProperty(manifest, key, { value, enumerable: true, writable: true, configurable: true });
         const next = await this.bytes.peek();
@@ -249,7 +260,7 @@ class ManifestReader {
  * it got, too) may still change the result: a caller that acted on the header checks the result.
  */
 export function readManifestJson(
-  source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void,
+  source: AsyncIterable<Uint8Array>, what: string, onHeader?: (header: Record<string, unknown>) => void, collect?: (key: string) => ArraySink | undefined,
 ): Promise<Record<string, unknown>> {
-  return new ManifestReader(source, what, onHeader).read();
+  return new ManifestReader(source, what, onHeader, collect).read();
 }

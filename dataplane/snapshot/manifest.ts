@@ -3,6 +3,8 @@
 // parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
 // Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
 import { DumontError, UserError } from "../../lib/errors.ts";
+import { EntryTable } from "./entry-table.ts";
+import type { PathList } from "./string-column.ts";
 
 export type EntryType = "file" | "dir" | "symlink";
 
@@ -54,16 +56,16 @@ export interface Manifest {
   readonly stack?: string;
   readonly archive: ArchiveInfo;
   /** The whole tree after this snapshot. */
-  readonly entries: readonly Entry[];
+  readonly entries: Entries;
   /** Paths whose content is in this snapshot's archive. */
-  readonly included: readonly string[];
+  readonly included: Paths;
   /** Paths present in the parent and gone now: removed before this snapshot's archive is extracted. */
-  readonly deleted: readonly string[];
+  readonly deleted: Paths;
   /**
    * Paths the archive holds that are not in the tree (they vanished while the snapshot was being
    * made): removed after the archive is extracted. Absent in manifests from before it existed.
    */
-  readonly discarded?: readonly string[];
+  readonly discarded?: Paths;
   readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
 }
 
@@ -76,12 +78,34 @@ export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, str
   });
 }
 
+/** A tree's entries: an array (made here), or a table (read from the store: entry-table.ts). */
+export type Entries = readonly Entry[] | EntryTable;
+/** A manifest's list of paths: an array (made here), or compact (read from the store). */
+export type Paths = readonly string[] | PathList;
+
+/** Entry `i` of a tree, whichever way it is held. */
+export function entryAt(entries: Entries, i: number): Entry {
+  return entries instanceof EntryTable ? entries.at(i) : entries[i]!;
+}
+
+/** Paths a tree has, and where: the last entry's, should a path appear twice. */
+export interface TreeIndex {
+  /** How many different paths the tree has. */
+  readonly size: number;
+  has(path: string): boolean;
+  /** Where the path's entry is in the tree. */
+  position(path: string): number | undefined;
+  type(path: string): EntryType | undefined;
+  /** Each different path once. */
+  paths(): Iterable<string>;
+}
+
 /**
- * A tree's entries by path (the last one's, should a path appear twice). A restore asks it of the
- * same tree several times (checks, planning, each link's lists, the verification): it is made once
- * per tree, and holds positions, not copies, so a tree once indexed must not be reordered.
+ * An array's index. A restore asks it of the same tree several times (checks, planning, each link's
+ * lists, the verification): it is made once per tree, and holds positions, not copies, so a tree
+ * once indexed must not be reordered.
  */
-export class TreeIndex {
+class ArrayIndex implements TreeIndex {
   private readonly entries: readonly Entry[];
   private readonly positions = new Map<string, number>();
 
@@ -90,7 +114,6 @@ export class TreeIndex {
     for (const [i, entry] of entries.entries()) this.positions.set(entry.path, i);
   }
 
-  /** How many different paths the tree has. */
   get size(): number {
     return this.positions.size;
   }
@@ -99,7 +122,6 @@ export class TreeIndex {
     return this.positions.has(path);
   }
 
-  /** Where the path's entry is in the tree's list. */
   position(path: string): number | undefined {
     return this.positions.get(path);
   }
@@ -116,10 +138,11 @@ export class TreeIndex {
 
 const indexes = new WeakMap<readonly Entry[], TreeIndex>();
 
-/** The tree's index, made at the first ask. */
-export function treeIndex(entries: readonly Entry[]): TreeIndex {
+/** The tree's index, made at the first ask (a table is its own). */
+export function treeIndex(entries: Entries): TreeIndex {
+  if (entries instanceof EntryTable) return entries;
   let index = indexes.get(entries);
-  if (!index) indexes.set(entries, (index = new TreeIndex(entries)));
+  if (!index) indexes.set(entries, (index = new ArrayIndex(entries)));
   return index;
 }
 
@@ -141,13 +164,13 @@ export interface TreeChanges {
 }
 
 /** What an incremental snapshot must hold to turn the parent's tree into the current one. */
-export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): TreeChanges {
+export function diffTrees(parent: Entries, current: readonly Entry[]): TreeChanges {
   const before = treeIndex(parent);
   const changed: Entry[] = [];
   const unchanged: Entry[] = [];
   for (const entry of current) {
     const at = before.position(entry.path);
-    const old = at === undefined ? undefined : parent[at];
+    const old = at === undefined ? undefined : entryAt(parent, at);
     // Directories always go in (no content, cheap): their modes and times must be restored.
     if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
     else unchanged.push({ ...entry, md5: old.md5 });
@@ -156,9 +179,11 @@ export function diffTrees(parent: readonly Entry[], current: readonly Entry[]): 
 }
 
 /** Paths of the parent's tree that the current one no longer has. */
-export function deletedSince(parent: readonly Entry[], current: readonly Entry[]): string[] {
+export function deletedSince(parent: Entries, current: readonly Entry[]): string[] {
   const now = treeIndex(current);
-  return parent.filter((e) => !now.has(e.path)).map((e) => e.path);
+  const deleted: string[] = [];
+  for (const { path } of parent) if (!now.has(path)) deleted.push(path);
+  return deleted;
 }
 
 /**
@@ -174,7 +199,7 @@ export function withoutOrphans(entries: readonly Entry[]): Entry[] {
   return entries.filter((e) => attached(e.path));
 }
 
-export function stats(entries: readonly Entry[]): Manifest["stats"] {
+export function stats(entries: Entries): Manifest["stats"] {
   let files = 0, dirs = 0, symlinks = 0, bytes = 0;
   for (const e of entries) {
     if (e.type === "file") {

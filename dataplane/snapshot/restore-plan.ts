@@ -1,7 +1,7 @@
 // What a restore does around each archive of a chain, planned from the (checked) manifests alone.
 // tar extracts on top of what the previous archives left, and it cannot turn a non-empty directory
 // into a file or a symlink, so paths that changed type go before the archive that changes them.
-import { treeIndex, type Entry, type Manifest } from "./manifest.ts";
+import { treeIndex, type Entries, type Entry, type Manifest } from "./manifest.ts";
 
 export interface LinkPlan {
   readonly id: string;
@@ -30,9 +30,14 @@ export function leavesItsDirectory(target: string): boolean {
 }
 
 /** The paths whose type differs between two trees (paths in only one of them are not listed). */
-export function typeChanges(before: readonly Entry[], after: readonly Entry[]): string[] {
+export function typeChanges(before: Entries, after: Entries): string[] {
   const typeBefore = treeIndex(before);
-  return after.filter((e) => typeBefore.has(e.path) && typeBefore.type(e.path) !== e.type).map((e) => e.path);
+  const changed: string[] = [];
+  for (const { path, type } of after) {
+    const was = typeBefore.type(path);
+    if (was !== undefined && was !== type) changed.push(path);
+  }
+  return changed;
 }
 
 /** Sorted, without duplicates and without paths below another listed path. */
@@ -59,6 +64,7 @@ export function planChain(chain: readonly Manifest[]): ChainPlan {
     removeAfter: outermostPaths(link.discarded ?? []),
   }));
   const last = chain.at(-1);
-  const heldBackSymlinks = (last?.entries ?? []).filter((e) => e.type === "symlink" && leavesItsDirectory(e.target ?? ""));
+  const heldBackSymlinks: Entry[] = [];
+  for (const e of last?.entries ?? []) if (e.type === "symlink" && leavesItsDirectory(e.target ?? "")) heldBackSymlinks.push(e);
   return { links, heldBackSymlinks };
 }

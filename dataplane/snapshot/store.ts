@@ -7,6 +7,7 @@
 // itself goes between the GPU host and the bucket.
 import { manifestJson, manifestJsonBytes, manifestJsonParts } from "./manifest-json.ts";
 import { readManifestJson } from "./manifest-read.ts";
+import { compactManifestLists } from "./entry-table.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
@@ -141,7 +142,7 @@ export class SnapshotStore {
       throw error;
     });
     // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
-    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader) as unknown as Manifest;
+    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader, compactManifestLists) as unknown as Manifest;
   }
 
   /**

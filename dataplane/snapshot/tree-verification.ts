@@ -3,7 +3,7 @@
 // expected tree (the manifest, which the caller holds anyway), an index of it, two bytes per entry,
 // and the differences found. Holding the host's tree too (its entries, its MD5s, a map of it, and
 // copies of the entries with their MD5s) cost about 1 KB per entry: a gigabyte at a million files.
-import { treeIndex, type Entry, type TreeIndex } from "./manifest.ts";
+import { entryAt, treeIndex, type Entries, type Entry, type TreeIndex } from "./manifest.ts";
 
 export interface Mismatch {
   readonly path: string;
@@ -38,7 +38,7 @@ const otherSum = 2;
 export const keptMismatches = 10_000;
 
 export class TreeVerification {
-  private readonly expected: readonly Entry[];
+  private readonly expected: Entries;
   private readonly index: TreeIndex;
   private readonly scanned: Uint8Array;
   private readonly sums: Uint8Array;
@@ -47,7 +47,7 @@ export class TreeVerification {
   private readonly extras: string[] = [];
   private extraCount = 0;
 
-  constructor(expected: readonly Entry[]) {
+  constructor(expected: Entries) {
     this.expected = expected;
     // A path listed twice is refused before a restore (manifest-check.ts); here the last one counts.
     this.index = treeIndex(expected);
@@ -64,7 +64,7 @@ export class TreeVerification {
       return;
     }
     this.scanned[i] = 1;
-    const differs = scanDifferences(this.expected[i]!, got);
+    const differs = scanDifferences(entryAt(this.expected, i), got);
     if (differs) this.differences.set(i, differs);
     else this.differences.delete(i);
   };
@@ -72,7 +72,7 @@ export class TreeVerification {
   /** A file's MD5 as the host computed it (from the disk, or as an archive was extracted). */
   readonly hashed = (path: string, md5: string): void => {
     const i = this.index.position(path);
-    const want = i === undefined ? undefined : this.expected[i]!;
+    const want = i === undefined ? undefined : entryAt(this.expected, i);
     if (i === undefined || want?.type !== "file" || !want.md5) return; // only expected files' sums are compared
     this.sums[i] = md5 === want.md5 ? sameSum : otherSum;
     if (md5 === want.md5) this.otherMd5.delete(i);
@@ -92,7 +92,11 @@ export class TreeVerification {
   /** The expected files whose MD5 is not known yet: what the host must still hash. */
   filesToHash(): string[] {
     const paths: string[] = [];
-    for (const [i, entry] of this.expected.entries()) if (entry.type === "file" && this.sums[i] === noSum) paths.push(entry.path);
+    let i = -1;
+    for (const entry of this.expected) {
+      i++;
+      if (entry.type === "file" && this.sums[i] === noSum) paths.push(entry.path);
+    }
     return paths;
   }
 
@@ -118,7 +122,9 @@ export class TreeVerification {
         failureCount++;
       }
     };
-    for (const [i, want] of this.expected.entries()) {
+    let i = -1;
+    for (const want of this.expected) {
+      i++;
       if (this.index.position(want.path) !== i) continue; // a path listed twice: its last entry counts
       if (!this.scanned[i]) {
         report(want, "missing");
@@ -157,7 +163,7 @@ function scanDifferences(want: Entry, got: Entry): ScanDifferences | undefined {
 }
 
 /** Two trees compared whole (both at hand): what differs, and how. */
-export function compareTrees(expected: readonly Entry[], actual: readonly Entry[]): VerificationResult {
+export function compareTrees(expected: Entries, actual: Iterable<Entry>): VerificationResult {
   const verification = new TreeVerification(expected);
   for (const entry of actual) {
     verification.found(entry);

@@ -3,6 +3,7 @@
 // watch needs from the environment (backend, passphrase file, state folder, cloud credentials) goes
 // into an environment file only its owner can read, and the unit points at it.
 import { SettingError } from "../../lib/errors.ts";
+import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { credentialVariables } from "../credential-variables.ts";
 
 export interface WatchService {
@@ -32,7 +33,7 @@ function systemdWord(word: string): string {
 }
 
 export function systemdUnit(service: WatchService): string {
-  const exec = [service.node, "--disable-warning=ExperimentalWarning", service.dumontScript, "watch", "--stacks", service.stacks.join(",")].map(systemdWord).join(" ");
+  const exec = [service.node, ...dumontNodeFlags, service.dumontScript, "watch", "--stacks", service.stacks.join(",")].map(systemdWord).join(" ");
   return `[Unit]
 Description=Dumont health watch and failover for stacks ${service.stacks.join(", ")}
 Wants=network-online.target

@@ -19,6 +19,7 @@ import { SnapshotStore, type SnapshotStoreSettings } from "../../dataplane/snaps
 import { connect } from "../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools } from "../../dataplane/ssh/host-tools.ts";
 import { applyToolEnvironment } from "../../lib/tools/environment.ts";
+import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { repoRoot } from "../../lib/tools/paths.ts";
 import { makeKeyPair } from "../support/local-cloud.ts";
 import type { MemoryStep, MemoryStepResult } from "./memory-step.ts";
@@ -77,7 +78,8 @@ interface Row {
 /** Runs one operation in a process of its own and returns its figures (or its one-line error). */
 function runStep(step: MemoryStep): Promise<MemoryStepResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(import.meta.dirname, "memory-step.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // With the flags `dumont` runs with: the figure is a command's.
+    const child = fork(path.join(import.meta.dirname, "memory-step.ts"), [], { execArgv: [...dumontNodeFlags], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let answer: { result?: MemoryStepResult; error?: string } | undefined;
     child.on("message", (message: { result?: MemoryStepResult; error?: string }) => (answer = message));
     child.on("error", reject);

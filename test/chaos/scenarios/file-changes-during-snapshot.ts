@@ -21,7 +21,7 @@ export const fileChangesDuringSnapshot: Scenario = {
     const t0 = Date.now();
     const result = await automaticFailover(world, s, victim, "snapshot");
     expectThat(result.outcome === "failed-over" && result.restored?.kind === "snapshot" && result.restored.id === made.id, `restored from ${describeRestore(result)}`);
-    const unstable = made.entries.filter((e) => (e as { unstable?: boolean }).unstable).map((e) => e.path);
+    const unstable = [...made.entries].filter((e) => e.unstable).map((e) => e.path);
     return { rtoSeconds: (Date.now() - t0) / 1000, rpoSeconds: result.rpoSeconds, detail: `snapshot ${made.id} restored and verified${unstable.length ? `; reported as changing: ${unstable.join(", ")}` : ""}` };
   },
 };

@@ -3,13 +3,15 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { dumontNodeFlags } from "../../../lib/tools/node-flags.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 import { expectRefused, type Ran } from "../../support/refused-command-line.ts";
 
 describe("the dumont process", () => {
   function dumont(args: readonly string[], nodeOptions: readonly string[] = []): Promise<Ran> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", ...nodeOptions, path.join(repoRoot, "bin", "dumont.ts"), ...args], { cwd: repoRoot });
+      const child = spawn(process.execPath, [...dumontNodeFlags, ...nodeOptions, path.join(repoRoot, "bin", "dumont.ts"), ...args], { cwd: repoRoot });
       let out = "", err = "";
       child.stdout.on("data", (d) => (out += d));
       child.stderr.on("data", (d) => (err += d));
@@ -19,6 +21,11 @@ describe("the dumont process", () => {
 
   // One command of each kind (stack, host, bucket, local cloud, a group's and a lone one): every
   // command's parsing is the same code, checked above in this process.
+  it("runs with the Node flags every other launcher of it gives (lib/tools/node-flags.ts)", () => {
+    const shebang = readFileSync(path.join(repoRoot, "bin", "dumont.ts"), "utf8").split("\n")[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${dumontNodeFlags.join(" ")}`);
+  });
+
   it("a bad option: one line, exit 2", async () => {
     const cases = [["snapshot", "create"], ["ssh"], ["local-cloud", "fault"], ["journey"]];
     const ran = await Promise.all(cases.map((words) => dumont([...words, "--bogus"])));

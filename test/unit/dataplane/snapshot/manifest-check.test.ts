@@ -1,20 +1,33 @@
 // Paths in a manifest are data: a restore refuses any that could reach outside /workspace, and any
 // that do not fit the tree, naming the entry, before it touches the host.
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { checkManifest, pathProblem, UnsafeManifestError } from "../../../../dataplane/snapshot/manifest-check.ts";
+import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
 import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
+import { PathList } from "../../../../dataplane/snapshot/string-column.ts";
 
 const file = (path: string): Entry => ({ path, type: "file", size: 1, mode: 0o644, mtime: "1.0", md5: "a".repeat(32) });
 const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1.0" });
 const symlink = (path: string, target: string): Entry => ({ path, type: "symlink", size: 0, mode: 0o777, mtime: "1.0", target });
 
-function manifest(parts: Partial<Manifest>): Manifest {
+/** The same manifest as the store reads it: its entries and path lists compact (entry-table.ts). */
+function compact(m: Manifest): Manifest {
+  const list = (paths: unknown) => (Array.isArray(paths) ? PathList.of(paths) : paths) as PathList;
   return {
+    ...m, entries: Array.isArray(m.entries) ? EntryTable.of(m.entries) : m.entries, included: list(m.included), deleted: list(m.deleted),
+    ...(m.discarded !== undefined && { discarded: list(m.discarded) }),
+  };
+}
+
+let form: (m: Manifest) => Manifest = (m) => m;
+
+function manifest(parts: Partial<Manifest>): Manifest {
+  return form({
     format: "dumont-snapshot/1", id: "20260101T000000000Z-x", name: "x", createdAt: "", kind: "incremental", parent: "p", chain: ["p", "20260101T000000000Z-x"],
     source: { host: "h" }, archive: { key: "k", bytes: 1, md5: "b".repeat(32), parts: 1, partSize: 1, compression: "lz4" },
     entries: [dir("d"), file("d/f"), symlink("l", "/etc")], included: ["d", "d/f"], deleted: ["gone"], stats: { files: 1, dirs: 1, symlinks: 1, bytes: 1 },
     ...parts,
-  };
+  });
 }
 
 describe("manifest paths", () => {
@@ -37,7 +50,14 @@ describe("manifest paths", () => {
   });
 });
 
-describe("manifest check", () => {
+describe.each([
+  ["built here", (m: Manifest) => m],
+  ["read from the store", compact],
+])("manifest check, %s", (_, asHeld) => {
+  beforeEach(() => {
+    form = asHeld;
+  });
+
   it("passes a consistent manifest", () => {
     expect(() => checkManifest(manifest({}))).not.toThrow();
   });
@@ -67,6 +87,14 @@ describe("manifest check", () => {
     expect(() => checkManifest(manifest({ discarded: ["l/x"] }))).toThrow('discarded path "l/x" is below "l", which is a symlink of the snapshot');
     expect(() => checkManifest(manifest({ discarded: ["d/f/x"] }))).toThrow('discarded path "d/f/x" is below "d/f", which is a file of the snapshot');
     expect(() => checkManifest(manifest({ discarded: ["d/tmp", "gone/deeper/x"] }))).not.toThrow();
+  });
+
+  it("refuses entries and list elements that are not what they should be, kept as they came", () => {
+    expect(() => checkManifest(manifest({ entries: [dir("d"), null as never], included: [] }))).toThrow("entry path undefined is not a path");
+    expect(() => checkManifest(manifest({ entries: [dir("d"), { ...file("d/x"), path: 7 as never }], included: [] }))).toThrow("entry path 7 is not a path");
+    expect(() => checkManifest(manifest({ deleted: ["ok", 5 as never] }))).toThrow("deleted path 5 is not a path");
+    expect(() => checkManifest(manifest({ included: ["d", null as never] }))).toThrow("included path null is not a path");
+    expect(() => checkManifest(manifest({ entries: [dir("d"), { ...file("d/f"), mode: -1 }, { ...file("d/g"), extra: 1 } as Entry], included: ["d/f", "d/g"] }))).not.toThrow();
   });
 
   it("reads manifests from before `discarded` existed", () => {

@@ -1,0 +1,132 @@
+// Many strings kept as a few long ones. A string of its own costs 16 to 24 bytes beyond its
+// characters and 8 more for the pointer to it, and each is an object for the collector to trace: at
+// a million paths that is most of a manifest's memory (issue 15: the controller under 256 MiB at a
+// million files). Here a column's strings are joined into one string per 65,536 of them, with their
+// ends in a typed array; a string is cut out again only when it is asked for.
+
+const perChunk = 1 << 16;
+
+export class StringColumn implements Iterable<string> {
+  private readonly chunks: string[] = [];
+  /** The strings since the last chunk, concatenated (a rope: V8 flattens it once, at its first read). */
+  private pending = "";
+  private pendingCount = 0;
+  /** Each string's end within its chunk. */
+  private ends = new Uint32Array(1024);
+  private count = 0;
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(value: string): void {
+    if (this.count === this.ends.length) {
+      const grown = new Uint32Array(this.ends.length * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.pending += value;
+    this.pendingCount++;
+    this.ends[this.count++] = this.pending.length;
+    if (this.pendingCount === perChunk) this.seal();
+  }
+
+  /** Joins what was pushed since the last chunk into one (reads seal first: a chunk is never changed). */
+  private seal(): void {
+    if (this.pendingCount === 0) return;
+    this.chunks.push(this.pending);
+    this.pending = "";
+    this.pendingCount = 0;
+  }
+
+  private chunk(i: number): string {
+    if (this.pendingCount > 0) this.seal();
+    return this.chunks[Math.floor(i / perChunk)]!;
+  }
+
+  private start(i: number): number {
+    return i % perChunk === 0 ? 0 : this.ends[i - 1]!;
+  }
+
+  at(i: number): string {
+    if (!(i >= 0 && i < this.count)) throw new RangeError(`no string ${i} in a column of ${this.count}`);
+    return this.chunk(i).slice(this.start(i), this.ends[i]);
+  }
+
+  /** Whether string `i` is `value`, without cutting it out. */
+  equals(i: number, value: string): boolean {
+    const start = this.start(i);
+    return this.ends[i]! - start === value.length && this.chunk(i).startsWith(value, start);
+  }
+
+  /** A hash of string `i` (the same as hashString's of it), without cutting it out. */
+  hash(i: number): number {
+    const chunk = this.chunk(i);
+    let h = fnvOffset;
+    for (let at = this.start(i), end = this.ends[i]!; at < end; at++) h = Math.imul(h ^ chunk.charCodeAt(at), fnvPrime);
+    return h >>> 0;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    for (let i = 0; i < this.count; i++) yield this.at(i);
+  }
+
+  /** Gives up the growth room once the column is whole. */
+  trim(): void {
+    this.seal();
+    this.ends = this.ends.slice(0, this.count);
+  }
+}
+
+const fnvOffset = 0x811c9dc5;
+const fnvPrime = 0x01000193;
+
+/** FNV-1a over a string's UTF-16 code units. */
+export function hashString(value: string): number {
+  let h = fnvOffset;
+  for (let at = 0; at < value.length; at++) h = Math.imul(h ^ value.charCodeAt(at), fnvPrime);
+  return h >>> 0;
+}
+
+/**
+ * A list of a manifest's paths (included, deleted, discarded), compact. A manifest comes from a
+ * bucket: an element that is not a string is kept as it is, for the manifest's check to name (its
+ * type says string, as a parsed manifest's does, until checkManifest has passed it).
+ */
+export class PathList implements Iterable<string> {
+  private readonly strings = new StringColumn();
+  private readonly odd = new Map<number, unknown>();
+
+  static of(values: Iterable<unknown>): PathList {
+    const list = new PathList();
+    for (const value of values) list.push(value);
+    list.trim();
+    return list;
+  }
+
+  get length(): number {
+    return this.strings.length;
+  }
+
+  push(value: unknown): void {
+    if (typeof value !== "string") this.odd.set(this.strings.length, value);
+    this.strings.push(typeof value === "string" ? value : "");
+  }
+
+  at(i: number): string {
+    return (this.odd.has(i) ? this.odd.get(i) : this.strings.at(i)) as string;
+  }
+
+  *[Symbol.iterator](): Iterator<string> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  trim(): void {
+    this.strings.trim();
+  }
+
+  /** What JSON.stringify writes: the array it stands for. */
+  toJSON(): unknown[] {
+    return [...this];
+  }
+}
