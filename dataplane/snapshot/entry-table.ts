@@ -1,11 +1,11 @@
 // A tree's entries kept compact: a manifest read from the store holds a million of them at a
 // million files, and as objects (an object, and a string each for the path, the mtime and the MD5)
 // they took about 200 bytes apiece, twice that in the process's memory once the collector's slack
-// is counted (issue 15). Here each field is a column: strings in StringColumns, numbers in typed
-// arrays, the rare fields (symlink targets, unstable marks) in small maps; about 90 bytes an entry
-// at a million, and a handful of objects in all. An entry is made as an object again only when it
-// is asked for. The table is also its own index by path (an open-addressing hash table of
-// positions), which a Map of a million strings would have doubled.
+// is counted (issue 15). Here each field is a column: paths in a StringColumn, numbers, MD5s and
+// mtimes in typed arrays, the rare fields (symlink targets, mtimes of other forms) in small maps;
+// about 60 bytes an entry, and a handful of objects in all. An entry is made as an object again
+// only when it is asked for, and each field can be asked for alone. The table is also its own index
+// by path (an open-addressing hash table of positions), which a Map of a million strings doubled.
 import type { Entry, EntryType, TreeIndex } from "./manifest.ts";
 import type { ArraySink } from "./manifest-read.ts";
 import { hashString, PathList, StringColumn } from "./string-column.ts";
@@ -15,6 +15,15 @@ const typeNames: readonly EntryType[] = ["file", "dir", "symlink"];
 /** The type code of an entry kept as it came (see `odd`). */
 const oddCode = 3;
 const entryKeys = new Set(["path", "type", "size", "mode", "mtime", "md5", "target", "unstable"]);
+const md5Hex = /^[0-9a-f]{32}$/;
+/**
+ * An mtime as find's %T@ prints it from nanoseconds (seconds, a dot, nine digits and a 0): kept as
+ * two 32-bit numbers, and made again as the same text.
+ */
+const findTime = /^(0|[1-9]\d{0,9})\.(\d{9})0$/;
+const md5Scratch = Buffer.alloc(16);
+const hasMd5 = 1;
+const isUnstable = 2;
 
 /**
  * Whether an entry has only the fields an entry has, each of the kind it should be: anything else
@@ -26,26 +35,33 @@ function isPlain(entry: unknown): entry is Entry {
   const e = entry as Record<string, unknown>;
   for (const key of Object.keys(e)) if (!entryKeys.has(key)) return false;
   return typeof e.path === "string" && typeof e.type === "string" && Object.hasOwn(typeCodes, e.type)
-    && typeof e.size === "number" && Number.isInteger(e.mode) && (e.mode as number) >= 0 && (e.mode as number) <= 0xffffffff
-    && typeof e.mtime === "string" && (e.md5 === undefined || (typeof e.md5 === "string" && e.md5 !== ""))
+    && typeof e.size === "number" && Number.isInteger(e.mode) && (e.mode as number) >= 0 && (e.mode as number) <= 0xffff
+    && typeof e.mtime === "string" && (e.md5 === undefined || (typeof e.md5 === "string" && md5Hex.test(e.md5)))
     && (e.target === undefined || typeof e.target === "string") && (e.unstable === undefined || e.unstable === true);
 }
 
 export class EntryTable implements Iterable<Entry>, TreeIndex {
   private readonly pathColumn = new StringColumn();
-  private readonly mtimes = new StringColumn();
-  /** "" for an entry without one. */
-  private readonly md5s = new StringColumn();
   private types = new Uint8Array(1024);
-  private modes = new Uint32Array(1024);
+  /** hasMd5, isUnstable. */
+  private flags = new Uint8Array(1024);
+  private modes = new Uint16Array(1024);
   private sizes = new Float64Array(1024);
+  /** Each MD5 as its 16 bytes. */
+  private md5s = Buffer.alloc(1024 * 16);
+  /** An mtime find prints (findTime): its seconds and its nanoseconds. */
+  private seconds = new Uint32Array(1024);
+  private nanoseconds = new Uint32Array(1024);
+  /** Other mtimes, as text. */
+  private readonly otherMtimes = new Map<number, string>();
   private readonly targets = new Map<number, string>();
-  private readonly unstables = new Set<number>();
   /** Entries kept as they came (not plain: see isPlain). */
   private readonly odd = new Map<number, Entry>();
   private count = 0;
   /** Position + 1 of each path, by its hash (0: an empty slot); made at the first lookup. */
   private slots: Int32Array | undefined;
+  /** 1 for each entry that counts for its path (the last of a path listed twice). */
+  private counted: Uint8Array | undefined;
   private distinct = 0;
 
   static of(entries: Iterable<Entry>): EntryTable {
@@ -68,50 +84,111 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
       this.types[i] = oddCode;
       const path = (entry as { path?: unknown } | null)?.path;
       this.pathColumn.push(typeof path === "string" ? path : "");
-      this.mtimes.push("");
-      this.md5s.push("");
       return;
     }
     this.types[i] = typeCodes[entry.type];
     this.modes[i] = entry.mode;
     this.sizes[i] = entry.size;
     this.pathColumn.push(entry.path);
-    this.mtimes.push(entry.mtime);
-    this.md5s.push(entry.md5 ?? "");
+    const time = findTime.exec(entry.mtime);
+    if (time && Number(time[1]) <= 0xffffffff) {
+      this.seconds[i] = Number(time[1]);
+      this.nanoseconds[i] = Number(time[2]);
+    } else this.otherMtimes.set(i, entry.mtime);
+    let flags = 0;
+    if (entry.md5 !== undefined) {
+      this.md5s.write(entry.md5, i * 16, 16, "hex");
+      flags |= hasMd5;
+    }
+    if (entry.unstable) flags |= isUnstable;
+    this.flags[i] = flags;
     if (entry.target !== undefined) this.targets.set(i, entry.target);
-    if (entry.unstable) this.unstables.add(i);
   }
 
   private grow(): void {
-    const types = new Uint8Array(this.types.length * 2);
-    types.set(this.types);
-    this.types = types;
-    const modes = new Uint32Array(this.modes.length * 2);
-    modes.set(this.modes);
-    this.modes = modes;
-    const sizes = new Float64Array(this.sizes.length * 2);
-    sizes.set(this.sizes);
-    this.sizes = sizes;
+    this.resize(Math.max(1024, this.types.length * 2));
   }
 
-  /** Gives up the growth room once the table is whole. */
+  /**
+   * The table is whole: its columns end at its last entry. Views, not copies: a copy would hold both
+   * for a moment (some 90 MB at a million entries), where the growth room left is at most half.
+   */
   trim(): void {
-    this.types = this.types.slice(0, this.count);
-    this.modes = this.modes.slice(0, this.count);
-    this.sizes = this.sizes.slice(0, this.count);
-    for (const column of [this.pathColumn, this.mtimes, this.md5s]) column.trim();
+    this.types = this.types.subarray(0, this.count);
+    this.flags = this.flags.subarray(0, this.count);
+    this.modes = this.modes.subarray(0, this.count);
+    this.sizes = this.sizes.subarray(0, this.count);
+    this.seconds = this.seconds.subarray(0, this.count);
+    this.nanoseconds = this.nanoseconds.subarray(0, this.count);
+    this.md5s = this.md5s.subarray(0, this.count * 16);
+    this.pathColumn.trim();
+  }
+
+  private resize(length: number): void {
+    const resized = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(from: T, make: (n: number) => T): T => {
+      const to = make(length);
+      to.set(from);
+      return to;
+    };
+    this.types = resized(this.types, (n) => new Uint8Array(n));
+    this.flags = resized(this.flags, (n) => new Uint8Array(n));
+    this.modes = resized(this.modes, (n) => new Uint16Array(n));
+    this.sizes = resized(this.sizes, (n) => new Float64Array(n));
+    this.seconds = resized(this.seconds, (n) => new Uint32Array(n));
+    this.nanoseconds = resized(this.nanoseconds, (n) => new Uint32Array(n));
+    const md5s = Buffer.alloc(length * 16);
+    this.md5s.copy(md5s);
+    this.md5s = md5s;
   }
 
   /** Entry `i`, made as an object (or the one kept as it came). */
   at(i: number): Entry {
     const odd = this.odd.get(i);
     if (odd !== undefined) return odd;
-    const md5 = this.md5s.at(i);
+    const flags = this.flags[i]!;
     const target = this.targets.get(i);
     return {
-      path: this.pathColumn.at(i), type: typeNames[this.types[i]!]!, size: this.sizes[i]!, mode: this.modes[i]!, mtime: this.mtimes.at(i),
-      ...(md5 !== "" && { md5 }), ...(target !== undefined && { target }), ...(this.unstables.has(i) && { unstable: true as const }),
+      path: this.pathColumn.at(i), type: typeNames[this.types[i]!]!, size: this.sizes[i]!, mode: this.modes[i]!, mtime: this.mtimeAt(i),
+      ...((flags & hasMd5) !== 0 && { md5: this.md5At(i) }),
+      ...(target !== undefined && { target }), ...((flags & isUnstable) !== 0 && { unstable: true as const }),
     };
+  }
+
+  // Each field of entry `i` alone, without making the entry (the verification asks them of every
+  // entry: made whole, a million entries were half a gigabyte of garbage).
+
+  sizeAt(i: number): number {
+    return this.types[i] === oddCode ? this.odd.get(i)!.size : this.sizes[i]!;
+  }
+
+  modeAt(i: number): number {
+    return this.types[i] === oddCode ? this.odd.get(i)!.mode : this.modes[i]!;
+  }
+
+  mtimeAt(i: number): string {
+    if (this.types[i] === oddCode) return this.odd.get(i)!.mtime;
+    return this.otherMtimes.get(i) ?? `${this.seconds[i]}.${String(this.nanoseconds[i]).padStart(9, "0")}0`;
+  }
+
+  targetAt(i: number): string | undefined {
+    return this.types[i] === oddCode ? this.odd.get(i)!.target : this.targets.get(i);
+  }
+
+  unstableAt(i: number): boolean {
+    return this.types[i] === oddCode ? this.odd.get(i)!.unstable === true : (this.flags[i]! & isUnstable) !== 0;
+  }
+
+  md5At(i: number): string | undefined {
+    if (this.types[i] === oddCode) return this.odd.get(i)!.md5;
+    return (this.flags[i]! & hasMd5) !== 0 ? this.md5s.toString("hex", i * 16, i * 16 + 16) : undefined;
+  }
+
+  /** Whether entry `i` has this MD5 (32 hex digits, as md5sum prints it). */
+  md5Is(i: number, md5: string): boolean {
+    if (this.types[i] === oddCode) return this.odd.get(i)!.md5 === md5;
+    if ((this.flags[i]! & hasMd5) === 0 || !md5Hex.test(md5)) return false;
+    md5Scratch.write(md5, 0, 16, "hex");
+    return this.md5s.compare(md5Scratch, 0, 16, i * 16, i * 16 + 16) === 0;
   }
 
   /** Entry `i`'s path (one kept as it came may have none, or another kind of value: the check names it). */
@@ -161,11 +238,12 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
   /** Each different path once, in the order of the entries that count for them. */
   *paths(): Generator<string> {
-    for (let i = 0; i < this.count; i++) {
-      if (!this.indexed(i)) continue;
-      const path = this.pathColumn.at(i);
-      if (this.position(path) === i) yield path;
-    }
+    for (let i = 0; i < this.count; i++) if (this.counts(i)) yield this.pathColumn.at(i);
+  }
+
+  /** Whether entry `i` is the one its path's lookups find (not an earlier one of a path listed twice). */
+  counts(i: number): boolean {
+    return this.index().counted![i] === 1;
   }
 
   /** An entry whose path is no string (kept as it came) is in no index. */
@@ -195,7 +273,10 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
         }
       }
     }
+    const counted = new Uint8Array(this.count);
+    for (const held of slots) if (held !== 0) counted[held - 1] = 1;
     this.slots = slots;
+    this.counted = counted;
     this.distinct = distinct;
     return this;
   }

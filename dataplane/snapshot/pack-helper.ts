@@ -17,8 +17,9 @@ export const packBuilds = path.join(toolsDir, "dumont-pack");
 /** `uname -m` to Go's name for it: the builds setup makes. */
 const goArchOf: Readonly<Record<string, string>> = { x86_64: "amd64", aarch64: "arm64" };
 
+/** A build's file and its SHA-256 (its bytes are read again to send it: kept, both builds held 12 MB for the process's life). */
 interface Build {
-  readonly bytes: Buffer;
+  readonly file: string;
   readonly sha256: string;
 }
 
@@ -29,7 +30,7 @@ function build(goArch: string): Promise<Build> {
   if (!loading) {
     const file = path.join(packBuilds, `dumont-pack-linux-${goArch}`);
     loading = readFile(file).then(
-      (bytes) => ({ bytes, sha256: createHash("sha256").update(bytes).digest("hex") }),
+      (bytes) => ({ file, sha256: createHash("sha256").update(bytes).digest("hex") }),
       () => {
         throw new EnvironmentError(`the snapshot helper ${file} is not built`, "run `npm run setup` in the checkout (it builds dataplane/pack with Go)");
       },
@@ -90,6 +91,9 @@ export async function ensurePackHelper(ssh: SshConnection): Promise<string> {
       "snapshots need a Linux host on x86_64 or arm64");
   }
   const helper = await build(goArch);
-  const stored = await ssh.run(["sh", "-c", storeScript, "store-pack", helper.sha256], { stdin: helper.bytes, timeoutMs: sendingMs(helper.bytes.length) });
+  const bytes = await readFile(helper.file);
+  // Named by what is sent (a build made since it was first hashed is stored under its own hash).
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const stored = await ssh.run(["sh", "-c", storeScript, "store-pack", sha256], { stdin: bytes, timeoutMs: sendingMs(bytes.length) });
   return stored.stdout.trim();
 }

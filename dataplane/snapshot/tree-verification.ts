@@ -3,7 +3,8 @@
 // expected tree (the manifest, which the caller holds anyway), an index of it, two bytes per entry,
 // and the differences found. Holding the host's tree too (its entries, its MD5s, a map of it, and
 // copies of the entries with their MD5s) cost about 1 KB per entry: a gigabyte at a million files.
-import { entryAt, treeIndex, type Entries, type Entry, type TreeIndex } from "./manifest.ts";
+import { EntryTable } from "./entry-table.ts";
+import type { Entries, Entry } from "./manifest.ts";
 
 export interface Mismatch {
   readonly path: string;
@@ -38,8 +39,8 @@ const otherSum = 2;
 export const keptMismatches = 10_000;
 
 export class TreeVerification {
-  private readonly expected: Entries;
-  private readonly index: TreeIndex;
+  /** The expected tree as a table (entry-table.ts): each field is asked of it, no entry made whole. */
+  private readonly expected: EntryTable;
   private readonly scanned: Uint8Array;
   private readonly sums: Uint8Array;
   private readonly otherMd5 = new Map<number, string>();
@@ -48,41 +49,41 @@ export class TreeVerification {
   private extraCount = 0;
 
   constructor(expected: Entries) {
-    this.expected = expected;
     // A path listed twice is refused before a restore (manifest-check.ts); here the last one counts.
-    this.index = treeIndex(expected);
+    this.expected = expected instanceof EntryTable ? expected : EntryTable.of(expected);
     this.scanned = new Uint8Array(expected.length);
     this.sums = new Uint8Array(expected.length);
   }
 
   /** An entry the host's tree has (its scan, without an MD5: those come through `hashed`). */
   readonly found = (got: Entry): void => {
-    const i = this.index.position(got.path);
+    const i = this.expected.position(got.path);
     if (i === undefined) {
       if (this.extras.length < keptMismatches) this.extras.push(got.path);
       this.extraCount++;
       return;
     }
     this.scanned[i] = 1;
-    const differs = scanDifferences(entryAt(this.expected, i), got);
+    const differs = scanDifferences(this.expected, i, got);
     if (differs) this.differences.set(i, differs);
     else this.differences.delete(i);
   };
 
   /** A file's MD5 as the host computed it (from the disk, or as an archive was extracted). */
   readonly hashed = (path: string, md5: string): void => {
-    const i = this.index.position(path);
-    const want = i === undefined ? undefined : entryAt(this.expected, i);
-    if (i === undefined || want?.type !== "file" || !want.md5) return; // only expected files' sums are compared
-    this.sums[i] = md5 === want.md5 ? sameSum : otherSum;
-    if (md5 === want.md5) this.otherMd5.delete(i);
+    const i = this.expected.position(path);
+    // Only expected files' sums are compared.
+    if (i === undefined || this.expected.typeAt(i) !== "file" || !this.expected.md5At(i)) return;
+    const same = this.expected.md5Is(i, md5);
+    this.sums[i] = same ? sameSum : otherSum;
+    if (same) this.otherMd5.delete(i);
     else this.otherMd5.set(i, md5);
   };
 
   /** These paths were written again (a later archive of a chain): their MD5s so far no longer hold. */
   forgetSums(paths: Iterable<string>): void {
     for (const path of paths) {
-      const i = this.index.position(path);
+      const i = this.expected.position(path);
       if (i === undefined) continue;
       this.sums[i] = noSum;
       this.otherMd5.delete(i);
@@ -92,11 +93,7 @@ export class TreeVerification {
   /** The expected files whose MD5 is not known yet: what the host must still hash. */
   filesToHash(): string[] {
     const paths: string[] = [];
-    let i = -1;
-    for (const entry of this.expected) {
-      i++;
-      if (entry.type === "file" && this.sums[i] === noSum) paths.push(entry.path);
-    }
+    for (let i = 0; i < this.expected.length; i++) if (this.expected.typeAt(i) === "file" && this.sums[i] === noSum) paths.push(this.expected.pathAt(i));
     return paths;
   }
 
@@ -113,31 +110,31 @@ export class TreeVerification {
     const warnings: Mismatch[] = [];
     let failureCount = 0;
     let warningCount = 0;
-    const report = (want: Entry, problem: string) => {
-      if (want.unstable) {
-        if (warnings.length < keptMismatches) warnings.push({ path: want.path, problem });
+    const expected = this.expected;
+    const report = (i: number, problem: string) => {
+      if (expected.unstableAt(i)) {
+        if (warnings.length < keptMismatches) warnings.push({ path: expected.pathAt(i), problem });
         warningCount++;
       } else {
-        if (failures.length < keptMismatches) failures.push({ path: want.path, problem });
+        if (failures.length < keptMismatches) failures.push({ path: expected.pathAt(i), problem });
         failureCount++;
       }
     };
-    let i = -1;
-    for (const want of this.expected) {
-      i++;
-      if (this.index.position(want.path) !== i) continue; // a path listed twice: its last entry counts
+    for (let i = 0; i < expected.length; i++) {
+      if (!expected.counts(i)) continue; // a path listed twice: its last entry counts
       if (!this.scanned[i]) {
-        report(want, "missing");
+        report(i, "missing");
         continue;
       }
       const differs = this.differences.get(i);
       if (differs?.type) {
-        report(want, differs.type);
+        report(i, differs.type);
         continue;
       }
-      const md5 = want.type === "file" && want.md5 ? this.md5Problem(i, want.md5) : undefined;
+      const md5 = expected.typeAt(i) === "file" && expected.md5At(i) ? this.md5Problem(i) : undefined;
+      if (!differs && md5 === undefined) continue;
       const problems = [differs?.size, md5, differs?.target, differs?.mode, differs?.mtime].filter((p): p is string => p !== undefined);
-      if (problems.length > 0) report(want, problems.join("; "));
+      if (problems.length > 0) report(i, problems.join("; "));
     }
     for (const path of this.extras.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (failures.length < keptMismatches) failures.push({ path, problem: "not in the snapshot" });
@@ -145,20 +142,21 @@ export class TreeVerification {
     return { failures, warnings, failureCount: failureCount + this.extraCount, warningCount };
   }
 
-  private md5Problem(i: number, expected: string): string | undefined {
+  private md5Problem(i: number): string | undefined {
     if (this.sums[i] === sameSum) return undefined;
-    if (this.sums[i] === otherSum) return `MD5 ${this.otherMd5.get(i)}, expected ${expected}`;
+    if (this.sums[i] === otherSum) return `MD5 ${this.otherMd5.get(i)}, expected ${this.expected.md5At(i)}`;
     return "its MD5 could not be read";
   }
 }
 
-/** What a scanned entry shows that the manifest's does not, or nothing (no object for the entries that match: nearly all). */
-function scanDifferences(want: Entry, got: Entry): ScanDifferences | undefined {
-  if (got.type !== want.type) return { type: `is a ${got.type}, expected a ${want.type}` };
-  const size = want.type === "file" && got.size !== want.size ? `size ${got.size}, expected ${want.size}` : undefined;
-  const target = want.type === "symlink" && got.target !== want.target ? `points to ${got.target}, expected ${want.target}` : undefined;
-  const mode = want.type !== "symlink" && got.mode !== want.mode ? `mode ${got.mode.toString(8)}, expected ${want.mode.toString(8)}` : undefined;
-  const mtime = want.type !== "symlink" && !sameSecond(got.mtime, want.mtime) ? `mtime ${got.mtime}, expected ${want.mtime}` : undefined;
+/** What a scanned entry shows that the expected entry `i` does not, or nothing (no object for the entries that match: nearly all). */
+function scanDifferences(expected: EntryTable, i: number, got: Entry): ScanDifferences | undefined {
+  const type = expected.typeAt(i);
+  if (got.type !== type) return { type: `is a ${got.type}, expected a ${type}` };
+  const size = type === "file" && got.size !== expected.sizeAt(i) ? `size ${got.size}, expected ${expected.sizeAt(i)}` : undefined;
+  const target = type === "symlink" && got.target !== expected.targetAt(i) ? `points to ${got.target}, expected ${expected.targetAt(i)}` : undefined;
+  const mode = type !== "symlink" && got.mode !== expected.modeAt(i) ? `mode ${got.mode.toString(8)}, expected ${expected.modeAt(i).toString(8)}` : undefined;
+  const mtime = type !== "symlink" && !sameSecond(got.mtime, expected.mtimeAt(i)) ? `mtime ${got.mtime}, expected ${expected.mtimeAt(i)}` : undefined;
   return size || target || mode || mtime ? { size, target, mode, mtime } : undefined;
 }
 

@@ -2,10 +2,15 @@
 // resident memory is the operation's alone: a full snapshot, or a restore with its verification.
 // Everything it needs (endpoints, the host's key, credentials) arrives in one IPC message, never on
 // its command line; it answers with its figures and exits.
-import { createSnapshot } from "../../dataplane/snapshot/create.ts";
-import { restoreSnapshot } from "../../dataplane/snapshot/restore.ts";
-import { SnapshotStore, type SnapshotStoreSettings } from "../../dataplane/snapshot/store.ts";
-import { connect } from "../../dataplane/ssh/client.ts";
+import type { SnapshotStoreSettings } from "../../dataplane/snapshot/store.ts";
+import { enableCheckoutCompileCache } from "../../lib/tools/compile-cache.ts";
+
+// As `dumont` does (bin/dumont.ts): the figure is a command's, which loads its code from the cache.
+enableCheckoutCompileCache();
+const { createSnapshot } = await import("../../dataplane/snapshot/create.ts");
+const { restoreSnapshot } = await import("../../dataplane/snapshot/restore.ts");
+const { SnapshotStore } = await import("../../dataplane/snapshot/store.ts");
+const { connect } = await import("../../dataplane/ssh/client.ts");
 
 export interface MemoryStep {
   readonly operation: "snapshot" | "restore";

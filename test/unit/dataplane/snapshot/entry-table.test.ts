@@ -17,11 +17,19 @@ const unusual: Entry[] = [
   { path: "bytes\udcff\udc80", type: "symlink", size: 0, mode: 0o777, mtime: "3", target: "../x]}{[,:" },
   file("ctl\n\t\u0001", { size: 1e15, mtime: "-1.5" }),
   file("no sum", { md5: undefined }),
+  // mtimes as find prints them are kept as numbers, others as text: each comes back as it was.
+  file("zero fraction", { mtime: "1700000000.0000000000" }),
+  file("epoch", { mtime: "0.0000000001" }),
+  file("leading zero", { mtime: "0170.1234567890" }),
+  file("nine digits", { mtime: "1700000000.123456789" }),
+  file("far future", { mtime: "999999999999999.9999999999" }),
+  file("last 32-bit second", { mtime: "4294967295.9999999990" }),
+  file("past 32 bits", { mtime: "4294967296.0000000000" }),
 ];
 // What a bucket may hold instead of an entry: each is kept as it came.
 const odd = [
   null, 7, "a string", { ...file("fifo"), type: "fifo" }, { ...file("negative mode"), mode: -1 }, { ...file("extra"), owner: "root" },
-  { ...file("empty sum"), md5: "" }, { path: 5, type: "file" }, { ...file("no mtime"), mtime: undefined }, { ...file("unstable no"), unstable: false },
+  { ...file("empty sum"), md5: "" }, { ...file("upper-case sum"), md5: "A".repeat(32) }, { ...file("short sum"), md5: "ab" }, { ...file("big mode"), mode: 0x10000 }, { path: 5, type: "file" }, { ...file("no mtime"), mtime: undefined }, { ...file("unstable no"), unstable: false },
 ] as unknown as Entry[];
 
 describe("an entry table", () => {
@@ -34,6 +42,19 @@ describe("an entry table", () => {
     for (const [i, e] of odd.entries()) expect(table.at(unusual.length + i)).toBe(e);
     expect(table.pathAt(3)).toBe("bytes\udcff\udc80");
     expect(table.typeAt(2)).toBe("dir");
+  });
+
+  it("answers each field alone as the entry made whole has it", () => {
+    const entries = [...unusual, ...odd.filter((e) => typeof e === "object" && e !== null)];
+    const table = EntryTable.of(entries);
+    for (const [i, e] of entries.entries()) {
+      expect([table.pathAt(i), table.typeAt(i), table.sizeAt(i), table.modeAt(i), table.mtimeAt(i), table.targetAt(i), table.md5At(i), table.unstableAt(i)])
+        .toEqual([e.path, e.type, e.size, e.mode, e.mtime, e.target, e.md5, e.unstable === true]);
+      if (e.md5) expect(table.md5Is(i, e.md5)).toBe(true);
+      expect(table.md5Is(i, "0".repeat(32))).toBe(false);
+    }
+    expect(table.md5Is(0, "A".repeat(32))).toBe(false);
+    expect(table.md5Is(0, "a".repeat(31))).toBe(false);
   });
 
   it("finds each path where an array's index does, the last of a path listed twice, across its chunks", () => {
