@@ -46,7 +46,9 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   /** hasMd5, isUnstable. */
   private flags = new Uint8Array(1024);
   private modes = new Uint16Array(1024);
-  private sizes = new Float64Array(1024);
+  /** Sizes under 4 GiB; the others (and any size that is not a whole number) in `otherSizes`. */
+  private sizes = new Uint32Array(1024);
+  private readonly otherSizes = new Map<number, number>();
   /** Each MD5 as its 16 bytes. */
   private md5s = Buffer.alloc(1024 * 16);
   /** An mtime find prints (findTime): its seconds and its nanoseconds. */
@@ -88,7 +90,8 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     }
     this.types[i] = typeCodes[entry.type];
     this.modes[i] = entry.mode;
-    this.sizes[i] = entry.size;
+    if (Number.isInteger(entry.size) && entry.size >= 0 && entry.size <= 0xffffffff) this.sizes[i] = entry.size;
+    else this.otherSizes.set(i, entry.size);
     this.pathColumn.push(entry.path);
     const time = findTime.exec(entry.mtime);
     if (time && Number(time[1]) <= 0xffffffff) {
@@ -133,7 +136,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     this.types = resized(this.types, (n) => new Uint8Array(n));
     this.flags = resized(this.flags, (n) => new Uint8Array(n));
     this.modes = resized(this.modes, (n) => new Uint16Array(n));
-    this.sizes = resized(this.sizes, (n) => new Float64Array(n));
+    this.sizes = resized(this.sizes, (n) => new Uint32Array(n));
     this.seconds = resized(this.seconds, (n) => new Uint32Array(n));
     this.nanoseconds = resized(this.nanoseconds, (n) => new Uint32Array(n));
     const md5s = Buffer.alloc(length * 16);
@@ -148,7 +151,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     const flags = this.flags[i]!;
     const target = this.targets.get(i);
     return {
-      path: this.pathColumn.at(i), type: typeNames[this.types[i]!]!, size: this.sizes[i]!, mode: this.modes[i]!, mtime: this.mtimeAt(i),
+      path: this.pathColumn.at(i), type: typeNames[this.types[i]!]!, size: this.sizeAt(i), mode: this.modes[i]!, mtime: this.mtimeAt(i),
       ...((flags & hasMd5) !== 0 && { md5: this.md5At(i) }),
       ...(target !== undefined && { target }), ...((flags & isUnstable) !== 0 && { unstable: true as const }),
     };
@@ -158,7 +161,8 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   // entry: made whole, a million entries were half a gigabyte of garbage).
 
   sizeAt(i: number): number {
-    return this.types[i] === oddCode ? this.odd.get(i)!.size : this.sizes[i]!;
+    if (this.types[i] === oddCode) return this.odd.get(i)!.size;
+    return this.otherSizes.get(i) ?? this.sizes[i]!;
   }
 
   modeAt(i: number): number {
@@ -289,10 +293,14 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
 /**
  * Where a manifest's lists that grow with the file count go as the store reads it (manifest-read.ts's
- * `collect`): its entries into a table, its path lists into PathLists.
+ * `collect`): its entries into a table, its path lists into PathLists, those after the entries
+ * keeping a path the entries have as its position there (an archive's members, in `included`).
  */
-export function compactManifestLists(key: string): ArraySink | undefined {
-  if (key === "entries") return new EntryTable() as unknown as ArraySink;
-  if (key === "included" || key === "deleted" || key === "discarded") return new PathList();
-  return undefined;
+export function compactManifestLists(): (key: string) => ArraySink | undefined {
+  let entries: EntryTable | undefined;
+  return (key) => {
+    if (key === "entries") return (entries = new EntryTable()) as unknown as ArraySink;
+    if (key === "included" || key === "deleted" || key === "discarded") return new PathList(entries);
+    return undefined;
+  };
 }

@@ -142,7 +142,7 @@ export class SnapshotStore {
       throw error;
     });
     // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
-    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader, compactManifestLists) as unknown as Manifest;
+    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader, compactManifestLists()) as unknown as Manifest;
   }
 
   /**

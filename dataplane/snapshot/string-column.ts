@@ -90,40 +90,73 @@ export function hashString(value: string): number {
   return h >>> 0;
 }
 
+/** Where a list's paths may be found already (a manifest's entries: entry-table.ts). */
+export interface PathSource {
+  position(path: string): number | undefined;
+  pathAt(i: number): string;
+}
+
 /**
- * A list of a manifest's paths (included, deleted, discarded), compact. A manifest comes from a
+ * A list of a manifest's paths (included, deleted, discarded), compact. A path its `source` has (an
+ * archive's members are entries of its tree: a million of them at a million files) is kept as its
+ * position there, four bytes; any other as a string of a StringColumn. A manifest comes from a
  * bucket: an element that is not a string is kept as it is, for the manifest's check to name (its
  * type says string, as a parsed manifest's does, until checkManifest has passed it).
  */
 export class PathList implements Iterable<string> {
+  private readonly source: PathSource | undefined;
   private readonly strings = new StringColumn();
   private readonly odd = new Map<number, unknown>();
+  /** Per element: (its position in `source` << 1) | 1, or (its index in `strings` << 1). */
+  private items = new Uint32Array(1024);
+  private count = 0;
 
-  static of(values: Iterable<unknown>): PathList {
-    const list = new PathList();
+  constructor(source?: PathSource) {
+    this.source = source;
+  }
+
+  static of(values: Iterable<unknown>, source?: PathSource): PathList {
+    const list = new PathList(source);
     for (const value of values) list.push(value);
     list.trim();
     return list;
   }
 
   get length(): number {
-    return this.strings.length;
+    return this.count;
   }
 
   push(value: unknown): void {
-    if (typeof value !== "string") this.odd.set(this.strings.length, value);
+    if (this.count === this.items.length) {
+      const grown = new Uint32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    const i = this.count++;
+    const position = typeof value === "string" ? this.source?.position(value) : undefined;
+    if (position !== undefined && position < 2 ** 31) {
+      this.items[i] = (position * 2) + 1;
+      return;
+    }
+    if (typeof value !== "string") this.odd.set(i, value);
+    this.items[i] = this.strings.length * 2;
     this.strings.push(typeof value === "string" ? value : "");
   }
 
   at(i: number): string {
-    return (this.odd.has(i) ? this.odd.get(i) : this.strings.at(i)) as string;
+    if (!(i >= 0 && i < this.count)) throw new RangeError(`no path ${i} in a list of ${this.count}`);
+    if (this.odd.has(i)) return this.odd.get(i) as string;
+    const item = this.items[i]!;
+    return item % 2 === 1 ? this.source!.pathAt((item - 1) / 2) : this.strings.at(item / 2);
   }
 
   *[Symbol.iterator](): Iterator<string> {
-    for (let i = 0; i < this.length; i++) yield this.at(i);
+    for (let i = 0; i < this.count; i++) yield this.at(i);
   }
 
+  /** The list is whole: no growth room is kept (a view, not a copy). */
   trim(): void {
+    this.items = this.items.subarray(0, this.count);
     this.strings.trim();
   }
 

@@ -228,8 +228,8 @@ printf 'truncated\n' > $'cut\xe2\x82'`]);
     const { manifest } = await createSnapshot({ ssh: source.ssh, store: bytesStore, name: "bytes", parent: "full" });
     expect([...manifest.entries].map((e) => e.path)).toEqual(expect.arrayContaining(["bad\udcff\udcfeutf8", "d\udce9r/f\udcff", "d\udce9r/ünï", "cut\udce2\udc82"]));
     expect([...manifest.entries].find((e) => e.path === "l\udcfe")?.target).toBe("t\udcff");
-    // The manifest went through JSON in the bucket and came back the same.
-    expect((await bytesStore.readManifest(manifest.id)).entries).toEqual(manifest.entries);
+    // The manifest went through JSON in the bucket and came back the same (its entries a table now: entry-table.ts).
+    expect(JSON.stringify(await bytesStore.readManifest(manifest.id))).toBe(JSON.stringify(manifest));
 
     const report = await restoreSnapshot({ ssh: (await host("bytes-target")).ssh, store: bytesStore, id: manifest.id });
     expect(report.ok).toBe(true);
@@ -262,7 +262,7 @@ printf 'truncated\n' > $'cut\xe2\x82'`]);
     try {
       const head = await partsStore.s3.send(new HeadObjectCommand({ Bucket: "snapshots", Key: partsStore.manifestKey(id) }));
       expect(head.ETag).toMatch(/-2"$/); // a multipart object's ETag counts its parts
-      expect(await partsStore.readManifest(id)).toEqual(manifest);
+      expect(JSON.stringify(await partsStore.readManifest(id))).toBe(JSON.stringify(manifest));
       expect((await partsStore.list()).map((s) => [s.id, s.files])).toEqual([[id, entries.length]]);
     } finally {
       await partsStore.delete(id);

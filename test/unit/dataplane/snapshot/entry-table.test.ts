@@ -16,6 +16,7 @@ const unusual: Entry[] = [
   { path: "日本語/😀 é", type: "dir", size: 0, mode: 0o755, mtime: "2" },
   { path: "bytes\udcff\udc80", type: "symlink", size: 0, mode: 0o777, mtime: "3", target: "../x]}{[,:" },
   file("ctl\n\t\u0001", { size: 1e15, mtime: "-1.5" }),
+  file("4 GiB less a byte", { size: 0xffffffff }), file("4 GiB", { size: 2 ** 32 }), file("half a byte", { size: 0.5 }), file("minus one", { size: -1 }),
   file("no sum", { md5: undefined }),
   // mtimes as find prints them are kept as numbers, others as text: each comes back as it was.
   file("zero fraction", { mtime: "1700000000.0000000000" }),
@@ -86,6 +87,15 @@ describe("a path list", () => {
     expect(list.at(6)).toBe(values[6]);
     expect(JSON.stringify(list)).toBe(JSON.stringify(values));
   });
+
+  it("keeps a path its tree has as a position there, and gives back the same list", () => {
+    const tree = EntryTable.of([...unusual, file("twice"), file("twice")]);
+    const values = ["plain.txt", "not in the tree", "bytes\udcff\udc80", "twice", 5, "twice", "plain.txt", "", null, "日本語/😀 é"];
+    const list = PathList.of(values, tree);
+    expect([...list]).toEqual(values);
+    expect(list.at(3)).toBe("twice");
+    expect(() => list.at(values.length)).toThrow(RangeError);
+  });
 });
 
 describe("a manifest as the store reads it", () => {
@@ -101,7 +111,7 @@ describe("a manifest as the store reads it", () => {
     async function* chunks(): AsyncGenerator<Uint8Array> {
       for (let at = 0; at < bytes.length; at += 4093) yield bytes.subarray(at, at + 4093);
     }
-    const read = await readManifestJson(chunks(), "test", undefined, compactManifestLists) as unknown as Manifest;
+    const read = await readManifestJson(chunks(), "test", undefined, compactManifestLists()) as unknown as Manifest;
     expect(read.entries).toBeInstanceOf(EntryTable);
     for (const list of [read.included, read.deleted, read.discarded]) expect(list).toBeInstanceOf(PathList);
     expect(read.chain).toEqual(manifest.chain);
