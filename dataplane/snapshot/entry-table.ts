@@ -8,13 +8,16 @@
 // by path (an open-addressing hash table of positions), which a Map of a million strings doubled.
 import type { Entry, EntryType, TreeIndex } from "./manifest.ts";
 import type { ArraySink } from "./manifest-read.ts";
-import { hashString, PathList, StringColumn } from "./string-column.ts";
+import { DumontError } from "../../lib/errors.ts";
+import { hashString, keepAside, longestPath, PathList, StringColumn } from "./string-column.ts";
 
 const typeCodes: Readonly<Record<EntryType, number>> = { file: 0, dir: 1, symlink: 2 };
 const typeNames: readonly EntryType[] = ["file", "dir", "symlink"];
 /** The type code of an entry kept as it came (see `odd`). */
 const oddCode = 3;
-const entryKeys = new Set(["path", "type", "size", "mode", "mtime", "md5", "target", "unstable"]);
+/** An entry's fields, in the order an entry made here has them (and JSON.stringify writes them). */
+const entryKeys = ["path", "type", "size", "mode", "mtime", "md5", "target", "unstable"];
+const keyOrder = new Map(entryKeys.map((key, i) => [key, i]));
 const md5Hex = /^[0-9a-f]{32}$/;
 /**
  * An mtime as find's %T@ prints it from nanoseconds (seconds, a dot, nine digits and a 0): kept as
@@ -33,12 +36,29 @@ const isUnstable = 2;
 function isPlain(entry: unknown): entry is Entry {
   if (typeof entry !== "object" || entry === null || Object.getPrototypeOf(entry) !== Object.prototype) return false;
   const e = entry as Record<string, unknown>;
-  for (const key of Object.keys(e)) if (!entryKeys.has(key)) return false;
-  return typeof e.path === "string" && typeof e.type === "string" && Object.hasOwn(typeCodes, e.type)
+  // Only known fields, in the order `at` makes them again: a read manifest written back is the same bytes.
+  let last = -1;
+  for (const key of Object.keys(e)) {
+    const at = keyOrder.get(key);
+    if (at === undefined || at <= last) return false;
+    last = at;
+  }
+  return typeof e.path === "string" && e.path.length <= longestPath && typeof e.type === "string" && Object.hasOwn(typeCodes, e.type)
     && typeof e.size === "number" && Number.isInteger(e.mode) && (e.mode as number) >= 0 && (e.mode as number) <= 0xffff
     && typeof e.mtime === "string" && (e.md5 === undefined || (typeof e.md5 === "string" && md5Hex.test(e.md5)))
     && (e.target === undefined || typeof e.target === "string") && (e.unstable === undefined || e.unstable === true);
 }
+
+/** A path a table's index holds: a string no longer than any path (a longer one is refused by the check). */
+function isIndexable(path: unknown): path is string {
+  return typeof path === "string" && path.length <= longestPath;
+}
+
+/**
+ * Longer than any chain of probes a table of real paths makes (its hash starts anew in each process,
+ * and at most half its slots are full): one this long was made to collide, and is refused.
+ */
+const longestProbe = 4096;
 
 export class EntryTable implements Iterable<Entry>, TreeIndex {
   private readonly pathColumn = new StringColumn();
@@ -82,22 +102,23 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     if (this.count === this.types.length) this.grow();
     const i = this.count++;
     if (!isPlain(entry)) {
-      this.odd.set(i, entry);
+      keepAside(this.odd, i, entry);
       this.types[i] = oddCode;
       const path = (entry as { path?: unknown } | null)?.path;
-      this.pathColumn.push(typeof path === "string" ? path : "");
+      // Its path is looked up (the check names a path twice, or below a file) if it is one at all.
+      this.pathColumn.push(isIndexable(path) ? path : "");
       return;
     }
     this.types[i] = typeCodes[entry.type];
     this.modes[i] = entry.mode;
     if (Number.isInteger(entry.size) && entry.size >= 0 && entry.size <= 0xffffffff) this.sizes[i] = entry.size;
-    else this.otherSizes.set(i, entry.size);
+    else keepAside(this.otherSizes, i, entry.size);
     this.pathColumn.push(entry.path);
     const time = findTime.exec(entry.mtime);
     if (time && Number(time[1]) <= 0xffffffff) {
       this.seconds[i] = Number(time[1]);
       this.nanoseconds[i] = Number(time[2]);
-    } else this.otherMtimes.set(i, entry.mtime);
+    } else keepAside(this.otherMtimes, i, entry.mtime);
     let flags = 0;
     if (entry.md5 !== undefined) {
       this.md5s.write(entry.md5, i * 16, 16, "hex");
@@ -105,7 +126,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     }
     if (entry.unstable) flags |= isUnstable;
     this.flags[i] = flags;
-    if (entry.target !== undefined) this.targets.set(i, entry.target);
+    if (entry.target !== undefined) keepAside(this.targets, i, entry.target);
   }
 
   private grow(): void {
@@ -179,7 +200,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   }
 
   unstableAt(i: number): boolean {
-    return this.types[i] === oddCode ? this.odd.get(i)!.unstable === true : (this.flags[i]! & isUnstable) !== 0;
+    return this.types[i] === oddCode ? Boolean(this.odd.get(i)!.unstable) : (this.flags[i]! & isUnstable) !== 0;
   }
 
   md5At(i: number): string | undefined {
@@ -224,11 +245,12 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     if (typeof path !== "string") return undefined; // a manifest's list may hold anything until it is checked
     const slots = this.index().slots!;
     const mask = slots.length - 1;
-    for (let slot = hashString(path) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashString(path) & mask, probes = 0; probes <= longestProbe; slot = (slot + 1) & mask, probes++) {
       const held = slots[slot]!;
       if (held === 0) return undefined;
-      if (this.pathColumn.equals(held - 1, path) && this.indexed(held - 1)) return held - 1;
+      if (this.pathColumn.equals(held - 1, path)) return held - 1;
     }
+    return undefined; // the index was made without a chain this long (index() refuses one)
   }
 
   has(path: string): boolean {
@@ -252,7 +274,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
   /** An entry whose path is no string (kept as it came) is in no index. */
   private indexed(i: number): boolean {
-    return this.types[i] !== oddCode || typeof this.oddField(i, "path") === "string";
+    return this.types[i] !== oddCode || isIndexable(this.oddField(i, "path"));
   }
 
   private index(): this {
@@ -264,14 +286,17 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     let distinct = 0;
     for (let i = 0; i < this.count; i++) {
       if (!this.indexed(i)) continue;
-      for (let slot = this.pathColumn.hash(i) & mask; ; slot = (slot + 1) & mask) {
+      let path: string | undefined; // cut out at the first collision only
+      for (let slot = this.pathColumn.hash(i) & mask, probes = 0; ; slot = (slot + 1) & mask, probes++) {
+        if (probes > longestProbe) throw new DumontError(`a manifest's paths collide in its index far beyond chance (${longestProbe} probes for ${JSON.stringify(this.pathColumn.at(i).slice(0, 80))}): it was made to, refused`);
         const held = slots[slot]!;
         if (held === 0) {
           slots[slot] = i + 1;
           distinct++;
           break;
         }
-        if (this.pathColumn.equals(held - 1, this.pathColumn.at(i))) {
+        path ??= this.pathColumn.at(i);
+        if (this.pathColumn.equals(held - 1, path)) {
           slots[slot] = i + 1; // the later entry of a path counts
           break;
         }

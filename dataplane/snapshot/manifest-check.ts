@@ -4,7 +4,7 @@
 import { DumontError } from "../../lib/errors.ts";
 import { EntryTable } from "./entry-table.ts";
 import { treeIndex, type Manifest } from "./manifest.ts";
-import { PathList } from "./string-column.ts";
+import { longestPath, PathList } from "./string-column.ts";
 import { hasSurrogate, pathToBytes } from "./path-bytes.ts";
 
 export class UnsafeManifestError extends DumontError {
@@ -19,8 +19,9 @@ const plainPath = /^(?!\.\.?(?:\/|$))[^/\0]+(?:\/(?!\.\.?(?:\/|$))[^/\0]+)*$/;
 /** Why `path` is not a plain path inside the workspace, or undefined when it is one. */
 export function pathProblem(path: unknown): string | undefined {
   // Most names are plain: one pattern clears them (a manifest may hold a million).
-  if (typeof path === "string" && plainPath.test(path) && !hasSurrogate(path)) return undefined;
+  if (typeof path === "string" && path.length <= longestPath && plainPath.test(path) && !hasSurrogate(path)) return undefined;
   if (typeof path !== "string" || path === "") return "is not a path";
+  if (path.length > longestPath) return `is longer than any path (${path.length} characters)`;
   if (path.includes("\0")) return "holds a NUL byte";
   if (path.startsWith("/")) return "is absolute";
   for (const component of path.split("/")) {

@@ -237,8 +237,12 @@ class ManifestReader {
           this.headerGiven = true;
           this.onHeader?.({ ...manifest });
         }
-        const value = (await this.bytes.peek()) === openBracket ? await this.array(this.collect(key) ?? []) : await this.value();
-        (value as Partial<ArraySink> | null)?.trim?.();
+        let value: unknown;
+        if ((await this.bytes.peek()) === openBracket) {
+          const sink = this.collect(key);
+          value = await this.array(sink ?? []);
+          sink?.trim?.();
+        } else value = await this.value();
         // A key like "__proto__" is data here, as JSON.parse makes it.
         Object.defineProperty(manifest, key, { value, enumerable: true, writable: true, configurable: true });
         const next = await this.bytes.peek();

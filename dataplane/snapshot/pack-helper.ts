@@ -91,9 +91,13 @@ export async function ensurePackHelper(ssh: SshConnection): Promise<string> {
       "snapshots need a Linux host on x86_64 or arm64");
   }
   const helper = await build(goArch);
-  const bytes = await readFile(helper.file);
-  // Named by what is sent (a build made since it was first hashed is stored under its own hash).
+  const bytes = await readFile(helper.file).catch(() => {
+    throw new EnvironmentError(`the snapshot helper ${helper.file} is gone`, "run `npm run setup` in the checkout (it builds dataplane/pack with Go)");
+  });
+  // Named by what is sent. A build made since it was first hashed is stored under its own hash, and
+  // the next host is asked for that one.
   const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== helper.sha256) builds.delete(goArch);
   const stored = await ssh.run(["sh", "-c", storeScript, "store-pack", sha256], { stdin: bytes, timeoutMs: sendingMs(bytes.length) });
   return stored.stdout.trim();
 }

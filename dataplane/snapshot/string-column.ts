@@ -6,7 +6,25 @@
 // strings pushed die young: held until a chunk of 65,536 was joined, they outlived the collector's
 // young generation, and a restore of a million files peaked at 356 MB of V8 heap for 91 MB live.
 
+import { randomBytes } from "node:crypto";
+import { DumontError } from "../../lib/errors.ts";
+
 const perChunk = 1024;
+
+/**
+ * Longer than any path Linux takes (PATH_MAX, 4,096 bytes, is at least as many UTF-16 units): a
+ * longer one is kept aside, not in a column, whose chunks would pass the engine's longest string.
+ */
+export const longestPath = 4096;
+
+/**
+ * Keeps a value aside in a Map (a table's or a list's odd elements), short of the Map's own limit
+ * (2^24): a manifest with millions of malformed elements is refused here, in a line, not by the engine.
+ */
+export function keepAside<V>(map: Map<number, V>, i: number, value: V): void {
+  if (map.size >= 1 << 22) throw new DumontError(`a manifest holds more than ${1 << 22} elements of an unexpected form: it is not one Dumont made, refused`);
+  map.set(i, value);
+}
 
 export class StringColumn implements Iterable<string> {
   private readonly chunks: string[] = [];
@@ -22,6 +40,8 @@ export class StringColumn implements Iterable<string> {
   }
 
   push(value: string): void {
+    // A read seals the chunk being filled (chunk): a column is whole before it is read.
+    if (this.count - this.pending.length !== this.chunks.length * perChunk) throw new Error("a string column is not added to once it has been read");
     if (this.count === this.ends.length) {
       const grown = new Uint32Array(Math.max(1024, this.ends.length * 2));
       grown.set(this.ends);
@@ -80,10 +100,14 @@ export class StringColumn implements Iterable<string> {
   }
 }
 
-const fnvOffset = 0x811c9dc5;
+/**
+ * FNV-1a's start, drawn anew by each process: a manifest comes from a bucket, and with a start known
+ * in advance, a million paths of one hash are cheap to make (each lookup then probes them all).
+ */
+const fnvOffset = randomBytes(4).readUInt32LE(0);
 const fnvPrime = 0x01000193;
 
-/** FNV-1a over a string's UTF-16 code units. */
+/** FNV-1a over a string's UTF-16 code units, from this process's start. */
 export function hashString(value: string): number {
   let h = fnvOffset;
   for (let at = 0; at < value.length; at++) h = Math.imul(h ^ value.charCodeAt(at), fnvPrime);
@@ -128,7 +152,7 @@ export class PathList implements Iterable<string> {
 
   push(value: unknown): void {
     if (this.count === this.items.length) {
-      const grown = new Uint32Array(this.items.length * 2);
+      const grown = new Uint32Array(Math.max(1024, this.items.length * 2));
       grown.set(this.items);
       this.items = grown;
     }
@@ -138,9 +162,13 @@ export class PathList implements Iterable<string> {
       this.items[i] = (position * 2) + 1;
       return;
     }
-    if (typeof value !== "string") this.odd.set(i, value);
+    // What is no path (not a string, or longer than any path) is kept aside: the check refuses it.
+    if (typeof value !== "string" || value.length > longestPath) {
+      keepAside(this.odd, i, value);
+      return;
+    }
     this.items[i] = this.strings.length * 2;
-    this.strings.push(typeof value === "string" ? value : "");
+    this.strings.push(value);
   }
 
   at(i: number): string {

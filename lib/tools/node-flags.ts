@@ -1,5 +1,7 @@
-// The flags Node runs `dumont` with, wherever it is started: bin/dumont.ts's first line (a unit test
-// holds the two alike), the watch's systemd unit, the journey's steps, the memory benchmark.
+// The flags Node runs `dumont` with: bin/dumont.ts's first line (a unit test holds the two alike),
+// the watch's systemd unit, the journey's steps, the chaos suite's controllers, the memory benchmark
+// (package.json's scripts give the one that matters for memory; tests that start `dumont` for its
+// output alone give the first).
 //   --disable-warning=ExperimentalWarning: type stripping's warning is noise on every command.
 //   --max-semi-space-size=8: V8's young generation capped at 8 MiB per semi-space. Its default
 //   grows to tens of MiB while a million-file manifest is read or a host listing is parsed, and

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "../../lib/tools/paths.ts";
+import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { until } from "./world.ts";
 
 export class Controller {
@@ -15,7 +16,7 @@ export class Controller {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", path.join(repoRoot, "bin", "dumont.ts"), ...args], {
+    this.child = spawn(process.execPath, [...dumontNodeFlags, path.join(repoRoot, "bin", "dumont.ts"), ...args], {
       cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"],
     });
     let partial = "";

@@ -6,7 +6,7 @@ import { compactManifestLists, EntryTable } from "../../../../dataplane/snapshot
 import { manifestJson } from "../../../../dataplane/snapshot/manifest-json.ts";
 import { readManifestJson } from "../../../../dataplane/snapshot/manifest-read.ts";
 import { treeIndex, type Entry, type Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { PathList } from "../../../../dataplane/snapshot/string-column.ts";
+import { PathList, StringColumn } from "../../../../dataplane/snapshot/string-column.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 3, mode: 0o644, mtime: "1700000000.1234567890", md5: "a".repeat(32), ...extra });
 
@@ -78,6 +78,15 @@ describe("an entry table", () => {
   });
 });
 
+describe("a string column", () => {
+  it("is not added to once read (its chunks would no longer line up)", () => {
+    const column = new StringColumn();
+    for (let i = 0; i < 1500; i++) column.push(`s${i}`);
+    expect(column.at(1499)).toBe("s1499");
+    expect(() => column.push("late")).toThrow("not added to once it has been read");
+  });
+});
+
 describe("a path list", () => {
   it("gives back its paths in order, and what is not a path as it came", () => {
     const values = ["a", "b/c", "日本語", "bytes\udcff", 5, null, { x: 1 }, ""];
@@ -116,5 +125,21 @@ describe("a manifest as the store reads it", () => {
     for (const list of [read.included, read.deleted, read.discarded]) expect(list).toBeInstanceOf(PathList);
     expect(read.chain).toEqual(manifest.chain);
     expect(manifestJson(read).equals(bytes)).toBe(true);
+  });
+
+  it("keeps any other top-level value as JSON.parse makes it, a field named like a list's method too", async () => {
+    const text = JSON.stringify({ id: "x", stats: { trim: 1, push: "no" }, archive: { trim: "x" }, entries: [file("a")], included: ["a"], extra: [1, { trim: 2 }] });
+    async function* once(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(text);
+    }
+    const read = await readManifestJson(once(), "test", undefined, compactManifestLists());
+    expect(JSON.stringify(read)).toBe(text);
+  });
+
+  it("keeps an entry whose fields come in another order as it came, so it is written back the same", () => {
+    const reordered = { type: "file", path: "r", size: 1, mode: 0o644, mtime: "1.0" } as unknown as Entry;
+    const table = EntryTable.of([reordered]);
+    expect(table.at(0)).toBe(reordered);
+    expect(JSON.stringify(table)).toBe(JSON.stringify([reordered]));
   });
 });

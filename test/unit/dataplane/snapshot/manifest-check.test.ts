@@ -94,6 +94,10 @@ describe.each([
     expect(() => checkManifest(manifest({ entries: [dir("d"), { ...file("d/x"), path: 7 as never }], included: [] }))).toThrow("entry path 7 is not a path");
     expect(() => checkManifest(manifest({ deleted: ["ok", 5 as never] }))).toThrow("deleted path 5 is not a path");
     expect(() => checkManifest(manifest({ included: ["d", null as never] }))).toThrow("included path null is not a path");
+    const long = `d/${"x".repeat(5000)}`;
+    expect(() => checkManifest(manifest({ entries: [dir("d"), file(long)], included: [] }))).toThrow("is longer than any path (5002 characters)");
+    expect(() => checkManifest(manifest({ deleted: [long] }))).toThrow("deleted path");
+    expect(() => checkManifest(manifest({ included: ["d", long] }))).toThrow("is longer than any path");
     expect(() => checkManifest(manifest({ entries: [dir("d"), { ...file("d/f"), mode: -1 }, { ...file("d/g"), extra: 1 } as Entry], included: ["d/f", "d/g"] }))).not.toThrow();
   });
 
