@@ -208,6 +208,12 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     return (this.flags[i]! & hasMd5) !== 0 ? this.md5s.toString("hex", i * 16, i * 16 + 16) : undefined;
   }
 
+  /** sameFile (manifest.ts) of entry `i` and `now`, field by field. */
+  sameFileAt(i: number, now: Entry): boolean {
+    return !this.unstableAt(i) && this.typeAt(i) === now.type && this.sizeAt(i) === now.size && this.mtimeAt(i) === now.mtime
+      && this.modeAt(i) === now.mode && this.targetAt(i) === now.target;
+  }
+
   /** Whether entry `i` has this MD5 (32 hex digits, as md5sum prints it). */
   md5Is(i: number, md5: string): boolean {
     if (this.types[i] === oddCode) return this.odd.get(i)!.md5 === md5;

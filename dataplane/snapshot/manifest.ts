@@ -83,11 +83,6 @@ export type Entries = readonly Entry[] | EntryTable;
 /** A manifest's list of paths: an array (made here), or compact (read from the store). */
 export type Paths = readonly string[] | PathList;
 
-/** Entry `i` of a tree, whichever way it is held. */
-export function entryAt(entries: Entries, i: number): Entry {
-  return entries instanceof EntryTable ? entries.at(i) : entries[i]!;
-}
-
 /** Paths a tree has, and where: the last entry's, should a path appear twice. */
 export interface TreeIndex {
   /** How many different paths the tree has. */
@@ -170,10 +165,14 @@ export function diffTrees(parent: Entries, current: readonly Entry[]): TreeChang
   const unchanged: Entry[] = [];
   for (const entry of current) {
     const at = before.position(entry.path);
-    const old = at === undefined ? undefined : entryAt(parent, at);
     // Directories always go in (no content, cheap): their modes and times must be restored.
-    if (!old || entry.type === "dir" || !sameFile(old, entry)) changed.push(entry);
-    else unchanged.push({ ...entry, md5: old.md5 });
+    if (at === undefined || entry.type === "dir") changed.push(entry);
+    // A parent read from the store is a table: its fields are asked one by one, no entry made whole.
+    else if (parent instanceof EntryTable) {
+      if (parent.sameFileAt(at, entry)) unchanged.push({ ...entry, md5: parent.md5At(at) });
+      else changed.push(entry);
+    } else if (sameFile(parent[at]!, entry)) unchanged.push({ ...entry, md5: parent[at]!.md5 });
+    else changed.push(entry);
   }
   return { changed, deleted: deletedSince(parent, current), unchanged };
 }
@@ -182,7 +181,9 @@ export function diffTrees(parent: Entries, current: readonly Entry[]): TreeChang
 export function deletedSince(parent: Entries, current: readonly Entry[]): string[] {
   const now = treeIndex(current);
   const deleted: string[] = [];
-  for (const { path } of parent) if (!now.has(path)) deleted.push(path);
+  if (parent instanceof EntryTable) {
+    for (let i = 0; i < parent.length; i++) if (!now.has(parent.pathAt(i))) deleted.push(parent.pathAt(i));
+  } else for (const { path } of parent) if (!now.has(path)) deleted.push(path);
   return deleted;
 }
 

@@ -1,10 +1,17 @@
 // A snapshot's manifest: what changed since the parent, and the ids snapshots sort by.
 import { describe, expect, it } from "vitest";
-import { diffTrees, nameOfId, snapshotId, withoutOrphans, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
+import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
+import { diffTrees, nameOfId, snapshotId, withoutOrphans, type Entries, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
 
+const diffOf = diffTrees;
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
-describe("incremental diffs", () => {
+describe.each([
+  ["made here", (entries: Entry[]): Entries => entries],
+  ["read from the store", (entries: Entry[]): Entries => EntryTable.of(entries)],
+])("incremental diffs, the parent %s", (_, held) => {
+  const diffTrees = (parent: Entry[], current: Entry[]) => diffOf(held(parent), current);
+
   it("holds what changed, lists what was deleted and carries MD5s of the rest", () => {
     const parent = [file("same"), file("grown"), file("gone"), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
     const current = [file("same", { md5: undefined }), file("grown", { size: 11, md5: undefined }), file("new", { md5: undefined }), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
