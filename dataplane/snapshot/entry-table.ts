@@ -167,8 +167,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
   /** Entry `i`, made as an object (or the one kept as it came). */
   at(i: number): Entry {
-    const odd = this.odd.get(i);
-    if (odd !== undefined) return odd;
+    if (this.types[i] === oddCode) return this.odd.get(i)!;
     const flags = this.flags[i]!;
     const target = this.targets.get(i);
     return {
@@ -182,29 +181,29 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   // entry: made whole, a million entries were half a gigabyte of garbage).
 
   sizeAt(i: number): number {
-    if (this.types[i] === oddCode) return this.odd.get(i)!.size;
+    if (this.types[i] === oddCode) return this.oddField(i, "size") as number;
     return this.otherSizes.get(i) ?? this.sizes[i]!;
   }
 
   modeAt(i: number): number {
-    return this.types[i] === oddCode ? this.odd.get(i)!.mode : this.modes[i]!;
+    return this.types[i] === oddCode ? this.oddField(i, "mode") as number : this.modes[i]!;
   }
 
   mtimeAt(i: number): string {
-    if (this.types[i] === oddCode) return this.odd.get(i)!.mtime;
+    if (this.types[i] === oddCode) return this.oddField(i, "mtime") as string;
     return this.otherMtimes.get(i) ?? `${this.seconds[i]}.${String(this.nanoseconds[i]).padStart(9, "0")}0`;
   }
 
   targetAt(i: number): string | undefined {
-    return this.types[i] === oddCode ? this.odd.get(i)!.target : this.targets.get(i);
+    return this.types[i] === oddCode ? this.oddField(i, "target") as string | undefined : this.targets.get(i);
   }
 
   unstableAt(i: number): boolean {
-    return this.types[i] === oddCode ? Boolean(this.odd.get(i)!.unstable) : (this.flags[i]! & isUnstable) !== 0;
+    return this.types[i] === oddCode ? Boolean(this.oddField(i, "unstable")) : (this.flags[i]! & isUnstable) !== 0;
   }
 
   md5At(i: number): string | undefined {
-    if (this.types[i] === oddCode) return this.odd.get(i)!.md5;
+    if (this.types[i] === oddCode) return this.oddField(i, "md5") as string | undefined;
     return (this.flags[i]! & hasMd5) !== 0 ? this.md5s.toString("hex", i * 16, i * 16 + 16) : undefined;
   }
 
@@ -216,7 +215,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
   /** Whether entry `i` has this MD5 (32 hex digits, as md5sum prints it). */
   md5Is(i: number, md5: string): boolean {
-    if (this.types[i] === oddCode) return this.odd.get(i)!.md5 === md5;
+    if (this.types[i] === oddCode) return this.oddField(i, "md5") === md5;
     if ((this.flags[i]! & hasMd5) === 0 || !md5Hex.test(md5)) return false;
     md5Scratch.write(md5, 0, 16, "hex");
     return this.md5s.compare(md5Scratch, 0, 16, i * 16, i * 16 + 16) === 0;
@@ -231,8 +230,10 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     return this.types[i] === oddCode ? this.oddField(i, "type") as EntryType : typeNames[this.types[i]!]!;
   }
 
-  private oddField(i: number, field: "path" | "type"): unknown {
-    return (this.odd.get(i) as unknown as Partial<Record<string, unknown>> | null)?.[field];
+  /** A field of an entry kept as it came (which may be no object at all: then undefined). */
+  private oddField(i: number, field: keyof Entry): unknown {
+    const odd = this.odd.get(i) as unknown;
+    return typeof odd === "object" && odd !== null ? (odd as Partial<Record<string, unknown>>)[field] : undefined;
   }
 
   *[Symbol.iterator](): Iterator<Entry> {

@@ -55,6 +55,9 @@ describe("an entry table", () => {
       expect(table.md5Is(i, "0".repeat(32))).toBe(false);
     }
     expect(table.md5Is(0, "A".repeat(32))).toBe(false);
+    // What is no object at all answers nothing, rather than failing (the check refuses it first).
+    const none = EntryTable.of([null, 7] as unknown as Entry[]);
+    expect([none.sizeAt(0), none.modeAt(1), none.mtimeAt(0), none.md5At(1), none.unstableAt(0), none.md5Is(0, "a".repeat(32))]).toEqual([undefined, undefined, undefined, undefined, false, false]);
     expect(table.md5Is(0, "a".repeat(31))).toBe(false);
   });
 
