@@ -17,7 +17,7 @@ export const packBuilds = path.join(toolsDir, "dumont-pack");
 /** `uname -m` to Go's name for it: the builds setup makes. */
 const goArchOf: Readonly<Record<string, string>> = { x86_64: "amd64", aarch64: "arm64" };
 
-/** A build's file and its SHA-256 (its bytes are read again to send it: kept, both builds held 12 MB for the process's life). */
+/** A build's file and its SHA-256, not its bytes: kept, the two builds held 12 MB for the process's life (they are read again to send one). */
 interface Build {
   readonly file: string;
   readonly sha256: string;
