@@ -3,7 +3,7 @@
 // /workspace. Every manifest of a chain is checked before the restore touches the host.
 import { DumontError } from "../../lib/errors.ts";
 import { EntryTable } from "./entry-table.ts";
-import { treeIndex, type Manifest } from "./manifest.ts";
+import { entryFields, treeIndex, type Manifest } from "./manifest.ts";
 import { longestPath, PathList } from "./string-column.ts";
 import { hasSurrogate, pathToBytes } from "./path-bytes.ts";
 
@@ -57,21 +57,21 @@ export function checkManifest(manifest: Manifest): void {
     return paths as Iterable<string>;
   };
   if (!Array.isArray(manifest.entries) && !(manifest.entries instanceof EntryTable)) refuse("it has no entries");
-  const { entries } = manifest;
-  if (entries instanceof EntryTable) {
-    // Paths alone first, without making each entry an object (a million of them at a million files).
-    for (let i = 0; i < entries.length; i++) checkPath("entry", entries.pathAt(i));
-  } else for (const entry of entries) checkPath("entry", (entry as unknown as { path?: unknown } | null)?.path);
-  for (const entry of entries) {
-    if (!entryTypes.has(entry.type)) refuse(`entry ${JSON.stringify(entry.path)} has an unknown type ${JSON.stringify(entry.type)}`);
-    if (entry.type === "symlink" && (typeof entry.target !== "string" || entry.target === "" || entry.target.includes("\0"))) {
-      refuse(`symlink ${JSON.stringify(entry.path)} has no usable target`);
+  const entries = entryFields(manifest.entries);
+  for (let i = 0; i < entries.length; i++) checkPath("entry", entries.pathAt(i));
+  for (let i = 0; i < entries.length; i++) {
+    const type = entries.typeAt(i);
+    if (!entryTypes.has(type)) refuse(`entry ${JSON.stringify(entries.pathAt(i))} has an unknown type ${JSON.stringify(type)}`);
+    const target = type === "symlink" ? entries.targetAt(i) : undefined;
+    if (type === "symlink" && (typeof target !== "string" || target === "" || target.includes("\0"))) {
+      refuse(`symlink ${JSON.stringify(entries.pathAt(i))} has no usable target`);
     }
   }
   const types = treeIndex(manifest.entries);
-  if (types.size !== manifest.entries.length) {
+  if (types.size !== entries.length) {
     const once = new Set<string>();
-    for (const { path } of manifest.entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const path = entries.pathAt(i);
       if (once.has(path)) refuse(`entry ${JSON.stringify(path)} appears twice`);
       once.add(path);
     }

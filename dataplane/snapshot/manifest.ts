@@ -83,6 +83,57 @@ export type Entries = readonly Entry[] | EntryTable;
 /** A manifest's list of paths: an array (made here), or compact (read from the store). */
 export type Paths = readonly string[] | PathList;
 
+/**
+ * The fields of a tree's entries one by one, whichever way the tree is held: a loop over a table
+ * read from the store then makes no entry whole (a million of them at a million files), and only
+ * what it keeps is made (`at`). An entry of an unchecked manifest may be no object: its fields are
+ * undefined then, as the table's are.
+ */
+export interface EntryFields {
+  readonly length: number;
+  at(i: number): Entry;
+  pathAt(i: number): string;
+  typeAt(i: number): EntryType;
+  targetAt(i: number): string | undefined;
+}
+
+class ArrayFields implements EntryFields {
+  private readonly entries: readonly Entry[];
+
+  constructor(entries: readonly Entry[]) {
+    this.entries = entries;
+  }
+
+  get length(): number {
+    return this.entries.length;
+  }
+
+  at(i: number): Entry {
+    return this.entries[i]!;
+  }
+
+  private field(i: number, name: keyof Entry): unknown {
+    const entry = this.entries[i] as unknown;
+    return typeof entry === "object" && entry !== null ? (entry as Partial<Record<string, unknown>>)[name] : undefined;
+  }
+
+  pathAt(i: number): string {
+    return this.field(i, "path") as string;
+  }
+
+  typeAt(i: number): EntryType {
+    return this.field(i, "type") as EntryType;
+  }
+
+  targetAt(i: number): string | undefined {
+    return this.field(i, "target") as string | undefined;
+  }
+}
+
+export function entryFields(entries: Entries): EntryFields {
+  return entries instanceof EntryTable ? entries : new ArrayFields(entries);
+}
+
 /** Paths a tree has, and where: the last entry's, should a path appear twice. */
 export interface TreeIndex {
   /** How many different paths the tree has. */

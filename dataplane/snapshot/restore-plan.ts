@@ -1,7 +1,7 @@
 // What a restore does around each archive of a chain, planned from the (checked) manifests alone.
 // tar extracts on top of what the previous archives left, and it cannot turn a non-empty directory
 // into a file or a symlink, so paths that changed type go before the archive that changes them.
-import { treeIndex, type Entries, type Entry, type Manifest } from "./manifest.ts";
+import { entryFields, treeIndex, type Entries, type Entry, type Manifest } from "./manifest.ts";
 
 export interface LinkPlan {
   readonly id: string;
@@ -32,10 +32,11 @@ export function leavesItsDirectory(target: string): boolean {
 /** The paths whose type differs between two trees (paths in only one of them are not listed). */
 export function typeChanges(before: Entries, after: Entries): string[] {
   const typeBefore = treeIndex(before);
+  const now = entryFields(after);
   const changed: string[] = [];
-  for (const { path, type } of after) {
-    const was = typeBefore.type(path);
-    if (was !== undefined && was !== type) changed.push(path);
+  for (let i = 0; i < now.length; i++) {
+    const was = typeBefore.type(now.pathAt(i));
+    if (was !== undefined && was !== now.typeAt(i)) changed.push(now.pathAt(i));
   }
   return changed;
 }
@@ -65,6 +66,7 @@ export function planChain(chain: readonly Manifest[]): ChainPlan {
   }));
   const last = chain.at(-1);
   const heldBackSymlinks: Entry[] = [];
-  for (const e of last?.entries ?? []) if (e.type === "symlink" && leavesItsDirectory(e.target ?? "")) heldBackSymlinks.push(e);
+  const tree = entryFields(last?.entries ?? []);
+  for (let i = 0; i < tree.length; i++) if (tree.typeAt(i) === "symlink" && leavesItsDirectory(tree.targetAt(i) ?? "")) heldBackSymlinks.push(tree.at(i));
   return { links, heldBackSymlinks };
 }

@@ -13,7 +13,7 @@ import { readChain } from "./chain-read.ts";
 import { giveTurn, membersOf, sendLists } from "./link-lists.ts";
 import { LinkRun } from "./link-run.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
-import type { Entry, Manifest } from "./manifest.ts";
+import { entryFields, type Entry, type Manifest } from "./manifest.ts";
 import { nulTerminated } from "./path-bytes.ts";
 import { planChain } from "./restore-plan.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
@@ -217,7 +217,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     stopIfRefused(manifest.id, created);
     if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
     const dirs: Entry[] = [];
-    for (const e of manifest.entries) if (e.type === "dir") dirs.push(e);
+    const tree = entryFields(manifest.entries);
+    for (let i = 0; i < tree.length; i++) if (tree.typeAt(i) === "dir") dirs.push(tree.at(i));
     dirs.sort((a, b) => b.path.split("/").length - a.path.split("/").length);
     const timed = await ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack ?? ""], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, timed);

@@ -26,6 +26,13 @@ export function keepAside<V>(map: Map<number, V>, i: number, value: V): void {
   map.set(i, value);
 }
 
+/** A full array's contents in one twice its length (1,024 at least). */
+function withRoom(array: Uint32Array): Uint32Array<ArrayBuffer> {
+  const grown = new Uint32Array(Math.max(1024, array.length * 2));
+  grown.set(array);
+  return grown;
+}
+
 export class StringColumn implements Iterable<string> {
   private readonly chunks: string[] = [];
   /** The strings since the last chunk. */
@@ -42,11 +49,7 @@ export class StringColumn implements Iterable<string> {
   push(value: string): void {
     // A read seals the chunk being filled (chunk): a column is whole before it is read.
     if (this.count - this.pending.length !== this.chunks.length * perChunk) throw new Error("a string column is not added to once it has been read");
-    if (this.count === this.ends.length) {
-      const grown = new Uint32Array(Math.max(1024, this.ends.length * 2));
-      grown.set(this.ends);
-      this.ends = grown;
-    }
+    if (this.count === this.ends.length) this.ends = withRoom(this.ends);
     this.pendingLength += value.length;
     this.pending.push(value);
     this.ends[this.count++] = this.pendingLength;
@@ -151,11 +154,7 @@ export class PathList implements Iterable<string> {
   }
 
   push(value: unknown): void {
-    if (this.count === this.items.length) {
-      const grown = new Uint32Array(Math.max(1024, this.items.length * 2));
-      grown.set(this.items);
-      this.items = grown;
-    }
+    if (this.count === this.items.length) this.items = withRoom(this.items);
     const i = this.count++;
     const position = typeof value === "string" ? this.source?.position(value) : undefined;
     if (position !== undefined && position < 2 ** 31) {
