@@ -8,14 +8,15 @@ import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
-import { deletedSince, diffTrees, snapshotId, stats, treeIndex, withoutOrphans, type Entry, type Manifest, type TreeChanges } from "./manifest.ts";
-import { RoundListing, settleRound } from "./read-rounds.ts";
+import type { EntryTable } from "./entry-table.ts";
+import { deletedSince, diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest } from "./manifest.ts";
+import { RoundListing } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
 import { readTarReport } from "./tar-messages.ts";
 import { ensurePackHelper } from "./pack-helper.ts";
-import { scanWorkspace } from "./workspace-scan.ts";
-import type { ScanResult } from "./host-listings.ts";
+import { scanWorkspaceTable } from "./workspace-scan.ts";
+import { PathList } from "./string-column.ts";
 import { settingDefaults } from "../../contract/settings-schema.ts";
 
 export interface CreateSnapshotOptions {
@@ -68,10 +69,10 @@ export function planParts(upperBound: number, requested = 64 * mib): { partSize:
   return { partSize, parts: Math.max(1, Math.ceil(upperBound / partSize)) };
 }
 
-/** A strict upper bound of tar + lz4 output for these entries (LZ4 grows incompressible data by < 0.4%). */
-export function archiveUpperBound(entries: readonly Entry[]): number {
+/** A strict upper bound of tar + lz4 output for these entries of a tree (LZ4 grows incompressible data by < 0.4%). */
+export function archiveUpperBound(tree: EntryFields, positions: Iterable<number> = Array.from({ length: tree.length }, (_, i) => i)): number {
   let bytes = 1024 * 1024;
-  for (const e of entries) bytes += 3 * 512 + Math.ceil(e.size / 512) * 512 + e.path.length * 2 + (e.target?.length ?? 0) * 2;
+  for (const i of positions) bytes += 3 * 512 + Math.ceil(tree.sizeAt(i) / 512) * 512 + tree.pathAt(i).length * 2 + (tree.targetAt(i)?.length ?? 0) * 2;
   return Math.ceil(bytes * 1.01);
 }
 
@@ -105,51 +106,57 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   // before any failure is thrown, so nothing still runs on the connection once this fails.
   const [pack, scanned, parent] = await allSettledOrThrow([
     ensurePackHelper(ssh),
-    scanWorkspace(ssh),
+    scanWorkspaceTable(ssh),
     chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery),
   ]);
-  // Dropped once read (below): at a million files the scan's entries are a few hundred MB.
-  let scan: ScanResult | undefined = scanned;
-  if (scan.skipped.length) progress(`skipping ${scan.skipped.length} special files (sockets, fifos, devices)`);
-  let changes: TreeChanges | undefined = parent ? diffTrees(parent.entries, scan.entries) : { changed: scan.entries, deleted: [], unchanged: [] };
+  // The tree from here on: each round writes its MD5s into it, and what it read again as it was then.
+  const tree = scanned.entries;
+  if (scanned.skipped.length) progress(`skipping ${scanned.skipped.length} special files (sockets, fifos, devices)`);
+  const changes = diffTrees(parent?.entries, tree);
   const scanSeconds = since(t);
   progress(parent
-    ? `incremental on ${parent.id}: ${changes.changed.filter((e) => e.type !== "dir").length} changed, ${changes.deleted.length} deleted, ${changes.unchanged.length} unchanged`
-    : `full: ${scan.entries.length} entries`);
+    ? `incremental on ${parent.id}: ${changes.changed.filter((i) => tree.typeAt(i) !== "dir").length} changed, ${changes.deleted.length} deleted, ${changes.unchanged} unchanged`
+    : `full: ${tree.length} entries`);
 
   const id = snapshotId(options.name, new Date());
   const concurrency = options.concurrency ?? 6;
-  const upperBound = archiveUpperBound(changes.changed);
+  const upperBound = archiveUpperBound(tree, changes.changed);
   const plan = planParts(upperBound, options.partSize ?? defaultPartSize(upperBound, concurrency));
   const uploadId = await store.startUpload(id);
   const spool = `/tmp/dumont-snapshot-${randomBytes(6).toString("hex")}`;
   let upload: HostUpload | undefined;
   try {
     t = performance.now();
-    progress(`uploading ${(changes.changed.reduce((s, e) => s + e.size, 0) / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
+    let changedBytes = 0;
+    for (const i of changes.changed) changedBytes += tree.sizeAt(i);
+    progress(`uploading ${(changedBytes / mib).toFixed(1)} MiB in parts of ${(plan.partSize / mib).toFixed(0)} MiB, ${concurrency} at a time`);
     upload = await HostUpload.start({
-      ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: changes.changed.map((e) => e.path), pack,
+      ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: pathsOf(tree, changes.changed), pack,
     });
-    const read = await readInRounds(ssh, upload, changes.changed, plan.partSize, progress);
-    const archived = changes.changed.map((e) => e.path);
-    const unchanged = changes.unchanged;
-    // What each round read is kept from here on, not the scan it started from.
-    scan = undefined;
-    changes = undefined;
+    const vanished = await readInRounds(ssh, upload, tree, changes.changed, plan.partSize, progress);
     const uploaded = await upload.finish();
     const uploadSeconds = since(t);
     await store.completeUpload(id, uploadId, uploaded.parts);
 
     // Whatever vanished while it was read leaves the tree, and so does anything below it.
-    const entries = withoutOrphans(sortedByPath([...read, ...unchanged]));
-    const inTree = treeIndex(entries); // also serves deletedSince below
+    const dropped = new Uint8Array(tree.length);
+    for (const i of vanished) dropped[i] = 1;
+    dropOrphans(tree, dropped);
+    const { entries, positions } = dropped.includes(1) ? withoutDropped(tree, dropped) : { entries: tree, positions: undefined };
+    // The archive's members: those still in the tree are its positions there (PathList), the others paths.
+    const included = new PathList(entries);
+    const discarded: string[] = [];
+    for (const i of changes.changed) {
+      if (dropped[i]) discarded.push(tree.pathAt(i));
+      else included.pushPosition(positions ? positions[i]! : i);
+    }
+    included.trim();
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
       source: { host: ssh.label, label: options.sourceLabel }, stack: store.settings.stack,
       archive: { key: store.archiveKey(id), bytes: uploaded.bytes, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
-      entries, included: archived.filter((p) => inTree.has(p)), deleted: parent ? deletedSince(parent.entries, entries) : [],
-      discarded: archived.filter((p) => !inTree.has(p)), stats: stats(entries),
+      entries, included, deleted: parent ? deletedSince(parent.entries, entries) : [], discarded, stats: stats(entries),
     };
     await store.writeManifest(manifest);
     progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploadSeconds.toFixed(1)} s upload`);
@@ -165,24 +172,34 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   }
 }
 
-function sortedByPath(entries: Entry[]): Entry[] {
-  return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+/** The tree without what `dropped` marks (rare: something vanished as it was read), and where each kept entry went. */
+function withoutDropped(tree: EntryTable, dropped: Uint8Array): { entries: EntryTable; positions: Uint32Array } {
+  const positions = new Uint32Array(tree.length);
+  let kept = 0;
+  for (let i = 0; i < tree.length; i++) if (!dropped[i]) positions[i] = kept++;
+  return { entries: tree.filtered((i) => !dropped[i]), positions };
+}
+
+/** The paths at these positions, as often as they are asked for (the upload measures them, then sends them). */
+function pathsOf(tree: EntryTable, positions: readonly number[]): Iterable<string> {
+  return { *[Symbol.iterator]() { for (const i of positions) yield tree.pathAt(i); } };
 }
 
 /**
- * Round 1 reads every changed entry, archiving each file and hashing the same bytes for the
- * manifest. Each entry as the reader saw it is compared with the scan; any that changed since, or
- * as it was read, is read again in another round, appended to the same archive, until all hold still or maxReads is reached: those still
- * changing are recorded as they were last read (the MD5 of their last archive copy) and marked
- * unstable. Returns the manifest entries of everything read that is still there.
+ * Round 1 reads the tree's entries at `first`, archiving each file and hashing the same bytes for
+ * the manifest. Each entry as the reader saw it is compared with the tree; any that changed since,
+ * or as it was read, is read again in another round, appended to the same archive, until all hold
+ * still or maxReads is reached: those still changing are recorded as they were last read (the MD5 of
+ * their last archive copy) and marked unstable. The tree ends as the manifest records it; returns
+ * the positions of what was gone when a round read it.
  */
 export async function readInRounds(
   ssh: Pick<SshConnection, "label">, upload: Pick<HostUpload, "roundRead" | "roundSums" | "roundSeen" | "startRound">,
-  first: readonly Entry[], partSize: number, progress: (line: string) => void,
-): Promise<Entry[]> {
-  const recorded: Entry[] = [];
+  tree: EntryTable, first: readonly number[], partSize: number, progress: (line: string) => void,
+): Promise<number[]> {
+  const vanished: number[] = [];
   let reading = first;
-  let plannedBytes = archiveUpperBound(first);
+  let plannedBytes = archiveUpperBound(tree, first);
   for (let round = 1; ; round++) {
     const roundRead = await upload.roundRead(round);
     const tar = readTarReport(roundRead.notes);
@@ -192,26 +209,30 @@ export async function readInRounds(
     if (roundRead.status > 2 || (roundRead.status === 2 && tar.others.length)) {
       throw new DumontError(`reading the workspace failed on ${ssh.label} (exit ${roundRead.status}): ${tar.others[0] ?? "no message"}`);
     }
-    const listing = new RoundListing(reading);
+    const listing = new RoundListing(tree, reading);
     await Promise.all([upload.roundSums(round, listing.summed), upload.roundSeen(round, listing.seen)]);
-    const outcome = settleRound(reading, listing.now, listing.sums, tar);
-    // One at a time: a spread of a round's entries (a million files) passes the engine's limit on
+    const outcome = listing.settle(tar);
+    // One at a time: a spread of a round's positions (a million files) passes the engine's limit on
     // a call's arguments ("Maximum call stack size exceeded" from about 130,000).
-    for (const entry of outcome.settled) recorded.push(entry);
-    if (outcome.vanished.length) progress(`${outcome.vanished.length} path(s) vanished while read, left out: ${quoted(outcome.vanished)}`);
+    for (const i of outcome.vanished) vanished.push(i);
+    if (outcome.vanished.length) progress(`${outcome.vanished.length} path(s) vanished while read, left out: ${quoted(outcome.vanished.map((i) => tree.pathAt(i)))}`);
     if (outcome.changing.length === 0) break;
-    const again = outcome.changing.map((c) => c.now);
-    plannedBytes += archiveUpperBound(again);
-    if (round === maxReads || Math.ceil(plannedBytes / partSize) > maxParts) {
-      for (const c of outcome.changing) recorded.push({ ...c.asRead, unstable: true });
-      progress(`${again.length} file(s) changed during each of ${round} reads, recorded as unstable: ${quoted(again.map((e) => e.path))}`);
+    const again = outcome.changing.map((c) => c.position);
+    const paths = again.map((i) => tree.pathAt(i));
+    const againBytes = archiveUpperBound(entryFields(outcome.changing.map((c) => c.now)));
+    if (round === maxReads || Math.ceil((plannedBytes + againBytes) / partSize) > maxParts) {
+      // Recorded as they were last read: the tree has them as this round began, with its MD5s.
+      for (const i of again) tree.markUnstable(i);
+      progress(`${again.length} file(s) changed during each of ${round} reads, recorded as unstable: ${quoted(paths)}`);
       break;
     }
-    progress(`${again.length} file(s) changed while read, reading again (round ${round + 1}): ${quoted(again.map((e) => e.path))}`);
-    await upload.startRound(round + 1, again.map((e) => e.path));
+    for (const { position, now } of outcome.changing) tree.update(position, now);
+    plannedBytes += againBytes;
+    progress(`${again.length} file(s) changed while read, reading again (round ${round + 1}): ${quoted(paths)}`);
+    await upload.startRound(round + 1, paths);
     reading = again;
   }
-  return recorded;
+  return vanished;
 }
 
 /** A few paths for a progress line. */

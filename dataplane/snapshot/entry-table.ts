@@ -98,9 +98,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   }
 
   push(entry: Entry): void {
-    if (this.slots) throw new Error("an entry table is not added to once it has been looked up");
-    if (this.count === this.types.length) this.grow();
-    const i = this.count++;
+    const i = this.nextPosition();
     if (!isPlain(entry)) {
       keepAside(this.odd, i, entry);
       this.types[i] = oddCode;
@@ -109,24 +107,76 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
       this.pathColumn.push(isIndexable(path) ? path : "");
       return;
     }
+    this.pathColumn.push(entry.path);
+    this.setFields(i, entry);
+  }
+
+  /**
+   * An entry this process made (a host listing's parser): its fields are of their kinds already, so
+   * it is not checked again (a million times, as a scan is read). One with a path longer than any
+   * path is kept as it came, as push keeps it.
+   */
+  pushParsed(entry: Entry): void {
+    if (entry.path.length > longestPath) return this.push(entry);
+    const i = this.nextPosition();
+    this.pathColumn.push(entry.path);
+    this.setFields(i, entry);
+  }
+
+  private nextPosition(): number {
+    if (this.slots) throw new Error("an entry table is not added to once it has been looked up");
+    if (this.count === this.types.length) this.grow();
+    return this.count++;
+  }
+
+  /** Every field of entry `i` but its path, from `entry` (plain). */
+  private setFields(i: number, entry: Entry): void {
     this.types[i] = typeCodes[entry.type];
     this.modes[i] = entry.mode;
+    this.otherSizes.delete(i);
     if (Number.isInteger(entry.size) && entry.size >= 0 && entry.size <= 0xffffffff) this.sizes[i] = entry.size;
     else keepAside(this.otherSizes, i, entry.size);
-    this.pathColumn.push(entry.path);
+    this.otherMtimes.delete(i);
     const time = findTime.exec(entry.mtime);
     if (time && Number(time[1]) <= 0xffffffff) {
       this.seconds[i] = Number(time[1]);
       this.nanoseconds[i] = Number(time[2]);
     } else keepAside(this.otherMtimes, i, entry.mtime);
-    let flags = 0;
-    if (entry.md5 !== undefined) {
-      this.md5s.write(entry.md5, i * 16, 16, "hex");
-      flags |= hasMd5;
-    }
-    if (entry.unstable) flags |= isUnstable;
-    this.flags[i] = flags;
+    this.flags[i] = entry.unstable ? isUnstable : 0;
+    this.setMd5(i, entry.md5);
+    this.targets.delete(i);
     if (entry.target !== undefined) keepAside(this.targets, i, entry.target);
+  }
+
+  // ---- what a snapshot changes in the tree it scanned, as it reads it (read-rounds.ts) ----
+
+  /** Entry `i` is now `entry` (the same path, as a host listed it again). */
+  update(i: number, entry: Entry): void {
+    if (entry.path !== this.pathAt(i)) throw new Error(`entry ${i} is ${JSON.stringify(this.pathAt(i))}, not ${JSON.stringify(entry.path)}`);
+    if (this.types[i] !== oddCode && isPlain(entry)) {
+      this.setFields(i, entry);
+      return;
+    }
+    keepAside(this.odd, i, entry);
+    this.types[i] = oddCode;
+  }
+
+  /** Entry `i`'s MD5 (32 hex digits, checked by whoever parsed it), or none. */
+  setMd5(i: number, md5: string | undefined): void {
+    if (this.types[i] === oddCode) {
+      const { md5: _, ...rest } = this.odd.get(i)!;
+      this.odd.set(i, md5 === undefined ? rest : { ...rest, md5 });
+    } else if (md5 === undefined) this.flags[i]! &= ~hasMd5;
+    else {
+      this.md5s.write(md5, i * 16, 16, "hex");
+      this.flags[i]! |= hasMd5;
+    }
+  }
+
+  /** Entry `i` changed during every read of it (`unstable` in the manifest). */
+  markUnstable(i: number): void {
+    if (this.types[i] === oddCode) this.odd.set(i, { ...this.odd.get(i)!, unstable: true });
+    else this.flags[i]! |= isUnstable;
   }
 
   private grow(): void {
@@ -163,6 +213,52 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     const md5s = Buffer.alloc(length * 16);
     this.md5s.copy(md5s);
     this.md5s = md5s;
+  }
+
+  /**
+   * The same entries in path order, as a manifest has them (JavaScript's `<` on the paths: UTF-16
+   * code units), in a new table. The paths are compared where they lie in their column: cut out for
+   * the sort, a million of them were 40 MB more at the scan's peak.
+   */
+  sortedByPath(): EntryTable {
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < this.count; i++) order[i] = i;
+    order.sort((a, b) => this.pathColumn.compare(a, b) || a - b);
+    return this.reordered(order);
+  }
+
+  /** A new table of the entries `keep` says yes to, in their order here. */
+  filtered(keep: (i: number) => boolean): EntryTable {
+    const order: number[] = [];
+    for (let i = 0; i < this.count; i++) if (keep(i)) order.push(i);
+    return this.reordered(order);
+  }
+
+  /** A new table of entries `order` names, in that order, copied field by field. */
+  private reordered(order: ArrayLike<number>): EntryTable {
+    const to = new EntryTable();
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      if (this.types[i] === oddCode) {
+        to.push(this.odd.get(i)!);
+        continue;
+      }
+      const j = to.nextPosition();
+      to.pathColumn.push(this.pathColumn.at(i));
+      to.types[j] = this.types[i]!;
+      to.flags[j] = this.flags[i]!;
+      to.modes[j] = this.modes[i]!;
+      to.sizes[j] = this.sizes[i]!;
+      to.seconds[j] = this.seconds[i]!;
+      to.nanoseconds[j] = this.nanoseconds[i]!;
+      this.md5s.copy(to.md5s, j * 16, i * 16, i * 16 + 16);
+      for (const [from, into] of [[this.otherSizes, to.otherSizes], [this.otherMtimes, to.otherMtimes], [this.targets, to.targets]] as const) {
+        const value = from.get(i);
+        if (value !== undefined) keepAside(into as Map<number, unknown>, j, value);
+      }
+    }
+    to.trim();
+    return to;
   }
 
   /** Entry `i`, made as an object (or the one kept as it came). */

@@ -46,7 +46,7 @@ export interface HostUploadOptions {
   readonly parts: number;
   readonly concurrency: number;
   /** The paths of the first round. */
-  readonly firstRound: readonly string[];
+  readonly firstRound: Iterable<string>;
   /** dumont-pack's path on the host (pack-helper.ts). */
   readonly pack: string;
   readonly progress: (line: string) => void;
@@ -263,7 +263,7 @@ function writeSpoolFile(ssh: SshConnection, spool: string, name: string, content
 }
 
 /** A round's list of paths, sent a slice at a time (a million paths are never one buffer here). */
-function writeSpoolList(ssh: SshConnection, spool: string, name: string, paths: readonly string[]): Promise<unknown> {
+function writeSpoolList(ssh: SshConnection, spool: string, name: string, paths: Iterable<string>): Promise<unknown> {
   // At most three bytes per UTF-16 unit, "./" and the NUL: a bound on what is sent, for its time limit.
   let bytes = 0;
   for (const path of paths) bytes += 3 * path.length + 3;

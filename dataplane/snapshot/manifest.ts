@@ -94,6 +94,7 @@ export interface EntryFields {
   at(i: number): Entry;
   pathAt(i: number): string;
   typeAt(i: number): EntryType;
+  sizeAt(i: number): number;
   targetAt(i: number): string | undefined;
 }
 
@@ -123,6 +124,10 @@ class ArrayFields implements EntryFields {
 
   typeAt(i: number): EntryType {
     return this.field(i, "type") as EntryType;
+  }
+
+  sizeAt(i: number): number {
+    return this.field(i, "size") as number;
   }
 
   targetAt(i: number): string | undefined {
@@ -202,34 +207,41 @@ export function sameFile(before: Entry, now: Entry): boolean {
 }
 
 export interface TreeChanges {
-  /** Entries whose content or metadata must be in the new archive. */
-  readonly changed: Entry[];
+  /** Positions in the current tree of the entries whose content or metadata must be in the new archive. */
+  readonly changed: number[];
   readonly deleted: string[];
-  /** Unchanged files, whose MD5 carries over from the parent. */
-  readonly unchanged: Entry[];
+  /** How many of its entries are unchanged: their MD5s are carried over from the parent into the current tree. */
+  readonly unchanged: number;
 }
 
-/** What an incremental snapshot must hold to turn the parent's tree into the current one. */
-export function diffTrees(parent: Entries, current: readonly Entry[]): TreeChanges {
+/**
+ * What an incremental snapshot must hold to turn the parent's tree into the current one (with no
+ * parent: everything). The MD5 of each unchanged file is written into the current tree.
+ */
+export function diffTrees(parent: Entries | undefined, current: EntryTable): TreeChanges {
+  const changed: number[] = [];
+  if (!parent) {
+    for (let i = 0; i < current.length; i++) changed.push(i);
+    return { changed, deleted: [], unchanged: 0 };
+  }
   const before = treeIndex(parent);
-  const changed: Entry[] = [];
-  const unchanged: Entry[] = [];
-  for (const entry of current) {
-    const at = before.position(entry.path);
-    // Directories always go in (no content, cheap): their modes and times must be restored.
-    if (at === undefined || entry.type === "dir") changed.push(entry);
-    // A parent read from the store is a table: its fields are asked one by one, no entry made whole.
-    else if (parent instanceof EntryTable) {
-      if (parent.sameFileAt(at, entry)) unchanged.push({ ...entry, md5: parent.md5At(at) });
-      else changed.push(entry);
-    } else if (sameFile(parent[at]!, entry)) unchanged.push({ ...entry, md5: parent[at]!.md5 });
-    else changed.push(entry);
+  let unchanged = 0;
+  for (let i = 0; i < current.length; i++) {
+    const at = current.typeAt(i) === "dir" ? undefined : before.position(current.pathAt(i));
+    const entry = at === undefined ? undefined : current.at(i);
+    const same = entry === undefined ? false : parent instanceof EntryTable ? parent.sameFileAt(at!, entry) : sameFile(parent[at!]!, entry);
+    if (!same) {
+      changed.push(i);
+      continue;
+    }
+    current.setMd5(i, parent instanceof EntryTable ? parent.md5At(at!) : parent[at!]!.md5);
+    unchanged++;
   }
   return { changed, deleted: deletedSince(parent, current), unchanged };
 }
 
 /** Paths of the parent's tree that the current one no longer has. */
-export function deletedSince(parent: Entries, current: readonly Entry[]): string[] {
+export function deletedSince(parent: Entries, current: Entries): string[] {
   const now = treeIndex(current);
   const deleted: string[] = [];
   if (parent instanceof EntryTable) {
@@ -239,25 +251,37 @@ export function deletedSince(parent: Entries, current: readonly Entry[]): string
 }
 
 /**
- * The entries that still hang in the tree: those whose every parent is a directory entry. An entry
- * whose directory vanished or turned into a file while a snapshot was made goes with it.
+ * Marks in `dropped` what no longer hangs in the tree once the entries it marks are gone: an entry
+ * whose folder is dropped, or is no folder (it vanished, or turned into a file, while a snapshot was
+ * made), goes with it. The tree is in path order, so a folder comes before what it holds.
  */
-export function withoutOrphans(entries: readonly Entry[]): Entry[] {
-  const directories = new Set(entries.filter((e) => e.type === "dir").map((e) => e.path));
-  const attached = (path: string): boolean => {
+export function dropOrphans(tree: EntryTable, dropped: Uint8Array): void {
+  let folder: string | undefined;
+  let folderHolds = false;
+  for (let i = 0; i < tree.length; i++) {
+    if (dropped[i]) continue;
+    const path = tree.pathAt(i);
     const slash = path.lastIndexOf("/");
-    return slash < 0 || (directories.has(path.slice(0, slash)) && attached(path.slice(0, slash)));
-  };
-  return entries.filter((e) => attached(e.path));
+    if (slash < 0) continue;
+    const parent = path.slice(0, slash);
+    if (parent !== folder) {
+      const at = tree.position(parent);
+      folder = parent;
+      folderHolds = at !== undefined && at < i && !dropped[at] && tree.typeAt(at) === "dir";
+    }
+    if (!folderHolds) dropped[i] = 1;
+  }
 }
 
 export function stats(entries: Entries): Manifest["stats"] {
+  const fields = entryFields(entries);
   let files = 0, dirs = 0, symlinks = 0, bytes = 0;
-  for (const e of entries) {
-    if (e.type === "file") {
+  for (let i = 0; i < fields.length; i++) {
+    const type = fields.typeAt(i);
+    if (type === "file") {
       files++;
-      bytes += e.size;
-    } else if (e.type === "dir") dirs++;
+      bytes += fields.sizeAt(i);
+    } else if (type === "dir") dirs++;
     else symlinks++;
   }
   return { files, dirs, symlinks, bytes };

@@ -1,107 +1,99 @@
 // A snapshot's manifest entry for a file is what the scan saw (size, mtime, mode) and the MD5 of
 // what the round archived. A file written between the scan and its read would get an archive copy
 // and a manifest entry that disagree, and one written as it was read an archive copy that is a mix.
-// So after every round, each entry as the reader saw it is compared with the scan: those still as
-// the scan found them, and not reported changed as they were read, were read at rest; the others
-// are read again in another round (create.ts).
-import { sameFile, treeIndex, type Entry, type TreeIndex } from "./manifest.ts";
+// So after every round, each entry as the reader saw it is compared with the tree the round began
+// from: those still as it has them, and not reported changed as they were read, were read at rest;
+// the others are read again in another round (create.ts). The tree is the scan's table, kept up to
+// date as the rounds go: each round's MD5s are written into it, and an entry read again is replaced
+// by what the reader saw.
+import type { EntryTable } from "./entry-table.ts";
+import type { Entry } from "./manifest.ts";
 import type { TarReport } from "./tar-messages.ts";
 
-/** What settleRound asks of a round's listings: a Map, or a RoundListing's `now` and `sums`. */
-export interface Lookup<T> {
-  get(path: string): T | undefined;
-}
+/** A round's bits per entry of the tree. */
+const asked = 1;
+/** The reader saw it as the tree has it (sameFile). */
+const seenSame = 2;
+/** The reader saw it otherwise (the entry is in `otherwise`). */
+const seenOther = 4;
+const summed = 8;
 
 export interface RoundOutcome {
-  /** Read at rest: the entry as read (a file with this round's MD5), ready for the manifest. */
-  readonly settled: Entry[];
-  /** Changed while read: the entry as read (with this round's MD5 if there is one), and as it is now. */
-  readonly changing: Array<{ readonly asRead: Entry; readonly now: Entry }>;
-  /** Gone since the round began. */
-  readonly vanished: string[];
+  /** Changed while read: where in the tree, and the entry as it is now (its MD5, if any, is in the tree). */
+  readonly changing: Array<{ readonly position: number; readonly now: Entry }>;
+  /** Positions of what was gone when the round read it. */
+  readonly vanished: number[];
 }
 
 /**
- * Sorts a round's entries by what happened to them: `read` is how they looked when the round
- * began, `now` how the reader saw them (no key: gone, or not read), `sums` the MD5s of what
- * the round archived and `tar` what the reader said (in GNU tar's words).
- */
-export function settleRound(read: readonly Entry[], now: Lookup<Entry>, sums: Lookup<string>, tar: TarReport): RoundOutcome {
-  const settled: Entry[] = [];
-  const changing: Array<{ asRead: Entry; now: Entry }> = [];
-  const vanished: string[] = [];
-  for (const entry of read) {
-    const current = now.get(entry.path);
-    if (!current) {
-      vanished.push(entry.path);
-      continue;
-    }
-    const md5 = entry.type === "file" ? sums.get(entry.path) : undefined;
-    const asRead = md5 ? { ...entry, md5 } : entry;
-    // A directory's own mtime moves whenever something in it does, and the restore sets it from
-    // the manifest anyway: only its type matters.
-    const atRest = entry.type === "dir"
-      ? current.type === "dir"
-      : sameFile(entry, current) && !tar.changed.has(entry.path) && !tar.missing.has(entry.path) && (entry.type !== "file" || md5 !== undefined);
-    if (atRest) settled.push(asRead);
-    else changing.push({ asRead, now: current });
-  }
-  return { settled, changing, vanished };
-}
-
-/**
- * A round's listings from the host, taken as they arrive (each entry as the reader saw it, the MD5
- * of each file it archived) and kept by the round's entry they are about. An entry the reader saw
- * as it was when the round began (nearly all of them) costs a byte, not an object: held as maps
- * of their own, a round of a million files cost some 400 MB.
+ * One round's listings from the host, taken as they arrive (each entry as the reader saw it, the MD5
+ * of each file it archived) and kept against the tree's entries the round reads. An entry the reader
+ * saw as the tree has it (nearly all of them) costs a byte, not an object; each MD5 goes into the
+ * tree as it arrives. Once both listings are read, `settle` says what is left to read again.
  */
 export class RoundListing {
-  private readonly read: readonly Entry[];
-  private readonly index: TreeIndex;
-  /** 1 where the reader saw the entry as the round began (sameFile), so `now` is the round's own entry. */
-  private readonly unchanged: Uint8Array;
+  private readonly tree: EntryTable;
+  private readonly reading: readonly number[];
+  private readonly state: Uint8Array;
   private readonly otherwise = new Map<number, Entry>();
-  private readonly md5s: Array<string | undefined>;
 
-  constructor(read: readonly Entry[]) {
-    this.read = read;
-    this.index = treeIndex(read);
-    this.unchanged = new Uint8Array(read.length);
-    this.md5s = new Array<string | undefined>(read.length);
+  /** Takes the MD5s the tree has of the entries read (a previous round's) out of it: this round's count. */
+  constructor(tree: EntryTable, reading: readonly number[]) {
+    this.tree = tree;
+    this.reading = reading;
+    this.state = new Uint8Array(tree.length);
+    for (const i of reading) {
+      this.state[i] = asked;
+      tree.setMd5(i, undefined);
+    }
   }
 
-  /** An entry as the reader saw it (its `seen` listing); one the round did not ask for is not kept. */
+  /** An entry as the reader saw it (its `seen` listing); the last record of a path counts, and one the round did not ask for is not kept. */
   readonly seen = (current: Entry): void => {
-    const i = this.index.position(current.path);
-    if (i === undefined) return;
-    if (sameFile(this.read[i]!, current)) {
-      this.unchanged[i] = 1;
+    const i = this.tree.position(current.path);
+    if (i === undefined || (this.state[i]! & asked) === 0) return;
+    this.state[i] = this.state[i]! & ~(seenSame | seenOther);
+    if (this.tree.sameFileAt(i, current)) {
+      this.state[i] = this.state[i]! | seenSame;
       this.otherwise.delete(i);
     } else {
-      this.unchanged[i] = 0;
+      this.state[i] = this.state[i]! | seenOther;
       this.otherwise.set(i, current);
     }
   };
 
-  /** A file's MD5 as the round archived it (its `sums` listing). */
+  /** A file's MD5 as the round archived it (its `sums` listing), into the tree. */
   readonly summed = (path: string, md5: string): void => {
-    const i = this.index.position(path);
-    if (i !== undefined) this.md5s[i] = md5;
+    const i = this.tree.position(path);
+    if (i === undefined || (this.state[i]! & asked) === 0) return;
+    this.tree.setMd5(i, md5);
+    this.state[i] = this.state[i]! | summed;
   };
 
-  /** Each entry as the reader saw it: none where it did not (gone, or not read). */
-  readonly now: Lookup<Entry> = {
-    get: (path) => {
-      const i = this.index.position(path);
-      if (i === undefined) return undefined;
-      return this.unchanged[i] ? this.read[i] : this.otherwise.get(i);
-    },
-  };
-
-  readonly sums: Lookup<string> = {
-    get: (path) => {
-      const i = this.index.position(path);
-      return i === undefined ? undefined : this.md5s[i];
-    },
-  };
+  /**
+   * Sorts the round's entries by what happened to them, `tar` being what the reader said (in GNU
+   * tar's words). Those read at rest are left as the tree has them, with this round's MD5.
+   */
+  settle(tar: TarReport): RoundOutcome {
+    const changing: Array<{ position: number; now: Entry }> = [];
+    const vanished: number[] = [];
+    const told = tar.changed.size > 0 || tar.missing.size > 0;
+    for (const i of this.reading) {
+      const state = this.state[i]!;
+      if ((state & (seenSame | seenOther)) === 0) {
+        vanished.push(i);
+        continue;
+      }
+      const now = (state & seenSame) !== 0 ? undefined : this.otherwise.get(i)!;
+      const type = this.tree.typeAt(i);
+      // A directory's own mtime moves whenever something in it does, and the restore sets it from
+      // the manifest anyway: only its type matters.
+      const atRest = type === "dir"
+        ? now === undefined || now.type === "dir"
+        : now === undefined && (type !== "file" || (state & summed) !== 0)
+          && !(told && (tar.changed.has(this.tree.pathAt(i)) || tar.missing.has(this.tree.pathAt(i))));
+      if (!atRest) changing.push({ position: i, now: now ?? this.tree.at(i) });
+    }
+    return { changing, vanished };
+  }
 }

@@ -84,6 +84,21 @@ export class StringColumn implements Iterable<string> {
     return this.ends[i]! - start === value.length && this.chunk(i).startsWith(value, start);
   }
 
+  /** Strings `i` and `j` compared as `<` compares them (UTF-16 code units), without cutting them out. */
+  compare(i: number, j: number): number {
+    const a = this.chunk(i);
+    const b = this.chunk(j);
+    const aEnd = this.ends[i]!;
+    const bEnd = this.ends[j]!;
+    let x = this.start(i);
+    let y = this.start(j);
+    for (; x < aEnd && y < bEnd; x++, y++) {
+      const difference = a.charCodeAt(x) - b.charCodeAt(y);
+      if (difference !== 0) return difference;
+    }
+    return (aEnd - x) - (bEnd - y);
+  }
+
   /** A hash of string `i` (the same as hashString's of it), without cutting it out. */
   hash(i: number): number {
     const chunk = this.chunk(i);
@@ -168,6 +183,13 @@ export class PathList implements Iterable<string> {
     }
     this.items[i] = this.strings.length * 2;
     this.strings.push(value);
+  }
+
+  /** The path at `position` in the list's source, as its position. */
+  pushPosition(position: number): void {
+    if (!this.source || !(Number.isInteger(position) && position >= 0 && position < 2 ** 31)) throw new RangeError(`no position ${position} in this list's source`);
+    if (this.count === this.items.length) this.items = withRoom(this.items);
+    this.items[this.count++] = (position * 2) + 1;
   }
 
   at(i: number): string {

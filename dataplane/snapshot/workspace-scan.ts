@@ -5,6 +5,7 @@ import { DumontError } from "../../lib/errors.ts";
 import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { withMd5, type Entry } from "./manifest.ts";
+import { EntryTable } from "./entry-table.ts";
 import { Md5Parser, ScanParser, type ScanResult } from "./host-listings.ts";
 import { hostPathStream } from "./path-bytes.ts";
 import type { TreeVerification, VerificationResult } from "./tree-verification.ts";
@@ -29,6 +30,23 @@ export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot & Stop
   const parser = new ScanParser();
   await runScan(ssh, parser, options);
   return parser.result();
+}
+
+/**
+ * The tree as a table in path order (a snapshot's scan): held as objects, the entries of a million
+ * files were 300 MB of the controller's memory.
+ */
+export async function scanWorkspaceTable(ssh: CommandRunner, options: TreeRoot & Stoppable = {}): Promise<ScannedTable> {
+  const scanned = new EntryTable();
+  const parser = new ScanParser((entry) => scanned.pushParsed(entry));
+  await runScan(ssh, parser, options);
+  return { entries: scanned.sortedByPath(), skipped: parser.result().skipped };
+}
+
+export interface ScannedTable {
+  readonly entries: EntryTable;
+  /** Paths of other kinds (sockets, fifos, devices), which snapshots do not hold. */
+  readonly skipped: string[];
 }
 
 async function runScan(ssh: CommandRunner, parser: ScanParser, options: TreeRoot & Stoppable): Promise<void> {

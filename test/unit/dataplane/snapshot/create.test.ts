@@ -1,7 +1,8 @@
 // Planning a snapshot's upload: multipart sizes within S3/B2's limits, an archive bound that holds,
 // and reading in rounds whatever the number of files.
 import { describe, expect, it } from "vitest";
-import type { Entry } from "../../../../dataplane/snapshot/manifest.ts";
+import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
+import { entryFields, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
 import { archiveUpperBound, maxReads, planParts, readInRounds } from "../../../../dataplane/snapshot/create.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
@@ -16,7 +17,7 @@ describe("multipart planning", () => {
   });
 
   it("bounds the archive from above, tar headers and LZ4's worst case included", () => {
-    const bound = archiveUpperBound([file("x", { size: 100 * 1024 * 1024 })]);
+    const bound = archiveUpperBound(entryFields([file("x", { size: 100 * 1024 * 1024 })]));
     expect(bound).toBeGreaterThan(100 * 1024 * 1024 * 1.004);
   });
 });
@@ -34,9 +35,10 @@ describe("reading in rounds", () => {
         throw new Error("nothing changed: no second round");
       },
     };
-    const recorded = await readInRounds({ label: "gpu" }, upload, entries, 64 * 1024 * 1024, () => {});
-    expect(recorded).toHaveLength(entries.length);
-    expect(recorded.every((e) => e.md5 === "b".repeat(32))).toBe(true);
+    const tree = EntryTable.of(entries);
+    const vanished = await readInRounds({ label: "gpu" }, upload, tree, entries.map((_, i) => i), 64 * 1024 * 1024, () => {});
+    expect(vanished).toEqual([]);
+    expect([...tree].every((e) => e.md5 === "b".repeat(32) && !e.unstable)).toBe(true);
   });
 
   it("records 200,000 files that change during every read as unstable, as last read", async () => {
@@ -52,9 +54,11 @@ describe("reading in rounds", () => {
         round = next;
       },
     };
-    const recorded = await readInRounds({ label: "gpu" }, upload, entries, 64 * 1024 * 1024, () => {});
+    const tree = EntryTable.of(entries);
+    const vanished = await readInRounds({ label: "gpu" }, upload, tree, entries.map((_, i) => i), 64 * 1024 * 1024, () => {});
     expect(round).toBe(maxReads);
-    expect(recorded).toHaveLength(entries.length);
-    expect(recorded.every((e) => e.unstable && e.md5 === "c".repeat(32))).toBe(true);
+    expect(vanished).toEqual([]);
+    // As the last read saw them when it began (grown by the rounds before it), with its MD5.
+    expect([...tree].every((e, i) => e.unstable && e.md5 === "c".repeat(32) && e.size === entries[i]!.size + maxReads - 1)).toBe(true);
   });
 });

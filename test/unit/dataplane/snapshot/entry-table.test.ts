@@ -81,6 +81,42 @@ describe("an entry table", () => {
   });
 });
 
+describe("a scan's table, as a snapshot keeps it", () => {
+  it("sorts by path as `<` does (UTF-16 code units, names that are not UTF-8 too), across its chunks, every field with its entry", () => {
+    const names = ["b", "a", "a/b", "a b", "a/b/c", "é", "😀", "\uffff", "bytes\udcff", "bytes\udc80x", "", "Z", "a/"];
+    const entries = [...unusual, ...Array.from({ length: 3000 }, (_, i) => file(`d${(i * 7919) % 3000}/${names[i % names.length]}`, { size: i, md5: i % 2 ? undefined : i.toString(16).padStart(32, "0") }))];
+    const sorted = EntryTable.of(entries).sortedByPath();
+    const expected = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    expect([...sorted]).toEqual(expected);
+    expect(sorted.position(expected[1234]!.path)).toBe(1234);
+  });
+
+  it("keeps the entries asked for, in order, and takes a path too long for any file system as it came", () => {
+    const table = EntryTable.of([file("a"), file("b", { target: "t", md5: undefined }), file("c", { size: 2 ** 40 })]);
+    expect([...table.filtered((i) => i !== 0)]).toEqual([file("b", { target: "t", md5: undefined }), file("c", { size: 2 ** 40 })]);
+    const long = file("x".repeat(5000));
+    const parsed = new EntryTable();
+    parsed.pushParsed(file("short"));
+    parsed.pushParsed(long);
+    expect(parsed.at(1)).toBe(long);
+    expect(parsed.pathAt(1)).toBe(long.path);
+  });
+
+  it("takes each round's MD5, a file read again as it is now, and a file that never held still", () => {
+    const table = EntryTable.of([file("a", { md5: undefined }), file("b"), file("c", { size: 2 ** 33, mtime: "5" })]);
+    table.setMd5(0, "1".repeat(32));
+    table.setMd5(1, undefined);
+    table.update(2, file("c", { md5: undefined, target: "t" }));
+    table.markUnstable(2);
+    expect([...table]).toEqual([file("a", { md5: "1".repeat(32) }), file("b", { md5: undefined }), file("c", { md5: undefined, target: "t", unstable: true })]);
+    expect(() => table.update(0, file("b"))).toThrow("not \"b\"");
+    const odd = EntryTable.of([{ ...file("o"), extra: 1 } as Entry]);
+    odd.setMd5(0, "2".repeat(32));
+    odd.markUnstable(0);
+    expect(odd.at(0)).toEqual({ ...file("o"), extra: 1, md5: "2".repeat(32), unstable: true });
+  });
+});
+
 describe("a string column", () => {
   it("is not added to once read (its chunks would no longer line up)", () => {
     const column = new StringColumn();

@@ -1,7 +1,7 @@
 // A snapshot's manifest: what changed since the parent, and the ids snapshots sort by.
 import { describe, expect, it } from "vitest";
 import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
-import { diffTrees, nameOfId, snapshotId, withoutOrphans, type Entries, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
+import { diffTrees, dropOrphans, nameOfId, snapshotId, type Entries, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
 
 const diffOf = diffTrees;
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
@@ -10,7 +10,12 @@ describe.each([
   ["made here", (entries: Entry[]): Entries => entries],
   ["read from the store", (entries: Entry[]): Entries => EntryTable.of(entries)],
 ])("incremental diffs, the parent %s", (_, held) => {
-  const diffTrees = (parent: Entry[], current: Entry[]) => diffOf(held(parent), current);
+  /** The diff, and the current tree as it leaves it (the MD5s it carries over written in). */
+  const diffTrees = (parent: Entry[], current: Entry[]) => {
+    const tree = EntryTable.of(current);
+    const diff = diffOf(held(parent), tree);
+    return { ...diff, changed: diff.changed.map((i) => tree.at(i)), tree: [...tree] };
+  };
 
   it("holds what changed, lists what was deleted and carries MD5s of the rest", () => {
     const parent = [file("same"), file("grown"), file("gone"), { ...file("d"), type: "dir" as const, size: 0, md5: undefined }];
@@ -18,7 +23,13 @@ describe.each([
     const diff = diffTrees(parent, current);
     expect(diff.changed.map((e) => e.path).sort()).toEqual(["d", "grown", "new"]);
     expect(diff.deleted).toEqual(["gone"]);
-    expect(diff.unchanged).toEqual([file("same")]);
+    expect(diff.unchanged).toBe(1);
+    expect(diff.tree).toEqual([file("same"), ...current.slice(1)]);
+  });
+
+  it("with no parent, holds everything", () => {
+    const diff = diffOf(undefined, EntryTable.of([file("x"), file("y")]));
+    expect(diff).toEqual({ changed: [0, 1], deleted: [], unchanged: 0 });
   });
 
   it("treats a changed mtime or mode as a change, like rsync's quick check", () => {
@@ -32,9 +43,15 @@ describe.each([
 
   it("drops entries whose directory is not in the tree, or is no directory", () => {
     const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1" });
-    const tree = [dir("a"), file("a/x"), file("b"), file("b/y"), file("gone/z"), dir("a/c"), file("a/c/d"), file("top")];
-    expect(withoutOrphans(tree).map((e) => e.path)).toEqual(["a", "a/x", "b", "a/c", "a/c/d", "top"]);
-    expect(withoutOrphans(tree.filter((e) => e.path !== "a")).map((e) => e.path)).toEqual(["b", "top"]);
+    const tree = EntryTable.of([dir("a"), file("a/x"), file("b"), file("b/y"), file("gone/z"), dir("a/c"), file("a/c/d"), file("top")]).sortedByPath();
+    const kept = (dropped: Uint8Array) => {
+      dropOrphans(tree, dropped);
+      return [...tree].filter((_, i) => !dropped[i]).map((e) => e.path);
+    };
+    expect(kept(new Uint8Array(tree.length))).toEqual(["a", "a/c", "a/c/d", "a/x", "b", "top"]);
+    const withoutA = new Uint8Array(tree.length);
+    withoutA[tree.position("a")!] = 1; // it vanished
+    expect(kept(withoutA)).toEqual(["b", "top"]);
   });
 });
 
