@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import type { EntryTable } from "./entry-table.ts";
-import { deletedSince, diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest } from "./manifest.ts";
+import { deletedSince, diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type Positions } from "./manifest.ts";
 import { RoundListing } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -181,7 +181,7 @@ function withoutDropped(tree: EntryTable, dropped: Uint8Array): { entries: Entry
 }
 
 /** The paths at these positions, as often as they are asked for (the upload measures them, then sends them). */
-function pathsOf(tree: EntryTable, positions: readonly number[]): Iterable<string> {
+function pathsOf(tree: EntryTable, positions: Positions): Iterable<string> {
   return { *[Symbol.iterator]() { for (const i of positions) yield tree.pathAt(i); } };
 }
 
@@ -195,10 +195,10 @@ function pathsOf(tree: EntryTable, positions: readonly number[]): Iterable<strin
  */
 export async function readInRounds(
   ssh: Pick<SshConnection, "label">, upload: Pick<HostUpload, "roundRead" | "roundSums" | "roundSeen" | "startRound">,
-  tree: EntryTable, first: readonly number[], partSize: number, progress: (line: string) => void,
+  tree: EntryTable, first: Positions, partSize: number, progress: (line: string) => void,
 ): Promise<number[]> {
   const vanished: number[] = [];
-  let reading = first;
+  let reading: Positions = first;
   let plannedBytes = archiveUpperBound(tree, first);
   for (let round = 1; ; round++) {
     const roundRead = await upload.roundRead(round);

@@ -7,7 +7,7 @@
 // date as the rounds go: each round's MD5s are written into it, and an entry read again is replaced
 // by what the reader saw.
 import type { EntryTable } from "./entry-table.ts";
-import type { Entry } from "./manifest.ts";
+import type { Entry, Positions } from "./manifest.ts";
 import type { TarReport } from "./tar-messages.ts";
 
 /** A round's bits per entry of the tree. */
@@ -33,12 +33,12 @@ export interface RoundOutcome {
  */
 export class RoundListing {
   private readonly tree: EntryTable;
-  private readonly reading: readonly number[];
+  private readonly reading: Positions;
   private readonly state: Uint8Array;
   private readonly otherwise = new Map<number, Entry>();
 
   /** Takes the MD5s the tree has of the entries read (a previous round's) out of it: this round's count. */
-  constructor(tree: EntryTable, reading: readonly number[]) {
+  constructor(tree: EntryTable, reading: Positions) {
     this.tree = tree;
     this.reading = reading;
     this.state = new Uint8Array(tree.length);

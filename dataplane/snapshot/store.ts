@@ -113,7 +113,7 @@ export class SnapshotStore {
       ...(manifest.stack !== undefined && { stack: manifest.stack }),
     };
     const object = { Bucket: this.settings.bucket, Key: this.manifestKey(manifest.id) };
-    if (manifestJsonBytes(manifest) <= partBytes) {
+    if (manifestJsonBytes(manifest, partBytes) <= partBytes) {
       await this.s3.send(new PutObjectCommand({ ...object, Body: manifestJson(manifest), ContentType: "application/json", Metadata: summary }));
       return;
     }
@@ -122,6 +122,7 @@ export class SnapshotStore {
     const upload = { ...object, UploadId: created.UploadId };
     try {
       const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
+      // Each part is made in the buffer of the one before: it is sent before the next is made.
       for (const body of manifestJsonParts(manifest, partBytes)) {
         const part = parts.length + 1;
         const sent = await this.s3.send(new UploadPartCommand({ ...upload, PartNumber: part, Body: body }));

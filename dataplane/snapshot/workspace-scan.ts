@@ -40,7 +40,8 @@ export async function scanWorkspaceTable(ssh: CommandRunner, options: TreeRoot &
   const scanned = new EntryTable();
   const parser = new ScanParser((entry) => scanned.pushParsed(entry));
   await runScan(ssh, parser, options);
-  return { entries: scanned.sortedByPath(), skipped: parser.result().skipped };
+  scanned.sortByPath();
+  return { entries: scanned, skipped: parser.result().skipped };
 }
 
 export interface ScannedTable {

@@ -36,8 +36,11 @@ describe("manifestJson", () => {
     const manifest = manifestOf(entries);
     const whole = Buffer.from(JSON.stringify(manifest));
     expect(manifestJsonBytes(manifest)).toBe(whole.length);
+    // Told how far it matters, it stops soon past it (whether it fits in one request).
+    expect(manifestJsonBytes(manifest, 4096)).toBeGreaterThan(4096);
+    expect(manifestJsonBytes(manifest, 4096)).toBeLessThan(whole.length / 2);
     for (const partBytes of [7, 4096, 65_537, whole.length, whole.length + 1]) {
-      const parts = [...manifestJsonParts(manifest, partBytes)];
+      const parts = Array.from(manifestJsonParts(manifest, partBytes), (part) => Buffer.from(part)); // each good until the next
       expect(Buffer.concat(parts).equals(whole)).toBe(true);
       expect(parts.slice(0, -1).every((p) => p.length === partBytes)).toBe(true);
       expect(parts).toHaveLength(Math.ceil(whole.length / partBytes));
