@@ -2,6 +2,7 @@
 // its files | lz4 straight to presigned part URLs, hashing each as it archives it, read again what
 // changed meanwhile, complete the upload, and write the manifest last. Anything that fails aborts
 // the upload: no manifest, no snapshot.
+import { collectGarbage } from "../../lib/tools/collect-garbage.ts";
 import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { DumontError } from "../../lib/errors.ts";
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
@@ -111,6 +112,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   ]);
   // The tree from here on: each round writes its MD5s into it, and what it read again as it was then.
   const tree = scanned.entries;
+  collectGarbage(); // the scan's listing, parsed, and its table's growth room
   if (scanned.skipped.length) progress(`skipping ${scanned.skipped.length} special files (sockets, fifos, devices)`);
   const changes = diffTrees(parent?.entries, tree);
   const scanSeconds = since(t);
@@ -134,6 +136,7 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
       ssh, store, id, uploadId, spool, partSize: plan.partSize, parts: plan.parts, concurrency, progress, firstRound: pathsOf(tree, changes.changed), pack,
     });
     const vanished = await readInRounds(ssh, upload, tree, changes.changed, plan.partSize, progress);
+    collectGarbage(); // the rounds' listings, parsed
     const uploaded = await upload.finish();
     const uploadSeconds = since(t);
     await store.completeUpload(id, uploadId, uploaded.parts);

@@ -3,6 +3,7 @@
 // order (removals before and after each, planned from the manifests), create the symlinks held back,
 // reset directory times, then verify every entry against the manifest and name each one that
 // differs. A damaged archive is reported as such, never taken as fine.
+import { collectGarbage } from "../../lib/tools/collect-garbage.ts";
 import { ensureHostTools, gpuTools } from "../ssh/host-tools.ts";
 import { quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { randomBytes } from "node:crypto";
@@ -153,6 +154,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       firstRun.catch(() => undefined); // awaited once the manifests are checked
     });
     const manifest = chain.at(-1)!;
+    collectGarbage(); // the manifests' text, parsed
     // Before anything in the workspace but the first link's stage changes: another stack's
     // snapshot, or a manifest that names paths outside the workspace, is refused.
     for (const link of chain) {
@@ -251,6 +253,7 @@ async function verifyRestore(args: RestoreOptions & {
   const { manifest, verification, damagedArchives, progress } = args;
   const downloadSeconds = (performance.now() - args.started) / 1000;
   progress(`verifying every file against the manifest (${verification.knownSums()} hashed as they were extracted)`);
+  collectGarbage(); // the links' lists and sums
   const verifyStarted = performance.now();
   const { failures, failureCount, warnings, warningCount } = await verifyTree(args.ssh, verification, { pack: args.pack, signal: args.signal });
   const report: RestoreReport = {

@@ -83,7 +83,8 @@ describe("an entry table", () => {
 
 describe("a scan's table, as a snapshot keeps it", () => {
   it("sorts by path as `<` does (UTF-16 code units, names that are not UTF-8 too), across its chunks, every field with its entry", () => {
-    const names = ["b", "a", "a/b", "a b", "a/b/c", "é", "😀", "\uffff", "bytes\udcff", "bytes\udc80x", "", "Z", "a/"];
+    const long = "deep/".repeat(60);
+    const names = ["b", "a", "a/b", "a b", "a/b/c", "é", "😀", "\uffff", "bytes\udcff", "bytes\udc80x", "", "Z", "a/", `${long}b`, `${long}a`, `${long}😀`, long];
     const entries = [...unusual, { ...file("kept as it came"), extra: 1 } as Entry, ...Array.from({ length: 3000 }, (_, i) => file(`d${(i * 7919) % 3000}/${names[i % names.length]}`, { size: i, md5: i % 2 ? undefined : i.toString(16).padStart(32, "0") }))];
     const sorted = EntryTable.of(entries);
     sorted.sortByPath();
