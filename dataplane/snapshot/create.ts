@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import type { EntryTable } from "./entry-table.ts";
-import { deletedSince, diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type Positions } from "./manifest.ts";
+import { diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type Positions, type TreeChanges } from "./manifest.ts";
 import { RoundListing } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -105,16 +105,11 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   // The helper's check, the scan (the host's disk) and the parent's manifest (the store) at once: an
   // incremental of 100k files read its parent for 0.5 s after a scan of 1.3 s. Each is awaited
   // before any failure is thrown, so nothing still runs on the connection once this fails.
-  const [pack, scanned, parent] = await allSettledOrThrow([
-    ensurePackHelper(ssh),
-    scanWorkspaceTable(ssh),
-    chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery),
-  ]);
+  const [pack, scanned] = await allSettledOrThrow([ensurePackHelper(ssh), scanAgainstParent(ssh, store, options)]);
   // The tree from here on: each round writes its MD5s into it, and what it read again as it was then.
-  const tree = scanned.entries;
-  collectGarbage(); // the scan's listing, parsed, and its table's growth room
+  const { tree, changes, parent } = scanned;
+  collectGarbage(); // the parent's tree
   if (scanned.skipped.length) progress(`skipping ${scanned.skipped.length} special files (sockets, fifos, devices)`);
-  const changes = diffTrees(parent?.entries, tree);
   const scanSeconds = since(t);
   progress(parent
     ? `incremental on ${parent.id}: ${changes.changed.filter((i) => tree.typeAt(i) !== "dir").length} changed, ${changes.deleted.length} deleted, ${changes.unchanged} unchanged`
@@ -141,25 +136,13 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
     const uploadSeconds = since(t);
     await store.completeUpload(id, uploadId, uploaded.parts);
 
-    // Whatever vanished while it was read leaves the tree, and so does anything below it.
-    const dropped = new Uint8Array(tree.length);
-    for (const i of vanished) dropped[i] = 1;
-    dropOrphans(tree, dropped);
-    const { entries, positions } = dropped.includes(1) ? withoutDropped(tree, dropped) : { entries: tree, positions: undefined };
-    // The archive's members: those still in the tree are its positions there (PathList), the others paths.
-    const included = new PathList(entries);
-    const discarded: string[] = [];
-    for (const i of changes.changed) {
-      if (dropped[i]) discarded.push(tree.pathAt(i));
-      else included.pushPosition(positions ? positions[i]! : i);
-    }
-    included.trim();
+    const { entries, included, discarded, deleted } = recordedTree(tree, changes, vanished);
     const manifest: Manifest = {
       format: "dumont-snapshot/1", id, name: options.name, createdAt: new Date().toISOString(),
       kind: parent ? "incremental" : "full", parent: parent?.id ?? null, chain: [...(parent?.chain ?? []), id],
       source: { host: ssh.label, label: options.sourceLabel }, stack: store.settings.stack,
       archive: { key: store.archiveKey(id), bytes: uploaded.bytes, parts: uploaded.parts.length, partSize: plan.partSize, compression: "lz4" },
-      entries, included, deleted: parent ? deletedSince(parent.entries, entries) : [], discarded, stats: stats(entries),
+      entries, included, deleted, discarded, stats: stats(entries),
     };
     await store.writeManifest(manifest);
     progress(`snapshot ${id}: ${manifest.stats.files} files, ${(uploaded.bytes / mib).toFixed(1)} MiB compressed, ${uploadSeconds.toFixed(1)} s upload`);
@@ -173,6 +156,66 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Cr
   } finally {
     await ssh.run(["rm", "-rf", "--", spool], { allowFailure: true, timeoutMs: 30_000 }).catch(() => undefined);
   }
+}
+
+interface ScannedChanges {
+  readonly tree: EntryTable;
+  readonly skipped: string[];
+  readonly changes: TreeChanges;
+  /** Of the parent, what the new manifest names: its tree (some 60 MB at a million entries) is let go. */
+  readonly parent: Pick<Manifest, "id" | "chain"> | undefined;
+}
+
+/** The workspace's tree, and what changed in it since the parent's (the scan and the parent's read at once). */
+async function scanAgainstParent(ssh: SshConnection, store: SnapshotStore, options: CreateSnapshotOptions): Promise<ScannedChanges> {
+  const [scanned, parent] = await allSettledOrThrow([
+    scanWorkspaceTable(ssh),
+    chooseParent(store, options.parent, options.fullEvery ?? settingDefaults.snapshotFullEvery),
+  ]);
+  collectGarbage(); // the scan's listing and the parent's manifest, parsed, and the sort's order
+  const changes = diffTrees(parent?.entries, scanned.entries);
+  return { tree: scanned.entries, skipped: scanned.skipped, changes, parent: parent && { id: parent.id, chain: parent.chain } };
+}
+
+export interface RecordedTree {
+  readonly entries: EntryTable;
+  /** The archive's members still in the tree (as their positions in it). */
+  readonly included: PathList;
+  /** The archive's members no longer in the tree. */
+  readonly discarded: string[];
+  /** The parent's paths the tree no longer has. */
+  readonly deleted: string[];
+}
+
+/**
+ * What the manifest records once the rounds are done: whatever vanished while it was read
+ * (`vanished`, positions in the scanned tree) leaves the tree, and so does anything below it; every
+ * changed entry was archived, and is included or discarded.
+ */
+export function recordedTree(tree: EntryTable, changes: TreeChanges, vanished: readonly number[]): RecordedTree {
+  const dropped = new Uint8Array(tree.length);
+  for (const i of vanished) dropped[i] = 1;
+  dropOrphans(tree, dropped);
+  const { entries, positions } = dropped.includes(1) ? withoutDropped(tree, dropped) : { entries: tree, positions: undefined };
+  const included = new PathList(entries);
+  const discarded: string[] = [];
+  for (const i of changes.changed) {
+    if (dropped[i]) discarded.push(tree.pathAt(i));
+    else included.pushPosition(positions ? positions[i]! : i);
+  }
+  included.trim();
+  return { entries, included, discarded, deleted: deletedSince(changes, tree, dropped) };
+}
+
+/**
+ * The parent's paths the new tree does not have: those the scan did not find, and those it found
+ * that vanished as they were read (`dropped`), in path order as the parent has them.
+ */
+function deletedSince(changes: TreeChanges, tree: EntryTable, dropped: Uint8Array): string[] {
+  const vanished: string[] = [];
+  for (let i = 0; i < tree.length; i++) if (dropped[i] && changes.inParent?.[i]) vanished.push(tree.pathAt(i));
+  if (vanished.length === 0) return changes.deleted;
+  return [...changes.deleted, ...vanished].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The tree without what `dropped` marks (rare: something vanished as it was read), and where each kept entry went. */

@@ -117,7 +117,8 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
    * path is kept as it came, as push keeps it.
    */
   pushParsed(entry: Entry): void {
-    if (entry.path.length > longestPath) return this.push(entry);
+    // A mode a column cannot hold as it is (a host may list anything) is kept as it came, not cut.
+    if (entry.path.length > longestPath || !(Number.isInteger(entry.mode) && entry.mode >= 0 && entry.mode <= 0xffff)) return this.push(entry);
     const i = this.nextPosition();
     this.pathColumn.push(entry.path);
     this.setFields(i, entry);
@@ -161,8 +162,9 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     this.types[i] = oddCode;
   }
 
-  /** Entry `i`'s MD5 (32 hex digits, checked by whoever parsed it), or none. */
+  /** Entry `i`'s MD5 (32 hex digits: the caller checks what a host or a bucket gave), or none. */
   setMd5(i: number, md5: string | undefined): void {
+    if (md5 !== undefined && !md5Hex.test(md5)) throw new Error(`not an MD5: ${JSON.stringify(md5).slice(0, 40)}`);
     if (this.types[i] === oddCode) {
       const { md5: _, ...rest } = this.odd.get(i)!;
       this.odd.set(i, md5 === undefined ? rest : { ...rest, md5 });

@@ -206,6 +206,8 @@ export function sameFile(before: Entry, now: Entry): boolean {
     && before.mode === now.mode && before.target === now.target;
 }
 
+const md5Hex = /^[0-9a-f]{32}$/;
+
 /** Positions of entries in a tree. */
 export type Positions = Uint32Array | readonly number[];
 
@@ -215,6 +217,8 @@ export interface TreeChanges {
   readonly deleted: string[];
   /** How many of its entries are unchanged: their MD5s are carried over from the parent into the current tree. */
   readonly unchanged: number;
+  /** 1 for each entry of the current tree whose path the parent has too (none without a parent). */
+  readonly inParent?: Uint8Array;
 }
 
 /**
@@ -230,19 +234,24 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
   }
   const changed: number[] = [];
   const before = treeIndex(parent);
+  const inParent = new Uint8Array(current.length);
   let unchanged = 0;
   for (let i = 0; i < current.length; i++) {
-    const at = current.typeAt(i) === "dir" ? undefined : before.position(current.pathAt(i));
+    const had = before.position(current.pathAt(i));
+    if (had !== undefined) inParent[i] = 1;
+    const at = current.typeAt(i) === "dir" ? undefined : had;
     const entry = at === undefined ? undefined : current.at(i);
     const same = entry === undefined ? false : parent instanceof EntryTable ? parent.sameFileAt(at!, entry) : sameFile(parent[at!]!, entry);
-    if (!same) {
+    const md5 = !same ? undefined : parent instanceof EntryTable ? parent.md5At(at!) : parent[at!]!.md5;
+    // An MD5 that is none (a bucket's manifest may hold anything) is not carried over: the file is read again.
+    if (!same || (md5 !== undefined && !md5Hex.test(md5))) {
       changed.push(i);
       continue;
     }
-    current.setMd5(i, parent instanceof EntryTable ? parent.md5At(at!) : parent[at!]!.md5);
+    current.setMd5(i, md5);
     unchanged++;
   }
-  return { changed, deleted: deletedSince(parent, current), unchanged };
+  return { changed, deleted: deletedSince(parent, current), unchanged, inParent };
 }
 
 /** Paths of the parent's tree that the current one no longer has. */

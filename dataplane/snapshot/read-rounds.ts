@@ -65,7 +65,8 @@ export class RoundListing {
   /** A file's MD5 as the round archived it (its `sums` listing), into the tree. */
   readonly summed = (path: string, md5: string): void => {
     const i = this.tree.position(path);
-    if (i === undefined || (this.state[i]! & asked) === 0) return;
+    // Only a file's MD5 counts (one that became a file as it was read is read again as a file).
+    if (i === undefined || (this.state[i]! & asked) === 0 || this.tree.typeAt(i) !== "file") return;
     this.tree.setMd5(i, md5);
     this.state[i] = this.state[i]! | summed;
   };

@@ -1,11 +1,12 @@
 // Reading a host's /workspace as a manifest sees it: every entry, and MD5s of the files asked for.
 // Used when a snapshot is made and when a restored tree is verified. Names cross as bytes both
 // ways (path-bytes.ts), so a name that is not UTF-8 is read and asked about exactly.
-import { DumontError } from "../../lib/errors.ts";
+import { DumontError, UserError } from "../../lib/errors.ts";
 import type { CommandRunner } from "../ssh/client.ts";
 import { workspaceListingBytes, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import { withMd5, type Entry } from "./manifest.ts";
 import { EntryTable } from "./entry-table.ts";
+import { longestPath } from "./string-column.ts";
 import { Md5Parser, ScanParser, type ScanResult } from "./host-listings.ts";
 import { hostPathStream } from "./path-bytes.ts";
 import type { TreeVerification, VerificationResult } from "./tree-verification.ts";
@@ -38,7 +39,12 @@ export async function scanWorkspace(ssh: CommandRunner, options: TreeRoot & Stop
  */
 export async function scanWorkspaceTable(ssh: CommandRunner, options: TreeRoot & Stoppable = {}): Promise<ScannedTable> {
   const scanned = new EntryTable();
-  const parser = new ScanParser((entry) => scanned.pushParsed(entry));
+  const parser = new ScanParser((entry) => {
+    if (entry.path.length > longestPath) {
+      throw new UserError(`${JSON.stringify(entry.path.slice(0, 60))}… in ${options.root ?? workspace} is a path of ${entry.path.length} characters, longer than any snapshot holds (${longestPath})`, "move it to a shorter path, or out of the workspace, and snapshot again");
+    }
+    scanned.pushParsed(entry);
+  });
   await runScan(ssh, parser, options);
   scanned.sortByPath();
   return { entries: scanned, skipped: parser.result().skipped };

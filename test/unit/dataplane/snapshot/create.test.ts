@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
 import { entryFields, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { archiveUpperBound, maxReads, planParts, readInRounds } from "../../../../dataplane/snapshot/create.ts";
+import { archiveUpperBound, maxReads, planParts, readInRounds, recordedTree } from "../../../../dataplane/snapshot/create.ts";
+import { diffTrees } from "../../../../dataplane/snapshot/manifest.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
@@ -60,5 +61,35 @@ describe("reading in rounds", () => {
     expect(vanished).toEqual([]);
     // As the last read saw them when it began (grown by the rounds before it), with its MD5.
     expect([...tree].every((e, i) => e.unstable && e.md5 === "c".repeat(32) && e.size === entries[i]!.size + maxReads - 1)).toBe(true);
+  });
+});
+
+describe("the tree a manifest records", () => {
+  const dir = (path: string): Entry => ({ path, type: "dir", size: 0, mode: 0o755, mtime: "1" });
+  const scanned = () => {
+    const tree = EntryTable.of([dir("a"), file("a/x", { md5: undefined }), file("a/y", { md5: undefined }), file("b", { md5: undefined }), dir("c"), file("c/z", { md5: undefined }), file("d", { md5: undefined })]);
+    tree.sortByPath();
+    return tree;
+  };
+
+  it("leaves out what vanished as it was read and what was below it: archived, so discarded; the parent's, so deleted", () => {
+    const tree = scanned();
+    const parent = [dir("a"), file("a/x"), file("d"), file("gone")];
+    const changes = diffTrees(parent, tree);
+    const recorded = recordedTree(tree, changes, [tree.position("a")!]);
+    expect([...recorded.entries].map((e) => e.path)).toEqual(["b", "c", "c/z", "d"]);
+    expect([...recorded.included]).toEqual(["b", "c", "c/z"]);
+    expect(recorded.discarded).toEqual(["a", "a/y"]); // a/x and d, unchanged since the parent, were not archived
+    expect(recorded.deleted).toEqual(["a", "a/x", "gone"]);
+    expect(recorded.entries.position("c/z")).toBe(2);
+    expect(recorded.entries.at(3)).toEqual(file("d")); // its MD5 the parent's
+  });
+
+  it("is the scanned tree itself when nothing vanished", () => {
+    const tree = scanned();
+    const recorded = recordedTree(tree, diffTrees(undefined, tree), []);
+    expect(recorded.entries).toBe(tree);
+    expect([...recorded.included]).toEqual([...tree].map((e) => e.path));
+    expect([recorded.discarded, recorded.deleted]).toEqual([[], []]);
   });
 });

@@ -32,6 +32,14 @@ describe.each([
     expect({ ...diff, changed: [...diff.changed] }).toEqual({ changed: [0, 1], deleted: [], unchanged: 0 });
   });
 
+  it("reads again a file whose MD5 in the parent is no MD5 (a bucket's manifest may hold anything)", () => {
+    for (const md5 of ["abc", "A".repeat(32), 7 as unknown as string]) {
+      const diff = diffTrees([file("x", { md5 })], [file("x", { md5: undefined })]);
+      expect(diff.changed.map((e) => e.path)).toEqual(["x"]);
+      expect(diff.tree[0]!.md5).toBeUndefined();
+    }
+  });
+
   it("treats a changed mtime or mode as a change, like rsync's quick check", () => {
     expect(diffTrees([file("x")], [file("x", { mtime: "1700000001.0000000000" })]).changed).toHaveLength(1);
     expect(diffTrees([file("x")], [file("x", { mode: 0o600 })]).changed).toHaveLength(1);

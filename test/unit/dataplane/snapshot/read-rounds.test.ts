@@ -48,8 +48,9 @@ describe("settling a round", () => {
   });
 
   it("ignores records of entries the round did not ask for, counts the last record of a path, and drops the MD5 of an earlier read", () => {
-    const tree = EntryTable.of([file("a", { md5: "1".repeat(32) }), file("b"), file("c", { md5: "2".repeat(32) })]);
-    const listing = new RoundListing(tree, [0, 1]);
+    const tree = EntryTable.of([file("a", { md5: "1".repeat(32) }), file("b"), file("c", { md5: "2".repeat(32) }), { ...file("d"), type: "dir" }]);
+    const listing = new RoundListing(tree, [0, 1, 3]);
+    listing.seen({ ...file("d"), type: "dir" });
     expect(tree.md5At(0)).toBeUndefined(); // this round's read decides it
     listing.seen(file("c", { size: 99 }));
     listing.summed("c", "f".repeat(32));
@@ -58,10 +59,12 @@ describe("settling a round", () => {
     listing.seen(file("b"));
     listing.summed("a", "3".repeat(32));
     listing.summed("not in the tree", "4".repeat(32));
+    listing.summed("d", "5".repeat(32)); // not a file: no MD5 of it counts
     const outcome = listing.settle(quiet);
     expect(outcome.changing.map((c) => c.now.path)).toEqual(["b"]); // never summed
     expect(outcome.vanished).toEqual([]);
     expect(tree.at(0)).toEqual(file("a", { md5: "3".repeat(32) }));
     expect(tree.at(2)).toEqual(file("c", { md5: "2".repeat(32) })); // not in the round: as it was
+    expect(tree.at(3)).toEqual({ ...file("d"), type: "dir" });
   });
 });
