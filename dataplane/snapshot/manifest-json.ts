@@ -10,9 +10,9 @@ import type { Manifest } from "./manifest.ts";
 /** The fields that grow with the file count. */
 const perFileFields = ["entries", "included", "deleted", "discarded"] as const;
 /**
- * A piece's length in characters, at most about: a longer string is made in V8's large-object space,
- * which only a full collection frees (4,096 entries a piece, some 700 KB each, were a third of a
- * million-file snapshot's peak), a shorter one dies young.
+ * A piece's length in characters, about: a longer string is made in V8's large-object space, which
+ * only a full collection frees (pieces of 4,096 entries, some 700 KB each, piled up there while a
+ * million-file manifest was written), a shorter one dies young.
  */
 const pieceLength = 32 * 1024;
 
