@@ -204,14 +204,14 @@ export function recordedTree(tree: EntryTable, changes: TreeChanges, vanished: r
     else included.pushPosition(positions ? positions[i]! : i);
   }
   included.trim();
-  return { entries, included, discarded, deleted: deletedSince(changes, tree, dropped) };
+  return { entries, included, discarded, deleted: deletedFromParent(changes, tree, dropped) };
 }
 
 /**
  * The parent's paths the new tree does not have: those the scan did not find, and those it found
  * that vanished as they were read (`dropped`), in path order as the parent has them.
  */
-function deletedSince(changes: TreeChanges, tree: EntryTable, dropped: Uint8Array): string[] {
+function deletedFromParent(changes: TreeChanges, tree: EntryTable, dropped: Uint8Array): string[] {
   const vanished: string[] = [];
   for (let i = 0; i < tree.length; i++) if (dropped[i] && changes.inParent?.[i]) vanished.push(tree.pathAt(i));
   if (vanished.length === 0) return changes.deleted;

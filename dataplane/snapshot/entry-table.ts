@@ -19,6 +19,11 @@ const oddCode = 3;
 const entryKeys = ["path", "type", "size", "mode", "mtime", "md5", "target", "unstable"];
 const keyOrder = new Map(entryKeys.map((key, i) => [key, i]));
 const md5Hex = /^[0-9a-f]{32}$/;
+
+/** Whether a value is an MD5 as Dumont writes it (32 lowercase hex digits, as md5sum prints it). */
+export function isMd5(value: unknown): value is string {
+  return typeof value === "string" && md5Hex.test(value);
+}
 /**
  * An mtime as find's %T@ prints it from nanoseconds (seconds, a dot, nine digits and a 0): kept as
  * two 32-bit numbers, and made again as the same text.
@@ -45,7 +50,7 @@ function isPlain(entry: unknown): entry is Entry {
   }
   return typeof e.path === "string" && e.path.length <= longestPath && typeof e.type === "string" && Object.hasOwn(typeCodes, e.type)
     && typeof e.size === "number" && Number.isInteger(e.mode) && (e.mode as number) >= 0 && (e.mode as number) <= 0xffff
-    && typeof e.mtime === "string" && (e.md5 === undefined || (typeof e.md5 === "string" && md5Hex.test(e.md5)))
+    && typeof e.mtime === "string" && (e.md5 === undefined || isMd5(e.md5))
     && (e.target === undefined || typeof e.target === "string") && (e.unstable === undefined || e.unstable === true);
 }
 
@@ -164,7 +169,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
 
   /** Entry `i`'s MD5 (32 hex digits: the caller checks what a host or a bucket gave), or none. */
   setMd5(i: number, md5: string | undefined): void {
-    if (md5 !== undefined && !md5Hex.test(md5)) throw new Error(`not an MD5: ${JSON.stringify(md5).slice(0, 40)}`);
+    if (md5 !== undefined && !isMd5(md5)) throw new Error(`not an MD5: ${JSON.stringify(md5).slice(0, 40)}`);
     if (this.types[i] === oddCode) {
       const { md5: _, ...rest } = this.odd.get(i)!;
       this.odd.set(i, md5 === undefined ? rest : { ...rest, md5 });
@@ -353,7 +358,7 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   /** Whether entry `i` has this MD5 (32 hex digits, as md5sum prints it). */
   md5Is(i: number, md5: string): boolean {
     if (this.types[i] === oddCode) return this.oddField(i, "md5") === md5;
-    if ((this.flags[i]! & hasMd5) === 0 || !md5Hex.test(md5)) return false;
+    if ((this.flags[i]! & hasMd5) === 0 || !isMd5(md5)) return false;
     md5Scratch.write(md5, 0, 16, "hex");
     return this.md5s.compare(md5Scratch, 0, 16, i * 16, i * 16 + 16) === 0;
   }

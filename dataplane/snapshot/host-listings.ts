@@ -5,6 +5,7 @@
 // Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
 import { DumontError } from "../../lib/errors.ts";
 import type { Entry, EntryType } from "./manifest.ts";
+import { isMd5 } from "./entry-table.ts";
 import { pathFromBytes } from "./path-bytes.ts";
 
 /**
@@ -128,8 +129,6 @@ export class ScanParser {
   }
 }
 
-const md5Hex = /^[0-9a-f]{32}$/;
-
 /**
  * Reads `md5sum -z` output as it arrives: "<32 hex>  <name>\0" per file (names never escaped with
  * -z). `result()` has them by path; given `onSum`, each goes there instead, and none is kept.
@@ -148,7 +147,7 @@ export class Md5Parser {
     const at = record![0] === backslash ? 1 : 0;
     const md5 = record!.toString("latin1", at, at + 32);
     const separated = record![at + 32] === space && (record![at + 33] === space || record![at + 33] === star);
-    if (!md5Hex.test(md5) || !separated) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(pathFromBytes(record!.subarray(0, 80)))}`);
+    if (!isMd5(md5) || !separated) throw new DumontError(`unexpected md5sum output: ${JSON.stringify(pathFromBytes(record!.subarray(0, 80)))}`);
     this.onSum(nameFrom(record!.subarray(at + 34)), md5);
   });
 

@@ -3,7 +3,7 @@
 // parent. It is written last: a snapshot without a manifest does not exist. Pure functions here.
 // Paths are strings in the surrogateescape convention of path-bytes.ts: any file name round-trips.
 import { DumontError, UserError } from "../../lib/errors.ts";
-import { EntryTable } from "./entry-table.ts";
+import { EntryTable, isMd5 } from "./entry-table.ts";
 import type { PathList } from "./string-column.ts";
 
 export type EntryType = "file" | "dir" | "symlink";
@@ -96,6 +96,9 @@ export interface EntryFields {
   typeAt(i: number): EntryType;
   sizeAt(i: number): number;
   targetAt(i: number): string | undefined;
+  md5At(i: number): string | undefined;
+  /** sameFile of entry `i` and `now`. */
+  sameFileAt(i: number, now: Entry): boolean;
 }
 
 class ArrayFields implements EntryFields {
@@ -132,6 +135,14 @@ class ArrayFields implements EntryFields {
 
   targetAt(i: number): string | undefined {
     return this.field(i, "target") as string | undefined;
+  }
+
+  md5At(i: number): string | undefined {
+    return this.field(i, "md5") as string | undefined;
+  }
+
+  sameFileAt(i: number, now: Entry): boolean {
+    return sameFile(this.entries[i]!, now);
   }
 }
 
@@ -206,8 +217,6 @@ export function sameFile(before: Entry, now: Entry): boolean {
     && before.mode === now.mode && before.target === now.target;
 }
 
-const md5Hex = /^[0-9a-f]{32}$/;
-
 /** Positions of entries in a tree. */
 export type Positions = Uint32Array | readonly number[];
 
@@ -234,17 +243,17 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
   }
   const changed: number[] = [];
   const before = treeIndex(parent);
+  const was = entryFields(parent);
   const inParent = new Uint8Array(current.length);
   let unchanged = 0;
   for (let i = 0; i < current.length; i++) {
     const had = before.position(current.pathAt(i));
     if (had !== undefined) inParent[i] = 1;
-    const at = current.typeAt(i) === "dir" ? undefined : had;
-    const entry = at === undefined ? undefined : current.at(i);
-    const same = entry === undefined ? false : parent instanceof EntryTable ? parent.sameFileAt(at!, entry) : sameFile(parent[at!]!, entry);
-    const md5 = !same ? undefined : parent instanceof EntryTable ? parent.md5At(at!) : parent[at!]!.md5;
+    // Directories always go in (no content, cheap): their modes and times must be restored.
+    const same = had !== undefined && current.typeAt(i) !== "dir" && was.sameFileAt(had, current.at(i));
+    const md5 = same ? was.md5At(had) : undefined;
     // An MD5 that is none (a bucket's manifest may hold anything) is not carried over: the file is read again.
-    if (!same || (md5 !== undefined && !md5Hex.test(md5))) {
+    if (!same || (md5 !== undefined && !isMd5(md5))) {
       changed.push(i);
       continue;
     }
@@ -257,10 +266,9 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
 /** Paths of the parent's tree that the current one no longer has. */
 export function deletedSince(parent: Entries, current: Entries): string[] {
   const now = treeIndex(current);
+  const was = entryFields(parent);
   const deleted: string[] = [];
-  if (parent instanceof EntryTable) {
-    for (let i = 0; i < parent.length; i++) if (!now.has(parent.pathAt(i))) deleted.push(parent.pathAt(i));
-  } else for (const { path } of parent) if (!now.has(path)) deleted.push(path);
+  for (let i = 0; i < was.length; i++) if (!now.has(was.pathAt(i))) deleted.push(was.pathAt(i));
   return deleted;
 }
 
