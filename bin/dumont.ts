@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --disable-warning=ExperimentalWarning --max-semi-space-size=8 --expose-gc
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --disable-warning=ExperimentalWarning --max-semi-space-size=8 --expose-gc
 // dumont: the command line. The process's side of it: arguments in, the project's tool environment
 // for the command, output and exit status out. What runs in between is bin/cli/run-cli.ts.
 import { enableCheckoutCompileCache } from "../lib/tools/compile-cache.ts";

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { $ } from "zx";
-import { dumontNodeFlags } from "../lib/tools/node-flags.ts";
+import { dumontNodeEnvironment, dumontNodeFlags } from "../lib/tools/node-flags.ts";
 import { offerQuery, rankOffers } from "../components/vast/gpu-query.ts";
 import { failover, type FailoverResult } from "../stacks/failover/apply.ts";
 import { withStackLock } from "../stacks/failover/lock.ts";
@@ -88,7 +88,7 @@ async function validateFiles(ssh: CommandRunner, record: TestFilesRecord, where:
 
 /** The `dumont` CLI as the seed's guide types it; output shown as the step's progress. */
 async function dumont(args: readonly string[], progress: (line: string) => void): Promise<string> {
-  const result = await $({ cwd: repoRoot, quiet: true, nothrow: true })`${process.execPath} ${dumontNodeFlags} ${dumontCli} ${args}`;
+  const result = await $({ cwd: repoRoot, quiet: true, nothrow: true, env: { ...process.env, ...dumontNodeEnvironment } })`${process.execPath} ${dumontNodeFlags} ${dumontCli} ${args}`;
   progress(`$ dumont ${args.join(" ")}`);
   if (result.exitCode !== 0) throw new DumontError(`dumont ${args.join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;

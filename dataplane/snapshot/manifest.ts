@@ -241,13 +241,15 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
     for (let i = 0; i < current.length; i++) every[i] = i;
     return { changed: every, deleted: [], unchanged: 0 };
   }
+  const match = parent instanceof EntryTable && parent.strictlyInPathOrder() && current.strictlyInPathOrder()
+    ? mergedMatch(parent, current)
+    : indexedMatch(parent, current);
   const changed: number[] = [];
-  const before = treeIndex(parent);
   const was = entryFields(parent);
   const inParent = new Uint8Array(current.length);
   let unchanged = 0;
   for (let i = 0; i < current.length; i++) {
-    const had = before.position(current.pathAt(i));
+    const had = match.positionOf(i);
     if (had !== undefined) inParent[i] = 1;
     // Directories always go in (no content, cheap): their modes and times must be restored.
     const same = had !== undefined && current.typeAt(i) !== "dir" && was.sameFileAt(had, current.at(i));
@@ -260,7 +262,37 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
     current.setMd5(i, md5);
     unchanged++;
   }
-  return { changed, deleted: deletedSince(parent, current), unchanged, inParent };
+  return { changed, deleted: match.deleted(), unchanged, inParent };
+}
+
+/** Which of the parent's entries each of the current tree's is (asked in the current tree's order), and what the parent has besides. */
+interface ParentMatch {
+  positionOf(i: number): number | undefined;
+  /** The parent's paths no entry of the current tree matched, asked once every entry was. */
+  deleted(): string[];
+}
+
+/** Both trees in strict path order: walked at once, neither indexed (a million-entry incremental's peak). */
+function mergedMatch(parent: EntryTable, current: EntryTable): ParentMatch {
+  const deleted: string[] = [];
+  let j = 0;
+  return {
+    positionOf(i) {
+      let order = 1;
+      while (j < parent.length && (order = parent.comparePathWith(j, current, i)) < 0) deleted.push(parent.pathAt(j++));
+      return j < parent.length && order === 0 ? j++ : undefined;
+    },
+    deleted() {
+      while (j < parent.length) deleted.push(parent.pathAt(j++));
+      return deleted;
+    },
+  };
+}
+
+/** Any parent (an old manifest's array; one listing a path twice: its last entry counts), by lookups. */
+function indexedMatch(parent: Entries, current: EntryTable): ParentMatch {
+  const before = treeIndex(parent);
+  return { positionOf: (i) => before.position(current.pathAt(i)), deleted: () => deletedSince(parent, current) };
 }
 
 /** Paths of the parent's tree that the current one no longer has. */

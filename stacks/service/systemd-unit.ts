@@ -3,7 +3,7 @@
 // watch needs from the environment (backend, passphrase file, state folder, cloud credentials) goes
 // into an environment file only its owner can read, and the unit points at it.
 import { SettingError } from "../../lib/errors.ts";
-import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
+import { dumontNodeEnvironmentWords, dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { credentialVariables } from "../credential-variables.ts";
 
 export interface WatchService {
@@ -43,7 +43,7 @@ After=network-online.target
 Type=simple
 ${service.user ? `User=${systemdWord(service.user)}\n` : ""}WorkingDirectory=${systemdWord(service.workingDirectory)}
 EnvironmentFile=${systemdWord(service.environmentFile)}
-ExecStart=${exec}
+${dumontNodeEnvironmentWords.map((word) => `Environment=${systemdWord(word)}\n`).join("")}ExecStart=${exec}
 # SIGTERM lets a failover in progress finish its step; a watch started again resumes what is left.
 KillSignal=SIGTERM
 TimeoutStopSec=600

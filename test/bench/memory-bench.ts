@@ -2,8 +2,9 @@
 // snapshot, restore and verify with the controller under 256 MiB peak RSS").
 //   npm run bench:memory                      (setup, then this file: both workspaces)
 //   node test/bench/memory-bench.ts [--files=N] [--gib=G] [--only=files|size]
-// Each workspace is made on a local-cloud host and snapshotted (full); the snapshot is restored onto
-// a new host, as a failover does, and verified. Each operation runs in a Node process of its own
+// Each workspace is made on a local-cloud host and snapshotted (full); about 1% of it changes and
+// it is snapshotted again (an incremental on the full one); each snapshot is restored onto a new
+// host, as a failover does, and verified (the incremental's restore applies the chain of two). Each operation runs in a Node process of its own
 // (memory-step.ts), so its peak RSS is that operation's alone, as a `dumont` command's would be.
 // Writes test/bench/results/memory.json and memory.md (the README's performance section quotes them;
 // a run with other sizes or --only writes memory-partial.*, not committed).
@@ -19,7 +20,7 @@ import { SnapshotStore, type SnapshotStoreSettings } from "../../dataplane/snaps
 import { connect } from "../../dataplane/ssh/client.ts";
 import { ensureHostTools, gpuTools } from "../../dataplane/ssh/host-tools.ts";
 import { applyToolEnvironment } from "../../lib/tools/environment.ts";
-import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
+import { dumontNodeEnvironment, dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { repoRoot } from "../../lib/tools/paths.ts";
 import { makeKeyPair } from "../support/local-cloud.ts";
 import type { MemoryStep, MemoryStepResult } from "./memory-step.ts";
@@ -54,6 +55,8 @@ while [ "$left" -gt 0 ]; do
   left=$((left - n))
 done
 `,
+    change: `cd /workspace && for d in $(seq 1 ${Math.max(1, Math.round(files / filesPerFolder / 100))}); do touch "d$d"/*; done`,
+    changeDescription: "1% of the files touched",
   },
   size: {
     description: `${gib} GiB in ${Math.ceil(gib)} files of random bytes (incompressible)`,
@@ -61,6 +64,8 @@ done
 cd /workspace
 for i in $(seq 1 ${Math.ceil(gib)}); do head -c ${Math.round((gib / Math.ceil(gib)) * 1024)}M /dev/urandom > "part-$i.bin"; done
 `,
+    change: `head -c ${Math.round(gib * 1024 / 100)}M /dev/urandom > /workspace/added.bin`,
+    changeDescription: "1% added as a new file",
   },
 } as const;
 
@@ -68,7 +73,7 @@ type HostAddress = MemoryStep["host"];
 
 interface Row {
   readonly workspace: string;
-  readonly operation: "full snapshot" | "restore, verified";
+  readonly operation: "full snapshot" | "restore, verified" | "incremental snapshot" | "restore of the chain of 2, verified";
   readonly seconds: number;
   readonly peakRssMiB: number;
   readonly heapMiB: number;
@@ -78,8 +83,8 @@ interface Row {
 /** Runs one operation in a process of its own and returns its figures (or its one-line error). */
 function runStep(step: MemoryStep): Promise<MemoryStepResult> {
   return new Promise((resolve, reject) => {
-    // With the flags `dumont` runs with: the figure is a command's.
-    const child = fork(path.join(import.meta.dirname, "memory-step.ts"), [], { execArgv: [...dumontNodeFlags], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // With the flags and environment `dumont` runs with: the figure is a command's.
+    const child = fork(path.join(import.meta.dirname, "memory-step.ts"), [], { execArgv: [...dumontNodeFlags], env: { ...process.env, ...dumontNodeEnvironment }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let answer: { result?: MemoryStepResult; error?: string } | undefined;
     child.on("message", (message: { result?: MemoryStepResult; error?: string }) => (answer = message));
     child.on("error", reject);
@@ -111,26 +116,34 @@ async function main() {
     for (const [name, workspace] of Object.entries(workspaces)) {
       if (flags.only && flags.only !== name) continue;
       console.error(`\n== ${name}: ${workspace.description}`);
-      const host = await makeHost(`mem-${name}-src`);
-      try {
-        await host.ssh.run(["bash", "-c", workspace.generate], { timeoutMs: 60 * 60_000 });
-        console.error(`   made in ${((performance.now() - host.made) / 1000).toFixed(0)} s`);
-      } finally {
-        host.ssh.close();
-      }
       const store: SnapshotStoreSettings = { ...endpoints.s3, bucket, prefix: `${name}/`, stack: "memory" };
       const step = (operation: MemoryStep["operation"], on: HostAddress, snapshot: string) => runStep({ operation, host: on, privateKey: key.privateKey, store, snapshot });
       const record = (operation: Row["operation"], r: MemoryStepResult) => {
         rows.push({ workspace: name, operation, seconds: r.seconds, peakRssMiB: r.peakRssMiB, heapMiB: r.heapMiB, entries: r.entries });
         console.error(`   ${operation.padEnd(18)} ${r.seconds.toFixed(1)} s, controller peak RSS ${r.peakRssMiB.toFixed(0)} MiB (target ≤ ${targetMiB}), ${r.entries} entries`);
       };
-      const snapshot = await step("snapshot", host.address, `memory-${name}`);
-      record("full snapshot", snapshot);
-      // The restore goes to a new host, as a failover's does. Hosts stay until the end: removing a
+      // Each restore goes to a new host, as a failover's does. Hosts stay until the end: removing a
       // million files takes longer than the local cloud's admin calls wait (`down` removes them).
-      const target = await makeHost(`mem-${name}-dst`);
-      target.ssh.close();
-      record("restore, verified", await step("restore", target.address, snapshot.id));
+      const restoreOnto = async (snapshot: string, operation: Row["operation"], hostName: string) => {
+        const target = await makeHost(hostName);
+        target.ssh.close();
+        record(operation, await step("restore", target.address, snapshot));
+      };
+      const host = await makeHost(`mem-${name}-src`);
+      let incremental: MemoryStepResult;
+      try {
+        await host.ssh.run(["bash", "-c", workspace.generate], { timeoutMs: 60 * 60_000 });
+        console.error(`   made in ${((performance.now() - host.made) / 1000).toFixed(0)} s`);
+        const full = await step("snapshot", host.address, `memory-${name}`);
+        record("full snapshot", full);
+        await restoreOnto(full.id, "restore, verified", `mem-${name}-dst`);
+        await host.ssh.run(["bash", "-c", workspace.change], { timeoutMs: 10 * 60_000 });
+        incremental = await step("incremental", host.address, `memory-${name}-incremental`);
+        record("incremental snapshot", incremental);
+      } finally {
+        host.ssh.close();
+      }
+      await restoreOnto(incremental.id, "restore of the chain of 2, verified", `mem-${name}-chain`);
     }
   } finally {
     await down("mem");
@@ -152,7 +165,7 @@ function report(rows: readonly Row[]) {
     ...rows.map((r) => `| ${r.workspace} | ${r.operation} | ${r.entries} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${r.heapMiB.toFixed(0)} | ${r.peakRssMiB <= targetMiB ? "yes" : "no"} |`),
     "",
     "Workspaces:",
-    ...Object.entries(workspaces).filter(([n]) => !flags.only || flags.only === n).map(([n, w]) => `- ${n}: ${w.description}`),
+    ...Object.entries(workspaces).filter(([n]) => !flags.only || flags.only === n).map(([n, w]) => `- ${n}: ${w.description}; the incremental after ${w.changeDescription}`),
   ];
   const dir = path.join(repoRoot, "test", "bench", "results");
   mkdirSync(dir, { recursive: true });

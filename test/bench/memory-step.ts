@@ -1,5 +1,6 @@
 // One operation of the memory benchmark (memory-bench.ts), in a process of its own so that its peak
-// resident memory is the operation's alone: a full snapshot, or a restore with its verification.
+// resident memory is the operation's alone: a full snapshot, an incremental one on the newest, or a
+// restore with its verification.
 // Everything it needs (endpoints, the host's key, credentials) arrives in one IPC message, never on
 // its command line; it answers with its figures and exits.
 import type { SnapshotStoreSettings } from "../../dataplane/snapshot/store.ts";
@@ -13,7 +14,7 @@ const { SnapshotStore } = await import("../../dataplane/snapshot/store.ts");
 const { connect } = await import("../../dataplane/ssh/client.ts");
 
 export interface MemoryStep {
-  readonly operation: "snapshot" | "restore";
+  readonly operation: "snapshot" | "incremental" | "restore";
   readonly host: { readonly address: string; readonly port: number; readonly hostKey: string };
   readonly privateKey: string;
   readonly store: SnapshotStoreSettings;
@@ -39,9 +40,9 @@ async function run(step: MemoryStep): Promise<MemoryStepResult> {
     // Each step's line with the memory held when it was printed and the peak so far: where the peak falls.
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     const progress = (line: string) => console.error(`     [rss ${mib(process.memoryUsage.rss())} MiB, peak ${mib(process.resourceUsage().maxRSS * 1024)}] ${line}`);
-    const manifest = step.operation === "snapshot"
-      ? (await createSnapshot({ ssh, store, name: step.snapshot, parent: "full", onProgress: progress })).manifest
-      : (await restoreSnapshot({ ssh, store, id: step.snapshot, onProgress: progress })).manifest;
+    const manifest = step.operation === "restore"
+      ? (await restoreSnapshot({ ssh, store, id: step.snapshot, onProgress: progress })).manifest
+      : (await createSnapshot({ ssh, store, name: step.snapshot, parent: step.operation === "snapshot" ? "full" : "auto", onProgress: progress })).manifest;
     return {
       id: manifest.id,
       seconds: (performance.now() - started) / 1000,

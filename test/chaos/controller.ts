@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "../../lib/tools/paths.ts";
-import { dumontNodeFlags } from "../../lib/tools/node-flags.ts";
+import { dumontNodeEnvironment, dumontNodeFlags } from "../../lib/tools/node-flags.ts";
 import { until } from "./world.ts";
 
 export class Controller {
@@ -17,7 +17,7 @@ export class Controller {
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
     this.child = spawn(process.execPath, [...dumontNodeFlags, path.join(repoRoot, "bin", "dumont.ts"), ...args], {
-      cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"],
+      cwd: repoRoot, env: { ...env, ...dumontNodeEnvironment }, detached: true, stdio: ["ignore", "pipe", "pipe"],
     });
     let partial = "";
     const take = (d: Buffer) => {

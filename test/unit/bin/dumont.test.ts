@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { dumontNodeFlags } from "../../../lib/tools/node-flags.ts";
+import { dumontNodeEnvironmentWords, dumontNodeFlags } from "../../../lib/tools/node-flags.ts";
 import { repoRoot } from "../../../lib/tools/paths.ts";
 import { expectRefused, type Ran } from "../../support/refused-command-line.ts";
 
@@ -21,9 +21,14 @@ describe("the dumont process", () => {
 
   // One command of each kind (stack, host, bucket, local cloud, a group's and a lone one): every
   // command's parsing is the same code, checked above in this process.
-  it("runs with the Node flags every other launcher of it gives (lib/tools/node-flags.ts)", () => {
+  it("runs with the Node flags and environment every other launcher of it gives (lib/tools/node-flags.ts)", () => {
+    const launch = `${dumontNodeEnvironmentWords.join(" ")} node ${dumontNodeFlags.join(" ")}`;
     const shebang = readFileSync(path.join(repoRoot, "bin", "dumont.ts"), "utf8").split("\n")[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S node ${dumontNodeFlags.join(" ")}`);
+    expect(shebang).toBe(`#!/usr/bin/env -S ${launch}`);
+    const scripts = (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const launchers = Object.entries(scripts).filter(([, script]) => script.includes("bin/dumont.ts"));
+    expect(launchers.map(([name]) => name).sort()).toEqual(["dumont", "journey", "smoke"]);
+    for (const [, script] of launchers) expect(script).toContain(`${launch} bin/dumont.ts`);
   });
 
   it("a bad option: one line, exit 2", async () => {

@@ -104,6 +104,35 @@ describe("a scan's table, as a snapshot keeps it", () => {
     expect(parsed.pathAt(1)).toBe(long.path);
   });
 
+  it("has no MD5s until the diff writes them, sorted, grown and filtered without any, then with some", () => {
+    const scan = new EntryTable();
+    for (let i = 0; i < 3000; i++) scan.pushParsed(file(`d/${(i * 7919) % 3000}`, { md5: undefined }));
+    scan.trim();
+    scan.sortByPath();
+    const expected = Array.from({ length: 3000 }, (_, i) => file(`d/${i}`, { md5: undefined })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    expect([...scan]).toEqual(expected);
+    scan.setMd5(2999, "f".repeat(32));
+    scan.setMd5(7, "e".repeat(32));
+    const withSums = expected.map((entry, i) => (i === 2999 ? { ...entry, md5: "f".repeat(32) } : i === 7 ? { ...entry, md5: "e".repeat(32) } : entry));
+    expect([...scan]).toEqual(withSums);
+    expect([...scan.filtered((i) => i % 2 === 1)]).toEqual(withSums.filter((_, i) => i % 2 === 1));
+  });
+
+  it("compares its paths with another table's as `<` does, and knows when they strictly increase", () => {
+    const long = "deep/".repeat(60);
+    const paths = ["", "a", "a b", "a/b", "a0", "é", "😀", "\uffff", "bytes\udcff", `${long}a`, `${long}b`, long];
+    const left = EntryTable.of(paths.map((path) => file(path)));
+    const right = EntryTable.of(paths.toReversed().map((path) => file(path)));
+    for (const [i, a] of paths.entries()) {
+      for (const [j, b] of paths.toReversed().entries()) expect(Math.sign(left.comparePathWith(i, right, j))).toBe(a < b ? -1 : a > b ? 1 : 0);
+    }
+    expect(left.strictlyInPathOrder()).toBe(false);
+    left.sortByPath();
+    expect(left.strictlyInPathOrder()).toBe(true);
+    expect(EntryTable.of([file("a"), file("a")]).strictlyInPathOrder()).toBe(false); // a path listed twice
+    expect(EntryTable.of([file("a"), { path: 5 } as unknown as Entry]).strictlyInPathOrder()).toBe(false); // no path at all
+  });
+
   it("takes each round's MD5, a file read again as it is now, and a file that never held still", () => {
     const table = EntryTable.of([file("a", { md5: undefined }), file("b"), file("c", { size: 2 ** 33, mtime: "5" })]);
     table.setMd5(0, "1".repeat(32));

@@ -6,13 +6,22 @@ import { diffTrees, dropOrphans, nameOfId, snapshotId, type Entries, type Entry 
 const diffOf = diffTrees;
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
+/** A table of these entries in path order, as a scan is once sorted and a manifest Dumont wrote is. */
+const sortedTable = (entries: Entry[]): EntryTable => {
+  const table = EntryTable.of(entries);
+  table.sortByPath();
+  return table;
+};
+const inPathOrder = (entries: Entry[]): Entry[] => entries.toSorted((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
 describe.each([
-  ["made here", (entries: Entry[]): Entries => entries],
-  ["read from the store", (entries: Entry[]): Entries => EntryTable.of(entries)],
-])("incremental diffs, the parent %s", (_, held) => {
+  ["made here", (entries: Entry[]): Entries => entries, EntryTable.of],
+  ["read from the store", (entries: Entry[]): Entries => EntryTable.of(entries), EntryTable.of],
+  ["read from the store, both trees in path order", sortedTable, sortedTable],
+])("incremental diffs, the parent %s", (_, held, scanned) => {
   /** The diff, and the current tree as it leaves it (the MD5s it carries over written in). */
   const diffTrees = (parent: Entry[], current: Entry[]) => {
-    const tree = EntryTable.of(current);
+    const tree = scanned(current);
     const diff = diffOf(held(parent), tree);
     return { ...diff, changed: Array.from(diff.changed, (i) => tree.at(i)), tree: [...tree] };
   };
@@ -24,7 +33,7 @@ describe.each([
     expect(diff.changed.map((e) => e.path).sort()).toEqual(["d", "grown", "new"]);
     expect(diff.deleted).toEqual(["gone"]);
     expect(diff.unchanged).toBe(1);
-    expect(diff.tree).toEqual([file("same"), ...current.slice(1)]);
+    expect(inPathOrder(diff.tree)).toEqual(inPathOrder([file("same"), ...current.slice(1)]));
   });
 
   it("with no parent, holds everything", () => {
@@ -61,6 +70,48 @@ describe.each([
     const withoutA = new Uint8Array(tree.length);
     withoutA[tree.position("a")!] = 1; // it vanished
     expect(kept(withoutA)).toEqual(["b", "top"]);
+  });
+});
+
+describe("an incremental diff of two trees in path order", () => {
+  // Names whose order `<` decides in ways a byte or locale order would not: a folder's "-" and "."
+  // siblings come between it and what it holds, astral characters are two code units.
+  const names = ["a", "a/b", "a/b/c", "a-b", "a.b", "a0", "b", "ä", "z", "\u{1f600}", "\uffff", "é/x"];
+  const random = (seed: number) => () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+  const tree = (draw: () => number, paths: string[]) => paths.map((path) => file(path, {
+    size: draw() < 0.2 ? 11 : 10, mtime: draw() < 0.1 ? "1700000001.5" : "1700000000.0000000000", ...(draw() < 0.1 && { unstable: true as const }),
+  }));
+
+  it("finds what a lookup of each path finds, and indexes neither tree", () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const draw = random(seed);
+      const pick = () => names.flatMap((name) => (draw() < 0.6 ? [`${name}${draw() < 0.3 ? "/f" : ""}`] : []));
+      const parent = tree(draw, [...new Set(pick())]);
+      const current = tree(draw, [...new Set(pick())]).map((entry) => ({ ...entry, md5: undefined }));
+      const [merged, looked] = [sortedTable(parent), EntryTable.of(parent)].map((was) => {
+        const now = sortedTable(current);
+        const diff = diffTrees(was, now);
+        return { changed: Array.from(diff.changed, (i) => now.pathAt(i)).sort(), deleted: diff.deleted.toSorted(), unchanged: diff.unchanged, tree: inPathOrder([...now]), was, now };
+      });
+      expect({ ...merged, was: undefined, now: undefined }).toEqual({ ...looked, was: undefined, now: undefined });
+      // A table once looked up is never reordered: both still can be, so neither was indexed.
+      expect(() => merged!.was.sortByPath()).not.toThrow();
+      expect(() => merged!.now.sortByPath()).not.toThrow();
+    }
+  });
+
+  it("lists the deleted paths in the parent's order, the last ones too", () => {
+    const diff = diffTrees(sortedTable([file("a"), file("b"), file("c"), file("d")]), sortedTable([file("b", { md5: undefined }), file("c0", { md5: undefined })]));
+    expect(diff.deleted).toEqual(["a", "c", "d"]);
+    expect(diff.unchanged).toBe(1);
+  });
+
+  it("a parent listing a path twice is looked up as before: its last entry counts", () => {
+    const parent = EntryTable.of([file("a", { size: 1 }), file("a", { size: 10 }), file("b")]);
+    expect(parent.strictlyInPathOrder()).toBe(false);
+    const diff = diffTrees(parent, sortedTable([file("a", { md5: undefined }), file("b", { md5: undefined })]));
+    expect(diff.unchanged).toBe(2);
+    expect(diff.deleted).toEqual([]);
   });
 });
 

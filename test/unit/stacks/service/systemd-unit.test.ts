@@ -11,6 +11,7 @@ describe("watch service", () => {
 
   it("runs the watch with restart and SIGTERM, and reads its environment from the file", () => {
     const unit = systemdUnit({ name: "dumont-watch-prod", stacks: ["prod-*", "staging"], node: "/usr/bin/node", dumontScript: "/srv/my dumont/bin/dumont.ts", workingDirectory: "/srv/my dumont", environmentFile: "/srv/state/service/dumont-watch-prod.env" });
+    expect(unit).toContain("Environment=MALLOC_MMAP_THRESHOLD_=131072\n");
     expect(unit).toContain('ExecStart=/usr/bin/node --disable-warning=ExperimentalWarning --max-semi-space-size=8 --expose-gc "/srv/my dumont/bin/dumont.ts" watch --stacks "prod-*,staging"');
     expect(unit).toContain("EnvironmentFile=/srv/state/service/dumont-watch-prod.env");
     expect(unit).toMatch(/Restart=always/);
