@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import type { EntryTable } from "./entry-table.ts";
-import { diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type Positions, type TreeChanges } from "./manifest.ts";
+import { diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type ManifestTree, type Positions, type TreeChanges } from "./manifest.ts";
 import { RoundListing } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore } from "./store.ts";
@@ -77,20 +77,20 @@ export function archiveUpperBound(tree: EntryFields, positions: Iterable<number>
   return Math.ceil(bytes * 1.01);
 }
 
-/** A manifest of the store's stack: an incremental on another stack's snapshot would chain to it. */
-async function ownManifest(store: SnapshotStore, id: string): Promise<Manifest> {
-  const manifest = await store.readManifest(id);
-  checkSnapshotOwner(manifest, store.settings.stack);
-  return manifest;
+/** A tree of the store's stack: an incremental on another stack's snapshot would chain to it. */
+async function ownTree(store: SnapshotStore, id: string): Promise<ManifestTree> {
+  const tree = await store.readTree(id);
+  checkSnapshotOwner(tree, store.settings.stack);
+  return tree;
 }
 
-async function chooseParent(store: SnapshotStore, parent: CreateSnapshotOptions["parent"], fullEvery: number): Promise<Manifest | undefined> {
+async function chooseParent(store: SnapshotStore, parent: CreateSnapshotOptions["parent"], fullEvery: number): Promise<ManifestTree | undefined> {
   if (parent === "full") return undefined;
-  if (parent && parent !== "auto") return ownManifest(store, parent);
+  if (parent && parent !== "auto") return ownTree(store, parent);
   const newest = (await store.list()).at(-1);
   if (!newest) return undefined;
-  const manifest = await ownManifest(store, newest.id);
-  return manifest.chain.length >= fullEvery ? undefined : manifest;
+  const tree = await ownTree(store, newest.id);
+  return tree.chain.length >= fullEvery ? undefined : tree;
 }
 
 export async function createSnapshot(options: CreateSnapshotOptions): Promise<CreateSnapshotResult> {

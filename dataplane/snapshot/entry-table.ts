@@ -497,12 +497,13 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
  * Where a manifest's lists that grow with the file count go as the store reads it (manifest-read.ts's
  * `collect`): its entries into a table, its path lists into PathLists, those after the entries
  * keeping a path the entries have as its position there (an archive's members, in `included`).
+ * Without `pathLists`, the path lists are parsed (their syntax checked) and dropped.
  */
-export function compactManifestLists(): (key: string) => ArraySink | undefined {
+export function compactManifestLists({ pathLists = true } = {}): (key: string) => ArraySink | undefined {
   let entries: EntryTable | undefined;
   return (key) => {
     if (key === "entries") return (entries = new EntryTable()) as unknown as ArraySink;
-    if (key === "included" || key === "deleted" || key === "discarded") return new PathList(entries);
+    if (key === "included" || key === "deleted" || key === "discarded") return pathLists ? new PathList(entries) : { push: () => {} };
     return undefined;
   };
 }

@@ -69,6 +69,9 @@ export interface Manifest {
   readonly stats: { readonly files: number; readonly dirs: number; readonly symlinks: number; readonly bytes: number };
 }
 
+/** A manifest without its path lists (SnapshotStore.readTree). */
+export type ManifestTree = Omit<Manifest, "included" | "deleted" | "discarded">;
+
 export function withMd5(entries: readonly Entry[], sums: ReadonlyMap<string, string>): Entry[] {
   return entries.map((e) => {
     if (e.type !== "file") return e;

@@ -15,7 +15,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { EnvironmentError, UserError } from "../../lib/errors.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest, ManifestTree } from "./manifest.ts";
 import { archiveKey, manifestKey, snapshotIdOfKey } from "./object-keys.ts";
 import { belongsToStack } from "./snapshot-owner.ts";
 
@@ -137,13 +137,27 @@ export class SnapshotStore {
   }
 
   /** `onHeader`: the manifest's fields before its entries, once they have arrived (manifest-read.ts). */
-  async readManifest(id: string, onHeader?: (header: Record<string, unknown>) => void): Promise<Manifest> {
+  readManifest(id: string, onHeader?: (header: Record<string, unknown>) => void): Promise<Manifest> {
+    return this.fetchManifest(id, onHeader, compactManifestLists());
+  }
+
+  /**
+   * A manifest without its path lists: what an incremental's diff needs of its parent. A full
+   * snapshot's archive members are a position per entry, and keeping them indexes the tree by path
+   * (some 13 MB at a million entries) where the diff walks it in path order.
+   */
+  async readTree(id: string): Promise<ManifestTree> {
+    const { included: _included, deleted: _deleted, discarded: _discarded, ...tree } = await this.fetchManifest(id, undefined, compactManifestLists({ pathLists: false }));
+    return tree;
+  }
+
+  private async fetchManifest(id: string, onHeader: ((header: Record<string, unknown>) => void) | undefined, collect: ReturnType<typeof compactManifestLists>): Promise<Manifest> {
     const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
       if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
       throw error;
     });
     // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
-    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader, compactManifestLists()) as unknown as Manifest;
+    return await readManifestJson(reply.Body as AsyncIterable<Uint8Array>, `the manifest of ${id}`, onHeader, collect) as unknown as Manifest;
   }
 
   /**

@@ -1,7 +1,7 @@
 // The flags and environment Node runs `dumont` with: bin/dumont.ts's first line and package.json's
 // scripts (unit tests hold them alike), the watch's systemd unit, the journey's steps, the chaos
 // suite's controllers, the memory benchmark (tests that start `dumont` for its output alone give
-// the flags only).
+// the flags, or only the first).
 //   --disable-warning=ExperimentalWarning: type stripping's warning is noise on every command.
 //   --max-semi-space-size=8: V8's young generation capped at 8 MiB per semi-space. Its default
 //   grows to tens of MiB while a million-file manifest is read or a host listing is parsed, and

@@ -55,7 +55,7 @@ while [ "$left" -gt 0 ]; do
   left=$((left - n))
 done
 `,
-    change: `cd /workspace && for d in $(seq 1 ${Math.max(1, Math.round(files / filesPerFolder / 100))}); do touch "d$d"/*; done`,
+    change: `cd /workspace && find . -type f | head -n ${Math.max(1, Math.round(files / 100))} | xargs touch --`,
     changeDescription: "1% of the files touched",
   },
   size: {
@@ -64,7 +64,7 @@ done
 cd /workspace
 for i in $(seq 1 ${Math.ceil(gib)}); do head -c ${Math.round((gib / Math.ceil(gib)) * 1024)}M /dev/urandom > "part-$i.bin"; done
 `,
-    change: `head -c ${Math.round(gib * 1024 / 100)}M /dev/urandom > /workspace/added.bin`,
+    change: `head -c ${Math.max(1, Math.round(gib * 1024 / 100))}M /dev/urandom > /workspace/added.bin`,
     changeDescription: "1% added as a new file",
   },
 } as const;
@@ -117,10 +117,10 @@ async function main() {
       if (flags.only && flags.only !== name) continue;
       console.error(`\n== ${name}: ${workspace.description}`);
       const store: SnapshotStoreSettings = { ...endpoints.s3, bucket, prefix: `${name}/`, stack: "memory" };
-      const step = (operation: MemoryStep["operation"], on: HostAddress, snapshot: string) => runStep({ operation, host: on, privateKey: key.privateKey, store, snapshot });
+      const step = (operation: MemoryStep["operation"], on: HostAddress, snapshot: string, parent?: string) => runStep({ operation, host: on, privateKey: key.privateKey, store, snapshot, parent });
       const record = (operation: Row["operation"], r: MemoryStepResult) => {
         rows.push({ workspace: name, operation, seconds: r.seconds, peakRssMiB: r.peakRssMiB, heapMiB: r.heapMiB, entries: r.entries });
-        console.error(`   ${operation.padEnd(18)} ${r.seconds.toFixed(1)} s, controller peak RSS ${r.peakRssMiB.toFixed(0)} MiB (target ≤ ${targetMiB}), ${r.entries} entries`);
+        console.error(`   ${operation.padEnd(36)} ${r.seconds.toFixed(1)} s, controller peak RSS ${r.peakRssMiB.toFixed(0)} MiB (target ≤ ${targetMiB}), ${r.entries} entries`);
       };
       // Each restore goes to a new host, as a failover's does. Hosts stay until the end: removing a
       // million files takes longer than the local cloud's admin calls wait (`down` removes them).
@@ -138,7 +138,8 @@ async function main() {
         record("full snapshot", full);
         await restoreOnto(full.id, "restore, verified", `mem-${name}-dst`);
         await host.ssh.run(["bash", "-c", workspace.change], { timeoutMs: 10 * 60_000 });
-        incremental = await step("incremental", host.address, `memory-${name}-incremental`);
+        incremental = await step("snapshot", host.address, `memory-${name}-incremental`, full.id);
+        if (incremental.kind !== "incremental") throw new Error(`the snapshot on ${full.id} was ${incremental.kind}, not incremental`);
         record("incremental snapshot", incremental);
       } finally {
         host.ssh.close();

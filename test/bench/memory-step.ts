@@ -1,6 +1,6 @@
 // One operation of the memory benchmark (memory-bench.ts), in a process of its own so that its peak
-// resident memory is the operation's alone: a full snapshot, an incremental one on the newest, or a
-// restore with its verification.
+// resident memory is the operation's alone: a full snapshot, an incremental one on a given parent,
+// or a restore with its verification.
 // Everything it needs (endpoints, the host's key, credentials) arrives in one IPC message, never on
 // its command line; it answers with its figures and exits.
 import type { SnapshotStoreSettings } from "../../dataplane/snapshot/store.ts";
@@ -14,12 +14,14 @@ const { SnapshotStore } = await import("../../dataplane/snapshot/store.ts");
 const { connect } = await import("../../dataplane/ssh/client.ts");
 
 export interface MemoryStep {
-  readonly operation: "snapshot" | "incremental" | "restore";
+  readonly operation: "snapshot" | "restore";
   readonly host: { readonly address: string; readonly port: number; readonly hostKey: string };
   readonly privateKey: string;
   readonly store: SnapshotStoreSettings;
   /** The snapshot's name (snapshot) or id (restore). */
   readonly snapshot: string;
+  /** A snapshot's parent, by id: an incremental on it (a full snapshot without one). */
+  readonly parent?: string;
 }
 
 export interface MemoryStepResult {
@@ -30,6 +32,7 @@ export interface MemoryStepResult {
   /** The V8 heap's size when the operation ended. */
   readonly heapMiB: number;
   readonly entries: number;
+  readonly kind: "full" | "incremental";
 }
 
 async function run(step: MemoryStep): Promise<MemoryStepResult> {
@@ -42,13 +45,14 @@ async function run(step: MemoryStep): Promise<MemoryStepResult> {
     const progress = (line: string) => console.error(`     [rss ${mib(process.memoryUsage.rss())} MiB, peak ${mib(process.resourceUsage().maxRSS * 1024)}] ${line}`);
     const manifest = step.operation === "restore"
       ? (await restoreSnapshot({ ssh, store, id: step.snapshot, onProgress: progress })).manifest
-      : (await createSnapshot({ ssh, store, name: step.snapshot, parent: step.operation === "snapshot" ? "full" : "auto", onProgress: progress })).manifest;
+      : (await createSnapshot({ ssh, store, name: step.snapshot, parent: step.parent ?? "full", onProgress: progress })).manifest;
     return {
       id: manifest.id,
       seconds: (performance.now() - started) / 1000,
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       heapMiB: process.memoryUsage().heapUsed / 2 ** 20,
       entries: manifest.entries.length,
+      kind: manifest.kind,
     };
   } finally {
     ssh.close();

@@ -104,7 +104,7 @@ describe("a scan's table, as a snapshot keeps it", () => {
     expect(parsed.pathAt(1)).toBe(long.path);
   });
 
-  it("has no MD5s until the diff writes them, sorted, grown and filtered without any, then with some", () => {
+  it("sorts, grows and filters a scan with no MD5s yet, then with a few", () => {
     const scan = new EntryTable();
     for (let i = 0; i < 3000; i++) scan.pushParsed(file(`d/${(i * 7919) % 3000}`, { md5: undefined }));
     scan.trim();
@@ -195,6 +195,12 @@ describe("a manifest as the store reads it", () => {
     for (const list of [read.included, read.deleted, read.discarded]) expect(list).toBeInstanceOf(PathList);
     expect(read.chain).toEqual(manifest.chain);
     expect(manifestJson(read).equals(bytes)).toBe(true);
+    // As an incremental reads its parent: the tree, not the path lists (whose syntax is still checked).
+    const tree = await readManifestJson(chunks(), "test", undefined, compactManifestLists({ pathLists: false })) as unknown as Manifest;
+    expect([...tree.entries]).toEqual(entries);
+    for (const list of [tree.included, tree.deleted, tree.discarded]) expect(list).not.toBeInstanceOf(PathList);
+    const broken = Buffer.from(bytes.toString("utf8").replace('"deleted":["gone/a"]', '"deleted":["gone/a",]'));
+    await expect(readManifestJson((async function* () { yield broken; })(), "test", undefined, compactManifestLists({ pathLists: false }))).rejects.toThrow("not a manifest");
   });
 
   it("keeps any other top-level value as JSON.parse makes it, a field named like a list's method too", async () => {
