@@ -410,6 +410,16 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     return this.pathColumn.compare(i, j, other.pathColumn);
   }
 
+  /** Entry `i`'s path compared with `path` as `<` compares them. */
+  comparePathTo(i: number, path: string): number {
+    return this.pathColumn.compareTo(i, path);
+  }
+
+  /** Every entry without an MD5 (what a comparison with a parent carried over, when it is not used after all). */
+  clearMd5s(): void {
+    for (let i = 0; i < this.count; i++) this.setMd5(i, undefined);
+  }
+
   // ---- the index by path (TreeIndex's questions) ----
 
   /** How many different paths the table has. */

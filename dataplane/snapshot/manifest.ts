@@ -254,18 +254,23 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
   for (let i = 0; i < current.length; i++) {
     const had = match.positionOf(i);
     if (had !== undefined) inParent[i] = 1;
-    // Directories always go in (no content, cheap): their modes and times must be restored.
-    const same = had !== undefined && current.typeAt(i) !== "dir" && was.sameFileAt(had, current.at(i));
-    const md5 = same ? was.md5At(had) : undefined;
-    // An MD5 that is none (a bucket's manifest may hold anything) is not carried over: the file is read again.
-    if (!same || (md5 !== undefined && !isMd5(md5))) {
-      changed.push(i);
-      continue;
-    }
-    current.setMd5(i, md5);
-    unchanged++;
+    const same = had !== undefined && isUnchanged(current, i, was.sameFileAt(had, current.at(i)), was.md5At(had));
+    if (same) unchanged++;
+    else changed.push(i);
   }
   return { changed, deleted: match.deleted(), unchanged, inParent };
+}
+
+/**
+ * Whether entry `i` of the current tree is unchanged since its parent's entry (`sameFile` of the
+ * two, and that entry's MD5): its MD5 is then carried over into the current tree.
+ */
+export function isUnchanged(current: EntryTable, i: number, sameFile: boolean, md5: unknown): boolean {
+  // Directories always go in (no content, cheap): their modes and times must be restored. An MD5
+  // that is none (a bucket's manifest may hold anything) is not carried over: the file is read again.
+  if (current.typeAt(i) === "dir" || !sameFile || (md5 !== undefined && !isMd5(md5))) return false;
+  current.setMd5(i, md5 as string | undefined);
+  return true;
 }
 
 /** Which of the parent's entries each of the current tree's is (asked in the current tree's order), and what the parent has besides. */

@@ -6,7 +6,8 @@
 // The controller only creates/completes uploads, presigns URLs and reads/writes manifests; the data
 // itself goes between the GPU host and the bucket.
 import { manifestJson, manifestJsonBytes, manifestJsonParts } from "./manifest-json.ts";
-import { readManifestJson } from "./manifest-read.ts";
+import { readManifestJson, type ArraySink } from "./manifest-read.ts";
+import { UnsafeManifestError } from "./manifest-check.ts";
 import { compactManifestLists } from "./entry-table.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
@@ -151,9 +152,27 @@ export class SnapshotStore {
     return tree;
   }
 
-  private async fetchManifest(id: string, onHeader: ((header: Record<string, unknown>) => void) | undefined, collect: ReturnType<typeof compactManifestLists>): Promise<Manifest> {
+  /**
+   * A manifest whose entries go to `entries` one by one as they are parsed (none is kept here), its
+   * path lists dropped: the rest of it is returned. One listing its entries twice is refused.
+   */
+  async streamManifest(id: string, entries: ArraySink, onHeader?: (header: Record<string, unknown>) => void): Promise<Omit<ManifestTree, "entries">> {
+    let given = false;
+    const collect = (key: string): ArraySink | undefined => {
+      if (key === "entries") {
+        if (given) throw new UnsafeManifestError(id, "it lists its entries twice");
+        given = true;
+        return entries;
+      }
+      return key === "included" || key === "deleted" || key === "discarded" ? { push: () => {} } : undefined;
+    };
+    const { entries: _entries, included: _included, deleted: _deleted, discarded: _discarded, ...rest } = await this.fetchManifest(id, onHeader, collect);
+    return rest;
+  }
+
+  private async fetchManifest(id: string, onHeader: ((header: Record<string, unknown>) => void) | undefined, collect: (key: string) => ArraySink | undefined): Promise<Manifest> {
     const reply = await this.s3.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
-      if (error.name === "NoSuchKey") throw new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
+      if (error.name === "NoSuchKey") throw this.missing(id);
       throw error;
     });
     // Parsed as it downloads: at a million entries the text alone is some 150 MB (manifest-read.ts).
@@ -176,16 +195,26 @@ export class SnapshotStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    const summaries = await Promise.all(ids.map(async (id): Promise<SnapshotSummary> => {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) }));
-      const m = head.Metadata ?? {};
-      return {
-        id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
-        parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
-        ...(m.stack !== undefined && { stack: m.stack }),
-      };
-    }));
+    const summaries = await Promise.all(ids.map((id) => this.summary(id)));
     return summaries.filter((s) => belongsToStack(s.stack, this.settings.stack)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** A snapshot's summary, from its manifest's metadata (no manifest: no snapshot, said in one line). */
+  async summary(id: string): Promise<SnapshotSummary> {
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
+      if (error.name === "NotFound" || error.name === "NoSuchKey") throw this.missing(id);
+      throw error;
+    });
+    const m = head.Metadata ?? {};
+    return {
+      id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
+      parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
+      ...(m.stack !== undefined && { stack: m.stack }),
+    };
+  }
+
+  private missing(id: string): UserError {
+    return new UserError(`no snapshot '${id}' in s3://${this.settings.bucket}/${this.settings.prefix} (a snapshot without a manifest does not exist)`, "see `npx dumont snapshot list`");
   }
 
   /**

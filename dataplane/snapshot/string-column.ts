@@ -109,6 +109,23 @@ export class StringColumn implements Iterable<string> {
     return (aEnd - x) - (bEnd - y);
   }
 
+  /** String `i` compared with `value` as `<` compares them, without cutting it out. */
+  compareTo(i: number, value: string): number {
+    const chunk = this.chunk(i);
+    const end = this.ends[i]!;
+    let x = this.start(i);
+    if (end - x > 256 && value.length > 256) {
+      const held = this.at(i);
+      return held < value ? -1 : held > value ? 1 : 0;
+    }
+    let y = 0;
+    for (; x < end && y < value.length; x++, y++) {
+      const difference = chunk.charCodeAt(x) - value.charCodeAt(y);
+      if (difference !== 0) return difference;
+    }
+    return (end - x) - (value.length - y);
+  }
+
   /** A hash of string `i` (the same as hashString's of it), without cutting it out. */
   hash(i: number): number {
     const chunk = this.chunk(i);

@@ -124,7 +124,10 @@ describe("a scan's table, as a snapshot keeps it", () => {
     const left = EntryTable.of(paths.map((path) => file(path)));
     const right = EntryTable.of(paths.toReversed().map((path) => file(path)));
     for (const [i, a] of paths.entries()) {
-      for (const [j, b] of paths.toReversed().entries()) expect(Math.sign(left.comparePathWith(i, right, j))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      for (const [j, b] of paths.toReversed().entries()) {
+        expect(Math.sign(left.comparePathWith(i, right, j))).toBe(a < b ? -1 : a > b ? 1 : 0);
+        expect(Math.sign(left.comparePathTo(i, b))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }
     }
     expect(left.strictlyInPathOrder()).toBe(false);
     left.sortByPath();
@@ -141,6 +144,9 @@ describe("a scan's table, as a snapshot keeps it", () => {
     table.markUnstable(2);
     expect([...table]).toEqual([file("a", { md5: "1".repeat(32) }), file("b", { md5: undefined }), file("c", { md5: undefined, target: "t", unstable: true })]);
     expect(() => table.update(0, file("b"))).toThrow("not \"b\"");
+    const cleared = EntryTable.of([file("a"), file("b", { md5: undefined }), { ...file("o"), extra: 1 } as Entry]);
+    cleared.clearMd5s();
+    expect([...cleared]).toEqual([file("a", { md5: undefined }), file("b", { md5: undefined }), { ...file("o", { md5: undefined }), extra: 1 }]);
     const odd = EntryTable.of([{ ...file("o"), extra: 1 } as Entry]);
     odd.setMd5(0, "2".repeat(32));
     odd.markUnstable(0);
