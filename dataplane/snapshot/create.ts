@@ -11,7 +11,7 @@ import type { SshConnection } from "../ssh/client.ts";
 import { HostUpload, maxParts } from "./host-upload.ts";
 import type { EntryTable } from "./entry-table.ts";
 import { diffTrees, dropOrphans, entryFields, snapshotId, stats, type EntryFields, type Manifest, type Positions, type TreeChanges } from "./manifest.ts";
-import { ParentMerge } from "./parent-merge.ts";
+import { ParentMerge, ParentOutOfOrder } from "./parent-merge.ts";
 import { RoundListing } from "./read-rounds.ts";
 import { checkSnapshotOwner } from "./snapshot-owner.ts";
 import type { SnapshotStore, SnapshotSummary } from "./store.ts";
@@ -189,8 +189,8 @@ async function scanAgainstParent(ssh: SshConnection, store: SnapshotStore, optio
  * not write), else read whole and compared by lookups. None (a full snapshot) when its chain ends
  * (endsChain).
  */
-async function compareWithParent(
-  store: SnapshotStore, id: string, tree: EntryTable, fullEvery: number | undefined,
+export async function compareWithParent(
+  store: Pick<SnapshotStore, "settings" | "streamManifest" | "readTree">, id: string, tree: EntryTable, fullEvery: number | undefined,
 ): Promise<{ changes: TreeChanges; of?: Pick<Manifest, "id" | "chain"> }> {
   const stack = store.settings.stack;
   const full = () => {
@@ -199,17 +199,19 @@ async function compareWithParent(
   };
   if (tree.strictlyInPathOrder()) {
     const merge = new ParentMerge(tree);
-    // Its header says its chain ends: the rest of it is not read.
+    // Its header says its chain ends: the rest of it is not read. (Named as it was asked for: the
+    // header may not have its id yet.)
     const chainEnds = new Error("the parent's chain ends");
-    const header = await store.streamManifest(id, merge, (first) => {
-      if (endsChain(first as { id: string }, stack, fullEvery)) throw chainEnds;
-    }).catch((error: unknown) => {
-      if (error === chainEnds) return undefined;
+    const read = await store.streamManifest(id, merge, (first) => {
+      if (endsChain({ ...first, id }, stack, fullEvery)) throw chainEnds;
+    }).then((header) => ({ header }), (error: unknown) => {
+      if (error === chainEnds) return { chainEnds: true };
+      if (error instanceof ParentOutOfOrder) return { outOfOrder: true };
       throw error;
     });
-    if (!header || endsChain(header, stack, fullEvery)) return full();
-    if (!merge.unordered) return { changes: merge.changes(), of: header };
-    tree.clearMd5s();
+    if ("header" in read) return endsChain(read.header, stack, fullEvery) ? full() : { changes: merge.changes(), of: read.header };
+    if ("chainEnds" in read) return full();
+    tree.clearMd5s(); // out of order: what the walk carried over does not count
   }
   const whole = await store.readTree(id);
   if (endsChain(whole, stack, fullEvery)) return full();

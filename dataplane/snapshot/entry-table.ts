@@ -79,6 +79,8 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
    * parent, and this column grown alongside the parent's read was 24 MB more at a million entries.
    */
   private md5s: Buffer | undefined;
+  /** False: the MD5s given are not kept (an earlier link of a restore's chain: only the newest's are verified). */
+  private readonly keepsMd5s: boolean;
   /** An mtime find prints (findTime): its seconds and its nanoseconds. */
   private seconds = new Uint32Array(1024);
   private nanoseconds = new Uint32Array(1024);
@@ -93,6 +95,10 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
   /** 1 for each entry that counts for its path (the last of a path listed twice). */
   private counted: Uint8Array | undefined;
   private distinct = 0;
+
+  constructor({ md5s = true }: { md5s?: boolean } = {}) {
+    this.keepsMd5s = md5s;
+  }
 
   static of(entries: Iterable<Entry>): EntryTable {
     const table = new EntryTable();
@@ -170,13 +176,13 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     this.types[i] = oddCode;
   }
 
-  /** Entry `i`'s MD5 (32 hex digits: the caller checks what a host or a bucket gave), or none. */
+  /** Entry `i`'s MD5 (32 hex digits: the caller checks what a host or a bucket gave), or none (or not kept: see keepsMd5s). */
   setMd5(i: number, md5: string | undefined): void {
     if (md5 !== undefined && !isMd5(md5)) throw new Error(`not an MD5: ${JSON.stringify(md5).slice(0, 40)}`);
     if (this.types[i] === oddCode) {
       const { md5: _, ...rest } = this.odd.get(i)!;
       this.odd.set(i, md5 === undefined ? rest : { ...rest, md5 });
-    } else if (md5 === undefined) this.flags[i]! &= ~hasMd5;
+    } else if (md5 === undefined || !this.keepsMd5s) this.flags[i]! &= ~hasMd5;
     else {
       this.md5Column().write(md5, i * 16, 16, "hex");
       this.flags[i]! |= hasMd5;
@@ -507,12 +513,13 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
  * Where a manifest's lists that grow with the file count go as the store reads it (manifest-read.ts's
  * `collect`): its entries into a table, its path lists into PathLists, those after the entries
  * keeping a path the entries have as its position there (an archive's members, in `included`).
- * Without `pathLists`, the path lists are parsed (their syntax checked) and dropped.
+ * Without `pathLists`, the path lists are parsed (their syntax checked) and dropped; without `md5s`,
+ * the entries' MD5s (16 MB at a million entries).
  */
-export function compactManifestLists({ pathLists = true } = {}): (key: string) => ArraySink | undefined {
+export function compactManifestLists({ pathLists = true, md5s = true } = {}): (key: string) => ArraySink | undefined {
   let entries: EntryTable | undefined;
   return (key) => {
-    if (key === "entries") return (entries = new EntryTable()) as unknown as ArraySink;
+    if (key === "entries") return (entries = new EntryTable({ md5s })) as unknown as ArraySink;
     if (key === "included" || key === "deleted" || key === "discarded") return pathLists ? new PathList(entries) : { push: () => {} };
     return undefined;
   };

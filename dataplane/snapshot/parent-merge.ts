@@ -3,11 +3,23 @@
 // parent's tree was some 45 MB more at the peak of an incremental of a million files (issue 15: the
 // controller under 256 MiB). Both trees are in path order (the scan once sorted, a manifest as
 // Dumont writes it), so it is one walk through each; a parent that is not (a manifest Dumont did
-// not write) stops the walk, and the caller compares the two the way any tree can be (diffTrees).
+// not write) stops the walk and its read (ParentOutOfOrder), and the caller compares the two the
+// way any tree can be (diffTrees).
+import { DumontError } from "../../lib/errors.ts";
 import type { EntryTable } from "./entry-table.ts";
 import type { ArraySink } from "./manifest-read.ts";
 import { isUnchanged, sameFile, type Entry, type TreeChanges } from "./manifest.ts";
 import { longestPath } from "./string-column.ts";
+
+/**
+ * The parent held an element that is no entry with a path, or a path not past the one before it:
+ * what the walk matched until then (MD5s carried over too) does not count.
+ */
+export class ParentOutOfOrder extends DumontError {
+  constructor() {
+    super("the parent's manifest is not in path order");
+  }
+}
 
 export class ParentMerge implements ArraySink {
   private readonly tree: EntryTable;
@@ -18,7 +30,6 @@ export class ParentMerge implements ArraySink {
   private readonly deleted: string[] = [];
   private readonly inParent: Uint8Array;
   private unchanged = 0;
-  private stopped = false;
 
   /** `tree`: the scan, strictly in path order (EntryTable.strictlyInPathOrder). */
   constructor(tree: EntryTable) {
@@ -26,21 +37,11 @@ export class ParentMerge implements ArraySink {
     this.inParent = new Uint8Array(tree.length);
   }
 
-  /**
-   * Whether the walk stopped: the parent held an element that is no entry with a path, or a path
-   * not past the one before it. What it matched until then (MD5s carried over too) does not count.
-   */
-  get unordered(): boolean {
-    return this.stopped;
-  }
-
-  /** The parent's next entry, as its manifest is parsed. */
+  /** The parent's next entry, as its manifest is parsed; throws ParentOutOfOrder (the read stops). */
   push(element: unknown): void {
-    if (this.stopped) return;
     const path = typeof element === "object" && element !== null ? (element as { path?: unknown }).path : undefined;
     if (typeof path !== "string" || path.length > longestPath || (this.previous !== undefined && !(this.previous < path))) {
-      this.stopped = true;
-      return;
+      throw new ParentOutOfOrder();
     }
     this.previous = path;
     const tree = this.tree;

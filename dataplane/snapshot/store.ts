@@ -7,14 +7,13 @@
 // itself goes between the GPU host and the bucket.
 import { manifestJson, manifestJsonBytes, manifestJsonParts } from "./manifest-json.ts";
 import { readManifestJson, type ArraySink } from "./manifest-read.ts";
-import { UnsafeManifestError } from "./manifest-check.ts";
 import { compactManifestLists } from "./entry-table.ts";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, ListMultipartUploadsCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { EnvironmentError, UserError } from "../../lib/errors.ts";
+import { DumontError, EnvironmentError, UserError } from "../../lib/errors.ts";
 import { objectStoreClient, type ObjectStoreSettings } from "../object-store/client.ts";
 import type { Manifest, ManifestTree } from "./manifest.ts";
 import { archiveKey, manifestKey, snapshotIdOfKey } from "./object-keys.ts";
@@ -25,6 +24,15 @@ export interface SnapshotStoreSettings extends ObjectStoreSettings {
   readonly prefix: string;
   /** The stack whose snapshots these are: written into each manifest, and the only one listed. */
   readonly stack: string;
+}
+
+/** A snapshot's name as its metadata holds it (URI-encoded); one that does not decode, as it is. */
+function decodedName(name: string | undefined, id: string): string {
+  try {
+    return decodeURIComponent(name ?? id);
+  } catch {
+    return name!;
+  }
 }
 
 export interface SnapshotSummary {
@@ -137,15 +145,19 @@ export class SnapshotStore {
     }
   }
 
-  /** `onHeader`: the manifest's fields before its entries, once they have arrived (manifest-read.ts). */
-  readManifest(id: string, onHeader?: (header: Record<string, unknown>) => void): Promise<Manifest> {
-    return this.fetchManifest(id, onHeader, compactManifestLists());
+  /**
+   * `onHeader`: the manifest's fields before its entries, once they have arrived (manifest-read.ts).
+   * `md5s: false`: its entries without their MD5s (a restore's earlier links: only the newest's
+   * are verified).
+   */
+  readManifest(id: string, onHeader?: (header: Record<string, unknown>) => void, { md5s = true } = {}): Promise<Manifest> {
+    return this.fetchManifest(id, onHeader, compactManifestLists({ md5s }));
   }
 
   /**
-   * A manifest without its path lists: what an incremental's diff needs of its parent. A full
-   * snapshot's archive members are a position per entry, and keeping them indexes the tree by path
-   * (some 13 MB at a million entries) where the diff walks it in path order.
+   * A manifest without its path lists: what an incremental's diff needs of a parent it cannot
+   * compare as it reads it (one out of path order). A full snapshot's archive members are a
+   * position per entry (4 MB at a million entries).
    */
   async readTree(id: string): Promise<ManifestTree> {
     const { included: _included, deleted: _deleted, discarded: _discarded, ...tree } = await this.fetchManifest(id, undefined, compactManifestLists({ pathLists: false }));
@@ -154,19 +166,21 @@ export class SnapshotStore {
 
   /**
    * A manifest whose entries go to `entries` one by one as they are parsed (none is kept here), its
-   * path lists dropped: the rest of it is returned. One listing its entries twice is refused.
+   * path lists dropped: the rest of it is returned. One whose entries are not one list is refused.
    */
   async streamManifest(id: string, entries: ArraySink, onHeader?: (header: Record<string, unknown>) => void): Promise<Omit<ManifestTree, "entries">> {
+    const refuse = (problem: string) => new DumontError(`the manifest of snapshot ${id} ${problem}: it is not one Dumont made`);
     let given = false;
     const collect = (key: string): ArraySink | undefined => {
       if (key === "entries") {
-        if (given) throw new UnsafeManifestError(id, "it lists its entries twice");
+        if (given) throw refuse("lists its entries twice");
         given = true;
         return entries;
       }
       return key === "included" || key === "deleted" || key === "discarded" ? { push: () => {} } : undefined;
     };
-    const { entries: _entries, included: _included, deleted: _deleted, discarded: _discarded, ...rest } = await this.fetchManifest(id, onHeader, collect);
+    const { entries: read, included: _included, deleted: _deleted, discarded: _discarded, ...rest } = await this.fetchManifest(id, onHeader, collect);
+    if ((read as unknown) !== entries) throw refuse("has no list of entries");
     return rest;
   }
 
@@ -195,19 +209,27 @@ export class SnapshotStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    const summaries = await Promise.all(ids.map((id) => this.summary(id)));
+    // One deleted since the listing (a prune) is not listed.
+    const summaries = (await Promise.all(ids.map((id) => this.headSummary(id)))).filter((s) => s !== undefined);
     return summaries.filter((s) => belongsToStack(s.stack, this.settings.stack)).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** A snapshot's summary, from its manifest's metadata (no manifest: no snapshot, said in one line). */
   async summary(id: string): Promise<SnapshotSummary> {
+    const summary = await this.headSummary(id);
+    if (!summary) throw this.missing(id);
+    return summary;
+  }
+
+  private async headSummary(id: string): Promise<SnapshotSummary | undefined> {
     const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.manifestKey(id) })).catch((error: Error) => {
-      if (error.name === "NotFound" || error.name === "NoSuchKey") throw this.missing(id);
+      if (error.name === "NotFound" || error.name === "NoSuchKey") return undefined;
       throw error;
     });
+    if (!head) return undefined;
     const m = head.Metadata ?? {};
     return {
-      id, name: decodeURIComponent(m.name ?? id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
+      id, name: decodedName(m.name, id), createdAt: m.created ?? "", kind: (m.kind as "full" | "incremental") ?? "full",
       parent: m.parent || null, files: Number(m.files ?? 0), bytes: Number(m.bytes ?? 0), archiveBytes: Number(m.archive ?? 0),
       ...(m.stack !== undefined && { stack: m.stack }),
     };

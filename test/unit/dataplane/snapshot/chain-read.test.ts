@@ -25,10 +25,13 @@ function manifest(id: string, chain: string[], stack = "prod"): Manifest {
 function slowStore(manifests: Manifest[], header: (m: Manifest) => Record<string, unknown> = (m) => ({ ...m }), keyOf = (m: Manifest) => m.id) {
   const byId = new Map(manifests.map((m) => [keyOf(m), m]));
   const reads: string[] = [];
+  /** The ids read without their MD5s. */
+  const withoutMd5s: string[] = [];
   const pending: Array<() => void> = [];
   const store = {
-    readManifest: (id: string, onHeader?: (h: Record<string, unknown>) => void) => {
+    readManifest: (id: string, onHeader?: (h: Record<string, unknown>) => void, options?: { md5s?: boolean }) => {
       reads.push(id);
+      if (options?.md5s === false) withoutMd5s.push(id);
       const m = byId.get(id);
       if (!m) return Promise.reject(new Error(`no snapshot '${id}'`));
       return new Promise<Manifest>((resolve, reject) => {
@@ -47,19 +50,21 @@ function slowStore(manifests: Manifest[], header: (m: Manifest) => Record<string
   const finish = () => {
     for (const resolve of pending.splice(0)) resolve();
   };
-  return { store, reads, finish };
+  return { store, reads, withoutMd5s, finish };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe("reading a restore's chain", () => {
   it("hands on the first link from its header while every manifest is still arriving, and reads the links at once", async () => {
-    const { store, reads, finish } = slowStore([manifest(full, [full]), manifest(middle, [full, middle]), manifest(newest, [full, middle, newest])]);
+    const { store, reads, withoutMd5s, finish } = slowStore([manifest(full, [full]), manifest(middle, [full, middle]), manifest(newest, [full, middle, newest])]);
     const started: FirstLink[] = [];
     const chain = readChain(store, newest, "prod", (link) => started.push(link));
     await settle();
     expect(started).toEqual([{ id: full, kind: "full", archiveBytes: 3 * 1024 * 1024, links: 3 }]);
     expect(reads.sort()).toEqual([full, middle, newest].sort());
+    // Only the newest's MD5s are verified: the earlier links' are not kept.
+    expect(withoutMd5s.sort()).toEqual([full, middle].sort());
     finish();
     await settle();
     finish();

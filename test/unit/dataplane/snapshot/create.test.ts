@@ -3,8 +3,12 @@
 import { describe, expect, it } from "vitest";
 import { EntryTable } from "../../../../dataplane/snapshot/entry-table.ts";
 import { entryFields, type Entry } from "../../../../dataplane/snapshot/manifest.ts";
-import { archiveUpperBound, maxReads, planParts, readInRounds, recordedTree } from "../../../../dataplane/snapshot/create.ts";
-import { diffTrees } from "../../../../dataplane/snapshot/manifest.ts";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { archiveUpperBound, compareWithParent, maxReads, planParts, readInRounds, recordedTree } from "../../../../dataplane/snapshot/create.ts";
+import { diffTrees, snapshotId, stats, type Manifest } from "../../../../dataplane/snapshot/manifest.ts";
+import { manifestJson } from "../../../../dataplane/snapshot/manifest-json.ts";
+import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
+import { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
 
 const file = (path: string, extra: Partial<Entry> = {}): Entry => ({ path, type: "file", size: 10, mode: 0o644, mtime: "1700000000.0000000000", md5: "a".repeat(32), ...extra });
 
@@ -91,5 +95,95 @@ describe("the tree a manifest records", () => {
     expect(recorded.entries).toBe(tree);
     expect([...recorded.included]).toEqual([...tree].map((e) => e.path));
     expect([recorded.discarded, recorded.deleted]).toEqual([[], []]);
+  });
+});
+
+describe("the comparison with the parent, as its manifest is read from the store", () => {
+  const stack = "prod";
+  const parentEntries = Array.from({ length: 300 }, (_, i) => file(`d/f${String(i).padStart(3, "0")}`));
+  const scan = () => {
+    // The parent's files, the first ten grown, one new; what a sorted scan gives.
+    const tree = EntryTable.of([...parentEntries.map((e, i) => ({ ...e, md5: undefined, size: i < 10 ? 11 : 10 })), file("d/new", { md5: undefined })]);
+    tree.sortByPath();
+    return tree;
+  };
+  const manifestOf = (id: string, chain: string[], extra: Partial<Manifest> = {}): Manifest => ({
+    format: "dumont-snapshot/1", id, name: "p", createdAt: "2026-12-03T00:00:00.000Z", kind: "full", parent: null, chain, source: { host: "h" }, stack,
+    archive: { key: "k", bytes: 1, parts: 1, partSize: 5242880, compression: "lz4" },
+    entries: parentEntries, included: parentEntries.map((e) => e.path), deleted: [], discarded: [], stats: stats(parentEntries), ...extra,
+  });
+  /** A store whose bucket holds these manifests (the store's own reading, over a stand-in for S3's GetObject). */
+  const storeOf = (manifests: Record<string, Buffer>) => {
+    const store = new SnapshotStore({ endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "k", secretAccessKey: "s", bucket: "b", prefix: "p/", stack });
+    const reads = { started: 0, closed: 0, bytes: 0 };
+    store.s3.send = (async (command: unknown) => {
+      if (!(command instanceof GetObjectCommand)) throw new Error("only GetObject here");
+      const bytes = manifests[command.input.Key!.split("/")[1]!]!;
+      reads.started++;
+      const body = async function* () {
+        try {
+          for (let at = 0; at < bytes.length; at += 1000) {
+            reads.bytes += Math.min(1000, bytes.length - at);
+            yield bytes.subarray(at, at + 1000);
+          }
+        } finally {
+          reads.closed++;
+        }
+      };
+      return { Body: body() };
+    }) as never;
+    return { store, reads };
+  };
+  const parentId = snapshotId("p", new Date("2026-12-03T00:00:00Z"));
+  const paths = (tree: EntryTable, positions: Iterable<number>) => Array.from(positions, (i) => tree.pathAt(i));
+
+  it("gives what changed, carries the MD5s of the rest, and names the parent", async () => {
+    const { store, reads } = storeOf({ [parentId]: manifestJson(manifestOf(parentId, [parentId])) });
+    const tree = scan();
+    const { changes, of } = await compareWithParent(store, parentId, tree, 7);
+    expect(paths(tree, changes.changed).sort()).toEqual([...parentEntries.slice(0, 10).map((e) => e.path), "d/new"].sort());
+    expect({ unchanged: changes.unchanged, deleted: changes.deleted, of: of && { id: of.id, chain: of.chain } }).toEqual({ unchanged: 290, deleted: [], of: { id: parentId, chain: [parentId] } });
+    expect(tree.at(tree.position("d/f200")!).md5).toBe("a".repeat(32));
+    expect(reads).toMatchObject({ started: 1, closed: 1 });
+  });
+
+  it("auto: a parent whose chain is already fullEvery long makes a full snapshot, its manifest read no further than its header", async () => {
+    const bytes = manifestJson(manifestOf(parentId, ["20261202T000000000Z-a", parentId]));
+    const { store, reads } = storeOf({ [parentId]: bytes });
+    const tree = scan();
+    const { changes, of } = await compareWithParent(store, parentId, tree, 2);
+    expect({ changed: changes.changed.length, of }).toEqual({ changed: tree.length, of: undefined });
+    expect([...tree].every((e) => e.md5 === undefined)).toBe(true);
+    expect(reads.bytes).toBeLessThan(bytes.length / 4);
+    expect(reads.closed).toBe(1);
+    // Named explicitly (no fullEvery), the same parent is one.
+    expect((await compareWithParent(storeOf({ [parentId]: bytes }).store, parentId, scan(), undefined)).of?.id).toBe(parentId);
+  });
+
+  it("refuses another stack's parent, naming it", async () => {
+    const { store } = storeOf({ [parentId]: manifestJson(manifestOf(parentId, [parentId], { stack: "other" })) });
+    await expect(compareWithParent(store, parentId, scan(), 7)).rejects.toThrow(ForeignSnapshotError);
+    await expect(compareWithParent(store, parentId, scan(), 7)).rejects.toThrow(`snapshot ${parentId} belongs to stack 'other'`);
+  });
+
+  it("a parent out of path order stops its read, is read again whole and compared by lookups, to the same changes", async () => {
+    const ordered = await compareWithParent(storeOf({ [parentId]: manifestJson(manifestOf(parentId, [parentId])) }).store, parentId, scan(), 7);
+    const bytes = manifestJson(manifestOf(parentId, [parentId], { entries: parentEntries.toReversed() }));
+    const { store, reads } = storeOf({ [parentId]: bytes });
+    const tree = scan();
+    const { changes } = await compareWithParent(store, parentId, tree, 7);
+    expect(paths(tree, changes.changed).sort()).toEqual(paths(scan(), ordered.changes.changed).sort());
+    expect(changes.unchanged).toBe(ordered.changes.unchanged);
+    expect(reads).toMatchObject({ started: 2, closed: 2 });
+    expect(reads.bytes).toBeLessThan(bytes.length * 1.5);
+  });
+
+  it("refuses in one line a parent without one list of entries", async () => {
+    const text = manifestJson(manifestOf(parentId, [parentId])).toString("utf8");
+    const twice = Buffer.from(text.replace('"included":', '"entries":[],"included":'));
+    const none = Buffer.from(text.replace(/"entries":\[.*?\],"included"/s, '"entries":5,"included"'));
+    expect(none.length).toBeLessThan(text.length);
+    await expect(compareWithParent(storeOf({ [parentId]: twice }).store, parentId, scan(), 7)).rejects.toThrow(`the manifest of snapshot ${parentId} lists its entries twice: it is not one Dumont made`);
+    await expect(compareWithParent(storeOf({ [parentId]: none }).store, parentId, scan(), 7)).rejects.toThrow(`the manifest of snapshot ${parentId} has no list of entries: it is not one Dumont made`);
   });
 });

@@ -209,6 +209,17 @@ describe("a manifest as the store reads it", () => {
     await expect(readManifestJson((async function* () { yield broken; })(), "test", undefined, compactManifestLists({ pathLists: false }))).rejects.toThrow("not a manifest");
   });
 
+  it("an earlier link of a restore's chain: its entries without their MD5s, the rest as they were", async () => {
+    const entries = [file("a"), file("b", { md5: undefined }), { ...file("c"), md5: "not an MD5" }, { path: "d", type: "dir", size: 0, mode: 0o755, mtime: "1" } as Entry];
+    const bytes = manifestJson({
+      format: "dumont-snapshot/1", id: "20261202T000000000Z-t", name: "t", createdAt: "", kind: "full", parent: null, chain: ["20261202T000000000Z-t"],
+      source: { host: "h" }, archive: { key: "k", bytes: 1, parts: 1, partSize: 1, compression: "lz4" }, entries, included: ["a"], deleted: [], stats: { files: 3, dirs: 1, symlinks: 0, bytes: 30 },
+    });
+    const read = await readManifestJson((async function* () { yield bytes; })(), "test", undefined, compactManifestLists({ md5s: false })) as unknown as Manifest;
+    // (One whose MD5 is no MD5 is kept as it came, as every table keeps it: checkManifest refuses what it must.)
+    expect([...read.entries]).toEqual([file("a", { md5: undefined }), file("b", { md5: undefined }), entries[2], entries[3]]);
+  });
+
   it("keeps any other top-level value as JSON.parse makes it, a field named like a list's method too", async () => {
     const text = JSON.stringify({ id: "x", stats: { trim: 1, push: "no" }, archive: { trim: "x" }, entries: [file("a")], included: ["a"], extra: [1, { trim: 2 }] });
     async function* once(): AsyncGenerator<Uint8Array> {
