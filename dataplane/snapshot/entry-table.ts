@@ -397,23 +397,18 @@ export class EntryTable implements Iterable<Entry>, TreeIndex {
     for (let i = 0; i < this.count; i++) yield this.at(i);
   }
 
-  // ---- two tables in path order, compared without an index ----
+  // ---- a table in path order, compared without its index (parent-merge.ts) ----
 
   /**
    * Whether every path can be looked up and each is past the one before it (`<`): a scan once
-   * sorted, or a manifest Dumont wrote. Two such tables are compared by walking both at once
-   * (comparePathWith), without their indexes: 9 MB each at a million entries.
+   * sorted. A parent's entries are then matched with it by one walk as they are read
+   * (parent-merge.ts), without the table's index (9 MB at a million entries).
    */
   strictlyInPathOrder(): boolean {
     for (let i = 0; i < this.count; i++) {
       if (!this.indexed(i) || (i > 0 && this.pathColumn.compare(i - 1, i) >= 0)) return false;
     }
     return true;
-  }
-
-  /** Entry `i`'s path and entry `j`'s of `other` compared as `<` compares them. */
-  comparePathWith(i: number, other: EntryTable, j: number): number {
-    return this.pathColumn.compare(i, j, other.pathColumn);
   }
 
   /** Entry `i`'s path compared with `path` as `<` compares them. */

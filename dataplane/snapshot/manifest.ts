@@ -244,21 +244,19 @@ export function diffTrees(parent: Entries | undefined, current: EntryTable): Tre
     for (let i = 0; i < current.length; i++) every[i] = i;
     return { changed: every, deleted: [], unchanged: 0 };
   }
-  const match = parent instanceof EntryTable && parent.strictlyInPathOrder() && current.strictlyInPathOrder()
-    ? mergedMatch(parent, current)
-    : indexedMatch(parent, current);
+  const before = treeIndex(parent);
   const changed: number[] = [];
   const was = entryFields(parent);
   const inParent = new Uint8Array(current.length);
   let unchanged = 0;
   for (let i = 0; i < current.length; i++) {
-    const had = match.positionOf(i);
+    const had = before.position(current.pathAt(i));
     if (had !== undefined) inParent[i] = 1;
     const same = had !== undefined && isUnchanged(current, i, was.sameFileAt(had, current.at(i)), was.md5At(had));
     if (same) unchanged++;
     else changed.push(i);
   }
-  return { changed, deleted: match.deleted(), unchanged, inParent };
+  return { changed, deleted: deletedSince(parent, current), unchanged, inParent };
 }
 
 /**
@@ -271,36 +269,6 @@ export function isUnchanged(current: EntryTable, i: number, sameFile: boolean, m
   if (current.typeAt(i) === "dir" || !sameFile || (md5 !== undefined && !isMd5(md5))) return false;
   current.setMd5(i, md5 as string | undefined);
   return true;
-}
-
-/** Which of the parent's entries each of the current tree's is (asked in the current tree's order), and what the parent has besides. */
-interface ParentMatch {
-  positionOf(i: number): number | undefined;
-  /** The parent's paths no entry of the current tree matched, asked once every entry was. */
-  deleted(): string[];
-}
-
-/** Both trees in strict path order: walked at once, neither indexed (a million-entry incremental's peak). */
-function mergedMatch(parent: EntryTable, current: EntryTable): ParentMatch {
-  const deleted: string[] = [];
-  let j = 0;
-  return {
-    positionOf(i) {
-      let order = 1;
-      while (j < parent.length && (order = parent.comparePathWith(j, current, i)) < 0) deleted.push(parent.pathAt(j++));
-      return j < parent.length && order === 0 ? j++ : undefined;
-    },
-    deleted() {
-      while (j < parent.length) deleted.push(parent.pathAt(j++));
-      return deleted;
-    },
-  };
-}
-
-/** Any parent (an old manifest's array; one listing a path twice: its last entry counts), by lookups. */
-function indexedMatch(parent: Entries, current: EntryTable): ParentMatch {
-  const before = treeIndex(parent);
-  return { positionOf: (i) => before.position(current.pathAt(i)), deleted: () => deletedSince(parent, current) };
 }
 
 /** Paths of the parent's tree that the current one no longer has. */

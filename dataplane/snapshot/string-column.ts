@@ -84,22 +84,19 @@ export class StringColumn implements Iterable<string> {
     return this.ends[i]! - start === value.length && this.chunk(i).startsWith(value, start);
   }
 
-  /**
-   * String `i` and string `j` of `other` (this column, unless given) compared as `<` compares them
-   * (UTF-16 code units), without cutting them out.
-   */
-  compare(i: number, j: number, other: StringColumn = this): number {
+  /** Strings `i` and `j` compared as `<` compares them (UTF-16 code units), without cutting them out. */
+  compare(i: number, j: number): number {
     const a = this.chunk(i);
-    const b = other.chunk(j);
+    const b = this.chunk(j);
     const aEnd = this.ends[i]!;
-    const bEnd = other.ends[j]!;
+    const bEnd = this.ends[j]!;
     let x = this.start(i);
-    let y = other.start(j);
+    let y = this.start(j);
     // Long ones (a host may list paths of thousands of characters that differ only at the end) are
     // cut out and compared by the engine, much faster per character than this loop.
     if (aEnd - x > 256 && bEnd - y > 256) {
       const left = this.at(i);
-      const right = other.at(j);
+      const right = this.at(j);
       return left < right ? -1 : left > right ? 1 : 0;
     }
     for (; x < aEnd && y < bEnd; x++, y++) {

@@ -118,16 +118,12 @@ describe("a scan's table, as a snapshot keeps it", () => {
     expect([...scan.filtered((i) => i % 2 === 1)]).toEqual(withSums.filter((_, i) => i % 2 === 1));
   });
 
-  it("compares its paths with another table's as `<` does, and knows when they strictly increase", () => {
+  it("compares its paths with a path as `<` does, and knows when they strictly increase", () => {
     const long = "deep/".repeat(60);
     const paths = ["", "a", "a b", "a/b", "a0", "é", "😀", "\uffff", "bytes\udcff", `${long}a`, `${long}b`, long];
     const left = EntryTable.of(paths.map((path) => file(path)));
-    const right = EntryTable.of(paths.toReversed().map((path) => file(path)));
     for (const [i, a] of paths.entries()) {
-      for (const [j, b] of paths.toReversed().entries()) {
-        expect(Math.sign(left.comparePathWith(i, right, j))).toBe(a < b ? -1 : a > b ? 1 : 0);
-        expect(Math.sign(left.comparePathTo(i, b))).toBe(a < b ? -1 : a > b ? 1 : 0);
-      }
+      for (const b of paths) expect(Math.sign(left.comparePathTo(i, b))).toBe(a < b ? -1 : a > b ? 1 : 0);
     }
     expect(left.strictlyInPathOrder()).toBe(false);
     left.sortByPath();

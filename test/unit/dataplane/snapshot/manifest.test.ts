@@ -73,50 +73,6 @@ describe.each([
   });
 });
 
-describe("an incremental diff of two trees in path order", () => {
-  // Names whose order `<` decides in ways a byte or locale order would not: a folder's "-" and "."
-  // siblings come between it and what it holds, astral characters are two code units.
-  const names = ["a", "a/b", "a/b/c", "a-b", "a.b", "a0", "b", "ä", "z", "\u{1f600}", "\uffff", "é/x"];
-  const random = (seed: number) => () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
-  const tree = (draw: () => number, paths: string[]) => paths.map((path) => file(path, {
-    size: draw() < 0.2 ? 11 : 10, mtime: draw() < 0.1 ? "1700000001.5" : "1700000000.0000000000", ...(draw() < 0.1 && { unstable: true as const }),
-  }));
-
-  it("finds what a lookup of each path finds, and indexes neither tree", () => {
-    // The reference is the parent as an array: always looked up, never walked.
-    for (let seed = 1; seed <= 200; seed++) {
-      const draw = random(seed);
-      const pick = () => names.flatMap((name) => (draw() < 0.6 ? [`${name}${draw() < 0.3 ? "/f" : ""}`] : []));
-      const parent = tree(draw, [...new Set(pick())]);
-      const current = tree(draw, [...new Set(pick())]).map((entry) => ({ ...entry, md5: undefined }));
-      const [merged, looked] = [sortedTable(parent), parent].map((was) => {
-        const now = sortedTable(current);
-        const diff = diffTrees(was, now);
-        const inParent = [...now].filter((_, i) => diff.inParent![i] === 1).map((entry) => entry.path);
-        return { changed: Array.from(diff.changed, (i) => now.pathAt(i)).sort(), deleted: diff.deleted.toSorted(), unchanged: diff.unchanged, inParent, tree: inPathOrder([...now]), was, now };
-      });
-      expect({ ...merged, was: undefined, now: undefined }).toEqual({ ...looked, was: undefined, now: undefined });
-      // A table once looked up is never reordered: both still can be, so neither was indexed.
-      expect(() => (merged!.was as EntryTable).sortByPath()).not.toThrow();
-      expect(() => merged!.now.sortByPath()).not.toThrow();
-    }
-  });
-
-  it("lists the deleted paths in the parent's order, the last ones too", () => {
-    const diff = diffTrees(sortedTable([file("a"), file("b"), file("c"), file("d")]), sortedTable([file("b", { md5: undefined }), file("c0", { md5: undefined })]));
-    expect(diff.deleted).toEqual(["a", "c", "d"]);
-    expect(diff.unchanged).toBe(1);
-  });
-
-  it("a parent listing a path twice is looked up as before: its last entry counts", () => {
-    const parent = EntryTable.of([file("a", { size: 1 }), file("a", { size: 10 }), file("b")]);
-    expect(parent.strictlyInPathOrder()).toBe(false);
-    const diff = diffTrees(parent, sortedTable([file("a", { md5: undefined }), file("b", { md5: undefined })]));
-    expect(diff.unchanged).toBe(2);
-    expect(diff.deleted).toEqual([]);
-  });
-});
-
 describe("ids, names and patterns", () => {
   it("sorts ids by time and keeps the name", () => {
     const id = snapshotId("test-snapshot-1", new Date("2026-01-02T03:04:05.678Z"));
