@@ -171,13 +171,12 @@ export class SnapshotStore {
   async streamManifest(id: string, entries: ArraySink, onHeader?: (header: Record<string, unknown>) => void): Promise<Omit<ManifestTree, "entries">> {
     const refuse = (problem: string) => new DumontError(`the manifest of snapshot ${id} ${problem}: it is not one Dumont made`);
     let given = false;
+    const withoutPathLists = compactManifestLists({ pathLists: false });
     const collect = (key: string): ArraySink | undefined => {
-      if (key === "entries") {
-        if (given) throw refuse("lists its entries twice");
-        given = true;
-        return entries;
-      }
-      return key === "included" || key === "deleted" || key === "discarded" ? { push: () => {} } : undefined;
+      if (key !== "entries") return withoutPathLists(key);
+      if (given) throw refuse("lists its entries twice");
+      given = true;
+      return entries;
     };
     const { entries: read, included: _included, deleted: _deleted, discarded: _discarded, ...rest } = await this.fetchManifest(id, onHeader, collect);
     if ((read as unknown) !== entries) throw refuse("has no list of entries");

@@ -90,37 +90,20 @@ export class StringColumn implements Iterable<string> {
     const b = this.chunk(j);
     const aEnd = this.ends[i]!;
     const bEnd = this.ends[j]!;
-    let x = this.start(i);
-    let y = this.start(j);
+    const x = this.start(i);
+    const y = this.start(j);
     // Long ones (a host may list paths of thousands of characters that differ only at the end) are
     // cut out and compared by the engine, much faster per character than this loop.
-    if (aEnd - x > 256 && bEnd - y > 256) {
-      const left = this.at(i);
-      const right = this.at(j);
-      return left < right ? -1 : left > right ? 1 : 0;
-    }
-    for (; x < aEnd && y < bEnd; x++, y++) {
-      const difference = a.charCodeAt(x) - b.charCodeAt(y);
-      if (difference !== 0) return difference;
-    }
-    return (aEnd - x) - (bEnd - y);
+    if (aEnd - x > 256 && bEnd - y > 256) return compareStrings(this.at(i), this.at(j));
+    return compareRanges(a, x, aEnd, b, y, bEnd);
   }
 
   /** String `i` compared with `value` as `<` compares them, without cutting it out. */
   compareTo(i: number, value: string): number {
-    const chunk = this.chunk(i);
+    const start = this.start(i);
     const end = this.ends[i]!;
-    let x = this.start(i);
-    if (end - x > 256 && value.length > 256) {
-      const held = this.at(i);
-      return held < value ? -1 : held > value ? 1 : 0;
-    }
-    let y = 0;
-    for (; x < end && y < value.length; x++, y++) {
-      const difference = chunk.charCodeAt(x) - value.charCodeAt(y);
-      if (difference !== 0) return difference;
-    }
-    return (end - x) - (value.length - y);
+    if (end - start > 256 && value.length > 256) return compareStrings(this.at(i), value);
+    return compareRanges(this.chunk(i), start, end, value, 0, value.length);
   }
 
   /** A hash of string `i` (the same as hashString's of it), without cutting it out. */
@@ -140,6 +123,19 @@ export class StringColumn implements Iterable<string> {
     this.seal();
     this.ends = this.ends.subarray(0, this.count); // a view: a copy would hold both for a moment
   }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** a[x..aEnd) and b[y..bEnd) compared as `<` compares strings (UTF-16 code units). */
+function compareRanges(a: string, x: number, aEnd: number, b: string, y: number, bEnd: number): number {
+  for (; x < aEnd && y < bEnd; x++, y++) {
+    const difference = a.charCodeAt(x) - b.charCodeAt(y);
+    if (difference !== 0) return difference;
+  }
+  return (aEnd - x) - (bEnd - y);
 }
 
 /**
