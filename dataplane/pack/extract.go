@@ -136,6 +136,10 @@ type fileTask struct {
 	ok   bool
 	sum  [md5.Size]byte
 	done chan struct{}
+	// A copy member's (copyMember): the file it copies, and that file's task when this archive
+	// wrote it (its sum is the copy's).
+	copyFrom string
+	first    *fileTask
 }
 
 type dirMeta struct {
@@ -241,7 +245,11 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 			delete(x.sumByName, rel)
 			x.symlink(hdr, rel)
 		case tar.TypeLink:
-			x.link(hdr, rel)
+			if hdr.PAXRecords[copyRecord] != "" {
+				x.copyMember(hdr, rel)
+			} else {
+				x.link(hdr, rel)
+			}
 		default:
 			delete(x.sumByName, rel)
 			x.refused = append(x.refused, hdr.Name)
@@ -360,6 +368,12 @@ func (x *extractor) write(t *fileTask) {
 		sum = md5.New()
 	}
 	var written int64
+	if t.copyFrom != "" {
+		sum = nil // its bytes are its first's, hashed as they were written
+		if err == nil {
+			action, err = "cannot copy "+quoteName(t.copyFrom), x.copyInto(fd, t)
+		}
+	}
 	for chunk := range t.chunks {
 		if err == nil {
 			if sum != nil {
@@ -412,6 +426,9 @@ func (x *extractor) write(t *fileTask) {
 	}
 	if sum != nil {
 		sum.Sum(t.sum[:0])
+	}
+	if t.first != nil {
+		t.sum = t.first.sum
 	}
 	t.ok = true
 }
@@ -549,6 +566,65 @@ func (x *extractor) link(hdr *tar.Header, rel string) {
 	} else {
 		delete(x.sumByName, rel)
 	}
+}
+
+// copyMember makes a copy member (duplicates.go): a file of its own, with the bytes of the file its
+// link names, which a writer copies once that file is written. Until then both names are held: a
+// later member of either waits for the copy.
+func (x *extractor) copyMember(hdr *tar.Header, rel string) {
+	target, ok := memberPath(hdr.Linkname)
+	if !ok || target == "" || target == rel {
+		delete(x.sumByName, rel)
+		x.fail(hdr.Name, "cannot copy", fmt.Errorf("its first copy %s is not another path in the archive", quoteName(hdr.Linkname)))
+		return
+	}
+	x.waitFor(rel)
+	if !x.ensureParent(hdr.Name, rel) {
+		delete(x.sumByName, rel)
+		return
+	}
+	x.replaceEmptyFolder(rel)
+	t := &fileTask{rel: rel, hdr: hdr, chunks: make(chan []byte), done: make(chan struct{}), copyFrom: target}
+	close(t.chunks)
+	// The sum is its first's, once written; a file from an earlier archive has none here (the
+	// restore hashes it after).
+	if first, known := x.sumByName[target]; known {
+		t.first = first
+		x.recordSum(rel, t)
+	} else {
+		x.waitFor(target)
+		delete(x.sumByName, rel)
+	}
+	x.inFlight[rel] = t
+	x.inFlight[target] = t
+	x.tasks <- t
+}
+
+// copyInto copies t's first file into fd, in the kernel (copy_file_range, or splice), once the
+// writer of that file is done.
+func (x *extractor) copyInto(fd int, t *fileTask) error {
+	if t.first != nil {
+		<-t.first.done
+		if !t.first.ok {
+			return fmt.Errorf("it was not written")
+		}
+	}
+	src, err := x.root.Open(t.copyFrom)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if info, err := src.Stat(); err != nil || !info.Mode().IsRegular() {
+		return fmt.Errorf("it is not a file")
+	}
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return err
+	}
+	dst := os.NewFile(uintptr(dup), t.rel)
+	defer dst.Close()
+	_, err = io.Copy(dst, src)
+	return err
 }
 
 // finish waits for the writers, then sets the folders' owners, modes and times, deepest first.

@@ -26,10 +26,12 @@ type packer struct {
 	buf      []byte
 	md5      hash.Hash
 	links    map[inode]firstName
+	bySize   map[int64][]keptFile // large files archived whole, by size (duplicates.go)
+	other    []byte               // the second buffer of a comparison, made at the first
 }
 
 func newPacker(out, sums, seen, messages io.Writer) *packer {
-	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New(), links: map[inode]firstName{}}
+	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New(), links: map[inode]firstName{}, bySize: map[int64][]keptFile{}}
 }
 
 // writeSum records a regular file's MD5 as `md5sum -z` prints it.
@@ -146,9 +148,19 @@ func (p *packer) file(e *entry) error {
 	if first, ok := p.linkedTo(&before); ok {
 		return p.putLink(e.name, first, &before)
 	}
+	extents, sparse := dataExtents(f, &before)
+	if !sparse {
+		if first, ok := p.copyOf(f, &before); ok {
+			if err := p.putCopy(e.name, first, &before); err != nil {
+				return err
+			}
+			p.archived(e.name, first.sum, &before)
+			return nil
+		}
+	}
 	p.md5.Reset()
 	var short int64
-	if extents, sparse := dataExtents(f, &before); sparse {
+	if sparse {
 		short, err = p.sparseFile(e, f, &before, extents)
 	} else {
 		short, err = p.wholeFile(e, f, &before)
@@ -167,6 +179,9 @@ func (p *packer) file(e *entry) error {
 		e.changed("file changed as we read it")
 	default:
 		p.archived(e.name, sum, &before)
+		if !sparse {
+			p.rememberWhole(e.name, sum, &before)
+		}
 	}
 	return nil
 }

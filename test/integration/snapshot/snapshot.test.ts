@@ -60,7 +60,7 @@ async function extractByHand(ssh: SshConnection, from: SnapshotStore, id: string
  * then, from the workspace as the test left it, through `dumont-pack extract`. Both must end alike
  * (exit status, last message, what is left in /workspace); the helper's run is returned.
  */
-async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer) {
+async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id: string, spool: string, archive: Buffer, inspect?: (by: "tar" | "helper") => Promise<void>) {
   await into.s3.send(new PutObjectCommand({ Bucket: "snapshots", Key: into.archiveKey(id), Body: archive }));
   await ssh.run(["bash", "-c", ': > "$1/ready"', "ready", spool]);
   const url = await into.presignDownload(id);
@@ -72,8 +72,10 @@ async function restoreCraftedArchive(ssh: SshConnection, into: SnapshotStore, id
     return { result, outcome: { code: result.code, last: result.stderr.trim().split("\n").at(-1), left } };
   };
   const byTar = await restore("");
+  await inspect?.("tar");
   await ssh.run(["bash", "-c", 'find /workspace -mindepth 1 -delete && cp -a "$1/." /workspace && rm -rf "$1"', "reset", saved]);
   const byHelper = await restore(await ensurePackHelper(ssh));
+  await inspect?.("helper");
   expect(byHelper.outcome).toEqual(byTar.outcome);
   return byHelper.result;
 }
@@ -92,13 +94,15 @@ afterAll(async () => {
 });
 
 describe("snapshots", () => {
-  it("round-trips an adversarial workspace exactly onto another host", async () => {
+  it("round-trips an adversarial workspace exactly onto another host, equal large files stored once and restored apart", async () => {
+    // Copies of the 3 MB model under other names, modes and times (dataplane/pack/duplicates.go).
+    await (await host("source")).ssh.run(["bash", "-c", String.raw`cd /workspace && mkdir -p copies && cp 'keep/private/model.bin' 'model copy.bin' && chmod 640 'model copy.bin' && cp -p 'keep/private/model.bin' copies/model.bin && touch -d '2012-03-04' copies`]);
     const progress: string[] = [];
     const { manifest } = await createSnapshot({ ssh: (await host("source")).ssh, store, name: "full-1", parent: "full", onProgress: (l) => progress.push(l) });
     expect(manifest.kind).toBe("full");
     expect(progress.some((l) => l.startsWith("uploading"))).toBe(true);
-    // The sparse gigabyte compresses to almost nothing.
-    expect(manifest.archive.bytes).toBeLessThan(8 * 1024 * 1024);
+    // The sparse gigabyte compresses to almost nothing, and the model's random bytes are there once.
+    expect(manifest.archive.bytes).toBeLessThan(4_000_000);
     const restoring: string[] = [];
     const report = await restoreSnapshot({ ssh: (await host("target")).ssh, store, id: manifest.id, onProgress: (l) => restoring.push(l) });
     expect(report.ok).toBe(true);
@@ -107,6 +111,10 @@ describe("snapshots", () => {
     expect(treeDifferences(await walkTree(await workspaceOf("source")), await walkTree(await workspaceOf("target")))).toEqual([]);
     const names = [...(await walkTree(await workspaceOf("target"))).keys()];
     expect(names).toEqual(expect.arrayContaining(["new\nline dir/file\nwith newline", "-leading-dash", "it's \"quoted\".txt", "ünïcødé/ファイル/データ.bin", "empty-dir", "dangling-link"]));
+    // Three files, not three names of one: writing one leaves the others as they are.
+    const inodes = (await (await host("target")).ssh.run(["stat", "-c", "%i %h", "/workspace/keep/private/model.bin", "/workspace/model copy.bin", "/workspace/copies/model.bin"])).stdout.trim().split("\n");
+    expect(new Set(inodes).size).toBe(3);
+    expect(inodes.every((line) => line.endsWith(" 1"))).toBe(true);
   });
 
   it("lists only snapshots with a manifest, oldest first, with size, files and parent", async () => {
@@ -554,6 +562,25 @@ printf './a.txt\0./b.txt\0./out\0' > members && printf 'f ./a.txt\0f ./b.txt\0l 
         expect((await target.ssh.run(["bash", "-c", "ls -d /workspace/.dumont-stage-* 2>/dev/null || true"])).stdout).toBe("");
       }
     }
+  });
+
+  it("a copy member (a file stored once for two names) restores as two files, through tar and through the helper", async () => {
+    const archive = execFileSync("python3", ["-c", `
+import io, sys, tarfile
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo("./a.bin"); info.size = 6; info.mode = 0o644; t.addfile(info, io.BytesIO(b"bytes\\n"))
+    copy = tarfile.TarInfo("./b.bin"); copy.type = tarfile.LNKTYPE; copy.linkname = "./a.bin"; copy.pax_headers = {"DUMONT.copy": "1"}; t.addfile(copy)
+sys.stdout.buffer.write(out.getvalue())`]);
+    const target = await host("copy-target");
+    const spool = "/var/tmp/copy-spool";
+    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./a.bin\\0f ./b.bin\\0" > "$1/known" && printf "./a.bin\\n./b.bin\\n" > "$1/known-listing"', "prepare", spool]);
+    const seen: Record<string, string> = {};
+    const result = await restoreCraftedArchive(target.ssh, storeFor("copy"), snapshotId("copy", new Date()), spool, execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: archive }), async (by) => {
+      seen[by] = (await target.ssh.run(["bash", "-c", "cd /workspace && stat -c '%n %h' a.bin b.bin && cat a.bin b.bin && [ \"$(stat -c %i a.bin)\" != \"$(stat -c %i b.bin)\" ] && echo apart"])).stdout;
+    });
+    expect(result.code).toBe(0);
+    expect(seen).toEqual({ tar: "a.bin 1\nb.bin 1\nbytes\nbytes\napart\n", helper: "a.bin 1\nb.bin 1\nbytes\nbytes\napart\n" });
   });
 
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {

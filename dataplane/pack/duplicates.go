@@ -1,0 +1,92 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"syscall"
+)
+
+// A large file whose bytes are those of a file this round already archived at rest (a checkpoint
+// copied to checkpoint-best.pt, a dataset unpacked twice, the same log kept under two names) is
+// stored once. Its member is a link member to the first name with the pax record copyRecord:
+// Dumont's extraction makes it a file of its own holding a copy of the first (extract.go,
+// copyMember), so the restored workspace is what it was, two files, and the archive carries, the
+// upload sends and the restore downloads the bytes once. restic and borg find repeated chunks by
+// hash; this finds only whole files, and only among files of one size, compared byte for byte:
+// no hash can collide. GNU tar -x (a restore by hand) warns that it ignores the record and makes
+// a hard link: the same bytes under both names, one file.
+const copyRecord = "DUMONT.copy"
+
+// Files of one size a large file is compared with, at most: a round of many equal-sized files
+// that differ (shards of a dataset) costs a read of each one's first chunk per candidate, no more.
+const copyCandidates = 4
+
+type keptFile struct {
+	name string
+	sum  string
+	st   syscall.Stat_t
+}
+
+// rememberWhole keeps a large file archived whole and at rest (not sparse, not changed as it was
+// read) as a file later ones of its size may be copies of.
+func (p *packer) rememberWhole(name, sum string, st *syscall.Stat_t) {
+	if len(p.bySize[st.Size]) < copyCandidates {
+		p.bySize[st.Size] = append(p.bySize[st.Size], keptFile{name, sum, *st})
+	}
+}
+
+// copyOf is a file this round archived whose bytes are f's, when there is one and f and it are
+// both as they were (size, mtime and ctime, tar's test) after the comparison.
+func (p *packer) copyOf(f *os.File, st *syscall.Stat_t) (keptFile, bool) {
+	for _, first := range p.bySize[st.Size] {
+		if p.sameBytes(f, st, &first) {
+			return first, true
+		}
+	}
+	return keptFile{}, false
+}
+
+func (p *packer) sameBytes(f *os.File, st *syscall.Stat_t, first *keptFile) bool {
+	if first.st.Dev == st.Dev && first.st.Ino == st.Ino {
+		return false // one file (linkedTo's case): a copy of itself would be a second one
+	}
+	g, err := openToRead(first.name)
+	if err != nil {
+		return false
+	}
+	defer g.Close()
+	var now syscall.Stat_t
+	if syscall.Fstat(int(g.Fd()), &now) != nil || now.Dev != first.st.Dev || now.Ino != first.st.Ino || statAfter(g, &first.st) != &first.st {
+		return false // changed since it was archived: the archive holds what it was
+	}
+	if p.other == nil {
+		p.other = make([]byte, len(p.buf))
+	}
+	for offset := int64(0); offset < st.Size; {
+		want := min(int64(len(p.buf)), st.Size-offset)
+		n, err := io.ReadFull(io.NewSectionReader(f, offset, want), p.buf[:want])
+		if err != nil {
+			return false
+		}
+		if _, err := io.ReadFull(io.NewSectionReader(g, offset, want), p.other[:want]); err != nil || !bytes.Equal(p.buf[:n], p.other[:n]) {
+			return false
+		}
+		offset += want
+	}
+	return statAfter(f, st) == st && statAfter(g, &first.st) == &first.st
+}
+
+// putCopy writes name as a copy member of first, with first's MD5 (the same bytes).
+func (p *packer) putCopy(name string, first keptFile, st *syscall.Stat_t) error {
+	h := header(name, tar.TypeLink, st)
+	h.Linkname = first.name
+	h.PAXRecords = map[string]string{copyRecord: "1"}
+	if err := p.tw.WriteHeader(h); err != nil {
+		return err
+	}
+	p.writeSum(first.sum, name)
+	p.sawEntry(name, st, "")
+	return nil
+}
