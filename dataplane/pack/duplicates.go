@@ -10,7 +10,8 @@ import (
 
 // A large file whose bytes are those of a file this round already archived at rest (a checkpoint
 // copied to checkpoint-best.pt, a dataset unpacked twice, the same log kept under two names) is
-// stored once. Its member is a link member to the first name with the pax record copyRecord:
+// stored once, when the other file was archived earlier in the same round and is one of the first
+// copyCandidates of its size. Its member is a link member to the first name with the pax record copyRecord:
 // Dumont's extraction makes it a file of its own holding a copy of the first (extract.go,
 // copyMember), so the restored workspace is what it was, two files, and the archive carries, the
 // upload sends and the restore downloads the bytes once. restic and borg find repeated chunks by
@@ -19,8 +20,10 @@ import (
 // a hard link: the same bytes under both names, one file.
 const copyRecord = "DUMONT.copy"
 
-// Files of one size a large file is compared with, at most: a round of many equal-sized files
-// that differ (shards of a dataset) costs a read of each one's first chunk per candidate, no more.
+// Files of one size a large file is compared with, at most. Each comparison reads the first and
+// the last chunk of both files before the rest: equal-sized files that differ (shards of a dataset,
+// checkpoints of one model) nearly always differ there, and cost those two reads a candidate.
+// Files that differ only in their middle are read whole, and then again to be archived.
 const copyCandidates = 4
 
 type keptFile struct {
@@ -64,18 +67,29 @@ func (p *packer) sameBytes(f *os.File, st *syscall.Stat_t, first *keptFile) bool
 	if p.other == nil {
 		p.other = make([]byte, len(p.buf))
 	}
-	for offset := int64(0); offset < st.Size; {
-		want := min(int64(len(p.buf)), st.Size-offset)
-		n, err := io.ReadFull(io.NewSectionReader(f, offset, want), p.buf[:want])
-		if err != nil {
+	chunk := int64(len(p.buf))
+	last := (st.Size - 1) / chunk * chunk
+	if !p.sameChunk(f, g, 0, st.Size) || !p.sameChunk(f, g, last, st.Size) {
+		return false
+	}
+	for offset := chunk; offset < last; offset += chunk {
+		if !p.sameChunk(f, g, offset, st.Size) {
 			return false
 		}
-		if _, err := io.ReadFull(io.NewSectionReader(g, offset, want), p.other[:want]); err != nil || !bytes.Equal(p.buf[:n], p.other[:n]) {
-			return false
-		}
-		offset += want
 	}
 	return statAfter(f, st) == st && statAfter(g, &first.st) == &first.st
+}
+
+// sameChunk: f and g hold the same bytes in the buffer-sized chunk at offset (of files size long).
+func (p *packer) sameChunk(f, g *os.File, offset, size int64) bool {
+	want := min(int64(len(p.buf)), size-offset)
+	if _, err := io.ReadFull(io.NewSectionReader(f, offset, want), p.buf[:want]); err != nil {
+		return false
+	}
+	if _, err := io.ReadFull(io.NewSectionReader(g, offset, want), p.other[:want]); err != nil {
+		return false
+	}
+	return bytes.Equal(p.buf[:want], p.other[:want])
 }
 
 // putCopy writes name as a copy member of first, with first's MD5 (the same bytes).

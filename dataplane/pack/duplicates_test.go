@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // members is each member's type and pax records, by name.
@@ -133,5 +135,85 @@ func TestAFileChangedSinceArchivedIsNoFirstCopy(t *testing.T) {
 	}
 	if h := membersOf(t, append(out.Bytes(), make([]byte, 1024)...))["./again.bin"]; h.Typeflag != tar.TypeReg {
 		t.Errorf("again.bin is archived as type %c, a copy of what checkpoint.bin no longer holds", h.Typeflag)
+	}
+}
+
+// member is one member of a hand-made archive: a file with data, or any other header.
+type member struct {
+	hdr  tar.Header
+	data string
+}
+
+func archiveOf(t *testing.T, members ...member) []byte {
+	var out bytes.Buffer
+	tw := tar.NewWriter(&out)
+	for _, m := range members {
+		h := m.hdr
+		h.Format = tar.FormatPAX
+		h.ModTime = time.Unix(1e9, 0)
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(m.data))
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(m.data))
+	}
+	tw.Close()
+	return out.Bytes()
+}
+
+func copyOfMember(name, first string) member {
+	return member{hdr: tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: first, PAXRecords: map[string]string{copyRecord: "1"}}}
+}
+
+func sumOf(text string) string {
+	sum := md5.Sum([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+func TestCopiesHoldTheBytesTheirFirstHadWhenTheyCameInTheArchive(t *testing.T) {
+	first, later := strings.Repeat("first ", 300_000), strings.Repeat("later ", 300_000)
+	archive := archiveOf(t,
+		member{hdr: tar.Header{Name: "./a", Typeflag: tar.TypeReg}, data: first},
+		copyOfMember("./c", "./a"), copyOfMember("./d", "./a"), copyOfMember("./e", "./d"),
+		// The first's name written again after its copies (a later round's): they keep what it was.
+		member{hdr: tar.Header{Name: "./a", Typeflag: tar.TypeReg}, data: later},
+	)
+	for run := 0; run < 20; run++ {
+		got := extracted(t, archive)
+		if got.code != 0 {
+			t.Fatalf("exit %d: %s", got.code, got.messages)
+		}
+		for name, want := range map[string]string{"a": later, "c": first, "d": first, "e": first} {
+			data, _ := os.ReadFile(filepath.Join(got.stage, name))
+			if string(data) != want {
+				t.Fatalf("run %d: %s holds %d bytes starting %q", run, name, len(data), string(data[:min(len(data), 12)]))
+			}
+			if got.sums["./"+name] != sumOf(want) {
+				t.Fatalf("run %d: the sum of %s is %s", run, name, got.sums["./"+name])
+			}
+		}
+	}
+}
+
+func TestACopyOfWhatTheArchiveHoldsNoFileOfIsRefused(t *testing.T) {
+	for label, members := range map[string][]member{
+		"a name never written": {copyOfMember("./c", "./nowhere")},
+		"a folder":             {{hdr: tar.Header{Name: "./dir/", Typeflag: tar.TypeDir, Mode: 0o755}}, copyOfMember("./c", "./dir")},
+		"a symlink":            {{hdr: tar.Header{Name: "./link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}, copyOfMember("./c", "./link")},
+		"itself":               {copyOfMember("./c", "./c")},
+		"outside":              {copyOfMember("./c", "../../etc/passwd")},
+	} {
+		got := extracted(t, archiveOf(t, members...))
+		if _, err := os.Lstat(filepath.Join(got.stage, "c")); got.code != 2 || !strings.Contains(got.messages, "./c: cannot copy") || err == nil {
+			t.Errorf("a copy of %s: exit %d, %q, c made: %v", label, got.code, got.messages, err == nil)
+		}
+		if _, listed := got.sums["./c"]; listed {
+			t.Errorf("a copy of %s has a sum", label)
+		}
 	}
 }

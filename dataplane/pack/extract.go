@@ -39,6 +39,10 @@ import (
 // (a snapshot holds none; the rest of the archive is still read and listed, so that the restore's
 // check of the names also sees what such a member's size might hide).
 //
+// A copy member (a link member with the pax record DUMONT.copy: duplicates.go) becomes a file of
+// its own holding the bytes of the earlier file member it names, with its own owner, mode and
+// times, where tar makes a hard link; its sum is that file's.
+//
 // LISTING gets every member's name as the archive holds it, a line each, quoted as tar's listing
 // is (quote.go: listedName); directories keep their trailing "/": the restore checks it against the names the
 // manifest gives (restoreArchiveScript), and the folder STAGE holds after it, so a member skipped
@@ -136,10 +140,12 @@ type fileTask struct {
 	ok   bool
 	sum  [md5.Size]byte
 	done chan struct{}
-	// A copy member's (copyMember): the file it copies, and that file's task when this archive
-	// wrote it (its sum is the copy's).
+	// A copy member's (copyMember): the file it copies, that file's task (its sum is the copy's),
+	// and the task that held the file's name before the copy (a copy of the same file, say): done
+	// only once both are, so a later member of that name waits for every read of it.
 	copyFrom string
 	first    *fileTask
+	prev     *fileTask
 }
 
 type dirMeta struct {
@@ -245,7 +251,7 @@ func (x *extractor) run(tr *tar.Reader, listing io.Writer) error {
 			delete(x.sumByName, rel)
 			x.symlink(hdr, rel)
 		case tar.TypeLink:
-			if hdr.PAXRecords[copyRecord] != "" {
+			if _, isCopy := hdr.PAXRecords[copyRecord]; isCopy {
 				x.copyMember(hdr, rel)
 			} else {
 				x.link(hdr, rel)
@@ -360,6 +366,7 @@ func isSparse(hdr *tar.Header) bool {
 // writer that gave up.
 func (x *extractor) write(t *fileTask) {
 	defer close(t.done)
+	defer t.awaitReads()
 	mode := uint32(t.hdr.Mode) & 0o7777
 	fd, err := x.files.create(t.rel, mode&0o777)
 	action := "cannot open"
@@ -569,13 +576,16 @@ func (x *extractor) link(hdr *tar.Header, rel string) {
 }
 
 // copyMember makes a copy member (duplicates.go): a file of its own, with the bytes of the file its
-// link names, which a writer copies once that file is written. Until then both names are held: a
-// later member of either waits for the copy.
+// link names, which a writer copies once that file is written. Both names are held until then: a
+// later member of either waits for the copy. The packer makes a copy only of a whole file it
+// archived earlier in the same round, so any other first (none, a sparse one, a folder, a symlink)
+// is a forged archive's, refused.
 func (x *extractor) copyMember(hdr *tar.Header, rel string) {
 	target, ok := memberPath(hdr.Linkname)
-	if !ok || target == "" || target == rel {
+	first, known := x.sumByName[target]
+	if !ok || target == "" || target == rel || !known || first.sparse {
 		delete(x.sumByName, rel)
-		x.fail(hdr.Name, "cannot copy", fmt.Errorf("its first copy %s is not another path in the archive", quoteName(hdr.Linkname)))
+		x.fail(hdr.Name, "cannot copy", fmt.Errorf("its first copy %s is not a whole file the archive holds before it", quoteName(hdr.Linkname)))
 		return
 	}
 	x.waitFor(rel)
@@ -584,30 +594,31 @@ func (x *extractor) copyMember(hdr *tar.Header, rel string) {
 		return
 	}
 	x.replaceEmptyFolder(rel)
-	t := &fileTask{rel: rel, hdr: hdr, chunks: make(chan []byte), done: make(chan struct{}), copyFrom: target}
+	t := &fileTask{rel: rel, hdr: hdr, chunks: make(chan []byte), done: make(chan struct{}), copyFrom: target, first: first, prev: x.inFlight[target]}
 	close(t.chunks)
-	// The sum is its first's, once written; a file from an earlier archive has none here (the
-	// restore hashes it after).
-	if first, known := x.sumByName[target]; known {
-		t.first = first
-		x.recordSum(rel, t)
-	} else {
-		x.waitFor(target)
-		delete(x.sumByName, rel)
-	}
+	x.recordSum(rel, t)
 	x.inFlight[rel] = t
 	x.inFlight[target] = t
 	x.tasks <- t
 }
 
-// copyInto copies t's first file into fd, in the kernel (copy_file_range, or splice), once the
-// writer of that file is done.
-func (x *extractor) copyInto(fd int, t *fileTask) error {
+// awaitReads waits, for a copy, until its first is written and every earlier task on that name is
+// done, whether or not the copy could be made.
+func (t *fileTask) awaitReads() {
 	if t.first != nil {
 		<-t.first.done
-		if !t.first.ok {
-			return fmt.Errorf("it was not written")
-		}
+	}
+	if t.prev != nil {
+		<-t.prev.done
+	}
+}
+
+// copyInto copies t's first file into fd (Go's copy of one file into another: copy_file_range
+// where the kernel can) once the writer of that file is done.
+func (x *extractor) copyInto(fd int, t *fileTask) error {
+	<-t.first.done
+	if !t.first.ok {
+		return fmt.Errorf("it was not written")
 	}
 	src, err := x.root.Open(t.copyFrom)
 	if err != nil {

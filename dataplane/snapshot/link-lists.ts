@@ -4,7 +4,7 @@
 import type { SshConnection } from "../ssh/client.ts";
 import { quickCommandMs, workspaceWalkMs } from "../ssh/command-bounds.ts";
 import type { Readable } from "node:stream";
-import { treeIndex, type EntryType, type Manifest } from "./manifest.ts";
+import { entryFields, treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
 import type { LinkPlan } from "./restore-plan.ts";
 import { quoteTarName } from "./tar-messages.ts";
@@ -42,6 +42,29 @@ function* tarListing(members: Iterable<string>): Generator<string> {
   for (const member of members) yield `./${quoteTarName(member)}`;
 }
 
+/**
+ * Larger files are streamed by dumont-pack, and may be archived as a copy of another
+ * (dataplane/pack: readahead.go's smallFile, duplicates.go).
+ */
+const copyableAbove = 256 * 1024;
+
+/**
+ * The large files a link's archive holds, as fields of "<mode, octal>\0<mtime>\0<path>\0" records: for a
+ * host without the helper, whose `tar -x` makes a copy member a hard link of its first, with the
+ * first's mode and times (restoreArchiveScript makes each such name a file of its own again, with
+ * its own). Paths only, never MD5s: the earlier links of a chain are read without theirs.
+ */
+export function* largeFileFields(link: Pick<Manifest, "entries" | "included">): Generator<string> {
+  const index = treeIndex(link.entries);
+  const fields = entryFields(link.entries);
+  for (const path of link.included) {
+    const i = index.position(path);
+    if (i === undefined || fields.typeAt(i) !== "file" || fields.sizeAt(i) <= copyableAbove) continue;
+    const entry = fields.at(i);
+    yield* [entry.mode.toString(8), entry.mtime, path];
+  }
+}
+
 /** The folder of the spool that holds link `index`'s lists (restoreArchiveScript's $lists). */
 export function listsFolder(index: number): string {
   return `link-${index}`;
@@ -64,7 +87,7 @@ export function membersOf(link: Pick<Manifest, "included" | "discarded">): Itera
  * A link's lists into its folder of the spool, `ready` last (restoreArchiveScript reads them then);
  * `signal` stops the sending (the restore gave up).
  */
-export async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan, signal?: AbortSignal): Promise<void> {
+export async function sendLists(ssh: SshConnection, spool: string, index: number, link: Manifest, steps: LinkPlan, withHelper: boolean, signal?: AbortSignal): Promise<void> {
   const folder = listsFolder(index);
   const put = (file: string, content: Buffer | string | Readable) => {
     signal?.throwIfAborted();
@@ -77,6 +100,7 @@ export async function sendLists(ssh: SshConnection, spool: string, index: number
   await put("members", hostPathStream(members));
   await put("known", sliced(expectedStagedPaths(link, members), nulTerminated));
   await put("known-listing", sliced(tarListing(members), (lines) => `${lines.join("\n")}\n`));
+  if (!withHelper) await put("large-files", sliced(largeFileFields(link), nulTerminated));
   await put("ready", "");
 }
 

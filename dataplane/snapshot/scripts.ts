@@ -382,13 +382,6 @@ wait "$extraction"
 status=($?)
 kill "$watcher" 2>/dev/null
 wait "$watcher" 2>/dev/null
-# tar makes a copy member (a file whose bytes the archive holds once, under another name:
-# dataplane/pack/duplicates.go) a hard link of that other name, where the helper makes a file of its
-# own: each name of a file with several is made a file of its own again, so writing one never
-# changes another (a file that had several names in the workspace takes its room once per name).
-if [ -z "$pack" ]; then
-  find "$stage" -type f -links +1 -exec sh -c 'for f; do t=$(mktemp "\${f%/*}/.dumont-split.XXXXXXXX") && cp -p -- "$f" "$t" && mv -f -- "$t" "$f" || exit 1; done' split {} + || status+=(1)
-fi
 wait_for_lists
 # An archive made before dumont-pack has "." members, which gave the stage the workspace folder's owner
 # and mode: it stays ours.
@@ -435,6 +428,30 @@ fi
 if ! (cd "$stage" && xargs -0 -r rm -f -- < "$lists/leaving"); then
   echo "refusing to go on: the symlinks that leave their directory could not all be removed from the stage" >&2
   exit 7
+fi
+# tar makes a copy member (a large file whose bytes the archive holds once, under another name:
+# dataplane/pack/duplicates.go) a hard link of that other name, with its mode and times, where the
+# helper makes a file of its own. Without the helper, each large file the archive holds
+# ($lists/large-files: "<mode>\\0<mtime>\\0<path>\\0", the manifest's) that tar made with several
+# names is made a file of its own again, with its own mode and time, so writing one never changes
+# another (a large file that had several names in the workspace then takes its room once per name).
+if [ -z "$pack" ] && [ -s "$lists/large-files" ]; then
+  declare -A linked=()
+  while IFS= read -r -d '' name; do linked["$name"]=1; done < <(find "$stage" -type f -links +1 -printf '%P\\0')
+  while ((\${#linked[@]} > 0)) && IFS= read -r -d '' mode && IFS= read -r -d '' mtime && IFS= read -r -d '' name; do
+    if [ -z "\${linked["$name"]:-}" ]; then continue; fi
+    file="$stage/$name"
+    part=
+    if [ "$(stat -c %h -- "$file")" -gt 1 ] && ! { part=$(mktemp "\${file%/*}/.dumont-split.XXXXXXXX") && cp -p -- "$file" "$part" && mv -f -- "$part" "$file"; }; then
+      if [ -n "$part" ]; then rm -f -- "$part"; fi
+      echo "could not make ./$name a file of its own" >&2
+      exit 6
+    fi
+    if ! chmod -- "$mode" "$file" || ! touch -m -d "@$mtime" -- "$file"; then
+      echo "could not give ./$name its own mode and time" >&2
+      exit 6
+    fi
+  done < "$lists/large-files"
 fi
 # A later link waits for its turn: the link before it placed, and its sums taken by the controller.
 if [ "$place" != first ]; then wait_for "$lists/turn" 21600 "this link's turn to be placed never came from the controller"; fi

@@ -569,18 +569,22 @@ printf './a.txt\0./b.txt\0./out\0' > members && printf 'f ./a.txt\0f ./b.txt\0l 
 import io, sys, tarfile
 out = io.BytesIO()
 with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
-    info = tarfile.TarInfo("./a.bin"); info.size = 6; info.mode = 0o644; t.addfile(info, io.BytesIO(b"bytes\\n"))
-    copy = tarfile.TarInfo("./b.bin"); copy.type = tarfile.LNKTYPE; copy.linkname = "./a.bin"; copy.pax_headers = {"DUMONT.copy": "1"}; t.addfile(copy)
+    info = tarfile.TarInfo("./a.bin"); info.size = 6; info.mode = 0o644; info.mtime = 1000000000; t.addfile(info, io.BytesIO(b"bytes\\n"))
+    copy = tarfile.TarInfo("./b.bin"); copy.type = tarfile.LNKTYPE; copy.linkname = "./a.bin"; copy.mode = 0o600; copy.mtime = 1234567890; copy.pax_headers = {"DUMONT.copy": "1"}; t.addfile(copy)
 sys.stdout.buffer.write(out.getvalue())`]);
     const target = await host("copy-target");
     const spool = "/var/tmp/copy-spool";
     await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./a.bin\\0f ./b.bin\\0" > "$1/known" && printf "./a.bin\\n./b.bin\\n" > "$1/known-listing"', "prepare", spool]);
+    // Without the helper, the controller lists the link's large files with their modes and times
+    // (link-lists.ts: largeFileFields; these two stand in for large ones).
+    await target.ssh.run(["bash", "-c", 'printf "%s\\0" 644 1000000000.0000000000 a.bin 600 1234567890.0000000000 b.bin > "$1/large-files"', "large", spool]);
     const seen: Record<string, string> = {};
     const result = await restoreCraftedArchive(target.ssh, storeFor("copy"), snapshotId("copy", new Date()), spool, execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: archive }), async (by) => {
-      seen[by] = (await target.ssh.run(["bash", "-c", "cd /workspace && stat -c '%n %h' a.bin b.bin && cat a.bin b.bin && [ \"$(stat -c %i a.bin)\" != \"$(stat -c %i b.bin)\" ] && echo apart"])).stdout;
+      seen[by] = (await target.ssh.run(["bash", "-c", "cd /workspace && stat -c '%n %h %a %Y' a.bin b.bin && cat a.bin b.bin && [ \"$(stat -c %i a.bin)\" != \"$(stat -c %i b.bin)\" ] && echo apart"])).stdout;
     });
     expect(result.code).toBe(0);
-    expect(seen).toEqual({ tar: "a.bin 1\nb.bin 1\nbytes\nbytes\napart\n", helper: "a.bin 1\nb.bin 1\nbytes\nbytes\napart\n" });
+    const apart = "a.bin 1 644 1000000000\nb.bin 1 600 1234567890\nbytes\nbytes\napart\n";
+    expect(seen).toEqual({ tar: apart, helper: apart });
   });
 
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Readable } from "node:stream";
 import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { expectedStagedPaths } from "../../../../dataplane/snapshot/link-lists.ts";
+import { expectedStagedPaths, largeFileFields } from "../../../../dataplane/snapshot/link-lists.ts";
 import { restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
@@ -127,6 +127,17 @@ describe("what a staged archive may hold", () => {
   it("a member that vanished while the snapshot was made may be of any type; its parents are folders", () => {
     const link = { entries: [entry("keep", "file")], included: ["keep"], discarded: ["gone/tmp"] };
     expect([...expectedStagedPaths(link)].sort()).toEqual(["d ./gone", "d ./gone/tmp", "f ./gone/tmp", "f ./keep", "l ./gone/tmp"]);
+  });
+});
+
+describe("the large files a link's archive holds, for a host without the helper", () => {
+  const sized = (path: string, size: number, mode = 0o644, mtime = "1700000000.5000000000"): Entry => ({ path, type: "file", size, mode, mtime });
+  it("lists each large file it includes with its mode and time, none smaller nor left out, nor a folder", () => {
+    const link = {
+      entries: [sized("small", 256 * 1024), sized("big", 256 * 1024 + 1, 0o4750, "1.0000000000"), sized("unchanged", 1e9), { ...sized("folder", 1e9), type: "dir" as const }, sized("other big", 5e6, 0o600)],
+      included: ["small", "big", "folder", "other big", "vanished"],
+    };
+    expect([...largeFileFields(link)]).toEqual(["4750", "1.0000000000", "big", "600", "1700000000.5000000000", "other big"]);
   });
 });
 
