@@ -15,7 +15,9 @@
 // Writes POSIX (pax) tar members for the entries LIST names (NUL-terminated paths, relative to
 // ROOT, "./"-prefixed), in that order, to stdout as one LZ4 frame (with its content checksum, as
 // `lz4` writes them, its blocks compressed on several cores), and no end-of-archive: the caller
-// appends rounds (more frames, which `lz4 -d` reads as one stream) and ends the archive once. Writes "<md5>  <path>\0" to SUMS for every regular file, of exactly
+// appends rounds (more frames, which `lz4 -d` reads as one stream) and ends the archive once. A
+// large file whose bytes equal a file archived earlier in the round is a copy member of it
+// (duplicates.go). Writes "<md5>  <path>\0" to SUMS for every regular file, of exactly
 // the bytes archived, and to SEEN each entry as it was when read, in the fields the snapshot's scan
 // has (scripts.ts: scanScript), so the controller needs no second look at the files. Says what GNU tar would on stderr, in its escape quoting (the controller
 // reads both alike), and exits as it does: 0, 1 when a file changed as it was read, 2 when an
