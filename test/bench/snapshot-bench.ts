@@ -149,7 +149,7 @@ const pythonLibrary = ["/usr/lib/python3.11", "/usr/lib/python3"].find((dir) => 
 
 const datasets = {
   mixed: {
-    description: `~${Math.round(1024 / scale)} MiB: a random checkpoint (incompressible), text files, a copy of Python's standard library`,
+    description: `~${Math.round(1024 / scale)} MiB: a random checkpoint (incompressible), ${Math.round(16 / scale)} equal 32 MiB text files (one text, as copies of a log or dataset), a copy of Python's standard library`,
     generate: `set -euo pipefail
 cd /workspace
 head -c ${Math.round(448 / scale)}M /dev/urandom > checkpoint.bin
