@@ -61,8 +61,20 @@ export function* largeFileFields(link: Pick<Manifest, "entries" | "included">): 
     const i = index.position(path);
     if (i === undefined || fields.typeAt(i) !== "file" || fields.sizeAt(i) <= copyableAbove) continue;
     const entry = fields.at(i);
-    yield* [entry.mode.toString(8), entry.mtime, path];
+    yield* [entry.mode.toString(8), touchTime(entry.mtime), path];
   }
+}
+
+/**
+ * A manifest's mtime as `touch -d @` reads it. The manifest has find's %T@ ("<seconds>.<nanoseconds>0",
+ * the seconds rounded down, so "-2.5000000000" is 1.5 s before 1970); touch reads "-1.5" as that.
+ */
+export function touchTime(mtime: string): string {
+  const before1970 = /^-(\d+)\.(\d{9})\d?$/.exec(mtime);
+  if (!before1970 || /^0+$/.test(before1970[2]!)) return mtime;
+  const seconds = BigInt(before1970[1]!) - 1n;
+  const nanoseconds = 1_000_000_000n - BigInt(before1970[2]!);
+  return `-${seconds}.${nanoseconds.toString().padStart(9, "0")}`;
 }
 
 /** The folder of the spool that holds link `index`'s lists (restoreArchiveScript's $lists). */

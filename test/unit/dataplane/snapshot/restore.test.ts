@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Readable } from "node:stream";
 import type { Entry, Manifest } from "../../../../dataplane/snapshot/manifest.ts";
-import { expectedStagedPaths, largeFileFields } from "../../../../dataplane/snapshot/link-lists.ts";
+import { expectedStagedPaths, largeFileFields, touchTime } from "../../../../dataplane/snapshot/link-lists.ts";
 import { restoreSnapshot } from "../../../../dataplane/snapshot/restore.ts";
 import { ForeignSnapshotError } from "../../../../dataplane/snapshot/snapshot-owner.ts";
 import type { SnapshotStore } from "../../../../dataplane/snapshot/store.ts";
@@ -138,6 +138,12 @@ describe("the large files a link's archive holds, for a host without the helper"
       included: ["small", "big", "folder", "other big", "vanished"],
     };
     expect([...largeFileFields(link)]).toEqual(["4750", "1.0000000000", "big", "600", "1700000000.5000000000", "other big"]);
+  });
+
+  it("gives touch a time before 1970 as the time it is, not as find prints it", () => {
+    // find's %T@ rounds the seconds down: "-2.5000000000" is -2 s + 0.5 s.
+    expect(["-2.5000000000", "-1.2500000000", "-3.0000000000", "-1.9999999990", "5.5000000000"].map(touchTime))
+      .toEqual(["-1.500000000", "-0.750000000", "-3.0000000000", "-0.000000001", "5.5000000000"]);
   });
 });
 
