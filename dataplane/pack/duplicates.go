@@ -69,7 +69,7 @@ func (p *packer) sameBytes(f *os.File, st *syscall.Stat_t, first *keptFile) bool
 	}
 	chunk := int64(len(p.buf))
 	last := (st.Size - 1) / chunk * chunk
-	if !p.sameChunk(f, g, 0, st.Size) || !p.sameChunk(f, g, last, st.Size) {
+	if !p.sameChunk(f, g, 0, st.Size) || (last > 0 && !p.sameChunk(f, g, last, st.Size)) {
 		return false
 	}
 	for offset := chunk; offset < last; offset += chunk {

@@ -49,10 +49,11 @@ function* tarListing(members: Iterable<string>): Generator<string> {
 const copyableAbove = 256 * 1024;
 
 /**
- * The large files a link's archive holds, as fields of "<mode, octal>\0<mtime>\0<path>\0" records: for a
- * host without the helper, whose `tar -x` makes a copy member a hard link of its first, with the
- * first's mode and times (restoreArchiveScript makes each such name a file of its own again, with
- * its own). Paths only, never MD5s: the earlier links of a chain are read without theirs.
+ * The large files a link's archive holds, as fields of "<mode, octal>\0<mtime>\0<mtime for
+ * touch>\0<path>\0" records: for a host without the helper, whose `tar -x` makes a copy member a
+ * hard link of its first, with the first's mode and times (restoreArchiveScript makes each such
+ * name a file of its own again, with its own). Never MD5s: the earlier links of a chain are read
+ * without theirs. An entry without a plain mode and time is left out (the verification names it).
  */
 export function* largeFileFields(link: Pick<Manifest, "entries" | "included">): Generator<string> {
   const index = treeIndex(link.entries);
@@ -60,8 +61,9 @@ export function* largeFileFields(link: Pick<Manifest, "entries" | "included">): 
   for (const path of link.included) {
     const i = index.position(path);
     if (i === undefined || fields.typeAt(i) !== "file" || fields.sizeAt(i) <= copyableAbove) continue;
-    const entry = fields.at(i);
-    yield* [entry.mode.toString(8), touchTime(entry.mtime), path];
+    const { mode, mtime } = fields.at(i);
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777 || typeof mtime !== "string" || !/^-?\d+\.\d{10}$/.test(mtime)) continue;
+    yield* [mode.toString(8), mtime, touchTime(mtime), path];
   }
 }
 

@@ -168,7 +168,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     // its script starts on them at once.
     let sending: Promise<unknown> = readyHostOnce();
     for (const [i, link] of chain.entries()) {
-      sending = sending.then((pack) => sendLists(ssh, spool, i, link, plan.links[i]!, pack !== undefined, giveUp.signal).then(() => pack));
+      sending = sending.then((pack) => sendLists(ssh, spool, i, link, plan.links[i]!, Boolean(pack), giveUp.signal).then(() => pack));
       sending.catch(() => undefined); // awaited at the link's turn, or when the restore gives up
       listsSent.push(sending);
     }

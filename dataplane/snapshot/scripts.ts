@@ -316,7 +316,7 @@ if [ ! -d "$spool" ]; then wait_for_lists; fi
 # This link's own files, beside its lists (never a spool made again: mkdir without -p): nothing of
 # another run's may stand in for them.
 mkdir -- "$lists" 2>/dev/null || [ -d "$lists" ] || { echo "refusing to go on: no folder for this link in the spool" >&2; exit 7; }
-rm -f "$lists/extract.err" "$lists/staged" "$lists/leaving" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
+rm -f "$lists/extract.err" "$lists/staged" "$lists/staged-large" "$lists/leaving" "$lists/unexpected" "$lists/listed.raw" "$lists/listed" "$lists/unlisted" "$lists/sums" "$lists/sums.partial"
 # However this script ends (a refused removal after placing, too), its stage goes and, once anything
 # outside it changed, no symlink that leaves its directory stays in /workspace: none of an archive's
 # is placed, and one that fails after changing anything sweeps the workspace too (what it held when
@@ -431,25 +431,31 @@ if ! (cd "$stage" && xargs -0 -r rm -f -- < "$lists/leaving"); then
 fi
 # tar makes a copy member (a large file whose bytes the archive holds once, under another name:
 # dataplane/pack/duplicates.go) a hard link of that other name, with its mode and times, where the
-# helper makes a file of its own. Without the helper, each large file the archive holds
-# ($lists/large-files: "<mode>\\0<mtime>\\0<path>\\0", the manifest's) that tar made with several
-# names is made a file of its own again, with its own mode and time, so writing one never changes
-# another (a large file that had several names in the workspace then takes its room once per name).
+# helper makes a file of its own. Without the helper, the large files the stage holds (over 256 KiB:
+# those the helper may have archived as copies) are compared with the manifest's
+# ($lists/large-files: "<mode>\\0<mtime>\\0<mtime for touch>\\0<path>\\0"): one with several names is
+# made a file of its own again, so writing one never changes another (a large file that had
+# several names in the workspace then takes its room once per name), and one whose mode or time is
+# not its own (a copy whose first a later member replaced) is given its own.
 if [ -z "$pack" ] && [ -s "$lists/large-files" ]; then
-  declare -A linked=()
-  while IFS= read -r -d '' name; do linked["$name"]=1; done < <(find "$stage" -type f -links +1 -printf '%P\\0')
-  while ((\${#linked[@]} > 0)) && IFS= read -r -d '' mode && IFS= read -r -d '' mtime && IFS= read -r -d '' name; do
-    if [ -z "\${linked["$name"]:-}" ]; then continue; fi
+  (cd "$stage" && find . -type f -size +256k -printf '%n %m %T@\\0%P\\0') > "$lists/staged-large" || exit 6
+  declare -A staged=()
+  while IFS= read -r -d '' now && IFS= read -r -d '' name; do staged["$name"]=$now; done < "$lists/staged-large"
+  while ((\${#staged[@]} > 0)) && IFS= read -r -d '' mode && IFS= read -r -d '' mtime && IFS= read -r -d '' touch_time && IFS= read -r -d '' name; do
+    now=\${staged["$name"]:-}
+    if [ -z "$now" ]; then continue; fi
     file="$stage/$name"
     part=
-    if [ "$(stat -c %h -- "$file")" -gt 1 ] && ! { part=$(mktemp "\${file%/*}/.dumont-split.XXXXXXXX") && cp -p -- "$file" "$part" && mv -f -- "$part" "$file"; }; then
+    if [ "\${now%% *}" -gt 1 ] && [ "$(stat -c %h -- "$file")" -gt 1 ] && ! { part=$(mktemp "\${file%/*}/.dumont-split.XXXXXXXX") && cp -p -- "$file" "$part" && mv -f -- "$part" "$file"; }; then
       if [ -n "$part" ]; then rm -f -- "$part"; fi
       echo "could not make ./$name a file of its own" >&2
       exit 6
     fi
-    if ! chmod -- "$mode" "$file" || ! touch -m -d "@$mtime" -- "$file"; then
-      echo "could not give ./$name its own mode and time" >&2
-      exit 6
+    if [ "\${now%% *}" -gt 1 ] || [ "\${now#* }" != "$mode $mtime" ]; then
+      if ! chmod -- "$mode" "$file" || ! touch -m -d "@$touch_time" -- "$file"; then
+        echo "could not give ./$name its own mode and time" >&2
+        exit 6
+      fi
     fi
   done < "$lists/large-files"
 fi

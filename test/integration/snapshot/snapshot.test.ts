@@ -564,27 +564,38 @@ printf './a.txt\0./b.txt\0./out\0' > members && printf 'f ./a.txt\0f ./b.txt\0l 
     }
   });
 
-  it("a copy member (a file stored once for two names) restores as two files, through tar and through the helper", async () => {
-    const archive = execFileSync("python3", ["-c", `
+  it("a copy member (a large file stored once for two names) restores as two files with their own modes and times, through tar and through the helper", async () => {
+    const target = await host("copy-target");
+    const spool = "/var/tmp/copy-spool";
+    const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+    const [first, again] = ["bytes\n".repeat(50_000), "again\n".repeat(50_000)];
+    // b.bin a copy of a.bin; then, in the second archive, a.bin written again after it (a later
+    // round's): tar leaves b.bin one link with a.bin's first mode and time.
+    for (const rewritten of [false, true]) {
+      const archive = execFileSync("python3", ["-c", `
 import io, sys, tarfile
 out = io.BytesIO()
 with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
-    info = tarfile.TarInfo("./a.bin"); info.size = 6; info.mode = 0o644; info.mtime = 1000000000; t.addfile(info, io.BytesIO(b"bytes\\n"))
+    data = (sys.argv[1] * 50000).encode()
+    info = tarfile.TarInfo("./a.bin"); info.size = len(data); info.mode = 0o644; info.mtime = 1000000000; t.addfile(info, io.BytesIO(data))
     copy = tarfile.TarInfo("./b.bin"); copy.type = tarfile.LNKTYPE; copy.linkname = "./a.bin"; copy.mode = 0o600; copy.mtime = 1234567890; copy.pax_headers = {"DUMONT.copy": "1"}; t.addfile(copy)
-sys.stdout.buffer.write(out.getvalue())`]);
-    const target = await host("copy-target");
-    const spool = "/var/tmp/copy-spool";
-    await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./a.bin\\0f ./b.bin\\0" > "$1/known" && printf "./a.bin\\n./b.bin\\n" > "$1/known-listing"', "prepare", spool]);
-    // Without the helper, the controller lists the link's large files with their modes and times
-    // (link-lists.ts: largeFileFields; these two stand in for large ones).
-    await target.ssh.run(["bash", "-c", 'printf "%s\\0" 644 1000000000.0000000000 a.bin 600 1234567890.0000000000 b.bin > "$1/large-files"', "large", spool]);
-    const seen: Record<string, string> = {};
-    const result = await restoreCraftedArchive(target.ssh, storeFor("copy"), snapshotId("copy", new Date()), spool, execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: archive }), async (by) => {
-      seen[by] = (await target.ssh.run(["bash", "-c", "cd /workspace && stat -c '%n %h %a %Y' a.bin b.bin && cat a.bin b.bin && [ \"$(stat -c %i a.bin)\" != \"$(stat -c %i b.bin)\" ] && echo apart"])).stdout;
-    });
-    expect(result.code).toBe(0);
-    const apart = "a.bin 1 644 1000000000\nb.bin 1 600 1234567890\nbytes\nbytes\napart\n";
-    expect(seen).toEqual({ tar: apart, helper: apart });
+    if sys.argv[2] == "yes":
+        data = (sys.argv[3] * 50000).encode()
+        info = tarfile.TarInfo("./a.bin"); info.size = len(data); info.mode = 0o640; info.mtime = 1111111111; t.addfile(info, io.BytesIO(data))
+sys.stdout.buffer.write(out.getvalue())`, "bytes\n", rewritten ? "yes" : "no", "again\n"], { maxBuffer: 16 * 1024 * 1024 });
+      await target.ssh.run(["bash", "-c", 'rm -rf /workspace/* "$1" && mkdir -p "$1" && : > "$1/remove-before" && : > "$1/remove-after" && printf "f ./a.bin\\0f ./b.bin\\0" > "$1/known" && printf "./a.bin\\n./b.bin\\n" > "$1/known-listing"', "prepare", spool]);
+      // Without the helper, the controller lists the link's large files with their modes and times
+      // (link-lists.ts: largeFileFields), as the manifest has them.
+      const aMeta = rewritten ? ["640", "1111111111.0000000000"] : ["644", "1000000000.0000000000"];
+      await target.ssh.run(["bash", "-c", 'printf "%s\\0" "$@" > "$0/large-files"', spool, aMeta[0]!, aMeta[1]!, aMeta[1]!, "a.bin", "600", "1234567890.0000000000", "1234567890.0000000000", "b.bin"]);
+      const seen: Record<string, string> = {};
+      const result = await restoreCraftedArchive(target.ssh, storeFor("copy"), snapshotId("copy", new Date()), spool, execFileSync("lz4", ["-1", "-z", "-q", "-", "-"], { input: archive }), async (by) => {
+        seen[by] = (await target.ssh.run(["bash", "-c", "cd /workspace && stat -c '%n %h %a %Y' a.bin b.bin && md5sum a.bin b.bin | cut -c1-32 && [ \"$(stat -c %i a.bin)\" != \"$(stat -c %i b.bin)\" ] && echo apart"])).stdout;
+      });
+      expect(result.code).toBe(0);
+      const apart = `a.bin 1 ${aMeta[0]} ${aMeta[1]!.split(".")[0]}\nb.bin 1 600 1234567890\n${md5(rewritten ? again : first)}\n${md5(first)}\napart\n`;
+      expect(seen).toEqual({ tar: apart, helper: apart });
+    }
   });
 
   it("an archive member its manifest does not name is never put in place, and the archive is refused", async () => {
