@@ -68,8 +68,9 @@ export function* largeFileFields(link: Pick<Manifest, "entries" | "included">): 
 }
 
 /**
- * A manifest's mtime as `touch -d @` reads it. The manifest has find's %T@ ("<seconds>.<nanoseconds>0",
- * the seconds rounded down, so "-2.5000000000" is 1.5 s before 1970); touch reads "-1.5" as that.
+ * A manifest's mtime as `touch -d @` and dumont-pack's `dir-times` and `symlinks` read it: the
+ * time it stands for. The manifest has find's %T@ ("<seconds>.<nanoseconds>0", the seconds rounded
+ * down, so "-2.5000000000" is 1.5 s before 1970); they read "-1.5" as that.
  */
 export function touchTime(mtime: string): string {
   const before1970 = /^-(\d+)\.(\d{9})\d?$/.exec(mtime);

@@ -11,7 +11,7 @@ import { DumontError } from "../../lib/errors.ts";
 import type { RunResult, SshConnection } from "../ssh/client.ts";
 import { allSettledOrThrow } from "../../lib/all-settled.ts";
 import { readChain } from "./chain-read.ts";
-import { giveTurn, membersOf, sendLists } from "./link-lists.ts";
+import { giveTurn, membersOf, sendLists, touchTime } from "./link-lists.ts";
 import { LinkRun } from "./link-run.ts";
 import { checkManifest, UnsafeManifestError } from "./manifest-check.ts";
 import { entryFields, type Entry, type Manifest } from "./manifest.ts";
@@ -214,7 +214,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       }
     }
     const pack = await readyHostOnce();
-    const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, s.mtime, s.path]);
+    const symlinks = plan.heldBackSymlinks.flatMap((s) => [s.target!, touchTime(s.mtime), s.path]);
     const created = await ssh.run(["bash", "-c", restoreSymlinksScript(), "symlinks", pack ?? ""], { stdin: nulTerminated(symlinks), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, created);
     if (created.code !== 0) throw new DumontError(`creating the snapshot's symlinks failed on ${ssh.label}: ${created.stderr.trim()}`);
@@ -222,7 +222,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     const tree = entryFields(manifest.entries);
     for (let i = 0; i < tree.length; i++) if (tree.typeAt(i) === "dir") dirs.push(tree.at(i));
     dirs.sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-    const timed = await ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack ?? ""], { stdin: nulTerminated(dirs.flatMap((d) => [d.mtime, d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
+    const timed = await ssh.run(["bash", "-c", directoryTimesScript(), "dir-times", pack ?? ""], { stdin: nulTerminated(dirs.flatMap((d) => [touchTime(d.mtime), d.path])), allowFailure: true, timeoutMs: workspaceWalkMs });
     stopIfRefused(manifest.id, timed);
     if (timed.code !== 0) throw new DumontError(`setting the snapshot's folder times failed on ${ssh.label}: ${timed.stderr.trim()}`);
     restored = { manifest, verification, damagedArchives, pack };

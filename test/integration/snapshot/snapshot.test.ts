@@ -96,7 +96,7 @@ afterAll(async () => {
 describe("snapshots", () => {
   it("round-trips an adversarial workspace exactly onto another host, equal large files stored once and restored apart", async () => {
     // Copies of the 3 MB model under other names, modes and times (dataplane/pack/duplicates.go).
-    await (await host("source")).ssh.run(["bash", "-c", String.raw`cd /workspace && mkdir -p copies && cp 'keep/private/model.bin' 'model copy.bin' && chmod 640 'model copy.bin' && cp -p 'keep/private/model.bin' copies/model.bin && touch -d '2012-03-04' copies`]);
+    await (await host("source")).ssh.run(["bash", "-c", String.raw`cd /workspace && mkdir -p copies && cp 'keep/private/model.bin' 'model copy.bin' && chmod 640 'model copy.bin' && cp -p 'keep/private/model.bin' copies/model.bin && touch -d '2012-03-04' copies && mkdir -p before-1970 && touch -m -d @-1.5 before-1970`]);
     const progress: string[] = [];
     const { manifest } = await createSnapshot({ ssh: (await host("source")).ssh, store, name: "full-1", parent: "full", onProgress: (l) => progress.push(l) });
     expect(manifest.kind).toBe("full");
