@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import { entryFields, treeIndex, type EntryType, type Manifest } from "./manifest.ts";
 import { hostPathStream, nulTerminated, sliced } from "./path-bytes.ts";
 import type { LinkPlan } from "./restore-plan.ts";
+import { copyableAbove } from "./scripts.ts";
 import { quoteTarName } from "./tar-messages.ts";
 
 const typeLetters: Readonly<Record<EntryType, string>> = { file: "f", dir: "d", symlink: "l" };
@@ -41,12 +42,6 @@ function* tarListing(members: Iterable<string>): Generator<string> {
   yield "."; // archives made before dumont-pack end each round with the workspace folder's own header
   for (const member of members) yield `./${quoteTarName(member)}`;
 }
-
-/**
- * Larger files are streamed by dumont-pack, and may be archived as a copy of another
- * (dataplane/pack: readahead.go's smallFile, duplicates.go).
- */
-const copyableAbove = 256 * 1024;
 
 /**
  * The large files a link's archive holds, as fields of "<mode, octal>\0<mtime>\0<mtime for

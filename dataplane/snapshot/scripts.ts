@@ -9,6 +9,12 @@
 /** Where the workspace is on every host. */
 export const workspace = "/workspace";
 
+/**
+ * Larger files are streamed by dumont-pack, and may be archived as a copy of another
+ * (dataplane/pack: readahead.go's smallFile, duplicates.go).
+ */
+export const copyableAbove = 256 * 1024;
+
 /** find -printf fields per entry: type, path, size, mode, mtime, symlink target (host-listings.ts: ScanParser). */
 const entryFormat = String.raw`%y\0%p\0%s\0%m\0%T@\0%l\0`;
 
@@ -438,7 +444,7 @@ fi
 # several names in the workspace then takes its room once per name), and one whose mode or time is
 # not its own (a copy whose first a later member replaced) is given its own.
 if [ -z "$pack" ] && [ -s "$lists/large-files" ]; then
-  (cd "$stage" && find . -type f -size +256k -printf '%n %m %T@\\0%P\\0') > "$lists/staged-large" || exit 6
+  (cd "$stage" && find . -type f -size +${copyableAbove / 1024}k -printf '%n %m %T@\\0%P\\0') > "$lists/staged-large" || exit 6
   declare -A staged=()
   while IFS= read -r -d '' now && IFS= read -r -d '' name; do staged["$name"]=$now; done < "$lists/staged-large"
   while ((\${#staged[@]} > 0)) && IFS= read -r -d '' mode && IFS= read -r -d '' mtime && IFS= read -r -d '' touch_time && IFS= read -r -d '' name; do
