@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"io"
 	"os"
@@ -26,32 +25,26 @@ const copyRecord = "DUMONT.copy"
 // Files that differ only in their middle are read whole, and then again to be archived.
 const copyCandidates = 4
 
-type keptFile struct {
-	name string
-	sum  string
-	st   syscall.Stat_t
-}
-
 // rememberWhole keeps a large file archived whole and at rest (not sparse, not changed as it was
 // read) as a file later ones of its size may be copies of.
 func (p *packer) rememberWhole(name, sum string, st *syscall.Stat_t) {
 	if len(p.bySize[st.Size]) < copyCandidates {
-		p.bySize[st.Size] = append(p.bySize[st.Size], keptFile{name, sum, *st})
+		p.bySize[st.Size] = append(p.bySize[st.Size], firstName{name, sum, *st})
 	}
 }
 
 // copyOf is a file this round archived whose bytes are f's, when there is one and f and it are
 // both as they were (size, mtime and ctime, tar's test) after the comparison.
-func (p *packer) copyOf(f *os.File, st *syscall.Stat_t) (keptFile, bool) {
+func (p *packer) copyOf(f *os.File, st *syscall.Stat_t) (firstName, bool) {
 	for _, first := range p.bySize[st.Size] {
 		if p.sameBytes(f, st, &first) {
 			return first, true
 		}
 	}
-	return keptFile{}, false
+	return firstName{}, false
 }
 
-func (p *packer) sameBytes(f *os.File, st *syscall.Stat_t, first *keptFile) bool {
+func (p *packer) sameBytes(f *os.File, st *syscall.Stat_t, first *firstName) bool {
 	if first.st.Dev == st.Dev && first.st.Ino == st.Ino {
 		return false // one file (linkedTo's case): a copy of itself would be a second one
 	}
@@ -92,15 +85,5 @@ func (p *packer) sameChunk(f, g *os.File, offset, size int64) bool {
 	return bytes.Equal(p.buf[:want], p.other[:want])
 }
 
-// putCopy writes name as a copy member of first, with first's MD5 (the same bytes).
-func (p *packer) putCopy(name string, first keptFile, st *syscall.Stat_t) error {
-	h := header(name, tar.TypeLink, st)
-	h.Linkname = first.name
-	h.PAXRecords = map[string]string{copyRecord: "1"}
-	if err := p.tw.WriteHeader(h); err != nil {
-		return err
-	}
-	p.writeSum(first.sum, name)
-	p.sawEntry(name, st, "")
-	return nil
-}
+// copyRecords mark a link member as a copy (putLink's records).
+var copyRecords = map[string]string{copyRecord: "1"}

@@ -12,6 +12,8 @@ import (
 
 type inode struct{ dev, ino uint64 }
 
+// firstName is the name a file was first archived under this round, its MD5 and its state then
+// (also a first copy's: duplicates.go).
 type firstName struct {
 	name string
 	sum  string
@@ -37,10 +39,12 @@ func (p *packer) archived(name, sum string, st *syscall.Stat_t) {
 	}
 }
 
-// putLink writes name as a link member to its file's first name, with that name's MD5.
-func (p *packer) putLink(name string, first firstName, st *syscall.Stat_t) error {
+// putLink writes name as a link member to its file's first name, with that name's MD5 and the
+// given pax records (copyRecords for a copy of it: duplicates.go).
+func (p *packer) putLink(name string, first firstName, st *syscall.Stat_t, records map[string]string) error {
 	h := header(name, tar.TypeLink, st)
 	h.Linkname = first.name
+	h.PAXRecords = records
 	if err := p.tw.WriteHeader(h); err != nil {
 		return err
 	}

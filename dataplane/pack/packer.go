@@ -26,12 +26,12 @@ type packer struct {
 	buf      []byte
 	md5      hash.Hash
 	links    map[inode]firstName
-	bySize   map[int64][]keptFile // large files archived whole, by size (duplicates.go)
-	other    []byte               // the second buffer of a comparison, made at the first
+	bySize   map[int64][]firstName // large files archived whole, by size (duplicates.go)
+	other    []byte                // the second buffer of a comparison, made at the first
 }
 
 func newPacker(out, sums, seen, messages io.Writer) *packer {
-	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New(), links: map[inode]firstName{}, bySize: map[int64][]keptFile{}}
+	return &packer{out: out, tw: tar.NewWriter(out), sums: sums, seen: seen, messages: messages, buf: make([]byte, 1<<20), md5: md5.New(), links: map[inode]firstName{}, bySize: map[int64][]firstName{}}
 }
 
 // writeSum records a regular file's MD5 as `md5sum -z` prints it.
@@ -92,7 +92,7 @@ func (p *packer) put(e *entry) error {
 		return p.tw.Flush()
 	case e.kind == tar.TypeReg:
 		if first, ok := p.linkedTo(&e.st); ok {
-			if err := p.putLink(e.name, first, &e.st); err != nil {
+			if err := p.putLink(e.name, first, &e.st, nil); err != nil {
 				return err
 			}
 			return p.tw.Flush()
@@ -146,12 +146,12 @@ func (p *packer) file(e *entry) error {
 		return p.sawReplaced(e)
 	}
 	if first, ok := p.linkedTo(&before); ok {
-		return p.putLink(e.name, first, &before)
+		return p.putLink(e.name, first, &before, nil)
 	}
 	extents, sparse := dataExtents(f, &before)
 	if !sparse {
 		if first, ok := p.copyOf(f, &before); ok {
-			if err := p.putCopy(e.name, first, &before); err != nil {
+			if err := p.putLink(e.name, first, &before, copyRecords); err != nil {
 				return err
 			}
 			p.archived(e.name, first.sum, &before)
